@@ -1,0 +1,283 @@
+//! Letters, their documents and their senders.
+
+use super::{ConversationId, Fnr, LetterId, MessageId, OrgNr, SecurityLevel};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why a piece of text was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {max} characters")]
+    TooLong { max: usize },
+    #[error("must not contain control characters")]
+    ControlCharacters,
+}
+
+/// A title shown to the citizen: 1 to 255 characters, as DPI allows for
+/// `ikkesensitivtittel` and manifest titles; surrounding whitespace trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Title(String);
+
+impl Title {
+    pub const MAX_CHARS: usize = 255;
+
+    pub fn parse(input: &str) -> Result<Title, TextError> {
+        checked_text(input, Self::MAX_CHARS).map(Title)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Title {
+    type Error = TextError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Title::parse(&value)
+    }
+}
+
+impl From<Title> for String {
+    fn from(title: Title) -> String {
+        title.0
+    }
+}
+
+impl fmt::Display for Title {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Trims, then checks length (in characters, not bytes) and control characters.
+pub fn checked_text(input: &str, max_chars: usize) -> Result<String, TextError> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(TextError::Empty);
+    }
+    if trimmed.chars().count() > max_chars {
+        return Err(TextError::TooLong { max: max_chars });
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(TextError::ControlCharacters);
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// The public body that sent a letter (`avsender`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sender {
+    pub org_nr: OrgNr,
+    pub name: String,
+}
+
+impl Sender {
+    pub const MAX_NAME_CHARS: usize = 200;
+
+    pub fn new(org_nr: OrgNr, name: &str) -> Result<Sender, TextError> {
+        Ok(Sender {
+            org_nr,
+            name: checked_text(name, Self::MAX_NAME_CHARS)?,
+        })
+    }
+}
+
+/// The formats a document may have. DPI allows more; these are the ones
+/// Postkasse can show a citizen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MediaType {
+    Pdf,
+    Html,
+    PlainText,
+    Png,
+    Jpeg,
+}
+
+impl MediaType {
+    pub fn as_mime(self) -> &'static str {
+        match self {
+            MediaType::Pdf => "application/pdf",
+            MediaType::Html => "text/html",
+            MediaType::PlainText => "text/plain",
+            MediaType::Png => "image/png",
+            MediaType::Jpeg => "image/jpeg",
+        }
+    }
+
+    pub fn from_mime(mime: &str) -> Option<MediaType> {
+        let essence = mime.split(';').next().unwrap_or_default().trim();
+        [
+            MediaType::Pdf,
+            MediaType::Html,
+            MediaType::PlainText,
+            MediaType::Png,
+            MediaType::Jpeg,
+        ]
+        .into_iter()
+        .find(|media_type| media_type.as_mime().eq_ignore_ascii_case(essence))
+    }
+
+    /// Whether the bytes look like this format. Only formats with a fixed
+    /// signature can be checked; text formats always pass.
+    pub fn matches_content(self, bytes: &[u8]) -> bool {
+        match self {
+            // PDF readers accept the header anywhere in the first 1024 bytes.
+            MediaType::Pdf => bytes
+                .windows(5)
+                .take(1024)
+                .any(|window| window == b"%PDF-"),
+            MediaType::Png => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            MediaType::Jpeg => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+            MediaType::Html | MediaType::PlainText => true,
+        }
+    }
+}
+
+/// The SHA-256 digest of a document's bytes: its address in the blob store.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Sha256Digest([u8; 32]);
+
+impl Sha256Digest {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text, &mut bytes).ok()?;
+        Some(Self(bytes))
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl fmt::Debug for Sha256Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sha256Digest({})", self.to_hex())
+    }
+}
+
+impl TryFrom<String> for Sha256Digest {
+    type Error = &'static str;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Sha256Digest::from_hex(&value).ok_or("must be 64 hexadecimal digits")
+    }
+}
+
+impl From<Sha256Digest> for String {
+    fn from(digest: Sha256Digest) -> String {
+        digest.to_hex()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DocumentRole {
+    /// The `hoveddokument`: exactly one per letter.
+    Main,
+    /// A `vedlegg`.
+    Attachment,
+}
+
+/// One document of a letter. The bytes live in the blob store under `digest`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub role: DocumentRole,
+    pub title: Title,
+    pub file_name: String,
+    pub media_type: MediaType,
+    pub digest: Sha256Digest,
+    pub size_bytes: u64,
+}
+
+/// A letter on its way into a citizen's mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLetter {
+    pub id: LetterId,
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    pub recipient: Fnr,
+    pub sender: Sender,
+    /// The `ikkesensitivtittel`: may be shown before login and in notices.
+    pub nonsensitive_title: Title,
+    /// The manifest title: shown only at the letter's security level.
+    pub title: Title,
+    pub security_level: SecurityLevel,
+    pub received_at: DateTime<Utc>,
+    pub documents: Vec<Document>,
+}
+
+/// A letter as stored in a citizen's mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letter {
+    pub id: LetterId,
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    pub recipient: Fnr,
+    pub sender: Sender,
+    pub nonsensitive_title: Title,
+    pub title: Title,
+    pub security_level: SecurityLevel,
+    pub received_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub documents: Vec<Document>,
+}
+
+/// One line of a citizen's inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LetterSummary {
+    pub id: LetterId,
+    pub sender_name: String,
+    pub nonsensitive_title: Title,
+    pub title: Title,
+    pub security_level: SecurityLevel,
+    pub received_at: DateTime<Utc>,
+    pub unread: bool,
+    pub document_count: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_trimmed_and_bounded_in_characters() {
+        assert_eq!(Title::parse("  Vedtak om skatt  ").unwrap().as_str(), "Vedtak om skatt");
+        assert_eq!(Title::parse("   "), Err(TextError::Empty));
+        let longest = "ø".repeat(255);
+        assert!(Title::parse(&longest).is_ok(), "255 two-byte characters are fine");
+        assert_eq!(Title::parse(&"ø".repeat(256)), Err(TextError::TooLong { max: 255 }));
+        assert_eq!(Title::parse("a\u{0007}b"), Err(TextError::ControlCharacters));
+    }
+
+    #[test]
+    fn pdf_is_recognised_by_its_signature_not_its_label() {
+        assert!(MediaType::Pdf.matches_content(b"%PDF-1.7\n..."));
+        assert!(MediaType::Pdf.matches_content(b"\xEF\xBB\xBF%PDF-1.4"));
+        assert!(!MediaType::Pdf.matches_content(b"Hello, I am a text file"));
+        assert!(!MediaType::Pdf.matches_content(b""));
+        let late_header = [vec![b' '; 1100], b"%PDF-1.4".to_vec()].concat();
+        assert!(!MediaType::Pdf.matches_content(&late_header));
+    }
+
+    #[test]
+    fn media_types_are_read_from_mime_strings_with_parameters() {
+        assert_eq!(MediaType::from_mime("application/pdf"), Some(MediaType::Pdf));
+        assert_eq!(MediaType::from_mime("Text/HTML; charset=utf-8"), Some(MediaType::Html));
+        assert_eq!(MediaType::from_mime("application/x-msdownload"), None);
+    }
+
+    #[test]
+    fn digests_round_trip_through_hex() {
+        let digest = Sha256Digest::from_bytes([0xab; 32]);
+        assert_eq!(Sha256Digest::from_hex(&digest.to_hex()), Some(digest));
+        assert_eq!(Sha256Digest::from_hex("abc"), None);
+        assert_eq!(Sha256Digest::from_hex(&"zz".repeat(32)), None);
+    }
+}

@@ -1,0 +1,20 @@
+//! Postkasse's domain vocabulary: values that are checked once, where they enter
+//! the system, and can be trusted everywhere after ("parse, don't validate").
+//!
+//! These types compile for the server and for the browser, so the web app and
+//! the server agree on what a valid national id or security level is.
+
+pub mod ids;
+pub mod letter;
+pub mod national_id;
+pub mod org_nr;
+pub mod security_level;
+
+pub use ids::{ConversationId, IdError, LetterId, MessageId};
+pub use letter::{
+    Document, DocumentRole, Letter, LetterSummary, MediaType, NewLetter, Sender, Sha256Digest,
+    TextError, Title,
+};
+pub use national_id::{Fnr, FnrError, FnrKind, SyntheticIds};
+pub use org_nr::{OrgNr, OrgNrError};
+pub use security_level::{SecurityLevel, SecurityLevelError};

@@ -1,0 +1,81 @@
+//! Postkasse's citizen web app: the Leptos components rendered on the server and
+//! hydrated in the browser, and the domain types both sides share.
+//!
+//! Server-only code sits behind the `ssr` feature; the browser entry point
+//! [`hydrate`] behind `hydrate`.
+
+#[cfg(feature = "ssr")]
+pub mod csp;
+pub mod domain;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    StaticSegment,
+};
+
+/// The HTML document around every page. Rendered only on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="nb">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    #[cfg(feature = "ssr")]
+    set_page_security_policy();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/postkasse.css" />
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
+        <Meta name="description" content="Postkasse: din digitale postkasse for brev fra det offentlige." />
+        <Title formatter=|page: String| format!("{page} – Postkasse") />
+        <Router>
+            <a class="skip-link" href="#hovedinnhold">"Hopp til hovedinnhold"</a>
+            <pages::SiteHeader />
+            <main id="hovedinnhold" tabindex="-1">
+                <Routes fallback=pages::NotFound>
+                    <Route path=StaticSegment("") view=pages::Landing />
+                </Routes>
+            </main>
+            <pages::SiteFooter />
+        </Router>
+    }
+}
+
+/// Sends this page's CSP with the nonce Leptos put on its inline scripts.
+#[cfg(feature = "ssr")]
+fn set_page_security_policy() {
+    use http::{header::CONTENT_SECURITY_POLICY, HeaderValue};
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let nonce = leptos::nonce::use_nonce().map(|nonce| nonce.to_string());
+    if let Ok(value) = HeaderValue::from_str(&csp::content_security_policy(nonce.as_deref())) {
+        response.insert_header(CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// Browser entry point: attaches the reactive system to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

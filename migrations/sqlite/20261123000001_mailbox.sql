@@ -1,0 +1,54 @@
+-- The first mailbox schema: citizens, the senders of their letters, the letters
+-- and the documents inside them. Document bytes are not here: they live in the
+-- content-addressed blob store, named by their SHA-256 digest.
+--
+-- Ids are UUIDs stored as 16-byte blobs (sqlx's SQLite encoding of uuid::Uuid);
+-- times are RFC 3339 text in UTC, which sorts in time order.
+
+-- A citizen with a mailbox here. Keyed by national id because every way in
+-- (login, KRR, ingest) starts from it.
+CREATE TABLE citizen (
+    fnr          TEXT PRIMARY KEY NOT NULL CHECK (length(fnr) = 11),
+    display_name TEXT,
+    created_at   TEXT NOT NULL
+) STRICT;
+
+-- A public body that has sent letters (avsender).
+CREATE TABLE sender (
+    org_nr TEXT PRIMARY KEY NOT NULL CHECK (length(org_nr) = 9),
+    name   TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE letter (
+    id                 BLOB PRIMARY KEY NOT NULL,
+    -- The sender's instanceIdentifier: unique per sender, so a resend is caught.
+    message_id         BLOB NOT NULL,
+    conversation_id    BLOB NOT NULL,
+    sender_org_nr      TEXT NOT NULL REFERENCES sender (org_nr),
+    recipient_fnr      TEXT NOT NULL REFERENCES citizen (fnr),
+    nonsensitive_title TEXT NOT NULL,
+    title              TEXT NOT NULL,
+    security_level     INTEGER NOT NULL CHECK (security_level IN (3, 4)),
+    received_at        TEXT NOT NULL,
+    read_at            TEXT,
+    UNIQUE (sender_org_nr, message_id)
+) STRICT;
+
+-- The inbox query: one citizen's letters, newest first.
+CREATE INDEX letter_by_recipient ON letter (recipient_fnr, received_at DESC);
+
+CREATE TABLE document (
+    letter_id  BLOB NOT NULL REFERENCES letter (id) ON DELETE CASCADE,
+    -- 0 is the main document; attachments follow in the order the mailbox shows them.
+    position   INTEGER NOT NULL CHECK (position >= 0),
+    role       TEXT NOT NULL CHECK (role IN ('main', 'attachment')),
+    title      TEXT NOT NULL,
+    file_name  TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    sha256     TEXT NOT NULL CHECK (length(sha256) = 64),
+    size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),
+    PRIMARY KEY (letter_id, position)
+) STRICT;
+
+-- Exactly one main document per letter.
+CREATE UNIQUE INDEX document_one_main ON document (letter_id) WHERE role = 'main';

@@ -1,0 +1,16 @@
+//! The Postkasse server as a library, so the binary and the tests start the
+//! very same thing.
+//!
+//! - [`settings`], [`telemetry`], [`startup`]: bootstrap.
+//! - [`storage`]: the database and blob store boundary.
+//! - [`broker`]: letters in from agencies.
+//! - [`demo`]: synthetic citizens and letters for trying Postkasse out.
+//! - [`http`]: the error shape and routes that belong to no domain.
+
+pub mod broker;
+pub mod demo;
+pub mod http;
+pub mod settings;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,164 @@
+//! Typed settings: built-in defaults, then an optional file, then environment
+//! variables (`POSTKASSE__SECTION__KEY`). Secrets are `SecretString`, so
+//! `Debug` prints them redacted and logging the settings is safe.
+
+use anyhow::Context;
+use app::domain::SyntheticIds;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::{net::SocketAddr, path::{Path, PathBuf}, time::Duration};
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+const LOCAL_INGEST_TOKEN: &str = "local-development-ingest-token";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Local,
+    Test,
+    Production,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub environment: Environment,
+    pub application: ApplicationSettings,
+    pub database: DatabaseSettings,
+    pub blobs: BlobSettings,
+    pub ingest: IngestSettings,
+    pub web: WebSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApplicationSettings {
+    pub host: String,
+    pub port: u16,
+    pub allow_synthetic_ids: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub acquire_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BlobSettings {
+    pub directory: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngestSettings {
+    pub token: SecretString,
+    pub max_document_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebSettings {
+    pub site_root: PathBuf,
+}
+
+impl Settings {
+    /// Defaults, then `file` if given, then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(file) = file {
+            builder = builder.add_source(config::File::from(file).required(true));
+        }
+        let settings: Settings = builder
+            .add_source(
+                config::Environment::with_prefix("POSTKASSE")
+                    .prefix_separator("__")
+                    .separator("__"),
+            )
+            // cargo-leptos tells the server where it put the compiled site.
+            .set_override_option("web.site_root", std::env::var("LEPTOS_SITE_ROOT").ok())?
+            .build()?
+            .try_deserialize()
+            .context("invalid settings")?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Refuses combinations that are unsafe outside a developer's machine.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.environment == Environment::Production {
+            anyhow::ensure!(
+                !self.application.allow_synthetic_ids,
+                "application.allow_synthetic_ids must be false in production"
+            );
+            anyhow::ensure!(
+                self.ingest.token.expose_secret() != LOCAL_INGEST_TOKEN,
+                "ingest.token must be set to a secret of your own in production"
+            );
+        }
+        anyhow::ensure!(
+            self.ingest.token.expose_secret().len() >= 16,
+            "ingest.token must be at least 16 characters"
+        );
+        anyhow::ensure!(self.ingest.max_document_bytes > 0, "ingest.max_document_bytes must be positive");
+        Ok(())
+    }
+
+    pub fn address(&self) -> String {
+        format!("{}:{}", self.application.host, self.application.port)
+    }
+
+    pub fn synthetic_ids(&self) -> SyntheticIds {
+        if self.application.allow_synthetic_ids {
+            SyntheticIds::Accepted
+        } else {
+            SyntheticIds::Refused
+        }
+    }
+
+    pub fn database_options(&self) -> crate::storage::DatabaseOptions {
+        crate::storage::DatabaseOptions {
+            url: self.database.url.clone(),
+            max_connections: self.database.max_connections,
+            acquire_timeout: Duration::from_secs(self.database.acquire_timeout_seconds),
+        }
+    }
+
+    /// The address Leptos writes into its pages; only informative for us.
+    pub fn site_addr(&self) -> SocketAddr {
+        self.address()
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], self.application.port)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_defaults_load_and_pass_their_own_checks() {
+        let settings = Settings::load(None).unwrap();
+        assert_eq!(settings.environment, Environment::Local);
+        assert_eq!(settings.synthetic_ids(), SyntheticIds::Accepted);
+    }
+
+    #[test]
+    fn debug_output_redacts_secrets() {
+        let settings = Settings::load(None).unwrap();
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains(LOCAL_INGEST_TOKEN), "{printed}");
+        assert!(!printed.contains("data/postkasse.db"), "database URLs may hold passwords");
+    }
+
+    #[test]
+    fn production_refuses_synthetic_ids_and_the_development_token() {
+        let mut settings = Settings::load(None).unwrap();
+        settings.environment = Environment::Production;
+        let error = settings.check().unwrap_err().to_string();
+        assert!(error.contains("allow_synthetic_ids"), "{error}");
+        settings.application.allow_synthetic_ids = false;
+        let error = settings.check().unwrap_err().to_string();
+        assert!(error.contains("ingest.token"), "{error}");
+        settings.ingest.token = SecretString::from("a-real-secret-of-some-length");
+        settings.check().unwrap();
+    }
+}

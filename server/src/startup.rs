@@ -1,0 +1,164 @@
+//! Wiring: from [`Settings`] to a bound, running server.
+//!
+//! [`Application::build`] opens storage, binds the address (port 0 picks a free
+//! one, as the tests do) and reports the port; [`Application::run_until_stopped`]
+//! serves until the shutdown future resolves, finishing requests in flight.
+
+use crate::{
+    broker::{self, Broker},
+    http::{health, security_headers},
+    settings::Settings,
+    storage::{
+        self,
+        blobs::{BlobStore, ObjectStoreBlobs},
+        Storage,
+    },
+};
+use anyhow::Context;
+use app::{shell, App};
+use axum::{
+    extract::{DefaultBodyLimit, FromRef},
+    routing::{get, post},
+    Router,
+};
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::{future::Future, net::SocketAddr, sync::Arc};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+/// What every handler can reach. Cheap to clone: everything is behind `Arc`.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub settings: Arc<Settings>,
+    pub storage: Arc<dyn Storage>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub broker: Arc<Broker>,
+}
+
+/// The services Postkasse runs on, opened from settings.
+pub struct Services {
+    pub storage: Arc<dyn Storage>,
+    pub blobs: Arc<dyn BlobStore>,
+}
+
+impl Services {
+    /// Opens the database (applying migrations) and the blob store.
+    pub async fn open_from(settings: &Settings) -> anyhow::Result<Services> {
+        let storage = storage::connect(&settings.database_options()).await?;
+        let blobs = ObjectStoreBlobs::local(&settings.blobs.directory)
+            .with_context(|| format!("cannot open the blob store at {}", settings.blobs.directory.display()))?;
+        Ok(Services {
+            storage,
+            blobs: Arc::new(blobs),
+        })
+    }
+
+    pub fn broker(&self) -> Broker {
+        Broker::new(self.storage.clone(), self.blobs.clone())
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    address: SocketAddr,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let services = Services::open_from(&settings).await?;
+        Self::build_with(settings, services).await
+    }
+
+    pub async fn build_with(settings: Settings, services: Services) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(settings.address())
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.address()))?;
+        let address = listener.local_addr()?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("postkasse")
+            .site_root(settings.web.site_root.to_string_lossy().as_ref())
+            .site_pkg_dir("pkg")
+            .site_addr(address)
+            .build();
+        let state = AppState {
+            leptos_options,
+            broker: Arc::new(services.broker()),
+            settings: Arc::new(settings),
+            storage: services.storage,
+            blobs: services.blobs,
+        };
+        Ok(Application {
+            listener,
+            router: router(state),
+            address,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        tracing::info!(address = %self.address, "serving");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let max_ingest_body = state.settings.ingest.max_document_bytes
+        + broker::http::MAX_METADATA_BYTES
+        + 64 * 1024;
+    let api = Router::new()
+        .route("/api/v1/letters", post(broker::http::receive_letter))
+        .layer(DefaultBodyLimit::max(max_ingest_body));
+    let mut router = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(api)
+        .leptos_routes(&state, routes, {
+            let leptos_options = state.leptos_options.clone();
+            move || shell(leptos_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state);
+    for layer in security_headers::layers() {
+        router = router.layer(layer);
+    }
+    router.layer(TraceLayer::new_for_http())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

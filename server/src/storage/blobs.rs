@@ -1,0 +1,163 @@
+//! Document bytes, stored content-addressed: a blob's name is the SHA-256 of
+//! its bytes. The same document sent twice is stored once, a blob can never be
+//! overwritten with other content, and corruption is caught on read.
+//!
+//! [`ObjectStoreBlobs`] puts them in any `object_store` backend; Postkasse uses
+//! a local directory, written with fsync so a put is durable when it returns.
+
+use app::domain::Sha256Digest;
+use async_trait::async_trait;
+use bytes::Bytes;
+use object_store::{local::LocalFileSystem, path::Path as ObjectPath, ObjectStore, ObjectStoreExt};
+use sha2::{Digest, Sha256};
+use std::{path::Path, sync::Arc};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob not found")]
+    NotFound,
+    #[error("blob {0:?} does not match its digest")]
+    Corrupt(Sha256Digest),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Stores the bytes and returns their digest. Durable when it returns;
+    /// storing bytes already present is a no-op.
+    async fn put(&self, bytes: Bytes) -> Result<Sha256Digest, BlobError>;
+
+    /// The bytes with this digest, checked against it.
+    async fn get(&self, digest: &Sha256Digest) -> Result<Bytes, BlobError>;
+
+    async fn contains(&self, digest: &Sha256Digest) -> Result<bool, BlobError>;
+}
+
+/// Hashes off the async threads: a 50 MB package takes long enough to matter.
+pub async fn sha256_of(bytes: Bytes) -> Result<(Sha256Digest, Bytes), BlobError> {
+    tokio::task::spawn_blocking(move || {
+        let digest = Sha256Digest::from_bytes(Sha256::digest(&bytes).into());
+        (digest, bytes)
+    })
+    .await
+    .map_err(|join_error| BlobError::Other(join_error.into()))
+}
+
+pub struct ObjectStoreBlobs {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl ObjectStoreBlobs {
+    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+        Self { store }
+    }
+
+    /// Blobs in a local directory, created if missing.
+    pub fn local(directory: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(directory)?;
+        let store = LocalFileSystem::new_with_prefix(directory)?.with_fsync(true);
+        Ok(Self::new(Arc::new(store)))
+    }
+
+    /// `sha256/ab/ab12…`: a fan-out directory keeps any one directory small.
+    fn path_of(digest: &Sha256Digest) -> ObjectPath {
+        let hex = digest.to_hex();
+        ObjectPath::from(format!("sha256/{}/{hex}", &hex[..2]))
+    }
+}
+
+fn other(error: object_store::Error) -> BlobError {
+    match error {
+        object_store::Error::NotFound { .. } => BlobError::NotFound,
+        error => BlobError::Other(error.into()),
+    }
+}
+
+#[async_trait]
+impl BlobStore for ObjectStoreBlobs {
+    async fn put(&self, bytes: Bytes) -> Result<Sha256Digest, BlobError> {
+        let (digest, bytes) = sha256_of(bytes).await?;
+        if self.contains(&digest).await? {
+            return Ok(digest);
+        }
+        // Overwriting is safe: any writer of this path writes the same bytes.
+        self.store
+            .put(&Self::path_of(&digest), bytes.into())
+            .await
+            .map_err(other)?;
+        Ok(digest)
+    }
+
+    async fn get(&self, digest: &Sha256Digest) -> Result<Bytes, BlobError> {
+        let bytes = self
+            .store
+            .get(&Self::path_of(digest))
+            .await
+            .map_err(other)?
+            .bytes()
+            .await
+            .map_err(other)?;
+        let (actual, bytes) = sha256_of(bytes).await?;
+        if actual != *digest {
+            return Err(BlobError::Corrupt(*digest));
+        }
+        Ok(bytes)
+    }
+
+    async fn contains(&self, digest: &Sha256Digest) -> Result<bool, BlobError> {
+        match self.store.head(&Self::path_of(digest)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(error) => Err(other(error)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_same_bytes_get_the_same_name_and_read_back_whole() {
+        let directory = tempfile::tempdir().unwrap();
+        let blobs = ObjectStoreBlobs::local(directory.path()).unwrap();
+        let first = blobs.put(Bytes::from_static(b"%PDF-1.7 brev")).await.unwrap();
+        let second = blobs.put(Bytes::from_static(b"%PDF-1.7 brev")).await.unwrap();
+        assert_eq!(first, second);
+        assert_eq!(blobs.get(&first).await.unwrap(), Bytes::from_static(b"%PDF-1.7 brev"));
+    }
+
+    #[tokio::test]
+    async fn a_digest_is_the_sha256_of_the_bytes() {
+        let directory = tempfile::tempdir().unwrap();
+        let blobs = ObjectStoreBlobs::local(directory.path()).unwrap();
+        // SHA-256("abc") from FIPS 180-2, appendix B.1.
+        let digest = blobs.put(Bytes::from_static(b"abc")).await.unwrap();
+        assert_eq!(
+            digest.to_hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let stored = directory.path().join("sha256/ba").join(digest.to_hex());
+        assert_eq!(std::fs::read(stored).unwrap(), b"abc");
+    }
+
+    #[tokio::test]
+    async fn unknown_digests_are_not_found() {
+        let directory = tempfile::tempdir().unwrap();
+        let blobs = ObjectStoreBlobs::local(directory.path()).unwrap();
+        let unknown = Sha256Digest::from_bytes([7; 32]);
+        assert!(!blobs.contains(&unknown).await.unwrap());
+        assert!(matches!(blobs.get(&unknown).await, Err(BlobError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn a_blob_changed_on_disk_is_reported_corrupt() {
+        let directory = tempfile::tempdir().unwrap();
+        let blobs = ObjectStoreBlobs::local(directory.path()).unwrap();
+        let digest = blobs.put(Bytes::from_static(b"original")).await.unwrap();
+        let stored = directory.path().join("sha256").join(&digest.to_hex()[..2]).join(digest.to_hex());
+        std::fs::write(stored, b"tampered").unwrap();
+        assert!(matches!(blobs.get(&digest).await, Err(BlobError::Corrupt(_))));
+    }
+}

@@ -1,0 +1,114 @@
+//! The storage boundary: what Postkasse needs to remember, said in domain terms.
+//!
+//! [`Storage`] is implemented twice, for SQLite (the embedded default) and for
+//! PostgreSQL, by one body of SQL in [`sql`]; [`connect`] picks the backend from
+//! the database URL's scheme. Document bytes are not stored here but in the
+//! content-addressed [`blobs::BlobStore`].
+//!
+//! Every read of a citizen's data takes the citizen as an argument and filters
+//! on it in the query itself, so one citizen can never be handed another's rows.
+
+pub mod blobs;
+mod postgres;
+mod sql;
+mod sqlite;
+
+use app::domain::{Fnr, Letter, LetterId, LetterSummary, NewLetter};
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use std::{sync::Arc, time::Duration};
+
+pub use postgres::PostgresStorage;
+pub use sqlite::SqliteStorage;
+
+/// Failures by meaning, so callers can answer 404 or 409 without knowing SQL.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflicts with stored data: {0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::RowNotFound => StorageError::NotFound,
+            sqlx::Error::Database(ref database_error) if database_error.is_unique_violation() => {
+                StorageError::Conflict("already stored")
+            }
+            other => StorageError::Other(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// A citizen who has a mailbox here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Citizen {
+    pub fnr: Fnr,
+    pub display_name: Option<String>,
+}
+
+/// How much is stored, for operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoreStatistics {
+    pub citizens: u64,
+    pub letters: u64,
+    pub documents: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Answers when the database can serve queries.
+    async fn ping(&self) -> Result<(), StorageError>;
+
+    /// Creates the citizen's mailbox, or updates the display name when given.
+    async fn upsert_citizen(&self, citizen: &Citizen) -> Result<(), StorageError>;
+
+    /// Stores a letter with its documents in one transaction, creating the
+    /// recipient's mailbox and the sender on first sight. Returns only once the
+    /// transaction is committed. A second letter with the same sender and
+    /// message id is a [`StorageError::Conflict`].
+    async fn insert_letter(&self, letter: &NewLetter) -> Result<(), StorageError>;
+
+    /// The owner's letters, newest first.
+    async fn letters_for(&self, owner: &Fnr) -> Result<Vec<LetterSummary>, StorageError>;
+
+    /// One of the owner's letters; [`StorageError::NotFound`] when it does not
+    /// exist or belongs to someone else.
+    async fn letter_for(&self, owner: &Fnr, id: LetterId) -> Result<Letter, StorageError>;
+
+    async fn statistics(&self) -> Result<StoreStatistics, StorageError>;
+}
+
+/// Connection settings shared by both backends.
+#[derive(Clone)]
+pub struct DatabaseOptions {
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+/// Opens the database the URL names (`sqlite:` or `postgres:`/`postgresql:`)
+/// and brings its schema up to date.
+pub async fn connect(options: &DatabaseOptions) -> anyhow::Result<Arc<dyn Storage>> {
+    let url = options.url.expose_secret();
+    let scheme = url.split(':').next().unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(Arc::new(SqliteStorage::connect(options).await?)),
+        "postgres" | "postgresql" => Ok(Arc::new(PostgresStorage::connect(options).await?)),
+        _ => anyhow::bail!(
+            "unsupported database URL scheme {scheme:?}: use sqlite: or postgres:"
+        ),
+    }
+}

@@ -1,0 +1,33 @@
+//! PostgreSQL, for installations that outgrow one machine's disk.
+
+use super::{sql::impl_sql_storage, Backend, DatabaseOptions};
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::str::FromStr;
+
+pub struct PostgresStorage {
+    pool: PgPool,
+}
+
+impl PostgresStorage {
+    pub async fn connect(options: &DatabaseOptions) -> anyhow::Result<Self> {
+        let connect_options = PgConnectOptions::from_str(options.url.expose_secret())
+            .context("invalid PostgreSQL database URL")?
+            .application_name("postkasse");
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect_options)
+            .await
+            .context("cannot connect to PostgreSQL")?;
+        sqlx::migrate!("../migrations/postgres")
+            .run(&pool)
+            .await
+            .context("cannot apply PostgreSQL migrations")?;
+        Ok(Self { pool })
+    }
+}
+
+impl_sql_storage!(PostgresStorage, Backend::Postgres);

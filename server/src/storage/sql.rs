@@ -1,0 +1,297 @@
+//! The SQL behind [`Storage`](super::Storage), written once for both backends.
+//!
+//! SQLite and PostgreSQL accept the same statements here (`$n` placeholders,
+//! `ON CONFLICT`, correlated subqueries), and sqlx encodes the same Rust types
+//! on both, so one body of code serves both pools: [`impl_sql_storage!`]
+//! expands it for each backend type. What differs (connect options, pragmas,
+//! migrations) lives in `sqlite.rs` and `postgres.rs`.
+
+use super::StorageError;
+use anyhow::anyhow;
+use app::domain::{
+    ConversationId, Document, DocumentRole, Fnr, Letter, LetterId, LetterSummary, MediaType,
+    MessageId, OrgNr, SecurityLevel, Sender, Sha256Digest, SyntheticIds, Title,
+};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[derive(sqlx::FromRow)]
+pub(super) struct LetterRow {
+    pub id: Uuid,
+    pub message_id: Uuid,
+    pub conversation_id: Uuid,
+    pub sender_org_nr: String,
+    pub sender_name: String,
+    pub recipient_fnr: String,
+    pub nonsensitive_title: String,
+    pub title: String,
+    pub security_level: i32,
+    pub received_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct LetterSummaryRow {
+    pub id: Uuid,
+    pub sender_name: String,
+    pub nonsensitive_title: String,
+    pub title: String,
+    pub security_level: i32,
+    pub received_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub document_count: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct DocumentRow {
+    pub role: String,
+    pub title: String,
+    pub file_name: String,
+    pub media_type: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+}
+
+/// Stored rows were checked on the way in; failing to read one back means the
+/// database was changed behind our back, which is an internal error.
+fn corrupt(what: &str) -> StorageError {
+    StorageError::Other(anyhow!("stored {what} does not parse"))
+}
+
+fn stored_title(text: &str) -> Result<Title, StorageError> {
+    Title::parse(text).map_err(|_| corrupt("title"))
+}
+
+fn stored_level(number: i32) -> Result<SecurityLevel, StorageError> {
+    SecurityLevel::try_from(i64::from(number)).map_err(|_| corrupt("security level"))
+}
+
+pub(super) fn role_to_sql(role: DocumentRole) -> &'static str {
+    match role {
+        DocumentRole::Main => "main",
+        DocumentRole::Attachment => "attachment",
+    }
+}
+
+impl DocumentRow {
+    pub fn into_document(self) -> Result<Document, StorageError> {
+        let role = match self.role.as_str() {
+            "main" => DocumentRole::Main,
+            "attachment" => DocumentRole::Attachment,
+            _ => return Err(corrupt("document role")),
+        };
+        Ok(Document {
+            role,
+            title: stored_title(&self.title)?,
+            file_name: self.file_name,
+            media_type: MediaType::from_mime(&self.media_type).ok_or_else(|| corrupt("media type"))?,
+            digest: Sha256Digest::from_hex(&self.sha256).ok_or_else(|| corrupt("digest"))?,
+            size_bytes: u64::try_from(self.size_bytes).map_err(|_| corrupt("document size"))?,
+        })
+    }
+}
+
+impl LetterRow {
+    pub fn into_letter(self, documents: Vec<Document>) -> Result<Letter, StorageError> {
+        let org_nr = OrgNr::parse(&self.sender_org_nr).map_err(|_| corrupt("org number"))?;
+        Ok(Letter {
+            id: LetterId::from_uuid(self.id),
+            message_id: MessageId::from_uuid(self.message_id),
+            conversation_id: ConversationId::from_uuid(self.conversation_id),
+            // Whatever policy admitted the number then, it is stored now.
+            recipient: Fnr::parse(&self.recipient_fnr, SyntheticIds::Accepted)
+                .map_err(|_| corrupt("national id"))?,
+            sender: Sender::new(org_nr, &self.sender_name).map_err(|_| corrupt("sender name"))?,
+            nonsensitive_title: stored_title(&self.nonsensitive_title)?,
+            title: stored_title(&self.title)?,
+            security_level: stored_level(self.security_level)?,
+            received_at: self.received_at,
+            read_at: self.read_at,
+            documents,
+        })
+    }
+}
+
+impl LetterSummaryRow {
+    pub fn into_summary(self) -> Result<LetterSummary, StorageError> {
+        Ok(LetterSummary {
+            id: LetterId::from_uuid(self.id),
+            sender_name: self.sender_name,
+            nonsensitive_title: stored_title(&self.nonsensitive_title)?,
+            title: stored_title(&self.title)?,
+            security_level: stored_level(self.security_level)?,
+            received_at: self.received_at,
+            unread: self.read_at.is_none(),
+            document_count: u32::try_from(self.document_count).map_err(|_| corrupt("count"))?,
+        })
+    }
+}
+
+pub(super) fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or_default()
+}
+
+/// Implements [`Storage`](super::Storage) for a type with a `pool` field of a
+/// sqlx pool, given its [`Backend`](super::Backend).
+macro_rules! impl_sql_storage {
+    ($storage:ty, $backend:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::storage::Storage for $storage {
+            fn backend(&self) -> $crate::storage::Backend {
+                $backend
+            }
+
+            async fn ping(&self) -> Result<(), $crate::storage::StorageError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn upsert_citizen(
+                &self,
+                citizen: &$crate::storage::Citizen,
+            ) -> Result<(), $crate::storage::StorageError> {
+                sqlx::query(
+                    "INSERT INTO citizen (fnr, display_name, created_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (fnr) DO UPDATE
+                     SET display_name = COALESCE(excluded.display_name, citizen.display_name)",
+                )
+                .bind(citizen.fnr.as_str())
+                .bind(citizen.display_name.as_deref())
+                .bind(chrono::Utc::now())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_letter(
+                &self,
+                letter: &app::domain::NewLetter,
+            ) -> Result<(), $crate::storage::StorageError> {
+                let mut transaction = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO citizen (fnr, display_name, created_at) VALUES ($1, NULL, $2)
+                     ON CONFLICT (fnr) DO NOTHING",
+                )
+                .bind(letter.recipient.as_str())
+                .bind(letter.received_at)
+                .execute(&mut *transaction)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO sender (org_nr, name) VALUES ($1, $2)
+                     ON CONFLICT (org_nr) DO UPDATE SET name = excluded.name",
+                )
+                .bind(letter.sender.org_nr.as_str())
+                .bind(&letter.sender.name)
+                .execute(&mut *transaction)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO letter (id, message_id, conversation_id, sender_org_nr,
+                         recipient_fnr, nonsensitive_title, title, security_level, received_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(letter.id.as_uuid())
+                .bind(letter.message_id.as_uuid())
+                .bind(letter.conversation_id.as_uuid())
+                .bind(letter.sender.org_nr.as_str())
+                .bind(letter.recipient.as_str())
+                .bind(letter.nonsensitive_title.as_str())
+                .bind(letter.title.as_str())
+                .bind(i32::from(letter.security_level.as_number()))
+                .bind(letter.received_at)
+                .execute(&mut *transaction)
+                .await?;
+                for (position, document) in letter.documents.iter().enumerate() {
+                    let size_bytes = i64::try_from(document.size_bytes)
+                        .map_err(|_| anyhow::anyhow!("document size out of range"))?;
+                    sqlx::query(
+                        "INSERT INTO document (letter_id, position, role, title, file_name,
+                             media_type, sha256, size_bytes)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(letter.id.as_uuid())
+                    .bind(i32::try_from(position).map_err(|_| anyhow::anyhow!("too many documents"))?)
+                    .bind($crate::storage::sql::role_to_sql(document.role))
+                    .bind(document.title.as_str())
+                    .bind(&document.file_name)
+                    .bind(document.media_type.as_mime())
+                    .bind(document.digest.to_hex())
+                    .bind(size_bytes)
+                    .execute(&mut *transaction)
+                    .await?;
+                }
+                transaction.commit().await?;
+                Ok(())
+            }
+
+            async fn letters_for(
+                &self,
+                owner: &app::domain::Fnr,
+            ) -> Result<Vec<app::domain::LetterSummary>, $crate::storage::StorageError> {
+                let rows: Vec<$crate::storage::sql::LetterSummaryRow> = sqlx::query_as(
+                    "SELECT l.id, s.name AS sender_name, l.nonsensitive_title, l.title,
+                         l.security_level, l.received_at, l.read_at,
+                         (SELECT COUNT(*) FROM document d WHERE d.letter_id = l.id) AS document_count
+                     FROM letter l JOIN sender s ON s.org_nr = l.sender_org_nr
+                     WHERE l.recipient_fnr = $1
+                     ORDER BY l.received_at DESC, l.id",
+                )
+                .bind(owner.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(|row| row.into_summary()).collect()
+            }
+
+            async fn letter_for(
+                &self,
+                owner: &app::domain::Fnr,
+                id: app::domain::LetterId,
+            ) -> Result<app::domain::Letter, $crate::storage::StorageError> {
+                let row: $crate::storage::sql::LetterRow = sqlx::query_as(
+                    "SELECT l.id, l.message_id, l.conversation_id, l.sender_org_nr,
+                         s.name AS sender_name, l.recipient_fnr, l.nonsensitive_title, l.title,
+                         l.security_level, l.received_at, l.read_at
+                     FROM letter l JOIN sender s ON s.org_nr = l.sender_org_nr
+                     WHERE l.id = $1 AND l.recipient_fnr = $2",
+                )
+                .bind(id.as_uuid())
+                .bind(owner.as_str())
+                .fetch_one(&self.pool)
+                .await?;
+                // The owner condition is repeated so this query stands on its own.
+                let documents: Vec<$crate::storage::sql::DocumentRow> = sqlx::query_as(
+                    "SELECT d.role, d.title, d.file_name, d.media_type, d.sha256, d.size_bytes
+                     FROM document d JOIN letter l ON l.id = d.letter_id
+                     WHERE d.letter_id = $1 AND l.recipient_fnr = $2
+                     ORDER BY d.position",
+                )
+                .bind(id.as_uuid())
+                .bind(owner.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                let documents = documents
+                    .into_iter()
+                    .map(|row| row.into_document())
+                    .collect::<Result<Vec<_>, _>>()?;
+                row.into_letter(documents)
+            }
+
+            async fn statistics(
+                &self,
+            ) -> Result<$crate::storage::StoreStatistics, $crate::storage::StorageError> {
+                let (citizens, letters, documents): (i64, i64, i64) = sqlx::query_as(
+                    "SELECT (SELECT COUNT(*) FROM citizen), (SELECT COUNT(*) FROM letter),
+                         (SELECT COUNT(*) FROM document)",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                Ok($crate::storage::StoreStatistics {
+                    citizens: $crate::storage::sql::count(citizens),
+                    letters: $crate::storage::sql::count(letters),
+                    documents: $crate::storage::sql::count(documents),
+                })
+            }
+        }
+    };
+}
+
+pub(super) use impl_sql_storage;

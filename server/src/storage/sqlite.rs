@@ -1,0 +1,62 @@
+//! SQLite, the embedded default.
+//!
+//! WAL with `synchronous=FULL`: in WAL mode `NORMAL` can lose the last commits
+//! on power loss, and a letter must never be acknowledged and then lost.
+//! Foreign keys are on (SQLite's default is off).
+
+use super::{sql::impl_sql_storage, Backend, DatabaseOptions};
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::{str::FromStr, time::Duration};
+
+pub struct SqliteStorage {
+    pool: SqlitePool,
+}
+
+impl SqliteStorage {
+    pub async fn connect(options: &DatabaseOptions) -> anyhow::Result<Self> {
+        let connect_options = SqliteConnectOptions::from_str(options.url.expose_secret())
+            .context("invalid SQLite database URL")?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        if let Some(directory) = connect_options.get_filename().parent() {
+            if !directory.as_os_str().is_empty() {
+                std::fs::create_dir_all(directory)
+                    .with_context(|| format!("cannot create {}", directory.display()))?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect_options)
+            .await
+            .context("cannot open the SQLite database")?;
+        sqlx::migrate!("../migrations/sqlite")
+            .run(&pool)
+            .await
+            .context("cannot apply SQLite migrations")?;
+        Ok(Self { pool })
+    }
+
+    /// The pragmas in force, so tests can hold the durability promise to account.
+    pub async fn durability_pragmas(&self) -> anyhow::Result<(String, i64, i64)> {
+        let mut connection = self.pool.acquire().await?;
+        let journal_mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *connection)
+            .await?;
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *connection)
+            .await?;
+        let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut *connection)
+            .await?;
+        Ok((journal_mode, synchronous, foreign_keys))
+    }
+}
+
+impl_sql_storage!(SqliteStorage, Backend::Sqlite);

@@ -1,0 +1,222 @@
+//! The test harness: a real Postkasse on port 0 with a fresh database and blob
+//! directory per test, on SQLite or PostgreSQL.
+//!
+//! PostgreSQL is expected at `POSTKASSE_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`). When it cannot be reached
+//! the PostgreSQL variants FAIL, unless `POSTKASSE_SKIP_POSTGRES=1` says to
+//! skip them knowingly; then each prints that it did not run.
+
+use postkasse::{
+    settings::{Environment, Settings},
+    startup::{Application, Services},
+    storage::{self, DatabaseOptions, Storage},
+};
+use secrecy::SecretString;
+use sqlx::{Connection, Executor, PgConnection};
+use std::{path::PathBuf, sync::Arc, time::Duration};
+use tempfile::TempDir;
+use tokio::sync::{oneshot, OnceCell};
+
+pub const INGEST_TOKEN: &str = "test-ingest-token-0123456789";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn(Backend)` once per backend, as
+/// `<module>::sqlite::<name>` and `<module>::postgres::<name>`.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                super::$test($crate::helpers::Backend::Sqlite).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                super::$test($crate::helpers::Backend::Postgres).await
+            })*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+fn postgres_admin_url() -> String {
+    std::env::var("POSTKASSE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Whether PostgreSQL answers; asked once per test binary.
+async fn postgres_reachable() -> bool {
+    static REACHABLE: OnceCell<bool> = OnceCell::const_new();
+    *REACHABLE
+        .get_or_init(|| async {
+            let attempt = tokio::time::timeout(
+                Duration::from_secs(5),
+                PgConnection::connect(&postgres_admin_url()),
+            );
+            matches!(attempt.await, Ok(Ok(_)))
+        })
+        .await
+}
+
+/// A database of its own for one test; PostgreSQL ones are dropped afterwards.
+pub struct TestDatabase {
+    pub url: String,
+    postgres_name: Option<String>,
+    _directory: TempDir,
+}
+
+impl TestDatabase {
+    /// `None` only when PostgreSQL is absent and skipping was asked for.
+    pub async fn create(backend: Backend) -> Option<TestDatabase> {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        match backend {
+            Backend::Sqlite => Some(TestDatabase {
+                url: format!("sqlite://{}", directory.path().join("postkasse.db").display()),
+                postgres_name: None,
+                _directory: directory,
+            }),
+            Backend::Postgres => {
+                if !postgres_reachable().await {
+                    let admin_url = postgres_admin_url();
+                    if std::env::var("POSTKASSE_SKIP_POSTGRES").as_deref() == Ok("1") {
+                        eprintln!(
+                            "SKIPPED, NOT RUN: PostgreSQL is not reachable at {admin_url}; \
+                             this PostgreSQL test did not run (POSTKASSE_SKIP_POSTGRES=1)"
+                        );
+                        return None;
+                    }
+                    panic!(
+                        "PostgreSQL is not reachable at {admin_url}. Start it, point \
+                         POSTKASSE_TEST_POSTGRES_URL at one, or set POSTKASSE_SKIP_POSTGRES=1 \
+                         to skip the PostgreSQL tests knowingly."
+                    );
+                }
+                let name = format!("postkasse_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::connect(&postgres_admin_url()).await.expect("admin connection");
+                admin
+                    .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+                    .await
+                    .expect("create test database");
+                let mut url = url::Url::parse(&postgres_admin_url()).expect("PostgreSQL URL");
+                url.set_path(&name);
+                Some(TestDatabase {
+                    url: url.to_string(),
+                    postgres_name: Some(name),
+                    _directory: directory,
+                })
+            }
+        }
+    }
+
+    pub async fn storage(&self) -> Arc<dyn Storage> {
+        storage::connect(&DatabaseOptions {
+            url: SecretString::from(self.url.clone()),
+            max_connections: 4,
+            acquire_timeout: Duration::from_secs(10),
+        })
+        .await
+        .expect("open storage")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_name.take() else {
+            return;
+        };
+        // Drop runs outside async code, so a small runtime of its own does it.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let mut admin = PgConnection::connect(&postgres_admin_url()).await.ok()?;
+                admin
+                    .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub storage: Arc<dyn Storage>,
+    pub blob_directory: PathBuf,
+    _database: TestDatabase,
+    _blobs: TempDir,
+    _shutdown: oneshot::Sender<()>,
+}
+
+/// Starts Postkasse with test settings; `adjust` may change them first.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    let database = TestDatabase::create(backend).await?;
+    let blobs = tempfile::tempdir().expect("temporary directory");
+    let mut settings = Settings::load(None).expect("default settings");
+    settings.environment = Environment::Test;
+    settings.application.host = "127.0.0.1".into();
+    settings.application.port = 0;
+    settings.database.url = SecretString::from(database.url.clone());
+    settings.blobs.directory = blobs.path().to_path_buf();
+    settings.ingest.token = SecretString::from(INGEST_TOKEN);
+    // No compiled site: pages render, /pkg files 404. End-to-end tests serve the real one.
+    settings.web.site_root = std::env::temp_dir().join("postkasse-tests-without-site");
+    adjust(&mut settings);
+    settings.check().expect("test settings pass their checks");
+
+    let services = Services::open_from(&settings).await.expect("open services");
+    let storage = services.storage.clone();
+    let application = Application::build_with(settings, services).await.expect("build application");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(application.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    Some(TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("HTTP client"),
+        storage,
+        blob_directory: blobs.path().to_path_buf(),
+        _database: database,
+        _blobs: blobs,
+        _shutdown: shutdown,
+    })
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Every file in the blob store, to show that nothing was written.
+    pub fn blob_files(&self) -> Vec<PathBuf> {
+        fn walk(directory: &std::path::Path, found: &mut Vec<PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(directory) else { return };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else {
+                    found.push(path);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&self.blob_directory, &mut found);
+        found
+    }
+}

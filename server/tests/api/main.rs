@@ -1,0 +1,8 @@
+//! Integration tests: the real server on port 0, a fresh database per test,
+//! each test run on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod health;
+mod ingest;
+mod storage;

@@ -23,9 +23,18 @@ pub struct DemoCitizen {
 }
 
 pub const CITIZENS: [DemoCitizen; 3] = [
-    DemoCitizen { name: "Kari Nordmann", birth_date: (1985, 3, 14) },
-    DemoCitizen { name: "Ola Nordmann", birth_date: (1979, 11, 2) },
-    DemoCitizen { name: "Sofie Hansen", birth_date: (1996, 6, 30) },
+    DemoCitizen {
+        name: "Kari Nordmann",
+        birth_date: (1985, 3, 14),
+    },
+    DemoCitizen {
+        name: "Ola Nordmann",
+        birth_date: (1979, 11, 2),
+    },
+    DemoCitizen {
+        name: "Sofie Hansen",
+        birth_date: (1996, 6, 30),
+    },
 ];
 
 struct DemoLetter {
@@ -90,7 +99,8 @@ const LETTERS: [DemoLetter; 4] = [
 /// that gives valid control digits.
 pub fn demo_fnr(citizen: &DemoCitizen) -> Fnr {
     let (year, month, day) = citizen.birth_date;
-    let birth_date = NaiveDate::from_ymd_opt(year, month, day).expect("demo birth dates are real dates");
+    let birth_date =
+        NaiveDate::from_ymd_opt(year, month, day).expect("demo birth dates are real dates");
     (100..500)
         .find_map(|individual_number| Fnr::synthetic(birth_date, individual_number))
         .expect("some individual number gives valid control digits")
@@ -109,14 +119,21 @@ pub async fn seed(storage: &dyn Storage, broker: &Broker) -> anyhow::Result<Seed
     for (citizen_index, citizen) in CITIZENS.iter().enumerate() {
         let fnr = demo_fnr(citizen);
         storage
-            .upsert_citizen(&Citizen { fnr: fnr.clone(), display_name: Some(citizen.name.to_owned()) })
+            .upsert_citizen(&Citizen {
+                fnr: fnr.clone(),
+                display_name: Some(citizen.name.to_owned()),
+            })
             .await
             .context("seeding a citizen failed")?;
         for (letter_index, letter) in LETTERS.iter().enumerate() {
             let sequence = (citizen_index * LETTERS.len() + letter_index) as u128;
             let submission = LetterSubmission {
-                message_id: MessageId::from_uuid(Uuid::from_u128(0x0d3e_0000_0000_4000_8000_0000_0000_0000 + sequence)),
-                conversation_id: ConversationId::from_uuid(Uuid::from_u128(0x0d3e_0000_0000_4000_9000_0000_0000_0000 + sequence)),
+                message_id: MessageId::from_uuid(Uuid::from_u128(
+                    0x0d3e_0000_0000_4000_8000_0000_0000_0000 + sequence,
+                )),
+                conversation_id: ConversationId::from_uuid(Uuid::from_u128(
+                    0x0d3e_0000_0000_4000_9000_0000_0000_0000 + sequence,
+                )),
                 recipient: fnr.clone(),
                 sender: Sender::new(OrgNr::parse(letter.org_nr)?, letter.sender)?,
                 nonsensitive_title: Title::parse(letter.nonsensitive_title)?,
@@ -130,7 +147,9 @@ pub async fn seed(storage: &dyn Storage, broker: &Broker) -> anyhow::Result<Seed
             match broker.accept(submission).await {
                 Ok(_) => report.letters_added += 1,
                 Err(BrokerError::Duplicate(_)) => report.letters_already_present += 1,
-                Err(BrokerError::Internal(cause)) => return Err(cause.context("seeding a letter failed")),
+                Err(BrokerError::Internal(cause)) => {
+                    return Err(cause.context("seeding a letter failed"))
+                }
             }
         }
     }
@@ -148,7 +167,8 @@ pub fn letter_pdf(title: &str, addressee: &str, paragraphs: &[&str]) -> anyhow::
         "BaseFont" => "Helvetica",
         "Encoding" => "WinAnsiEncoding",
     });
-    let resources_id = document.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
+    let resources_id =
+        document.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
     let mut operations = vec![
         Operation::new("BT", vec![]),
         Operation::new("Tf", vec!["F1".into(), 16.into()]),
@@ -207,7 +227,10 @@ mod tests {
         for citizen in &CITIZENS {
             let fnr = demo_fnr(citizen);
             assert!(fnr.is_synthetic());
-            assert_eq!(Fnr::parse(fnr.as_str(), SyntheticIds::Accepted).unwrap(), fnr);
+            assert_eq!(
+                Fnr::parse(fnr.as_str(), SyntheticIds::Accepted).unwrap(),
+                fnr
+            );
             assert!(Fnr::parse(fnr.as_str(), SyntheticIds::Refused).is_err());
         }
     }
@@ -215,13 +238,19 @@ mod tests {
     #[test]
     fn demo_senders_have_valid_org_numbers() {
         for letter in &LETTERS {
-            OrgNr::parse(letter.org_nr).unwrap_or_else(|error| panic!("{}: {error}", letter.sender));
+            OrgNr::parse(letter.org_nr)
+                .unwrap_or_else(|error| panic!("{}: {error}", letter.sender));
         }
     }
 
     #[test]
     fn generated_letters_are_pdfs_that_parse_back() {
-        let bytes = letter_pdf("Vedtak om foreldrepenger", "Kari Nordmann", &["Vi har innvilget søknaden."]).unwrap();
+        let bytes = letter_pdf(
+            "Vedtak om foreldrepenger",
+            "Kari Nordmann",
+            &["Vi har innvilget søknaden."],
+        )
+        .unwrap();
         assert!(MediaType::Pdf.matches_content(&bytes));
         let parsed = Document::load_mem(&bytes).unwrap();
         assert_eq!(parsed.get_pages().len(), 1);

@@ -11,7 +11,11 @@ use postkasse::{
 use std::{path::PathBuf, process::ExitCode};
 
 #[derive(Parser)]
-#[command(name = "postkasse", version, about = "Postkasse: a digital mailbox for citizens")]
+#[command(
+    name = "postkasse",
+    version,
+    about = "Postkasse: a digital mailbox for citizens"
+)]
 struct Cli {
     /// Settings file layered over the built-in defaults.
     #[arg(long, global = true, env = "POSTKASSE_CONFIG")]

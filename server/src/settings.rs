@@ -6,7 +6,11 @@ use anyhow::Context;
 use app::domain::SyntheticIds;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use std::{net::SocketAddr, path::{Path, PathBuf}, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 const LOCAL_INGEST_TOKEN: &str = "local-development-ingest-token";
@@ -98,7 +102,10 @@ impl Settings {
             self.ingest.token.expose_secret().len() >= 16,
             "ingest.token must be at least 16 characters"
         );
-        anyhow::ensure!(self.ingest.max_document_bytes > 0, "ingest.max_document_bytes must be positive");
+        anyhow::ensure!(
+            self.ingest.max_document_bytes > 0,
+            "ingest.max_document_bytes must be positive"
+        );
         Ok(())
     }
 
@@ -146,7 +153,10 @@ mod tests {
         let settings = Settings::load(None).unwrap();
         let printed = format!("{settings:?}");
         assert!(!printed.contains(LOCAL_INGEST_TOKEN), "{printed}");
-        assert!(!printed.contains("data/postkasse.db"), "database URLs may hold passwords");
+        assert!(
+            !printed.contains("data/postkasse.db"),
+            "database URLs may hold passwords"
+        );
     }
 
     #[test]

@@ -47,8 +47,12 @@ impl Services {
     /// Opens the database (applying migrations) and the blob store.
     pub async fn open_from(settings: &Settings) -> anyhow::Result<Services> {
         let storage = storage::connect(&settings.database_options()).await?;
-        let blobs = ObjectStoreBlobs::local(&settings.blobs.directory)
-            .with_context(|| format!("cannot open the blob store at {}", settings.blobs.directory.display()))?;
+        let blobs = ObjectStoreBlobs::local(&settings.blobs.directory).with_context(|| {
+            format!(
+                "cannot open the blob store at {}",
+                settings.blobs.directory.display()
+            )
+        })?;
         Ok(Services {
             storage,
             blobs: Arc::new(blobs),
@@ -118,9 +122,8 @@ impl Application {
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let max_ingest_body = state.settings.ingest.max_document_bytes
-        + broker::http::MAX_METADATA_BYTES
-        + 64 * 1024;
+    let max_ingest_body =
+        state.settings.ingest.max_document_bytes + broker::http::MAX_METADATA_BYTES + 64 * 1024;
     let api = Router::new()
         .route("/api/v1/letters", post(broker::http::receive_letter))
         .layer(DefaultBodyLimit::max(max_ingest_body));

@@ -9,7 +9,8 @@ use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 /// Installs the global subscriber. Safe to call more than once (tests do):
 /// later calls keep the first subscriber.
 pub fn init(default_filter: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(fmt::layer().with_target(true))

@@ -79,8 +79,14 @@ mod tests {
 
     #[test]
     fn other_spellings_and_garbage_are_refused() {
-        assert_eq!("3fa85f6457174562b3fc2c963f66afa6".parse::<MessageId>(), Err(IdError));
-        assert_eq!("{3fa85f64-5717-4562-b3fc-2c963f66afa6}".parse::<LetterId>(), Err(IdError));
+        assert_eq!(
+            "3fa85f6457174562b3fc2c963f66afa6".parse::<MessageId>(),
+            Err(IdError)
+        );
+        assert_eq!(
+            "{3fa85f64-5717-4562-b3fc-2c963f66afa6}".parse::<LetterId>(),
+            Err(IdError)
+        );
         assert_eq!("not-a-uuid".parse::<ConversationId>(), Err(IdError));
         assert_eq!("".parse::<MessageId>(), Err(IdError));
     }

@@ -126,10 +126,7 @@ impl MediaType {
     pub fn matches_content(self, bytes: &[u8]) -> bool {
         match self {
             // PDF readers accept the header anywhere in the first 1024 bytes.
-            MediaType::Pdf => bytes
-                .windows(5)
-                .take(1024)
-                .any(|window| window == b"%PDF-"),
+            MediaType::Pdf => bytes.windows(5).take(1024).any(|window| window == b"%PDF-"),
             MediaType::Png => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
             MediaType::Jpeg => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
             MediaType::Html | MediaType::PlainText => true,
@@ -196,9 +193,9 @@ pub struct Document {
     pub size_bytes: u64,
 }
 
-/// A letter on its way into a citizen's mailbox.
+/// A letter in a citizen's mailbox; a newly delivered one has no `read_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewLetter {
+pub struct Letter {
     pub id: LetterId,
     pub message_id: MessageId,
     pub conversation_id: ConversationId,
@@ -207,21 +204,6 @@ pub struct NewLetter {
     /// The `ikkesensitivtittel`: may be shown before login and in notices.
     pub nonsensitive_title: Title,
     /// The manifest title: shown only at the letter's security level.
-    pub title: Title,
-    pub security_level: SecurityLevel,
-    pub received_at: DateTime<Utc>,
-    pub documents: Vec<Document>,
-}
-
-/// A letter as stored in a citizen's mailbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Letter {
-    pub id: LetterId,
-    pub message_id: MessageId,
-    pub conversation_id: ConversationId,
-    pub recipient: Fnr,
-    pub sender: Sender,
-    pub nonsensitive_title: Title,
     pub title: Title,
     pub security_level: SecurityLevel,
     pub received_at: DateTime<Utc>,
@@ -248,12 +230,24 @@ mod tests {
 
     #[test]
     fn titles_are_trimmed_and_bounded_in_characters() {
-        assert_eq!(Title::parse("  Vedtak om skatt  ").unwrap().as_str(), "Vedtak om skatt");
+        assert_eq!(
+            Title::parse("  Vedtak om skatt  ").unwrap().as_str(),
+            "Vedtak om skatt"
+        );
         assert_eq!(Title::parse("   "), Err(TextError::Empty));
         let longest = "ø".repeat(255);
-        assert!(Title::parse(&longest).is_ok(), "255 two-byte characters are fine");
-        assert_eq!(Title::parse(&"ø".repeat(256)), Err(TextError::TooLong { max: 255 }));
-        assert_eq!(Title::parse("a\u{0007}b"), Err(TextError::ControlCharacters));
+        assert!(
+            Title::parse(&longest).is_ok(),
+            "255 two-byte characters are fine"
+        );
+        assert_eq!(
+            Title::parse(&"ø".repeat(256)),
+            Err(TextError::TooLong { max: 255 })
+        );
+        assert_eq!(
+            Title::parse("a\u{0007}b"),
+            Err(TextError::ControlCharacters)
+        );
     }
 
     #[test]
@@ -268,8 +262,14 @@ mod tests {
 
     #[test]
     fn media_types_are_read_from_mime_strings_with_parameters() {
-        assert_eq!(MediaType::from_mime("application/pdf"), Some(MediaType::Pdf));
-        assert_eq!(MediaType::from_mime("Text/HTML; charset=utf-8"), Some(MediaType::Html));
+        assert_eq!(
+            MediaType::from_mime("application/pdf"),
+            Some(MediaType::Pdf)
+        );
+        assert_eq!(
+            MediaType::from_mime("Text/HTML; charset=utf-8"),
+            Some(MediaType::Html)
+        );
         assert_eq!(MediaType::from_mime("application/x-msdownload"), None);
     }
 

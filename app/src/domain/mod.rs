@@ -12,8 +12,8 @@ pub mod security_level;
 
 pub use ids::{ConversationId, IdError, LetterId, MessageId};
 pub use letter::{
-    Document, DocumentRole, Letter, LetterSummary, MediaType, NewLetter, Sender, Sha256Digest,
-    TextError, Title,
+    Document, DocumentRole, Letter, LetterSummary, MediaType, Sender, Sha256Digest, TextError,
+    Title,
 };
 pub use national_id::{Fnr, FnrError, FnrKind, SyntheticIds};
 pub use org_nr::{OrgNr, OrgNrError};

@@ -46,7 +46,9 @@ impl TryFrom<i64> for SecurityLevel {
     type Error = SecurityLevelError;
 
     fn try_from(number: i64) -> Result<Self, Self::Error> {
-        u8::try_from(number).map_err(|_| SecurityLevelError)?.try_into()
+        u8::try_from(number)
+            .map_err(|_| SecurityLevelError)?
+            .try_into()
     }
 }
 

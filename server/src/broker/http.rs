@@ -86,33 +86,51 @@ async fn read_parts(mut multipart: Multipart, max_document_bytes: usize) -> RawS
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(error) => {
-                raw.problems.push(FieldError::new("body", format!("is not valid multipart/form-data: {}", error.body_text())));
+                raw.problems.push(FieldError::new(
+                    "body",
+                    format!("is not valid multipart/form-data: {}", error.body_text()),
+                ));
                 break;
             }
         };
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
-            "metadata" if raw.metadata.is_none() => match read_capped(field, MAX_METADATA_BYTES).await {
-                Ok(bytes) => raw.metadata = Some(bytes),
-                Err(reason) => {
-                    raw.problems.push(FieldError::new("metadata", reason));
-                    break;
+            "metadata" if raw.metadata.is_none() => {
+                match read_capped(field, MAX_METADATA_BYTES).await {
+                    Ok(bytes) => raw.metadata = Some(bytes),
+                    Err(reason) => {
+                        raw.problems.push(FieldError::new("metadata", reason));
+                        break;
+                    }
                 }
-            },
+            }
             "document" if raw.document.is_none() => {
                 let file_name = field.file_name().map(str::to_owned);
                 let content_type = field.content_type().map(str::to_owned);
                 match read_capped(field, max_document_bytes).await {
-                    Ok(bytes) => raw.document = Some(RawDocument { file_name, content_type, bytes }),
+                    Ok(bytes) => {
+                        raw.document = Some(RawDocument {
+                            file_name,
+                            content_type,
+                            bytes,
+                        })
+                    }
                     Err(reason) => {
                         raw.problems.push(FieldError::new("document", reason));
                         break;
                     }
                 }
             }
-            "metadata" | "document" => raw.problems.push(FieldError::new(name, "must appear only once")),
-            "" => raw.problems.push(FieldError::new("body", "has a part without a name")),
-            _ => raw.problems.push(FieldError::new(name, "is not a known part (expected metadata and document)")),
+            "metadata" | "document" => raw
+                .problems
+                .push(FieldError::new(name, "must appear only once")),
+            "" => raw
+                .problems
+                .push(FieldError::new("body", "has a part without a name")),
+            _ => raw.problems.push(FieldError::new(
+                name,
+                "is not a known part (expected metadata and document)",
+            )),
         }
     }
     raw

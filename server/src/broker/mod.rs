@@ -8,9 +8,7 @@ pub mod http;
 pub mod submission;
 
 use crate::storage::{blobs::BlobStore, Storage, StorageError};
-use app::domain::{
-    Document, DocumentRole, LetterId, MediaType, MessageId, NewLetter,
-};
+use app::domain::{Document, DocumentRole, Letter, LetterId, MediaType, MessageId};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
 pub use submission::{LetterSubmission, SubmissionLimits};
@@ -58,7 +56,7 @@ impl Broker {
             .map_err(|error| anyhow::Error::new(error).context("storing the document failed"))?;
         // Microseconds: what PostgreSQL keeps, so a stored time reads back equal.
         let received_at = Utc::now().trunc_subsecs(6);
-        let letter = NewLetter {
+        let letter = Letter {
             id: LetterId::generate(),
             message_id: submission.message_id,
             conversation_id: submission.conversation_id,
@@ -68,6 +66,7 @@ impl Broker {
             title: submission.title.clone(),
             security_level: submission.security_level,
             received_at,
+            read_at: None,
             documents: vec![Document {
                 role: DocumentRole::Main,
                 title: submission.title,
@@ -87,7 +86,9 @@ impl Broker {
                 })
             }
             Err(StorageError::Conflict(_)) => Err(BrokerError::Duplicate(letter.message_id)),
-            Err(error) => Err(anyhow::Error::new(error).context("storing the letter failed").into()),
+            Err(error) => Err(anyhow::Error::new(error)
+                .context("storing the letter failed")
+                .into()),
         }
     }
 }

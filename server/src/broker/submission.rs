@@ -127,8 +127,13 @@ impl LetterSubmission {
                         let path = error.path().to_string();
                         let inner = error.into_inner();
                         // Broken JSON has no field to blame; wrong data has a path.
-                        let problem = if inner.classify() != serde_json::error::Category::Data || path == "." {
-                            FieldError::new("metadata", format!("is not a valid metadata object: {inner}"))
+                        let problem = if inner.classify() != serde_json::error::Category::Data
+                            || path == "."
+                        {
+                            FieldError::new(
+                                "metadata",
+                                format!("is not a valid metadata object: {inner}"),
+                            )
                         } else {
                             FieldError::new(format!("metadata.{path}"), inner)
                         };
@@ -142,7 +147,11 @@ impl LetterSubmission {
             return Err(checks.problems);
         };
 
-        let message_id = checks.required("metadata.messageId", metadata.message_id.as_deref(), str::parse::<MessageId>);
+        let message_id = checks.required(
+            "metadata.messageId",
+            metadata.message_id.as_deref(),
+            str::parse::<MessageId>,
+        );
         let conversation_id = match metadata.conversation_id.as_deref() {
             // A message without a conversation starts one.
             None => Some(ConversationId::generate()),
@@ -150,7 +159,10 @@ impl LetterSubmission {
         };
         let recipient = checks.required(
             "metadata.mottaker.personidentifikator",
-            metadata.mottaker.as_ref().and_then(|mottaker| mottaker.personidentifikator.as_deref()),
+            metadata
+                .mottaker
+                .as_ref()
+                .and_then(|mottaker| mottaker.personidentifikator.as_deref()),
             |text| Fnr::parse(text, limits.synthetic_ids),
         );
         let avsender = metadata.avsender.as_ref();
@@ -177,10 +189,22 @@ impl LetterSubmission {
         let security_level = match metadata.sikkerhetsnivaa {
             // DPI's old documentation makes 4 the default; err on the safe side.
             None => Some(SecurityLevel::High),
-            Some(number) => checks.parsed("metadata.sikkerhetsnivaa", SecurityLevel::try_from(number)),
+            Some(number) => {
+                checks.parsed("metadata.sikkerhetsnivaa", SecurityLevel::try_from(number))
+            }
         };
 
-        match (message_id, conversation_id, recipient, org_nr, sender_name, nonsensitive_title, title, security_level, document) {
+        match (
+            message_id,
+            conversation_id,
+            recipient,
+            org_nr,
+            sender_name,
+            nonsensitive_title,
+            title,
+            security_level,
+            document,
+        ) {
             (
                 Some(message_id),
                 Some(conversation_id),
@@ -195,7 +219,10 @@ impl LetterSubmission {
                 message_id,
                 conversation_id,
                 recipient,
-                sender: Sender { org_nr, name: sender_name },
+                sender: Sender {
+                    org_nr,
+                    name: sender_name,
+                },
                 nonsensitive_title,
                 title,
                 security_level,
@@ -218,13 +245,19 @@ fn check_document(
         }
         return None;
     };
-    let declared = document.content_type.as_deref().and_then(MediaType::from_mime);
+    let declared = document
+        .content_type
+        .as_deref()
+        .and_then(MediaType::from_mime);
     let reason = if declared != Some(MediaType::Pdf) {
         Some("must be sent with content type application/pdf".to_owned())
     } else if document.bytes.is_empty() {
         Some("is empty".to_owned())
     } else if document.bytes.len() > limits.max_document_bytes {
-        Some(format!("must be at most {} bytes", limits.max_document_bytes))
+        Some(format!(
+            "must be at most {} bytes",
+            limits.max_document_bytes
+        ))
     } else if !MediaType::Pdf.matches_content(&document.bytes) {
         Some("is not a PDF document (no %PDF- header)".to_owned())
     } else {
@@ -266,7 +299,10 @@ mod tests {
     use chrono::NaiveDate;
 
     fn limits() -> SubmissionLimits {
-        SubmissionLimits { max_document_bytes: 1000, synthetic_ids: SyntheticIds::Accepted }
+        SubmissionLimits {
+            max_document_bytes: 1000,
+            synthetic_ids: SyntheticIds::Accepted,
+        }
     }
 
     fn recipient() -> String {
@@ -299,16 +335,26 @@ mod tests {
     }
 
     fn names(problems: &[FieldError]) -> Vec<&str> {
-        problems.iter().map(|problem| problem.name.as_str()).collect()
+        problems
+            .iter()
+            .map(|problem| problem.name.as_str())
+            .collect()
     }
 
     #[test]
     fn a_complete_submission_parses_with_defaults_filled_in() {
-        let raw = RawSubmission { metadata: Some(metadata(&recipient())), document: Some(pdf()), problems: vec![] };
+        let raw = RawSubmission {
+            metadata: Some(metadata(&recipient())),
+            document: Some(pdf()),
+            problems: vec![],
+        };
         let submission = LetterSubmission::parse(raw, limits()).unwrap();
         assert_eq!(submission.security_level, SecurityLevel::Substantial);
         assert_eq!(submission.title.as_str(), "Brev fra Brønnøysundregistrene");
-        assert_eq!(submission.document.file_name, "vedtak.pdf", "path segments are dropped");
+        assert_eq!(
+            submission.document.file_name, "vedtak.pdf",
+            "path segments are dropped"
+        );
     }
 
     #[test]
@@ -323,7 +369,11 @@ mod tests {
             })
             .to_string(),
         );
-        let raw = RawSubmission { metadata: Some(metadata), document: None, problems: vec![] };
+        let raw = RawSubmission {
+            metadata: Some(metadata),
+            document: None,
+            problems: vec![],
+        };
         let problems = LetterSubmission::parse(raw, limits()).unwrap_err();
         assert_eq!(
             names(&problems),
@@ -341,8 +391,15 @@ mod tests {
 
     #[test]
     fn a_text_file_labelled_pdf_is_refused() {
-        let document = RawDocument { bytes: Bytes::from_static(b"just some text"), ..pdf() };
-        let raw = RawSubmission { metadata: Some(metadata(&recipient())), document: Some(document), problems: vec![] };
+        let document = RawDocument {
+            bytes: Bytes::from_static(b"just some text"),
+            ..pdf()
+        };
+        let raw = RawSubmission {
+            metadata: Some(metadata(&recipient())),
+            document: Some(document),
+            problems: vec![],
+        };
         let problems = LetterSubmission::parse(raw, limits()).unwrap_err();
         assert_eq!(names(&problems), ["document"]);
         assert!(problems[0].reason.contains("not a PDF"));
@@ -350,38 +407,77 @@ mod tests {
 
     #[test]
     fn a_pdf_sent_as_another_type_is_refused() {
-        let document = RawDocument { content_type: Some("text/plain".into()), ..pdf() };
-        let raw = RawSubmission { metadata: Some(metadata(&recipient())), document: Some(document), problems: vec![] };
-        assert_eq!(names(&LetterSubmission::parse(raw, limits()).unwrap_err()), ["document"]);
+        let document = RawDocument {
+            content_type: Some("text/plain".into()),
+            ..pdf()
+        };
+        let raw = RawSubmission {
+            metadata: Some(metadata(&recipient())),
+            document: Some(document),
+            problems: vec![],
+        };
+        assert_eq!(
+            names(&LetterSubmission::parse(raw, limits()).unwrap_err()),
+            ["document"]
+        );
     }
 
     #[test]
     fn an_oversized_document_is_refused() {
         let mut bytes = b"%PDF-1.4".to_vec();
         bytes.resize(1001, b' ');
-        let document = RawDocument { bytes: Bytes::from(bytes), ..pdf() };
-        let raw = RawSubmission { metadata: Some(metadata(&recipient())), document: Some(document), problems: vec![] };
+        let document = RawDocument {
+            bytes: Bytes::from(bytes),
+            ..pdf()
+        };
+        let raw = RawSubmission {
+            metadata: Some(metadata(&recipient())),
+            document: Some(document),
+            problems: vec![],
+        };
         let problems = LetterSubmission::parse(raw, limits()).unwrap_err();
         assert_eq!(problems[0].reason, "must be at most 1000 bytes");
     }
 
     #[test]
     fn synthetic_ids_are_refused_when_the_settings_say_so() {
-        let raw = RawSubmission { metadata: Some(metadata(&recipient())), document: Some(pdf()), problems: vec![] };
-        let strict = SubmissionLimits { synthetic_ids: SyntheticIds::Refused, ..limits() };
+        let raw = RawSubmission {
+            metadata: Some(metadata(&recipient())),
+            document: Some(pdf()),
+            problems: vec![],
+        };
+        let strict = SubmissionLimits {
+            synthetic_ids: SyntheticIds::Refused,
+            ..limits()
+        };
         let problems = LetterSubmission::parse(raw, strict).unwrap_err();
         assert_eq!(names(&problems), ["metadata.mottaker.personidentifikator"]);
     }
 
     #[test]
     fn malformed_json_and_unknown_fields_are_named() {
-        let raw = RawSubmission { metadata: Some(Bytes::from_static(b"{not json")), document: Some(pdf()), problems: vec![] };
-        assert_eq!(names(&LetterSubmission::parse(raw, limits()).unwrap_err()), ["metadata"]);
+        let raw = RawSubmission {
+            metadata: Some(Bytes::from_static(b"{not json")),
+            document: Some(pdf()),
+            problems: vec![],
+        };
+        assert_eq!(
+            names(&LetterSubmission::parse(raw, limits()).unwrap_err()),
+            ["metadata"]
+        );
         let unknown = Bytes::from_static(br#"{"avsender": {"orgnr": "974760673"}}"#);
-        let raw = RawSubmission { metadata: Some(unknown), document: Some(pdf()), problems: vec![] };
+        let raw = RawSubmission {
+            metadata: Some(unknown),
+            document: Some(pdf()),
+            problems: vec![],
+        };
         let problems = LetterSubmission::parse(raw, limits()).unwrap_err();
         assert_eq!(names(&problems), ["metadata.avsender.orgnr"]);
-        assert!(problems[0].reason.contains("unknown field `orgnr`"), "{}", problems[0].reason);
+        assert!(
+            problems[0].reason.contains("unknown field `orgnr`"),
+            "{}",
+            problems[0].reason
+        );
     }
 
     #[test]

@@ -76,7 +76,11 @@ impl ApiError {
                 format!(
                     "{} field(s) are invalid: {}",
                     fields.len(),
-                    fields.iter().map(|field| field.name.as_str()).collect::<Vec<_>>().join(", ")
+                    fields
+                        .iter()
+                        .map(|field| field.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 fields,
             ),
@@ -92,7 +96,9 @@ impl ApiError {
                 "no such resource".to_owned(),
                 vec![],
             ),
-            ApiError::Conflict(detail) => ("urn:postkasse:problem:conflict", "Conflict", detail, vec![]),
+            ApiError::Conflict(detail) => {
+                ("urn:postkasse:problem:conflict", "Conflict", detail, vec![])
+            }
             ApiError::Unavailable(_) => (
                 "urn:postkasse:problem:unavailable",
                 "Service unavailable",
@@ -119,8 +125,12 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
-            ApiError::Internal(cause) => tracing::error!(error = format!("{cause:#}"), "request failed"),
-            ApiError::Unavailable(cause) => tracing::warn!(error = format!("{cause:#}"), "unavailable"),
+            ApiError::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "request failed")
+            }
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(error = format!("{cause:#}"), "unavailable")
+            }
             _ => {}
         }
         let status = self.status();
@@ -146,7 +156,10 @@ mod tests {
     async fn body_of(error: ApiError) -> (StatusCode, String, serde_json::Value) {
         let response = error.into_response();
         let status = response.status();
-        let content_type = response.headers()[header::CONTENT_TYPE].to_str().unwrap().to_owned();
+        let content_type = response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
         let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
         (status, content_type, serde_json::from_slice(&body).unwrap())
     }
@@ -154,14 +167,20 @@ mod tests {
     #[tokio::test]
     async fn validation_errors_name_every_field() {
         let (status, content_type, body) = body_of(ApiError::Validation(vec![
-            FieldError::new("metadata.mottaker.personidentifikator", "has wrong control digits"),
+            FieldError::new(
+                "metadata.mottaker.personidentifikator",
+                "has wrong control digits",
+            ),
             FieldError::new("document", "is missing"),
         ]))
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(content_type, "application/problem+json");
         assert_eq!(body["status"], 400);
-        assert_eq!(body["invalid-params"][0]["name"], "metadata.mottaker.personidentifikator");
+        assert_eq!(
+            body["invalid-params"][0]["name"],
+            "metadata.mottaker.personidentifikator"
+        );
         assert_eq!(body["invalid-params"][1]["reason"], "is missing");
         assert!(body["detail"].as_str().unwrap().contains("document"));
     }
@@ -172,6 +191,9 @@ mod tests {
         let (status, _, body) = body_of(ApiError::Internal(cause)).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         let text = body.to_string();
-        assert!(!text.contains("hunter2") && !text.contains("10.0.0.5"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("10.0.0.5"),
+            "{text}"
+        );
     }
 }

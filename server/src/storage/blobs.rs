@@ -122,10 +122,19 @@ mod tests {
     async fn the_same_bytes_get_the_same_name_and_read_back_whole() {
         let directory = tempfile::tempdir().unwrap();
         let blobs = ObjectStoreBlobs::local(directory.path()).unwrap();
-        let first = blobs.put(Bytes::from_static(b"%PDF-1.7 brev")).await.unwrap();
-        let second = blobs.put(Bytes::from_static(b"%PDF-1.7 brev")).await.unwrap();
+        let first = blobs
+            .put(Bytes::from_static(b"%PDF-1.7 brev"))
+            .await
+            .unwrap();
+        let second = blobs
+            .put(Bytes::from_static(b"%PDF-1.7 brev"))
+            .await
+            .unwrap();
         assert_eq!(first, second);
-        assert_eq!(blobs.get(&first).await.unwrap(), Bytes::from_static(b"%PDF-1.7 brev"));
+        assert_eq!(
+            blobs.get(&first).await.unwrap(),
+            Bytes::from_static(b"%PDF-1.7 brev")
+        );
     }
 
     #[tokio::test]
@@ -148,7 +157,10 @@ mod tests {
         let blobs = ObjectStoreBlobs::local(directory.path()).unwrap();
         let unknown = Sha256Digest::from_bytes([7; 32]);
         assert!(!blobs.contains(&unknown).await.unwrap());
-        assert!(matches!(blobs.get(&unknown).await, Err(BlobError::NotFound)));
+        assert!(matches!(
+            blobs.get(&unknown).await,
+            Err(BlobError::NotFound)
+        ));
     }
 
     #[tokio::test]
@@ -156,8 +168,15 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let blobs = ObjectStoreBlobs::local(directory.path()).unwrap();
         let digest = blobs.put(Bytes::from_static(b"original")).await.unwrap();
-        let stored = directory.path().join("sha256").join(&digest.to_hex()[..2]).join(digest.to_hex());
+        let stored = directory
+            .path()
+            .join("sha256")
+            .join(&digest.to_hex()[..2])
+            .join(digest.to_hex());
         std::fs::write(stored, b"tampered").unwrap();
-        assert!(matches!(blobs.get(&digest).await, Err(BlobError::Corrupt(_))));
+        assert!(matches!(
+            blobs.get(&digest).await,
+            Err(BlobError::Corrupt(_))
+        ));
     }
 }

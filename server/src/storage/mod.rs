@@ -13,7 +13,7 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-use app::domain::{Fnr, Letter, LetterId, LetterSummary, NewLetter};
+use app::domain::{Fnr, Letter, LetterId, LetterSummary};
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use std::{sync::Arc, time::Duration};
@@ -79,7 +79,7 @@ pub trait Storage: Send + Sync + 'static {
     /// recipient's mailbox and the sender on first sight. Returns only once the
     /// transaction is committed. A second letter with the same sender and
     /// message id is a [`StorageError::Conflict`].
-    async fn insert_letter(&self, letter: &NewLetter) -> Result<(), StorageError>;
+    async fn insert_letter(&self, letter: &Letter) -> Result<(), StorageError>;
 
     /// The owner's letters, newest first.
     async fn letters_for(&self, owner: &Fnr) -> Result<Vec<LetterSummary>, StorageError>;
@@ -107,8 +107,6 @@ pub async fn connect(options: &DatabaseOptions) -> anyhow::Result<Arc<dyn Storag
     match scheme {
         "sqlite" => Ok(Arc::new(SqliteStorage::connect(options).await?)),
         "postgres" | "postgresql" => Ok(Arc::new(PostgresStorage::connect(options).await?)),
-        _ => anyhow::bail!(
-            "unsupported database URL scheme {scheme:?}: use sqlite: or postgres:"
-        ),
+        _ => anyhow::bail!("unsupported database URL scheme {scheme:?}: use sqlite: or postgres:"),
     }
 }

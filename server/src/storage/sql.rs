@@ -84,7 +84,8 @@ impl DocumentRow {
             role,
             title: stored_title(&self.title)?,
             file_name: self.file_name,
-            media_type: MediaType::from_mime(&self.media_type).ok_or_else(|| corrupt("media type"))?,
+            media_type: MediaType::from_mime(&self.media_type)
+                .ok_or_else(|| corrupt("media type"))?,
             digest: Sha256Digest::from_hex(&self.sha256).ok_or_else(|| corrupt("digest"))?,
             size_bytes: u64::try_from(self.size_bytes).map_err(|_| corrupt("document size"))?,
         })
@@ -165,7 +166,7 @@ macro_rules! impl_sql_storage {
 
             async fn insert_letter(
                 &self,
-                letter: &app::domain::NewLetter,
+                letter: &app::domain::Letter,
             ) -> Result<(), $crate::storage::StorageError> {
                 let mut transaction = self.pool.begin().await?;
                 sqlx::query(
@@ -186,8 +187,9 @@ macro_rules! impl_sql_storage {
                 .await?;
                 sqlx::query(
                     "INSERT INTO letter (id, message_id, conversation_id, sender_org_nr,
-                         recipient_fnr, nonsensitive_title, title, security_level, received_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                         recipient_fnr, nonsensitive_title, title, security_level, received_at,
+                         read_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(letter.id.as_uuid())
                 .bind(letter.message_id.as_uuid())
@@ -198,6 +200,7 @@ macro_rules! impl_sql_storage {
                 .bind(letter.title.as_str())
                 .bind(i32::from(letter.security_level.as_number()))
                 .bind(letter.received_at)
+                .bind(letter.read_at)
                 .execute(&mut *transaction)
                 .await?;
                 for (position, document) in letter.documents.iter().enumerate() {

@@ -4,7 +4,9 @@ use crate::helpers::{on_both_backends, spawn_app, Backend};
 use reqwest::StatusCode;
 
 async fn health_and_readiness_answer(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else { return };
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
@@ -14,22 +16,41 @@ async fn health_and_readiness_answer(backend: Backend) {
 }
 
 async fn the_landing_page_is_server_rendered_in_norwegian(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else { return };
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let response = app.client.get(app.url("/")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let policy = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let html = response.text().await.unwrap();
     assert!(html.contains(r#"<html lang="nb">"#));
-    assert!(html.contains("<h1 id=\"forside-tittel\">Din digitale postkasse</h1>"), "{html}");
+    assert!(
+        html.contains("<h1 id=\"forside-tittel\">Din digitale postkasse</h1>"),
+        "{html}"
+    );
     // The inline hydration script carries the nonce the policy allows.
-    let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("nonce in CSP");
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("nonce in CSP");
     assert!(html.contains(&format!(r#"nonce="{nonce}""#)));
     assert!(!policy.contains("unsafe-inline"));
 }
 
 async fn unknown_pages_are_404(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else { return };
-    let response = app.client.get(app.url("/finnes-ikke")).send().await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let response = app
+        .client
+        .get(app.url("/finnes-ikke"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(response.text().await.unwrap().contains("Fant ikke siden"));
 }

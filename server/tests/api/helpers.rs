@@ -77,7 +77,10 @@ impl TestDatabase {
         let directory = tempfile::tempdir().expect("temporary directory");
         match backend {
             Backend::Sqlite => Some(TestDatabase {
-                url: format!("sqlite://{}", directory.path().join("postkasse.db").display()),
+                url: format!(
+                    "sqlite://{}",
+                    directory.path().join("postkasse.db").display()
+                ),
                 postgres_name: None,
                 _directory: directory,
             }),
@@ -98,7 +101,9 @@ impl TestDatabase {
                     );
                 }
                 let name = format!("postkasse_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = PgConnection::connect(&postgres_admin_url()).await.expect("admin connection");
+                let mut admin = PgConnection::connect(&postgres_admin_url())
+                    .await
+                    .expect("admin connection");
                 admin
                     .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
                     .await
@@ -132,7 +137,10 @@ impl Drop for TestDatabase {
         };
         // Drop runs outside async code, so a small runtime of its own does it.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async {
                 let mut admin = PgConnection::connect(&postgres_admin_url()).await.ok()?;
                 admin
@@ -156,7 +164,10 @@ pub struct TestApp {
 }
 
 /// Starts Postkasse with test settings; `adjust` may change them first.
-pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+pub async fn spawn_app_with(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     let database = TestDatabase::create(backend).await?;
     let blobs = tempfile::tempdir().expect("temporary directory");
     let mut settings = Settings::load(None).expect("default settings");
@@ -173,7 +184,9 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
 
     let services = Services::open_from(&settings).await.expect("open services");
     let storage = services.storage.clone();
-    let application = Application::build_with(settings, services).await.expect("build application");
+    let application = Application::build_with(settings, services)
+        .await
+        .expect("build application");
     let address = format!("http://127.0.0.1:{}", application.port());
     let (shutdown, stopped) = oneshot::channel::<()>();
     tokio::spawn(application.run_until_stopped(async {
@@ -205,7 +218,9 @@ impl TestApp {
     /// Every file in the blob store, to show that nothing was written.
     pub fn blob_files(&self) -> Vec<PathBuf> {
         fn walk(directory: &std::path::Path, found: &mut Vec<PathBuf>) {
-            let Ok(entries) = std::fs::read_dir(directory) else { return };
+            let Ok(entries) = std::fs::read_dir(directory) else {
+                return;
+            };
             for entry in entries.flatten() {
                 let path = entry.path();
                 if path.is_dir() {

@@ -3,7 +3,7 @@
 
 use crate::helpers::{on_both_backends, Backend, TestDatabase};
 use app::domain::{
-    ConversationId, Document, DocumentRole, Fnr, LetterId, MediaType, MessageId, NewLetter, OrgNr,
+    ConversationId, Document, DocumentRole, Fnr, Letter, LetterId, MediaType, MessageId, OrgNr,
     SecurityLevel, Sender, Sha256Digest, Title,
 };
 use chrono::{Duration, NaiveDate, SubsecRound, Utc};
@@ -11,12 +11,14 @@ use postkasse::storage::{Citizen, StorageError, StoreStatistics};
 
 fn citizen(day: u32) -> Fnr {
     let birth_date = NaiveDate::from_ymd_opt(1990, 5, day).unwrap();
-    (100..500).find_map(|individual| Fnr::synthetic(birth_date, individual)).unwrap()
+    (100..500)
+        .find_map(|individual| Fnr::synthetic(birth_date, individual))
+        .unwrap()
 }
 
-fn letter_for(recipient: &Fnr, minutes_ago: i64) -> NewLetter {
+fn letter_for(recipient: &Fnr, minutes_ago: i64) -> Letter {
     let title = Title::parse("Vedtak om bostøtte").unwrap();
-    NewLetter {
+    Letter {
         id: LetterId::generate(),
         message_id: MessageId::generate(),
         conversation_id: ConversationId::generate(),
@@ -26,6 +28,7 @@ fn letter_for(recipient: &Fnr, minutes_ago: i64) -> NewLetter {
         title: title.clone(),
         security_level: SecurityLevel::High,
         received_at: (Utc::now() - Duration::minutes(minutes_ago)).trunc_subsecs(6),
+        read_at: None,
         documents: vec![Document {
             role: DocumentRole::Main,
             title,
@@ -38,28 +41,22 @@ fn letter_for(recipient: &Fnr, minutes_ago: i64) -> NewLetter {
 }
 
 async fn a_stored_letter_reads_back_whole(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend).await else { return };
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
     let storage = database.storage().await;
     let owner = citizen(1);
     let letter = letter_for(&owner, 0);
     storage.insert_letter(&letter).await.unwrap();
 
     let stored = storage.letter_for(&owner, letter.id).await.unwrap();
-    assert_eq!(stored.id, letter.id);
-    assert_eq!(stored.message_id, letter.message_id);
-    assert_eq!(stored.conversation_id, letter.conversation_id);
-    assert_eq!(stored.recipient, owner);
-    assert_eq!(stored.sender, letter.sender);
-    assert_eq!(stored.title, letter.title);
-    assert_eq!(stored.nonsensitive_title, letter.nonsensitive_title);
-    assert_eq!(stored.security_level, SecurityLevel::High);
-    assert_eq!(stored.received_at, letter.received_at);
-    assert_eq!(stored.read_at, None);
-    assert_eq!(stored.documents, letter.documents);
+    assert_eq!(stored, letter);
 }
 
 async fn the_inbox_lists_only_the_owners_letters_newest_first(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend).await else { return };
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
     let storage = database.storage().await;
     let (kari, ola) = (citizen(2), citizen(3));
     let older = letter_for(&kari, 60);
@@ -72,12 +69,16 @@ async fn the_inbox_lists_only_the_owners_letters_newest_first(backend: Backend) 
     let inbox = storage.letters_for(&kari).await.unwrap();
     let ids: Vec<_> = inbox.iter().map(|summary| summary.id).collect();
     assert_eq!(ids, [newer.id, older.id]);
-    assert!(inbox.iter().all(|summary| summary.unread && summary.document_count == 1));
+    assert!(inbox
+        .iter()
+        .all(|summary| summary.unread && summary.document_count == 1));
     assert_eq!(inbox[0].sender_name, "Brønnøysundregistrene");
 }
 
 async fn another_citizens_letter_is_not_found(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend).await else { return };
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
     let storage = database.storage().await;
     let (owner, stranger) = (citizen(4), citizen(5));
     let letter = letter_for(&owner, 0);
@@ -90,17 +91,25 @@ async fn another_citizens_letter_is_not_found(backend: Backend) {
 }
 
 async fn a_resent_message_id_conflicts_only_for_the_same_sender(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend).await else { return };
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
     let storage = database.storage().await;
     let owner = citizen(6);
     let first = letter_for(&owner, 0);
     storage.insert_letter(&first).await.unwrap();
 
-    let resent = NewLetter { id: LetterId::generate(), ..first.clone() };
+    let resent = Letter {
+        id: LetterId::generate(),
+        ..first.clone()
+    };
     let result = storage.insert_letter(&resent).await;
-    assert!(matches!(result, Err(StorageError::Conflict(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(StorageError::Conflict(_))),
+        "{result:?}"
+    );
 
-    let other_sender = NewLetter {
+    let other_sender = Letter {
         id: LetterId::generate(),
         sender: Sender::new(OrgNr::parse("991825827").unwrap(), "Digdir").unwrap(),
         ..first
@@ -110,7 +119,9 @@ async fn a_resent_message_id_conflicts_only_for_the_same_sender(backend: Backend
 }
 
 async fn a_letter_that_fails_halfway_leaves_nothing_behind(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend).await else { return };
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
     let storage = database.storage().await;
     let mut letter = letter_for(&citizen(7), 0);
     // Two main documents break a constraint after the citizen, sender, letter
@@ -118,26 +129,49 @@ async fn a_letter_that_fails_halfway_leaves_nothing_behind(backend: Backend) {
     letter.documents.push(letter.documents[0].clone());
 
     assert!(storage.insert_letter(&letter).await.is_err());
-    assert_eq!(storage.statistics().await.unwrap(), StoreStatistics::default());
+    assert_eq!(
+        storage.statistics().await.unwrap(),
+        StoreStatistics::default()
+    );
 }
 
 async fn citizens_keep_their_name_when_a_letter_arrives(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend).await else { return };
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
     let storage = database.storage().await;
     let kari = citizen(8);
     storage
-        .upsert_citizen(&Citizen { fnr: kari.clone(), display_name: Some("Kari Nordmann".into()) })
+        .upsert_citizen(&Citizen {
+            fnr: kari.clone(),
+            display_name: Some("Kari Nordmann".into()),
+        })
         .await
         .unwrap();
-    storage.upsert_citizen(&Citizen { fnr: kari.clone(), display_name: None }).await.unwrap();
+    storage
+        .upsert_citizen(&Citizen {
+            fnr: kari.clone(),
+            display_name: None,
+        })
+        .await
+        .unwrap();
     storage.insert_letter(&letter_for(&kari, 0)).await.unwrap();
 
     let statistics = storage.statistics().await.unwrap();
-    assert_eq!((statistics.citizens, statistics.letters, statistics.documents), (1, 1, 1));
+    assert_eq!(
+        (
+            statistics.citizens,
+            statistics.letters,
+            statistics.documents
+        ),
+        (1, 1, 1)
+    );
 }
 
 async fn the_database_answers_pings(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend).await else { return };
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
     let storage = database.storage().await;
     storage.ping().await.unwrap();
     let expected = match backend {
@@ -160,13 +194,17 @@ on_both_backends!(
 #[tokio::test]
 async fn sqlite_runs_in_wal_mode_with_full_sync_and_foreign_keys() {
     let directory = tempfile::tempdir().unwrap();
-    let storage = postkasse::storage::SqliteStorage::connect(&postkasse::storage::DatabaseOptions {
-        url: secrecy::SecretString::from(format!("sqlite://{}", directory.path().join("p.db").display())),
-        max_connections: 2,
-        acquire_timeout: std::time::Duration::from_secs(5),
-    })
-    .await
-    .unwrap();
+    let storage =
+        postkasse::storage::SqliteStorage::connect(&postkasse::storage::DatabaseOptions {
+            url: secrecy::SecretString::from(format!(
+                "sqlite://{}",
+                directory.path().join("p.db").display()
+            )),
+            max_connections: 2,
+            acquire_timeout: std::time::Duration::from_secs(5),
+        })
+        .await
+        .unwrap();
     let (journal_mode, synchronous, foreign_keys) = storage.durability_pragmas().await.unwrap();
     assert_eq!(journal_mode, "wal");
     assert_eq!(synchronous, 2, "2 is FULL");

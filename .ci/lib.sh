@@ -1,0 +1,31 @@
+# Shared by the .ci scripts: timed steps and a few facts about the checkout.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# Runs "$@" as a named step and prints how long it took.
+step() {
+  local name="$1"
+  shift
+  local started
+  started=$(date +%s)
+  echo "::: ${name}"
+  if "$@"; then
+    echo "::: ${name}: done in $(($(date +%s) - started)) s"
+  else
+    local status=$?
+    echo "::: ${name}: FAILED after $(($(date +%s) - started)) s (exit ${status})"
+    return "${status}"
+  fi
+}
+
+# The wasm-bindgen version the lock file pins; the CLI must match it exactly.
+wasm_bindgen_version() {
+  sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' "$ROOT/Cargo.lock"
+}
+
+# Where cargo puts build output (CARGO_TARGET_DIR if set).
+target_dir() {
+  echo "${CARGO_TARGET_DIR:-$ROOT/target}"
+}

@@ -1,0 +1,114 @@
+import { defineConfig, devices } from '@playwright/test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * End-to-end tests for Postkasse, run against a real `postkasse demo` server
+ * built by `cargo leptos build`.
+ *
+ *   POSTKASSE_BIN=../target/debug/postkasse \
+ *   POSTKASSE_SITE_ROOT=../target/site \
+ *   npx playwright test
+ *
+ * Two projects run the same specs:
+ *   - `ssr`: JavaScript disabled, so what a citizen gets from the server alone;
+ *     specs named `*hydrate*.spec.ts` are left out;
+ *   - `hydrate`: JavaScript enabled, so the wasm bundle takes the page over.
+ */
+
+function required(name: string, hint: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(
+      `${name} is not set: ${hint}\n` +
+        'Run for example: POSTKASSE_BIN=../target/debug/postkasse ' +
+        'POSTKASSE_SITE_ROOT=../target/site npx playwright test',
+    );
+  }
+  return path.resolve(value);
+}
+
+const serverBinary = required('POSTKASSE_BIN', 'the path of the postkasse server binary built by `cargo leptos build`');
+const siteRoot = required(
+  'POSTKASSE_SITE_ROOT',
+  'the site directory built by `cargo leptos build` (the one holding pkg/postkasse.js)',
+);
+if (!fs.existsSync(serverBinary)) {
+  throw new Error(`POSTKASSE_BIN points at ${serverBinary}, which does not exist: run \`cargo leptos build\` first`);
+}
+if (!fs.existsSync(path.join(siteRoot, 'pkg', 'postkasse_bg.wasm'))) {
+  throw new Error(`POSTKASSE_SITE_ROOT (${siteRoot}) has no pkg/postkasse_bg.wasm: run \`cargo leptos build\` first`);
+}
+
+const port = process.env.E2E_PORT ?? '3100';
+const baseURL = `http://127.0.0.1:${port}`;
+
+// One fresh directory per run for the SQLite database and the blobs. Playwright
+// loads this file again in every worker; they inherit the variable and so reuse
+// the directory the main process made instead of making their own.
+const dataDir = (process.env.POSTKASSE_E2E_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'postkasse-e2e-')));
+if (process.env.TEST_WORKER_INDEX === undefined) {
+  // The main process owns the directory; Playwright has stopped the server by the time it exits.
+  process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
+}
+
+const shellQuote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export default defineConfig({
+  testDir: './tests',
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 2,
+  fullyParallel: true,
+  reporter: 'list',
+  timeout: 30_000,
+  expect: { timeout: 5_000 },
+  use: {
+    ...devices['Desktop Chrome'],
+    baseURL,
+    locale: 'nb-NO',
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: chromiumArgs,
+    },
+  },
+  projects: [
+    {
+      name: 'ssr',
+      use: { javaScriptEnabled: false },
+      testIgnore: /.*hydrate.*\.spec\.ts/,
+    },
+    {
+      name: 'hydrate',
+      use: { javaScriptEnabled: true },
+    },
+  ],
+  webServer: {
+    command: `${shellQuote(serverBinary)} demo`,
+    env: {
+      POSTKASSE__APPLICATION__HOST: '127.0.0.1',
+      POSTKASSE__APPLICATION__PORT: port,
+      POSTKASSE__DATABASE__URL: `sqlite://${path.join(dataDir, 'e2e.db')}`,
+      POSTKASSE__BLOBS__DIRECTORY: path.join(dataDir, 'blobs'),
+      LEPTOS_SITE_ROOT: siteRoot,
+    },
+    url: `${baseURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+});

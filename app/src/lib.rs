@@ -7,13 +7,15 @@
 #[cfg(feature = "ssr")]
 pub mod csp;
 pub mod domain;
+pub mod error;
+pub mod mailbox;
 mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
 };
 
 /// The HTML document around every page. Rendered only on the server.
@@ -51,7 +53,15 @@ pub fn App() -> impl IntoView {
             <pages::SiteHeader />
             <main id="hovedinnhold" tabindex="-1">
                 <Routes fallback=pages::NotFound>
-                    <Route path=StaticSegment("") view=pages::Landing />
+                    // Async: the whole page is rendered before it is sent, so it
+                    // reads complete without JavaScript and statuses are right.
+                    <Route path=StaticSegment("") view=pages::Landing ssr=SsrMode::Async />
+                    <Route path=StaticSegment("innboks") view=pages::InboxPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("brev"), ParamSegment("id"))
+                        view=pages::LetterPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
             <pages::SiteFooter />

@@ -1,7 +1,52 @@
 //! The pages of the citizen web app and the frame around them.
 
+use crate::{
+    domain::{LetterId, SecurityLevel},
+    error::AppError,
+    mailbox::{current_viewer, list_inbox, open_letter, InboxEntry, LetterView},
+};
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// Norwegian local time, as citizens read it.
+fn local_time(time: DateTime<Utc>) -> String {
+    time.with_timezone(&chrono_tz::Europe::Oslo)
+        .format("%d.%m.%Y kl. %H:%M")
+        .to_string()
+}
+
+fn size_text(bytes: u64) -> String {
+    if bytes < 1024 * 1024 {
+        format!("{} kB", bytes.div_ceil(1024))
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0)).replace('.', ",")
+    }
+}
+
+/// Shows an error in words; on the server it also sets the response status.
+#[component]
+fn ErrorNotice(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    error.set_response_status();
+    match error {
+        AppError::Unauthorized => view! {
+            <Title text="Logg inn" />
+            <h1>"Du må logge inn"</h1>
+            <p>"Logg inn med ID-porten for å se postkassen din."</p>
+            <p><a class="button" href="/auth/login">"Logg inn"</a></p>
+        }
+        .into_any(),
+        AppError::NotFound => view! { <NotFound /> }.into_any(),
+        other => view! {
+            <Title text="Feil" />
+            <h1>"Noe gikk galt"</h1>
+            <p>{other.to_string()}</p>
+        }
+        .into_any(),
+    }
+}
 
 #[component]
 pub fn SiteHeader() -> impl IntoView {
@@ -13,13 +58,169 @@ pub fn SiteHeader() -> impl IntoView {
         }
     });
 
+    let viewer = Resource::new(|| (), |_| current_viewer());
     view! {
         <header class="site-header">
             <a class="brand" href="/">
                 <span class="brand-mark" aria-hidden="true">"✉"</span>
                 "Postkasse"
             </a>
+            <nav aria-label="Hovedmeny" class="site-nav">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match viewer.await {
+                            Ok(Some(viewer)) => view! {
+                                <a href="/innboks">"Innboks"</a>
+                                <span class="who">
+                                    "Logget inn som " <strong>{viewer.display_name}</strong>
+                                    {(viewer.level == SecurityLevel::High).then_some(" (høyt nivå)")}
+                                </span>
+                                <form method="post" action="/auth/logout" class="logout">
+                                    <button type="submit">"Logg ut"</button>
+                                </form>
+                            }
+                            .into_any(),
+                            _ => view! { <a class="button" href="/auth/login">"Logg inn"</a> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </nav>
         </header>
+    }
+}
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    let letters = Resource::new(|| (), |_| list_inbox());
+    view! {
+        <Title text="Innboks" />
+        <Suspense fallback=|| view! { <p>"Henter brevene dine …"</p> }>
+            {move || Suspend::new(async move {
+                match letters.await {
+                    Ok(entries) => view! { <InboxList entries /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn InboxList(entries: Vec<InboxEntry>) -> impl IntoView {
+    let unread = entries.iter().filter(|entry| entry.unread).count();
+    view! {
+        <h1>"Innboks"</h1>
+        <p class="lead">{format!("{} brev, {} ulest", entries.len(), unread)}</p>
+        {if entries.is_empty() {
+            view! { <p>"Du har ingen brev ennå."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="inbox">
+                    {entries
+                        .into_iter()
+                        .map(|entry| {
+                            let href = format!("/brev/{}", entry.id);
+                            view! {
+                                <li class:unread=entry.unread>
+                                    <a href=href class="letter-link">
+                                        <span class="sender">{entry.sender_name}</span>
+                                        <span class="title">
+                                            {entry.unread.then(|| view! { <span class="badge">"Ulest"</span> " " })}
+                                            {entry.title}
+                                            {entry.locked.then_some(" (krever høyt sikkerhetsnivå)")}
+                                        </span>
+                                        <time datetime=entry.received_at.to_rfc3339()>{local_time(entry.received_at)}</time>
+                                    </a>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+            .into_any()
+        }}
+    }
+}
+
+#[component]
+pub fn LetterPage() -> impl IntoView {
+    let params = use_params_map();
+    let letter_id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<LetterId>().ok())
+    };
+    let opened = Resource::new(letter_id, |id| async move {
+        match id {
+            Some(id) => open_letter(id).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    view! {
+        <Suspense fallback=|| view! { <p>"Henter brevet …"</p> }>
+            {move || Suspend::new(async move {
+                match opened.await {
+                    Ok(letter) => view! { <LetterDetails letter /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn LetterDetails(letter: LetterView) -> impl IntoView {
+    let step_up = format!("/auth/login?level=high&return_to=/brev/{}", letter.id);
+    view! {
+        <Title text=letter.title.clone() />
+        <p class="breadcrumb"><a href="/innboks">"Tilbake til innboksen"</a></p>
+        <article class="letter">
+            <h1>{letter.title}</h1>
+            <dl class="letter-facts">
+                <dt>"Fra"</dt>
+                <dd>{letter.sender_name}</dd>
+                <dt>"Mottatt"</dt>
+                <dd><time datetime=letter.received_at.to_rfc3339()>{local_time(letter.received_at)}</time></dd>
+            </dl>
+            {if letter.locked {
+                view! {
+                    <section class="locked" aria-labelledby="laast-tittel">
+                        <h2 id="laast-tittel">"Brevet krever høyt sikkerhetsnivå"</h2>
+                        <p>
+                            "Avsenderen har bestemt at dette brevet bare kan leses etter innlogging "
+                            "med høyt sikkerhetsnivå, for eksempel BankID."
+                        </p>
+                        <p><a class="button" href=step_up>"Logg inn med høyere sikkerhetsnivå"</a></p>
+                    </section>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <section aria-labelledby="dokumenter-tittel">
+                        <h2 id="dokumenter-tittel">"Dokumenter"</h2>
+                        <ul class="documents">
+                            {letter
+                                .documents
+                                .into_iter()
+                                .map(|document| {
+                                    view! {
+                                        <li>
+                                            <a href=document.href>{document.title}</a>
+                                            " "
+                                            <span class="file-facts">
+                                                {format!("({}, {})", document.file_name, size_text(document.size_bytes))}
+                                            </span>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    </section>
+                }
+                .into_any()
+            }}
+        </article>
     }
 }
 

@@ -4,13 +4,20 @@
 //! - [`settings`], [`telemetry`], [`startup`]: bootstrap.
 //! - [`storage`]: the database and blob store boundary.
 //! - [`broker`]: letters in from agencies.
+//! - [`testid`]: the built-in test identity provider.
+//! - [`clock`]: time as a dependency.
 //! - [`demo`]: synthetic citizens and letters for trying Postkasse out.
 //! - [`http`]: the error shape and routes that belong to no domain.
 
+pub mod auth;
 pub mod broker;
+pub mod clock;
 pub mod demo;
 pub mod http;
+pub mod mailbox;
 pub mod settings;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod testid;
+pub mod tokens;

@@ -31,6 +31,9 @@ pub struct Settings {
     pub blobs: BlobSettings,
     pub ingest: IngestSettings,
     pub web: WebSettings,
+    pub testid: TestIdSettings,
+    pub oidc: OidcSettings,
+    pub session: SessionSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +41,7 @@ pub struct ApplicationSettings {
     pub host: String,
     pub port: u16,
     pub allow_synthetic_ids: bool,
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,6 +65,25 @@ pub struct IngestSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebSettings {
     pub site_root: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TestIdSettings {
+    pub enabled: bool,
+    pub key_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionSettings {
+    pub idle_timeout_minutes: i64,
+    pub absolute_timeout_minutes: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OidcSettings {
+    pub issuer_url: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
 }
 
 impl Settings {
@@ -94,6 +117,14 @@ impl Settings {
                 "application.allow_synthetic_ids must be false in production"
             );
             anyhow::ensure!(
+                !self.testid.enabled,
+                "testid.enabled must be false in production"
+            );
+            anyhow::ensure!(
+                !self.oidc.issuer_url.is_empty(),
+                "oidc.issuer_url must name the real provider in production"
+            );
+            anyhow::ensure!(
                 self.ingest.token.expose_secret() != LOCAL_INGEST_TOKEN,
                 "ingest.token must be set to a secret of your own in production"
             );
@@ -107,6 +138,27 @@ impl Settings {
             "ingest.max_document_bytes must be positive"
         );
         Ok(())
+    }
+
+    /// The public base URL, without a trailing slash, given the bound address.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        if self.application.public_url.is_empty() {
+            format!("http://{bound}")
+        } else {
+            self.application.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// The provider to log in with: the configured one, else the built-in TestID.
+    pub fn oidc_issuer(&self, public_url: &str) -> anyhow::Result<String> {
+        if !self.oidc.issuer_url.is_empty() {
+            return Ok(self.oidc.issuer_url.clone());
+        }
+        anyhow::ensure!(
+            self.testid.enabled,
+            "oidc.issuer_url is empty and the built-in TestID provider is disabled"
+        );
+        Ok(format!("{public_url}/testid"))
     }
 
     pub fn address(&self) -> String {
@@ -154,6 +206,10 @@ mod tests {
         let printed = format!("{settings:?}");
         assert!(!printed.contains(LOCAL_INGEST_TOKEN), "{printed}");
         assert!(
+            !printed.contains("local-development-client-secret"),
+            "{printed}"
+        );
+        assert!(
             !printed.contains("data/postkasse.db"),
             "database URLs may hold passwords"
         );
@@ -166,6 +222,12 @@ mod tests {
         let error = settings.check().unwrap_err().to_string();
         assert!(error.contains("allow_synthetic_ids"), "{error}");
         settings.application.allow_synthetic_ids = false;
+        let error = settings.check().unwrap_err().to_string();
+        assert!(error.contains("testid.enabled"), "{error}");
+        settings.testid.enabled = false;
+        let error = settings.check().unwrap_err().to_string();
+        assert!(error.contains("oidc.issuer_url"), "{error}");
+        settings.oidc.issuer_url = "https://idporten.no".into();
         let error = settings.check().unwrap_err().to_string();
         assert!(error.contains("ingest.token"), "{error}");
         settings.ingest.token = SecretString::from("a-real-secret-of-some-length");

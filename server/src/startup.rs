@@ -5,23 +5,32 @@
 //! serves until the shutdown future resolves, finishing requests in flight.
 
 use crate::{
+    auth::{
+        self,
+        oidc::{RelyingParty, RelyingPartySettings},
+        Auth, SessionPolicy,
+    },
     broker::{self, Broker},
+    clock::{Clock, SystemClock},
     http::{health, security_headers},
+    mailbox::{self, MailboxService},
     settings::Settings,
     storage::{
         self,
         blobs::{BlobStore, ObjectStoreBlobs},
         Storage,
     },
+    testid::{self, RegisteredClient, TestIdProvider},
 };
 use anyhow::Context;
-use app::{shell, App};
+use app::{mailbox::ssr::SharedMailbox, shell, App};
 use axum::{
     extract::{DefaultBodyLimit, FromRef},
     routing::{get, post},
     Router,
 };
 use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{future::Future, net::SocketAddr, sync::Arc};
 use tokio::net::TcpListener;
@@ -35,6 +44,8 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub blobs: Arc<dyn BlobStore>,
     pub broker: Arc<Broker>,
+    pub auth: Arc<Auth>,
+    pub mailbox: Arc<MailboxService>,
 }
 
 /// The services Postkasse runs on, opened from settings.
@@ -81,13 +92,62 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.address()))?;
         let address = listener.local_addr()?;
+        let public_url = settings.public_url(address);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let testid = if settings.testid.enabled {
+            let client = RegisteredClient {
+                client_id: settings.oidc.client_id.clone(),
+                client_secret: settings.oidc.client_secret.clone(),
+                redirect_uris: vec![format!("{public_url}/auth/callback")],
+                post_logout_redirect_uris: vec![format!("{public_url}/")],
+                frontchannel_logout_uri: Some(format!("{public_url}/auth/frontchannel-logout")),
+            };
+            let key_file = settings.testid.key_file.clone();
+            let issuer = format!("{public_url}/testid");
+            let provider_clock = clock.clone();
+            // Generating the key on first start is CPU work: keep it off the runtime.
+            let provider = tokio::task::spawn_blocking(move || {
+                TestIdProvider::new(issuer, &key_file, vec![client], provider_clock)
+            })
+            .await??;
+            Some(Arc::new(provider))
+        } else {
+            None
+        };
         let leptos_options = LeptosOptions::builder()
             .output_name("postkasse")
             .site_root(settings.web.site_root.to_string_lossy().as_ref())
             .site_pkg_dir("pkg")
             .site_addr(address)
             .build();
+        let relying_party = RelyingParty::new(
+            RelyingPartySettings {
+                issuer: settings.oidc_issuer(&public_url)?,
+                client_id: settings.oidc.client_id.clone(),
+                client_secret: settings.oidc.client_secret.clone(),
+                redirect_url: format!("{public_url}/auth/callback"),
+                synthetic_ids: settings.synthetic_ids(),
+            },
+            clock.clone(),
+        )?;
+        let auth = Auth::new(
+            relying_party,
+            services.storage.clone(),
+            clock.clone(),
+            SessionPolicy {
+                idle_timeout: chrono::Duration::minutes(settings.session.idle_timeout_minutes),
+                absolute_timeout: chrono::Duration::minutes(
+                    settings.session.absolute_timeout_minutes,
+                ),
+            },
+            public_url.clone(),
+        );
         let state = AppState {
+            mailbox: Arc::new(MailboxService::new(
+                services.storage.clone(),
+                services.blobs.clone(),
+            )),
+            auth: Arc::new(auth),
             leptos_options,
             broker: Arc::new(services.broker()),
             settings: Arc::new(settings),
@@ -96,7 +156,7 @@ impl Application {
         };
         Ok(Application {
             listener,
-            router: router(state),
+            router: router(state, testid),
             address,
         })
     }
@@ -120,7 +180,7 @@ impl Application {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
     let routes = generate_route_list(App);
     let max_ingest_body =
         state.settings.ingest.max_document_bytes + broker::http::MAX_METADATA_BYTES + 64 * 1024;
@@ -131,11 +191,33 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(api)
-        .leptos_routes(&state, routes, {
-            let leptos_options = state.leptos_options.clone();
-            move || shell(leptos_options.clone())
-        })
+        .merge(auth::routes::router())
+        .route(
+            "/dokumenter/{letter_id}/{index}",
+            get(mailbox::routes::document),
+        );
+    if let Some(provider) = testid {
+        router = router.nest("/testid", testid::routes::router(provider));
+    }
+    let mut router = router
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                // Server functions and pages reach the mailbox through context.
+                let mailbox: SharedMailbox = state.mailbox.clone();
+                move || provide_context(mailbox.clone())
+            },
+            {
+                let leptos_options = state.leptos_options.clone();
+                move || shell(leptos_options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::session_layer::resolve_session,
+        ))
         .with_state(state);
     for layer in security_headers::layers() {
         router = router.layer(layer);

@@ -34,6 +34,8 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("missing or invalid credentials")]
     Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
@@ -60,6 +62,7 @@ impl ApiError {
         match self {
             ApiError::Validation(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -88,6 +91,12 @@ impl ApiError {
                 "urn:postkasse:problem:unauthorized",
                 "Unauthorized",
                 "a valid bearer token is required".to_owned(),
+                vec![],
+            ),
+            ApiError::Forbidden => (
+                "urn:postkasse:problem:forbidden",
+                "Forbidden",
+                "a login at a higher security level is required".to_owned(),
                 vec![],
             ),
             ApiError::NotFound => (

@@ -13,8 +13,9 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-use app::domain::{Fnr, Letter, LetterId, LetterSummary};
+use app::domain::{Fnr, Letter, LetterId, LetterSummary, SecurityLevel};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use std::{sync::Arc, time::Duration};
 
@@ -59,6 +60,34 @@ pub struct StoreStatistics {
     pub documents: u64,
 }
 
+/// A login on its way through the identity provider (see the login migration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginAttempt {
+    pub state: String,
+    /// SHA-256 of the pre-login cookie: the login must end in the browser that began it.
+    pub browser_binding: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub requested_level: SecurityLevel,
+    /// A path on this site, checked before it was stored.
+    pub return_to: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A logged-in citizen, keyed by the SHA-256 of the session cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub id_hash: String,
+    pub fnr: Fnr,
+    pub level: SecurityLevel,
+    pub provider_sid: Option<String>,
+    pub id_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// Read from the citizen's mailbox; not written with the session.
+    pub display_name: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -89,6 +118,28 @@ pub trait Storage: Send + Sync + 'static {
     async fn letter_for(&self, owner: &Fnr, id: LetterId) -> Result<Letter, StorageError>;
 
     async fn statistics(&self) -> Result<StoreStatistics, StorageError>;
+
+    async fn insert_login_attempt(&self, attempt: &LoginAttempt) -> Result<(), StorageError>;
+
+    /// Removes and returns the attempt with this state, if it was created after
+    /// `not_before`; an attempt can be taken only once. Stale attempts go too.
+    async fn take_login_attempt(
+        &self,
+        state: &str,
+        not_before: DateTime<Utc>,
+    ) -> Result<Option<LoginAttempt>, StorageError>;
+
+    /// Stores the session and opens the citizen's mailbox if this is their first login.
+    async fn insert_session(&self, session: &StoredSession) -> Result<(), StorageError>;
+
+    async fn session(&self, id_hash: &str) -> Result<Option<StoredSession>, StorageError>;
+
+    async fn touch_session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError>;
+
+    async fn delete_session(&self, id_hash: &str) -> Result<(), StorageError>;
+
+    /// Ends every session the provider's session `sid` opened; returns how many.
+    async fn delete_sessions_by_provider_sid(&self, sid: &str) -> Result<u64, StorageError>;
 }
 
 /// Connection settings shared by both backends.

@@ -128,6 +128,59 @@ impl LetterSummaryRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(super) struct LoginAttemptRow {
+    pub state: String,
+    pub browser_binding: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub requested_level: i32,
+    pub return_to: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl LoginAttemptRow {
+    pub fn into_attempt(self) -> Result<super::LoginAttempt, StorageError> {
+        Ok(super::LoginAttempt {
+            state: self.state,
+            browser_binding: self.browser_binding,
+            nonce: self.nonce,
+            pkce_verifier: self.pkce_verifier,
+            requested_level: stored_level(self.requested_level)?,
+            return_to: self.return_to,
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionRow {
+    pub id_hash: String,
+    pub fnr: String,
+    pub level: i32,
+    pub provider_sid: Option<String>,
+    pub id_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub display_name: Option<String>,
+}
+
+impl SessionRow {
+    pub fn into_session(self) -> Result<super::StoredSession, StorageError> {
+        Ok(super::StoredSession {
+            id_hash: self.id_hash,
+            fnr: Fnr::parse(&self.fnr, SyntheticIds::Accepted)
+                .map_err(|_| corrupt("national id"))?,
+            level: stored_level(self.level)?,
+            provider_sid: self.provider_sid,
+            id_token: self.id_token,
+            created_at: self.created_at,
+            last_seen_at: self.last_seen_at,
+            display_name: self.display_name,
+        })
+    }
+}
+
 pub(super) fn count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or_default()
 }
@@ -292,6 +345,128 @@ macro_rules! impl_sql_storage {
                     letters: $crate::storage::sql::count(letters),
                     documents: $crate::storage::sql::count(documents),
                 })
+            }
+
+            async fn insert_login_attempt(
+                &self,
+                attempt: &$crate::storage::LoginAttempt,
+            ) -> Result<(), $crate::storage::StorageError> {
+                sqlx::query(
+                    "INSERT INTO login_attempt (state, browser_binding, nonce, pkce_verifier,
+                         requested_level, return_to, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&attempt.state)
+                .bind(&attempt.browser_binding)
+                .bind(&attempt.nonce)
+                .bind(&attempt.pkce_verifier)
+                .bind(i32::from(attempt.requested_level.as_number()))
+                .bind(&attempt.return_to)
+                .bind(attempt.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn take_login_attempt(
+                &self,
+                state: &str,
+                not_before: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<$crate::storage::LoginAttempt>, $crate::storage::StorageError> {
+                let row: Option<$crate::storage::sql::LoginAttemptRow> = sqlx::query_as(
+                    "DELETE FROM login_attempt WHERE state = $1
+                     RETURNING state, browser_binding, nonce, pkce_verifier, requested_level,
+                         return_to, created_at",
+                )
+                .bind(state)
+                .fetch_optional(&self.pool)
+                .await?;
+                sqlx::query("DELETE FROM login_attempt WHERE created_at < $1")
+                    .bind(not_before)
+                    .execute(&self.pool)
+                    .await?;
+                row.filter(|row| row.created_at >= not_before)
+                    .map(|row| row.into_attempt())
+                    .transpose()
+            }
+
+            async fn insert_session(
+                &self,
+                session: &$crate::storage::StoredSession,
+            ) -> Result<(), $crate::storage::StorageError> {
+                let mut transaction = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO citizen (fnr, display_name, created_at) VALUES ($1, NULL, $2)
+                     ON CONFLICT (fnr) DO NOTHING",
+                )
+                .bind(session.fnr.as_str())
+                .bind(session.created_at)
+                .execute(&mut *transaction)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO citizen_session (id_hash, fnr, level, provider_sid, id_token,
+                         created_at, last_seen_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&session.id_hash)
+                .bind(session.fnr.as_str())
+                .bind(i32::from(session.level.as_number()))
+                .bind(session.provider_sid.as_deref())
+                .bind(&session.id_token)
+                .bind(session.created_at)
+                .bind(session.last_seen_at)
+                .execute(&mut *transaction)
+                .await?;
+                transaction.commit().await?;
+                Ok(())
+            }
+
+            async fn session(
+                &self,
+                id_hash: &str,
+            ) -> Result<Option<$crate::storage::StoredSession>, $crate::storage::StorageError> {
+                let row: Option<$crate::storage::sql::SessionRow> = sqlx::query_as(
+                    "SELECT s.id_hash, s.fnr, s.level, s.provider_sid, s.id_token, s.created_at,
+                         s.last_seen_at, c.display_name
+                     FROM citizen_session s JOIN citizen c ON c.fnr = s.fnr
+                     WHERE s.id_hash = $1",
+                )
+                .bind(id_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|row| row.into_session()).transpose()
+            }
+
+            async fn touch_session(
+                &self,
+                id_hash: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::storage::StorageError> {
+                sqlx::query("UPDATE citizen_session SET last_seen_at = $2 WHERE id_hash = $1")
+                    .bind(id_hash)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_session(&self, id_hash: &str) -> Result<(), $crate::storage::StorageError> {
+                sqlx::query("DELETE FROM citizen_session WHERE id_hash = $1")
+                    .bind(id_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_sessions_by_provider_sid(
+                &self,
+                sid: &str,
+            ) -> Result<u64, $crate::storage::StorageError> {
+                let result = sqlx::query("DELETE FROM citizen_session WHERE provider_sid = $1")
+                    .bind(sid)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(result.rows_affected())
             }
         }
     };

@@ -19,6 +19,18 @@ use tokio::sync::{oneshot, OnceCell};
 
 pub const INGEST_TOKEN: &str = "test-ingest-token-0123456789";
 
+/// One TestID signing key for the whole test binary: generating RSA keys is slow.
+fn testid_key_file() -> PathBuf {
+    static KEY_DIRECTORY: std::sync::OnceLock<TempDir> = std::sync::OnceLock::new();
+    let directory = KEY_DIRECTORY.get_or_init(|| {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        postkasse::testid::SigningKey::load_or_generate(&directory.path().join("testid.pem"))
+            .expect("TestID key");
+        directory
+    });
+    directory.path().join("testid.pem")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -177,6 +189,7 @@ pub async fn spawn_app_with(
     settings.database.url = SecretString::from(database.url.clone());
     settings.blobs.directory = blobs.path().to_path_buf();
     settings.ingest.token = SecretString::from(INGEST_TOKEN);
+    settings.testid.key_file = testid_key_file();
     // No compiled site: pages render, /pkg files 404. End-to-end tests serve the real one.
     settings.web.site_root = std::env::temp_dir().join("postkasse-tests-without-site");
     adjust(&mut settings);

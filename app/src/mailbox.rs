@@ -1,0 +1,132 @@
+//! The citizen's mailbox as the web app sees it: wire types, the server
+//! functions, and (on the server) the service trait they call.
+//!
+//! Server functions are thin: they find the signed-in citizen and the
+//! [`Mailbox`] service in context and call one method. What a citizen may see
+//! (their own letters only; a level-4 letter's title only at level high) is
+//! decided by the service, so it never reaches the browser otherwise.
+
+use crate::{
+    domain::{LetterId, SecurityLevel},
+    error::AppError,
+};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Who is logged in, as the header shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub display_name: String,
+    pub level: SecurityLevel,
+}
+
+/// One line of the inbox, with the title the viewer may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxEntry {
+    pub id: LetterId,
+    pub sender_name: String,
+    pub title: String,
+    pub received_at: DateTime<Utc>,
+    pub unread: bool,
+    /// The letter needs a higher login level than the viewer has.
+    pub locked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentLink {
+    pub href: String,
+    pub title: String,
+    pub file_name: String,
+    pub media_type: String,
+    pub size_bytes: u64,
+}
+
+/// A letter as the viewer may see it. A locked letter has no documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LetterView {
+    pub id: LetterId,
+    pub sender_name: String,
+    pub title: String,
+    pub security_level: SecurityLevel,
+    pub received_at: DateTime<Utc>,
+    pub locked: bool,
+    pub documents: Vec<DocumentLink>,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Server-only: the signed-in citizen and the mailbox service.
+
+    use super::*;
+    use crate::domain::Fnr;
+    use std::sync::Arc;
+
+    /// The logged-in citizen. The server puts it in the request's extensions
+    /// after checking the session cookie; it never crosses the wire.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct SignedIn {
+        pub fnr: Fnr,
+        pub level: SecurityLevel,
+        pub display_name: Option<String>,
+    }
+
+    #[async_trait::async_trait]
+    pub trait Mailbox: Send + Sync + 'static {
+        async fn inbox(&self, viewer: &SignedIn) -> Result<Vec<InboxEntry>, AppError>;
+        async fn letter(&self, viewer: &SignedIn, id: LetterId) -> Result<LetterView, AppError>;
+    }
+
+    pub type SharedMailbox = Arc<dyn Mailbox>;
+
+    /// The citizen making this request, if logged in.
+    pub fn signed_in() -> Option<SignedIn> {
+        use_context::<http::request::Parts>()?
+            .extensions
+            .get::<SignedIn>()
+            .cloned()
+    }
+
+    /// The citizen making this request; an error with status 401 otherwise.
+    pub fn require_signed_in() -> Result<SignedIn, AppError> {
+        signed_in().ok_or_else(|| fail(AppError::Unauthorized))
+    }
+
+    pub fn mailbox() -> Result<SharedMailbox, AppError> {
+        use_context::<SharedMailbox>().ok_or_else(|| fail(AppError::Internal))
+    }
+
+    /// Records the error's status on the response and hands it back.
+    pub fn fail(error: AppError) -> AppError {
+        error.set_response_status();
+        error
+    }
+}
+
+#[server]
+pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
+    Ok(ssr::signed_in().map(|citizen| Viewer {
+        display_name: citizen.display_name.clone().unwrap_or_else(|| {
+            format!(
+                "innbygger født {}",
+                citizen.fnr.birth_date().format("%d.%m.%Y")
+            )
+        }),
+        level: citizen.level,
+    }))
+}
+
+#[server]
+pub async fn list_inbox() -> Result<Vec<InboxEntry>, AppError> {
+    let citizen = ssr::require_signed_in()?;
+    ssr::mailbox()?.inbox(&citizen).await.map_err(ssr::fail)
+}
+
+#[server]
+pub async fn open_letter(id: LetterId) -> Result<LetterView, AppError> {
+    let citizen = ssr::require_signed_in()?;
+    ssr::mailbox()?
+        .letter(&citizen, id)
+        .await
+        .map_err(ssr::fail)
+}

@@ -1,0 +1,260 @@
+//! Citizens logging in and staying logged in.
+//!
+//! - [`oidc`]: the OpenID Connect relying party (ID-porten or TestID).
+//! - [`Auth`]: logins held server-side until they return, sessions with idle
+//!   and absolute timeouts, logout and front-channel logout.
+//! - [`routes`]: the `/auth/*` endpoints.
+//!
+//! Cookies carry only random values; the database stores their SHA-256. The
+//! session cookie is `__Host-` prefixed, Secure, HttpOnly and SameSite=Lax, and
+//! its id is new at every login.
+
+pub mod oidc;
+pub mod routes;
+pub mod session_layer;
+
+use crate::{
+    clock::Clock,
+    storage::{LoginAttempt, Storage, StorageError, StoredSession},
+    tokens::random_token,
+};
+use app::{domain::SecurityLevel, mailbox::ssr::SignedIn};
+use chrono::Duration;
+use oidc::{LoginRefused, RelyingParty};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+pub const SESSION_COOKIE: &str = "__Host-postkasse-session";
+pub const LOGIN_COOKIE: &str = "__Host-postkasse-login";
+/// How long a citizen may spend at the provider.
+pub const LOGIN_LIFETIME: Duration = Duration::minutes(10);
+
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    pub idle_timeout: Duration,
+    pub absolute_timeout: Duration,
+}
+
+/// A login begun: where to send the browser and the cookie that binds it.
+pub struct LoginRedirect {
+    pub provider_url: String,
+    pub browser_binding: String,
+}
+
+/// A login completed: the new session's cookie value and where to go next.
+pub struct LoginCompleted {
+    pub session_cookie: String,
+    pub return_to: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("unknown, used or expired login state")]
+    UnknownState,
+    #[error("the login was begun in another browser")]
+    OtherBrowser,
+    #[error(transparent)]
+    Refused(#[from] LoginRefused),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+pub struct Auth {
+    relying_party: RelyingParty,
+    storage: Arc<dyn Storage>,
+    clock: Arc<dyn Clock>,
+    policy: SessionPolicy,
+    public_url: String,
+}
+
+fn sha256_hex(value: &str) -> String {
+    hex::encode(Sha256::digest(value.as_bytes()))
+}
+
+/// Only paths on this site, so a login can never be turned into a redirect elsewhere.
+pub fn safe_return_path(candidate: Option<&str>) -> String {
+    match candidate {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
+        _ => "/innboks".to_owned(),
+    }
+}
+
+impl Auth {
+    pub fn new(
+        relying_party: RelyingParty,
+        storage: Arc<dyn Storage>,
+        clock: Arc<dyn Clock>,
+        policy: SessionPolicy,
+        public_url: String,
+    ) -> Self {
+        Self {
+            relying_party,
+            storage,
+            clock,
+            policy,
+            public_url,
+        }
+    }
+
+    pub fn relying_party(&self) -> &RelyingParty {
+        &self.relying_party
+    }
+
+    /// Sends the citizen to the provider, asking for at least `level`.
+    pub async fn begin_login(
+        &self,
+        level: SecurityLevel,
+        return_to: Option<&str>,
+    ) -> anyhow::Result<LoginRedirect> {
+        let start = self.relying_party.begin(level).await?;
+        let browser_binding = random_token();
+        self.storage
+            .insert_login_attempt(&LoginAttempt {
+                state: start.state,
+                browser_binding: sha256_hex(&browser_binding),
+                nonce: start.nonce,
+                pkce_verifier: start.pkce_verifier,
+                requested_level: level,
+                return_to: safe_return_path(return_to),
+                created_at: self.clock.now(),
+            })
+            .await?;
+        Ok(LoginRedirect {
+            provider_url: start.url,
+            browser_binding,
+        })
+    }
+
+    /// Finishes a login the provider sent back. The pre-login record is used
+    /// up whatever the outcome; any session the browser had is ended, so the
+    /// session id always changes at login.
+    pub async fn complete_login(
+        &self,
+        state: &str,
+        code: &str,
+        issuer_in_response: Option<&str>,
+        browser_binding: Option<&str>,
+        previous_session: Option<&str>,
+    ) -> Result<LoginCompleted, LoginError> {
+        let now = self.clock.now();
+        let attempt = self
+            .storage
+            .take_login_attempt(state, now - LOGIN_LIFETIME)
+            .await?
+            .ok_or(LoginError::UnknownState)?;
+        let same_browser =
+            browser_binding.is_some_and(|binding| sha256_hex(binding) == attempt.browser_binding);
+        if !same_browser {
+            return Err(LoginError::OtherBrowser);
+        }
+        let login = self
+            .relying_party
+            .complete(
+                code,
+                issuer_in_response,
+                &attempt.nonce,
+                &attempt.pkce_verifier,
+                attempt.requested_level,
+            )
+            .await?;
+        if let Some(previous) = previous_session {
+            self.storage.delete_session(&sha256_hex(previous)).await?;
+        }
+        let session_cookie = random_token();
+        self.storage
+            .insert_session(&StoredSession {
+                id_hash: sha256_hex(&session_cookie),
+                fnr: login.fnr,
+                level: login.level,
+                provider_sid: login.provider_sid,
+                id_token: login.id_token,
+                created_at: now,
+                last_seen_at: now,
+                display_name: None,
+            })
+            .await?;
+        tracing::info!(level = login.level.as_number(), "citizen logged in");
+        Ok(LoginCompleted {
+            session_cookie,
+            return_to: attempt.return_to,
+        })
+    }
+
+    /// The citizen behind a session cookie, if the session is alive. An
+    /// expired session is deleted on sight.
+    pub async fn current(&self, session_cookie: &str) -> Result<Option<SignedIn>, StorageError> {
+        let id_hash = sha256_hex(session_cookie);
+        let Some(session) = self.storage.session(&id_hash).await? else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let idle_expired = now - session.last_seen_at > self.policy.idle_timeout;
+        let absolute_expired = now - session.created_at > self.policy.absolute_timeout;
+        if idle_expired || absolute_expired {
+            self.storage.delete_session(&id_hash).await?;
+            return Ok(None);
+        }
+        // Writing on every request would be wasteful; a minute's precision is plenty.
+        if now - session.last_seen_at > Duration::minutes(1) {
+            self.storage.touch_session(&id_hash, now).await?;
+        }
+        Ok(Some(SignedIn {
+            fnr: session.fnr,
+            level: session.level,
+            display_name: session.display_name,
+        }))
+    }
+
+    /// Ends the local session and returns where to send the browser: the
+    /// provider's end-session endpoint when it has one, else the front page.
+    pub async fn logout(&self, session_cookie: &str) -> Result<String, StorageError> {
+        let id_hash = sha256_hex(session_cookie);
+        let session = self.storage.session(&id_hash).await?;
+        self.storage.delete_session(&id_hash).await?;
+        let front_page = format!("{}/", self.public_url);
+        let Some(session) = session else {
+            return Ok(front_page);
+        };
+        Ok(self
+            .relying_party
+            .end_session_url(&session.id_token, &front_page)
+            .await
+            .unwrap_or(front_page))
+    }
+
+    /// The provider ended its session `sid`: end ours too.
+    pub async fn frontchannel_logout(
+        &self,
+        issuer: Option<&str>,
+        sid: Option<&str>,
+    ) -> Result<u64, StorageError> {
+        match (issuer, sid) {
+            (Some(issuer), Some(sid)) if issuer == self.relying_party.issuer() => {
+                self.storage.delete_sessions_by_provider_sid(sid).await
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        assert_eq!(safe_return_path(Some("/brev/123")), "/brev/123");
+        assert_eq!(safe_return_path(Some("//evil.example/")), "/innboks");
+        assert_eq!(safe_return_path(Some("https://evil.example/")), "/innboks");
+        assert_eq!(safe_return_path(Some("/\\evil.example")), "/innboks");
+        assert_eq!(safe_return_path(Some("/a\r\nSet-Cookie: x")), "/innboks");
+        assert_eq!(safe_return_path(None), "/innboks");
+    }
+}

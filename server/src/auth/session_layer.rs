@@ -1,0 +1,33 @@
+//! Middleware that turns a session cookie into the signed-in citizen, put in
+//! the request's extensions for pages, server functions and handlers.
+//!
+//! A missing, unknown or expired session just means "not logged in"; the
+//! routes that need a citizen answer 401 or show a login prompt themselves.
+
+use super::SESSION_COOKIE;
+use crate::startup::AppState;
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::Response,
+};
+use axum_extra::extract::cookie::CookieJar;
+
+pub async fn resolve_session(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        match state.auth.current(cookie.value()).await {
+            Ok(Some(citizen)) => {
+                request.extensions_mut().insert(citizen);
+            }
+            Ok(None) => {}
+            // Failing closed: without a readable session the request is anonymous.
+            Err(error) => tracing::error!(error = %error, "session lookup failed"),
+        }
+    }
+    next.run(request).await
+}

@@ -1,0 +1,173 @@
+//! The citizen's mailbox: what a logged-in citizen may see of their letters.
+//!
+//! Every read names the citizen, and storage filters on them in the query, so
+//! another citizen's letter is simply not found. A letter above the login's
+//! level shows only its non-sensitive title and none of its documents.
+
+pub mod routes;
+
+use crate::storage::{
+    blobs::{BlobError, BlobStore},
+    Storage, StorageError,
+};
+use app::{
+    domain::{Document, Letter, LetterId, LetterSummary, SecurityLevel},
+    error::AppError,
+    mailbox::{ssr::SignedIn, DocumentLink, InboxEntry, LetterView},
+};
+use bytes::Bytes;
+use std::sync::Arc;
+
+pub struct MailboxService {
+    storage: Arc<dyn Storage>,
+    blobs: Arc<dyn BlobStore>,
+}
+
+/// A document the citizen may read, with its bytes.
+pub struct OpenedDocument {
+    pub document: Document,
+    pub bytes: Bytes,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("not found")]
+    NotFound,
+    #[error("the letter needs a login at level {0:?}")]
+    NeedsHigherLevel(SecurityLevel),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+fn internal(error: impl Into<anyhow::Error>) -> AppError {
+    tracing::error!(error = format!("{:#}", error.into()), "mailbox read failed");
+    AppError::Internal
+}
+
+fn readable_by(level: SecurityLevel, viewer: &SignedIn) -> bool {
+    viewer.level >= level
+}
+
+fn shown_title(
+    summary_level: SecurityLevel,
+    viewer: &SignedIn,
+    title: &str,
+    nonsensitive: &str,
+) -> String {
+    if readable_by(summary_level, viewer) {
+        title
+    } else {
+        nonsensitive
+    }
+    .to_owned()
+}
+
+impl MailboxService {
+    pub fn new(storage: Arc<dyn Storage>, blobs: Arc<dyn BlobStore>) -> Self {
+        Self { storage, blobs }
+    }
+
+    fn entry(viewer: &SignedIn, summary: LetterSummary) -> InboxEntry {
+        InboxEntry {
+            id: summary.id,
+            title: shown_title(
+                summary.security_level,
+                viewer,
+                summary.title.as_str(),
+                summary.nonsensitive_title.as_str(),
+            ),
+            locked: !readable_by(summary.security_level, viewer),
+            sender_name: summary.sender_name,
+            received_at: summary.received_at,
+            unread: summary.unread,
+        }
+    }
+
+    fn view(viewer: &SignedIn, letter: Letter) -> LetterView {
+        let readable = readable_by(letter.security_level, viewer);
+        let documents = if readable {
+            letter
+                .documents
+                .iter()
+                .enumerate()
+                .map(|(index, document)| DocumentLink {
+                    href: format!("/dokumenter/{}/{index}", letter.id),
+                    title: document.title.to_string(),
+                    file_name: document.file_name.clone(),
+                    media_type: document.media_type.as_mime().to_owned(),
+                    size_bytes: document.size_bytes,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        LetterView {
+            id: letter.id,
+            title: shown_title(
+                letter.security_level,
+                viewer,
+                letter.title.as_str(),
+                letter.nonsensitive_title.as_str(),
+            ),
+            sender_name: letter.sender.name,
+            security_level: letter.security_level,
+            received_at: letter.received_at,
+            locked: !readable,
+            documents,
+        }
+    }
+
+    /// One document's bytes, if the citizen owns the letter and is logged in at its level.
+    pub async fn document(
+        &self,
+        viewer: &SignedIn,
+        id: LetterId,
+        index: usize,
+    ) -> Result<OpenedDocument, DocumentError> {
+        let letter = match self.storage.letter_for(&viewer.fnr, id).await {
+            Ok(letter) => letter,
+            Err(StorageError::NotFound) => return Err(DocumentError::NotFound),
+            Err(error) => return Err(DocumentError::Internal(error.into())),
+        };
+        if !readable_by(letter.security_level, viewer) {
+            return Err(DocumentError::NeedsHigherLevel(letter.security_level));
+        }
+        let document = letter
+            .documents
+            .into_iter()
+            .nth(index)
+            .ok_or(DocumentError::NotFound)?;
+        let bytes = self
+            .blobs
+            .get(&document.digest)
+            .await
+            .map_err(|error| match error {
+                BlobError::NotFound => anyhow::anyhow!("document blob missing"),
+                other => anyhow::Error::new(other),
+            })?;
+        Ok(OpenedDocument { document, bytes })
+    }
+}
+
+#[async_trait::async_trait]
+impl app::mailbox::ssr::Mailbox for MailboxService {
+    async fn inbox(&self, viewer: &SignedIn) -> Result<Vec<InboxEntry>, AppError> {
+        let summaries = self
+            .storage
+            .letters_for(&viewer.fnr)
+            .await
+            .map_err(internal)?;
+        Ok(summaries
+            .into_iter()
+            .map(|summary| Self::entry(viewer, summary))
+            .collect())
+    }
+
+    async fn letter(&self, viewer: &SignedIn, id: LetterId) -> Result<LetterView, AppError> {
+        match self.storage.letter_for(&viewer.fnr, id).await {
+            Ok(letter) => Ok(Self::view(viewer, letter)),
+            Err(StorageError::NotFound) => Err(AppError::NotFound),
+            Err(error) => Err(internal(error)),
+        }
+    }
+}

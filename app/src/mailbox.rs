@@ -103,7 +103,7 @@ pub mod ssr {
     }
 }
 
-#[server]
+#[server(endpoint = "current_viewer")]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     Ok(ssr::signed_in().map(|citizen| Viewer {
         display_name: citizen.display_name.clone().unwrap_or_else(|| {
@@ -116,13 +116,13 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     }))
 }
 
-#[server]
+#[server(endpoint = "list_inbox")]
 pub async fn list_inbox() -> Result<Vec<InboxEntry>, AppError> {
     let citizen = ssr::require_signed_in()?;
     ssr::mailbox()?.inbox(&citizen).await.map_err(ssr::fail)
 }
 
-#[server]
+#[server(endpoint = "open_letter")]
 pub async fn open_letter(id: LetterId) -> Result<LetterView, AppError> {
     let citizen = ssr::require_signed_in()?;
     ssr::mailbox()?

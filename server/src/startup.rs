@@ -52,6 +52,7 @@ pub struct AppState {
 pub struct Services {
     pub storage: Arc<dyn Storage>,
     pub blobs: Arc<dyn BlobStore>,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Services {
@@ -67,6 +68,7 @@ impl Services {
         Ok(Services {
             storage,
             blobs: Arc::new(blobs),
+            clock: Arc::new(SystemClock),
         })
     }
 
@@ -93,7 +95,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.address()))?;
         let address = listener.local_addr()?;
         let public_url = settings.public_url(address);
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let clock = services.clock.clone();
         let testid = if settings.testid.enabled {
             let client = RegisteredClient {
                 client_id: settings.oidc.client_id.clone(),

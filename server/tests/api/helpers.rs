@@ -7,6 +7,7 @@
 //! skip them knowingly; then each prints that it did not run.
 
 use postkasse::{
+    clock::{Clock, SystemClock},
     settings::{Environment, Settings},
     startup::{Application, Services},
     storage::{self, DatabaseOptions, Storage},
@@ -180,6 +181,15 @@ pub async fn spawn_app_with(
     backend: Backend,
     adjust: impl FnOnce(&mut Settings),
 ) -> Option<TestApp> {
+    spawn_app_with_clock(backend, adjust, Arc::new(SystemClock)).await
+}
+
+/// Starts Postkasse on the given clock, for tests of time-based rules.
+pub async fn spawn_app_with_clock(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Settings),
+    clock: Arc<dyn Clock>,
+) -> Option<TestApp> {
     let database = TestDatabase::create(backend).await?;
     let blobs = tempfile::tempdir().expect("temporary directory");
     let mut settings = Settings::load(None).expect("default settings");
@@ -195,7 +205,8 @@ pub async fn spawn_app_with(
     adjust(&mut settings);
     settings.check().expect("test settings pass their checks");
 
-    let services = Services::open_from(&settings).await.expect("open services");
+    let mut services = Services::open_from(&settings).await.expect("open services");
+    services.clock = clock;
     let storage = services.storage.clone();
     let application = Application::build_with(settings, services)
         .await
@@ -246,5 +257,58 @@ impl TestApp {
         let mut found = Vec::new();
         walk(&self.blob_directory, &mut found);
         found
+    }
+}
+
+/// A synthetic national id, different for each `day` of May 1990.
+pub fn citizen(day: u32) -> app::domain::Fnr {
+    let birth_date = chrono::NaiveDate::from_ymd_opt(1990, 5, day).expect("a day in May");
+    (100..500)
+        .find_map(|individual| app::domain::Fnr::synthetic(birth_date, individual))
+        .expect("some individual number gives valid control digits")
+}
+
+impl TestApp {
+    /// Delivers a letter through the agency API and returns its id.
+    pub async fn deliver_letter(
+        &self,
+        recipient: &app::domain::Fnr,
+        level: u8,
+        title: &str,
+    ) -> app::domain::LetterId {
+        let metadata = serde_json::json!({
+            "messageId": uuid::Uuid::new_v4().to_string(),
+            "mottaker": { "personidentifikator": recipient.as_str() },
+            "avsender": { "organisasjonsnummer": "974760673", "navn": "Brønnøysundregistrene" },
+            "ikkesensitivtittel": "Brev fra Brønnøysundregistrene",
+            "tittel": title,
+            "sikkerhetsnivaa": level
+        });
+        let pdf = postkasse::demo::letter_pdf(title, "Test", &["Innhold."]).expect("pdf");
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "metadata",
+                reqwest::multipart::Part::text(metadata.to_string())
+                    .mime_str("application/json")
+                    .unwrap(),
+            )
+            .part(
+                "document",
+                reqwest::multipart::Part::bytes(pdf)
+                    .file_name("brev.pdf")
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            );
+        let response = self
+            .client
+            .post(self.url("/api/v1/letters"))
+            .bearer_auth(INGEST_TOKEN)
+            .multipart(form)
+            .send()
+            .await
+            .expect("deliver letter");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["letterId"].as_str().unwrap().parse().unwrap()
     }
 }

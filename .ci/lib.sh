@@ -3,6 +3,9 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$HOME/.cargo/bin:$PATH"
+# Leptos decides at compile time what the wasm file is called: with this set,
+# plain cargo builds and cargo-leptos builds agree (and reuse each other's work).
+export LEPTOS_OUTPUT_NAME=postkasse
 
 # Runs "$@" as a named step and prints how long it took.
 step() {

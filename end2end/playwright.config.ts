@@ -37,8 +37,8 @@ const siteRoot = required(
 if (!fs.existsSync(serverBinary)) {
   throw new Error(`POSTKASSE_BIN points at ${serverBinary}, which does not exist: run \`cargo leptos build\` first`);
 }
-if (!fs.existsSync(path.join(siteRoot, 'pkg', 'postkasse_bg.wasm'))) {
-  throw new Error(`POSTKASSE_SITE_ROOT (${siteRoot}) has no pkg/postkasse_bg.wasm: run \`cargo leptos build\` first`);
+if (!fs.existsSync(path.join(siteRoot, 'pkg', 'postkasse.js'))) {
+  throw new Error(`POSTKASSE_SITE_ROOT (${siteRoot}) has no pkg/postkasse.js: run \`cargo leptos build\` first`);
 }
 
 const port = process.env.E2E_PORT ?? '3100';
@@ -98,6 +98,8 @@ export default defineConfig({
   ],
   webServer: {
     command: `${shellQuote(serverBinary)} demo`,
+    // Whatever the server writes to relative paths (data/...) lands in the temporary directory too.
+    cwd: dataDir,
     env: {
       POSTKASSE__APPLICATION__HOST: '127.0.0.1',
       POSTKASSE__APPLICATION__PORT: port,

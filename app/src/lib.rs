@@ -49,7 +49,9 @@ pub fn App() -> impl IntoView {
         <Meta name="description" content="Postkasse: din digitale postkasse for brev fra det offentlige." />
         <Title formatter=|page: String| format!("{page} – Postkasse") />
         <Router>
-            <a class="skip-link" href="#hovedinnhold">"Hopp til hovedinnhold"</a>
+            // target="_self" keeps the router from taking the click, so the browser
+            // moves focus to <main> as it does without JavaScript.
+            <a class="skip-link" href="#hovedinnhold" target="_self">"Hopp til hovedinnhold"</a>
             <pages::SiteHeader />
             <main id="hovedinnhold" tabindex="-1">
                 <Routes fallback=pages::NotFound>

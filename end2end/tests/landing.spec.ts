@@ -13,21 +13,34 @@ test.describe('the front page', () => {
     await expect(page.getByRole('contentinfo')).toContainText('Digital postkasse til innbyggere');
   });
 
-  test('lets a keyboard user skip straight to the main content', async ({ page }) => {
-    await visit(page, '/');
+  test('offers keyboard users a skip link to the main content first', async ({ page }) => {
+    await visit(page, '/'); // waits for hydration when JavaScript is on
     const skipLink = page.getByRole('link', { name: 'Hopp til hovedinnhold' });
-    const main = page.getByRole('main');
 
-    // The skip link is the first thing Tab reaches, and it shows itself when focused.
+    // Hidden off-screen until the first Tab reaches it; then it shows itself.
+    await expect(skipLink).not.toBeInViewport();
     await page.keyboard.press('Tab');
     await expect(skipLink).toBeFocused();
     await expect(skipLink).toBeInViewport();
 
     await page.keyboard.press('Enter');
     await expect(page).toHaveURL(/#hovedinnhold$/);
-    await expect(main).toHaveAttribute('id', 'hovedinnhold');
-    await expect(main).toBeFocused();
-    await expect(skipLink).not.toBeFocused();
+    await expect(page.locator('#hovedinnhold')).toHaveRole('main');
+  });
+
+  test('moves keyboard focus into the main content when the skip link is used', async ({ page }) => {
+    await visit(page, '/');
+
+    await page.keyboard.press('Tab');
+    await expect(page.getByRole('link', { name: 'Hopp til hovedinnhold' })).toBeFocused();
+    await page.keyboard.press('Enter');
+    await expect(page).toHaveURL(/#hovedinnhold$/);
+
+    await expect(page.getByRole('main')).toBeFocused();
+    // The next Tab continues from the main content, not back in the header.
+    await page.keyboard.press('Tab');
+    await expect(page.getByRole('main')).not.toBeFocused();
+    await expect(page.getByRole('banner').locator(':focus')).toHaveCount(0);
   });
 });
 
@@ -48,6 +61,24 @@ test.describe('an unknown page', () => {
 });
 
 test.describe('the server', () => {
+  test('serves every file the page links from /pkg/', async ({ request }) => {
+    const html = await (await request.get('/')).text();
+    const linked = [...new Set([...html.matchAll(/(?:href|src)="(\/pkg\/[^"]+)"/g)].map((match) => match[1]))];
+
+    // The stylesheet, the JS glue and the wasm bundle, under the names this binary asks for.
+    expect(linked.filter((path) => /\.css$/.test(path)), 'stylesheets linked from /pkg/').toHaveLength(1);
+    expect(linked.filter((path) => /\.js$/.test(path)), 'scripts linked from /pkg/').toHaveLength(1);
+    expect(linked.filter((path) => /\.wasm$/.test(path)), 'wasm bundles linked from /pkg/').toHaveLength(1);
+    for (const path of linked) {
+      const response = await request.get(path);
+      expect(
+        response.status(),
+        `${path}: a 404 here means POSTKASSE_BIN and POSTKASSE_SITE_ROOT come from different builds ` +
+          '(run `cargo leptos build` last)',
+      ).toBe(200);
+    }
+  });
+
   test('answers its liveness probe with ok', async ({ request }) => {
     const response = await request.get('/healthz');
 

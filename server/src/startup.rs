@@ -12,7 +12,7 @@ use crate::{
     },
     broker::{self, Broker},
     clock::{Clock, SystemClock},
-    http::{health, security_headers},
+    http::{csrf, health, security_headers},
     mailbox::{self, MailboxService},
     settings::Settings,
     storage::{
@@ -46,6 +46,8 @@ pub struct AppState {
     pub broker: Arc<Broker>,
     pub auth: Arc<Auth>,
     pub mailbox: Arc<MailboxService>,
+    /// `scheme://host[:port]` of the public URL, for same-origin checks.
+    pub public_origin: String,
 }
 
 /// The services Postkasse runs on, opened from settings.
@@ -144,7 +146,12 @@ impl Application {
             },
             public_url.clone(),
         );
+        let public_origin = url::Url::parse(&public_url)
+            .context("application.public_url is not a URL")?
+            .origin()
+            .ascii_serialization();
         let state = AppState {
+            public_origin,
             mailbox: Arc::new(MailboxService::new(
                 services.storage.clone(),
                 services.blobs.clone(),
@@ -219,6 +226,10 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::session_layer::resolve_session,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::refuse_cross_site,
         ))
         .with_state(state);
     for layer in security_headers::layers() {

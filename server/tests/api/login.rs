@@ -347,6 +347,59 @@ async fn logout_ends_the_session_and_visits_the_providers_end_session(backend: B
     assert!(page.contains("/auth/frontchannel-logout?iss="), "{page}");
 }
 
+async fn a_cross_site_logout_is_refused(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let session = app.login_as(&citizen(13)).await;
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/auth/logout"))
+            .header(
+                header::COOKIE,
+                format!("__Host-postkasse-session={session}"),
+            )
+            .header(name, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+    }
+    let server_fn = app
+        .client
+        .post(app.url("/api/list_inbox"))
+        .header(
+            header::COOKIE,
+            format!("__Host-postkasse-session={session}"),
+        )
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(server_fn.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get_as("/innboks", &session).await.status(),
+        StatusCode::OK,
+        "the session survived"
+    );
+    let same_origin = app
+        .client
+        .post(app.url("/auth/logout"))
+        .header(
+            header::COOKIE,
+            format!("__Host-postkasse-session={session}"),
+        )
+        .header("origin", app.address.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_origin.status(), StatusCode::SEE_OTHER);
+}
+
 async fn front_channel_logout_ends_the_session_with_that_sid(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -513,6 +566,7 @@ on_both_backends!(
     nothing_is_served_without_a_session,
     the_session_id_changes_at_every_login,
     logout_ends_the_session_and_visits_the_providers_end_session,
+    a_cross_site_logout_is_refused,
     front_channel_logout_ends_the_session_with_that_sid,
     a_level_4_letter_needs_a_step_up_to_high,
     a_login_below_the_requested_level_is_refused,

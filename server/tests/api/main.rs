@@ -6,3 +6,7 @@ mod helpers;
 mod health;
 mod ingest;
 mod storage;
+
+mod id_tokens;
+mod login;
+mod rogue_provider;

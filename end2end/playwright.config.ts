@@ -2,6 +2,7 @@ import { defineConfig, devices } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { APP_URL, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_URL, INDEPENDENT_APP_URL, ports } from './tests/servers';
 
 /**
  * End-to-end tests for Postkasse, run against a real `postkasse demo` server
@@ -10,6 +11,11 @@ import path from 'node:path';
  *   POSTKASSE_BIN=../target/debug/postkasse \
  *   POSTKASSE_SITE_ROOT=../target/site \
  *   npx playwright test
+ *
+ * Three servers run (see tests/servers.ts): Postkasse with its built-in TestID
+ * provider; a second Postkasse, TestID disabled, whose citizens log in through
+ * an independent OpenID provider; and that provider (idp/server.mjs, on
+ * panva's oidc-provider).
  *
  * Two projects run the same specs:
  *   - `ssr`: JavaScript disabled, so what a citizen gets from the server alone;
@@ -41,8 +47,7 @@ if (!fs.existsSync(path.join(siteRoot, 'pkg', 'postkasse.js'))) {
   throw new Error(`POSTKASSE_SITE_ROOT (${siteRoot}) has no pkg/postkasse.js: run \`cargo leptos build\` first`);
 }
 
-const port = process.env.E2E_PORT ?? '3100';
-const baseURL = `http://127.0.0.1:${port}`;
+const baseURL = APP_URL;
 
 // One fresh directory per run for the SQLite database and the blobs. Playwright
 // loads this file again in every worker; they inherit the variable and so reuse
@@ -52,6 +57,10 @@ if (process.env.TEST_WORKER_INDEX === undefined) {
   // The main process owns the directory; Playwright has stopped the server by the time it exits.
   process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
 }
+
+// The second Postkasse's database and blobs.
+const independentDir = path.join(dataDir, 'independent');
+fs.mkdirSync(independentDir, { recursive: true });
 
 const shellQuote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
 
@@ -96,21 +105,60 @@ export default defineConfig({
       use: { javaScriptEnabled: true },
     },
   ],
-  webServer: {
-    command: `${shellQuote(serverBinary)} demo`,
-    // Whatever the server writes to relative paths (data/...) lands in the temporary directory too.
-    cwd: dataDir,
-    env: {
-      POSTKASSE__APPLICATION__HOST: '127.0.0.1',
-      POSTKASSE__APPLICATION__PORT: port,
-      POSTKASSE__DATABASE__URL: `sqlite://${path.join(dataDir, 'e2e.db')}`,
-      POSTKASSE__BLOBS__DIRECTORY: path.join(dataDir, 'blobs'),
-      LEPTOS_SITE_ROOT: siteRoot,
+  webServer: [
+    {
+      command: `${shellQuote(serverBinary)} demo`,
+      // Whatever the server writes to relative paths (data/...) lands in the temporary directory too.
+      cwd: dataDir,
+      env: {
+        POSTKASSE__APPLICATION__HOST: '127.0.0.1',
+        POSTKASSE__APPLICATION__PORT: String(ports.app),
+        POSTKASSE__DATABASE__URL: `sqlite://${path.join(dataDir, 'e2e.db')}`,
+        POSTKASSE__BLOBS__DIRECTORY: path.join(dataDir, 'blobs'),
+        LEPTOS_SITE_ROOT: siteRoot,
+      },
+      url: `${APP_URL}/readyz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
     },
-    url: `${baseURL}/readyz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-  },
+    {
+      // The relying party against a provider that is not TestID. It fetches the
+      // provider's discovery at the first login, so the start order does not matter.
+      command: `${shellQuote(serverBinary)} demo`,
+      cwd: independentDir,
+      env: {
+        POSTKASSE__APPLICATION__HOST: '127.0.0.1',
+        POSTKASSE__APPLICATION__PORT: String(ports.independentApp),
+        POSTKASSE__DATABASE__URL: `sqlite://${path.join(independentDir, 'e2e.db')}`,
+        POSTKASSE__BLOBS__DIRECTORY: path.join(independentDir, 'blobs'),
+        POSTKASSE__TESTID__ENABLED: 'false',
+        POSTKASSE__OIDC__ISSUER_URL: IDP_URL,
+        POSTKASSE__OIDC__CLIENT_ID: IDP_CLIENT_ID,
+        POSTKASSE__OIDC__CLIENT_SECRET: IDP_CLIENT_SECRET,
+        LEPTOS_SITE_ROOT: siteRoot,
+      },
+      url: `${INDEPENDENT_APP_URL}/readyz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+    {
+      command: 'node idp/server.mjs',
+      env: {
+        IDP_HOST: '127.0.0.1',
+        IDP_PORT: String(ports.idp),
+        IDP_CLIENT_ID,
+        IDP_CLIENT_SECRET,
+        IDP_CLIENT_BASE_URL: INDEPENDENT_APP_URL,
+      },
+      url: `${IDP_URL}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+  ],
 });

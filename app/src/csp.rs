@@ -1,17 +1,27 @@
 //! The Content Security Policy, in one place for pages and APIs.
 
+/// Origins besides our own that forms may lead to: logging out posts a form
+/// whose redirect continues to the identity provider's end-session endpoint,
+/// and browsers apply `form-action` to that redirect too.
+#[derive(Debug, Clone, Default)]
+pub struct FormTargets(pub Vec<String>);
+
 /// Pages get a per-response nonce that Leptos also puts on its inline
 /// hydration scripts, so no other inline script runs. `'wasm-unsafe-eval'`
 /// lets the browser compile the wasm bundle. Nothing may frame the pages, load
 /// from elsewhere, or post forms elsewhere.
-pub fn content_security_policy(script_nonce: Option<&str>) -> String {
+pub fn content_security_policy(script_nonce: Option<&str>, form_targets: &FormTargets) -> String {
     let scripts = match script_nonce {
         Some(nonce) => format!("'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
         None => "'self' 'wasm-unsafe-eval'".to_owned(),
     };
+    let forms = std::iter::once("'self'")
+        .chain(form_targets.0.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
     format!(
         "default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         connect-src 'self'; object-src 'none'; base-uri 'self'; form-action {forms}; \
          frame-ancestors 'none'"
     )
 }
@@ -22,9 +32,20 @@ mod tests {
 
     #[test]
     fn inline_scripts_run_only_with_the_nonce() {
-        let policy = content_security_policy(Some("abc123"));
+        let policy = content_security_policy(Some("abc123"), &FormTargets::default());
         assert!(policy.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval';"));
         assert!(!policy.contains("unsafe-inline"));
-        assert!(!content_security_policy(None).contains("nonce"));
+        assert!(policy.contains("form-action 'self';"));
+        assert!(!content_security_policy(None, &FormTargets::default()).contains("nonce"));
+    }
+
+    #[test]
+    fn forms_may_lead_to_the_identity_provider() {
+        let targets = FormTargets(vec!["https://login.idporten.no".into()]);
+        let policy = content_security_policy(None, &targets);
+        assert!(
+            policy.contains("form-action 'self' https://login.idporten.no;"),
+            "{policy}"
+        );
     }
 }

@@ -79,7 +79,11 @@ fn set_page_security_policy() {
         return;
     };
     let nonce = leptos::nonce::use_nonce().map(|nonce| nonce.to_string());
-    if let Ok(value) = HeaderValue::from_str(&csp::content_security_policy(nonce.as_deref())) {
+    let form_targets = use_context::<csp::FormTargets>().unwrap_or_default();
+    if let Ok(value) = HeaderValue::from_str(&csp::content_security_policy(
+        nonce.as_deref(),
+        &form_targets,
+    )) {
         response.insert_header(CONTENT_SECURITY_POLICY, value);
     }
 }

@@ -35,7 +35,7 @@ fn ErrorNotice(error: AppError) -> impl IntoView {
             <Title text="Logg inn" />
             <h1>"Du må logge inn"</h1>
             <p>"Logg inn med ID-porten for å se postkassen din."</p>
-            <p><a class="button" href="/auth/login">"Logg inn"</a></p>
+            <p><a class="button" href="/auth/login" rel="external">"Logg inn"</a></p>
         }
         .into_any(),
         AppError::NotFound => view! { <NotFound /> }.into_any(),
@@ -80,7 +80,8 @@ pub fn SiteHeader() -> impl IntoView {
                                 </form>
                             }
                             .into_any(),
-                            _ => view! { <a class="button" href="/auth/login">"Logg inn"</a> }.into_any(),
+                            // rel="external": server routes, not pages the client router knows.
+                            _ => view! { <a class="button" href="/auth/login" rel="external">"Logg inn"</a> }.into_any(),
                         }
                     })}
                 </Suspense>
@@ -124,11 +125,14 @@ fn InboxList(entries: Vec<InboxEntry>) -> impl IntoView {
                                 <li class:unread=entry.unread>
                                     <a href=href class="letter-link">
                                         <span class="sender">{entry.sender_name}</span>
+                                        // Hidden separators make the link read as a sentence.
+                                        <span class="visually-hidden">": "</span>
                                         <span class="title">
                                             {entry.unread.then(|| view! { <span class="badge">"Ulest"</span> " " })}
                                             {entry.title}
                                             {entry.locked.then_some(" (krever høyt sikkerhetsnivå)")}
                                         </span>
+                                        <span class="visually-hidden">", mottatt "</span>
                                         <time datetime=entry.received_at.to_rfc3339()>{local_time(entry.received_at)}</time>
                                     </a>
                                 </li>
@@ -191,7 +195,7 @@ fn LetterDetails(letter: LetterView) -> impl IntoView {
                             "Avsenderen har bestemt at dette brevet bare kan leses etter innlogging "
                             "med høyt sikkerhetsnivå, for eksempel BankID."
                         </p>
-                        <p><a class="button" href=step_up>"Logg inn med høyere sikkerhetsnivå"</a></p>
+                        <p><a class="button" href=step_up rel="external">"Logg inn med høyere sikkerhetsnivå"</a></p>
                     </section>
                 }
                 .into_any()
@@ -206,7 +210,7 @@ fn LetterDetails(letter: LetterView) -> impl IntoView {
                                 .map(|document| {
                                     view! {
                                         <li>
-                                            <a href=document.href>{document.title}</a>
+                                            <a href=document.href rel="external">{document.title}</a>
                                             " "
                                             <span class="file-facts">
                                                 {format!("({}, {})", document.file_name, size_text(document.size_bytes))}

@@ -23,7 +23,8 @@ function describe(violations: Violation[]): string {
     .join('\n');
 }
 
-function javaScriptEnabled(): boolean {
+/** Whether the running test's project has JavaScript on (`hydrate`) or off (`ssr`). */
+export function javaScriptEnabled(): boolean {
   return test.info().project.use.javaScriptEnabled !== false;
 }
 
@@ -147,6 +148,16 @@ export async function visit(page: Page, path: string): Promise<Response | null> 
   if (javaScriptEnabled()) await waitForHydration(page);
   await checkA11y(page);
   return response;
+}
+
+/**
+ * For a page of the app reached by clicking, a form or a redirect rather than
+ * by `visit`: waits for hydration when JavaScript is enabled, then checks the
+ * page's accessibility.
+ */
+export async function arrived(page: Page): Promise<void> {
+  if (javaScriptEnabled()) await waitForHydration(page);
+  await checkA11y(page);
 }
 
 /**

@@ -23,7 +23,7 @@ use crate::{
     testid::{self, RegisteredClient, TestIdProvider},
 };
 use anyhow::Context;
-use app::{mailbox::ssr::SharedMailbox, shell, App};
+use app::{csp::FormTargets, mailbox::ssr::SharedMailbox, shell, App};
 use axum::{
     extract::{DefaultBodyLimit, FromRef},
     routing::{get, post},
@@ -31,7 +31,7 @@ use axum::{
 };
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::{future::Future, net::SocketAddr, sync::Arc};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
@@ -48,6 +48,8 @@ pub struct AppState {
     pub mailbox: Arc<MailboxService>,
     /// `scheme://host[:port]` of the public URL, for same-origin checks.
     pub public_origin: String,
+    /// Other origins pages' forms may lead to (the identity provider).
+    pub form_targets: FormTargets,
 }
 
 /// The services Postkasse runs on, opened from settings.
@@ -124,9 +126,14 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(address)
             .build();
+        let issuer = settings.oidc_issuer(&public_url)?;
+        let provider_origin = url::Url::parse(&issuer)
+            .context("oidc.issuer_url is not a URL")?
+            .origin()
+            .ascii_serialization();
         let relying_party = RelyingParty::new(
             RelyingPartySettings {
-                issuer: settings.oidc_issuer(&public_url)?,
+                issuer,
                 client_id: settings.oidc.client_id.clone(),
                 client_secret: settings.oidc.client_secret.clone(),
                 redirect_url: format!("{public_url}/auth/callback"),
@@ -150,7 +157,15 @@ impl Application {
             .context("application.public_url is not a URL")?
             .origin()
             .ascii_serialization();
+        // Logging out continues at the provider; a same-origin provider needs no entry.
+        let form_targets = FormTargets(
+            Some(provider_origin)
+                .filter(|origin| *origin != public_origin)
+                .into_iter()
+                .collect(),
+        );
         let state = AppState {
+            form_targets,
             public_origin,
             mailbox: Arc::new(MailboxService::new(
                 services.storage.clone(),
@@ -189,8 +204,18 @@ impl Application {
     }
 }
 
+/// The app's routes, worked out once per process. Generating them sets a
+/// process-wide flag that suppresses resource loading, and a page whose
+/// resource first polls meanwhile never finishes (leptos#4773); one
+/// generation, before anything is served, rules that out even when a process
+/// builds many servers, as the tests do.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let max_ingest_body =
         state.settings.ingest.max_document_bytes + broker::http::MAX_METADATA_BYTES + 64 * 1024;
     let api = Router::new()
@@ -215,7 +240,11 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
             {
                 // Server functions and pages reach the mailbox through context.
                 let mailbox: SharedMailbox = state.mailbox.clone();
-                move || provide_context(mailbox.clone())
+                let form_targets = state.form_targets.clone();
+                move || {
+                    provide_context(mailbox.clone());
+                    provide_context(form_targets.clone());
+                }
             },
             {
                 let leptos_options = state.leptos_options.clone();

@@ -8,8 +8,11 @@ pub fn layers() -> [SetResponseHeaderLayer<HeaderValue>; 5] {
         // Pages set their own policy with a script nonce; this covers the rest.
         SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_str(&app::csp::content_security_policy(None))
-                .expect("the policy is plain ASCII"),
+            HeaderValue::from_str(&app::csp::content_security_policy(
+                None,
+                &Default::default(),
+            ))
+            .expect("the policy is plain ASCII"),
         ),
         SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

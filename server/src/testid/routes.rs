@@ -269,7 +269,7 @@ async fn authorize_submit(
                 hidden_fields: hidden_fields(&form.params),
                 requested_acr: valid.requested_acr,
             };
-            let message = format!("Fødselsnummeret {error}.");
+            let message = format!("Fødselsnummeret {}.", norwegian_reason(&error));
             return (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Html(pages::authorize_form(&pending, pid_text, Some(&message))),
@@ -475,6 +475,18 @@ async fn token(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// The page is in Norwegian; the domain error's own text is English.
+fn norwegian_reason(error: &app::domain::FnrError) -> &'static str {
+    use app::domain::FnrError;
+    match error {
+        FnrError::WrongLength => "må ha nøyaktig 11 siffer",
+        FnrError::NotDigits => "kan bare inneholde siffer",
+        FnrError::InvalidDate => "inneholder ikke en gyldig fødselsdato",
+        FnrError::InvalidControlDigits => "har feil kontrollsiffer",
+        FnrError::SyntheticNotAllowed => "er et syntetisk testnummer, og de godtas ikke her",
+    }
 }
 
 /// ID-porten's `sub` differs per client, so clients cannot join on it.

@@ -20,6 +20,19 @@ use tokio::sync::{oneshot, OnceCell};
 
 pub const INGEST_TOKEN: &str = "test-ingest-token-0123456789";
 
+/// The runtime every test server runs on, for the whole test binary.
+fn server_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("test-servers")
+            .enable_all()
+            .build()
+            .expect("server runtime")
+    })
+}
+
 /// One TestID signing key for the whole test binary: generating RSA keys is slow.
 fn testid_key_file() -> PathBuf {
     static KEY_DIRECTORY: std::sync::OnceLock<TempDir> = std::sync::OnceLock::new();
@@ -190,6 +203,10 @@ pub async fn spawn_app_with_clock(
     adjust: impl FnOnce(&mut Settings),
     clock: Arc<dyn Clock>,
 ) -> Option<TestApp> {
+    // Silent unless asked: TEST_LOG=1 shows the server's logs while debugging.
+    if std::env::var_os("TEST_LOG").is_some() {
+        postkasse::telemetry::init("debug,hyper=info,h2=info,sqlx=info,tower=info");
+    }
     let database = TestDatabase::create(backend).await?;
     let blobs = tempfile::tempdir().expect("temporary directory");
     let mut settings = Settings::load(None).expect("default settings");
@@ -205,21 +222,33 @@ pub async fn spawn_app_with_clock(
     adjust(&mut settings);
     settings.check().expect("test settings pass their checks");
 
-    let mut services = Services::open_from(&settings).await.expect("open services");
-    services.clock = clock;
-    let storage = services.storage.clone();
-    let application = Application::build_with(settings, services)
-        .await
-        .expect("build application");
-    let address = format!("http://127.0.0.1:{}", application.port());
+    // The server runs on the shared server runtime, not this test's: Leptos
+    // spawns rendering work on "the current runtime", and a test's runtime
+    // ends with the test while other tests' pages may still depend on it.
+    let (started, address_known) = oneshot::channel();
     let (shutdown, stopped) = oneshot::channel::<()>();
-    tokio::spawn(application.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
+    server_runtime().spawn(async move {
+        let mut services = Services::open_from(&settings).await.expect("open services");
+        services.clock = clock;
+        let storage = services.storage.clone();
+        let application = Application::build_with(settings, services)
+            .await
+            .expect("build application");
+        let _ = started.send((application.port(), storage));
+        application
+            .run_until_stopped(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    let (port, storage) = address_known.await.expect("the server started");
+    let address = format!("http://127.0.0.1:{port}");
     Some(TestApp {
         address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A stuck request fails the test with its URL instead of hanging the run.
+            .timeout(std::time::Duration::from_secs(20))
             .build()
             .expect("HTTP client"),
         storage,
@@ -311,4 +340,26 @@ impl TestApp {
         let body: serde_json::Value = response.json().await.unwrap();
         body["letterId"].as_str().unwrap().parse().unwrap()
     }
+}
+
+/// The whole Set-Cookie header (value and attributes) for cookie `name`, if the response sets it.
+pub fn set_cookie_header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| {
+            value
+                .split_once('=')
+                .is_some_and(|(cookie, _)| cookie.trim() == name)
+        })
+        .map(str::to_owned)
+}
+
+/// The value the response sets for cookie `name`, if it sets one.
+pub fn set_cookie_value(response: &reqwest::Response, name: &str) -> Option<String> {
+    let header = set_cookie_header(response, name)?;
+    let pair = header.split(';').next()?;
+    Some(pair.split_once('=')?.1.to_owned())
 }

@@ -13,7 +13,7 @@
 //! party for refusing the token endpoint's `invalid_grant`.
 
 use crate::{
-    helpers::{on_both_backends, spawn_app_with, Backend, TestApp},
+    helpers::{on_both_backends, set_cookie_value as set_cookie, spawn_app_with, Backend, TestApp},
     rogue_provider::{RogueProvider, ROGUE_KID},
 };
 use app::domain::Fnr;
@@ -45,19 +45,6 @@ fn pkce_challenge(verifier: &str) -> String {
 
 fn random_string() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-}
-
-/// The value of the cookie `name` that a response sets, if it sets one.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .filter_map(|value| value.split(';').next())
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(cookie, _)| *cookie == name)
-        .map(|(_, value)| value.to_owned())
 }
 
 fn location(response: &reqwest::Response) -> String {

@@ -2,7 +2,8 @@
 //! and the inbox seen by two citizens.
 
 use crate::helpers::{
-    citizen, on_both_backends, spawn_app, spawn_app_with_clock, Backend, TestApp,
+    citizen, on_both_backends, set_cookie_header, set_cookie_value, spawn_app,
+    spawn_app_with_clock, Backend, TestApp,
 };
 use app::domain::Fnr;
 use chrono::{Duration, Utc};
@@ -13,28 +14,6 @@ use std::sync::Arc;
 
 const SUBSTANTIAL: &str = "idporten-loa-substantial";
 const HIGH: &str = "idporten-loa-high";
-
-/// The value of cookie `name` in the response's Set-Cookie headers, with its attributes.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with(&format!("{name}=")))
-        .map(str::to_owned)
-}
-
-fn cookie_value(set_cookie: &str) -> String {
-    set_cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .split_once('=')
-        .unwrap()
-        .1
-        .to_owned()
-}
 
 /// `name="…" value="…"` pairs of the hidden inputs of a TestID form.
 fn hidden_fields(html: &str) -> Vec<(String, String)> {
@@ -78,8 +57,7 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(start.status(), StatusCode::SEE_OTHER);
-        let binding =
-            cookie_value(&set_cookie(&start, "__Host-postkasse-login").expect("login cookie"));
+        let binding = set_cookie_value(&start, "__Host-postkasse-login").expect("login cookie");
         let authorize = start.headers()[header::LOCATION]
             .to_str()
             .unwrap()
@@ -112,16 +90,14 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        let session_set_cookie = set_cookie(&finished, "__Host-postkasse-session");
+        let session_set_cookie = set_cookie_header(&finished, "__Host-postkasse-session");
         LoginOutcome {
             status: finished.status(),
             location: finished
                 .headers()
                 .get(header::LOCATION)
                 .map(|value| value.to_str().unwrap().to_owned()),
-            session: session_set_cookie
-                .as_deref()
-                .map(cookie_value)
+            session: set_cookie_value(&finished, "__Host-postkasse-session")
                 .filter(|value| !value.is_empty()),
             session_set_cookie,
         }
@@ -327,7 +303,7 @@ async fn logout_ends_the_session_and_visits_the_providers_end_session(backend: B
         location.starts_with(&app.url("/testid/endsession?id_token_hint=")),
         "{location}"
     );
-    let removal = set_cookie(&logout, "__Host-postkasse-session").unwrap();
+    let removal = set_cookie_header(&logout, "__Host-postkasse-session").unwrap();
     assert!(removal.contains("Max-Age=0"), "{removal}");
     assert_eq!(
         app.get_as("/innboks", &session).await.status(),

@@ -106,6 +106,8 @@ pub fn InboxPage() -> impl IntoView {
     }
 }
 
+const LOCKED_NOTE: &str = " (krever høyt sikkerhetsnivå)";
+
 #[component]
 fn InboxList(entries: Vec<InboxEntry>) -> impl IntoView {
     let unread = entries.iter().filter(|entry| entry.unread).count();
@@ -125,14 +127,15 @@ fn InboxList(entries: Vec<InboxEntry>) -> impl IntoView {
                                 <li class:unread=entry.unread>
                                     <a href=href class="letter-link">
                                         <span class="sender">{entry.sender_name}</span>
-                                        // Hidden separators make the link read as a sentence.
-                                        <span class="visually-hidden">": "</span>
+                                        // The visible parts are separate grid cells; hidden
+                                        // punctuation makes the link read as a sentence.
+                                        <span class="visually-hidden">":"</span>
                                         <span class="title">
                                             {entry.unread.then(|| view! { <span class="badge">"Ulest"</span> " " })}
                                             {entry.title}
-                                            {entry.locked.then_some(" (krever høyt sikkerhetsnivå)")}
+                                            {entry.locked.then_some(LOCKED_NOTE)}
                                         </span>
-                                        <span class="visually-hidden">", mottatt "</span>
+                                        <span class="visually-hidden">", mottatt"</span>
                                         <time datetime=entry.received_at.to_rfc3339()>{local_time(entry.received_at)}</time>
                                     </a>
                                 </li>

@@ -116,7 +116,8 @@ async function unchangedSinceLastCheck(page: Page): Promise<boolean> {
  */
 export async function waitForHydration(page: Page): Promise<void> {
   try {
-    await expect(page.locator(HYDRATED)).toBeAttached({ timeout: 15_000 });
+    // Generous: a debug wasm bundle compiles slowly on a busy two-core machine.
+    await expect(page.locator(HYDRATED)).toBeAttached({ timeout: 45_000 });
   } catch (error) {
     const fetched = await page
       .evaluate(() =>
@@ -128,7 +129,7 @@ export async function waitForHydration(page: Page): Promise<void> {
       )
       .catch((reason: unknown) => [`(could not read the page's resource timings: ${reason})`]);
     throw new Error(
-      `The page at ${page.url()} did not hydrate within 15 s (no ${HYDRATED}).\n` +
+      `The page at ${page.url()} did not hydrate within 45 s (no ${HYDRATED}).\n` +
         `Files fetched from /pkg/: ${fetched.length ? fetched.join(', ') : 'none'}.\n` +
         'A 404 for the wasm means POSTKASSE_BIN and POSTKASSE_SITE_ROOT come from different builds: ' +
         'a server binary built by plain `cargo build` asks for postkasse_bg.wasm, one built by ' +

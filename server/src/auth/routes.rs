@@ -5,7 +5,7 @@
 //! - `POST /auth/logout` ends the session here and at the provider.
 //! - `GET /auth/frontchannel-logout?iss=…&sid=…` is framed by the provider's logout page.
 
-use super::{Auth, LoginError, LOGIN_COOKIE, LOGIN_LIFETIME, SESSION_COOKIE};
+use super::{LoginError, LOGIN_COOKIE, LOGIN_LIFETIME, SESSION_COOKIE};
 use crate::{http::ApiError, startup::AppState};
 use app::domain::SecurityLevel;
 use axum::{
@@ -17,7 +17,6 @@ use axum::{
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
-use std::sync::Arc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -51,10 +50,6 @@ fn removal(name: &'static str) -> Cookie<'static> {
     cookie
 }
 
-fn auth(state: &AppState) -> &Arc<Auth> {
-    &state.auth
-}
-
 #[derive(Debug, Deserialize)]
 pub struct LoginParams {
     level: Option<String>,
@@ -70,7 +65,8 @@ async fn login(
         Some("high") | Some("4") => SecurityLevel::High,
         _ => SecurityLevel::Substantial,
     };
-    let redirect = auth(&state)
+    let redirect = state
+        .auth
         .begin_login(level, params.return_to.as_deref())
         .await
         .map_err(ApiError::Unavailable)?;
@@ -110,7 +106,8 @@ async fn callback(
         );
         return (jar, failed_login_page()).into_response();
     };
-    let result = auth(&state)
+    let result = state
+        .auth
         .complete_login(
             login_state,
             code,
@@ -151,7 +148,8 @@ async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Respons
     else {
         return Ok(Redirect::to("/").into_response());
     };
-    let next = auth(&state)
+    let next = state
+        .auth
         .logout(&session)
         .await
         .map_err(|error| ApiError::Internal(error.into()))?;
@@ -168,7 +166,8 @@ async fn frontchannel_logout(
     State(state): State<AppState>,
     Query(params): Query<FrontchannelParams>,
 ) -> Response {
-    if let Err(error) = auth(&state)
+    if let Err(error) = state
+        .auth
         .frontchannel_logout(params.iss.as_deref(), params.sid.as_deref())
         .await
     {
@@ -178,7 +177,7 @@ async fn frontchannel_logout(
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // The provider's logout page frames this endpoint.
-    let provider_origin = url::Url::parse(auth(&state).relying_party().issuer())
+    let provider_origin = url::Url::parse(state.auth.relying_party().issuer())
         .map(|url| url.origin().ascii_serialization())
         .unwrap_or_default();
     if let Ok(policy) = HeaderValue::from_str(&format!(

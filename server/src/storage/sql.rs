@@ -181,6 +181,12 @@ impl SessionRow {
     }
 }
 
+/// Opens a citizen's mailbox the first time anything arrives for them: a
+/// letter or a login. Binds the national id and the time.
+pub(super) const OPEN_MAILBOX: &str =
+    "INSERT INTO citizen (fnr, display_name, created_at) VALUES ($1, NULL, $2)
+     ON CONFLICT (fnr) DO NOTHING";
+
 pub(super) fn count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or_default()
 }
@@ -223,8 +229,7 @@ macro_rules! impl_sql_storage {
             ) -> Result<(), $crate::storage::StorageError> {
                 let mut transaction = self.pool.begin().await?;
                 sqlx::query(
-                    "INSERT INTO citizen (fnr, display_name, created_at) VALUES ($1, NULL, $2)
-                     ON CONFLICT (fnr) DO NOTHING",
+                    $crate::storage::sql::OPEN_MAILBOX,
                 )
                 .bind(letter.recipient.as_str())
                 .bind(letter.received_at)
@@ -396,8 +401,7 @@ macro_rules! impl_sql_storage {
             ) -> Result<(), $crate::storage::StorageError> {
                 let mut transaction = self.pool.begin().await?;
                 sqlx::query(
-                    "INSERT INTO citizen (fnr, display_name, created_at) VALUES ($1, NULL, $2)
-                     ON CONFLICT (fnr) DO NOTHING",
+                    $crate::storage::sql::OPEN_MAILBOX,
                 )
                 .bind(session.fnr.as_str())
                 .bind(session.created_at)

@@ -16,7 +16,6 @@ mod pages;
 pub mod routes;
 
 use crate::clock::Clock;
-pub(crate) use crate::tokens::random_token;
 use app::domain::Fnr;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;

@@ -1,8 +1,7 @@
 //! TestID's endpoints, mounted under `/testid`.
 
-use super::{
-    pages, random_token, IssuedCode, RegisteredClient, TestIdProvider, ACR_HIGH, ACR_SUBSTANTIAL,
-};
+use super::{pages, IssuedCode, RegisteredClient, TestIdProvider, ACR_HIGH, ACR_SUBSTANTIAL};
+use crate::tokens::random_token;
 use app::domain::{Fnr, SyntheticIds};
 use axum::{
     extract::{Query, State},

@@ -2,7 +2,7 @@ import { defineConfig, devices } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { APP_URL, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_URL, INDEPENDENT_APP_URL, ports } from './tests/servers';
+import { APP_URL, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_URL, INDEPENDENT_APP_URL, appStorageEnv, ports } from './tests/servers';
 
 /**
  * End-to-end tests for Postkasse, run against a real `postkasse demo` server
@@ -113,8 +113,7 @@ export default defineConfig({
       env: {
         POSTKASSE__APPLICATION__HOST: '127.0.0.1',
         POSTKASSE__APPLICATION__PORT: String(ports.app),
-        POSTKASSE__DATABASE__URL: `sqlite://${path.join(dataDir, 'e2e.db')}`,
-        POSTKASSE__BLOBS__DIRECTORY: path.join(dataDir, 'blobs'),
+        ...appStorageEnv(dataDir),
         LEPTOS_SITE_ROOT: siteRoot,
       },
       url: `${APP_URL}/readyz`,

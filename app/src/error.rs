@@ -13,6 +13,10 @@ pub enum AppError {
     Unauthorized,
     #[error("fant ikke det du lette etter")]
     NotFound,
+    /// Input the citizen can correct: `field` names the form field (its
+    /// `name`), `message` says what is wrong, in words for the citizen.
+    #[error("{field} {message}")]
+    Invalid { field: String, message: String },
     #[error("noe gikk galt hos oss")]
     Internal,
     #[error("kunne ikke nå tjenesten: {0}")]
@@ -36,6 +40,7 @@ impl AppError {
         let status = match self {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {

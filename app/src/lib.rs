@@ -4,12 +4,14 @@
 //! Server-only code sits behind the `ssr` feature; the browser entry point
 //! [`hydrate`] behind `hydrate`.
 
+pub mod contact;
 #[cfg(feature = "ssr")]
 pub mod csp;
 pub mod domain;
 pub mod error;
 pub mod mailbox;
 mod pages;
+mod settings_page;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
@@ -59,6 +61,11 @@ pub fn App() -> impl IntoView {
                     // reads complete without JavaScript and statuses are right.
                     <Route path=StaticSegment("") view=pages::Landing ssr=SsrMode::Async />
                     <Route path=StaticSegment("innboks") view=pages::InboxPage ssr=SsrMode::Async />
+                    <Route
+                        path=StaticSegment("innstillinger")
+                        view=settings_page::SettingsPage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=(StaticSegment("brev"), ParamSegment("id"))
                         view=pages::LetterPage

@@ -11,7 +11,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 /// Norwegian local time, as citizens read it.
-fn local_time(time: DateTime<Utc>) -> String {
+pub(crate) fn local_time(time: DateTime<Utc>) -> String {
     time.with_timezone(&chrono_tz::Europe::Oslo)
         .format("%d.%m.%Y kl. %H:%M")
         .to_string()
@@ -27,7 +27,7 @@ fn size_text(bytes: u64) -> String {
 
 /// Shows an error in words; on the server it also sets the response status.
 #[component]
-fn ErrorNotice(error: AppError) -> impl IntoView {
+pub(crate) fn ErrorNotice(error: AppError) -> impl IntoView {
     #[cfg(feature = "ssr")]
     error.set_response_status();
     match error {
@@ -71,6 +71,7 @@ pub fn SiteHeader() -> impl IntoView {
                         match viewer.await {
                             Ok(Some(viewer)) => view! {
                                 <a href="/innboks">"Innboks"</a>
+                                <a href="/innstillinger">"Innstillinger"</a>
                                 <span class="who">
                                     "Logget inn som " <strong>{viewer.display_name}</strong>
                                     {(viewer.level == SecurityLevel::High).then_some(" (høyt nivå)")}

@@ -4,7 +4,40 @@ import { checkA11y, expect, javaScriptEnabled, test } from './a11y';
 /** Synthetic citizens `postkasse demo` seeds (it prints them at start). */
 export const KARI = { name: 'Kari Nordmann', fnr: '14838510036' } as const;
 export const OLA = { name: 'Ola Nordmann', fnr: '02917910181' } as const;
-export type Citizen = typeof KARI | typeof OLA;
+/** A citizen as the specs log in: the national id and the name the header shows. */
+export type Citizen = { readonly name: string; readonly fnr: string };
+
+const K1_WEIGHTS = [3, 7, 6, 1, 8, 9, 4, 5, 2];
+const K2_WEIGHTS = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
+
+/** A mod-11 control digit over `digits`; undefined when it comes out as 10 (no number has it). */
+function controlDigit(digits: string, weights: number[]): number | undefined {
+  const sum = [...digits].reduce((total, digit, index) => total + Number(digit) * weights[index], 0);
+  const k = (11 - (sum % 11)) % 11;
+  return k === 10 ? undefined : k;
+}
+
+/**
+ * A synthetic national id (month + 80, as test persons in ID-porten have) for
+ * a person born on `year-month-day` in the 1900s: the first individual number
+ * from `individualFrom` (000–499 mean the 1900s) whose control digits exist.
+ * The citizen is unknown to the register and to the demo's letters unless
+ * the demo happens to seed the same number (its population is born in 1940).
+ */
+export function syntheticCitizen(year: number, month: number, day: number, individualFrom = 200): Citizen {
+  if (year < 1900 || year > 1999) throw new Error('syntheticCitizen makes 1900s numbers only');
+  const two = (n: number) => String(n).padStart(2, '0');
+  for (let individual = individualFrom; individual <= 499; individual++) {
+    const nine = `${two(day)}${two(month + 80)}${two(year % 100)}${String(individual).padStart(3, '0')}`;
+    const k1 = controlDigit(nine, K1_WEIGHTS);
+    if (k1 === undefined) continue;
+    const k2 = controlDigit(`${nine}${k1}`, K2_WEIGHTS);
+    if (k2 === undefined) continue;
+    // The header names a citizen without a name in the register by birth date.
+    return { name: `innbygger født ${two(day)}.${two(month)}.${year}`, fnr: `${nine}${k1}${k2}` };
+  }
+  throw new Error(`no synthetic national id for ${year}-${month}-${day} from individual number ${individualFrom}`);
+}
 
 /** Kari's (and every demo citizen's) letters, as the seed writes them. */
 export const LETTERS = {

@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 /**
  * The servers the suite runs (started by playwright.config.ts), shared by the
  * config and the specs. Ports follow E2E_PORT (default 3100):
@@ -22,3 +24,25 @@ export const IDP_CLIENT_ID = 'postkasse-e2e';
 export const IDP_CLIENT_SECRET = 'postkasse-e2e-client-secret-not-for-production';
 
 export const ports = { app: port, independentApp: port + 1, idp: port + 2 };
+
+/**
+ * The run's temporary data directory, made by playwright.config.ts; workers
+ * inherit the variable naming it.
+ */
+export function runDataDir(): string {
+  const dataDir = process.env.POSTKASSE_E2E_DATA_DIR;
+  if (!dataDir) throw new Error('POSTKASSE_E2E_DATA_DIR is not set: playwright.config.ts sets it for every run');
+  return dataDir;
+}
+
+/**
+ * Where the main Postkasse (E2E_PORT) keeps its database and documents, as
+ * the `postkasse` binary reads it from its environment. The server and any
+ * command a spec runs against it (`postkasse token issue`) share it.
+ */
+export function appStorageEnv(dataDir: string): Record<string, string> {
+  return {
+    POSTKASSE__DATABASE__URL: `sqlite://${path.join(dataDir, 'e2e.db')}`,
+    POSTKASSE__BLOBS__DIRECTORY: path.join(dataDir, 'blobs'),
+  };
+}

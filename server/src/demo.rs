@@ -4,16 +4,22 @@
 
 use crate::{
     broker::{submission::SubmittedDocument, Broker, BrokerError, LetterSubmission},
+    krr::{
+        import::{self, ImportReport, ImportRules, NoProgress},
+        person::MailboxProvider,
+        providers,
+    },
     storage::{Citizen, Storage},
 };
 use anyhow::Context;
 use app::domain::{ConversationId, Fnr, MessageId, OrgNr, SecurityLevel, Sender, Title};
 use bytes::Bytes;
-use chrono::NaiveDate;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use lopdf::{
     content::{Content, Operation},
     dictionary, Document, Object, Stream, StringFormat,
 };
+use std::fmt::Write as _;
 use uuid::Uuid;
 
 /// A synthetic citizen in the demo population.
@@ -215,6 +221,194 @@ fn win_ansi(text: &str) -> anyhow::Result<Object> {
         .map(|character| u8::try_from(u32::from(character)).context("demo text must be Latin-1"))
         .collect::<anyhow::Result<Vec<u8>>>()?;
     Ok(Object::String(bytes, StringFormat::Literal))
+}
+
+/// The other mailbox provider in the demo, so citizens have a choice.
+pub const DEMO_PROVIDER_ORG_NR: &str = "921000006";
+const DEMO_PROVIDER_NAME: &str = "Eksempel Postkasse AS";
+/// How many synthetic persons the demo adds to the register besides its citizens.
+pub const DEMO_POPULATION: usize = 1000;
+
+/// Registers the demo's external mailbox provider (once) and imports the
+/// demo population into the register, through the same CSV import operators
+/// use. Only when the register does not know the demo citizens yet, so the
+/// changes someone made while trying Postkasse survive a restart.
+pub async fn seed_register(
+    storage: &dyn Storage,
+    own_provider: &OrgNr,
+    synthetic_ids: app::domain::SyntheticIds,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<ImportReport>> {
+    let demo_ids: Vec<Fnr> = CITIZENS.iter().map(demo_fnr).collect();
+    if !storage.register_entries(&demo_ids).await?.is_empty() {
+        return Ok(None);
+    }
+    let mut known_providers: std::collections::HashSet<String> = storage
+        .mailbox_providers()
+        .await?
+        .into_iter()
+        .map(|provider| provider.org_nr.as_str().to_owned())
+        .collect();
+    if !known_providers.contains(DEMO_PROVIDER_ORG_NR) {
+        let org_nr = OrgNr::parse(DEMO_PROVIDER_ORG_NR)?;
+        let certificate = tokio::task::spawn_blocking({
+            let org_nr = org_nr.clone();
+            move || -> anyhow::Result<Vec<u8>> {
+                use x509_cert::der::Encode;
+                // The demo provider's private key is not needed: nobody decrypts for it here.
+                let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048)?;
+                Ok(providers::self_signed(&key, &org_nr, DEMO_PROVIDER_NAME)?.to_der()?)
+            }
+        })
+        .await??;
+        storage
+            .upsert_mailbox_provider(&MailboxProvider {
+                org_nr,
+                name: DEMO_PROVIDER_NAME.to_owned(),
+                // [I] Nothing listens here: forwarding to it fails and is retried,
+                // which is what a provider that is down looks like.
+                endpoint: Some("http://127.0.0.1:9/dpi/messages".to_owned()),
+                certificate_der: certificate,
+            })
+            .await?;
+        known_providers.insert(DEMO_PROVIDER_ORG_NR.to_owned());
+    }
+    let csv = population_csv(own_provider, DEMO_POPULATION, &[], now);
+    let report = import::import_csv(
+        storage,
+        std::io::Cursor::new(csv.into_bytes()),
+        None,
+        ImportRules {
+            synthetic_ids,
+            known_providers,
+            now,
+        },
+        &NoProgress,
+    )
+    .await?;
+    anyhow::ensure!(
+        report.is_clean(),
+        "the demo population has bad rows: {:?}",
+        report.bad_rows
+    );
+    Ok(Some(report))
+}
+
+fn krr_time(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A register file with the demo citizens and `count` synthetic persons,
+/// in the import's CSV format. Rows whose 0-based index among the synthetic
+/// persons is in `spoiled` get a national id with a wrong control digit,
+/// for testing how an import reports bad rows.
+///
+/// The population is varied on purpose: most have a mailbox here, some at
+/// the demo's other provider, some none; every 10th has reserved; every 7th
+/// has contact details older than 18 months.
+pub fn population_csv(
+    own_provider: &OrgNr,
+    count: usize,
+    spoiled: &[usize],
+    now: DateTime<Utc>,
+) -> String {
+    let mut csv = String::from(
+        "personidentifikator,reservasjon,reservasjonstidspunkt,epostadresse,epostadresse_oppdatert,\
+         mobiltelefonnummer,mobiltelefonnummer_oppdatert,postkasseadresse,postkasseleverandoeradresse,spraak\n",
+    );
+    let recent = krr_time(now - Duration::days(40));
+    let expired = krr_time(now - Duration::days(600));
+    let own = own_provider.as_str();
+    // Kari: all current, mailbox here. Ola: e-mail expired, so he cannot be
+    // notified until he confirms. Sofie: mailbox at the other provider.
+    let citizens = [
+        (
+            &CITIZENS[0],
+            "kari.nordmann@example.no",
+            &recent,
+            "+4791234567",
+            own,
+            "nb",
+        ),
+        (
+            &CITIZENS[1],
+            "ola.nordmann@example.no",
+            &expired,
+            "",
+            own,
+            "nn",
+        ),
+        (
+            &CITIZENS[2],
+            "sofie.hansen@example.no",
+            &recent,
+            "+4741234567",
+            DEMO_PROVIDER_ORG_NR,
+            "en",
+        ),
+    ];
+    for (citizen, email, updated, mobile, provider, language) in citizens {
+        let address = citizen.name.to_lowercase().replace(' ', ".");
+        let mobile_updated = if mobile.is_empty() {
+            ""
+        } else {
+            updated.as_str()
+        };
+        let _ = writeln!(
+            csv,
+            "{},NEI,,{email},{updated},{mobile},{mobile_updated},{address}#DEMO,{provider},{language}",
+            demo_fnr(citizen).as_str()
+        );
+    }
+    let demo_ids: Vec<Fnr> = CITIZENS.iter().map(demo_fnr).collect();
+    let first_birth_date = NaiveDate::from_ymd_opt(1940, 1, 1).expect("a date");
+    let mut written = 0;
+    let mut day = 0;
+    while written < count {
+        let birth_date = first_birth_date + Duration::days(day % 25_000);
+        // Several persons per birth date, as in life; individual numbers 100..999.
+        let individual_start = 100 + (day / 25_000) as u16 * 50;
+        day += 1;
+        for individual in individual_start..individual_start + 50 {
+            if written == count {
+                break;
+            }
+            let Some(fnr) = Fnr::synthetic(birth_date, individual) else {
+                continue;
+            };
+            if demo_ids.contains(&fnr) {
+                continue;
+            }
+            let index = written;
+            written += 1;
+            let id = if spoiled.contains(&index) {
+                let mut digits = fnr.as_str().to_owned();
+                let last = digits
+                    .pop()
+                    .and_then(|digit| digit.to_digit(10))
+                    .unwrap_or(0);
+                digits.push(char::from_digit((last + 1) % 10, 10).unwrap_or('0'));
+                digits
+            } else {
+                fnr.as_str().to_owned()
+            };
+            let reserved = index % 10 == 4;
+            let updated = if index % 7 == 5 { &expired } else { &recent };
+            let (mailbox, provider) = match index % 5 {
+                0..=2 => (format!("person{index}#SYN"), own),
+                3 => (format!("person{index}#SYN"), DEMO_PROVIDER_ORG_NR),
+                _ => (String::new(), ""),
+            };
+            let _ = writeln!(
+                csv,
+                "{id},{},{},person{index}@example.no,{updated},+474{:07},{updated},{mailbox},{provider},nb",
+                if reserved { "JA" } else { "NEI" },
+                if reserved { recent.as_str() } else { "" },
+                index % 10_000_000,
+            );
+        }
+    }
+    csv
 }
 
 #[cfg(test)]

@@ -4,16 +4,20 @@
 //! - [`settings`], [`telemetry`], [`startup`]: bootstrap.
 //! - [`storage`]: the database and blob store boundary.
 //! - [`broker`]: letters in from agencies.
+//! - [`krr`]: the contact and reservation register; [`agency`]: agencies' API access.
 //! - [`testid`]: the built-in test identity provider.
 //! - [`clock`]: time as a dependency.
 //! - [`demo`]: synthetic citizens and letters for trying Postkasse out.
 //! - [`http`]: the error shape and routes that belong to no domain.
 
+pub mod agency;
 pub mod auth;
 pub mod broker;
 pub mod clock;
 pub mod demo;
 pub mod http;
+pub mod keys;
+pub mod krr;
 pub mod mailbox;
 pub mod settings;
 pub mod startup;

@@ -30,6 +30,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub blobs: BlobSettings,
     pub ingest: IngestSettings,
+    pub provider: ProviderSettings,
     pub web: WebSettings,
     pub testid: TestIdSettings,
     pub oidc: OidcSettings,
@@ -60,6 +61,14 @@ pub struct BlobSettings {
 pub struct IngestSettings {
     pub token: SecretString,
     pub max_document_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProviderSettings {
+    pub org_nr: String,
+    pub name: String,
+    pub key_file: PathBuf,
+    pub certificate_file: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -132,6 +141,12 @@ impl Settings {
         anyhow::ensure!(
             self.ingest.token.expose_secret().len() >= 16,
             "ingest.token must be at least 16 characters"
+        );
+        app::domain::OrgNr::parse(&self.provider.org_nr)
+            .map_err(|error| anyhow::anyhow!("provider.org_nr {error}"))?;
+        anyhow::ensure!(
+            !self.provider.name.trim().is_empty(),
+            "provider.name must not be empty"
         );
         anyhow::ensure!(
             self.ingest.max_document_bytes > 0,

@@ -13,6 +13,7 @@ use crate::{
     broker::{self, Broker},
     clock::{Clock, SystemClock},
     http::{csrf, health, security_headers},
+    krr::{self, providers::OwnProvider, Register},
     mailbox::{self, MailboxService},
     settings::Settings,
     storage::{
@@ -23,7 +24,9 @@ use crate::{
     testid::{self, RegisteredClient, TestIdProvider},
 };
 use anyhow::Context;
-use app::{csp::FormTargets, mailbox::ssr::SharedMailbox, shell, App};
+use app::{
+    contact::ssr::SharedContactRegister, csp::FormTargets, mailbox::ssr::SharedMailbox, shell, App,
+};
 use axum::{
     extract::{DefaultBodyLimit, FromRef},
     routing::{get, post},
@@ -46,6 +49,8 @@ pub struct AppState {
     pub broker: Arc<Broker>,
     pub auth: Arc<Auth>,
     pub mailbox: Arc<MailboxService>,
+    pub register: Arc<Register>,
+    pub clock: Arc<dyn Clock>,
     /// `scheme://host[:port]` of the public URL, for same-origin checks.
     pub public_origin: String,
     /// Other origins pages' forms may lead to (the identity provider).
@@ -57,12 +62,32 @@ pub struct Services {
     pub storage: Arc<dyn Storage>,
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
+    /// This Postkasse as a mailbox provider, registered in storage.
+    pub own_provider: Arc<OwnProvider>,
 }
 
 impl Services {
-    /// Opens the database (applying migrations) and the blob store.
+    /// Opens the database (applying migrations) and the blob store, and
+    /// registers this Postkasse as a mailbox provider.
     pub async fn open_from(settings: &Settings) -> anyhow::Result<Services> {
         let storage = storage::connect(&settings.database_options()).await?;
+        let provider_settings = settings.provider.clone();
+        let org_nr = app::domain::OrgNr::parse(&provider_settings.org_nr)
+            .map_err(|error| anyhow::anyhow!("provider.org_nr {error}"))?;
+        // Making a key is CPU work: keep it off the runtime.
+        let own_provider = tokio::task::spawn_blocking(move || {
+            OwnProvider::load_or_create(
+                org_nr,
+                &provider_settings.name,
+                &provider_settings.key_file,
+                &provider_settings.certificate_file,
+            )
+        })
+        .await??;
+        storage
+            .upsert_mailbox_provider(&own_provider.provider)
+            .await
+            .context("cannot register this Postkasse as a mailbox provider")?;
         let blobs = ObjectStoreBlobs::local(&settings.blobs.directory).with_context(|| {
             format!(
                 "cannot open the blob store at {}",
@@ -73,11 +98,16 @@ impl Services {
             storage,
             blobs: Arc::new(blobs),
             clock: Arc::new(SystemClock),
+            own_provider: Arc::new(own_provider),
         })
     }
 
     pub fn broker(&self) -> Broker {
         Broker::new(self.storage.clone(), self.blobs.clone())
+    }
+
+    pub fn register(&self) -> Register {
+        Register::new(self.storage.clone(), self.clock.clone())
     }
 }
 
@@ -172,6 +202,8 @@ impl Application {
                 services.blobs.clone(),
             )),
             auth: Arc::new(auth),
+            register: Arc::new(services.register()),
+            clock: services.clock.clone(),
             leptos_options,
             broker: Arc::new(services.broker()),
             settings: Arc::new(settings),
@@ -220,7 +252,12 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         state.settings.ingest.max_document_bytes + broker::http::MAX_METADATA_BYTES + 64 * 1024;
     let api = Router::new()
         .route("/api/v1/letters", post(broker::http::receive_letter))
-        .layer(DefaultBodyLimit::max(max_ingest_body));
+        .layer(DefaultBodyLimit::max(max_ingest_body))
+        // 1000 national ids in JSON are about 16 kB; 256 kB leaves room for whitespace.
+        .route(
+            "/rest/v1/personer",
+            post(krr::http::lookup_persons).layer(DefaultBodyLimit::max(256 * 1024)),
+        );
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -240,9 +277,11 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
             {
                 // Server functions and pages reach the mailbox through context.
                 let mailbox: SharedMailbox = state.mailbox.clone();
+                let register: SharedContactRegister = state.register.clone();
                 let form_targets = state.form_targets.clone();
                 move || {
                     provide_context(mailbox.clone());
+                    provide_context(register.clone());
                     provide_context(form_targets.clone());
                 }
             },

@@ -5,12 +5,14 @@
 //! the server agree on what a valid national id or security level is.
 
 pub mod ids;
+pub mod language;
 pub mod letter;
 pub mod national_id;
 pub mod org_nr;
 pub mod security_level;
 
 pub use ids::{ConversationId, IdError, LetterId, MessageId};
+pub use language::{Language, LanguageError};
 pub use letter::{
     Document, DocumentRole, Letter, LetterSummary, MediaType, Sender, Sha256Digest, TextError,
     Title,

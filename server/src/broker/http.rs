@@ -10,7 +10,7 @@ use super::{
     BrokerError, LetterSubmission, SubmissionLimits,
 };
 use crate::{
-    http::{ApiError, FieldError},
+    http::{bearer_token, ApiError, FieldError},
     startup::AppState,
 };
 use axum::{
@@ -18,7 +18,7 @@ use axum::{
         multipart::{Field, MultipartRejection},
         FromRequestParts, Multipart, State,
     },
-    http::{header, request::Parts, StatusCode},
+    http::{request::Parts, StatusCode},
     response::IntoResponse,
     Json,
 };
@@ -36,12 +36,7 @@ impl FromRequestParts<AppState> for AgencyToken {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
+        let presented = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
         let expected = state.settings.ingest.token.expose_secret().as_bytes();
         if bool::from(presented.as_bytes().ct_eq(expected)) {
             Ok(AgencyToken)

@@ -4,7 +4,7 @@
 //! `Origin`; a cross-site value in either is refused with 403 before any
 //! handler runs. The session cookie's SameSite=Lax is the second line.
 //!
-//! The agency API (`/api/v1/…`) is exempt: it is authorised by bearer tokens,
+//! The agency APIs (`/api/v1/…`, `/rest/…`) are exempt: they are authorised by bearer tokens,
 //! which a browser never attaches on its own.
 
 use crate::{http::ApiError, startup::AppState};
@@ -45,13 +45,14 @@ pub async fn refuse_cross_site(
     request: Request,
     next: Next,
 ) -> Response {
-    let exempt = request.uri().path().starts_with("/api/v1/");
+    let path = request.uri().path();
+    let exempt = path.starts_with("/api/v1/") || path.starts_with("/rest/");
     if !exempt
         && is_unsafe(request.method())
         && is_cross_site(request.headers(), &state.public_origin)
     {
         tracing::warn!(path = request.uri().path(), "cross-site request refused");
-        return ApiError::Forbidden.into_response();
+        return ApiError::Forbidden("cross-site requests are refused").into_response();
     }
     next.run(request).await
 }

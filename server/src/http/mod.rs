@@ -7,3 +7,14 @@ pub mod problem;
 pub mod security_headers;
 
 pub use problem::{ApiError, FieldError};
+
+/// The token of an `Authorization: Bearer …` header, if there is a non-empty one.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+}

@@ -34,8 +34,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("missing or invalid credentials")]
     Unauthorized,
-    #[error("forbidden")]
-    Forbidden,
+    /// Authenticated but not allowed; the detail says what is missing.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
@@ -62,7 +63,7 @@ impl ApiError {
         match self {
             ApiError::Validation(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -93,10 +94,10 @@ impl ApiError {
                 "a valid bearer token is required".to_owned(),
                 vec![],
             ),
-            ApiError::Forbidden => (
+            ApiError::Forbidden(detail) => (
                 "urn:postkasse:problem:forbidden",
                 "Forbidden",
-                "a login at a higher security level is required".to_owned(),
+                detail.to_owned(),
                 vec![],
             ),
             ApiError::NotFound => (

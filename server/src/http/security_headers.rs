@@ -20,7 +20,9 @@ pub fn layers() -> [SetResponseHeaderLayer<HeaderValue>; 5] {
         ),
         SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            // Same-origin referrers let a form posted without JavaScript return to
+            // its page; other sites learn nothing of our URLs.
+            HeaderValue::from_static("same-origin"),
         ),
         SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,

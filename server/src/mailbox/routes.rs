@@ -27,7 +27,9 @@ pub async fn document(
         .await
         .map_err(|error| match error {
             DocumentError::NotFound => ApiError::NotFound,
-            DocumentError::NeedsHigherLevel(_) => ApiError::Forbidden,
+            DocumentError::NeedsHigherLevel(_) => {
+                ApiError::Forbidden("a login at a higher security level is required")
+            }
             DocumentError::Internal(cause) => ApiError::Internal(cause),
         })?;
     let disposition = content_disposition(&opened.document.file_name);

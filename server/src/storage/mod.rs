@@ -10,6 +10,7 @@
 
 pub mod blobs;
 mod postgres;
+pub mod register;
 mod sql;
 mod sqlite;
 
@@ -20,6 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::{sync::Arc, time::Duration};
 
 pub use postgres::PostgresStorage;
+pub use register::RegisterStorage;
 pub use sqlite::SqliteStorage;
 
 /// Failures by meaning, so callers can answer 404 or 409 without knowing SQL.
@@ -58,6 +60,8 @@ pub struct StoreStatistics {
     pub citizens: u64,
     pub letters: u64,
     pub documents: u64,
+    /// Persons in the contact and reservation register.
+    pub register_entries: u64,
 }
 
 /// A login on its way through the identity provider (see the login migration).
@@ -95,7 +99,7 @@ pub enum Backend {
 }
 
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: RegisterStorage + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Answers when the database can serve queries.

@@ -1,6 +1,6 @@
 //! PostgreSQL, for installations that outgrow one machine's disk.
 
-use super::{sql::impl_sql_storage, Backend, DatabaseOptions};
+use super::{register::impl_sql_register, sql::impl_sql_storage, Backend, DatabaseOptions};
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -30,4 +30,5 @@ impl PostgresStorage {
     }
 }
 
+impl_sql_register!(PostgresStorage, sqlx::Postgres);
 impl_sql_storage!(PostgresStorage, Backend::Postgres);

@@ -339,16 +339,18 @@ macro_rules! impl_sql_storage {
             async fn statistics(
                 &self,
             ) -> Result<$crate::storage::StoreStatistics, $crate::storage::StorageError> {
-                let (citizens, letters, documents): (i64, i64, i64) = sqlx::query_as(
-                    "SELECT (SELECT COUNT(*) FROM citizen), (SELECT COUNT(*) FROM letter),
-                         (SELECT COUNT(*) FROM document)",
-                )
+                let (citizens, letters, documents, register_entries): (i64, i64, i64, i64) =
+                    sqlx::query_as(
+                        "SELECT (SELECT COUNT(*) FROM citizen), (SELECT COUNT(*) FROM letter),
+                             (SELECT COUNT(*) FROM document), (SELECT COUNT(*) FROM krr_person)",
+                    )
                 .fetch_one(&self.pool)
                 .await?;
                 Ok($crate::storage::StoreStatistics {
                     citizens: $crate::storage::sql::count(citizens),
                     letters: $crate::storage::sql::count(letters),
                     documents: $crate::storage::sql::count(documents),
+                    register_entries: $crate::storage::sql::count(register_entries),
                 })
             }
 

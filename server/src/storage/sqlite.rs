@@ -4,7 +4,7 @@
 //! on power loss, and a letter must never be acknowledged and then lost.
 //! Foreign keys are on (SQLite's default is off).
 
-use super::{sql::impl_sql_storage, Backend, DatabaseOptions};
+use super::{register::impl_sql_register, sql::impl_sql_storage, Backend, DatabaseOptions};
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -59,4 +59,5 @@ impl SqliteStorage {
     }
 }
 
+impl_sql_register!(SqliteStorage, sqlx::Sqlite);
 impl_sql_storage!(SqliteStorage, Backend::Sqlite);

@@ -1,11 +1,10 @@
 //! TestID's signing key: RSA 2048, generated on first start and kept in a PEM
 //! file, so tokens and cached JWKS stay valid across restarts.
 
-use anyhow::Context;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use rsa::{
-    pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding},
+    pkcs8::{EncodePrivateKey, LineEnding},
     traits::PublicKeyParts,
     RsaPrivateKey,
 };
@@ -24,22 +23,7 @@ pub struct SigningKey {
 impl SigningKey {
     /// Loads the key from `path`, generating and saving one if the file is missing.
     pub fn load_or_generate(path: &Path) -> anyhow::Result<SigningKey> {
-        let private_key = if path.exists() {
-            let pem = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the TestID key {}", path.display()))?;
-            RsaPrivateKey::from_pkcs8_pem(&pem).context("the TestID key is not a PKCS#8 RSA key")?
-        } else {
-            let private_key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048)
-                .context("cannot generate the TestID key")?;
-            let pem = private_key.to_pkcs8_pem(LineEnding::LF)?;
-            if let Some(directory) = path.parent() {
-                std::fs::create_dir_all(directory)?;
-            }
-            write_private(path, pem.as_bytes())
-                .with_context(|| format!("cannot save the TestID key to {}", path.display()))?;
-            private_key
-        };
-        Self::from_private_key(&private_key)
+        Self::from_private_key(&crate::keys::load_or_generate_rsa(path, "TestID key")?)
     }
 
     fn from_private_key(private_key: &RsaPrivateKey) -> anyhow::Result<SigningKey> {
@@ -58,23 +42,6 @@ impl SigningKey {
     }
 }
 
-#[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::{io::Write, os::unix::fs::OpenOptionsExt};
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,15 +55,5 @@ mod tests {
         assert_eq!(first.kid, second.kid);
         assert_eq!(first.jwk, second.jwk);
         assert_eq!(first.jwk["alg"], "RS256");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(
-                mode & 0o777,
-                0o600,
-                "the private key is readable only by its owner"
-            );
-        }
     }
 }

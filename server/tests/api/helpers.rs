@@ -45,6 +45,33 @@ fn testid_key_file() -> PathBuf {
     directory.path().join("testid.pem")
 }
 
+/// A valid X.509 certificate file (this Postkasse's test certificate).
+pub fn provider_certificate_file() -> PathBuf {
+    provider_files().1
+}
+
+/// One mailbox provider key and certificate for the whole test binary, for
+/// the same reason.
+fn provider_files() -> (PathBuf, PathBuf) {
+    static DIRECTORY: std::sync::OnceLock<TempDir> = std::sync::OnceLock::new();
+    let directory = DIRECTORY.get_or_init(|| {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let settings = Settings::load(None).expect("default settings");
+        postkasse::krr::providers::OwnProvider::load_or_create(
+            app::domain::OrgNr::parse(&settings.provider.org_nr).expect("org number"),
+            &settings.provider.name,
+            &directory.path().join("provider-key.pem"),
+            &directory.path().join("provider-certificate.pem"),
+        )
+        .expect("provider key and certificate");
+        directory
+    });
+    (
+        directory.path().join("provider-key.pem"),
+        directory.path().join("provider-certificate.pem"),
+    )
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -181,6 +208,8 @@ impl Drop for TestDatabase {
 
 pub struct TestApp {
     pub address: String,
+    /// The database URL, for running the `postkasse` command line against it.
+    pub database_url: String,
     pub client: reqwest::Client,
     pub storage: Arc<dyn Storage>,
     pub blob_directory: PathBuf,
@@ -217,6 +246,10 @@ pub async fn spawn_app_with_clock(
     settings.blobs.directory = blobs.path().to_path_buf();
     settings.ingest.token = SecretString::from(INGEST_TOKEN);
     settings.testid.key_file = testid_key_file();
+    (
+        settings.provider.key_file,
+        settings.provider.certificate_file,
+    ) = provider_files();
     // No compiled site: pages render, /pkg files 404. End-to-end tests serve the real one.
     settings.web.site_root = std::env::temp_dir().join("postkasse-tests-without-site");
     adjust(&mut settings);
@@ -244,6 +277,7 @@ pub async fn spawn_app_with_clock(
     let (port, storage) = address_known.await.expect("the server started");
     let address = format!("http://127.0.0.1:{port}");
     Some(TestApp {
+        database_url: database.url.clone(),
         address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -266,6 +300,59 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// Runs the `postkasse` command line against this app's database (and
+    /// its key files), from a scratch directory, and waits for it.
+    pub async fn run_cli(&self, args: &[&str]) -> std::process::Output {
+        let (provider_key, provider_certificate) = provider_files();
+        let scratch = tempfile::tempdir().expect("temporary directory");
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_postkasse"))
+            .args(args)
+            .current_dir(scratch.path())
+            .env("POSTKASSE__DATABASE__URL", &self.database_url)
+            .env("POSTKASSE__BLOBS__DIRECTORY", &self.blob_directory)
+            .env("POSTKASSE__PROVIDER__KEY_FILE", provider_key)
+            .env(
+                "POSTKASSE__PROVIDER__CERTIFICATE_FILE",
+                provider_certificate,
+            )
+            .env("POSTKASSE__TESTID__KEY_FILE", testid_key_file())
+            .env("RUST_LOG", "warn")
+            .output()
+            .await
+            .expect("run postkasse");
+        output
+    }
+
+    /// Issues an agency token with the given scopes through the command line,
+    /// valid for ten years (tests move clocks far ahead).
+    pub async fn issue_token(&self, scopes: &[&str]) -> String {
+        self.issue_token_for_days(scopes, 3650).await
+    }
+
+    pub async fn issue_token_for_days(&self, scopes: &[&str], days: u32) -> String {
+        let days = days.to_string();
+        let mut args = vec![
+            "token",
+            "issue",
+            "--client",
+            "test agency",
+            "--org-nr",
+            "974760673",
+            "--days",
+            &days,
+        ];
+        for scope in scopes {
+            args.extend(["--scope", scope]);
+        }
+        let output = self.run_cli(&args).await;
+        assert!(
+            output.status.success(),
+            "token issue failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
     }
 
     /// Every file in the blob store, to show that nothing was written.

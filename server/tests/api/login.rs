@@ -103,7 +103,7 @@ impl TestApp {
         }
     }
 
-    async fn login_as(&self, pid: &Fnr) -> String {
+    pub(crate) async fn login_as(&self, pid: &Fnr) -> String {
         let outcome = self
             .login(pid, "substantial", SUBSTANTIAL, "/innboks", None)
             .await;
@@ -111,7 +111,7 @@ impl TestApp {
         outcome.session.expect("session cookie")
     }
 
-    async fn get_as(&self, path: &str, session: &str) -> reqwest::Response {
+    pub(crate) async fn get_as(&self, path: &str, session: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
             .header(
@@ -123,7 +123,7 @@ impl TestApp {
             .unwrap()
     }
 
-    async fn server_fn_as(
+    pub(crate) async fn server_fn_as(
         &self,
         name: &str,
         form: &[(&str, String)],

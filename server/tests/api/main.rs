@@ -5,6 +5,7 @@ mod helpers;
 
 mod health;
 mod ingest;
+mod krr;
 mod storage;
 
 mod id_tokens;

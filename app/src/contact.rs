@@ -1,0 +1,167 @@
+//! The citizen's own entry in the contact and reservation register (KRR), as
+//! the settings page sees it: wire types, the server functions, and (on the
+//! server) the service trait they call.
+//!
+//! Every server function acts on the logged-in citizen only; there is no way
+//! to name another person. Input arrives as the text the citizen typed and is
+//! checked by the service; a refusal names the field it belongs to, so the
+//! page can show it beside that field.
+
+use crate::{domain::Language, error::AppError};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One contact channel (e-mail or mobile) on record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelView {
+    pub value: String,
+    pub updated_at: DateTime<Utc>,
+    pub verified_at: Option<DateTime<Utc>>,
+    /// Updated or confirmed less than 18 months ago, so usable for notices.
+    pub current: bool,
+}
+
+/// A mailbox provider the citizen may choose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderChoice {
+    pub org_nr: String,
+    pub name: String,
+    /// This Postkasse.
+    pub own: bool,
+}
+
+/// What kind of change a line of the audit trail records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeWhat {
+    Email,
+    Mobile,
+    Confirmed,
+    Reservation,
+    Mailbox,
+    Language,
+    Imported,
+}
+
+/// Who made a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeBy {
+    Citizen,
+    Import,
+}
+
+/// One line of the citizen's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeView {
+    pub at: DateTime<Utc>,
+    pub what: ChangeWhat,
+    /// The new value as the citizen reads it (e.g. the address, "JA", the
+    /// provider's name, the language's name); none when removed or confirmed.
+    pub value: Option<String>,
+    pub by: ChangeBy,
+}
+
+/// Everything the settings page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactSettings {
+    pub email: Option<ChannelView>,
+    pub mobile: Option<ChannelView>,
+    pub reserved: bool,
+    pub reserved_at: Option<DateTime<Utc>>,
+    /// Organisation number of the chosen provider, if any.
+    pub provider: Option<String>,
+    pub providers: Vec<ProviderChoice>,
+    pub language: Option<Language>,
+    /// KRR's `varslingsstatus` is KAN_VARSLES.
+    pub can_be_notified: bool,
+    /// Newest first.
+    pub changes: Vec<ChangeView>,
+}
+
+/// A change the citizen asks for, with their input as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeRequest {
+    /// An empty string removes the address.
+    Email(String),
+    /// An empty string removes the number.
+    Mobile(String),
+    Confirm,
+    Reserve,
+    WithdrawReservation,
+    /// The provider's organisation number.
+    Mailbox(String),
+    /// The language code.
+    Language(String),
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Server-only: the register service the server functions call.
+
+    use super::*;
+    use crate::mailbox::ssr::SignedIn;
+    use std::sync::Arc;
+
+    #[async_trait::async_trait]
+    pub trait ContactRegister: Send + Sync + 'static {
+        async fn settings(&self, viewer: &SignedIn) -> Result<ContactSettings, AppError>;
+        /// Applies the change, or refuses it with [`AppError::Invalid`].
+        async fn change(&self, viewer: &SignedIn, request: ChangeRequest) -> Result<(), AppError>;
+    }
+
+    pub type SharedContactRegister = Arc<dyn ContactRegister>;
+
+    pub fn register() -> Result<SharedContactRegister, AppError> {
+        use_context::<SharedContactRegister>()
+            .ok_or_else(|| crate::mailbox::ssr::fail(AppError::Internal))
+    }
+
+    /// The one path every change takes: the signed-in citizen, then the service.
+    pub async fn change(request: ChangeRequest) -> Result<(), AppError> {
+        use crate::mailbox::ssr::{fail, require_signed_in};
+        let citizen = require_signed_in()?;
+        register()?.change(&citizen, request).await.map_err(fail)
+    }
+}
+
+#[server(endpoint = "load_contact_settings")]
+pub async fn load_contact_settings() -> Result<ContactSettings, AppError> {
+    use crate::mailbox::ssr::{fail, require_signed_in};
+    let citizen = require_signed_in()?;
+    ssr::register()?.settings(&citizen).await.map_err(fail)
+}
+
+#[server(endpoint = "change_email")]
+pub async fn change_email(email: String) -> Result<(), AppError> {
+    ssr::change(ChangeRequest::Email(email)).await
+}
+
+#[server(endpoint = "change_mobile")]
+pub async fn change_mobile(mobile: String) -> Result<(), AppError> {
+    ssr::change(ChangeRequest::Mobile(mobile)).await
+}
+
+#[server(endpoint = "confirm_contact")]
+pub async fn confirm_contact() -> Result<(), AppError> {
+    ssr::change(ChangeRequest::Confirm).await
+}
+
+#[server(endpoint = "reserve")]
+pub async fn reserve() -> Result<(), AppError> {
+    ssr::change(ChangeRequest::Reserve).await
+}
+
+#[server(endpoint = "withdraw_reservation")]
+pub async fn withdraw_reservation() -> Result<(), AppError> {
+    ssr::change(ChangeRequest::WithdrawReservation).await
+}
+
+#[server(endpoint = "choose_mailbox")]
+pub async fn choose_mailbox(provider: String) -> Result<(), AppError> {
+    ssr::change(ChangeRequest::Mailbox(provider)).await
+}
+
+#[server(endpoint = "choose_language")]
+pub async fn choose_language(language: String) -> Result<(), AppError> {
+    ssr::change(ChangeRequest::Language(language)).await
+}

@@ -1,0 +1,726 @@
+//! The citizen's settings page ("Innstillinger"): their own entry in the
+//! contact and reservation register (KRR). They see and change their e-mail
+//! address and mobile number, confirm them, reserve against digital post or
+//! withdraw the reservation, choose a digital mailbox and a language, and
+//! read the log of every change.
+//!
+//! Every form is an [`ActionForm`], so it works with and without JavaScript:
+//!
+//! - Without JavaScript the browser posts the form to the server function,
+//!   which redirects back here; a refusal comes back in the address as
+//!   `?__path=<server function>&__err=<the error, base64 JSON>`, and the page
+//!   shows it beside the form it belongs to.
+//! - With JavaScript the action calls the server function, its value holds a
+//!   refusal, and a success reloads the settings.
+
+use crate::{
+    contact::{
+        load_contact_settings, ChangeBy, ChangeEmail, ChangeMobile, ChangeView, ChangeWhat,
+        ChannelView, ChooseLanguage, ChooseMailbox, ConfirmContact, ContactSettings, Reserve,
+        WithdrawReservation,
+    },
+    domain::Language,
+    error::AppError,
+    pages::{local_time, ErrorNotice},
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+use leptos::{
+    form::ActionForm,
+    prelude::*,
+    server_fn::{error::ServerFnUrlError, ServerFn},
+};
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// What the citizen last saved through JavaScript, so the page can say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Saved {
+    Email,
+    Mobile,
+    Confirmed,
+    Reserved,
+    Withdrawn,
+    Mailbox,
+    Language,
+}
+
+impl Saved {
+    fn message(self) -> &'static str {
+        match self {
+            Saved::Email => "Endringen av e-postadressen er lagret.",
+            Saved::Mobile => "Endringen av mobilnummeret er lagret.",
+            Saved::Confirmed => "Kontaktinformasjonen din er bekreftet.",
+            Saved::Reserved => "Du er nå reservert mot digital post.",
+            Saved::Withdrawn => "Reservasjonen mot digital post er opphevet.",
+            Saved::Mailbox => "Valget av digital postkasse er lagret.",
+            Saved::Language => "Språkvalget er lagret.",
+        }
+    }
+}
+
+/// The page's forms: their actions, and where their errors come from.
+#[derive(Clone, Copy)]
+struct Forms {
+    email: ServerAction<ChangeEmail>,
+    mobile: ServerAction<ChangeMobile>,
+    confirm: ServerAction<ConfirmContact>,
+    reserve: ServerAction<Reserve>,
+    withdraw: ServerAction<WithdrawReservation>,
+    mailbox: ServerAction<ChooseMailbox>,
+    language: ServerAction<ChooseLanguage>,
+    /// The server function and error a form posted without JavaScript left in
+    /// the page's address.
+    posted_error: Memo<Option<(String, AppError)>>,
+    /// Whether any form has completed through JavaScript on this page.
+    any_completed: Memo<bool>,
+    /// How many saves went through JavaScript; the settings reload on each.
+    saves: RwSignal<usize>,
+    /// The last save, while the last answer was a success.
+    note: RwSignal<Option<Saved>>,
+}
+
+impl Forms {
+    fn new() -> Forms {
+        let email = ServerAction::<ChangeEmail>::new();
+        let mobile = ServerAction::<ChangeMobile>::new();
+        let confirm = ServerAction::<ConfirmContact>::new();
+        let reserve = ServerAction::<Reserve>::new();
+        let withdraw = ServerAction::<WithdrawReservation>::new();
+        let mailbox = ServerAction::<ChooseMailbox>::new();
+        let language = ServerAction::<ChooseLanguage>::new();
+
+        // Read from the query ourselves rather than trusting the error each
+        // ServerAction starts with: the router provides that once per address
+        // that has one and never withdraws it, so after navigating here from
+        // such an address in the browser it would be stale.
+        let query = use_query_map();
+        let posted_error = Memo::new(move |_| {
+            query.with(|query| {
+                let path = query.get("__path")?;
+                let error = ServerFnUrlError::<AppError>::decode_err(query.get_str("__err")?);
+                Some((path, error))
+            })
+        });
+        let any_completed = Memo::new(move |_| {
+            [
+                email.version().get(),
+                mobile.version().get(),
+                confirm.version().get(),
+                reserve.version().get(),
+                withdraw.version().get(),
+                mailbox.version().get(),
+                language.version().get(),
+            ]
+            .into_iter()
+            .any(|version| version > 0)
+        });
+
+        let saves = RwSignal::new(0);
+        let note = RwSignal::new(None);
+        follow(email, Saved::Email, saves, note);
+        follow(mobile, Saved::Mobile, saves, note);
+        follow(confirm, Saved::Confirmed, saves, note);
+        follow(reserve, Saved::Reserved, saves, note);
+        follow(withdraw, Saved::Withdrawn, saves, note);
+        follow(mailbox, Saved::Mailbox, saves, note);
+        follow(language, Saved::Language, saves, note);
+
+        Forms {
+            email,
+            mobile,
+            confirm,
+            reserve,
+            withdraw,
+            mailbox,
+            language,
+            posted_error,
+            any_completed,
+            saves,
+            note,
+        }
+    }
+
+    /// The error to show beside `action`'s form: its own last answer once it
+    /// has run in the browser; before anything has, the one in the address if
+    /// it came from this form. A save through JavaScript makes an old error in
+    /// the address moot, since the page now shows fresh settings.
+    fn error<S>(&self, action: ServerAction<S>) -> Signal<Option<AppError>>
+    where
+        S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+    {
+        let Forms {
+            posted_error,
+            any_completed,
+            ..
+        } = *self;
+        Signal::derive(move || {
+            if action.version().get() > 0 {
+                action.value().get().and_then(Result::err)
+            } else if any_completed.get() {
+                None
+            } else {
+                posted_error
+                    .get()
+                    .and_then(|(path, error)| (path == S::PATH).then_some(error))
+            }
+        })
+    }
+
+    /// The confirmation of the last save, if it belongs to one of `sections`.
+    fn note_in(&self, sections: &'static [Saved]) -> Signal<Option<&'static str>> {
+        let note = self.note;
+        Signal::derive(move || {
+            note.get()
+                .filter(|what| sections.contains(what))
+                .map(Saved::message)
+        })
+    }
+}
+
+/// Follows `action`'s answers (an effect, so in the browser only): a success
+/// counts as a save and is confirmed; a refusal withdraws any confirmation,
+/// which would otherwise sit beside the error as if the change had gone through.
+fn follow<S>(
+    action: ServerAction<S>,
+    what: Saved,
+    saves: RwSignal<usize>,
+    note: RwSignal<Option<Saved>>,
+) where
+    S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(())) => {
+            saves.update(|saves| *saves += 1);
+            note.set(Some(what));
+        }
+        Some(Err(_)) => note.set(None),
+        None => {}
+    });
+}
+
+/// What a refusal says, read after the field's label ("E-postadresse er ikke …").
+fn error_text(error: &AppError, label: &str) -> String {
+    match error {
+        AppError::Invalid { message, .. } => {
+            let message = message.trim_end_matches('.');
+            format!("{label} {message}.")
+        }
+        AppError::Unauthorized => {
+            "Endringen ble ikke lagret fordi du ikke lenger er logget inn. Logg inn på nytt og prøv igjen."
+                .to_owned()
+        }
+        _ => "Endringen ble ikke lagret fordi noe gikk galt. Prøv igjen om litt.".to_owned(),
+    }
+}
+
+/// A `<time datetime>` value in whole seconds (HTML allows at most milliseconds).
+fn machine_time(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// `aria-describedby` for a control with a hint (optional) and a possible error.
+fn described_by(
+    hint: Option<&'static str>,
+    error_id: &'static str,
+    error: Signal<Option<AppError>>,
+) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+    move || {
+        let ids: Vec<&str> = hint
+            .into_iter()
+            .chain(error.get().is_some().then_some(error_id))
+            .collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
+    }
+}
+
+/// The error beside a field, when there is one.
+#[component]
+fn FieldError(
+    id: &'static str,
+    label: &'static str,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    move || {
+        error.get().map(|error| {
+            view! { <p id=id class="field-error">{error_text(&error, label)}</p> }
+        })
+    }
+}
+
+/// Confirms a save made through JavaScript, next to what was saved.
+#[component]
+fn SavedNote(note: Signal<Option<&'static str>>) -> impl IntoView {
+    move || {
+        note.get()
+            .map(|note| view! { <p class="saved-note">{note}</p> })
+    }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let forms = Forms::new();
+    let settings = Resource::new(move || forms.saves.get(), |_| load_contact_settings());
+    view! {
+        <Title text="Innstillinger" />
+        // Transition, not Suspense: while the settings reload after a save the
+        // page keeps showing the old ones instead of blinking to "Henter …".
+        <Transition fallback=|| view! { <p>"Henter innstillingene dine …"</p> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Ok(settings) => view! { <SettingsView settings forms /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Transition>
+        // Outside the part that is rebuilt after a save, so screen readers
+        // hear the confirmation (a live region must exist before it changes).
+        <p role="status" class="visually-hidden">
+            {move || forms.note.get().map(Saved::message)}
+        </p>
+    }
+}
+
+#[component]
+fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
+    let ContactSettings {
+        email,
+        mobile,
+        reserved,
+        reserved_at,
+        provider,
+        providers,
+        language,
+        can_be_notified,
+        changes,
+    } = settings;
+    let has_contact = email.is_some() || mobile.is_some();
+    let notify_status = if can_be_notified {
+        "Offentlige virksomheter kan varsle deg på e-post eller SMS når du får post."
+    } else if reserved {
+        "Offentlige virksomheter varsler deg ikke på e-post eller SMS, fordi du er reservert mot digital post."
+    } else {
+        "Offentlige virksomheter kan ikke varsle deg nå. De trenger en e-postadresse eller et mobilnummer \
+         som er lagt inn eller bekreftet de siste 18 månedene."
+    };
+
+    view! {
+        <h1>"Innstillinger"</h1>
+        <p class="lead">
+            "Her bestemmer du hvordan det offentlige når deg. Opplysningene ligger i Kontakt- og "
+            "reservasjonsregisteret, som offentlige virksomheter slår opp i før de sender deg brev."
+        </p>
+        <p class="notify-status" class:notify-off=!can_be_notified>
+            <strong>"Varsler: "</strong>
+            {notify_status}
+        </p>
+
+        <section aria-labelledby="kontakt-tittel" class="settings-section">
+            <h2 id="kontakt-tittel">"Kontaktinformasjon"</h2>
+            <p>
+                "Virksomhetene bruker e-postadressen og mobilnummeret ditt til å varsle deg når du har fått "
+                "post. Varselet sier aldri noe om hva brevet handler om."
+            </p>
+            <dl class="contact-facts">
+                <ChannelFacts label="E-postadresse" channel=email.clone() />
+                <ChannelFacts label="Mobilnummer" channel=mobile.clone() />
+            </dl>
+            <StaleWarning channel=email.clone() what="e-postadressen" />
+            <StaleWarning channel=mobile.clone() what="mobilnummeret" />
+            <SavedNote note=forms.note_in(&[Saved::Email, Saved::Mobile, Saved::Confirmed]) />
+            {has_contact.then(|| view! { <ConfirmForm forms /> })}
+            <ActionForm action=forms.email attr:class="settings-form" attr:novalidate=true>
+                <TextField
+                    name="email"
+                    hint_id="email-hint"
+                    error_id="email-feil"
+                    label="E-postadresse"
+                    kind="email"
+                    autocomplete="email"
+                    hint="For eksempel navn@eksempel.no. La feltet stå tomt og lagre for å fjerne e-postadressen."
+                    value=email.map(|channel| channel.value).unwrap_or_default()
+                    error=forms.error(forms.email)
+                />
+                <button type="submit">"Lagre e-postadresse"</button>
+            </ActionForm>
+            <ActionForm action=forms.mobile attr:class="settings-form" attr:novalidate=true>
+                <TextField
+                    name="mobile"
+                    hint_id="mobile-hint"
+                    error_id="mobile-feil"
+                    label="Mobilnummer"
+                    kind="tel"
+                    autocomplete="tel"
+                    hint="Norske numre kan skrives uten landskode, for eksempel 912 34 567. Andre trenger \
+                          landskode, for eksempel +46 70 123 45 67. La feltet stå tomt og lagre for å fjerne \
+                          mobilnummeret."
+                    value=mobile.map(|channel| channel.value).unwrap_or_default()
+                    error=forms.error(forms.mobile)
+                />
+                <button type="submit">"Lagre mobilnummer"</button>
+            </ActionForm>
+        </section>
+
+        <section aria-labelledby="reservasjon-tittel" class="settings-section">
+            <h2 id="reservasjon-tittel">"Reservasjon mot digital post"</h2>
+            <SavedNote note=forms.note_in(&[Saved::Reserved, Saved::Withdrawn]) />
+            {if reserved {
+                view! { <Reserved since=reserved_at forms /> }.into_any()
+            } else {
+                view! { <NotReserved forms /> }.into_any()
+            }}
+        </section>
+
+        <section aria-labelledby="postkasse-tittel" class="settings-section">
+            <h2 id="postkasse-tittel">"Digital postkasse"</h2>
+            <p>"Brev fra det offentlige leveres til den digitale postkassen du velger."</p>
+            {reserved.then(|| view! {
+                <p>"Så lenge du er reservert mot digital post, får du brevene på papir uansett hvilken postkasse du har valgt."</p>
+            })}
+            <SavedNote note=forms.note_in(&[Saved::Mailbox]) />
+            <MailboxForm providers current=provider forms />
+        </section>
+
+        <section aria-labelledby="spraak-tittel" class="settings-section">
+            <h2 id="spraak-tittel">"Språk"</h2>
+            <p>"Virksomhetene kan bruke språket du velger når de skriver til deg."</p>
+            <SavedNote note=forms.note_in(&[Saved::Language]) />
+            <LanguageForm current=language forms />
+        </section>
+
+        <section aria-labelledby="logg-tittel" class="settings-section">
+            <h2 id="logg-tittel">"Endringslogg"</h2>
+            <ChangeLog changes />
+        </section>
+    }
+}
+
+/// One channel's value and dates, as a `<dt>`/`<dd>` pair.
+#[component]
+fn ChannelFacts(label: &'static str, channel: Option<ChannelView>) -> impl IntoView {
+    let details = match channel {
+        None => view! { "Ikke registrert" }.into_any(),
+        Some(channel) => view! {
+            <span class="contact-value">{channel.value}</span>
+            <span class="contact-dates">
+                "Sist oppdatert "
+                <time datetime=machine_time(channel.updated_at)>{local_time(channel.updated_at)}</time>
+                {channel.verified_at.map(|verified_at| view! {
+                    ", sist bekreftet "
+                    <time datetime=machine_time(verified_at)>{local_time(verified_at)}</time>
+                })}
+            </span>
+        }
+        .into_any(),
+    };
+    view! {
+        <dt>{label}</dt>
+        <dd>{details}</dd>
+    }
+}
+
+/// Says so plainly when a channel may no longer be used for notices.
+#[component]
+fn StaleWarning(channel: Option<ChannelView>, what: &'static str) -> impl IntoView {
+    channel.filter(|channel| !channel.current).map(|_| {
+        view! {
+            <p class="warning">
+                <strong>{format!("Du må bekrefte eller oppdatere {what}.")}</strong>
+                {format!(
+                    " Den er ikke lagt inn eller bekreftet de siste 18 månedene, så virksomhetene \
+                     kan ikke bruke {what} til å varsle deg før du gjør det."
+                )}
+            </p>
+        }
+    })
+}
+
+/// A labelled text input with its hint and, after a refusal, its error.
+#[component]
+fn TextField(
+    /// The server function's argument; also the input's id.
+    name: &'static str,
+    hint_id: &'static str,
+    /// The id of the error paragraph, `<name>-feil`.
+    error_id: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    autocomplete: &'static str,
+    hint: &'static str,
+    value: String,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=name>{label}</label>
+            <p id=hint_id class="hint">{hint}</p>
+            <input
+                id=name
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                value=value
+                aria-describedby=described_by(Some(hint_id), error_id, error)
+                aria-invalid=move || error.get().is_some().then_some("true")
+            />
+            <FieldError id=error_id label error />
+        </div>
+    }
+}
+
+#[component]
+fn ConfirmForm(forms: Forms) -> impl IntoView {
+    let error = forms.error(forms.confirm);
+    view! {
+        <ActionForm action=forms.confirm attr:class="settings-form">
+            <p id="bekreft-hint">
+                "Stemmer opplysningene over? Når du bekrefter dem, kan virksomhetene bruke dem til varsler "
+                "i 18 nye måneder."
+            </p>
+            <button type="submit" aria-describedby=described_by(Some("bekreft-hint"), "bekreft-feil", error)>
+                "Bekreft at opplysningene stemmer"
+            </button>
+            <FieldError id="bekreft-feil" label="Bekreftelsen" error />
+        </ActionForm>
+    }
+}
+
+#[component]
+fn NotReserved(forms: Forms) -> impl IntoView {
+    let error = forms.error(forms.reserve);
+    view! {
+        <p class="state">"Du er ikke reservert mot digital post."</p>
+        <p>
+            "Hvis du reserverer deg, sender offentlige virksomheter brevene sine på papir til adressen din "
+            "i Folkeregisteret i stedet for til den digitale postkassen din. Du får heller ikke varsler fra dem "
+            "på e-post eller SMS."
+        </p>
+        <ActionForm action=forms.reserve attr:class="settings-form">
+            <button type="submit" aria-describedby=described_by(None, "reserver-feil", error)>
+                "Reserver meg mot digital post"
+            </button>
+            <FieldError id="reserver-feil" label="Reservasjonen" error />
+        </ActionForm>
+    }
+}
+
+#[component]
+fn Reserved(since: Option<DateTime<Utc>>, forms: Forms) -> impl IntoView {
+    let error = forms.error(forms.withdraw);
+    view! {
+        <p class="state">
+            <strong>"Du er reservert mot digital post"</strong>
+            {since.map(|since| view! {
+                " siden "
+                <time datetime=machine_time(since)>{local_time(since)}</time>
+            })}
+            "."
+        </p>
+        <p>
+            "Offentlige virksomheter sender brevene sine på papir til adressen din i Folkeregisteret, "
+            "og du får ikke varsler fra dem på e-post eller SMS. Opphever du reservasjonen, kommer brevene "
+            "digitalt igjen."
+        </p>
+        <ActionForm action=forms.withdraw attr:class="settings-form">
+            <button type="submit" aria-describedby=described_by(None, "oppheve-feil", error)>
+                "Opphev reservasjonen"
+            </button>
+            <FieldError id="oppheve-feil" label="Opphevingen" error />
+        </ActionForm>
+    }
+}
+
+#[component]
+fn MailboxForm(
+    providers: Vec<crate::contact::ProviderChoice>,
+    current: Option<String>,
+    forms: Forms,
+) -> impl IntoView {
+    let error = forms.error(forms.mailbox);
+    if providers.is_empty() {
+        return view! { <p>"Det er ingen digitale postkasser å velge mellom nå."</p> }.into_any();
+    }
+    view! {
+        <ActionForm action=forms.mailbox attr:class="settings-form">
+            <fieldset
+                class="choices"
+                aria-describedby=described_by(None, "postkasse-feil", error)
+            >
+                <legend>"Velg digital postkasse"</legend>
+                {providers
+                    .into_iter()
+                    .map(|choice| {
+                        let id = format!("postkasse-{}", choice.org_nr);
+                        let checked = current.as_deref() == Some(choice.org_nr.as_str());
+                        view! {
+                            <div class="choice">
+                                <input
+                                    type="radio"
+                                    id=id.clone()
+                                    name="provider"
+                                    value=choice.org_nr
+                                    checked=checked
+                                    required=true
+                                />
+                                <label for=id>
+                                    {choice.name}
+                                    {choice.own.then_some(" (denne tjenesten)")}
+                                </label>
+                            </div>
+                        }
+                    })
+                    .collect_view()}
+            </fieldset>
+            <FieldError id="postkasse-feil" label="Digital postkasse" error />
+            <button type="submit">"Lagre valg av postkasse"</button>
+        </ActionForm>
+    }
+    .into_any()
+}
+
+#[component]
+fn LanguageForm(current: Option<Language>, forms: Forms) -> impl IntoView {
+    let error = forms.error(forms.language);
+    view! {
+        <ActionForm action=forms.language attr:class="settings-form">
+            <fieldset class="choices" aria-describedby=described_by(None, "spraak-feil", error)>
+                <legend>"Velg språk"</legend>
+                {Language::ALL
+                    .into_iter()
+                    .map(|language| {
+                        let id = format!("spraak-{}", language.code());
+                        view! {
+                            <div class="choice">
+                                <input
+                                    type="radio"
+                                    id=id.clone()
+                                    name="language"
+                                    value=language.code()
+                                    checked=current == Some(language)
+                                    required=true
+                                />
+                                // Each name is written in its own language.
+                                <label for=id lang=language.code()>{language.endonym()}</label>
+                            </div>
+                        }
+                    })
+                    .collect_view()}
+            </fieldset>
+            <FieldError id="spraak-feil" label="Språk" error />
+            <button type="submit">"Lagre språkvalg"</button>
+        </ActionForm>
+    }
+}
+
+fn change_label(what: ChangeWhat) -> &'static str {
+    match what {
+        ChangeWhat::Email => "E-postadresse",
+        ChangeWhat::Mobile => "Mobilnummer",
+        ChangeWhat::Confirmed => "Bekreftet kontaktinformasjon",
+        ChangeWhat::Reservation => "Reservasjon",
+        ChangeWhat::Mailbox => "Digital postkasse",
+        ChangeWhat::Language => "Språk",
+        ChangeWhat::Imported => "Import fra registeret",
+    }
+}
+
+/// The new value as a citizen reads it: the register's JA/NEI in words, and a
+/// removed address or number said to be removed.
+fn change_value(what: ChangeWhat, value: Option<String>) -> String {
+    match (what, value) {
+        (ChangeWhat::Reservation, Some(value)) if value == "JA" => "Reservert".to_owned(),
+        (ChangeWhat::Reservation, Some(value)) if value == "NEI" => {
+            "Reservasjon opphevet".to_owned()
+        }
+        (ChangeWhat::Email | ChangeWhat::Mobile, None) => "Fjernet".to_owned(),
+        (_, Some(value)) => value,
+        (_, None) => "—".to_owned(),
+    }
+}
+
+#[component]
+fn ChangeLog(changes: Vec<ChangeView>) -> impl IntoView {
+    if changes.is_empty() {
+        return view! { <p>"Ingen endringer er registrert ennå."</p> }.into_any();
+    }
+    view! {
+        <table class="changes">
+            <caption>"Endringer i opplysningene dine, de nyeste først"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Tidspunkt"</th>
+                    <th scope="col">"Endring"</th>
+                    <th scope="col">"Ny verdi"</th>
+                    <th scope="col">"Endret av"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {changes
+                    .into_iter()
+                    .map(|change| {
+                        view! {
+                            <tr>
+                                <td><time datetime=machine_time(change.at)>{local_time(change.at)}</time></td>
+                                <td>{change_label(change.what)}</td>
+                                <td>{change_value(change.what, change.value)}</td>
+                                <td>
+                                    {match change.by {
+                                        ChangeBy::Citizen => "Deg",
+                                        ChangeBy::Import => "Import",
+                                    }}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_read_after_the_label_as_one_sentence() {
+        let error = AppError::Invalid {
+            field: "email".into(),
+            message: "er ikke en gyldig e-postadresse (eksempel: navn@eksempel.no)".into(),
+        };
+        assert_eq!(
+            error_text(&error, "E-postadresse"),
+            "E-postadresse er ikke en gyldig e-postadresse (eksempel: navn@eksempel.no)."
+        );
+        let ends_with_full_stop = AppError::Invalid {
+            field: "language".into(),
+            message: "må være et av språkene i listen.".into(),
+        };
+        assert_eq!(
+            error_text(&ends_with_full_stop, "Språk"),
+            "Språk må være et av språkene i listen."
+        );
+        assert!(error_text(&AppError::Unauthorized, "E-postadresse").contains("Logg inn på nytt"));
+    }
+
+    #[test]
+    fn log_values_are_words() {
+        let value = |what, value: Option<&str>| change_value(what, value.map(str::to_owned));
+        assert_eq!(value(ChangeWhat::Reservation, Some("JA")), "Reservert");
+        assert_eq!(
+            value(ChangeWhat::Reservation, Some("NEI")),
+            "Reservasjon opphevet"
+        );
+        assert_eq!(value(ChangeWhat::Email, None), "Fjernet");
+        assert_eq!(value(ChangeWhat::Mobile, None), "Fjernet");
+        assert_eq!(value(ChangeWhat::Confirmed, None), "—");
+        assert_eq!(
+            value(ChangeWhat::Email, Some("kari@eksempel.no")),
+            "kari@eksempel.no"
+        );
+        assert_eq!(
+            value(ChangeWhat::Language, Some("Norsk nynorsk")),
+            "Norsk nynorsk"
+        );
+    }
+}

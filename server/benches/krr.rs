@@ -1,0 +1,249 @@
+//! How fast the register imports and answers lookups, on SQLite and PostgreSQL.
+//!
+//! `cargo bench -p postkasse --bench krr [-- PERSONS]` (default 100,000).
+//! For each backend it prints:
+//! - persons imported per second through `postkasse krr import`'s own path
+//!   (CSV parsing, checks, change detection, audit trail), against a bare
+//!   multi-row INSERT of the same rows measured in the same run;
+//! - p50/p99 latency of 1000-id lookups over HTTP against the real server,
+//!   against the bare `SELECT … WHERE fnr IN (…)` those lookups rest on.
+//!
+//! PostgreSQL is expected at `POSTKASSE_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); when it cannot be reached
+//! the bench says so and measures SQLite only.
+
+use app::domain::OrgNr;
+use chrono::Utc;
+use postkasse::{
+    agency,
+    demo::population_csv,
+    krr::import::{import_csv, ImportRules, NoProgress},
+    settings::{Environment, Settings},
+    startup::{Application, Services},
+};
+use secrecy::SecretString;
+use sqlx::{Connection, Executor};
+use std::time::{Duration, Instant};
+
+const LOOKUPS: usize = 200;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let persons: usize = std::env::args()
+        .skip(1)
+        .find_map(|argument| argument.parse().ok())
+        .unwrap_or(100_000);
+    let scratch = tempfile::tempdir()?;
+    let sqlite_url = format!("sqlite://{}", scratch.path().join("bench.db").display());
+    run("SQLite", &sqlite_url, persons, scratch.path()).await?;
+
+    let admin_url = std::env::var("POSTKASSE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    match sqlx::PgConnection::connect(&admin_url).await {
+        Ok(mut admin) => {
+            let name = format!("postkasse_bench_{}", std::process::id());
+            admin
+                .execute(format!("CREATE DATABASE {name}").as_str())
+                .await?;
+            let url = format!(
+                "{}/{name}",
+                admin_url.rsplit_once('/').expect("a URL with a database").0
+            );
+            let outcome = run("PostgreSQL", &url, persons, scratch.path()).await;
+            admin
+                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await?;
+            outcome?;
+        }
+        Err(error) => {
+            println!("\nPostgreSQL: NOT MEASURED, cannot connect to {admin_url}: {error}")
+        }
+    }
+    Ok(())
+}
+
+async fn run(
+    label: &str,
+    url: &str,
+    persons: usize,
+    scratch: &std::path::Path,
+) -> anyhow::Result<()> {
+    println!("\n{label}: {persons} persons");
+    let mut settings = Settings::load(None)?;
+    settings.environment = Environment::Test;
+    settings.application.port = 0;
+    settings.database.url = SecretString::from(url.to_owned());
+    settings.blobs.directory = scratch.join(format!("blobs-{label}"));
+    settings.provider.key_file = scratch.join("provider-key.pem");
+    settings.provider.certificate_file = scratch.join("provider-certificate.pem");
+    settings.testid.key_file = scratch.join("testid.pem");
+    let services = Services::open_from(&settings).await?;
+    let own = OrgNr::parse(&settings.provider.org_nr)?;
+    let csv = population_csv(&own, persons, &[], Utc::now());
+    // Rows at the demo's other provider would need it registered; drop them
+    // here so both measurements write the same rows.
+    let csv: String = csv
+        .lines()
+        .filter(|line| !line.contains(postkasse::demo::DEMO_PROVIDER_ORG_NR))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let rows = csv.lines().count() - 1;
+
+    // Baseline: the same rows, parsed by nothing, inserted 500 at a time.
+    let ids: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .map(|line| line[..11].to_owned())
+        .collect();
+    let baseline = bare_insert(url, &ids).await?;
+    let baseline_rate = rows as f64 / baseline.as_secs_f64();
+
+    let started = Instant::now();
+    let report = import_csv(
+        services.storage.as_ref(),
+        std::io::Cursor::new(csv.into_bytes()),
+        None,
+        ImportRules {
+            synthetic_ids: settings.synthetic_ids(),
+            known_providers: [own.as_str().to_owned()].into(),
+            now: Utc::now(),
+        },
+        &NoProgress,
+    )
+    .await?;
+    let import = started.elapsed();
+    anyhow::ensure!(
+        report.is_clean() && report.written == rows as u64,
+        "{report:?}"
+    );
+    let import_rate = rows as f64 / import.as_secs_f64();
+    println!(
+        "  import: {import_rate:>10.0} persons/s ({rows} in {:.2} s); bare INSERT {baseline_rate:>10.0} rows/s; ratio {:.2}",
+        import.as_secs_f64(),
+        import_rate / baseline_rate
+    );
+
+    // Lookups over HTTP against the real server.
+    let token = agency::issue_token(
+        services.storage.as_ref(),
+        services.clock.as_ref(),
+        "bench",
+        OrgNr::parse("974760673")?,
+        &agency::KNOWN_SCOPES.map(str::to_owned),
+        chrono::Duration::days(1),
+    )
+    .await?;
+    sqlx::any::install_default_drivers();
+    let bare_pool = sqlx::AnyPool::connect(url).await;
+    let application = Application::build_with(settings, services).await?;
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(application.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let mut http = Vec::with_capacity(LOOKUPS);
+    for round in 0..LOOKUPS {
+        let start = (round * 997) % (ids.len().saturating_sub(1000).max(1));
+        let batch = &ids[start..(start + 1000).min(ids.len())];
+        let began = Instant::now();
+        let response = client
+            .post(format!("{address}/rest/v1/personer"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "personidentifikatorer": batch }))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "lookup failed: {}",
+            response.status()
+        );
+        let _ = response.bytes().await?;
+        http.push(began.elapsed());
+    }
+    let bare = match bare_pool {
+        Ok(pool) => Some(bare_selects(&pool, &ids).await?),
+        Err(_) => None,
+    };
+    let _ = stop.send(());
+    server.await??;
+    let (p50, p99) = percentiles(&mut http);
+    print!("  lookup of 1000 ids over HTTP: p50 {p50:.1} ms, p99 {p99:.1} ms");
+    match bare {
+        Some(mut bare) => {
+            let (bare50, bare99) = percentiles(&mut bare);
+            println!(
+                "; bare SELECT p50 {bare50:.1} ms, p99 {bare99:.1} ms; ratio p50 {:.1}",
+                p50 / bare50
+            );
+        }
+        None => println!(),
+    }
+    Ok(())
+}
+
+/// Inserts bare rows (id, status, flags, time) into a scratch table: what a
+/// register write costs before any of Postkasse's own work.
+async fn bare_insert(url: &str, ids: &[String]) -> anyhow::Result<Duration> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await?;
+    pool.execute("CREATE TABLE bench_bare (fnr TEXT PRIMARY KEY, status TEXT, reserved INTEGER, email TEXT, updated_at TEXT)")
+        .await?;
+    let started = Instant::now();
+    for chunk in ids.chunks(500) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Any>::new(
+            "INSERT INTO bench_bare (fnr, status, reserved, email, updated_at) ",
+        );
+        insert.push_values(chunk, |mut row, id| {
+            row.push_bind(id.clone())
+                .push_bind("AKTIV")
+                .push_bind(0_i32)
+                .push_bind(format!("{id}@example.no"))
+                .push_bind(Utc::now().to_rfc3339());
+        });
+        let mut transaction = pool.begin().await?;
+        insert.build().execute(&mut *transaction).await?;
+        transaction.commit().await?;
+    }
+    let elapsed = started.elapsed();
+    pool.execute("DROP TABLE bench_bare").await?;
+    Ok(elapsed)
+}
+
+async fn bare_selects(pool: &sqlx::AnyPool, ids: &[String]) -> anyhow::Result<Vec<Duration>> {
+    let mut timings = Vec::with_capacity(LOOKUPS);
+    for round in 0..LOOKUPS {
+        let start = (round * 997) % (ids.len().saturating_sub(1000).max(1));
+        let batch = &ids[start..(start + 1000).min(ids.len())];
+        let placeholders: Vec<String> = (1..=batch.len()).map(|n| format!("${n}")).collect();
+        // Text columns only: the Any driver cannot decode every backend's time type.
+        let sql = format!(
+            "SELECT fnr, status, email, mobile, mailbox_address, provider_org_nr
+             FROM krr_person WHERE fnr IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in batch {
+            query = query.bind(id.as_str());
+        }
+        let began = Instant::now();
+        let rows = query.fetch_all(pool).await?;
+        timings.push(began.elapsed());
+        anyhow::ensure!(
+            rows.len() == batch.len(),
+            "bare select found {} rows",
+            rows.len()
+        );
+    }
+    Ok(timings)
+}
+
+/// p50 and p99 in milliseconds.
+fn percentiles(timings: &mut [Duration]) -> (f64, f64) {
+    timings.sort();
+    let at = |fraction: f64| {
+        let index = ((timings.len() as f64 - 1.0) * fraction).round() as usize;
+        timings[index].as_secs_f64() * 1000.0
+    };
+    (at(0.50), at(0.99))
+}

@@ -1,0 +1,68 @@
+//! RSA private keys kept in PEM files: generated on first start, readable only
+//! by their owner, and loaded again on every later start.
+
+use anyhow::Context;
+use rsa::{
+    pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding},
+    RsaPrivateKey,
+};
+use std::path::Path;
+
+/// Loads the PKCS#8 RSA key at `path`, generating a 2048-bit one and saving it
+/// there if the file is missing. `what` names the key in errors. Generation is
+/// CPU work: call this off the async runtime.
+pub fn load_or_generate_rsa(path: &Path, what: &str) -> anyhow::Result<RsaPrivateKey> {
+    if path.exists() {
+        let pem = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the {what} {}", path.display()))?;
+        return RsaPrivateKey::from_pkcs8_pem(&pem)
+            .with_context(|| format!("the {what} is not a PKCS#8 RSA key"));
+    }
+    let private_key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048)
+        .with_context(|| format!("cannot generate the {what}"))?;
+    let pem = private_key.to_pkcs8_pem(LineEnding::LF)?;
+    if let Some(directory) = path.parent() {
+        std::fs::create_dir_all(directory)?;
+    }
+    write_private(path, pem.as_bytes())
+        .with_context(|| format!("cannot save the {what} to {}", path.display()))?;
+    Ok(private_key)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsa::traits::PublicKeyParts;
+
+    #[test]
+    fn a_generated_key_is_kept_private_and_reloaded() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("keys/some.pem");
+        let first = load_or_generate_rsa(&path, "test key").unwrap();
+        let second = load_or_generate_rsa(&path, "test key").unwrap();
+        assert_eq!(first.n(), second.n());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "readable only by its owner");
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! `POST /rest/v1/personer`: agencies look people up, as in Oppslagstjenesten.
+
+use super::{
+    lookup::{LookupResponse, LookupScopes},
+    MAX_LOOKUP_IDS,
+};
+use crate::{
+    agency::AgencyAccess,
+    http::{ApiError, FieldError},
+    startup::AppState,
+};
+use app::domain::Fnr;
+use axum::{
+    extract::{rejection::JsonRejection, State},
+    Json,
+};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct LookupRequest {
+    personidentifikatorer: Vec<String>,
+}
+
+pub async fn lookup_persons(
+    State(state): State<AppState>,
+    access: AgencyAccess,
+    body: Result<Json<LookupRequest>, JsonRejection>,
+) -> Result<Json<LookupResponse>, ApiError> {
+    let scopes = LookupScopes::from_granted(access.scopes());
+    if !scopes.any() {
+        return Err(ApiError::Forbidden(
+            "the access token grants neither krr:global/kontaktinformasjon.read nor krr:global/digitalpost.read",
+        ));
+    }
+    let Json(request) = body.map_err(|rejection| {
+        ApiError::Validation(vec![FieldError::new(
+            "body",
+            format!(
+                "must be a JSON object with a list personidentifikatorer: {}",
+                rejection.body_text()
+            ),
+        )])
+    })?;
+    let ids = parse_ids(
+        &request.personidentifikatorer,
+        state.settings.synthetic_ids(),
+    )
+    .map_err(ApiError::Validation)?;
+    let personer = state
+        .register
+        .lookup(&ids, scopes)
+        .await
+        .map_err(|error| ApiError::Internal(error.into()))?;
+    tracing::info!(
+        client = access.client_name,
+        persons = personer.len(),
+        "register lookup"
+    );
+    Ok(Json(LookupResponse { personer }))
+}
+
+/// Every id checked; every bad one named by its position.
+fn parse_ids(
+    raw: &[String],
+    synthetic: app::domain::SyntheticIds,
+) -> Result<Vec<Fnr>, Vec<FieldError>> {
+    if raw.is_empty() || raw.len() > MAX_LOOKUP_IDS {
+        return Err(vec![FieldError::new(
+            "personidentifikatorer",
+            format!(
+                "must name from 1 to {MAX_LOOKUP_IDS} persons (it names {})",
+                raw.len()
+            ),
+        )]);
+    }
+    let mut problems = Vec::new();
+    let mut ids = Vec::with_capacity(raw.len());
+    for (index, id) in raw.iter().enumerate() {
+        match Fnr::parse(id, synthetic) {
+            Ok(fnr) => ids.push(fnr),
+            Err(error) => problems.push(FieldError::new(
+                format!("personidentifikatorer[{index}]"),
+                error,
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(ids)
+    } else {
+        Err(problems)
+    }
+}

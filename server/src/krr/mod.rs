@@ -1,0 +1,263 @@
+//! The contact and reservation register (KRR): for every person, how to reach
+//! them, whether they have reserved against digital post, and which digital
+//! mailbox they chose.
+//!
+//! - [`rules`]: the 18-month rule and the derived `varslingsstatus`.
+//! - [`contact`], [`person`]: the entry and its checked parts.
+//! - [`lookup`]: the agencies' lookup (`POST /rest/v1/personer`), its JSON and scopes.
+//! - [`import`]: bulk import from CSV for operators and the demo.
+//! - [`providers`]: mailbox providers, this Postkasse's own certificate.
+//! - [`Register`]: the service the lookup API and the citizen's settings page call.
+
+pub mod contact;
+pub mod http;
+pub mod import;
+pub mod lookup;
+pub mod person;
+pub mod providers;
+pub mod rules;
+
+use crate::{
+    clock::Clock,
+    storage::{Storage, StorageError},
+};
+use app::{
+    contact::{
+        ChangeBy, ChangeRequest, ChangeView, ChangeWhat, ChannelView, ContactSettings,
+        ProviderChoice,
+    },
+    domain::{Fnr, Language, OrgNr},
+    error::AppError,
+    mailbox::ssr::SignedIn,
+};
+use contact::{EmailAddress, MobileNumber};
+use lookup::{LookupScopes, PersonResource};
+use person::{
+    ChangeKind, ChangeSource, Channel, DigitalMailbox, MailboxProvider, Person, SelfServiceChange,
+};
+use rules::NotificationStatus;
+use std::{collections::HashMap, sync::Arc};
+
+/// At most this many persons in one lookup, as in KRR.
+pub const MAX_LOOKUP_IDS: usize = 1000;
+
+pub struct Register {
+    storage: Arc<dyn Storage>,
+    clock: Arc<dyn Clock>,
+}
+
+fn internal(error: StorageError) -> AppError {
+    tracing::error!(error = format!("{error:#}"), "register access failed");
+    AppError::Internal
+}
+
+fn invalid(field: &str, message: impl ToString) -> AppError {
+    AppError::Invalid {
+        field: field.to_owned(),
+        message: message.to_string(),
+    }
+}
+
+fn channel_view<T>(
+    channel: &Channel<T>,
+    value: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ChannelView {
+    ChannelView {
+        value: value.to_owned(),
+        updated_at: channel.updated_at,
+        verified_at: channel.verified_at,
+        current: channel.times().is_current(now),
+    }
+}
+
+impl Register {
+    pub fn new(storage: Arc<dyn Storage>, clock: Arc<dyn Clock>) -> Self {
+        Self { storage, clock }
+    }
+
+    /// Answers a lookup: one person per requested id, in the order asked,
+    /// unknown ids as `IKKE_REGISTRERT`, fields as the scopes allow.
+    pub async fn lookup(
+        &self,
+        ids: &[Fnr],
+        scopes: LookupScopes,
+    ) -> Result<Vec<PersonResource>, StorageError> {
+        let entries = self.storage.register_entries(ids).await?;
+        let now = self.clock.now();
+        let by_id: HashMap<&str, _> = entries
+            .iter()
+            .map(|entry| (entry.person.fnr.as_str(), entry))
+            .collect();
+        Ok(ids
+            .iter()
+            .map(|id| match by_id.get(id.as_str()) {
+                Some(entry) => PersonResource::registered(entry, scopes, now),
+                None => PersonResource::not_registered(id, scopes),
+            })
+            .collect())
+    }
+
+    /// The person's entry, or a blank one if the register has none yet.
+    pub async fn person(&self, fnr: &Fnr) -> Result<Person, StorageError> {
+        Ok(self
+            .storage
+            .register_entry(fnr)
+            .await?
+            .map(|entry| entry.person)
+            .unwrap_or_else(|| Person::blank(fnr.clone())))
+    }
+
+    pub async fn notification_status(&self, fnr: &Fnr) -> Result<NotificationStatus, StorageError> {
+        Ok(self
+            .person(fnr)
+            .await?
+            .notification_status(self.clock.now()))
+    }
+
+    /// Turns what the citizen typed into a change, or says which field is wrong.
+    async fn parse_change(
+        &self,
+        citizen: &SignedIn,
+        request: ChangeRequest,
+    ) -> Result<SelfServiceChange, AppError> {
+        let optional = |text: &str| (!text.trim().is_empty()).then_some(());
+        Ok(match request {
+            ChangeRequest::Email(text) => SelfServiceChange::Email(match optional(&text) {
+                None => None,
+                Some(()) => Some(EmailAddress::parse(&text).map_err(|e| invalid("email", e))?),
+            }),
+            ChangeRequest::Mobile(text) => SelfServiceChange::Mobile(match optional(&text) {
+                None => None,
+                Some(()) => Some(MobileNumber::parse(&text).map_err(|e| invalid("mobile", e))?),
+            }),
+            ChangeRequest::Confirm => SelfServiceChange::Confirm,
+            ChangeRequest::Reserve => SelfServiceChange::Reserve,
+            ChangeRequest::WithdrawReservation => SelfServiceChange::WithdrawReservation,
+            ChangeRequest::Language(code) => SelfServiceChange::Language(
+                Language::parse(&code)
+                    .map_err(|_| invalid("language", "må være et av språkene i listen"))?,
+            ),
+            ChangeRequest::Mailbox(org_nr) => {
+                let chosen = OrgNr::parse(&org_nr)
+                    .ok()
+                    .ok_or_else(|| invalid("provider", "må være en av postkassene i listen"))?;
+                let providers = self.storage.mailbox_providers().await.map_err(internal)?;
+                if !providers.iter().any(|provider| provider.org_nr == chosen) {
+                    return Err(invalid("provider", "må være en av postkassene i listen"));
+                }
+                SelfServiceChange::Mailbox(DigitalMailbox {
+                    address: mailbox_address(citizen),
+                    provider: chosen,
+                })
+            }
+        })
+    }
+
+    fn change_view(change: person::RecordedChange, providers: &[MailboxProvider]) -> ChangeView {
+        let what = match change.kind {
+            ChangeKind::Email => ChangeWhat::Email,
+            ChangeKind::Mobile => ChangeWhat::Mobile,
+            ChangeKind::Confirmed => ChangeWhat::Confirmed,
+            ChangeKind::Reservation => ChangeWhat::Reservation,
+            ChangeKind::Mailbox => ChangeWhat::Mailbox,
+            ChangeKind::Language => ChangeWhat::Language,
+            ChangeKind::Imported => ChangeWhat::Imported,
+        };
+        // Stored values are codes; the citizen reads names.
+        let value = change.value.map(|value| match change.kind {
+            ChangeKind::Mailbox => providers
+                .iter()
+                .find(|provider| provider.org_nr.as_str() == value)
+                .map(|provider| provider.name.clone())
+                .unwrap_or(value),
+            ChangeKind::Language => Language::parse(&value)
+                .map(|language| language.endonym().to_owned())
+                .unwrap_or(value),
+            _ => value,
+        });
+        ChangeView {
+            at: change.at,
+            what,
+            value,
+            by: match change.source {
+                ChangeSource::Citizen => ChangeBy::Citizen,
+                ChangeSource::Import => ChangeBy::Import,
+            },
+        }
+    }
+}
+
+/// A `postkasseadresse` for the citizen, in the style of KRR's examples
+/// (`ola.nordmann#9YDT`). [I] In the real system the chosen provider assigns
+/// the address when the citizen signs up with it; here the choice is made in
+/// one place, so the address is made here too.
+fn mailbox_address(citizen: &SignedIn) -> String {
+    let name: String = citizen
+        .display_name
+        .as_deref()
+        .unwrap_or("innbygger")
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(".");
+    let suffix: String = crate::tokens::random_token()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(4)
+        .collect::<String>()
+        .to_uppercase();
+    format!("{name}#{suffix}")
+}
+
+#[async_trait::async_trait]
+impl app::contact::ssr::ContactRegister for Register {
+    async fn settings(&self, viewer: &SignedIn) -> Result<ContactSettings, AppError> {
+        let now = self.clock.now();
+        let person = self.person(&viewer.fnr).await.map_err(internal)?;
+        let providers = self.storage.mailbox_providers().await.map_err(internal)?;
+        let changes = self
+            .storage
+            .register_changes(&viewer.fnr)
+            .await
+            .map_err(internal)?;
+        Ok(ContactSettings {
+            email: person
+                .email
+                .as_ref()
+                .map(|channel| channel_view(channel, channel.value.as_str(), now)),
+            mobile: person
+                .mobile
+                .as_ref()
+                .map(|channel| channel_view(channel, channel.value.as_str(), now)),
+            reserved: person.reserved,
+            reserved_at: person.reserved_at,
+            provider: person
+                .mailbox
+                .as_ref()
+                .map(|mailbox| mailbox.provider.as_str().to_owned()),
+            providers: providers
+                .iter()
+                .map(|provider| ProviderChoice {
+                    org_nr: provider.org_nr.as_str().to_owned(),
+                    name: provider.name.clone(),
+                    own: provider.endpoint.is_none(),
+                })
+                .collect(),
+            language: person.language,
+            can_be_notified: person.notification_status(now) == NotificationStatus::KanVarsles,
+            changes: changes
+                .into_iter()
+                .map(|change| Self::change_view(change, &providers))
+                .collect(),
+        })
+    }
+
+    async fn change(&self, viewer: &SignedIn, request: ChangeRequest) -> Result<(), AppError> {
+        let change = self.parse_change(viewer, request).await?;
+        self.storage
+            .apply_self_service(&viewer.fnr, &change, self.clock.now())
+            .await
+            .map_err(internal)
+    }
+}

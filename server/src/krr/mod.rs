@@ -23,8 +23,7 @@ use crate::{
 };
 use app::{
     contact::{
-        ChangeBy, ChangeRequest, ChangeView, ChangeWhat, ChannelView, ContactSettings,
-        ProviderChoice,
+        ChangeRequest, ChangeView, ChangeWhat, ChannelView, ContactSettings, ProviderChoice,
     },
     domain::{Fnr, Language, OrgNr},
     error::AppError,
@@ -32,9 +31,7 @@ use app::{
 };
 use contact::{EmailAddress, MobileNumber};
 use lookup::{LookupScopes, PersonResource};
-use person::{
-    ChangeKind, ChangeSource, Channel, DigitalMailbox, MailboxProvider, Person, SelfServiceChange,
-};
+use person::{Channel, DigitalMailbox, MailboxProvider, Person, SelfServiceChange};
 use rules::NotificationStatus;
 use std::{collections::HashMap, sync::Arc};
 
@@ -155,35 +152,23 @@ impl Register {
     }
 
     fn change_view(change: person::RecordedChange, providers: &[MailboxProvider]) -> ChangeView {
-        let what = match change.kind {
-            ChangeKind::Email => ChangeWhat::Email,
-            ChangeKind::Mobile => ChangeWhat::Mobile,
-            ChangeKind::Confirmed => ChangeWhat::Confirmed,
-            ChangeKind::Reservation => ChangeWhat::Reservation,
-            ChangeKind::Mailbox => ChangeWhat::Mailbox,
-            ChangeKind::Language => ChangeWhat::Language,
-            ChangeKind::Imported => ChangeWhat::Imported,
-        };
         // Stored values are codes; the citizen reads names.
-        let value = change.value.map(|value| match change.kind {
-            ChangeKind::Mailbox => providers
+        let value = change.value.map(|value| match change.what {
+            ChangeWhat::Mailbox => providers
                 .iter()
                 .find(|provider| provider.org_nr.as_str() == value)
                 .map(|provider| provider.name.clone())
                 .unwrap_or(value),
-            ChangeKind::Language => Language::parse(&value)
+            ChangeWhat::Language => Language::parse(&value)
                 .map(|language| language.endonym().to_owned())
                 .unwrap_or(value),
             _ => value,
         });
         ChangeView {
             at: change.at,
-            what,
+            what: change.what,
             value,
-            by: match change.source {
-                ChangeSource::Citizen => ChangeBy::Citizen,
-                ChangeSource::Import => ChangeBy::Import,
-            },
+            by: change.by,
         }
     }
 }

@@ -4,6 +4,7 @@ use super::{
     contact::{EmailAddress, MobileNumber},
     rules::{notification_status, ChannelTimes, NotificationFacts, NotificationStatus},
 };
+pub use app::contact::{ChangeBy, ChangeWhat};
 use app::domain::{Fnr, Language, OrgNr};
 use chrono::{DateTime, Utc};
 
@@ -118,107 +119,80 @@ pub enum SelfServiceChange {
     Language(Language),
 }
 
-/// What changed, for the audit trail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeKind {
-    Email,
-    Mobile,
-    Confirmed,
-    Reservation,
-    Mailbox,
-    Language,
-    /// The whole entry was written by a bulk import.
-    Imported,
+/// Stored codes for what changed: KRR's field names where there is one.
+pub fn change_code(what: ChangeWhat) -> &'static str {
+    match what {
+        ChangeWhat::Email => "epostadresse",
+        ChangeWhat::Mobile => "mobiltelefonnummer",
+        ChangeWhat::Confirmed => "bekreftet",
+        ChangeWhat::Reservation => "reservasjon",
+        ChangeWhat::Mailbox => "digital_post",
+        ChangeWhat::Language => "spraak",
+        ChangeWhat::Imported => "import",
+    }
 }
 
-impl ChangeKind {
-    /// Stored codes are KRR's field names where there is one.
-    pub fn code(self) -> &'static str {
-        match self {
-            ChangeKind::Email => "epostadresse",
-            ChangeKind::Mobile => "mobiltelefonnummer",
-            ChangeKind::Confirmed => "bekreftet",
-            ChangeKind::Reservation => "reservasjon",
-            ChangeKind::Mailbox => "digital_post",
-            ChangeKind::Language => "spraak",
-            ChangeKind::Imported => "import",
-        }
-    }
+pub fn parse_change_code(code: &str) -> Option<ChangeWhat> {
+    [
+        ChangeWhat::Email,
+        ChangeWhat::Mobile,
+        ChangeWhat::Confirmed,
+        ChangeWhat::Reservation,
+        ChangeWhat::Mailbox,
+        ChangeWhat::Language,
+        ChangeWhat::Imported,
+    ]
+    .into_iter()
+    .find(|what| change_code(*what) == code)
+}
 
-    pub fn parse(code: &str) -> Option<ChangeKind> {
-        [
-            ChangeKind::Email,
-            ChangeKind::Mobile,
-            ChangeKind::Confirmed,
-            ChangeKind::Reservation,
-            ChangeKind::Mailbox,
-            ChangeKind::Language,
-            ChangeKind::Imported,
-        ]
+/// Stored codes for who made a change.
+pub fn source_code(by: ChangeBy) -> &'static str {
+    match by {
+        ChangeBy::Citizen => "innbygger",
+        ChangeBy::Import => "import",
+    }
+}
+
+pub fn parse_source_code(code: &str) -> Option<ChangeBy> {
+    [ChangeBy::Citizen, ChangeBy::Import]
         .into_iter()
-        .find(|kind| kind.code() == code)
-    }
-}
-
-/// Who made a change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeSource {
-    /// The citizen, logged in.
-    Citizen,
-    /// An operator's bulk import.
-    Import,
-}
-
-impl ChangeSource {
-    pub fn code(self) -> &'static str {
-        match self {
-            ChangeSource::Citizen => "innbygger",
-            ChangeSource::Import => "import",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<ChangeSource> {
-        match code {
-            "innbygger" => Some(ChangeSource::Citizen),
-            "import" => Some(ChangeSource::Import),
-            _ => None,
-        }
-    }
+        .find(|by| source_code(*by) == code)
 }
 
 /// One line of a person's audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedChange {
     pub at: DateTime<Utc>,
-    pub kind: ChangeKind,
+    pub what: ChangeWhat,
     /// The new value as the citizen would read it, where there is one.
     pub value: Option<String>,
-    pub source: ChangeSource,
+    pub by: ChangeBy,
 }
 
 impl SelfServiceChange {
     /// How the change appears in the audit trail.
-    pub fn describe(&self) -> (ChangeKind, Option<String>) {
+    pub fn describe(&self) -> (ChangeWhat, Option<String>) {
         match self {
             SelfServiceChange::Email(email) => (
-                ChangeKind::Email,
+                ChangeWhat::Email,
                 email.as_ref().map(|e| e.as_str().to_owned()),
             ),
             SelfServiceChange::Mobile(mobile) => (
-                ChangeKind::Mobile,
+                ChangeWhat::Mobile,
                 mobile.as_ref().map(|m| m.as_str().to_owned()),
             ),
-            SelfServiceChange::Confirm => (ChangeKind::Confirmed, None),
-            SelfServiceChange::Reserve => (ChangeKind::Reservation, Some("JA".to_owned())),
+            SelfServiceChange::Confirm => (ChangeWhat::Confirmed, None),
+            SelfServiceChange::Reserve => (ChangeWhat::Reservation, Some("JA".to_owned())),
             SelfServiceChange::WithdrawReservation => {
-                (ChangeKind::Reservation, Some("NEI".to_owned()))
+                (ChangeWhat::Reservation, Some("NEI".to_owned()))
             }
             SelfServiceChange::Mailbox(mailbox) => (
-                ChangeKind::Mailbox,
+                ChangeWhat::Mailbox,
                 Some(mailbox.provider.as_str().to_owned()),
             ),
             SelfServiceChange::Language(language) => {
-                (ChangeKind::Language, Some(language.code().to_owned()))
+                (ChangeWhat::Language, Some(language.code().to_owned()))
             }
         }
     }

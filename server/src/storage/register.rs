@@ -8,8 +8,8 @@ use super::StorageError;
 use crate::krr::{
     contact::{EmailAddress, MobileNumber},
     person::{
-        ChangeKind, ChangeSource, Channel, DigitalMailbox, MailboxProvider, Person, PersonStatus,
-        RecordedChange, SelfServiceChange,
+        parse_change_code, parse_source_code, Channel, DigitalMailbox, MailboxProvider, Person,
+        PersonStatus, RecordedChange, SelfServiceChange,
     },
 };
 use anyhow::anyhow;
@@ -187,9 +187,9 @@ impl ChangeRow {
     pub fn into_change(self) -> Result<RecordedChange, StorageError> {
         Ok(RecordedChange {
             at: self.changed_at,
-            kind: ChangeKind::parse(&self.field).ok_or_else(|| corrupt("change kind"))?,
+            what: parse_change_code(&self.field).ok_or_else(|| corrupt("change kind"))?,
             value: self.value,
-            source: ChangeSource::parse(&self.source).ok_or_else(|| corrupt("change source"))?,
+            by: parse_source_code(&self.source).ok_or_else(|| corrupt("change source"))?,
         })
     }
 }
@@ -419,9 +419,9 @@ macro_rules! impl_sql_register {
                 )
                 .bind(fnr.as_str())
                 .bind(at)
-                .bind(kind.code())
+                .bind($crate::krr::person::change_code(kind))
                 .bind(value)
-                .bind($crate::krr::person::ChangeSource::Citizen.code())
+                .bind($crate::krr::person::source_code($crate::krr::person::ChangeBy::Citizen))
                 .execute(&mut *transaction)
                 .await?;
                 transaction.commit().await?;
@@ -489,9 +489,9 @@ macro_rules! impl_sql_register {
                     trail.push_values(&written, |mut row, fnr| {
                         row.push_bind(fnr.clone())
                             .push_bind(at)
-                            .push_bind($crate::krr::person::ChangeKind::Imported.code())
+                            .push_bind($crate::krr::person::change_code($crate::krr::person::ChangeWhat::Imported))
                             .push_bind(None::<String>)
-                            .push_bind($crate::krr::person::ChangeSource::Import.code());
+                            .push_bind($crate::krr::person::source_code($crate::krr::person::ChangeBy::Import));
                     });
                     trail.build().execute(&mut *transaction).await?;
                 }

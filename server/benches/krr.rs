@@ -17,7 +17,10 @@ use chrono::Utc;
 use postkasse::{
     agency,
     demo::population_csv,
-    krr::import::{import_csv, ImportRules, NoProgress},
+    krr::{
+        import::{import_csv, ImportRules, NoProgress},
+        person::MailboxProvider,
+    },
     settings::{Environment, Settings},
     startup::{Application, Services},
 };
@@ -80,13 +83,17 @@ async fn run(
     let services = Services::open_from(&settings).await?;
     let own = OrgNr::parse(&settings.provider.org_nr)?;
     let csv = population_csv(&own, persons, &[], Utc::now());
-    // Rows at the demo's other provider would need it registered; drop them
-    // here so both measurements write the same rows.
-    let csv: String = csv
-        .lines()
-        .filter(|line| !line.contains(postkasse::demo::DEMO_PROVIDER_ORG_NR))
-        .map(|line| format!("{line}\n"))
-        .collect();
+    // Some of the population chose the demo's other provider: register it.
+    let other = OrgNr::parse(postkasse::demo::DEMO_PROVIDER_ORG_NR)?;
+    services
+        .storage
+        .upsert_mailbox_provider(&MailboxProvider {
+            org_nr: other.clone(),
+            name: "Eksempel Postkasse AS".to_owned(),
+            endpoint: Some("http://127.0.0.1:9/dpi/messages".to_owned()),
+            certificate_der: services.own_provider.provider.certificate_der.clone(),
+        })
+        .await?;
     let rows = csv.lines().count() - 1;
 
     // Baseline: the same rows, parsed by nothing, inserted 500 at a time.
@@ -105,7 +112,7 @@ async fn run(
         None,
         ImportRules {
             synthetic_ids: settings.synthetic_ids(),
-            known_providers: [own.as_str().to_owned()].into(),
+            known_providers: [own.as_str().to_owned(), other.as_str().to_owned()].into(),
             now: Utc::now(),
         },
         &NoProgress,
@@ -190,19 +197,29 @@ async fn bare_insert(url: &str, ids: &[String]) -> anyhow::Result<Duration> {
     pool.execute("CREATE TABLE bench_bare (fnr TEXT PRIMARY KEY, status TEXT, reserved INTEGER, email TEXT, updated_at TEXT)")
         .await?;
     let started = Instant::now();
+    let updated_at = Utc::now().to_rfc3339();
     for chunk in ids.chunks(500) {
-        let mut insert = sqlx::QueryBuilder::<sqlx::Any>::new(
-            "INSERT INTO bench_bare (fnr, status, reserved, email, updated_at) ",
+        // `$n` placeholders by hand: the Any driver's query builder writes `?`,
+        // which PostgreSQL does not read.
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let first = row * 3 + 1;
+                format!("(${first}, 'AKTIV', 0, ${}, ${})", first + 1, first + 2)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO bench_bare (fnr, status, reserved, email, updated_at) VALUES {}",
+            rows.join(", ")
         );
-        insert.push_values(chunk, |mut row, id| {
-            row.push_bind(id.clone())
-                .push_bind("AKTIV")
-                .push_bind(0_i32)
-                .push_bind(format!("{id}@example.no"))
-                .push_bind(Utc::now().to_rfc3339());
-        });
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query
+                .bind(id.as_str())
+                .bind(format!("{id}@example.no"))
+                .bind(updated_at.as_str());
+        }
         let mut transaction = pool.begin().await?;
-        insert.build().execute(&mut *transaction).await?;
+        query.execute(&mut *transaction).await?;
         transaction.commit().await?;
     }
     let elapsed = started.elapsed();

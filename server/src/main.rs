@@ -67,8 +67,8 @@ enum TokenCommand {
         #[arg(long)]
         client: String,
         /// The agency's organisation number.
-        #[arg(long)]
-        org_nr: String,
+        #[arg(long, value_parser = org_nr_argument)]
+        org_nr: OrgNr,
         /// A scope to grant; repeat for several.
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
@@ -82,8 +82,8 @@ enum TokenCommand {
 enum ProviderCommand {
     /// Register another mailbox provider, or update one.
     Add {
-        #[arg(long)]
-        org_nr: String,
+        #[arg(long, value_parser = org_nr_argument)]
+        org_nr: OrgNr,
         #[arg(long)]
         name: String,
         /// Where letters for its citizens are delivered.
@@ -95,6 +95,11 @@ enum ProviderCommand {
     },
     /// List the registered providers.
     List,
+}
+
+/// Parses an organisation number argument, so clap reports a bad one.
+fn org_nr_argument(text: &str) -> Result<OrgNr, String> {
+    OrgNr::parse(text).map_err(|error| error.to_string())
 }
 
 #[tokio::main]
@@ -163,8 +168,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             days,
         }) => {
             let services = Services::open_from(&settings).await?;
-            let org_nr =
-                OrgNr::parse(&org_nr).map_err(|error| anyhow::anyhow!("--org-nr {error}"))?;
             let token = agency::issue_token(
                 services.storage.as_ref(),
                 services.clock.as_ref(),
@@ -184,8 +187,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             certificate,
         }) => {
             let services = Services::open_from(&settings).await?;
-            let org_nr =
-                OrgNr::parse(&org_nr).map_err(|error| anyhow::anyhow!("--org-nr {error}"))?;
             anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
             let endpoint = url::Url::parse(&endpoint)
                 .map_err(|error| anyhow::anyhow!("--endpoint is not a URL: {error}"))?;

@@ -6,6 +6,7 @@ use crate::{
     broker::{submission::SubmittedDocument, Broker, BrokerError, LetterSubmission},
     krr::{
         import::{self, ImportReport, ImportRules, NoProgress},
+        lookup::krr_time,
         person::MailboxProvider,
         providers,
     },
@@ -292,10 +293,6 @@ pub async fn seed_register(
         report.bad_rows
     );
     Ok(Some(report))
-}
-
-fn krr_time(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// A register file with the demo citizens and `count` synthetic persons,

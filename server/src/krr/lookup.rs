@@ -47,7 +47,7 @@ pub struct LookupResponse {
 }
 
 /// KRR writes times with an offset; UTC with seconds is the plainest such form.
-fn krr_time(time: DateTime<Utc>) -> String {
+pub fn krr_time(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 

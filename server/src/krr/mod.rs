@@ -29,7 +29,7 @@ use app::{
     error::AppError,
     mailbox::ssr::SignedIn,
 };
-use contact::{EmailAddress, MobileNumber};
+use contact::{ContactError, EmailAddress, MobileNumber};
 use lookup::{LookupScopes, PersonResource};
 use person::{Channel, DigitalMailbox, MailboxProvider, Person, SelfServiceChange};
 use rules::NotificationStatus;
@@ -105,29 +105,19 @@ impl Register {
             .unwrap_or_else(|| Person::blank(fnr.clone())))
     }
 
-    pub async fn notification_status(&self, fnr: &Fnr) -> Result<NotificationStatus, StorageError> {
-        Ok(self
-            .person(fnr)
-            .await?
-            .notification_status(self.clock.now()))
-    }
-
     /// Turns what the citizen typed into a change, or says which field is wrong.
     async fn parse_change(
         &self,
         citizen: &SignedIn,
         request: ChangeRequest,
     ) -> Result<SelfServiceChange, AppError> {
-        let optional = |text: &str| (!text.trim().is_empty()).then_some(());
         Ok(match request {
-            ChangeRequest::Email(text) => SelfServiceChange::Email(match optional(&text) {
-                None => None,
-                Some(()) => Some(EmailAddress::parse(&text).map_err(|e| invalid("email", e))?),
-            }),
-            ChangeRequest::Mobile(text) => SelfServiceChange::Mobile(match optional(&text) {
-                None => None,
-                Some(()) => Some(MobileNumber::parse(&text).map_err(|e| invalid("mobile", e))?),
-            }),
+            ChangeRequest::Email(text) => {
+                SelfServiceChange::Email(optional_field(&text, "email", EmailAddress::parse)?)
+            }
+            ChangeRequest::Mobile(text) => {
+                SelfServiceChange::Mobile(optional_field(&text, "mobile", MobileNumber::parse)?)
+            }
             ChangeRequest::Confirm => SelfServiceChange::Confirm,
             ChangeRequest::Reserve => SelfServiceChange::Reserve,
             ChangeRequest::WithdrawReservation => SelfServiceChange::WithdrawReservation,
@@ -171,6 +161,18 @@ impl Register {
             by: change.by,
         }
     }
+}
+
+/// A contact detail the citizen may also remove: empty input means none.
+fn optional_field<T>(
+    text: &str,
+    field: &str,
+    parse: impl Fn(&str) -> Result<T, ContactError>,
+) -> Result<Option<T>, AppError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    parse(text).map(Some).map_err(|error| invalid(field, error))
 }
 
 /// A `postkasseadresse` for the citizen, in the style of KRR's examples

@@ -3,7 +3,11 @@
 //! agency letters do, and seeding twice changes nothing.
 
 use crate::{
-    broker::{submission::SubmittedDocument, Broker, BrokerError, LetterSubmission},
+    agency::{
+        client::{OutgoingDocument, OutgoingLetter},
+        registry::Agency,
+    },
+    broker::{routing::Process, Broker, Kanal, Submission},
     krr::{
         import::{self, ImportReport, ImportRules, NoProgress},
         lookup::krr_time,
@@ -13,7 +17,7 @@ use crate::{
     storage::{Citizen, Storage},
 };
 use anyhow::Context;
-use app::domain::{ConversationId, Fnr, MessageId, OrgNr, SecurityLevel, Sender, Title};
+use app::domain::{ConversationId, Fnr, MessageId, OrgNr, SecurityLevel};
 use bytes::Bytes;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use lopdf::{
@@ -119,9 +123,67 @@ pub struct SeedReport {
     pub letters_already_present: usize,
 }
 
-/// Seeds the demo population. Message ids are fixed, so a second run finds
-/// every letter already delivered and adds nothing.
-pub async fn seed(storage: &dyn Storage, broker: &Broker) -> anyhow::Result<SeedReport> {
+/// Where the demo agencies' shared signing key is kept: beside this
+/// provider's key (`data/demo-agency-key.pem` by default). The README's curl
+/// walk-through signs grants with it.
+pub fn demo_agency_key_file(settings: &crate::settings::Settings) -> std::path::PathBuf {
+    settings
+        .provider
+        .key_file
+        .parent()
+        .unwrap_or_else(|| std::path::Path::new("."))
+        .join("demo-agency-key.pem")
+}
+
+/// The client id a demo agency signs its grants with.
+pub fn demo_client_id(org_nr: &str) -> String {
+    format!("demo-{org_nr}")
+}
+
+/// Registers the demo agencies (once), all with one key made on first use.
+async fn register_demo_agencies(
+    storage: &dyn Storage,
+    key_file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let key_file = key_file.to_owned();
+    let public_key_pem = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        let key = crate::keys::load_or_generate_rsa(&key_file, "demo agency key")?;
+        Ok(key.to_public_key().to_public_key_pem(LineEnding::LF)?)
+    })
+    .await??;
+    for letter in &LETTERS {
+        let org_nr = OrgNr::parse(letter.org_nr)?;
+        if storage.agency_by_org_nr(&org_nr).await?.is_some() {
+            continue;
+        }
+        storage
+            .upsert_agency(
+                &Agency {
+                    org_nr,
+                    name: letter.sender.to_owned(),
+                    client_id: demo_client_id(letter.org_nr),
+                    public_key_pem: public_key_pem.clone(),
+                    avsenderidentifikatorer: Vec::new(),
+                    callback: None,
+                },
+                Utc::now(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Seeds the demo letters through the broker, as the agencies would send
+/// them: routed by the register (run [`seed_register`] first), so a citizen
+/// with a mailbox elsewhere has theirs forwarded. Message ids are fixed, so a
+/// second run finds every letter already received and adds nothing.
+pub async fn seed(
+    storage: &dyn Storage,
+    broker: &Broker,
+    agency_key_file: &std::path::Path,
+) -> anyhow::Result<SeedReport> {
+    register_demo_agencies(storage, agency_key_file).await?;
     let mut report = SeedReport::default();
     for (citizen_index, citizen) in CITIZENS.iter().enumerate() {
         let fnr = demo_fnr(citizen);
@@ -134,30 +196,50 @@ pub async fn seed(storage: &dyn Storage, broker: &Broker) -> anyhow::Result<Seed
             .context("seeding a citizen failed")?;
         for (letter_index, letter) in LETTERS.iter().enumerate() {
             let sequence = (citizen_index * LETTERS.len() + letter_index) as u128;
-            let submission = LetterSubmission {
-                message_id: MessageId::from_uuid(Uuid::from_u128(
-                    0x0d3e_0000_0000_4000_8000_0000_0000_0000 + sequence,
-                )),
+            let sender = OrgNr::parse(letter.org_nr)?;
+            let message_id = MessageId::from_uuid(Uuid::from_u128(
+                0x0d3e_0000_0000_4000_8000_0000_0000_0000 + sequence,
+            ));
+            if storage.message(&sender, message_id).await?.is_some() {
+                report.letters_already_present += 1;
+                continue;
+            }
+            let outgoing = OutgoingLetter {
+                message_id,
                 conversation_id: ConversationId::from_uuid(Uuid::from_u128(
                     0x0d3e_0000_0000_4000_9000_0000_0000_0000 + sequence,
                 )),
-                recipient: fnr.clone(),
-                sender: Sender::new(OrgNr::parse(letter.org_nr)?, letter.sender)?,
-                nonsensitive_title: Title::parse(letter.nonsensitive_title)?,
-                title: Title::parse(letter.title)?,
+                process: Process::Decision,
+                nonsensitive_title: letter.nonsensitive_title.to_owned(),
                 security_level: letter.level,
-                document: SubmittedDocument {
-                    file_name: format!("{}.pdf", letter.sender.to_lowercase().replace(' ', "-")),
-                    bytes: Bytes::from(letter_pdf(letter.title, citizen.name, letter.body)?),
-                },
+                ..OutgoingLetter::decision(
+                    sender.clone(),
+                    fnr.clone(),
+                    OutgoingDocument {
+                        file_name: format!(
+                            "{}.pdf",
+                            letter.sender.to_lowercase().replace(' ', "-")
+                        ),
+                        mime: "application/pdf".to_owned(),
+                        title: letter.title.to_owned(),
+                        bytes: letter_pdf(letter.title, citizen.name, letter.body)?,
+                    },
+                )
             };
-            match broker.accept(submission).await {
-                Ok(_) => report.letters_added += 1,
-                Err(BrokerError::Duplicate(_)) => report.letters_already_present += 1,
-                Err(BrokerError::Internal(cause)) => {
-                    return Err(cause.context("seeding a letter failed"))
-                }
-            }
+            let package = outgoing.package()?;
+            let business_message = outgoing.business_message(&package);
+            broker
+                .submit(Submission {
+                    agency: sender,
+                    client_name: letter.sender.to_owned(),
+                    bearer_token: String::new(),
+                    kanal: Kanal::default(),
+                    forretningsmelding: Bytes::from(business_message.to_string()),
+                    dokumentpakke: Bytes::from(package),
+                })
+                .await
+                .map_err(|error| anyhow::anyhow!("seeding a letter failed: {error:?}"))?;
+            report.letters_added += 1;
         }
     }
     Ok(report)
@@ -316,8 +398,9 @@ pub fn population_csv(
     let recent = krr_time(now - Duration::days(40));
     let expired = krr_time(now - Duration::days(600));
     let own = own_provider.as_str();
-    // Kari: all current, mailbox here. Ola: e-mail expired, so he cannot be
-    // notified until he confirms. Sofie: mailbox at the other provider.
+    // Kari: all current, mailbox here. Ola: e-mail expired (he is notified by
+    // SMS until he confirms it). Sofie: mailbox at the other provider, so her
+    // letters are forwarded there.
     let citizens = [
         (
             &CITIZENS[0],
@@ -331,7 +414,7 @@ pub fn population_csv(
             &CITIZENS[1],
             "ola.nordmann@example.no",
             &expired,
-            "",
+            "+4792345678",
             own,
             "nn",
         ),
@@ -349,7 +432,7 @@ pub fn population_csv(
         let mobile_updated = if mobile.is_empty() {
             ""
         } else {
-            updated.as_str()
+            recent.as_str()
         };
         let _ = writeln!(
             csv,

@@ -19,6 +19,7 @@ pub mod http;
 pub mod keys;
 pub mod krr;
 pub mod mailbox;
+pub mod print;
 pub mod settings;
 pub mod startup;
 pub mod storage;

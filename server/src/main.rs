@@ -4,12 +4,14 @@ use anyhow::Context;
 use app::domain::OrgNr;
 use clap::{Parser, Subcommand};
 use postkasse::{
-    agency, demo,
+    agency::{self, maskinporten, registry},
+    demo,
     krr::{import, person::MailboxProvider, providers},
     settings::Settings,
     startup::{shutdown_signal, Application, Services},
     telemetry,
 };
+use secrecy::ExposeSecret;
 use std::{
     path::{Path, PathBuf},
     process::ExitCode,
@@ -49,6 +51,44 @@ enum Command {
     /// Digital mailbox providers letters may be routed to.
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// Agencies: the Maskinporten-style clients that send and look up.
+    #[command(subcommand)]
+    Agency(AgencyCommand),
+    /// The print queue: letters that go on paper.
+    #[command(subcommand)]
+    Print(PrintCommand),
+    /// Postal addresses for letters that go on paper (a stand-in for the
+    /// population register).
+    #[command(subcommand)]
+    Address(AddressCommand),
+}
+
+#[derive(Subcommand)]
+enum PrintCommand {
+    /// List letters waiting to be printed (with --all, printed ones too).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Mark a letter posted; the sender gets its leveringskvittering.
+    Done { id: uuid::Uuid },
+}
+
+#[derive(Subcommand)]
+enum AddressCommand {
+    /// Set a person's Norwegian postal address.
+    Set {
+        #[arg(long)]
+        fnr: String,
+        #[arg(long)]
+        navn: String,
+        #[arg(long)]
+        adresselinje1: String,
+        #[arg(long)]
+        postnummer: String,
+        #[arg(long)]
+        poststed: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -97,6 +137,48 @@ enum ProviderCommand {
     List,
 }
 
+#[derive(Subcommand)]
+enum AgencyCommand {
+    /// Register an agency, or replace its registration. With a callback URL,
+    /// prints the callback's HMAC secret (shown only once).
+    Add {
+        #[arg(long, value_parser = org_nr_argument)]
+        org_nr: OrgNr,
+        #[arg(long)]
+        name: String,
+        /// The client id its grants name as iss and kid.
+        #[arg(long)]
+        client_id: String,
+        /// Its RSA public key (or certificate), PEM, at least 2048 bits.
+        #[arg(long, value_name = "FILE.pem")]
+        public_key: PathBuf,
+        /// A sender id it may send under; repeat for several.
+        #[arg(long = "avsenderidentifikator", value_name = "ID")]
+        avsenderidentifikatorer: Vec<String>,
+        /// Where Postkasse posts receipts to it.
+        #[arg(long, value_name = "URL")]
+        callback_url: Option<String>,
+    },
+    /// List the registered agencies.
+    List,
+    /// Print a signed grant, as an agency's own client makes one, to
+    /// exchange at POST /token (for trying the API out).
+    Grant {
+        #[arg(long)]
+        client_id: String,
+        /// The agency's RSA private key, PEM (PKCS#8 or PKCS#1).
+        #[arg(long, value_name = "PRIVATE.pem")]
+        key: PathBuf,
+        /// A scope to ask for; repeat for several.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// The token endpoint's audience; defaults to this installation's
+        /// public URL with a trailing slash.
+        #[arg(long, value_name = "URL")]
+        audience: Option<String>,
+    },
+}
+
 /// Parses an organisation number argument, so clap reports a bad one.
 fn org_nr_argument(text: &str) -> Result<OrgNr, String> {
     OrgNr::parse(text).map_err(|error| error.to_string())
@@ -130,7 +212,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo { seed_only } => {
             let services = Services::open_from(&settings).await?;
-            let report = demo::seed(services.storage.as_ref(), &services.broker()).await?;
+            // The register first: the broker routes the demo letters by it.
             if let Some(register) = demo::seed_register(
                 services.storage.as_ref(),
                 &services.own_provider.provider.org_nr,
@@ -144,6 +226,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     register.written
                 );
             }
+            let agency_key = demo::demo_agency_key_file(&settings);
+            let report = demo::seed(
+                services.storage.as_ref(),
+                &services.broker(&settings)?,
+                &agency_key,
+            )
+            .await?;
             println!(
                 "demo data: {} letters added, {} already present",
                 report.letters_added, report.letters_already_present
@@ -209,6 +298,70 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Agency(command) => run_agency(&settings, command).await,
+        Command::Print(PrintCommand::List { all }) => {
+            let services = Services::open_from(&settings).await?;
+            let jobs = services.storage.print_jobs(all).await?;
+            if jobs.is_empty() {
+                println!("no letters to print");
+            }
+            for job in jobs {
+                let address = &job.order.address;
+                println!(
+                    "{}  {}  from {}  to {}, {} {} {}{}",
+                    job.message_row,
+                    job.created_at.format("%Y-%m-%d %H:%M"),
+                    job.agency,
+                    address.navn,
+                    address.adresselinje1,
+                    address.postnummer.as_deref().unwrap_or_default(),
+                    address.poststed.as_deref().unwrap_or_default(),
+                    if job.printed_at.is_some() {
+                        "  (posted)"
+                    } else {
+                        ""
+                    },
+                );
+            }
+            Ok(())
+        }
+        Command::Print(PrintCommand::Done { id }) => {
+            let services = Services::open_from(&settings).await?;
+            match services.broker(&settings)?.mark_printed(id).await {
+                Ok(()) => {
+                    println!("marked posted; the sender's leveringskvittering is queued");
+                    Ok(())
+                }
+                Err(postkasse::broker::BrokerError::NotFound) => {
+                    anyhow::bail!("no unposted print job {id}")
+                }
+                Err(error) => Err(error.into()),
+            }
+        }
+        Command::Address(AddressCommand::Set {
+            fnr,
+            navn,
+            adresselinje1,
+            postnummer,
+            poststed,
+        }) => {
+            let fnr = app::domain::Fnr::parse(&fnr, settings.synthetic_ids())
+                .map_err(|error| anyhow::anyhow!("--fnr {error}"))?;
+            let address = postkasse::print::PostalAddress::norwegian(
+                &navn,
+                &adresselinje1,
+                &postnummer,
+                &poststed,
+            )
+            .map_err(|error| anyhow::anyhow!(error))?;
+            let services = Services::open_from(&settings).await?;
+            services
+                .storage
+                .set_postal_address(&fnr, &address, services.clock.now())
+                .await?;
+            println!("address set");
+            Ok(())
+        }
         Command::Provider(ProviderCommand::List) => {
             let services = Services::open_from(&settings).await?;
             for provider in services.storage.mailbox_providers().await? {
@@ -219,6 +372,90 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     provider.endpoint.as_deref().unwrap_or("(this Postkasse)")
                 );
             }
+            Ok(())
+        }
+    }
+}
+
+async fn run_agency(settings: &Settings, command: AgencyCommand) -> anyhow::Result<()> {
+    match command {
+        AgencyCommand::Add {
+            org_nr,
+            name,
+            client_id,
+            public_key,
+            avsenderidentifikatorer,
+            callback_url,
+        } => {
+            let public_key_pem = std::fs::read_to_string(&public_key)
+                .with_context(|| format!("cannot read {}", public_key.display()))?;
+            let services = Services::open_from(settings).await?;
+            let agency = registry::register(
+                services.storage.as_ref(),
+                services.clock.as_ref(),
+                registry::NewAgency {
+                    org_nr,
+                    name,
+                    client_id,
+                    public_key_pem,
+                    avsenderidentifikatorer,
+                    callback_url,
+                },
+            )
+            .await
+            .context("cannot register the agency")?;
+            println!(
+                "registered {} ({}) with client id {}",
+                agency.name,
+                agency.org_nr.as_str(),
+                agency.client_id
+            );
+            if let Some(callback) = &agency.callback {
+                println!(
+                    "callback secret for {} (shown only once): {}",
+                    callback.url,
+                    callback.secret.expose_secret()
+                );
+            }
+            Ok(())
+        }
+        AgencyCommand::List => {
+            let services = Services::open_from(settings).await?;
+            for agency in services.storage.agencies().await? {
+                println!(
+                    "{}  {}  client {}  senders [{}]  callback {}",
+                    agency.org_nr.as_str(),
+                    agency.name,
+                    agency.client_id,
+                    agency.avsenderidentifikatorer.join(", "),
+                    agency
+                        .callback
+                        .as_ref()
+                        .map_or("none".to_owned(), |callback| callback.url.to_string())
+                );
+            }
+            Ok(())
+        }
+        AgencyCommand::Grant {
+            client_id,
+            key,
+            scopes,
+            audience,
+        } => {
+            let private_key_pem = std::fs::read_to_string(&key)
+                .with_context(|| format!("cannot read {}", key.display()))?;
+            let audience = audience.unwrap_or_else(|| {
+                maskinporten::token_audience(&settings.public_url(settings.site_addr()))
+            });
+            let grant = maskinporten::sign_grant(
+                &private_key_pem,
+                &client_id,
+                &audience,
+                &scopes,
+                chrono::Utc::now(),
+            )
+            .with_context(|| format!("cannot sign with {}", key.display()))?;
+            println!("{grant}");
             Ok(())
         }
     }

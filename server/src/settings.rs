@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use app::domain::SyntheticIds;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use std::{
     net::SocketAddr,
@@ -13,7 +13,6 @@ use std::{
 };
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
-const LOCAL_INGEST_TOKEN: &str = "local-development-ingest-token";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -29,12 +28,13 @@ pub struct Settings {
     pub application: ApplicationSettings,
     pub database: DatabaseSettings,
     pub blobs: BlobSettings,
-    pub ingest: IngestSettings,
+    pub broker: BrokerSettings,
     pub provider: ProviderSettings,
     pub web: WebSettings,
     pub testid: TestIdSettings,
     pub oidc: OidcSettings,
     pub session: SessionSettings,
+    pub maskinporten: MaskinportenSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -57,10 +57,20 @@ pub struct BlobSettings {
     pub directory: PathBuf,
 }
 
+/// The agency API and the work it leaves for later.
 #[derive(Debug, Clone, Deserialize)]
-pub struct IngestSettings {
-    pub token: SecretString,
-    pub max_document_bytes: usize,
+pub struct BrokerSettings {
+    /// DPI's limit on a document package, unencrypted.
+    pub max_package_bytes: usize,
+    /// The most messages committed in one transaction.
+    pub max_commit_group: usize,
+    pub outbox_workers: usize,
+    pub max_attempts: u32,
+    pub retry_base_milliseconds: u64,
+    pub retry_max_seconds: u64,
+    pub lease_seconds: u64,
+    pub poll_milliseconds: u64,
+    pub request_timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -86,6 +96,13 @@ pub struct TestIdSettings {
 pub struct SessionSettings {
     pub idle_timeout_minutes: i64,
     pub absolute_timeout_minutes: i64,
+}
+
+/// The Maskinporten-style token endpoint agencies exchange grants at.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MaskinportenSettings {
+    /// How long an access token from `POST /token` is valid.
+    pub token_lifetime_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -133,15 +150,7 @@ impl Settings {
                 !self.oidc.issuer_url.is_empty(),
                 "oidc.issuer_url must name the real provider in production"
             );
-            anyhow::ensure!(
-                self.ingest.token.expose_secret() != LOCAL_INGEST_TOKEN,
-                "ingest.token must be set to a secret of your own in production"
-            );
         }
-        anyhow::ensure!(
-            self.ingest.token.expose_secret().len() >= 16,
-            "ingest.token must be at least 16 characters"
-        );
         app::domain::OrgNr::parse(&self.provider.org_nr)
             .map_err(|error| anyhow::anyhow!("provider.org_nr {error}"))?;
         anyhow::ensure!(
@@ -149,8 +158,16 @@ impl Settings {
             "provider.name must not be empty"
         );
         anyhow::ensure!(
-            self.ingest.max_document_bytes > 0,
-            "ingest.max_document_bytes must be positive"
+            self.broker.max_package_bytes > 0,
+            "broker.max_package_bytes must be positive"
+        );
+        anyhow::ensure!(
+            self.broker.max_commit_group > 0 && self.broker.max_attempts > 0,
+            "broker.max_commit_group and broker.max_attempts must be positive"
+        );
+        anyhow::ensure!(
+            (1..=86_400).contains(&self.maskinporten.token_lifetime_seconds),
+            "maskinporten.token_lifetime_seconds must be from 1 to 86400"
         );
         Ok(())
     }
@@ -219,7 +236,6 @@ mod tests {
     fn debug_output_redacts_secrets() {
         let settings = Settings::load(None).unwrap();
         let printed = format!("{settings:?}");
-        assert!(!printed.contains(LOCAL_INGEST_TOKEN), "{printed}");
         assert!(
             !printed.contains("local-development-client-secret"),
             "{printed}"
@@ -231,7 +247,7 @@ mod tests {
     }
 
     #[test]
-    fn production_refuses_synthetic_ids_and_the_development_token() {
+    fn production_refuses_development_conveniences() {
         let mut settings = Settings::load(None).unwrap();
         settings.environment = Environment::Production;
         let error = settings.check().unwrap_err().to_string();
@@ -243,9 +259,6 @@ mod tests {
         let error = settings.check().unwrap_err().to_string();
         assert!(error.contains("oidc.issuer_url"), "{error}");
         settings.oidc.issuer_url = "https://idporten.no".into();
-        let error = settings.check().unwrap_err().to_string();
-        assert!(error.contains("ingest.token"), "{error}");
-        settings.ingest.token = SecretString::from("a-real-secret-of-some-length");
         settings.check().unwrap();
     }
 }

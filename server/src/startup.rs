@@ -5,12 +5,17 @@
 //! serves until the shutdown future resolves, finishing requests in flight.
 
 use crate::{
+    agency::{self, maskinporten::Maskinporten},
     auth::{
         self,
         oidc::{RelyingParty, RelyingPartySettings},
         Auth, SessionPolicy,
     },
-    broker::{self, Broker},
+    broker::{
+        self,
+        outbox::{OutboxSettings, OutboxWorker},
+        Broker,
+    },
     clock::{Clock, SystemClock},
     http::{csrf, health, security_headers},
     krr::{self, providers::OwnProvider, Register},
@@ -51,6 +56,8 @@ pub struct AppState {
     pub mailbox: Arc<MailboxService>,
     pub register: Arc<Register>,
     pub clock: Arc<dyn Clock>,
+    /// The token endpoint agencies exchange grants at, and the check of its tokens.
+    pub maskinporten: Arc<Maskinporten>,
     /// `scheme://host[:port]` of the public URL, for same-origin checks.
     pub public_origin: String,
     /// Other origins pages' forms may lead to (the identity provider).
@@ -102,8 +109,53 @@ impl Services {
         })
     }
 
-    pub fn broker(&self) -> Broker {
-        Broker::new(self.storage.clone(), self.blobs.clone())
+    pub fn broker(&self, settings: &Settings) -> anyhow::Result<Broker> {
+        Broker::new(
+            self.storage.clone(),
+            self.blobs.clone(),
+            self.clock.clone(),
+            self.own_provider.clone(),
+            broker::BrokerSettings {
+                synthetic_ids: settings.synthetic_ids(),
+                package_limits: broker::package::PackageLimits {
+                    max_total_bytes: settings.broker.max_package_bytes as u64,
+                    ..Default::default()
+                },
+                max_group: settings.broker.max_commit_group,
+            },
+        )
+    }
+
+    /// The outbox workers the settings ask for, woken by the broker.
+    fn outbox_workers(&self, settings: &Settings, broker: &Broker) -> Vec<OutboxWorker> {
+        let broker_settings = &settings.broker;
+        let outbox_settings = OutboxSettings {
+            max_attempts: broker_settings.max_attempts,
+            retry_base: chrono::Duration::milliseconds(
+                broker_settings.retry_base_milliseconds as i64,
+            ),
+            retry_max: chrono::Duration::seconds(broker_settings.retry_max_seconds as i64),
+            lease: chrono::Duration::seconds(broker_settings.lease_seconds as i64),
+            poll: std::time::Duration::from_millis(broker_settings.poll_milliseconds),
+            request_timeout: std::time::Duration::from_secs(
+                broker_settings.request_timeout_seconds,
+            ),
+        };
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        (0..broker_settings.outbox_workers)
+            .map(|_| OutboxWorker {
+                storage: self.storage.clone(),
+                blobs: self.blobs.clone(),
+                clock: self.clock.clone(),
+                own: self.own_provider.clone(),
+                http: http.clone(),
+                settings: outbox_settings.clone(),
+                wake: broker.outbox_work(),
+            })
+            .collect()
     }
 
     pub fn register(&self) -> Register {
@@ -115,6 +167,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     address: SocketAddr,
+    outbox_workers: Vec<OutboxWorker>,
 }
 
 impl Application {
@@ -194,7 +247,17 @@ impl Application {
                 .into_iter()
                 .collect(),
         );
+        let maskinporten = Maskinporten::new(
+            agency::maskinporten::token_audience(&public_url),
+            chrono::Duration::seconds(settings.maskinporten.token_lifetime_seconds as i64),
+            &services.own_provider.private_key,
+            services.storage.clone(),
+            clock.clone(),
+        )?;
+        let broker = services.broker(&settings)?;
+        let outbox_workers = services.outbox_workers(&settings, &broker);
         let state = AppState {
+            maskinporten: Arc::new(maskinporten),
             form_targets,
             public_origin,
             mailbox: Arc::new(MailboxService::new(
@@ -205,7 +268,7 @@ impl Application {
             register: Arc::new(services.register()),
             clock: services.clock.clone(),
             leptos_options,
-            broker: Arc::new(services.broker()),
+            broker: Arc::new(broker),
             settings: Arc::new(settings),
             storage: services.storage,
             blobs: services.blobs,
@@ -214,6 +277,7 @@ impl Application {
             listener,
             router: router(state, testid),
             address,
+            outbox_workers,
         })
     }
 
@@ -230,9 +294,20 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.address, "serving");
-        axum::serve(self.listener, self.router)
+        // The workers serve as long as the server does; whatever they were
+        // doing when it stops is leased, and taken up again after a restart.
+        let workers: Vec<_> = self
+            .outbox_workers
+            .into_iter()
+            .map(|worker| tokio::spawn(worker.run()))
+            .collect();
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        for worker in workers {
+            worker.abort();
+        }
+        served
     }
 }
 
@@ -248,11 +323,24 @@ fn route_list() -> Vec<AxumRouteListing> {
 
 pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
     let routes = route_list();
-    let max_ingest_body =
-        state.settings.ingest.max_document_bytes + broker::http::MAX_METADATA_BYTES + 64 * 1024;
+    let max_send_body = broker::http::max_request_bytes(state.settings.broker.max_package_bytes);
     let api = Router::new()
-        .route("/api/v1/letters", post(broker::http::receive_letter))
-        .layer(DefaultBodyLimit::max(max_ingest_body))
+        .route(
+            "/messages/out",
+            post(broker::http::send_message).layer(DefaultBodyLimit::max(max_send_body)),
+        )
+        .route(
+            "/messages/out/{id}/statuses",
+            get(broker::http::message_statuses),
+        )
+        .route("/messages/in", get(broker::http::incoming))
+        .route("/messages/in/{id}/read", post(broker::http::acknowledge))
+        .route("/api/openapi.json", get(broker::openapi::document))
+        // A grant is a few kilobytes; 64 kB is generous.
+        .route(
+            "/token",
+            post(agency::http::token).layer(DefaultBodyLimit::max(64 * 1024)),
+        )
         // 1000 national ids in JSON are about 16 kB; 256 kB leaves room for whitespace.
         .route(
             "/rest/v1/personer",

@@ -1,9 +1,17 @@
-//! Agencies as API clients: the access tokens they present and the scopes
-//! those tokens grant.
+//! Agencies as API clients: who they are, the access tokens they present and
+//! the scopes those tokens grant.
 //!
-//! Until the Maskinporten-style token endpoint arrives with the broker, an
-//! operator issues tokens with `postkasse token issue`. Only the SHA-256 of a
-//! token is stored; the token itself is shown once.
+//! - [`registry`]: registered agencies and the keys their grants are signed with.
+//! - [`maskinporten`]: `POST /token`, exchanging a signed grant for a
+//!   short-lived JWT access token, as at Maskinporten; [`http`] is its route.
+//! - Here: tokens an operator issues with `postkasse token issue` (only their
+//!   SHA-256 is stored; the token is shown once), and [`AgencyAccess`], which
+//!   accepts both kinds of token.
+
+pub mod client;
+pub mod http;
+pub mod maskinporten;
+pub mod registry;
 
 use crate::{
     clock::Clock,
@@ -16,9 +24,13 @@ use axum::{extract::FromRequestParts, http::request::Parts};
 use chrono::Duration;
 use sha2::{Digest, Sha256};
 
-/// Scopes an operator may grant. Kept to the ones Postkasse understands, so a
+/// Sending digital post to citizens, DPI's scope (protocol brief §11).
+pub const SEND_SCOPE: &str = "digitalpostinnbygger:send";
+
+/// Scopes a token may grant. Kept to the ones Postkasse understands, so a
 /// typo cannot produce a token that silently grants nothing.
-pub const KNOWN_SCOPES: [&str; 2] = [
+pub const KNOWN_SCOPES: [&str; 3] = [
+    SEND_SCOPE,
     crate::krr::lookup::CONTACT_SCOPE,
     crate::krr::lookup::DIGITAL_POST_SCOPE,
 ];
@@ -64,18 +76,48 @@ pub async fn issue_token(
     Ok(token)
 }
 
-/// An agency that presented a valid, unexpired bearer token.
+/// An agency that presented a valid, unexpired bearer token: one an
+/// operator issued, or a JWT access token from `POST /token`.
 #[derive(Debug, Clone)]
 pub struct AgencyAccess {
+    /// Who the logs name: the operator's name for the client, or the client id.
     pub client_name: String,
     pub org_nr: OrgNr,
     pub scopes: Vec<String>,
+    /// The Maskinporten-style client id, for JWT access tokens.
+    pub client_id: Option<String>,
 }
 
 impl AgencyAccess {
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
         self.scopes.iter().map(String::as_str)
     }
+
+    pub fn has(&self, scope: &str) -> bool {
+        self.scopes().any(|granted| granted == scope)
+    }
+
+    /// [`ApiError::Forbidden`] unless the token grants `scope`.
+    pub fn require(&self, scope: &'static str) -> Result<(), ApiError> {
+        if self.has(scope) {
+            return Ok(());
+        }
+        Err(ApiError::Forbidden(match scope {
+            SEND_SCOPE => "the access token does not grant digitalpostinnbygger:send",
+            crate::krr::lookup::CONTACT_SCOPE => {
+                "the access token does not grant krr:global/kontaktinformasjon.read"
+            }
+            crate::krr::lookup::DIGITAL_POST_SCOPE => {
+                "the access token does not grant krr:global/digitalpost.read"
+            }
+            _ => "the access token does not grant the scope this needs",
+        }))
+    }
+}
+
+/// A JWT has three dot-separated parts; operator-issued tokens have no dots.
+fn is_jwt(token: &str) -> bool {
+    token.bytes().filter(|&byte| byte == b'.').count() == 2
 }
 
 impl FromRequestParts<AppState> for AgencyAccess {
@@ -83,6 +125,19 @@ impl FromRequestParts<AppState> for AgencyAccess {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let presented = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        if is_jwt(presented) {
+            let claims = state
+                .maskinporten
+                .verify_access_token(presented)
+                .ok_or(ApiError::Unauthorized)?;
+            let org_nr = claims.consumer_org_nr().ok_or(ApiError::Unauthorized)?;
+            return Ok(AgencyAccess {
+                client_name: claims.client_id.clone(),
+                org_nr,
+                scopes: claims.scopes().map(str::to_owned).collect(),
+                client_id: Some(claims.client_id),
+            });
+        }
         // Looking up by digest means no comparison of secrets happens here.
         let stored = state
             .storage
@@ -97,6 +152,37 @@ impl FromRequestParts<AppState> for AgencyAccess {
             client_name: stored.client_name,
             org_nr: stored.org_nr,
             scopes: stored.scopes,
+            client_id: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(scopes: &[&str]) -> AgencyAccess {
+        AgencyAccess {
+            client_name: "brreg".into(),
+            org_nr: OrgNr::parse("974760673").unwrap(),
+            scopes: scopes.iter().map(|scope| scope.to_string()).collect(),
+            client_id: None,
+        }
+    }
+
+    #[test]
+    fn require_answers_403_naming_the_missing_scope() {
+        assert!(access(&[SEND_SCOPE]).require(SEND_SCOPE).is_ok());
+        match access(&[crate::krr::lookup::CONTACT_SCOPE]).require(SEND_SCOPE) {
+            Err(ApiError::Forbidden(detail)) => assert!(detail.contains(SEND_SCOPE)),
+            other => panic!("expected 403, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn jwts_are_told_from_opaque_tokens_by_their_dots() {
+        assert!(is_jwt("a.b.c"));
+        assert!(!is_jwt(&crate::tokens::random_token()));
+        assert!(!is_jwt("a.b"));
     }
 }

@@ -1,87 +1,122 @@
-//! `POST /api/v1/letters`: a letter for one citizen, as `multipart/form-data`
-//! with a JSON `metadata` part and a PDF `document` part.
+//! The agency API in DPI's shape (protocol brief §6):
 //!
-//! The handler only reads the request (with a size cap per part), hands it to
-//! [`LetterSubmission::parse`] and [`Broker::accept`](super::Broker::accept),
-//! and maps the outcome. Nothing is written unless every check has passed.
+//! - `POST /messages/out?kanal=`: a multipart request with the parts
+//!   `forretningsmelding` (the business message, JSON or a signed JWT) and
+//!   `dokumentpakke` (the ASiC-E package, plain or CMS-encrypted);
+//! - `GET /messages/out/{id}/statuses`: transport statuses;
+//! - `GET /messages/in?kanal=&avsenderidentifikator=&page=&page_size=`:
+//!   unacknowledged receipts, or 204 when there are none;
+//! - `POST /messages/in/{id}/read`: acknowledges a receipt.
+//!
+//! Handlers read the request within size limits and call one broker method.
 
-use super::{
-    submission::{RawDocument, RawSubmission},
-    BrokerError, LetterSubmission, SubmissionLimits,
-};
+use super::{BrokerError, Kanal, Submission};
 use crate::{
+    agency::{AgencyAccess, SEND_SCOPE},
     http::{bearer_token, ApiError, FieldError},
     startup::AppState,
 };
 use axum::{
     extract::{
         multipart::{Field, MultipartRejection},
-        FromRequestParts, Multipart, State,
+        Multipart, Path, Query, State,
     },
-    http::{request::Parts, StatusCode},
-    response::IntoResponse,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
     Json,
 };
 use bytes::{Bytes, BytesMut};
-use secrecy::ExposeSecret;
-use subtle::ConstantTimeEq;
+use serde::Deserialize;
+use uuid::Uuid;
 
-/// The metadata is a small JSON object; anything larger is a mistake or abuse.
-pub const MAX_METADATA_BYTES: usize = 64 * 1024;
+/// A business message is small JSON; anything larger is a mistake or abuse.
+pub const MAX_BUSINESS_MESSAGE_BYTES: usize = 256 * 1024;
 
-/// Proof that the request carries the agency bearer token from the settings.
-pub struct AgencyToken;
+/// The largest request body: a package at DPI's 50 MB limit, plus CMS and
+/// multipart overhead, plus the business message.
+pub fn max_request_bytes(max_package_bytes: usize) -> usize {
+    max_package_bytes + max_package_bytes / 16 + MAX_BUSINESS_MESSAGE_BYTES + 64 * 1024
+}
 
-impl FromRequestParts<AppState> for AgencyToken {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let presented = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        let expected = state.settings.ingest.token.expose_secret().as_bytes();
-        if bool::from(presented.as_bytes().ct_eq(expected)) {
-            Ok(AgencyToken)
-        } else {
-            Err(ApiError::Unauthorized)
+impl From<BrokerError> for ApiError {
+    fn from(error: BrokerError) -> Self {
+        match error {
+            BrokerError::Invalid(problems) => ApiError::Validation(problems),
+            BrokerError::Conflict(message) => ApiError::Conflict(message),
+            BrokerError::NotFound => ApiError::NotFound,
+            BrokerError::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }
 
-pub async fn receive_letter(
+#[derive(Debug, Deserialize)]
+pub struct KanalQuery {
+    kanal: Option<String>,
+}
+
+pub async fn send_message(
     State(state): State<AppState>,
-    _agency: AgencyToken,
+    access: AgencyAccess,
+    headers: HeaderMap,
+    Query(query): Query<KanalQuery>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Response, ApiError> {
+    access.require(SEND_SCOPE)?;
+    let kanal = Kanal::parse(query.kanal.as_deref());
     let multipart = multipart.map_err(|_| {
         ApiError::Validation(vec![FieldError::new(
             "body",
-            "must be multipart/form-data with the parts metadata and document",
+            "must be multipart/form-data with the parts forretningsmelding and dokumentpakke",
         )])
     })?;
-    let limits = SubmissionLimits {
-        max_document_bytes: state.settings.ingest.max_document_bytes,
-        synthetic_ids: state.settings.synthetic_ids(),
-    };
-    let raw = read_parts(multipart, limits.max_document_bytes).await;
-    let submission = LetterSubmission::parse(raw, limits).map_err(ApiError::Validation)?;
-    match state.broker.accept(submission).await {
-        Ok(acceptance) => Ok((StatusCode::CREATED, Json(acceptance))),
-        Err(BrokerError::Duplicate(message_id)) => Err(ApiError::Conflict(format!(
-            "message {message_id} from this sender was already received"
-        ))),
-        Err(BrokerError::Internal(cause)) => Err(ApiError::Internal(cause)),
+    let max_package_bytes = state.settings.broker.max_package_bytes;
+    let (parts, mut problems) = read_parts(multipart, max_package_bytes).await;
+    if let Err(problem) = &kanal {
+        problems.push(problem.clone());
     }
+    let (Some(forretningsmelding), Some(dokumentpakke), Ok(kanal), true) = (
+        parts.forretningsmelding,
+        parts.dokumentpakke,
+        kanal,
+        problems.is_empty(),
+    ) else {
+        return Err(ApiError::Validation(problems));
+    };
+    let bearer = bearer_token(&headers).unwrap_or_default().to_owned();
+    let acceptance = state
+        .broker
+        .submit(Submission {
+            agency: access.org_nr.clone(),
+            client_name: access.client_name.clone(),
+            bearer_token: bearer,
+            kanal,
+            forretningsmelding,
+            dokumentpakke,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(acceptance)).into_response())
 }
 
-/// Reads every part, keeping what is known and noting what is wrong. Stops
-/// reading at the first broken or oversized part: the rest cannot be trusted.
-async fn read_parts(mut multipart: Multipart, max_document_bytes: usize) -> RawSubmission {
-    let mut raw = RawSubmission::default();
+#[derive(Default)]
+struct Parts {
+    forretningsmelding: Option<Bytes>,
+    dokumentpakke: Option<Bytes>,
+}
+
+/// Reads both parts, noting what is missing, repeated, unknown or too large.
+/// Stops at the first broken or oversized part: the rest cannot be trusted.
+async fn read_parts(
+    mut multipart: Multipart,
+    max_package_bytes: usize,
+) -> (Parts, Vec<FieldError>) {
+    let mut parts = Parts::default();
+    let mut problems = Vec::new();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(error) => {
-                raw.problems.push(FieldError::new(
+                problems.push(FieldError::new(
                     "body",
                     format!("is not valid multipart/form-data: {}", error.body_text()),
                 ));
@@ -89,46 +124,46 @@ async fn read_parts(mut multipart: Multipart, max_document_bytes: usize) -> RawS
             }
         };
         let name = field.name().unwrap_or_default().to_owned();
-        match name.as_str() {
-            "metadata" if raw.metadata.is_none() => {
-                match read_capped(field, MAX_METADATA_BYTES).await {
-                    Ok(bytes) => raw.metadata = Some(bytes),
-                    Err(reason) => {
-                        raw.problems.push(FieldError::new("metadata", reason));
-                        break;
-                    }
-                }
+        let (slot, limit) = match name.as_str() {
+            "forretningsmelding" => (&mut parts.forretningsmelding, MAX_BUSINESS_MESSAGE_BYTES),
+            // CMS adds a little to the package's own limit.
+            "dokumentpakke" => (
+                &mut parts.dokumentpakke,
+                max_package_bytes + max_package_bytes / 16,
+            ),
+            "" => {
+                problems.push(FieldError::new("body", "has a part without a name"));
+                continue;
             }
-            "document" if raw.document.is_none() => {
-                let file_name = field.file_name().map(str::to_owned);
-                let content_type = field.content_type().map(str::to_owned);
-                match read_capped(field, max_document_bytes).await {
-                    Ok(bytes) => {
-                        raw.document = Some(RawDocument {
-                            file_name,
-                            content_type,
-                            bytes,
-                        })
-                    }
-                    Err(reason) => {
-                        raw.problems.push(FieldError::new("document", reason));
-                        break;
-                    }
-                }
+            _ => {
+                problems.push(FieldError::new(
+                    name,
+                    "is not a known part (expected forretningsmelding and dokumentpakke)",
+                ));
+                continue;
             }
-            "metadata" | "document" => raw
-                .problems
-                .push(FieldError::new(name, "must appear only once")),
-            "" => raw
-                .problems
-                .push(FieldError::new("body", "has a part without a name")),
-            _ => raw.problems.push(FieldError::new(
-                name,
-                "is not a known part (expected metadata and document)",
-            )),
+        };
+        if slot.is_some() {
+            problems.push(FieldError::new(name, "must appear only once"));
+            continue;
+        }
+        match read_capped(field, limit).await {
+            Ok(bytes) => *slot = Some(bytes),
+            Err(reason) => {
+                problems.push(FieldError::new(name, reason));
+                break;
+            }
         }
     }
-    raw
+    for (name, part) in [
+        ("forretningsmelding", &parts.forretningsmelding),
+        ("dokumentpakke", &parts.dokumentpakke),
+    ] {
+        if part.is_none() && !problems.iter().any(|problem| problem.name == name) {
+            problems.push(FieldError::new(name, "is required"));
+        }
+    }
+    (parts, problems)
 }
 
 async fn read_capped(mut field: Field<'_>, max_bytes: usize) -> Result<Bytes, String> {
@@ -145,4 +180,87 @@ async fn read_capped(mut field: Field<'_>, max_bytes: usize) -> Result<Bytes, St
             Err(error) => return Err(format!("could not be read: {}", error.body_text())),
         }
     }
+}
+
+fn message_id(text: &str) -> Result<app::domain::MessageId, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::Validation(vec![FieldError::new("id", "must be a UUID")]))
+}
+
+pub async fn message_statuses(
+    State(state): State<AppState>,
+    access: AgencyAccess,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    access.require(SEND_SCOPE)?;
+    let statuses = state
+        .broker
+        .statuses(&access.org_nr, message_id(&id)?)
+        .await?;
+    Ok(Json(statuses).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReceiptQuery {
+    kanal: Option<String>,
+    avsenderidentifikator: Option<String>,
+    page: Option<u32>,
+    page_size: Option<u32>,
+}
+
+/// The most receipts one page holds.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+pub async fn incoming(
+    State(state): State<AppState>,
+    access: AgencyAccess,
+    Query(query): Query<ReceiptQuery>,
+) -> Result<Response, ApiError> {
+    access.require(SEND_SCOPE)?;
+    let mut problems = Vec::new();
+    let kanal = Kanal::parse(query.kanal.as_deref()).map_err(|problem| problems.push(problem));
+    let page_size = query.page_size.unwrap_or(100);
+    if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+        problems.push(FieldError::new(
+            "page_size",
+            format!("must be from 1 to {MAX_PAGE_SIZE}"),
+        ));
+    }
+    let (Ok(kanal), true) = (kanal, problems.is_empty()) else {
+        return Err(ApiError::Validation(problems));
+    };
+    let receipts = state
+        .broker
+        .receipts(
+            &access.org_nr,
+            &kanal,
+            query.avsenderidentifikator.as_deref(),
+            query.page.unwrap_or(0),
+            page_size,
+        )
+        .await?;
+    if receipts.is_empty() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    // DPI hands out each receipt as a signed JWT with a download URL for
+    // packages; receipts have no package, and Postkasse gives the business
+    // document as JSON with the id to acknowledge [I].
+    let body: Vec<serde_json::Value> = receipts
+        .into_iter()
+        .map(|(id, document)| serde_json::json!({"id": id, "forretningsmelding": document}))
+        .collect();
+    Ok(Json(body).into_response())
+}
+
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    access: AgencyAccess,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    access.require(SEND_SCOPE)?;
+    let id: Uuid = id
+        .parse()
+        .map_err(|_| ApiError::Validation(vec![FieldError::new("id", "must be a UUID")]))?;
+    state.broker.acknowledge(&access.org_nr, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,94 +1,869 @@
-//! The broker: takes letters from agencies and puts them in citizens' mailboxes.
+//! The broker: takes DPI messages from agencies, looks the citizen up in the
+//! register, routes each letter to a mailbox here, to another provider, to the
+//! print queue or back to the sender as a `feil`, and keeps the receipts the
+//! agency fetches.
 //!
-//! For now one way in: [`http::receive_letter`], a letter for a national id with
-//! one PDF. The DPI-shaped API (business messages, ASiC-E packages, KRR routing,
-//! receipts) replaces it later; [`Broker::accept`] is where those paths meet storage.
+//! [`Broker::submit`] is the whole way in. Everything CPU-heavy (JWT and CMS
+//! work, unzipping, hashing) runs off the async threads. A message is answered
+//! only after it, its routing decision, its statuses, receipts and outbox work
+//! are committed together ([`committer`]); [`outbox`] workers do the rest.
 
+pub mod cms;
+pub mod committer;
 pub mod http;
-pub mod submission;
+mod json_fields;
+pub mod message;
+pub mod openapi;
+pub mod outbox;
+pub mod package;
+pub mod receipts;
+pub mod routing;
 
-use crate::storage::{blobs::BlobStore, Storage, StorageError};
-use app::domain::{Document, DocumentRole, Letter, LetterId, MediaType, MessageId};
-use chrono::{DateTime, SubsecRound, Utc};
+use crate::{
+    clock::Clock,
+    http::FieldError,
+    krr::providers::OwnProvider,
+    print::PrintOrder,
+    storage::{
+        blobs::BlobStore,
+        broker::{
+            CommitOutcome, LetterTerms, NewMessage, NewReceipt, StatusEntry, StoredChannel,
+            StoredMessage, TransportStatus,
+        },
+        Storage, StorageError,
+    },
+};
+use anyhow::Context;
+use app::domain::{
+    ConversationId, Document, DocumentRole, Letter, LetterId, MessageId, OrgNr, Sender,
+    SyntheticIds,
+};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use committer::GroupCommitter;
+use message::{Body, BusinessMessage, Expectations};
+use receipts::{receipt, ErrorKind, ReceiptContext, ReceiptKind};
+use routing::{Channel, RecipientFacts};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
-pub use submission::{LetterSubmission, SubmissionLimits};
+use tokio::sync::Notify;
+use uuid::Uuid;
+use x509_cert::{der::Decode, Certificate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
-    #[error("message {0} from this sender was already received")]
-    Duplicate(MessageId),
+    #[error("invalid message")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
-/// What the sender is told once the letter is safely stored.
+impl From<StorageError> for BrokerError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::NotFound => BrokerError::NotFound,
+            other => BrokerError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// What the sender is told once the message is safely stored; a resend of
+/// the same message gets the same answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Acceptance {
-    pub letter_id: LetterId,
     pub message_id: MessageId,
+    pub conversation_id: ConversationId,
     pub received_at: DateTime<Utc>,
+}
+
+impl From<&StoredMessage> for Acceptance {
+    fn from(stored: &StoredMessage) -> Self {
+        Acceptance {
+            message_id: stored.message_id,
+            conversation_id: stored.conversation_id,
+            received_at: stored.received_at,
+        }
+    }
+}
+
+/// A `kanal`: keeps an agency's sender systems' receipts apart.
+/// `[a-zA-Z0-9_-]`, at most 28 characters, case-insensitive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Kanal(String);
+
+impl Kanal {
+    pub fn parse(text: Option<&str>) -> Result<Kanal, FieldError> {
+        let Some(text) = text.filter(|text| !text.is_empty()) else {
+            return Ok(Kanal::default());
+        };
+        if text.len() > 28
+            || !text
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-')
+        {
+            return Err(FieldError::new(
+                "kanal",
+                "must be at most 28 letters, digits, _ or -",
+            ));
+        }
+        Ok(Kanal(text.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A message as it arrived over HTTP.
+pub struct Submission {
+    /// The organisation the access token was issued to.
+    pub agency: OrgNr,
+    /// The client's name, used as the sender's name when the agency is not registered.
+    pub client_name: String,
+    pub bearer_token: String,
+    pub kanal: Kanal,
+    pub forretningsmelding: Bytes,
+    pub dokumentpakke: Bytes,
+}
+
+#[derive(Debug, Clone)]
+pub struct BrokerSettings {
+    pub synthetic_ids: SyntheticIds,
+    pub package_limits: package::PackageLimits,
+    pub max_group: usize,
 }
 
 pub struct Broker {
     storage: Arc<dyn Storage>,
     blobs: Arc<dyn BlobStore>,
+    clock: Arc<dyn Clock>,
+    own: Arc<OwnProvider>,
+    own_certificate: Arc<Certificate>,
+    committer: GroupCommitter,
+    outbox_work: Arc<Notify>,
+    settings: BrokerSettings,
 }
 
 impl Broker {
-    pub fn new(storage: Arc<dyn Storage>, blobs: Arc<dyn BlobStore>) -> Self {
-        Self { storage, blobs }
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        blobs: Arc<dyn BlobStore>,
+        clock: Arc<dyn Clock>,
+        own: Arc<OwnProvider>,
+        settings: BrokerSettings,
+    ) -> anyhow::Result<Broker> {
+        let own_certificate = Arc::new(
+            Certificate::from_der(&own.provider.certificate_der)
+                .context("this provider's certificate does not parse")?,
+        );
+        Ok(Broker {
+            committer: GroupCommitter::start(storage.clone(), settings.max_group),
+            storage,
+            blobs,
+            clock,
+            own,
+            own_certificate,
+            outbox_work: Arc::new(Notify::new()),
+            settings,
+        })
     }
 
-    /// Stores the document bytes, then the letter, and returns only after both
-    /// are durable: the acceptance is the promise that the letter will not be lost.
-    ///
-    /// The blob goes first so a committed letter never points at missing bytes;
-    /// if the letter then fails, the blob is an unreferenced orphan, harmless
-    /// because blobs are content-addressed.
-    #[tracing::instrument(skip_all, fields(message_id = %submission.message_id))]
-    pub async fn accept(&self, submission: LetterSubmission) -> Result<Acceptance, BrokerError> {
-        let size_bytes = submission.document.bytes.len() as u64;
-        let digest = self
-            .blobs
-            .put(submission.document.bytes)
-            .await
-            .map_err(|error| anyhow::Error::new(error).context("storing the document failed"))?;
-        // Microseconds: what PostgreSQL keeps, so a stored time reads back equal.
-        let received_at = Utc::now().trunc_subsecs(6);
-        let letter = Letter {
-            id: LetterId::generate(),
-            message_id: submission.message_id,
-            conversation_id: submission.conversation_id,
-            recipient: submission.recipient,
-            sender: submission.sender,
-            nonsensitive_title: submission.nonsensitive_title,
-            title: submission.title.clone(),
-            security_level: submission.security_level,
-            received_at,
-            read_at: None,
-            documents: vec![Document {
-                role: DocumentRole::Main,
-                title: submission.title,
-                file_name: submission.document.file_name,
-                media_type: MediaType::Pdf,
-                digest,
-                size_bytes,
-            }],
-        };
-        match self.storage.insert_letter(&letter).await {
-            Ok(()) => {
-                tracing::info!(letter_id = %letter.id, "letter stored");
-                Ok(Acceptance {
-                    letter_id: letter.id,
-                    message_id: letter.message_id,
-                    received_at,
-                })
+    /// Woken whenever committed work waits in the outbox.
+    pub fn outbox_work(&self) -> Arc<Notify> {
+        self.outbox_work.clone()
+    }
+
+    pub fn own_provider(&self) -> &OwnProvider {
+        &self.own
+    }
+
+    /// Checks, routes and stores a message; answers once it is durable.
+    #[tracing::instrument(skip_all, fields(agency = %submission.agency))]
+    pub async fn submit(&self, submission: Submission) -> Result<Acceptance, BrokerError> {
+        let now = self.clock.now();
+        let agency = self.storage.agency_by_org_nr(&submission.agency).await?;
+        let mut problems = Vec::new();
+
+        let document =
+            match decode_business_document(&submission.forretningsmelding, agency.as_ref()).await {
+                Ok(document) => Some(document),
+                Err(problem) => {
+                    problems.push(problem);
+                    None
+                }
+            };
+        let message = document.as_ref().and_then(|document| {
+            message::parse(
+                document,
+                &Expectations {
+                    agency: &submission.agency,
+                    bearer_token: &submission.bearer_token,
+                    synthetic_ids: self.settings.synthetic_ids,
+                    now,
+                },
+            )
+            .map_err(|found| problems.extend(found))
+            .ok()
+        });
+        let opened = self.open_package(submission.dokumentpakke.clone()).await?;
+        let (fingerprint, package) = match opened {
+            (fingerprint, Ok(package)) => (fingerprint, Some(package)),
+            (fingerprint, Err(found)) => {
+                problems.extend(found);
+                (fingerprint, None)
             }
-            Err(StorageError::Conflict(_)) => Err(BrokerError::Duplicate(letter.message_id)),
-            Err(error) => Err(anyhow::Error::new(error)
-                .context("storing the letter failed")
-                .into()),
+        };
+        if let Some(message) = &message {
+            if message.package_fingerprint != fingerprint {
+                problems.push(FieldError::new(
+                    "dokumentpakke",
+                    "does not match dokumentpakkefingeravtrykk (the SHA-256 of the package as sent)",
+                ));
+            }
         }
+        if let (Some(message), Some((package, _))) = (&message, &package) {
+            check_package_against_message(package, message, &mut problems);
+        }
+        let (Some(message), Some((package, plain_package)), true) =
+            (message, package, problems.is_empty())
+        else {
+            return Err(BrokerError::Invalid(problems));
+        };
+
+        let content_sha256 = content_hash(&message.document, &plain_package);
+        if let Some(stored) = self
+            .storage
+            .message(&submission.agency, message.message_id)
+            .await?
+        {
+            return answer_resend(&stored, &content_sha256);
+        }
+
+        let (destination, reason) = self.route(&message, now).await?;
+        if let Destination::Mailbox = destination {
+            let unshowable = unshowable_documents(&package);
+            if !unshowable.is_empty() {
+                return Err(BrokerError::Invalid(unshowable));
+            }
+        }
+        let package_digest = self
+            .blobs
+            .put(plain_package)
+            .await
+            .context("storing the package failed")?;
+        let sender_name = agency
+            .as_ref()
+            .map(|agency| agency.name.clone())
+            .unwrap_or_else(|| submission.client_name.clone());
+        let push_receipts = agency
+            .as_ref()
+            .is_some_and(|agency| agency.callback.is_some());
+        let new = self
+            .prepare(
+                Prepared {
+                    submission: &submission,
+                    message,
+                    destination,
+                    reason,
+                    package,
+                    package_digest,
+                    content_sha256: content_sha256.clone(),
+                    sender_name,
+                    push_receipts,
+                },
+                now,
+            )
+            .await?;
+        let has_outbox_work =
+            new.push_receipts || matches!(new.channel, StoredChannel::Provider(_));
+        let (agency_org, message_id) = (new.agency.clone(), new.message_id);
+        let acceptance = Acceptance {
+            message_id: new.message_id,
+            conversation_id: new.conversation_id,
+            received_at: new.received_at,
+        };
+        match self.committer.commit(new).await? {
+            CommitOutcome::Stored => {
+                if has_outbox_work {
+                    self.outbox_work.notify_waiters();
+                }
+                tracing::info!(%message_id, "message accepted");
+                Ok(acceptance)
+            }
+            CommitOutcome::Duplicate => {
+                // Another request with this message id won the race.
+                let stored = self
+                    .storage
+                    .message(&agency_org, message_id)
+                    .await?
+                    .context("a duplicate message vanished")?;
+                answer_resend(&stored, &content_sha256)
+            }
+        }
+    }
+
+    /// The package's fingerprint as sent, and the checked package with its
+    /// plain (decrypted) bytes, or every problem with it.
+    async fn open_package(
+        &self,
+        bytes: Bytes,
+    ) -> Result<(String, Result<(package::Package, Bytes), Vec<FieldError>>), BrokerError> {
+        let own = self.own.clone();
+        let certificate = self.own_certificate.clone();
+        let limits = self.settings.package_limits;
+        tokio::task::spawn_blocking(move || {
+            let fingerprint = package::fingerprint(&bytes);
+            let plain = if package::is_zip(&bytes) {
+                Ok(bytes)
+            } else if package::is_cms(&bytes) {
+                cms::decrypt(&bytes, &own.private_key, &certificate)
+                    .map(Bytes::from)
+                    .map_err(|error| vec![FieldError::new("dokumentpakke", error)])
+            } else {
+                Err(vec![FieldError::new(
+                    "dokumentpakke",
+                    "must be an ASiC-E zip, or one encrypted as CMS to this provider's certificate",
+                )])
+            };
+            let opened = plain
+                .and_then(|plain| package::open(&plain, &limits).map(|package| (package, plain)));
+            (fingerprint, opened)
+        })
+        .await
+        .map_err(|error| BrokerError::Internal(error.into()))
+    }
+
+    /// Where the message goes and why.
+    async fn route(
+        &self,
+        message: &BusinessMessage,
+        now: DateTime<Utc>,
+    ) -> Result<(Destination, String), BrokerError> {
+        let letter = match &message.body {
+            Body::Print(order) => {
+                return Ok((
+                    Destination::Print(Box::new(order.clone())),
+                    "the sender asked for print".to_owned(),
+                ))
+            }
+            Body::Digital(letter) => letter,
+        };
+        let entry = self.storage.register_entry(&letter.recipient).await?;
+        let address = self.storage.postal_address(&letter.recipient).await?;
+        let decision = routing::route(
+            message.process,
+            &RecipientFacts {
+                person: entry.as_ref().map(|entry| &entry.person),
+                provider_has_certificate: entry
+                    .as_ref()
+                    .is_some_and(|entry| entry.certificate_der.is_some()),
+                postal_address: address.as_ref(),
+            },
+            &self.own.provider.org_nr,
+            now,
+        );
+        tracing::info!(channel = decision.channel.code(), "routed");
+        let destination = match decision.channel {
+            Channel::OwnMailbox => Destination::Mailbox,
+            Channel::Provider(org_nr) => Destination::Provider(org_nr),
+            // The return address is the sender's business address, which the
+            // print service takes from the Central Coordinating Register (BRREG) [I].
+            Channel::Print(address) => {
+                Destination::Print(Box::new(PrintOrder::with_defaults(address, None)))
+            }
+            Channel::Refused => Destination::Refused,
+        };
+        Ok((destination, decision.reason))
+    }
+
+    /// Stores the documents a mailbox letter needs and builds the message
+    /// with everything it causes.
+    async fn prepare(
+        &self,
+        prepared: Prepared<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<NewMessage, BrokerError> {
+        let Prepared {
+            submission,
+            message,
+            destination,
+            reason,
+            package,
+            package_digest,
+            content_sha256,
+            sender_name,
+            push_receipts,
+        } = prepared;
+        let context = ReceiptContext {
+            conversation_id: message.conversation_id,
+            process: message.process,
+            provider: &self.own.provider.org_nr,
+            agency: &submission.agency,
+        };
+        let status = |status, beskrivelse: &str| StatusEntry {
+            status,
+            beskrivelse: beskrivelse.to_owned(),
+            timestamp: now,
+        };
+        let created = status(TransportStatus::Created, "mottatt og lagret");
+        let (channel, statuses, receipts): (StoredChannel, Vec<StatusEntry>, Vec<NewReceipt>) =
+            match destination {
+                Destination::Mailbox => {
+                    let Body::Digital(letter) = &message.body else {
+                        return Err(
+                            anyhow::anyhow!("a mailbox letter without a digital body").into()
+                        );
+                    };
+                    let documents = self.store_documents(&package).await?;
+                    let sender =
+                        Sender::new(message.sender.clone(), &sender_name).map_err(|error| {
+                            anyhow::anyhow!("the agency's name is not usable: {error}")
+                        })?;
+                    let delivered = Letter {
+                        id: LetterId::generate(),
+                        message_id: message.message_id,
+                        conversation_id: message.conversation_id,
+                        recipient: letter.recipient.clone(),
+                        sender,
+                        nonsensitive_title: letter.nonsensitive_title.clone(),
+                        title: package.main.title.clone(),
+                        security_level: letter.security_level,
+                        received_at: now,
+                        read_at: None,
+                        documents,
+                    };
+                    let terms = LetterTerms {
+                        effective_at: letter.effective_at,
+                        opening_receipt: letter.opening_receipt,
+                        language: Some(letter.language.clone()),
+                    };
+                    (
+                        StoredChannel::Mailbox(Box::new((delivered, terms))),
+                        vec![
+                            created,
+                            status(TransportStatus::Sent, "levert til postkassen"),
+                        ],
+                        // Delivered means available: sent at once, before any effective time.
+                        vec![receipt(&context, ReceiptKind::Delivered, now)],
+                    )
+                }
+                Destination::Provider(org_nr) => {
+                    (StoredChannel::Provider(org_nr), vec![created], vec![])
+                }
+                Destination::Print(order) => (
+                    StoredChannel::Print(order),
+                    vec![
+                        created,
+                        status(TransportStatus::Sent, "lagt i utskriftskøen"),
+                    ],
+                    vec![receipt(&context, ReceiptKind::Received, now)],
+                ),
+                Destination::Refused => (
+                    StoredChannel::Refused,
+                    vec![created, status(TransportStatus::Failed, &reason)],
+                    vec![receipt(
+                        &context,
+                        ReceiptKind::Error {
+                            kind: ErrorKind::Client,
+                            details: reason.clone(),
+                        },
+                        now,
+                    )],
+                ),
+            };
+        Ok(NewMessage {
+            row_id: Uuid::new_v4(),
+            agency: submission.agency.clone(),
+            message_id: message.message_id,
+            conversation_id: message.conversation_id,
+            kanal: submission.kanal.as_str().to_owned(),
+            avsenderidentifikator: message.avsenderidentifikator.clone().unwrap_or_default(),
+            process: message.process,
+            content_sha256,
+            document: message.document.to_string(),
+            package: package_digest,
+            channel,
+            reason,
+            received_at: now,
+            statuses,
+            receipts,
+            push_receipts,
+        })
+    }
+
+    /// Puts each document in the blob store; durable before the letter refers to it.
+    async fn store_documents(
+        &self,
+        package: &package::Package,
+    ) -> Result<Vec<Document>, BrokerError> {
+        let mut documents = Vec::with_capacity(1 + package.attachments.len());
+        let all = std::iter::once((DocumentRole::Main, &package.main)).chain(
+            package
+                .attachments
+                .iter()
+                .map(|document| (DocumentRole::Attachment, document)),
+        );
+        for (role, document) in all {
+            let media_type = document
+                .media_type()
+                .context("an unshowable document reached the mailbox")?;
+            let digest = self
+                .blobs
+                .put(document.bytes.clone())
+                .await
+                .context("storing a document failed")?;
+            documents.push(Document {
+                role,
+                title: document.title.clone(),
+                file_name: document.href.clone(),
+                media_type,
+                digest,
+                size_bytes: document.bytes.len() as u64,
+            });
+        }
+        Ok(documents)
+    }
+
+    /// The message's transport statuses, oldest first.
+    pub async fn statuses(
+        &self,
+        agency: &OrgNr,
+        message_id: MessageId,
+    ) -> Result<Vec<StatusEntry>, BrokerError> {
+        self.storage
+            .message_statuses(agency, message_id)
+            .await?
+            .ok_or(BrokerError::NotFound)
+    }
+
+    /// Unacknowledged receipts, oldest first, as business documents.
+    pub async fn receipts(
+        &self,
+        agency: &OrgNr,
+        kanal: &Kanal,
+        avsenderidentifikator: Option<&str>,
+        page: u32,
+        page_size: u32,
+    ) -> Result<Vec<(Uuid, Value)>, BrokerError> {
+        let receipts = self
+            .storage
+            .unread_receipts(
+                agency,
+                kanal.as_str(),
+                avsenderidentifikator,
+                page.saturating_mul(page_size),
+                page_size,
+            )
+            .await?;
+        receipts
+            .into_iter()
+            .map(|receipt| {
+                serde_json::from_str(&receipt.document)
+                    .map(|document| (receipt.id, document))
+                    .map_err(|error| BrokerError::Internal(error.into()))
+            })
+            .collect()
+    }
+
+    /// Acknowledges a receipt so it is not handed out again.
+    pub async fn acknowledge(&self, agency: &OrgNr, receipt_id: Uuid) -> Result<(), BrokerError> {
+        if self
+            .storage
+            .mark_receipt_read(agency, receipt_id, self.clock.now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(BrokerError::NotFound)
+        }
+    }
+
+    /// The operator marks a print job posted: the agency gets its
+    /// `leveringskvittering`.
+    pub async fn mark_printed(&self, message_row: Uuid) -> Result<(), BrokerError> {
+        let message = self
+            .storage
+            .message_by_row(message_row)
+            .await?
+            .ok_or(BrokerError::NotFound)?;
+        let now = self.clock.now();
+        let context = ReceiptContext {
+            conversation_id: message.conversation_id,
+            process: message.process,
+            provider: &self.own.provider.org_nr,
+            agency: &message.agency,
+        };
+        let push = self
+            .storage
+            .agency_by_org_nr(&message.agency)
+            .await?
+            .is_some_and(|agency| agency.callback.is_some());
+        let delivered = receipt(&context, ReceiptKind::Delivered, now);
+        if self
+            .storage
+            .mark_printed(message_row, &[delivered], push, now)
+            .await?
+        {
+            self.outbox_work.notify_waiters();
+            Ok(())
+        } else {
+            Err(BrokerError::NotFound)
+        }
+    }
+}
+
+/// Where a message goes.
+enum Destination {
+    Mailbox,
+    Provider(OrgNr),
+    Print(Box<PrintOrder>),
+    Refused,
+}
+
+struct Prepared<'a> {
+    submission: &'a Submission,
+    message: BusinessMessage,
+    destination: Destination,
+    reason: String,
+    package: package::Package,
+    package_digest: app::domain::Sha256Digest,
+    content_sha256: String,
+    sender_name: String,
+    push_receipts: bool,
+}
+
+/// The first answer again for the same message; 409 for different content
+/// under a message id already used.
+fn answer_resend(stored: &StoredMessage, content_sha256: &str) -> Result<Acceptance, BrokerError> {
+    if stored.content_sha256 == content_sha256 {
+        Ok(Acceptance::from(stored))
+    } else {
+        Err(BrokerError::Conflict(format!(
+            "message {} was already received with different content",
+            stored.message_id
+        )))
+    }
+}
+
+/// The business message: JSON as is, or a JWT signed with the agency's
+/// registered key (as DPI sends it), whose payload is the JSON.
+async fn decode_business_document(
+    bytes: &Bytes,
+    agency: Option<&crate::agency::registry::Agency>,
+) -> Result<Value, FieldError> {
+    const NAME: &str = "forretningsmelding";
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| FieldError::new(NAME, "must be UTF-8 text"))?
+        .trim();
+    if text.starts_with('{') {
+        return serde_json::from_str(text)
+            .map_err(|error| FieldError::new(NAME, format!("is not valid JSON: {error}")));
+    }
+    if text.split('.').count() != 3 {
+        return Err(FieldError::new(
+            NAME,
+            "must be a JSON business document or a JWT whose payload is one",
+        ));
+    }
+    let agency = agency.ok_or_else(|| {
+        FieldError::new(
+            NAME,
+            "is signed, but no key is registered for this organisation",
+        )
+    })?;
+    let public_key = crate::agency::registry::parse_public_key(&agency.public_key_pem)
+        .map_err(|_| FieldError::new(NAME, "cannot be checked: the registered key is unusable"))?;
+    let text = text.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use rsa::pkcs1::EncodeRsaPublicKey;
+        let der = public_key
+            .to_pkcs1_der()
+            .map_err(|_| FieldError::new(NAME, "cannot be checked"))?;
+        let key = jsonwebtoken::DecodingKey::from_rsa_der(der.as_bytes());
+        let header = jsonwebtoken::decode_header(&text)
+            .map_err(|_| FieldError::new(NAME, "has an unreadable JWT header"))?;
+        let mut validation = jsonwebtoken::Validation::new(header.alg);
+        validation.algorithms = vec![
+            jsonwebtoken::Algorithm::RS256,
+            jsonwebtoken::Algorithm::RS384,
+            jsonwebtoken::Algorithm::RS512,
+        ];
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        jsonwebtoken::decode::<Value>(&text, &key, &validation)
+            .map(|data| data.claims)
+            .map_err(|_| {
+                FieldError::new(
+                    NAME,
+                    "is not signed with the key registered for this organisation",
+                )
+            })
+    })
+    .await
+    .map_err(|_| FieldError::new(NAME, "could not be checked"))?
+}
+
+/// The manifest must agree with the business message (DPI's provider checks).
+fn check_package_against_message(
+    package: &package::Package,
+    message: &BusinessMessage,
+    problems: &mut Vec<FieldError>,
+) {
+    if package.avsender != message.sender {
+        problems.push(FieldError::new(
+            "dokumentpakke.manifest.xml",
+            "names another avsender than the business message",
+        ));
+    }
+    if let (Body::Digital(letter), Some(id)) =
+        (&message.body, &package.mottaker_personidentifikator)
+    {
+        if id != letter.recipient.as_str() {
+            problems.push(FieldError::new(
+                "dokumentpakke.manifest.xml",
+                "names another recipient than the business message",
+            ));
+        }
+    }
+}
+
+/// Documents a mailbox here cannot show, or whose bytes are not what their
+/// type says.
+fn unshowable_documents(package: &package::Package) -> Vec<FieldError> {
+    std::iter::once(("dokumentpakke.hoveddokument".to_owned(), &package.main))
+        .chain(
+            package
+                .attachments
+                .iter()
+                .enumerate()
+                .map(|(index, document)| (format!("dokumentpakke.vedlegg[{index}]"), document)),
+        )
+        .filter_map(|(name, document)| match document.media_type() {
+            None => Some(FieldError::new(
+                name,
+                format!(
+                    "has type {}, which this mailbox cannot show (PDF, HTML, plain text, PNG and JPEG can be shown)",
+                    document.mime
+                ),
+            )),
+            Some(media_type) if !media_type.matches_content(&document.bytes) => Some(
+                FieldError::new(name, format!("is not a {} file", document.mime)),
+            ),
+            Some(_) => None,
+        })
+        .collect()
+}
+
+/// What makes two sends "the same message": the business message without its
+/// access token and fingerprint (a resend may re-encrypt the package) and
+/// without the header's times (a resend may be written anew), and the
+/// unencrypted package.
+fn content_hash(document: &Value, plain_package: &Bytes) -> String {
+    let mut document = document.clone();
+    if let Some(header) =
+        document.pointer_mut("/standardBusinessDocument/standardBusinessDocumentHeader")
+    {
+        if let Some(identification) = header
+            .get_mut("documentIdentification")
+            .and_then(Value::as_object_mut)
+        {
+            identification.remove("creationDateAndTime");
+        }
+        if let Some(scopes) = header
+            .pointer_mut("/businessScope/scope")
+            .and_then(Value::as_array_mut)
+        {
+            for scope in scopes.iter_mut().filter_map(Value::as_object_mut) {
+                scope.remove("scopeInformation");
+            }
+        }
+    }
+    for body in ["digital", "utskrift"] {
+        if let Some(body) = document
+            .pointer_mut(&format!("/standardBusinessDocument/{body}"))
+            .and_then(Value::as_object_mut)
+        {
+            body.remove("dokumentpakkefingeravtrykk");
+        }
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(canonical_json(&document).as_bytes());
+    hasher.update([0]);
+    hasher.update(Sha256::digest(plain_package));
+    hex::encode(hasher.finalize())
+}
+
+/// JSON with object keys sorted, so key order does not change the hash.
+fn canonical_json(value: &Value) -> String {
+    match value {
+        Value::Object(object) => {
+            let mut keys: Vec<&String> = object.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|key| {
+                    format!(
+                        "{}:{}",
+                        Value::String(key.clone()),
+                        canonical_json(&object[key])
+                    )
+                })
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(canonical_json)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kanal_is_case_insensitive_and_bounded() {
+        assert_eq!(Kanal::parse(Some("Lønn")).unwrap_err().name, "kanal");
+        assert_eq!(
+            Kanal::parse(Some("Skatt_Web-1")).unwrap().as_str(),
+            "skatt_web-1"
+        );
+        assert_eq!(Kanal::parse(None).unwrap(), Kanal::default());
+        assert!(Kanal::parse(Some(&"a".repeat(29))).is_err());
+    }
+
+    #[test]
+    fn the_same_message_hashes_alike_whatever_its_key_order_or_fingerprint() {
+        let package = Bytes::from_static(b"PK\x03\x04 package");
+        let first = serde_json::json!({"standardBusinessDocument": {"digital": {
+            "a": 1, "b": [1, {"y": 2, "x": 1}], "dokumentpakkefingeravtrykk": {"digestValue": "one"}}}});
+        let second = serde_json::json!({"standardBusinessDocument": {"digital": {
+            "dokumentpakkefingeravtrykk": {"digestValue": "two"}, "b": [1, {"x": 1, "y": 2}], "a": 1}}});
+        assert_eq!(
+            content_hash(&first, &package),
+            content_hash(&second, &package)
+        );
+        let changed = serde_json::json!({"standardBusinessDocument": {"digital": {"a": 2}}});
+        assert_ne!(
+            content_hash(&first, &package),
+            content_hash(&changed, &package)
+        );
+        assert_ne!(
+            content_hash(&first, &package),
+            content_hash(&first, &Bytes::from_static(b"other"))
+        );
     }
 }

@@ -4,8 +4,8 @@
 //! `Origin`; a cross-site value in either is refused with 403 before any
 //! handler runs. The session cookie's SameSite=Lax is the second line.
 //!
-//! The agency APIs (`/api/v1/…`, `/rest/…`) are exempt: they are authorised by bearer tokens,
-//! which a browser never attaches on its own.
+//! The agency APIs ([`AGENCY_API_PREFIXES`]) are exempt: they are authorised
+//! by bearer tokens or signed grants, which a browser never attaches on its own.
 
 use crate::{http::ApiError, startup::AppState};
 use axum::{
@@ -40,13 +40,18 @@ pub fn is_cross_site(headers: &HeaderMap, own_origin: &str) -> bool {
     }
 }
 
+/// Paths of the agency APIs: the KRR lookup, the token endpoint and DPI's messages.
+pub const AGENCY_API_PREFIXES: [&str; 3] = ["/rest/", "/token", "/messages/"];
+
 pub async fn refuse_cross_site(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    let exempt = path.starts_with("/api/v1/") || path.starts_with("/rest/");
+    let exempt = AGENCY_API_PREFIXES
+        .iter()
+        .any(|prefix| path.starts_with(prefix));
     if !exempt
         && is_unsafe(request.method())
         && is_cross_site(request.headers(), &state.public_origin)

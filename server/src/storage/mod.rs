@@ -8,7 +8,9 @@
 //! Every read of a citizen's data takes the citizen as an argument and filters
 //! on it in the query itself, so one citizen can never be handed another's rows.
 
+pub mod agency;
 pub mod blobs;
+pub mod broker;
 mod postgres;
 pub mod register;
 mod sql;
@@ -20,6 +22,8 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use std::{sync::Arc, time::Duration};
 
+pub use agency::AgencyStorage;
+pub use broker::BrokerStorage;
 pub use postgres::PostgresStorage;
 pub use register::RegisterStorage;
 pub use sqlite::SqliteStorage;
@@ -99,7 +103,7 @@ pub enum Backend {
 }
 
 #[async_trait]
-pub trait Storage: RegisterStorage + Send + Sync + 'static {
+pub trait Storage: RegisterStorage + AgencyStorage + BrokerStorage + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Answers when the database can serve queries.

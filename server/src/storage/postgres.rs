@@ -1,6 +1,9 @@
 //! PostgreSQL, for installations that outgrow one machine's disk.
 
-use super::{register::impl_sql_register, sql::impl_sql_storage, Backend, DatabaseOptions};
+use super::{
+    agency::impl_sql_agency, register::impl_sql_register, sql::impl_sql_storage, Backend,
+    DatabaseOptions,
+};
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -30,5 +33,7 @@ impl PostgresStorage {
     }
 }
 
+impl_sql_agency!(PostgresStorage);
 impl_sql_register!(PostgresStorage, sqlx::Postgres);
+super::broker::impl_sql_broker!(PostgresStorage);
 impl_sql_storage!(PostgresStorage, Backend::Postgres);

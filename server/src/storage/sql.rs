@@ -191,6 +191,70 @@ pub(super) fn count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or_default()
 }
 
+/// Writes a letter, its sender and its documents inside `$transaction`,
+/// opening the recipient's mailbox on first sight.
+macro_rules! insert_letter_rows {
+    ($transaction:expr, $letter:expr, $terms:expr) => {{
+        let letter: &app::domain::Letter = $letter;
+        let terms: &$crate::storage::broker::LetterTerms = $terms;
+        sqlx::query($crate::storage::sql::OPEN_MAILBOX)
+            .bind(letter.recipient.as_str())
+            .bind(letter.received_at)
+            .execute(&mut *$transaction)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sender (org_nr, name) VALUES ($1, $2)
+             ON CONFLICT (org_nr) DO UPDATE SET name = excluded.name",
+        )
+        .bind(letter.sender.org_nr.as_str())
+        .bind(&letter.sender.name)
+        .execute(&mut *$transaction)
+        .await?;
+        sqlx::query(
+            "INSERT INTO letter (id, message_id, conversation_id, sender_org_nr,
+                 recipient_fnr, nonsensitive_title, title, security_level, received_at,
+                 read_at, effective_at, opening_receipt, language)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(letter.id.as_uuid())
+        .bind(letter.message_id.as_uuid())
+        .bind(letter.conversation_id.as_uuid())
+        .bind(letter.sender.org_nr.as_str())
+        .bind(letter.recipient.as_str())
+        .bind(letter.nonsensitive_title.as_str())
+        .bind(letter.title.as_str())
+        .bind(i32::from(letter.security_level.as_number()))
+        .bind(letter.received_at)
+        .bind(letter.read_at)
+        .bind(terms.effective_at)
+        .bind(terms.opening_receipt)
+        .bind(terms.language.as_deref())
+        .execute(&mut *$transaction)
+        .await?;
+        for (position, document) in letter.documents.iter().enumerate() {
+            let size_bytes = i64::try_from(document.size_bytes)
+                .map_err(|_| anyhow::anyhow!("document size out of range"))?;
+            sqlx::query(
+                "INSERT INTO document (letter_id, position, role, title, file_name,
+                     media_type, sha256, size_bytes)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(letter.id.as_uuid())
+            .bind(i32::try_from(position).map_err(|_| anyhow::anyhow!("too many documents"))?)
+            .bind($crate::storage::sql::role_to_sql(document.role))
+            .bind(document.title.as_str())
+            .bind(&document.file_name)
+            .bind(document.media_type.as_mime())
+            .bind(document.digest.to_hex())
+            .bind(size_bytes)
+            .execute(&mut *$transaction)
+            .await?;
+        }
+    }};
+}
+
+pub(super) use insert_letter_rows;
+
 /// Implements [`Storage`](super::Storage) for a type with a `pool` field of a
 /// sqlx pool, given its [`Backend`](super::Backend).
 macro_rules! impl_sql_storage {
@@ -228,58 +292,11 @@ macro_rules! impl_sql_storage {
                 letter: &app::domain::Letter,
             ) -> Result<(), $crate::storage::StorageError> {
                 let mut transaction = self.pool.begin().await?;
-                sqlx::query(
-                    $crate::storage::sql::OPEN_MAILBOX,
-                )
-                .bind(letter.recipient.as_str())
-                .bind(letter.received_at)
-                .execute(&mut *transaction)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO sender (org_nr, name) VALUES ($1, $2)
-                     ON CONFLICT (org_nr) DO UPDATE SET name = excluded.name",
-                )
-                .bind(letter.sender.org_nr.as_str())
-                .bind(&letter.sender.name)
-                .execute(&mut *transaction)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO letter (id, message_id, conversation_id, sender_org_nr,
-                         recipient_fnr, nonsensitive_title, title, security_level, received_at,
-                         read_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(letter.id.as_uuid())
-                .bind(letter.message_id.as_uuid())
-                .bind(letter.conversation_id.as_uuid())
-                .bind(letter.sender.org_nr.as_str())
-                .bind(letter.recipient.as_str())
-                .bind(letter.nonsensitive_title.as_str())
-                .bind(letter.title.as_str())
-                .bind(i32::from(letter.security_level.as_number()))
-                .bind(letter.received_at)
-                .bind(letter.read_at)
-                .execute(&mut *transaction)
-                .await?;
-                for (position, document) in letter.documents.iter().enumerate() {
-                    let size_bytes = i64::try_from(document.size_bytes)
-                        .map_err(|_| anyhow::anyhow!("document size out of range"))?;
-                    sqlx::query(
-                        "INSERT INTO document (letter_id, position, role, title, file_name,
-                             media_type, sha256, size_bytes)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(letter.id.as_uuid())
-                    .bind(i32::try_from(position).map_err(|_| anyhow::anyhow!("too many documents"))?)
-                    .bind($crate::storage::sql::role_to_sql(document.role))
-                    .bind(document.title.as_str())
-                    .bind(&document.file_name)
-                    .bind(document.media_type.as_mime())
-                    .bind(document.digest.to_hex())
-                    .bind(size_bytes)
-                    .execute(&mut *transaction)
-                    .await?;
-                }
+                $crate::storage::sql::insert_letter_rows!(
+                    transaction,
+                    letter,
+                    &$crate::storage::broker::LetterTerms::default()
+                );
                 transaction.commit().await?;
                 Ok(())
             }

@@ -4,7 +4,10 @@
 //! on power loss, and a letter must never be acknowledged and then lost.
 //! Foreign keys are on (SQLite's default is off).
 
-use super::{register::impl_sql_register, sql::impl_sql_storage, Backend, DatabaseOptions};
+use super::{
+    agency::impl_sql_agency, register::impl_sql_register, sql::impl_sql_storage, Backend,
+    DatabaseOptions,
+};
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -59,5 +62,7 @@ impl SqliteStorage {
     }
 }
 
+impl_sql_agency!(SqliteStorage);
 impl_sql_register!(SqliteStorage, sqlx::Sqlite);
+super::broker::impl_sql_broker!(SqliteStorage);
 impl_sql_storage!(SqliteStorage, Backend::Sqlite);

@@ -18,8 +18,6 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 use tempfile::TempDir;
 use tokio::sync::{oneshot, OnceCell};
 
-pub const INGEST_TOKEN: &str = "test-ingest-token-0123456789";
-
 /// The runtime every test server runs on, for the whole test binary.
 fn server_runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
@@ -244,7 +242,11 @@ pub async fn spawn_app_with_clock(
     settings.application.port = 0;
     settings.database.url = SecretString::from(database.url.clone());
     settings.blobs.directory = blobs.path().to_path_buf();
-    settings.ingest.token = SecretString::from(INGEST_TOKEN);
+    // Retries and idle polls in milliseconds, so outbox tests finish quickly.
+    settings.broker.retry_base_milliseconds = 50;
+    settings.broker.retry_max_seconds = 1;
+    settings.broker.poll_milliseconds = 50;
+    settings.broker.request_timeout_seconds = 5;
     settings.testid.key_file = testid_key_file();
     (
         settings.provider.key_file,
@@ -384,48 +386,173 @@ pub fn citizen(day: u32) -> app::domain::Fnr {
         .expect("some individual number gives valid control digits")
 }
 
+/// The organisation that sends the test letters [`TestApp::deliver_letter`] delivers.
+pub const TEST_SENDER: &str = "974760673";
+
 impl TestApp {
-    /// Delivers a letter through the agency API and returns its id.
+    /// Delivers a letter through the agency API (DPI, routed by the
+    /// register) and returns its id. The citizen is put in the register with
+    /// a mailbox here first.
     pub async fn deliver_letter(
         &self,
         recipient: &app::domain::Fnr,
         level: u8,
         title: &str,
     ) -> app::domain::LetterId {
-        let metadata = serde_json::json!({
-            "messageId": uuid::Uuid::new_v4().to_string(),
-            "mottaker": { "personidentifikator": recipient.as_str() },
-            "avsender": { "organisasjonsnummer": "974760673", "navn": "Brønnøysundregistrene" },
-            "ikkesensitivtittel": "Brev fra Brønnøysundregistrene",
-            "tittel": title,
-            "sikkerhetsnivaa": level
+        self.make_reachable(recipient, OWN_PROVIDER).await;
+        let sender = self.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+        let mut letter = test_letter(&sender.org_nr(), recipient, title);
+        letter.security_level = app::domain::SecurityLevel::try_from(i64::from(level)).unwrap();
+        letter.nonsensitive_title = "Brev fra Brønnøysundregistrene".to_owned();
+        let response = sender.send(self, &letter).await;
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+        self.storage
+            .letters_for(recipient)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|summary| summary.title.as_str() == title)
+            .expect("the delivered letter is in the mailbox")
+            .id
+    }
+
+    /// Puts the citizen in the register: active, not reserved, a current
+    /// e-mail, and a mailbox at `provider`.
+    pub async fn make_reachable(&self, fnr: &app::domain::Fnr, provider: &str) {
+        use postkasse::krr::{contact::EmailAddress, person};
+        let now = chrono::Utc::now();
+        let mut entry = person::Person::blank(fnr.clone());
+        entry.email = Some(person::Channel {
+            value: EmailAddress::parse("innbygger@example.no").unwrap(),
+            updated_at: now - chrono::Duration::days(10),
+            verified_at: None,
         });
-        let pdf = postkasse::demo::letter_pdf(title, "Test", &["Innhold."]).expect("pdf");
+        entry.mailbox = Some(person::DigitalMailbox {
+            address: format!("innbygger{}#TEST", &fnr.as_str()[..6]),
+            provider: app::domain::OrgNr::parse(provider).unwrap(),
+        });
+        self.storage.import_entries(&[entry], now).await.unwrap();
+    }
+
+    /// A registered agency with an access token that may send.
+    pub async fn sender(&self, org_nr: &str, name: &str) -> TestSender {
+        let org = app::domain::OrgNr::parse(org_nr).unwrap();
+        let agency = match self.storage.agency_by_org_nr(&org).await.unwrap() {
+            Some(_) => TestAgency {
+                org_nr: org_nr.to_owned(),
+                name: name.to_owned(),
+                client_id: format!("test-client-{org_nr}"),
+                private_key_pem: registered_agency_key().private_key_pem.clone(),
+            },
+            None => self.register_agency(org_nr, name).await,
+        };
+        let token = agency
+            .access_token(self, &["digitalpostinnbygger:send"])
+            .await;
+        TestSender { agency, token }
+    }
+}
+
+/// This Postkasse's organisation number in the test settings.
+pub const OWN_PROVIDER: &str = "999900003";
+
+/// A one-page decision letter from `sender` to `recipient`.
+pub fn test_letter(
+    sender: &app::domain::OrgNr,
+    recipient: &app::domain::Fnr,
+    title: &str,
+) -> postkasse::agency::client::OutgoingLetter {
+    let pdf = postkasse::demo::letter_pdf(title, "Test", &["Innhold."]).expect("pdf");
+    postkasse::agency::client::OutgoingLetter::decision(
+        sender.clone(),
+        recipient.clone(),
+        postkasse::agency::client::OutgoingDocument {
+            file_name: "brev.pdf".to_owned(),
+            mime: "application/pdf".to_owned(),
+            title: title.to_owned(),
+            bytes: pdf,
+        },
+    )
+}
+
+/// An agency that may send, with its access token.
+pub struct TestSender {
+    pub agency: TestAgency,
+    pub token: String,
+}
+
+impl TestSender {
+    pub fn org_nr(&self) -> app::domain::OrgNr {
+        app::domain::OrgNr::parse(&self.agency.org_nr).unwrap()
+    }
+
+    /// Sends the letter as a plain package with a JSON business message.
+    pub async fn send(
+        &self,
+        app: &TestApp,
+        letter: &postkasse::agency::client::OutgoingLetter,
+    ) -> reqwest::Response {
+        let package = letter.package().expect("package");
+        let message = letter.business_message(&package);
+        self.send_parts(app, "", message.to_string(), package).await
+    }
+
+    /// `POST /messages/out?kanal=` with exactly these parts.
+    pub async fn send_parts(
+        &self,
+        app: &TestApp,
+        kanal: &str,
+        business_message: String,
+        package: Vec<u8>,
+    ) -> reqwest::Response {
         let form = reqwest::multipart::Form::new()
             .part(
-                "metadata",
-                reqwest::multipart::Part::text(metadata.to_string())
+                "forretningsmelding",
+                reqwest::multipart::Part::text(business_message)
                     .mime_str("application/json")
                     .unwrap(),
             )
             .part(
-                "document",
-                reqwest::multipart::Part::bytes(pdf)
-                    .file_name("brev.pdf")
-                    .mime_str("application/pdf")
+                "dokumentpakke",
+                reqwest::multipart::Part::bytes(package)
+                    .file_name("dokumentpakke.asice")
+                    .mime_str("application/vnd.etsi.asic-e+zip")
                     .unwrap(),
             );
-        let response = self
-            .client
-            .post(self.url("/api/v1/letters"))
-            .bearer_auth(INGEST_TOKEN)
+        app.client
+            .post(app.url(&format!("/messages/out?kanal={kanal}")))
+            .bearer_auth(&self.token)
             .multipart(form)
             .send()
             .await
-            .expect("deliver letter");
-        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
-        let body: serde_json::Value = response.json().await.unwrap();
-        body["letterId"].as_str().unwrap().parse().unwrap()
+            .expect("POST /messages/out")
+    }
+
+    /// The unacknowledged receipts on `kanal` (empty on 204).
+    pub async fn receipts(&self, app: &TestApp, kanal: &str) -> Vec<serde_json::Value> {
+        let response = app
+            .client
+            .get(app.url(&format!("/messages/in?kanal={kanal}")))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET /messages/in");
+        match response.status() {
+            reqwest::StatusCode::NO_CONTENT => Vec::new(),
+            reqwest::StatusCode::OK => response.json().await.unwrap(),
+            other => panic!("GET /messages/in answered {other}"),
+        }
+    }
+
+    pub async fn statuses(&self, app: &TestApp, message_id: &str) -> reqwest::Response {
+        app.client
+            .get(app.url(&format!("/messages/out/{message_id}/statuses")))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET statuses")
     }
 }
 
@@ -449,4 +576,189 @@ pub fn set_cookie_value(response: &reqwest::Response, name: &str) -> Option<Stri
     let header = set_cookie_header(response, name)?;
     let pair = header.split(';').next()?;
     Some(pair.split_once('=')?.1.to_owned())
+}
+
+// ---------------------------------------------------------------------------
+// Agencies and their Maskinporten-style tokens (token.rs; the send tests too).
+// ---------------------------------------------------------------------------
+
+/// An agency's RSA key: the private half as PKCS#8 PEM, the public half in a
+/// PEM file the `agency add` command can read.
+pub struct AgencyKey {
+    pub private_key_pem: String,
+    pub public_key_file: PathBuf,
+    _directory: TempDir,
+}
+
+/// Cached agency keys for the whole test binary, as RSA key generation is
+/// slow: slot 0 is what [`TestApp::register_agency`] registers, slot 1 a key
+/// no agency registered.
+fn agency_key(slot: usize) -> &'static AgencyKey {
+    static KEYS: [std::sync::OnceLock<AgencyKey>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    KEYS[slot].get_or_init(|| {
+        use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+        let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("RSA key");
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let public_key_file = directory.path().join("agency-public-key.pem");
+        std::fs::write(
+            &public_key_file,
+            key.to_public_key()
+                .to_public_key_pem(LineEnding::LF)
+                .expect("public key PEM"),
+        )
+        .expect("write the public key");
+        AgencyKey {
+            private_key_pem: key
+                .to_pkcs8_pem(LineEnding::LF)
+                .expect("private key PEM")
+                .to_string(),
+            public_key_file,
+            _directory: directory,
+        }
+    })
+}
+
+/// The key registered test agencies sign their grants with.
+pub fn registered_agency_key() -> &'static AgencyKey {
+    agency_key(0)
+}
+
+/// A key no agency registered, for grants that must be refused.
+pub fn unregistered_agency_key() -> &'static AgencyKey {
+    agency_key(1)
+}
+
+/// Signs `claims` as a grant: RS256, with `kid` in the header when given.
+pub fn sign_grant_with(
+    private_key_pem: &str,
+    kid: Option<&str>,
+    claims: &serde_json::Value,
+) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = kid.map(str::to_owned);
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key_pem.as_bytes()).expect("RSA key");
+    jsonwebtoken::encode(&header, claims, &key).expect("sign the grant")
+}
+
+/// A registered agency, able to sign grants and get access tokens.
+pub struct TestAgency {
+    pub org_nr: String,
+    pub name: String,
+    pub client_id: String,
+    pub private_key_pem: String,
+}
+
+impl TestApp {
+    /// Registers an agency with the real `postkasse agency add`, with the
+    /// cached test key and client id `test-client-<org_nr>`.
+    pub async fn register_agency(&self, org_nr: &str, name: &str) -> TestAgency {
+        let key = registered_agency_key();
+        let client_id = format!("test-client-{org_nr}");
+        let output = self
+            .run_cli(&[
+                "agency",
+                "add",
+                "--org-nr",
+                org_nr,
+                "--name",
+                name,
+                "--client-id",
+                &client_id,
+                "--public-key",
+                key.public_key_file.to_str().expect("UTF-8 path"),
+            ])
+            .await;
+        assert!(
+            output.status.success(),
+            "agency add failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        TestAgency {
+            org_nr: org_nr.to_owned(),
+            name: name.to_owned(),
+            client_id,
+            private_key_pem: key.private_key_pem.clone(),
+        }
+    }
+
+    /// What grants name as `aud`: this app's public URL and a slash.
+    pub fn token_audience(&self) -> String {
+        format!("{}/", self.address)
+    }
+
+    /// `POST /token` with the given form fields.
+    pub async fn post_token(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url("/token"))
+            .form(form)
+            .send()
+            .await
+            .expect("POST /token")
+    }
+}
+
+impl TestAgency {
+    /// Good grant claims by the system clock, with a fresh `jti`.
+    pub fn grant_claims(&self, app: &TestApp, scopes: &[&str]) -> serde_json::Value {
+        self.grant_claims_at(app, scopes, chrono::Utc::now())
+    }
+
+    /// Good grant claims made at `now` (the app's clock, when a test moves it).
+    pub fn grant_claims_at(
+        &self,
+        app: &TestApp,
+        scopes: &[&str],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> serde_json::Value {
+        serde_json::json!({
+            "iss": self.client_id,
+            "aud": app.token_audience(),
+            "iat": now.timestamp(),
+            "exp": now.timestamp() + 120,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "scope": scopes.join(" "),
+        })
+    }
+
+    /// The claims signed with this agency's key, `kid` = the client id.
+    pub fn sign(&self, claims: &serde_json::Value) -> String {
+        sign_grant_with(&self.private_key_pem, Some(&self.client_id), claims)
+    }
+
+    /// Exchanges the signed grant at `POST /token`.
+    pub async fn exchange(&self, app: &TestApp, assertion: &str) -> reqwest::Response {
+        app.post_token(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", assertion),
+        ])
+        .await
+    }
+
+    /// An access token with the scopes, through the real `POST /token`.
+    pub async fn access_token(&self, app: &TestApp, scopes: &[&str]) -> String {
+        self.access_token_at(app, scopes, chrono::Utc::now()).await
+    }
+
+    /// As [`Self::access_token`], with the grant made at `now`.
+    pub async fn access_token_at(
+        &self,
+        app: &TestApp,
+        scopes: &[&str],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        let grant = self.sign(&self.grant_claims_at(app, scopes, now));
+        let response = self.exchange(app, &grant).await;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.expect("token response JSON");
+        assert_eq!(
+            status,
+            reqwest::StatusCode::OK,
+            "POST /token refused: {body}"
+        );
+        body["access_token"]
+            .as_str()
+            .expect("an access_token")
+            .to_owned()
+    }
 }

@@ -4,9 +4,10 @@
 mod helpers;
 
 mod health;
-mod ingest;
 mod krr;
+mod messages;
 mod storage;
+mod token;
 
 mod id_tokens;
 mod login;

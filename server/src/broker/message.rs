@@ -1,0 +1,862 @@
+//! The DPI business message (`forretningsmelding`): a standard business
+//! document (SBD) with a `digital` or `utskrift` body, read into a
+//! [`BusinessMessage`] Postkasse can trust. Field names and limits are DPI's
+//! (protocol brief §2, §4); every problem is reported at once.
+//!
+//! Postkasse is the broker that looks citizens up in the register, as
+//! eFormidling's integration point is, so the SBD header's `receiver` of a
+//! `digital` message names the citizen by `personidentifikator` rather than
+//! naming their provider [I]; `mottaker.postkasseadresse` may be left out.
+
+use super::json_fields::{Fields, Problems};
+use crate::{
+    http::FieldError,
+    print::{PostClass, PrintColour, PrintOrder, RawPostalAddress, ReturnHandling},
+};
+use app::domain::{
+    ConversationId, Fnr, MessageId, OrgNr, SecurityLevel, SyntheticIds, TextError, Title,
+};
+use base64::Engine;
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Europe::Oslo;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const STANDARD_DIGITAL: &str = "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost##urn:fdc:digdir.no:2020:innbyggerpost:schema:digital::1.0";
+pub const STANDARD_PRINT: &str = "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost##urn:fdc:digdir.no:2020:innbyggerpost:schema:utskrift::1.0";
+pub const PROCESS_DIGITAL: &str =
+    "urn:fdc:digdir.no:2020:profile:egovernment:innbyggerpost:digital:ver1.0";
+pub const PROCESS_PRINT: &str =
+    "urn:fdc:digdir.no:2020:profile:egovernment:innbyggerpost:utskrift:ver1.0";
+/// eFormidling's processes, which say whether §8's notification duty applies.
+pub const PROCESS_DECISION: &str = "urn:no:difi:profile:digitalpost:vedtak:ver1.0";
+pub const PROCESS_INFORMATION: &str = "urn:no:difi:profile:digitalpost:info:ver1.0";
+pub const SHA256_METHOD: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+pub const ACTOR_AUTHORITY: &str = "iso6523-actorid-upis";
+
+use super::routing::Process;
+
+/// How far ahead `virkningstidspunkt` may lie. DPI documents no maximum, only
+/// that "too far ahead" is a client error [I].
+pub const MAX_EFFECTIVE_AHEAD_DAYS: i64 = 366;
+
+/// A notice the sender ordered (`epostvarsel` or `smsvarsel`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderedNotice {
+    /// `epostadresse` or `mobiltelefonnummer` as the sender gave it.
+    pub address: String,
+    pub text: String,
+    /// `repetisjoner`: days after the effective time.
+    pub repetitions: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderedNotices {
+    pub email: Option<OrderedNotice>,
+    pub sms: Option<OrderedNotice>,
+}
+
+/// The `digital` body, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigitalLetter {
+    pub recipient: Fnr,
+    pub postkasseadresse: Option<String>,
+    pub security_level: SecurityLevel,
+    pub nonsensitive_title: Title,
+    pub language: String,
+    /// From `virkningstidspunkt`, or `virkningsdato` at midnight in Norway.
+    pub effective_at: Option<DateTime<Utc>>,
+    pub opening_receipt: bool,
+    pub notices: OrderedNotices,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Digital(DigitalLetter),
+    Print(PrintOrder),
+}
+
+/// A business message that passed every check.
+#[derive(Debug, Clone)]
+pub struct BusinessMessage {
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    pub process: Process,
+    pub sender: OrgNr,
+    pub avsenderidentifikator: Option<String>,
+    /// `dokumentpakkefingeravtrykk.digestValue`: base64 SHA-256 of the package as sent.
+    pub package_fingerprint: String,
+    pub body: Body,
+    /// The SBD as received without the embedded access token, which is a
+    /// credential and expires within minutes anyway.
+    pub document: Value,
+}
+
+/// What the message is checked against.
+pub struct Expectations<'a> {
+    /// The organisation the access token was issued to.
+    pub agency: &'a OrgNr,
+    /// The bearer token of the request: an embedded `maskinportentoken` must be it.
+    pub bearer_token: &'a str,
+    pub synthetic_ids: SyntheticIds,
+    pub now: DateTime<Utc>,
+}
+
+const ROOT: &str = "forretningsmelding";
+
+/// Reads a business message. `document` is the SBD as JSON (when it arrived as
+/// a signed JWT, its verified payload).
+pub fn parse(
+    document: &Value,
+    expect: &Expectations<'_>,
+) -> Result<BusinessMessage, Vec<FieldError>> {
+    let mut problems = Problems::default();
+    let Some(mut root) = problems.object(document, ROOT) else {
+        return Err(problems.0);
+    };
+    let Some(mut sbd) = root.required_object("standardBusinessDocument", &mut problems) else {
+        root.finish(&mut problems);
+        return Err(problems.0);
+    };
+    root.finish(&mut problems);
+    let header = sbd
+        .required_object("standardBusinessDocumentHeader", &mut problems)
+        .map(|header| read_header(header, expect, &mut problems));
+    let digital = sbd.object("digital", &mut problems);
+    let print = sbd.object("utskrift", &mut problems);
+    let sbd_path = sbd.path().to_owned();
+    sbd.finish(&mut problems);
+
+    let (body, common) = match (digital, print) {
+        (Some(digital), None) => {
+            let recipient = header
+                .as_ref()
+                .and_then(|header| header.as_ref())
+                .and_then(|header| header.recipient.clone());
+            read_digital(digital, recipient, expect, &mut problems)
+        }
+        (None, Some(print)) => read_print(print, expect, &mut problems),
+        (Some(_), Some(_)) => {
+            problems.add(&sbd_path, "must have either digital or utskrift, not both");
+            (None, None)
+        }
+        (None, None) => {
+            problems.add(&sbd_path, "must have a digital or an utskrift body");
+            (None, None)
+        }
+    };
+
+    let Some(header) = header.flatten() else {
+        return Err(problems.0);
+    };
+    if let Some(common) = &common {
+        if common.sender != header.sender {
+            problems.add(
+                format!(
+                    "{sbd_path}.{}.avsender.virksomhetsidentifikator",
+                    header.body_key
+                ),
+                "must be the same organisation as the header's sender",
+            );
+        }
+    }
+    let process_matches = matches!(
+        (&body, header.process),
+        (
+            Some(Body::Digital(_)),
+            Process::Decision | Process::Information
+        ) | (Some(Body::Print(_)), Process::Print)
+            | (None, _)
+    );
+    if !process_matches {
+        problems.add(
+            format!("{}.businessScope.scope[0].identifier", header.path),
+            "names a process that does not match the message body",
+        );
+    }
+    match (body, common) {
+        (Some(body), Some(common)) if problems.is_empty() => {
+            let mut document = document.clone();
+            if let Some(body) = document
+                .pointer_mut(&format!("/standardBusinessDocument/{}", header.body_key))
+                .and_then(Value::as_object_mut)
+            {
+                body.remove("maskinportentoken");
+            }
+            Ok(BusinessMessage {
+                message_id: header.message_id,
+                conversation_id: header.conversation_id,
+                process: header.process,
+                sender: header.sender,
+                avsenderidentifikator: common.avsenderidentifikator,
+                package_fingerprint: common.fingerprint,
+                body,
+                document,
+            })
+        }
+        _ => Err(problems.0),
+    }
+}
+
+struct Header {
+    path: String,
+    message_id: MessageId,
+    conversation_id: ConversationId,
+    process: Process,
+    sender: OrgNr,
+    /// For `digital`: the citizen named as the receiver.
+    recipient: Option<Fnr>,
+    body_key: &'static str,
+}
+
+fn read_header(
+    mut header: Fields<'_>,
+    expect: &Expectations<'_>,
+    problems: &mut Problems,
+) -> Option<Header> {
+    let path = header.path().to_owned();
+    match header.required_string("headerVersion", problems) {
+        Some("1.0") | None => {}
+        Some(_) => problems.add(header.path_of("headerVersion"), "must be \"1.0\""),
+    }
+    let sender = first_party(&mut header, "sender", problems).and_then(|(value, path)| {
+        match organisation(value) {
+            Ok(org_nr) if org_nr == *expect.agency => Some(org_nr),
+            Ok(_) => {
+                problems.add(
+                    path,
+                    "must be the organisation the access token was issued to",
+                );
+                None
+            }
+            Err(reason) => {
+                problems.add(path, reason);
+                None
+            }
+        }
+    });
+    let receiver = first_party(&mut header, "receiver", problems);
+
+    let mut identification = header.required_object("documentIdentification", problems);
+    let (standard, message_id) = match identification.as_mut() {
+        Some(identification) => {
+            let standard = identification.required_string("standard", problems);
+            let body_key = match standard {
+                Some(STANDARD_DIGITAL) => Some("digital"),
+                Some(STANDARD_PRINT) => Some("utskrift"),
+                Some(_) => {
+                    problems.add(
+                        identification.path_of("standard"),
+                        format!("must be {STANDARD_DIGITAL} or {STANDARD_PRINT}"),
+                    );
+                    None
+                }
+                None => None,
+            };
+            match (identification.required_string("type", problems), body_key) {
+                (Some(kind), Some(expected)) if kind != expected => problems.add(
+                    identification.path_of("type"),
+                    format!("must be \"{expected}\" for this standard"),
+                ),
+                _ => {}
+            }
+            match identification.required_string("typeVersion", problems) {
+                Some("1.0") | None => {}
+                Some(_) => problems.add(identification.path_of("typeVersion"), "must be \"1.0\""),
+            }
+            let message_id = identification
+                .required_string("instanceIdentifier", problems)
+                .and_then(|id| uuid(id, &identification.path_of("instanceIdentifier"), problems))
+                .map(MessageId::from_uuid);
+            if let Some(created) = identification.required_string("creationDateAndTime", problems) {
+                if DateTime::parse_from_rfc3339(created).is_err() {
+                    problems.add(
+                        identification.path_of("creationDateAndTime"),
+                        "must be a date and time with zone (RFC 3339)",
+                    );
+                }
+            }
+            (body_key, message_id)
+        }
+        None => (None, None),
+    };
+    if let Some(identification) = identification {
+        identification.finish(problems);
+    }
+
+    let (process, conversation_id) = read_scope(&mut header, problems);
+    header.finish(problems);
+
+    let recipient = match (standard, receiver) {
+        (Some("digital"), Some((value, path))) => match Fnr::parse(value, expect.synthetic_ids) {
+            Ok(fnr) => Some(fnr),
+            Err(error) => {
+                problems.add(
+                        path,
+                        format!(
+                            "must be the recipient's personidentifikator (Postkasse looks up their mailbox): {error}"
+                        ),
+                    );
+                None
+            }
+        },
+        _ => None,
+    };
+    Some(Header {
+        path,
+        message_id: message_id?,
+        conversation_id: conversation_id?,
+        process: process?,
+        sender: sender?,
+        recipient,
+        body_key: standard?,
+    })
+}
+
+/// The identifier value of `sender[0]` or `receiver[0]`, with its path.
+fn first_party<'a>(
+    header: &mut Fields<'a>,
+    name: &'static str,
+    problems: &mut Problems,
+) -> Option<(&'a str, String)> {
+    let path = header.path_of(name);
+    let parties = header.required_value(name, problems)?;
+    let Some(first) = parties.as_array().and_then(|parties| parties.first()) else {
+        problems.add(&path, "must be an array with one party");
+        return None;
+    };
+    let mut party = problems.object(first, &format!("{path}[0]"))?;
+    let mut identifier = party.required_object("identifier", problems);
+    party.finish(problems);
+    let identifier = identifier.as_mut()?;
+    match identifier.required_string("authority", problems) {
+        Some(ACTOR_AUTHORITY) | None => {}
+        Some(_) => problems.add(
+            identifier.path_of("authority"),
+            format!("must be \"{ACTOR_AUTHORITY}\""),
+        ),
+    }
+    let value = identifier.required_string("value", problems);
+    let value_path = identifier.path_of("value");
+    Some((value?, value_path))
+}
+
+/// `0192:<organisation number>` (ISO 6523 ICD 0192, Norway's register).
+/// The legacy `9908:` prefix of old SDP messages is accepted too.
+fn organisation(value: &str) -> Result<OrgNr, String> {
+    let number = value
+        .strip_prefix("0192:")
+        .or_else(|| value.strip_prefix("9908:"))
+        .ok_or_else(|| "must be \"0192:\" followed by an organisation number".to_owned())?;
+    OrgNr::parse(number).map_err(|error| error.to_string())
+}
+
+fn uuid(text: &str, path: &str, problems: &mut Problems) -> Option<uuid::Uuid> {
+    match uuid::Uuid::parse_str(text) {
+        Ok(id) if !id.is_nil() => Some(id),
+        _ => {
+            problems.add(path, "must be a UUID");
+            None
+        }
+    }
+}
+
+fn read_scope(
+    header: &mut Fields<'_>,
+    problems: &mut Problems,
+) -> (Option<Process>, Option<ConversationId>) {
+    let Some(mut scope) = header.required_object("businessScope", problems) else {
+        return (None, None);
+    };
+    let path = scope.path_of("scope");
+    let scopes = scope.array("scope", problems);
+    scope.finish(problems);
+    let Some(scopes) = scopes else {
+        problems.add(&path, "is required");
+        return (None, None);
+    };
+    let mut result = (None, None);
+    let mut found = false;
+    for (index, entry) in scopes.iter().enumerate() {
+        let Some(mut entry) = problems.object(entry, &format!("{path}[{index}]")) else {
+            continue;
+        };
+        if entry.required_string("type", problems) != Some("ConversationId") {
+            // Other scope types carry nothing Postkasse needs.
+            entry.value("instanceIdentifier");
+            entry.value("identifier");
+            entry.value("scopeInformation");
+            entry.finish(problems);
+            continue;
+        }
+        found = true;
+        let conversation_id = entry
+            .required_string("instanceIdentifier", problems)
+            .and_then(|id| uuid(id, &entry.path_of("instanceIdentifier"), problems))
+            .map(ConversationId::from_uuid);
+        let process = match entry.required_string("identifier", problems) {
+            Some(PROCESS_DIGITAL | PROCESS_DECISION) => Some(Process::Decision),
+            Some(PROCESS_INFORMATION) => Some(Process::Information),
+            Some(PROCESS_PRINT) => Some(Process::Print),
+            Some(_) => {
+                problems.add(
+                    entry.path_of("identifier"),
+                    format!(
+                        "must be one of {PROCESS_DIGITAL}, {PROCESS_DECISION}, {PROCESS_INFORMATION}, {PROCESS_PRINT}"
+                    ),
+                );
+                None
+            }
+            None => None,
+        };
+        // expectedResponseDateTime lives here; Postkasse does not use it.
+        entry.value("scopeInformation");
+        entry.finish(problems);
+        result = (process, conversation_id);
+    }
+    if !found {
+        problems.add(&path, "must contain a ConversationId scope");
+    }
+    result
+}
+
+/// What `digital` and `utskrift` share.
+struct Common {
+    sender: OrgNr,
+    avsenderidentifikator: Option<String>,
+    fingerprint: String,
+}
+
+fn read_common(
+    body: &mut Fields<'_>,
+    expect: &Expectations<'_>,
+    problems: &mut Problems,
+) -> Option<Common> {
+    let sender = body
+        .required_object("avsender", problems)
+        .and_then(|mut avsender| {
+            let sender = avsender
+                .required_object("virksomhetsidentifikator", problems)
+                .and_then(|mut identifier| {
+                    let authority_ok = match identifier.required_string("authority", problems) {
+                        Some(ACTOR_AUTHORITY) => true,
+                        Some(_) => {
+                            problems.add(
+                                identifier.path_of("authority"),
+                                format!("must be \"{ACTOR_AUTHORITY}\""),
+                            );
+                            false
+                        }
+                        None => false,
+                    };
+                    let value = identifier.required_string("value", problems);
+                    let path = identifier.path_of("value");
+                    identifier.finish(problems);
+                    match value.map(organisation) {
+                        Some(Ok(org_nr)) if authority_ok => Some(org_nr),
+                        Some(Err(reason)) => {
+                            problems.add(path, reason);
+                            None
+                        }
+                        _ => None,
+                    }
+                });
+            let identifier =
+                bounded_text(&mut avsender, "avsenderidentifikator", 100, false, problems);
+            bounded_text(&mut avsender, "fakturaReferanse", 40, false, problems);
+            avsender.finish(problems);
+            Some((sender?, identifier))
+        });
+    let fingerprint = body
+        .required_object("dokumentpakkefingeravtrykk", problems)
+        .and_then(|mut fingerprint| {
+            match fingerprint.required_string("digestMethod", problems) {
+                Some(SHA256_METHOD) | None => {}
+                Some(_) => problems.add(
+                    fingerprint.path_of("digestMethod"),
+                    format!("must be {SHA256_METHOD}"),
+                ),
+            }
+            let value = fingerprint.required_string("digestValue", problems);
+            let path = fingerprint.path_of("digestValue");
+            fingerprint.finish(problems);
+            let value = value?;
+            match base64::engine::general_purpose::STANDARD.decode(value) {
+                Ok(bytes) if bytes.len() == 32 => Some(value.to_owned()),
+                _ => {
+                    problems.add(path, "must be the base64 SHA-256 of the dokumentpakke");
+                    None
+                }
+            }
+        });
+    if let Some(token) = body.string("maskinportentoken", problems) {
+        if token != expect.bearer_token {
+            problems.add(
+                body.path_of("maskinportentoken"),
+                "must be the access token this request is sent with",
+            );
+        }
+    }
+    let (sender, avsenderidentifikator) = sender?;
+    Some(Common {
+        sender,
+        avsenderidentifikator,
+        fingerprint: fingerprint?,
+    })
+}
+
+/// Optional (or required) text of at most `max` characters.
+fn bounded_text(
+    fields: &mut Fields<'_>,
+    name: &'static str,
+    max: usize,
+    required: bool,
+    problems: &mut Problems,
+) -> Option<String> {
+    let text = if required {
+        fields.required_string(name, problems)
+    } else {
+        fields.string(name, problems)
+    }?;
+    match app::domain::letter::checked_text(text, max) {
+        Ok(text) => Some(text),
+        Err(error) => {
+            problems.add(fields.path_of(name), error);
+            None
+        }
+    }
+}
+
+fn read_digital(
+    mut body: Fields<'_>,
+    recipient: Option<Fnr>,
+    expect: &Expectations<'_>,
+    problems: &mut Problems,
+) -> (Option<Body>, Option<Common>) {
+    let common = read_common(&mut body, expect, problems);
+    let postkasseadresse = body.object("mottaker", problems).and_then(|mut mottaker| {
+        let address = bounded_text(&mut mottaker, "postkasseadresse", 100, false, problems);
+        mottaker.finish(problems);
+        address
+    });
+    let security_level = match body.integer("sikkerhetsnivaa", problems) {
+        Some(number) => match SecurityLevel::try_from(number) {
+            Ok(level) => Some(level),
+            Err(_) => {
+                problems.add(body.path_of("sikkerhetsnivaa"), "must be 3 or 4");
+                None
+            }
+        },
+        None => {
+            if body.value("sikkerhetsnivaa").is_none() {
+                problems.add(body.path_of("sikkerhetsnivaa"), "is required");
+            }
+            None
+        }
+    };
+    let nonsensitive_title = body
+        .required_string("ikkesensitivtittel", problems)
+        .and_then(|text| match Title::parse(text) {
+            Ok(title) => Some(title),
+            Err(error) => {
+                problems.add(body.path_of("ikkesensitivtittel"), error);
+                None
+            }
+        });
+    let language = body.required_string("spraak", problems).and_then(|code| {
+        if code.len() == 2 && code.bytes().all(|byte| byte.is_ascii_alphabetic()) {
+            Some(code.to_ascii_lowercase())
+        } else {
+            problems.add(
+                body.path_of("spraak"),
+                "must be a two-letter ISO 639-1 code",
+            );
+            None
+        }
+    });
+    let effective_at = read_effective_time(&mut body, expect.now, problems);
+    let opening_receipt = body
+        .boolean("aapningskvittering", problems)
+        .unwrap_or(false);
+    let notices = body
+        .object("varsler", problems)
+        .map(|varsler| read_notices(varsler, problems))
+        .unwrap_or_default();
+    body.finish(problems);
+    let letter = (|| {
+        Some(DigitalLetter {
+            recipient: recipient?,
+            postkasseadresse,
+            security_level: security_level?,
+            nonsensitive_title: nonsensitive_title?,
+            language: language?,
+            effective_at: effective_at.ok()?,
+            opening_receipt,
+            notices,
+        })
+    })();
+    (letter.map(Body::Digital), common)
+}
+
+fn read_effective_time(
+    body: &mut Fields<'_>,
+    now: DateTime<Utc>,
+    problems: &mut Problems,
+) -> Result<Option<DateTime<Utc>>, ()> {
+    let date = body.string("virkningsdato", problems);
+    let time = body.string("virkningstidspunkt", problems);
+    let parsed = match (date, time) {
+        (Some(_), Some(_)) => {
+            problems.add(
+                body.path_of("virkningstidspunkt"),
+                "must not be given together with virkningsdato",
+            );
+            return Err(());
+        }
+        (None, None) => return Ok(None),
+        (Some(date), None) => NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .ok()
+            .and_then(|date| date.and_hms_opt(0, 0, 0))
+            .and_then(|midnight| Oslo.from_local_datetime(&midnight).earliest())
+            .map(|time| time.with_timezone(&Utc))
+            .ok_or("virkningsdato"),
+        (None, Some(time)) => DateTime::parse_from_rfc3339(time)
+            .map(|time| time.with_timezone(&Utc))
+            .map_err(|_| "virkningstidspunkt"),
+    };
+    match parsed {
+        Ok(at) if at > now + Duration::days(MAX_EFFECTIVE_AHEAD_DAYS) => {
+            let name = if date.is_some() {
+                "virkningsdato"
+            } else {
+                "virkningstidspunkt"
+            };
+            problems.add(
+                body.path_of(name),
+                format!("must be at most {MAX_EFFECTIVE_AHEAD_DAYS} days ahead"),
+            );
+            Err(())
+        }
+        Ok(at) => Ok(Some(at)),
+        Err(name) => {
+            let expected = if name == "virkningsdato" {
+                "must be a date (YYYY-MM-DD)"
+            } else {
+                "must be a date and time with zone (RFC 3339)"
+            };
+            problems.add(body.path_of(name), expected);
+            Err(())
+        }
+    }
+}
+
+fn read_notices(mut varsler: Fields<'_>, problems: &mut Problems) -> OrderedNotices {
+    let email = varsler
+        .object("epostvarsel", problems)
+        .and_then(|mut notice| {
+            let address = notice
+                .required_string("epostadresse", problems)
+                .and_then(
+                    |address| match crate::krr::contact::EmailAddress::parse(address) {
+                        Ok(_) => Some(address.trim().to_owned()),
+                        Err(error) => {
+                            problems.add(notice.path_of("epostadresse"), error);
+                            None
+                        }
+                    },
+                );
+            let text = notice_text(&mut notice, 500, problems);
+            let repetitions = repetitions(&mut notice, problems);
+            notice.finish(problems);
+            Some(OrderedNotice {
+                address: address?,
+                text: text?,
+                repetitions: repetitions?,
+            })
+        });
+    let sms = varsler
+        .object("smsvarsel", problems)
+        .and_then(|mut notice| {
+            let number = notice
+                .required_string("mobiltelefonnummer", problems)
+                .and_then(|number| {
+                    let shape_ok = (8..=20).contains(&number.chars().count())
+                        && number
+                            .strip_prefix('+')
+                            .unwrap_or(number)
+                            .chars()
+                            .all(|c| c.is_ascii_digit() || c == ' ' || c == '-' || c == '_');
+                    if shape_ok {
+                        Some(number.to_owned())
+                    } else {
+                        problems.add(
+                        notice.path_of("mobiltelefonnummer"),
+                        "must be 8 to 20 characters: digits, spaces, - or _, optionally after +",
+                    );
+                        None
+                    }
+                });
+            let text = notice_text(&mut notice, 160, problems);
+            let repetitions = repetitions(&mut notice, problems);
+            notice.finish(problems);
+            Some(OrderedNotice {
+                address: number?,
+                text: text?,
+                repetitions: repetitions?,
+            })
+        });
+    varsler.finish(problems);
+    OrderedNotices { email, sms }
+}
+
+/// `varslingstekst`: no links, because notices travel unencrypted and links
+/// in them are a fraud risk (protocol brief §9).
+fn notice_text(notice: &mut Fields<'_>, max: usize, problems: &mut Problems) -> Option<String> {
+    let text = notice.required_string("varslingstekst", problems)?;
+    let path = notice.path_of("varslingstekst");
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        problems.add(path, TextError::Empty);
+        return None;
+    }
+    if trimmed.chars().count() > max {
+        problems.add(path, TextError::TooLong { max });
+        return None;
+    }
+    if contains_link(trimmed) {
+        problems.add(path, "must not contain a link or web address");
+        return None;
+    }
+    Some(trimmed.to_owned())
+}
+
+fn contains_link(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    lower.contains("://")
+        || lower.contains("www.")
+        || lower.split_whitespace().any(|word| {
+            let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+            // A bare domain such as `example.no/login` or `nav.no`.
+            word.split_once('.').is_some_and(|(name, rest)| {
+                !name.is_empty()
+                    && rest.split(['/', '?']).next().is_some_and(|tld| {
+                        tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
+                    })
+            })
+        })
+}
+
+fn repetitions(notice: &mut Fields<'_>, problems: &mut Problems) -> Option<Vec<u8>> {
+    let path = notice.path_of("repetisjoner");
+    let Some(items) = notice.array("repetisjoner", problems) else {
+        if notice.value("repetisjoner").is_none() {
+            problems.add(path, "is required");
+        }
+        return None;
+    };
+    if items.is_empty() || items.len() > 10 {
+        problems.add(path, "must have 1 to 10 days");
+        return None;
+    }
+    let mut days = Vec::with_capacity(items.len());
+    for item in items {
+        match item.as_u64().filter(|day| *day <= 25) {
+            Some(day) if !days.contains(&(day as u8)) => days.push(day as u8),
+            Some(_) => {
+                problems.add(&path, "must not repeat a day");
+                return None;
+            }
+            None => {
+                problems.add(&path, "must be whole days from 0 to 25");
+                return None;
+            }
+        }
+    }
+    days.sort_unstable();
+    Some(days)
+}
+
+fn read_print(
+    mut body: Fields<'_>,
+    expect: &Expectations<'_>,
+    problems: &mut Problems,
+) -> (Option<Body>, Option<Common>) {
+    let common = read_common(&mut body, expect, problems);
+    let address = postal_address(&mut body, "mottaker", problems);
+    let colour = enumeration::<PrintColour>(&mut body, "utskriftstype", true, problems);
+    let post_class = enumeration::<PostClass>(&mut body, "posttype", false, problems);
+    let retur = body.required_object("retur", problems).map(|mut retur| {
+        let address = postal_address(&mut retur, "mottaker", problems);
+        let handling =
+            enumeration::<ReturnHandling>(&mut retur, "returposthaandtering", true, problems);
+        retur.finish(problems);
+        (address, handling)
+    });
+    body.finish(problems);
+    let order = (|| {
+        let (return_address, return_handling) = retur?;
+        Some(PrintOrder {
+            address: address?,
+            colour: colour??,
+            post_class: post_class?.unwrap_or(PostClass::B),
+            return_address: Some(return_address?),
+            return_handling: return_handling??,
+        })
+    })();
+    (order.map(Body::Print), common)
+}
+
+fn postal_address(
+    fields: &mut Fields<'_>,
+    name: &'static str,
+    problems: &mut Problems,
+) -> Option<crate::print::PostalAddress> {
+    let path = fields.path_of(name);
+    let value = fields.required_value(name, problems)?;
+    let raw: RawPostalAddress = match serde_path_to_error::deserialize(value) {
+        Ok(raw) => raw,
+        Err(error) => {
+            problems.add(
+                format!("{path}.{}", error.path()).trim_end_matches(".."),
+                error.inner().to_string(),
+            );
+            return None;
+        }
+    };
+    match raw.parse(&path) {
+        Ok(address) => Some(address),
+        Err(found) => {
+            for (field, reason) in found {
+                problems.add(field, reason);
+            }
+            None
+        }
+    }
+}
+
+/// An enumerated field: `Some(None)` when optional and absent, `None` when bad.
+fn enumeration<T: serde::de::DeserializeOwned>(
+    fields: &mut Fields<'_>,
+    name: &'static str,
+    required: bool,
+    problems: &mut Problems,
+) -> Option<Option<T>> {
+    let value = if required {
+        fields.required_value(name, problems)?
+    } else {
+        match fields.value(name) {
+            Some(value) => value,
+            None => return Some(None),
+        }
+    };
+    match serde_json::from_value::<T>(value.clone()) {
+        Ok(parsed) => Some(Some(parsed)),
+        Err(_) => {
+            problems.add(
+                fields.path_of(name),
+                format!("{value} is not one of the allowed values"),
+            );
+            None
+        }
+    }
+}

@@ -157,7 +157,8 @@ async fn bad_grants_are_refused_with_the_right_error_and_spend_nothing(backend: 
         "living longer than 120 s",
         grant(&|claims| claims["exp"] = json!(now + 180), &ours),
         "invalid_grant",
-        "exp - iat is 180 s".to_owned(),
+        // Not the exact age: the grant's iat is read from the clock a moment after `now`.
+        "a grant may live at most 120 s".to_owned(),
     ));
     cases.push((
         "made 60 s in the future",

@@ -32,7 +32,7 @@ fn server_runtime() -> &'static tokio::runtime::Runtime {
 }
 
 /// One TestID signing key for the whole test binary: generating RSA keys is slow.
-fn testid_key_file() -> PathBuf {
+pub fn testid_key_file() -> PathBuf {
     static KEY_DIRECTORY: std::sync::OnceLock<TempDir> = std::sync::OnceLock::new();
     let directory = KEY_DIRECTORY.get_or_init(|| {
         let directory = tempfile::tempdir().expect("temporary directory");
@@ -50,7 +50,7 @@ pub fn provider_certificate_file() -> PathBuf {
 
 /// One mailbox provider key and certificate for the whole test binary, for
 /// the same reason.
-fn provider_files() -> (PathBuf, PathBuf) {
+pub fn provider_files() -> (PathBuf, PathBuf) {
     static DIRECTORY: std::sync::OnceLock<TempDir> = std::sync::OnceLock::new();
     let directory = DIRECTORY.get_or_init(|| {
         let directory = tempfile::tempdir().expect("temporary directory");

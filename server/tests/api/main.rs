@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod crash;
 mod health;
 mod krr;
 mod messages;

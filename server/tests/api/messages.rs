@@ -750,7 +750,117 @@ async fn the_agency_api_is_described_at_api_openapi_json(backend: Backend) {
     }
 }
 
+#[derive(Clone, Default)]
+struct CallbackState {
+    pushes: Arc<Mutex<Vec<(String, String, Bytes)>>>,
+    attempts: Arc<Mutex<u32>>,
+}
+
+async fn record_callback(
+    State(state): State<CallbackState>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> AxumStatus {
+    let attempt = {
+        let mut attempts = state.attempts.lock().unwrap();
+        *attempts += 1;
+        *attempts
+    };
+    // The first push fails, so the retry is exercised too.
+    if attempt == 1 {
+        return AxumStatus::INTERNAL_SERVER_ERROR;
+    }
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    state.pushes.lock().unwrap().push((
+        header("x-postkasse-signature"),
+        header("x-postkasse-receipt-id"),
+        body,
+    ));
+    AxumStatus::NO_CONTENT
+}
+
+async fn receipts_are_pushed_to_a_callback_signed_with_its_secret(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let state = CallbackState::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let callback_url = format!("http://{}/kvitteringer", listener.local_addr().unwrap());
+    let router = Router::new()
+        .route("/kvitteringer", post(record_callback))
+        .with_state(state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let key = crate::helpers::registered_agency_key();
+    let output = app
+        .run_cli(&[
+            "agency",
+            "add",
+            "--org-nr",
+            TEST_SENDER,
+            "--name",
+            "Brønnøysundregistrene",
+            "--client-id",
+            &format!("test-client-{TEST_SENDER}"),
+            "--public-key",
+            key.public_key_file.to_str().unwrap(),
+            "--callback-url",
+            &callback_url,
+        ])
+        .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let secret = printed
+        .split_whitespace()
+        .last()
+        .expect("the secret is printed")
+        .to_owned();
+
+    let kari = citizen(14);
+    app.make_reachable(&kari, OWN_PROVIDER).await;
+    let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+    let letter = test_letter(&sender.org_nr(), &kari, "Vedtak");
+    assert_eq!(
+        sender.send(&app, &letter).await.status(),
+        StatusCode::CREATED
+    );
+
+    for _ in 0..200 {
+        if !state.pushes.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pushes = state.pushes.lock().unwrap().clone();
+    assert_eq!(pushes.len(), 1, "pushed once, after one failed attempt");
+    assert_eq!(*state.attempts.lock().unwrap(), 2);
+    let (signature, receipt_id, body) = &pushes[0];
+    assert_eq!(
+        *signature,
+        format!(
+            "sha256={}",
+            postkasse::broker::outbox::callback_signature(&secret, body)
+        )
+    );
+    let pushed: Value = serde_json::from_slice(body).unwrap();
+    let queued = sender.receipts(&app, "").await;
+    assert_eq!(queued.len(), 1, "the receipt also waits in the queue");
+    assert_eq!(queued[0]["id"], receipt_id.as_str());
+    assert_eq!(pushed, queued[0]["forretningsmelding"]);
+}
+
 on_both_backends!(
+    receipts_are_pushed_to_a_callback_signed_with_its_secret,
     a_letter_for_a_citizen_with_a_mailbox_here_is_delivered_with_a_receipt,
     a_letter_for_a_citizen_elsewhere_is_forwarded_with_retries,
     a_provider_that_never_answers_gives_the_sender_a_server_error_receipt,

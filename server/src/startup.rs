@@ -263,6 +263,7 @@ impl Application {
             mailbox: Arc::new(MailboxService::new(
                 services.storage.clone(),
                 services.blobs.clone(),
+                services.clock.clone(),
             )),
             auth: Arc::new(auth),
             register: Arc::new(services.register()),

@@ -6,6 +6,7 @@
 
 pub mod routes;
 
+use crate::clock::Clock;
 use crate::storage::{
     blobs::{BlobError, BlobStore},
     Storage, StorageError,
@@ -21,6 +22,8 @@ use std::sync::Arc;
 pub struct MailboxService {
     storage: Arc<dyn Storage>,
     blobs: Arc<dyn BlobStore>,
+    /// Letters stay hidden until their effective time on this clock.
+    clock: Arc<dyn Clock>,
 }
 
 /// A document the citizen may read, with its bytes.
@@ -63,8 +66,16 @@ fn shown_title(
 }
 
 impl MailboxService {
-    pub fn new(storage: Arc<dyn Storage>, blobs: Arc<dyn BlobStore>) -> Self {
-        Self { storage, blobs }
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        blobs: Arc<dyn BlobStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            storage,
+            blobs,
+            clock,
+        }
     }
 
     fn entry(viewer: &SignedIn, summary: LetterSummary) -> InboxEntry {
@@ -124,7 +135,11 @@ impl MailboxService {
         id: LetterId,
         index: usize,
     ) -> Result<OpenedDocument, DocumentError> {
-        let letter = match self.storage.letter_for(&viewer.fnr, id).await {
+        let letter = match self
+            .storage
+            .letter_for(&viewer.fnr, id, self.clock.now())
+            .await
+        {
             Ok(letter) => letter,
             Err(StorageError::NotFound) => return Err(DocumentError::NotFound),
             Err(error) => return Err(DocumentError::Internal(error.into())),
@@ -154,7 +169,7 @@ impl app::mailbox::ssr::Mailbox for MailboxService {
     async fn inbox(&self, viewer: &SignedIn) -> Result<Vec<InboxEntry>, AppError> {
         let summaries = self
             .storage
-            .letters_for(&viewer.fnr)
+            .letters_for(&viewer.fnr, self.clock.now())
             .await
             .map_err(internal)?;
         Ok(summaries
@@ -164,7 +179,11 @@ impl app::mailbox::ssr::Mailbox for MailboxService {
     }
 
     async fn letter(&self, viewer: &SignedIn, id: LetterId) -> Result<LetterView, AppError> {
-        match self.storage.letter_for(&viewer.fnr, id).await {
+        match self
+            .storage
+            .letter_for(&viewer.fnr, id, self.clock.now())
+            .await
+        {
             Ok(letter) => Ok(Self::view(viewer, letter)),
             Err(StorageError::NotFound) => Err(AppError::NotFound),
             Err(error) => Err(internal(error)),

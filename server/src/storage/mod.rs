@@ -118,12 +118,22 @@ pub trait Storage: RegisterStorage + AgencyStorage + BrokerStorage + Send + Sync
     /// message id is a [`StorageError::Conflict`].
     async fn insert_letter(&self, letter: &Letter) -> Result<(), StorageError>;
 
-    /// The owner's letters, newest first.
-    async fn letters_for(&self, owner: &Fnr) -> Result<Vec<LetterSummary>, StorageError>;
+    /// The owner's letters whose effective time (`virkningstidspunkt`) has
+    /// come by `now`, newest first.
+    async fn letters_for(
+        &self,
+        owner: &Fnr,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LetterSummary>, StorageError>;
 
     /// One of the owner's letters; [`StorageError::NotFound`] when it does not
-    /// exist or belongs to someone else.
-    async fn letter_for(&self, owner: &Fnr, id: LetterId) -> Result<Letter, StorageError>;
+    /// exist, belongs to someone else, or its effective time is after `now`.
+    async fn letter_for(
+        &self,
+        owner: &Fnr,
+        id: LetterId,
+        now: DateTime<Utc>,
+    ) -> Result<Letter, StorageError>;
 
     async fn statistics(&self) -> Result<StoreStatistics, StorageError>;
 

@@ -304,16 +304,18 @@ macro_rules! impl_sql_storage {
             async fn letters_for(
                 &self,
                 owner: &app::domain::Fnr,
+                now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Vec<app::domain::LetterSummary>, $crate::storage::StorageError> {
                 let rows: Vec<$crate::storage::sql::LetterSummaryRow> = sqlx::query_as(
                     "SELECT l.id, s.name AS sender_name, l.nonsensitive_title, l.title,
                          l.security_level, l.received_at, l.read_at,
                          (SELECT COUNT(*) FROM document d WHERE d.letter_id = l.id) AS document_count
                      FROM letter l JOIN sender s ON s.org_nr = l.sender_org_nr
-                     WHERE l.recipient_fnr = $1
+                     WHERE l.recipient_fnr = $1 AND (l.effective_at IS NULL OR l.effective_at <= $2)
                      ORDER BY l.received_at DESC, l.id",
                 )
                 .bind(owner.as_str())
+                .bind(now)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(|row| row.into_summary()).collect()
@@ -323,16 +325,19 @@ macro_rules! impl_sql_storage {
                 &self,
                 owner: &app::domain::Fnr,
                 id: app::domain::LetterId,
+                now: chrono::DateTime<chrono::Utc>,
             ) -> Result<app::domain::Letter, $crate::storage::StorageError> {
                 let row: $crate::storage::sql::LetterRow = sqlx::query_as(
                     "SELECT l.id, l.message_id, l.conversation_id, l.sender_org_nr,
                          s.name AS sender_name, l.recipient_fnr, l.nonsensitive_title, l.title,
                          l.security_level, l.received_at, l.read_at
                      FROM letter l JOIN sender s ON s.org_nr = l.sender_org_nr
-                     WHERE l.id = $1 AND l.recipient_fnr = $2",
+                     WHERE l.id = $1 AND l.recipient_fnr = $2
+                       AND (l.effective_at IS NULL OR l.effective_at <= $3)",
                 )
                 .bind(id.as_uuid())
                 .bind(owner.as_str())
+                .bind(now)
                 .fetch_one(&self.pool)
                 .await?;
                 // The owner condition is repeated so this query stands on its own.

@@ -409,7 +409,7 @@ impl TestApp {
         let body = response.text().await.unwrap();
         assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
         self.storage
-            .letters_for(recipient)
+            .letters_for(recipient, chrono::Utc::now())
             .await
             .unwrap()
             .into_iter()

@@ -82,7 +82,11 @@ async fn a_letter_for_a_citizen_with_a_mailbox_here_is_delivered_with_a_receipt(
     let accepted: Value = response.json().await.unwrap();
     assert_eq!(accepted["messageId"], letter.message_id.to_string());
 
-    let letters = app.storage.letters_for(&kari).await.unwrap();
+    let letters = app
+        .storage
+        .letters_for(&kari, chrono::Utc::now())
+        .await
+        .unwrap();
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].title.as_str(), "Vedtak om registrering");
     assert_eq!(letters[0].sender_name, "Brønnøysundregistrene");
@@ -278,7 +282,12 @@ async fn a_letter_for_a_citizen_elsewhere_is_forwarded_with_retries(backend: Bac
             ["digestValue"],
         package::fingerprint(encrypted)
     );
-    assert!(app.storage.letters_for(&ola).await.unwrap().is_empty());
+    assert!(app
+        .storage
+        .letters_for(&ola, chrono::Utc::now())
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
         status_codes(&app, &sender, &letter.message_id.to_string()).await,
         ["OPPRETTET", "SENDT"]
@@ -345,7 +354,12 @@ async fn a_reserved_citizen_gets_a_decision_on_paper(backend: Backend) {
         StatusCode::CREATED
     );
 
-    assert!(app.storage.letters_for(&kari).await.unwrap().is_empty());
+    assert!(app
+        .storage
+        .letters_for(&kari, chrono::Utc::now())
+        .await
+        .unwrap()
+        .is_empty());
     let jobs = app.storage.print_jobs(false).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].order.address, oslo_address("Kari Nordmann"));
@@ -487,13 +501,27 @@ async fn a_resend_gets_the_first_answer_and_a_changed_resend_a_conflict(backend:
         .await;
     assert_eq!(again.status(), StatusCode::CREATED);
     assert_eq!(again.json::<Value>().await.unwrap(), first);
-    assert_eq!(app.storage.letters_for(&kari).await.unwrap().len(), 1);
+    assert_eq!(
+        app.storage
+            .letters_for(&kari, chrono::Utc::now())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     let mut changed = letter.clone();
     changed.nonsensitive_title = "Et annet brev".into();
     let conflict = sender.send(&app, &changed).await;
     assert_eq!(conflict.status(), StatusCode::CONFLICT);
-    assert_eq!(app.storage.letters_for(&kari).await.unwrap().len(), 1);
+    assert_eq!(
+        app.storage
+            .letters_for(&kari, chrono::Utc::now())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(receipt_kinds(&sender.receipts(&app, "").await).len(), 1);
 }
 
@@ -532,13 +560,22 @@ async fn an_encrypted_package_is_opened_with_this_providers_key(backend: Backend
         "{}",
         response.text().await.unwrap()
     );
-    let letters = app.storage.letters_for(&kari).await.unwrap();
+    let letters = app
+        .storage
+        .letters_for(&kari, chrono::Utc::now())
+        .await
+        .unwrap();
     assert_eq!(letters[0].title.as_str(), "Kryptert vedtak");
 }
 
 /// Nothing of a refused message may be stored: no message, letter, receipt or blob.
 async fn assert_nothing_stored(app: &TestApp, sender: &TestSender, recipient: &Fnr) {
-    assert!(app.storage.letters_for(recipient).await.unwrap().is_empty());
+    assert!(app
+        .storage
+        .letters_for(recipient, chrono::Utc::now())
+        .await
+        .unwrap()
+        .is_empty());
     assert!(sender.receipts(app, "").await.is_empty());
     assert!(app.blob_files().is_empty(), "{:?}", app.blob_files());
 }
@@ -859,7 +896,72 @@ async fn receipts_are_pushed_to_a_callback_signed_with_its_secret(backend: Backe
     assert_eq!(pushed, queued[0]["forretningsmelding"]);
 }
 
+async fn a_letter_stays_hidden_until_its_effective_time(backend: Backend) {
+    use postkasse::clock::{Clock, ManualClock};
+    let clock = Arc::new(ManualClock::starting_at(chrono::Utc::now()));
+    let Some(app) = crate::helpers::spawn_app_with_clock(backend, |_| {}, clock.clone()).await
+    else {
+        return;
+    };
+    let kari = citizen(15);
+    app.make_reachable(&kari, OWN_PROVIDER).await;
+    let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+    let mut letter = test_letter(&sender.org_nr(), &kari, "Vedtak fra neste uke");
+    letter.effective_at = Some(clock.now() + chrono::Duration::days(2));
+    assert_eq!(
+        sender.send(&app, &letter).await.status(),
+        StatusCode::CREATED
+    );
+    // Delivered means available: the receipt does not wait for the effective time.
+    assert_eq!(
+        receipt_kinds(&sender.receipts(&app, "").await),
+        ["leveringskvittering"]
+    );
+    let letter_id = app
+        .storage
+        .letters_for(&kari, clock.now() + chrono::Duration::days(3))
+        .await
+        .unwrap()[0]
+        .id;
+
+    let session = app.login_as(&kari).await;
+    let inbox = app.get_as("/innboks", &session).await.text().await.unwrap();
+    assert!(
+        !inbox.contains("Du har fått et brev"),
+        "not in the inbox yet"
+    );
+    for path in [
+        format!("/brev/{letter_id}"),
+        format!("/dokumenter/{letter_id}/0"),
+    ] {
+        assert_eq!(
+            app.get_as(&path, &session).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path} before the effective time"
+        );
+    }
+
+    clock.advance(chrono::Duration::days(2) + chrono::Duration::minutes(1));
+    let session = app.login_as(&kari).await;
+    let inbox = app.get_as("/innboks", &session).await.text().await.unwrap();
+    assert!(
+        inbox.contains("Vedtak fra neste uke"),
+        "in the inbox from its effective time"
+    );
+    for path in [
+        format!("/brev/{letter_id}"),
+        format!("/dokumenter/{letter_id}/0"),
+    ] {
+        assert_eq!(
+            app.get_as(&path, &session).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+}
+
 on_both_backends!(
+    a_letter_stays_hidden_until_its_effective_time,
     receipts_are_pushed_to_a_callback_signed_with_its_secret,
     a_letter_for_a_citizen_with_a_mailbox_here_is_delivered_with_a_receipt,
     a_letter_for_a_citizen_elsewhere_is_forwarded_with_retries,

@@ -49,7 +49,10 @@ async fn a_stored_letter_reads_back_whole(backend: Backend) {
     let letter = letter_for(&owner, 0);
     storage.insert_letter(&letter).await.unwrap();
 
-    let stored = storage.letter_for(&owner, letter.id).await.unwrap();
+    let stored = storage
+        .letter_for(&owner, letter.id, chrono::Utc::now())
+        .await
+        .unwrap();
     assert_eq!(stored, letter);
 }
 
@@ -66,7 +69,10 @@ async fn the_inbox_lists_only_the_owners_letters_newest_first(backend: Backend) 
         storage.insert_letter(letter).await.unwrap();
     }
 
-    let inbox = storage.letters_for(&kari).await.unwrap();
+    let inbox = storage
+        .letters_for(&kari, chrono::Utc::now())
+        .await
+        .unwrap();
     let ids: Vec<_> = inbox.iter().map(|summary| summary.id).collect();
     assert_eq!(ids, [newer.id, older.id]);
     assert!(inbox
@@ -84,9 +90,13 @@ async fn another_citizens_letter_is_not_found(backend: Backend) {
     let letter = letter_for(&owner, 0);
     storage.insert_letter(&letter).await.unwrap();
 
-    let result = storage.letter_for(&stranger, letter.id).await;
+    let result = storage
+        .letter_for(&stranger, letter.id, chrono::Utc::now())
+        .await;
     assert!(matches!(result, Err(StorageError::NotFound)), "{result:?}");
-    let result = storage.letter_for(&owner, LetterId::generate()).await;
+    let result = storage
+        .letter_for(&owner, LetterId::generate(), chrono::Utc::now())
+        .await;
     assert!(matches!(result, Err(StorageError::NotFound)), "{result:?}");
 }
 

@@ -51,6 +51,9 @@ pub struct LetterView {
     pub security_level: SecurityLevel,
     pub received_at: DateTime<Utc>,
     pub locked: bool,
+    /// The sender asked to be told when the letter is opened, and the citizen
+    /// has not yet agreed: the documents stay closed until they do.
+    pub opening_receipt_pending: bool,
     pub documents: Vec<DocumentLink>,
 }
 
@@ -75,6 +78,12 @@ pub mod ssr {
     pub trait Mailbox: Send + Sync + 'static {
         async fn inbox(&self, viewer: &SignedIn) -> Result<Vec<InboxEntry>, AppError>;
         async fn letter(&self, viewer: &SignedIn, id: LetterId) -> Result<LetterView, AppError>;
+        /// The citizen agrees that the sender is told the letter was opened.
+        async fn accept_opening_receipt(
+            &self,
+            viewer: &SignedIn,
+            id: LetterId,
+        ) -> Result<(), AppError>;
     }
 
     pub type SharedMailbox = Arc<dyn Mailbox>;
@@ -148,6 +157,17 @@ pub async fn open_letter(id: LetterId) -> Result<LetterView, AppError> {
     let citizen = ssr::require_signed_in()?;
     ssr::mailbox()?
         .letter(&citizen, id)
+        .await
+        .map_err(ssr::fail)
+}
+
+/// Opens a letter whose sender asked for an opening receipt: the receipt goes
+/// to the sender (once), and the documents can be read.
+#[server(endpoint = "accept_opening_receipt")]
+pub async fn accept_opening_receipt(id: LetterId) -> Result<(), AppError> {
+    let citizen = ssr::require_signed_in()?;
+    ssr::mailbox()?
+        .accept_opening_receipt(&citizen, id)
         .await
         .map_err(ssr::fail)
 }

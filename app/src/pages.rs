@@ -3,9 +3,12 @@
 use crate::{
     domain::{LetterId, SecurityLevel},
     error::AppError,
-    mailbox::{current_viewer, list_inbox, open_letter, InboxEntry, LetterView},
+    mailbox::{
+        current_viewer, list_inbox, open_letter, AcceptOpeningReceipt, InboxEntry, LetterView,
+    },
 };
 use chrono::{DateTime, Utc};
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -159,17 +162,22 @@ pub fn LetterPage() -> impl IntoView {
             .get("id")
             .and_then(|id| id.parse::<LetterId>().ok())
     };
-    let opened = Resource::new(letter_id, |id| async move {
-        match id {
-            Some(id) => open_letter(id).await,
-            None => Err(AppError::NotFound),
-        }
-    });
+    let accept = ServerAction::<AcceptOpeningReceipt>::new();
+    // Agreeing to the opening receipt changes what the page may show: read again.
+    let opened = Resource::new(
+        move || (letter_id(), accept.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => open_letter(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
     view! {
         <Suspense fallback=|| view! { <p>"Henter brevet …"</p> }>
             {move || Suspend::new(async move {
                 match opened.await {
-                    Ok(letter) => view! { <LetterDetails letter /> }.into_any(),
+                    Ok(letter) => view! { <LetterDetails letter accept /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -178,8 +186,13 @@ pub fn LetterPage() -> impl IntoView {
 }
 
 #[component]
-fn LetterDetails(letter: LetterView) -> impl IntoView {
+fn LetterDetails(letter: LetterView, accept: ServerAction<AcceptOpeningReceipt>) -> impl IntoView {
     let step_up = format!("/auth/login?level=high&return_to=/brev/{}", letter.id);
+    let letter_id = letter.id.to_string();
+    let opening_notice = format!(
+        "Når du åpner brevet, får {} beskjed om at det er åpnet. ",
+        letter.sender_name
+    );
     view! {
         <Title text=letter.title.clone() />
         <p class="breadcrumb"><a href="/innboks">"Tilbake til innboksen"</a></p>
@@ -200,6 +213,22 @@ fn LetterDetails(letter: LetterView) -> impl IntoView {
                             "med høyt sikkerhetsnivå, for eksempel BankID."
                         </p>
                         <p><a class="button" href=step_up rel="external">"Logg inn med høyere sikkerhetsnivå"</a></p>
+                    </section>
+                }
+                .into_any()
+            } else if letter.opening_receipt_pending {
+                view! {
+                    <section class="opening-receipt" aria-labelledby="aapning-tittel">
+                        <h2 id="aapning-tittel">"Avsenderen vil vite når du åpner brevet"</h2>
+                        <p>
+                            {opening_notice}
+                            "Du kan la være å åpne det nå og komme tilbake senere."
+                        </p>
+                        <ActionForm action=accept>
+                            <input type="hidden" name="id" value=letter_id />
+                            <button type="submit">"Åpne brevet og gi beskjed"</button>
+                        </ActionForm>
+                        <p><a href="/innboks">"Ikke nå, tilbake til innboksen"</a></p>
                     </section>
                 }
                 .into_any()

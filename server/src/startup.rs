@@ -254,7 +254,7 @@ impl Application {
             services.storage.clone(),
             clock.clone(),
         )?;
-        let broker = services.broker(&settings)?;
+        let broker = Arc::new(services.broker(&settings)?);
         let outbox_workers = services.outbox_workers(&settings, &broker);
         let state = AppState {
             maskinporten: Arc::new(maskinporten),
@@ -264,12 +264,13 @@ impl Application {
                 services.storage.clone(),
                 services.blobs.clone(),
                 services.clock.clone(),
+                broker.clone(),
             )),
             auth: Arc::new(auth),
             register: Arc::new(services.register()),
             clock: services.clock.clone(),
             leptos_options,
-            broker: Arc::new(broker),
+            broker,
             settings: Arc::new(settings),
             storage: services.storage,
             blobs: services.blobs,

@@ -584,6 +584,42 @@ impl Broker {
         }
     }
 
+    /// The citizen agreed to the opening receipt the sender asked for: it is
+    /// queued for the sender, once however often this is called.
+    pub async fn send_opening_receipt(
+        &self,
+        owner: &app::domain::Fnr,
+        letter: LetterId,
+    ) -> Result<(), BrokerError> {
+        let message = self
+            .storage
+            .message_for_letter(owner, letter)
+            .await?
+            .ok_or(BrokerError::NotFound)?;
+        let now = self.clock.now();
+        let context = ReceiptContext {
+            conversation_id: message.conversation_id,
+            process: message.process,
+            provider: &self.own.provider.org_nr,
+            agency: &message.agency,
+        };
+        let push = self
+            .storage
+            .agency_by_org_nr(&message.agency)
+            .await?
+            .is_some_and(|agency| agency.callback.is_some());
+        let opened = receipt(&context, ReceiptKind::Opened, now);
+        if self
+            .storage
+            .record_opening_receipt(owner, letter, &opened, push, now)
+            .await?
+            && push
+        {
+            self.outbox_work.notify_waiters();
+        }
+        Ok(())
+    }
+
     /// The operator marks a print job posted: the agency gets its
     /// `leveringskvittering`.
     pub async fn mark_printed(&self, message_row: Uuid) -> Result<(), BrokerError> {

@@ -6,7 +6,9 @@
 
 pub mod routes;
 
+use crate::broker::Broker;
 use crate::clock::Clock;
+use crate::storage::broker::OpeningReceiptState;
 use crate::storage::{
     blobs::{BlobError, BlobStore},
     Storage, StorageError,
@@ -21,6 +23,8 @@ use std::sync::Arc;
 
 pub struct MailboxService {
     storage: Arc<dyn Storage>,
+    /// Sends the opening receipts senders ask for.
+    broker: Arc<Broker>,
     blobs: Arc<dyn BlobStore>,
     /// Letters stay hidden until their effective time on this clock.
     clock: Arc<dyn Clock>,
@@ -38,6 +42,8 @@ pub enum DocumentError {
     NotFound,
     #[error("the letter needs a login at level {0:?}")]
     NeedsHigherLevel(SecurityLevel),
+    #[error("the sender asked for an opening receipt the citizen has not agreed to")]
+    NeedsOpeningConsent,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -70,9 +76,11 @@ impl MailboxService {
         storage: Arc<dyn Storage>,
         blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
+        broker: Arc<Broker>,
     ) -> Self {
         Self {
             storage,
+            broker,
             blobs,
             clock,
         }
@@ -94,9 +102,10 @@ impl MailboxService {
         }
     }
 
-    fn view(viewer: &SignedIn, letter: Letter) -> LetterView {
+    fn view(viewer: &SignedIn, letter: Letter, opening: OpeningReceiptState) -> LetterView {
         let readable = readable_by(letter.security_level, viewer);
-        let documents = if readable {
+        let opening_receipt_pending = opening == OpeningReceiptState::Pending;
+        let documents = if readable && !opening_receipt_pending {
             letter
                 .documents
                 .iter()
@@ -124,8 +133,34 @@ impl MailboxService {
             security_level: letter.security_level,
             received_at: letter.received_at,
             locked: !readable,
+            opening_receipt_pending,
             documents,
         }
+    }
+
+    /// The owner's letter, if it exists and is in effect now.
+    async fn letter_in_effect(&self, viewer: &SignedIn, id: LetterId) -> Result<Letter, AppError> {
+        match self
+            .storage
+            .letter_for(&viewer.fnr, id, self.clock.now())
+            .await
+        {
+            Ok(letter) => Ok(letter),
+            Err(StorageError::NotFound) => Err(AppError::NotFound),
+            Err(error) => Err(internal(error)),
+        }
+    }
+
+    async fn opening_state(
+        &self,
+        viewer: &SignedIn,
+        id: LetterId,
+    ) -> Result<OpeningReceiptState, anyhow::Error> {
+        Ok(self
+            .storage
+            .opening_receipt_state(&viewer.fnr, id)
+            .await?
+            .unwrap_or(OpeningReceiptState::NotAsked))
     }
 
     /// One document's bytes, if the citizen owns the letter and is logged in at its level.
@@ -146,6 +181,9 @@ impl MailboxService {
         };
         if !readable_by(letter.security_level, viewer) {
             return Err(DocumentError::NeedsHigherLevel(letter.security_level));
+        }
+        if self.opening_state(viewer, id).await? == OpeningReceiptState::Pending {
+            return Err(DocumentError::NeedsOpeningConsent);
         }
         let document = letter
             .documents
@@ -179,14 +217,25 @@ impl app::mailbox::ssr::Mailbox for MailboxService {
     }
 
     async fn letter(&self, viewer: &SignedIn, id: LetterId) -> Result<LetterView, AppError> {
-        match self
-            .storage
-            .letter_for(&viewer.fnr, id, self.clock.now())
-            .await
-        {
-            Ok(letter) => Ok(Self::view(viewer, letter)),
-            Err(StorageError::NotFound) => Err(AppError::NotFound),
-            Err(error) => Err(internal(error)),
+        let letter = self.letter_in_effect(viewer, id).await?;
+        let opening = self.opening_state(viewer, id).await.map_err(internal)?;
+        Ok(Self::view(viewer, letter, opening))
+    }
+
+    async fn accept_opening_receipt(
+        &self,
+        viewer: &SignedIn,
+        id: LetterId,
+    ) -> Result<(), AppError> {
+        // Only a letter the citizen may read now: their own, in effect, at their level.
+        let letter = self.letter_in_effect(viewer, id).await?;
+        if !readable_by(letter.security_level, viewer) {
+            return Err(AppError::NotFound);
+        }
+        match self.broker.send_opening_receipt(&viewer.fnr, id).await {
+            Ok(()) => Ok(()),
+            Err(crate::broker::BrokerError::NotFound) => Err(AppError::NotFound),
+            Err(error) => Err(internal(anyhow::Error::new(error))),
         }
     }
 }

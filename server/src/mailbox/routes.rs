@@ -30,6 +30,9 @@ pub async fn document(
             DocumentError::NeedsHigherLevel(_) => {
                 ApiError::Forbidden("a login at a higher security level is required")
             }
+            DocumentError::NeedsOpeningConsent => ApiError::Forbidden(
+                "the sender asked for an opening receipt: open the letter on its page first",
+            ),
             DocumentError::Internal(cause) => ApiError::Internal(cause),
         })?;
     let disposition = content_disposition(&opened.document.file_name);

@@ -14,7 +14,7 @@ use crate::{
     print::{PostalAddress, PrintOrder},
 };
 use anyhow::anyhow;
-use app::domain::{ConversationId, Fnr, Letter, MessageId, OrgNr, Sha256Digest};
+use app::domain::{ConversationId, Fnr, Letter, LetterId, MessageId, OrgNr, Sha256Digest};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -172,6 +172,15 @@ pub enum JobOutcome {
     },
 }
 
+/// The sender's `aapningskvittering` for one letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpeningReceiptState {
+    NotAsked,
+    /// Asked for; the citizen has not agreed yet, so the letter stays closed.
+    Pending,
+    Sent,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrintJob {
     pub message_row: Uuid,
@@ -258,6 +267,33 @@ pub trait BrokerStorage: Send + Sync + 'static {
     ) -> Result<(), StorageError>;
 
     async fn print_jobs(&self, include_printed: bool) -> Result<Vec<PrintJob>, StorageError>;
+
+    /// Whether the sender of the owner's letter asked for an opening receipt,
+    /// and whether it has been sent; `None` when the owner has no such letter.
+    async fn opening_receipt_state(
+        &self,
+        owner: &Fnr,
+        letter: LetterId,
+    ) -> Result<Option<OpeningReceiptState>, StorageError>;
+
+    /// The message the owner's letter came in.
+    async fn message_for_letter(
+        &self,
+        owner: &Fnr,
+        letter: LetterId,
+    ) -> Result<Option<StoredMessage>, StorageError>;
+
+    /// Notes that the owner agreed to the opening receipt and queues it, in
+    /// one transaction; false (and nothing queued) when it was asked for
+    /// and already sent, or not asked for.
+    async fn record_opening_receipt(
+        &self,
+        owner: &Fnr,
+        letter: LetterId,
+        receipt: &NewReceipt,
+        push_receipt: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
 
     /// Marks a print job posted and queues the receipts it causes; false when
     /// there is no such unprinted job.
@@ -856,6 +892,88 @@ macro_rules! impl_sql_broker {
                     message_row,
                     receipts,
                     push_receipts,
+                    at
+                );
+                transaction.commit().await?;
+                Ok(true)
+            }
+
+            async fn opening_receipt_state(
+                &self,
+                owner: &app::domain::Fnr,
+                letter: app::domain::LetterId,
+            ) -> Result<Option<$crate::storage::broker::OpeningReceiptState>, $crate::storage::StorageError> {
+                use $crate::storage::broker::OpeningReceiptState;
+                let row: Option<(bool, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
+                    "SELECT opening_receipt, opening_receipt_sent_at FROM letter
+                     WHERE id = $1 AND recipient_fnr = $2",
+                )
+                .bind(letter.as_uuid())
+                .bind(owner.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(asked, sent_at)| match (asked, sent_at) {
+                    (false, _) => OpeningReceiptState::NotAsked,
+                    (true, None) => OpeningReceiptState::Pending,
+                    (true, Some(_)) => OpeningReceiptState::Sent,
+                }))
+            }
+
+            async fn message_for_letter(
+                &self,
+                owner: &app::domain::Fnr,
+                letter: app::domain::LetterId,
+            ) -> Result<Option<$crate::storage::broker::StoredMessage>, $crate::storage::StorageError> {
+                use $crate::storage::broker::{MessageRow, MESSAGE_COLUMNS};
+                let columns = MESSAGE_COLUMNS
+                    .split(',')
+                    .map(|column| format!("m.{}", column.trim()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let row: Option<MessageRow> = sqlx::query_as(&format!(
+                    "SELECT {columns} FROM dpi_message m JOIN letter l ON l.id = m.letter_id
+                     WHERE l.id = $1 AND l.recipient_fnr = $2"
+                ))
+                .bind(letter.as_uuid())
+                .bind(owner.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(MessageRow::into_message).transpose()
+            }
+
+            async fn record_opening_receipt(
+                &self,
+                owner: &app::domain::Fnr,
+                letter: app::domain::LetterId,
+                receipt: &$crate::storage::broker::NewReceipt,
+                push_receipt: bool,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, $crate::storage::StorageError> {
+                let mut transaction = self.pool.begin().await?;
+                // The guard makes this happen once, however often it is asked.
+                let updated = sqlx::query(
+                    "UPDATE letter SET opening_receipt_sent_at = $3
+                     WHERE id = $1 AND recipient_fnr = $2
+                       AND opening_receipt AND opening_receipt_sent_at IS NULL",
+                )
+                .bind(letter.as_uuid())
+                .bind(owner.as_str())
+                .bind(at)
+                .execute(&mut *transaction)
+                .await?;
+                if updated.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                let message: (uuid::Uuid,) =
+                    sqlx::query_as("SELECT id FROM dpi_message WHERE letter_id = $1")
+                        .bind(letter.as_uuid())
+                        .fetch_one(&mut *transaction)
+                        .await?;
+                $crate::storage::broker::queue_receipts!(
+                    transaction,
+                    message.0,
+                    std::slice::from_ref(receipt),
+                    push_receipt,
                     at
                 );
                 transaction.commit().await?;

@@ -960,7 +960,100 @@ async fn a_letter_stays_hidden_until_its_effective_time(backend: Backend) {
     }
 }
 
+async fn an_opening_receipt_goes_once_and_only_after_the_citizen_agrees(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (kari, ola) = (citizen(16), citizen(17));
+    app.make_reachable(&kari, OWN_PROVIDER).await;
+    let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+    let mut letter = test_letter(&sender.org_nr(), &kari, "Innkalling til møte");
+    letter.opening_receipt = true;
+    assert_eq!(
+        sender.send(&app, &letter).await.status(),
+        StatusCode::CREATED
+    );
+    let letter_id = app
+        .storage
+        .letters_for(&kari, chrono::Utc::now())
+        .await
+        .unwrap()[0]
+        .id;
+    let (letter_page, document) = (
+        format!("/brev/{letter_id}"),
+        format!("/dokumenter/{letter_id}/0"),
+    );
+
+    let session = app.login_as(&kari).await;
+    let page = app
+        .get_as(&letter_page, &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Avsenderen vil vite når du åpner brevet"),
+        "{page}"
+    );
+    assert!(
+        !page.contains(&document),
+        "no document link before she agrees"
+    );
+    assert_eq!(
+        app.get_as(&document, &session).await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // Another citizen cannot open it (nor learn that it exists).
+    let olas_session = app.login_as(&ola).await;
+    let refused = app
+        .server_fn_as(
+            "accept_opening_receipt",
+            &[("id", letter_id.to_string())],
+            &olas_session,
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        receipt_kinds(&sender.receipts(&app, "").await),
+        ["leveringskvittering"]
+    );
+
+    for _ in 0..2 {
+        let accepted = app
+            .server_fn_as(
+                "accept_opening_receipt",
+                &[("id", letter_id.to_string())],
+                &session,
+            )
+            .await;
+        assert!(accepted.status().is_success(), "{}", accepted.status());
+    }
+    let receipts = sender.receipts(&app, "").await;
+    assert_eq!(
+        receipt_kinds(&receipts),
+        ["leveringskvittering", "aapningskvittering"],
+        "the opening receipt goes exactly once"
+    );
+    assert_eq!(
+        conversation_of(&receipts[1]),
+        letter.conversation_id.to_string()
+    );
+    let page = app
+        .get_as(&letter_page, &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&document), "the documents are open now");
+    assert_eq!(
+        app.get_as(&document, &session).await.status(),
+        StatusCode::OK
+    );
+}
+
 on_both_backends!(
+    an_opening_receipt_goes_once_and_only_after_the_citizen_agrees,
     a_letter_stays_hidden_until_its_effective_time,
     receipts_are_pushed_to_a_callback_signed_with_its_secret,
     a_letter_for_a_citizen_with_a_mailbox_here_is_delivered_with_a_receipt,

@@ -1,7 +1,12 @@
+import type { APIRequestContext } from '@playwright/test';
 import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { appStorageEnv, runDataDir } from './servers';
+
+/** The scope that lets an agency send letters and read its receipts. */
+export const SEND_SCOPE = 'digitalpostinnbygger:send';
 
 /** The scopes of the register lookup (`POST /rest/v1/personer`), as in KRR. */
 export const KRR_SCOPES = {
@@ -32,4 +37,80 @@ export async function issueAgencyToken(scopes: string[]): Promise<string> {
     throw new Error(`postkasse token issue printed something other than one token: ${JSON.stringify(stdout)}`);
   }
   return token;
+}
+
+/** Runs the `postkasse` command line against the main server's data, and returns what it printed. */
+export async function postkasse(args: string[]): Promise<string> {
+  const binary = process.env.POSTKASSE_BIN;
+  if (!binary) throw new Error('POSTKASSE_BIN is not set: playwright.config.ts requires it');
+  const dataDir = runDataDir();
+  const { stdout } = await promisify(execFile)(path.resolve(binary), args, {
+    cwd: dataDir,
+    env: { ...process.env, ...appStorageEnv(dataDir) },
+  });
+  return stdout;
+}
+
+/** This Postkasse's organisation number as a mailbox provider (the default settings). */
+export const OWN_PROVIDER = '999900003';
+
+/**
+ * Puts the citizen in the register, as `postkasse krr import` does: active,
+ * not reserved, a current e-mail address, and a mailbox here.
+ */
+export async function registerWithMailboxHere(fnr: string, email: string): Promise<void> {
+  const file = path.join(runDataDir(), `register-${fnr}.csv`);
+  const now = new Date().toISOString();
+  await writeFile(
+    file,
+    'personidentifikator,reservasjon,epostadresse,epostadresse_oppdatert,postkasseadresse,postkasseleverandoeradresse\n' +
+      `${fnr},NEI,${email},${now},innbygger${fnr.slice(0, 6)}#E2E,${OWN_PROVIDER}\n`,
+  );
+  await postkasse(['krr', 'import', file]);
+}
+
+/**
+ * Makes a one-page letter with `postkasse agency letter` and sends it through
+ * the DPI API (`POST /messages/out?kanal=`), as an agency's system does.
+ * Returns the message id.
+ */
+export async function sendLetter(
+  request: APIRequestContext,
+  token: string,
+  kanal: string,
+  options: { to: string; title: string; openingReceipt?: boolean },
+): Promise<string> {
+  const out = path.join(runDataDir(), `letter-${options.to}-${Date.now()}`);
+  const args = ['agency', 'letter', '--from', AGENCY_ORG_NR, '--to', options.to, '--title', options.title, '--out', out];
+  if (options.openingReceipt) args.push('--opening-receipt');
+  const messageId = (await postkasse(args)).trim();
+  const response = await request.post(`/messages/out?kanal=${kanal}`, {
+    headers: { Authorization: `Bearer ${token}` },
+    multipart: {
+      forretningsmelding: {
+        name: 'forretningsmelding.json',
+        mimeType: 'application/json',
+        buffer: await readFile(path.join(out, 'forretningsmelding.json')),
+      },
+      dokumentpakke: {
+        name: 'dokumentpakke.asice',
+        mimeType: 'application/vnd.etsi.asic-e+zip',
+        buffer: await readFile(path.join(out, 'dokumentpakke.asice')),
+      },
+    },
+  });
+  if (response.status() !== 201) {
+    throw new Error(`POST /messages/out answered ${response.status()}: ${await response.text()}`);
+  }
+  return messageId;
+}
+
+/** The kinds of the unacknowledged receipts on `kanal` (`leveringskvittering`, ...). */
+export async function receiptKinds(request: APIRequestContext, token: string, kanal: string): Promise<string[]> {
+  const response = await request.get(`/messages/in?kanal=${kanal}`, { headers: { Authorization: `Bearer ${token}` } });
+  if (response.status() === 204) return [];
+  const receipts = (await response.json()) as {
+    forretningsmelding: { standardBusinessDocument: { standardBusinessDocumentHeader: { documentIdentification: { type: string } } } };
+  }[];
+  return receipts.map((receipt) => receipt.forretningsmelding.standardBusinessDocument.standardBusinessDocumentHeader.documentIdentification.type);
 }

@@ -177,6 +177,31 @@ enum AgencyCommand {
         #[arg(long, value_name = "URL")]
         audience: Option<String>,
     },
+    /// Write a one-page letter as an agency's system sends it, for
+    /// `POST /messages/out`: `forretningsmelding.json` (the business message)
+    /// and `dokumentpakke.asice` (the package) in the --out directory.
+    Letter {
+        /// The sending agency.
+        #[arg(long, value_parser = org_nr_argument)]
+        from: OrgNr,
+        /// The recipient's national id.
+        #[arg(long)]
+        to: String,
+        /// The letter's title (shown once the citizen is logged in).
+        #[arg(long)]
+        title: String,
+        /// The title shown before login and in notices.
+        #[arg(long, default_value = "Du har fått et brev")]
+        nonsensitive_title: String,
+        /// 3 (substantial) or 4 (high).
+        #[arg(long, default_value_t = 3)]
+        level: i64,
+        /// Ask for an opening receipt (aapningskvittering).
+        #[arg(long)]
+        opening_receipt: bool,
+        #[arg(long, value_name = "DIRECTORY")]
+        out: PathBuf,
+    },
 }
 
 /// Parses an organisation number argument, so clap reports a bad one.
@@ -379,6 +404,45 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn run_agency(settings: &Settings, command: AgencyCommand) -> anyhow::Result<()> {
     match command {
+        AgencyCommand::Letter {
+            from,
+            to,
+            title,
+            nonsensitive_title,
+            level,
+            opening_receipt,
+            out,
+        } => {
+            let recipient = app::domain::Fnr::parse(&to, settings.synthetic_ids())
+                .map_err(|error| anyhow::anyhow!("--to {error}"))?;
+            let level = app::domain::SecurityLevel::try_from(level)
+                .map_err(|_| anyhow::anyhow!("--level must be 3 or 4"))?;
+            let pdf = postkasse::demo::letter_pdf(&title, "Mottaker", &["Dette er et testbrev."])?;
+            let mut letter = postkasse::agency::client::OutgoingLetter::decision(
+                from,
+                recipient,
+                postkasse::agency::client::OutgoingDocument {
+                    file_name: "brev.pdf".to_owned(),
+                    mime: "application/pdf".to_owned(),
+                    title,
+                    bytes: pdf,
+                },
+            );
+            letter.nonsensitive_title = nonsensitive_title;
+            letter.security_level = level;
+            letter.opening_receipt = opening_receipt;
+            let package = letter.package()?;
+            let message = letter.business_message(&package);
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            std::fs::write(out.join("dokumentpakke.asice"), &package)?;
+            std::fs::write(
+                out.join("forretningsmelding.json"),
+                serde_json::to_string_pretty(&message)?,
+            )?;
+            println!("{}", letter.message_id);
+            Ok(())
+        }
         AgencyCommand::Add {
             org_nr,
             name,

@@ -55,6 +55,28 @@ pub struct LetterView {
     /// has not yet agreed: the documents stay closed until they do.
     pub opening_receipt_pending: bool,
     pub documents: Vec<DocumentLink>,
+    /// Every view of this letter and download of its documents, newest first.
+    pub access_log: Vec<AccessEntry>,
+}
+
+/// What was done with a letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccessKind {
+    /// The letter's page was shown.
+    View,
+    /// A document was downloaded.
+    Download,
+}
+
+/// One line of a letter's access log. It names documents by position only,
+/// so the log of a locked letter reveals nothing of its contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessEntry {
+    pub at: DateTime<Utc>,
+    pub kind: AccessKind,
+    /// For downloads: the document's position, 0 being the main document.
+    pub document: Option<u32>,
+    pub level: SecurityLevel,
 }
 
 #[cfg(feature = "ssr")]

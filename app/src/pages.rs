@@ -4,7 +4,8 @@ use crate::{
     domain::{LetterId, SecurityLevel},
     error::AppError,
     mailbox::{
-        current_viewer, list_inbox, open_letter, AcceptOpeningReceipt, InboxEntry, LetterView,
+        current_viewer, list_inbox, open_letter, AcceptOpeningReceipt, AccessEntry, AccessKind,
+        InboxEntry, LetterView,
     },
 };
 use chrono::{DateTime, Utc};
@@ -189,6 +190,7 @@ pub fn LetterPage() -> impl IntoView {
 fn LetterDetails(letter: LetterView, accept: ServerAction<AcceptOpeningReceipt>) -> impl IntoView {
     let step_up = format!("/auth/login?level=high&return_to=/brev/{}", letter.id);
     let letter_id = letter.id.to_string();
+    let access_log = letter.access_log.clone();
     let opening_notice = format!(
         "Når du åpner brevet, får {} beskjed om at det er åpnet. ",
         letter.sender_name
@@ -257,7 +259,53 @@ fn LetterDetails(letter: LetterView, accept: ServerAction<AcceptOpeningReceipt>)
                 }
                 .into_any()
             }}
+            <AccessLog entries=access_log />
         </article>
+    }
+}
+
+/// Who has seen the letter: every view and download, when and at which login
+/// level, so the citizen can notice access they did not make.
+#[component]
+fn AccessLog(entries: Vec<AccessEntry>) -> impl IntoView {
+    view! {
+        <section class="access-log" aria-labelledby="tilgang-tittel">
+            <h2 id="tilgang-tittel">"Tilgangslogg"</h2>
+            <p>"Hver gang brevet er vist eller et dokument lastet ned, står det her."</p>
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Tidspunkt"</th>
+                        <th scope="col">"Hva"</th>
+                        <th scope="col">"Innloggingsnivå"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {entries
+                        .into_iter()
+                        .map(|entry| {
+                            let what = match (entry.kind, entry.document) {
+                                (AccessKind::View, _) => "Brevet ble vist".to_owned(),
+                                (AccessKind::Download, Some(0)) => "Hoveddokumentet ble lastet ned".to_owned(),
+                                (AccessKind::Download, Some(index)) => format!("Vedlegg {index} ble lastet ned"),
+                                (AccessKind::Download, None) => "Et dokument ble lastet ned".to_owned(),
+                            };
+                            let level = match entry.level {
+                                SecurityLevel::Substantial => "Betydelig",
+                                SecurityLevel::High => "Høyt",
+                            };
+                            view! {
+                                <tr>
+                                    <td><time datetime=entry.at.to_rfc3339()>{local_time(entry.at)}</time></td>
+                                    <td>{what}</td>
+                                    <td>{level}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
     }
 }
 

@@ -61,6 +61,10 @@ test.describe('a letter whose sender asked for an opening receipt', () => {
       const documents = page.getByRole('region', { name: 'Dokumenter' });
       await expect(documents.getByRole('link', { name: title })).toBeVisible();
       await expect(page.getByRole('region', { name: 'Avsenderen vil vite når du åpner brevet' })).toHaveCount(0);
+      // Her views are in the letter's access log, with her login level.
+      const log = page.getByRole('region', { name: 'Tilgangslogg' });
+      await expect(log.getByRole('row').nth(1)).toContainText('Brevet ble vist');
+      await expect(log.getByRole('row').nth(1)).toContainText('Betydelig');
       await checkA11y(page);
     });
 

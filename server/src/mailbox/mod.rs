@@ -16,7 +16,7 @@ use crate::storage::{
 use app::{
     domain::{Document, Letter, LetterId, LetterSummary, SecurityLevel},
     error::AppError,
-    mailbox::{ssr::SignedIn, DocumentLink, InboxEntry, LetterView},
+    mailbox::{ssr::SignedIn, AccessEntry, AccessKind, DocumentLink, InboxEntry, LetterView},
 };
 use bytes::Bytes;
 use std::sync::Arc;
@@ -135,6 +135,7 @@ impl MailboxService {
             locked: !readable,
             opening_receipt_pending,
             documents,
+            access_log: Vec::new(),
         }
     }
 
@@ -149,6 +150,28 @@ impl MailboxService {
             Err(StorageError::NotFound) => Err(AppError::NotFound),
             Err(error) => Err(internal(error)),
         }
+    }
+
+    /// Adds a line to the letter's access log, before what it records is shown.
+    async fn note_access(
+        &self,
+        viewer: &SignedIn,
+        id: LetterId,
+        kind: AccessKind,
+        document: Option<u32>,
+    ) -> Result<(), StorageError> {
+        self.storage
+            .record_access(
+                &viewer.fnr,
+                id,
+                &AccessEntry {
+                    at: self.clock.now(),
+                    kind,
+                    document,
+                    level: viewer.level,
+                },
+            )
+            .await
     }
 
     async fn opening_state(
@@ -190,6 +213,9 @@ impl MailboxService {
             .into_iter()
             .nth(index)
             .ok_or(DocumentError::NotFound)?;
+        self.note_access(viewer, id, AccessKind::Download, u32::try_from(index).ok())
+            .await
+            .map_err(anyhow::Error::new)?;
         let bytes = self
             .blobs
             .get(&document.digest)
@@ -219,7 +245,17 @@ impl app::mailbox::ssr::Mailbox for MailboxService {
     async fn letter(&self, viewer: &SignedIn, id: LetterId) -> Result<LetterView, AppError> {
         let letter = self.letter_in_effect(viewer, id).await?;
         let opening = self.opening_state(viewer, id).await.map_err(internal)?;
-        Ok(Self::view(viewer, letter, opening))
+        self.note_access(viewer, id, AccessKind::View, None)
+            .await
+            .map_err(internal)?;
+        let access_log = self
+            .storage
+            .access_log(&viewer.fnr, id)
+            .await
+            .map_err(internal)?;
+        let mut view = Self::view(viewer, letter, opening);
+        view.access_log = access_log;
+        Ok(view)
     }
 
     async fn accept_opening_receipt(

@@ -17,6 +17,7 @@ mod sql;
 mod sqlite;
 
 use app::domain::{Fnr, Letter, LetterId, LetterSummary, SecurityLevel};
+use app::mailbox::AccessEntry;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -136,6 +137,22 @@ pub trait Storage: RegisterStorage + AgencyStorage + BrokerStorage + Send + Sync
     ) -> Result<Letter, StorageError>;
 
     async fn statistics(&self) -> Result<StoreStatistics, StorageError>;
+
+    /// Notes a view of the owner's letter or a download of one of its
+    /// documents; nothing is noted for a letter the owner does not have.
+    async fn record_access(
+        &self,
+        owner: &Fnr,
+        letter: LetterId,
+        entry: &AccessEntry,
+    ) -> Result<(), StorageError>;
+
+    /// The access log of the owner's letter, newest first.
+    async fn access_log(
+        &self,
+        owner: &Fnr,
+        letter: LetterId,
+    ) -> Result<Vec<AccessEntry>, StorageError>;
 
     async fn insert_login_attempt(&self, attempt: &LoginAttempt) -> Result<(), StorageError>;
 

@@ -187,6 +187,49 @@ pub(super) const OPEN_MAILBOX: &str =
     "INSERT INTO citizen (fnr, display_name, created_at) VALUES ($1, NULL, $2)
      ON CONFLICT (fnr) DO NOTHING";
 
+#[derive(sqlx::FromRow)]
+pub(super) struct AccessRow {
+    accessed_at: DateTime<Utc>,
+    kind: String,
+    document_index: Option<i32>,
+    level: i32,
+}
+
+impl AccessRow {
+    pub(super) fn into_entry(self) -> Result<app::mailbox::AccessEntry, StorageError> {
+        use app::mailbox::{AccessEntry, AccessKind};
+        Ok(AccessEntry {
+            at: self.accessed_at,
+            kind: match self.kind.as_str() {
+                "view" => AccessKind::View,
+                "download" => AccessKind::Download,
+                _ => return Err(corrupt("access kind")),
+            },
+            document: self
+                .document_index
+                .map(|index| u32::try_from(index).map_err(|_| corrupt("document index")))
+                .transpose()?,
+            level: stored_level(self.level)?,
+        })
+    }
+}
+
+pub(super) fn access_to_sql(
+    entry: &app::mailbox::AccessEntry,
+) -> Result<(&'static str, Option<i32>), StorageError> {
+    let kind = match entry.kind {
+        app::mailbox::AccessKind::View => "view",
+        app::mailbox::AccessKind::Download => "download",
+    };
+    let document = entry
+        .document
+        .map(|index| {
+            i32::try_from(index).map_err(|_| StorageError::Other(anyhow!("document index")))
+        })
+        .transpose()?;
+    Ok((kind, document))
+}
+
 pub(super) fn count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or_default()
 }
@@ -374,6 +417,47 @@ macro_rules! impl_sql_storage {
                     documents: $crate::storage::sql::count(documents),
                     register_entries: $crate::storage::sql::count(register_entries),
                 })
+            }
+
+            async fn record_access(
+                &self,
+                owner: &app::domain::Fnr,
+                letter: app::domain::LetterId,
+                entry: &app::mailbox::AccessEntry,
+            ) -> Result<(), $crate::storage::StorageError> {
+                let (kind, document) = $crate::storage::sql::access_to_sql(entry)?;
+                sqlx::query(
+                    "INSERT INTO letter_access (letter_id, owner_fnr, accessed_at, kind,
+                         document_index, level)
+                     SELECT l.id, l.recipient_fnr, $3, $4, $5, $6 FROM letter l
+                     WHERE l.id = $1 AND l.recipient_fnr = $2",
+                )
+                .bind(letter.as_uuid())
+                .bind(owner.as_str())
+                .bind(entry.at)
+                .bind(kind)
+                .bind(document)
+                .bind(i32::from(entry.level.as_number()))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn access_log(
+                &self,
+                owner: &app::domain::Fnr,
+                letter: app::domain::LetterId,
+            ) -> Result<Vec<app::mailbox::AccessEntry>, $crate::storage::StorageError> {
+                let rows: Vec<$crate::storage::sql::AccessRow> = sqlx::query_as(
+                    "SELECT accessed_at, kind, document_index, level FROM letter_access
+                     WHERE letter_id = $1 AND owner_fnr = $2
+                     ORDER BY accessed_at DESC, id DESC",
+                )
+                .bind(letter.as_uuid())
+                .bind(owner.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::storage::sql::AccessRow::into_entry).collect()
             }
 
             async fn insert_login_attempt(

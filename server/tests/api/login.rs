@@ -111,6 +111,13 @@ impl TestApp {
         outcome.session.expect("session cookie")
     }
 
+    /// A session at level high, logged in afresh.
+    pub(crate) async fn login_at_high(&self, pid: &Fnr) -> String {
+        let outcome = self.login(pid, "high", HIGH, "/innboks", None).await;
+        assert_eq!(outcome.status, StatusCode::SEE_OTHER);
+        outcome.session.expect("session cookie")
+    }
+
     pub(crate) async fn get_as(&self, path: &str, session: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))

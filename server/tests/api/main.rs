@@ -6,6 +6,7 @@ mod helpers;
 mod crash;
 mod health;
 mod krr;
+mod mailbox;
 mod messages;
 mod storage;
 mod token;

@@ -40,7 +40,7 @@ test.describe('a letter whose sender asked for an opening receipt', () => {
       expect(href).toMatch(/^\/brev\//);
       expect((await visit(page, href!))?.status()).toBe(200);
       const notice = page.getByRole('region', { name: 'Avsenderen vil vite når du åpner brevet' });
-      await expect(notice).toContainText('Brønnøysundregistrene får beskjed');
+      await expect(notice).toContainText('får Brønnøysundregistrene beskjed om at det er åpnet');
       await expect(page.getByRole('region', { name: 'Dokumenter' })).toHaveCount(0);
       await checkA11y(page);
     });

@@ -236,14 +236,11 @@ impl Broker {
             return Err(BrokerError::Invalid(problems));
         };
 
+        // A resend is recognised when it is committed (the message id is
+        // unique per agency), not by a lookup here: that saves every new
+        // letter a query, and a resend only repeats work whose writes are
+        // no-ops (blobs are content-addressed).
         let content_sha256 = content_hash(&message.document, &plain_package);
-        if let Some(stored) = self
-            .storage
-            .message(&submission.agency, message.message_id)
-            .await?
-        {
-            return answer_resend(&stored, &content_sha256);
-        }
 
         let (destination, reason) = self.route(&message, now).await?;
         if let Destination::Mailbox = destination {
@@ -252,11 +249,16 @@ impl Broker {
                 return Err(BrokerError::Invalid(unshowable));
             }
         }
-        let package_digest = self
-            .blobs
-            .put(plain_package)
-            .await
-            .context("storing the package failed")?;
+        // The package and (for a mailbox here) the documents are written at
+        // once: each put waits for its fsyncs, and they need not queue.
+        let (package_digest, documents) = tokio::join!(self.blobs.put(plain_package), async {
+            match destination {
+                Destination::Mailbox => self.store_documents(&package).await.map(Some),
+                _ => Ok(None),
+            }
+        });
+        let package_digest = package_digest.context("storing the package failed")?;
+        let documents = documents?;
         let sender_name = agency
             .as_ref()
             .map(|agency| agency.name.clone())
@@ -268,6 +270,7 @@ impl Broker {
             .prepare(
                 Prepared {
                     submission: &submission,
+                    documents,
                     message,
                     destination,
                     reason,
@@ -355,19 +358,27 @@ impl Broker {
             Body::Digital(letter) => letter,
         };
         let entry = self.storage.register_entry(&letter.recipient).await?;
-        let address = self.storage.postal_address(&letter.recipient).await?;
-        let decision = routing::route(
-            message.process,
-            &RecipientFacts {
-                person: entry.as_ref().map(|entry| &entry.person),
-                provider_has_certificate: entry
-                    .as_ref()
-                    .is_some_and(|entry| entry.certificate_der.is_some()),
-                postal_address: address.as_ref(),
-            },
-            &self.own.provider.org_nr,
-            now,
-        );
+        let decide = |address: Option<&crate::print::PostalAddress>| {
+            routing::route(
+                message.process,
+                &RecipientFacts {
+                    person: entry.as_ref().map(|entry| &entry.person),
+                    provider_has_certificate: entry
+                        .as_ref()
+                        .is_some_and(|entry| entry.certificate_der.is_some()),
+                    postal_address: address,
+                },
+                &self.own.provider.org_nr,
+                now,
+            )
+        };
+        // Most letters go digital: the address is looked up only when the
+        // rules ask for paper (without one they refuse the letter).
+        let mut decision = decide(None);
+        if decision.channel == Channel::Refused {
+            let address = self.storage.postal_address(&letter.recipient).await?;
+            decision = decide(address.as_ref());
+        }
         tracing::info!(channel = decision.channel.code(), "routed");
         let destination = match decision.channel {
             Channel::OwnMailbox => Destination::Mailbox,
@@ -391,6 +402,7 @@ impl Broker {
     ) -> Result<NewMessage, BrokerError> {
         let Prepared {
             submission,
+            documents,
             message,
             destination,
             reason,
@@ -420,7 +432,8 @@ impl Broker {
                             anyhow::anyhow!("a mailbox letter without a digital body").into()
                         );
                     };
-                    let documents = self.store_documents(&package).await?;
+                    let documents =
+                        documents.context("a mailbox letter without its stored documents")?;
                     let sender =
                         Sender::new(message.sender.clone(), &sender_name).map_err(|error| {
                             anyhow::anyhow!("the agency's name is not usable: {error}")
@@ -664,6 +677,8 @@ enum Destination {
 
 struct Prepared<'a> {
     submission: &'a Submission,
+    /// The stored documents of a letter for a mailbox here.
+    documents: Option<Vec<Document>>,
     message: BusinessMessage,
     destination: Destination,
     reason: String,

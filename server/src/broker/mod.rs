@@ -597,6 +597,22 @@ impl Broker {
         }
     }
 
+    /// A receipt from this Postkasse about a stored message, made now, and
+    /// whether the agency wants its receipts pushed to a callback.
+    async fn own_receipt(
+        &self,
+        message: &StoredMessage,
+        kind: ReceiptKind,
+    ) -> Result<(NewReceipt, bool), BrokerError> {
+        let push = self
+            .storage
+            .agency_by_org_nr(&message.agency)
+            .await?
+            .is_some_and(|agency| agency.callback.is_some());
+        let context = ReceiptContext::for_message(message, &self.own.provider.org_nr);
+        Ok((receipt(&context, kind, self.clock.now()), push))
+    }
+
     /// The citizen agreed to the opening receipt the sender asked for: it is
     /// queued for the sender, once however often this is called.
     pub async fn send_opening_receipt(
@@ -609,22 +625,10 @@ impl Broker {
             .message_for_letter(owner, letter)
             .await?
             .ok_or(BrokerError::NotFound)?;
-        let now = self.clock.now();
-        let context = ReceiptContext {
-            conversation_id: message.conversation_id,
-            process: message.process,
-            provider: &self.own.provider.org_nr,
-            agency: &message.agency,
-        };
-        let push = self
-            .storage
-            .agency_by_org_nr(&message.agency)
-            .await?
-            .is_some_and(|agency| agency.callback.is_some());
-        let opened = receipt(&context, ReceiptKind::Opened, now);
+        let (opened, push) = self.own_receipt(&message, ReceiptKind::Opened).await?;
         if self
             .storage
-            .record_opening_receipt(owner, letter, &opened, push, now)
+            .record_opening_receipt(owner, letter, &opened, push, opened.created_at)
             .await?
             && push
         {
@@ -641,19 +645,8 @@ impl Broker {
             .message_by_row(message_row)
             .await?
             .ok_or(BrokerError::NotFound)?;
-        let now = self.clock.now();
-        let context = ReceiptContext {
-            conversation_id: message.conversation_id,
-            process: message.process,
-            provider: &self.own.provider.org_nr,
-            agency: &message.agency,
-        };
-        let push = self
-            .storage
-            .agency_by_org_nr(&message.agency)
-            .await?
-            .is_some_and(|agency| agency.callback.is_some());
-        let delivered = receipt(&context, ReceiptKind::Delivered, now);
+        let (delivered, push) = self.own_receipt(&message, ReceiptKind::Delivered).await?;
+        let now = delivered.created_at;
         if self
             .storage
             .mark_printed(message_row, &[delivered], push, now)

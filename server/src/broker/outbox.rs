@@ -140,12 +140,7 @@ impl OutboxWorker {
         let failed = |error: String| JobOutcome::Failed {
             status: forwarding.then(|| status(TransportStatus::Failed, error.clone())),
             receipts: if forwarding {
-                let context = ReceiptContext {
-                    conversation_id: message.conversation_id,
-                    process: message.process,
-                    provider: &self.own.provider.org_nr,
-                    agency: &message.agency,
-                };
+                let context = ReceiptContext::for_message(message, &self.own.provider.org_nr);
                 vec![receipt(
                     &context,
                     ReceiptKind::Error {
@@ -166,12 +161,7 @@ impl OutboxWorker {
                 // The receiving provider's acceptance is its promise of
                 // availability; Postkasse passes it on as that provider's
                 // leveringskvittering [I].
-                let context = ReceiptContext {
-                    conversation_id: message.conversation_id,
-                    process: message.process,
-                    provider: &provider,
-                    agency: &message.agency,
-                };
+                let context = ReceiptContext::for_message(message, &provider);
                 JobOutcome::Delivered {
                     status: Some(status(
                         TransportStatus::Sent,

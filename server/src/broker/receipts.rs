@@ -8,7 +8,7 @@
 
 use super::message::{ACTOR_AUTHORITY, PROCESS_DIGITAL, PROCESS_PRINT};
 use super::routing::Process;
-use crate::storage::broker::NewReceipt;
+use crate::storage::broker::{NewReceipt, StoredMessage};
 use app::domain::{ConversationId, OrgNr};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
@@ -67,6 +67,18 @@ pub struct ReceiptContext<'a> {
     pub provider: &'a OrgNr,
     /// The agency that sent the message.
     pub agency: &'a OrgNr,
+}
+
+impl<'a> ReceiptContext<'a> {
+    /// A receipt from `provider` about a stored message.
+    pub fn for_message(message: &'a StoredMessage, provider: &'a OrgNr) -> Self {
+        ReceiptContext {
+            conversation_id: message.conversation_id,
+            process: message.process,
+            provider,
+            agency: &message.agency,
+        }
+    }
 }
 
 fn party(org_nr: &OrgNr) -> Value {

@@ -925,14 +925,9 @@ macro_rules! impl_sql_broker {
                 letter: app::domain::LetterId,
             ) -> Result<Option<$crate::storage::broker::StoredMessage>, $crate::storage::StorageError> {
                 use $crate::storage::broker::{MessageRow, MESSAGE_COLUMNS};
-                let columns = MESSAGE_COLUMNS
-                    .split(',')
-                    .map(|column| format!("m.{}", column.trim()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
                 let row: Option<MessageRow> = sqlx::query_as(&format!(
-                    "SELECT {columns} FROM dpi_message m JOIN letter l ON l.id = m.letter_id
-                     WHERE l.id = $1 AND l.recipient_fnr = $2"
+                    "SELECT {MESSAGE_COLUMNS} FROM dpi_message
+                     WHERE letter_id = (SELECT id FROM letter WHERE id = $1 AND recipient_fnr = $2)"
                 ))
                 .bind(letter.as_uuid())
                 .bind(owner.as_str())

@@ -55,6 +55,9 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct BlobSettings {
     pub directory: PathBuf,
+    /// Blobs up to this size are stored in the database by the commit that
+    /// refers to them, instead of in a file of their own.
+    pub inline_max_bytes: usize,
 }
 
 /// The agency API and the work it leaves for later.

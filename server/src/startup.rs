@@ -23,7 +23,7 @@ use crate::{
     settings::Settings,
     storage::{
         self,
-        blobs::{BlobStore, ObjectStoreBlobs},
+        blobs::{BlobStore, ObjectStoreBlobs, TieredBlobs},
         Storage,
     },
     testid::{self, RegisteredClient, TestIdProvider},
@@ -101,6 +101,11 @@ impl Services {
                 settings.blobs.directory.display()
             )
         })?;
+        let blobs = TieredBlobs::new(
+            Arc::new(blobs),
+            storage.clone(),
+            settings.blobs.inline_max_bytes,
+        );
         Ok(Services {
             storage,
             blobs: Arc::new(blobs),

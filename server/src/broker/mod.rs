@@ -36,7 +36,7 @@ use crate::{
 use anyhow::Context;
 use app::domain::{
     ConversationId, Document, DocumentRole, Letter, LetterId, MessageId, OrgNr, Sender,
-    SyntheticIds,
+    Sha256Digest, SyntheticIds,
 };
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -249,16 +249,23 @@ impl Broker {
                 return Err(BrokerError::Invalid(unshowable));
             }
         }
-        // The package and (for a mailbox here) the documents are written at
-        // once: each put waits for its fsyncs, and they need not queue.
-        let (package_digest, documents) = tokio::join!(self.blobs.put(plain_package), async {
+        // The package and (for a mailbox here) the documents are staged at
+        // once: a large one is written and synced to a file, which takes a
+        // while and need not queue; a small one rides along in the commit.
+        let (package_blob, documents) = tokio::join!(self.blobs.stage(plain_package), async {
             match destination {
-                Destination::Mailbox => self.store_documents(&package).await.map(Some),
+                Destination::Mailbox => self.stage_documents(&package).await.map(Some),
                 _ => Ok(None),
             }
         });
-        let package_digest = package_digest.context("storing the package failed")?;
-        let documents = documents?;
+        let package_blob = package_blob.context("storing the package failed")?;
+        let (documents, document_blobs) = documents?.unzip();
+        let mut inline_blobs = document_blobs.unwrap_or_default();
+        inline_blobs.extend(
+            package_blob
+                .inline
+                .map(|bytes| (package_blob.digest, bytes)),
+        );
         let sender_name = agency
             .as_ref()
             .map(|agency| agency.name.clone())
@@ -275,7 +282,8 @@ impl Broker {
                     destination,
                     reason,
                     package,
-                    package_digest,
+                    package_digest: package_blob.digest,
+                    inline_blobs,
                     content_sha256: content_sha256.clone(),
                     sender_name,
                     push_receipts,
@@ -408,6 +416,7 @@ impl Broker {
             reason,
             package,
             package_digest,
+            inline_blobs,
             content_sha256,
             sender_name,
             push_receipts,
@@ -507,15 +516,18 @@ impl Broker {
             statuses,
             receipts,
             push_receipts,
+            inline_blobs,
         })
     }
 
-    /// Puts each document in the blob store; durable before the letter refers to it.
-    async fn store_documents(
+    /// Stages each document for the commit that stores the letter, and
+    /// returns the blobs that commit must write itself.
+    async fn stage_documents(
         &self,
         package: &package::Package,
-    ) -> Result<Vec<Document>, BrokerError> {
+    ) -> Result<(Vec<Document>, Vec<(Sha256Digest, Bytes)>), BrokerError> {
         let mut documents = Vec::with_capacity(1 + package.attachments.len());
+        let mut inline_blobs = Vec::new();
         let all = std::iter::once((DocumentRole::Main, &package.main)).chain(
             package
                 .attachments
@@ -526,21 +538,22 @@ impl Broker {
             let media_type = document
                 .media_type()
                 .context("an unshowable document reached the mailbox")?;
-            let digest = self
+            let staged = self
                 .blobs
-                .put(document.bytes.clone())
+                .stage(document.bytes.clone())
                 .await
                 .context("storing a document failed")?;
+            inline_blobs.extend(staged.inline.map(|bytes| (staged.digest, bytes)));
             documents.push(Document {
                 role,
                 title: document.title.clone(),
                 file_name: document.href.clone(),
                 media_type,
-                digest,
+                digest: staged.digest,
                 size_bytes: document.bytes.len() as u64,
             });
         }
-        Ok(documents)
+        Ok((documents, inline_blobs))
     }
 
     /// The message's transport statuses, oldest first.
@@ -676,7 +689,9 @@ struct Prepared<'a> {
     destination: Destination,
     reason: String,
     package: package::Package,
-    package_digest: app::domain::Sha256Digest,
+    package_digest: Sha256Digest,
+    /// Blobs the commit stores itself.
+    inline_blobs: Vec<(Sha256Digest, Bytes)>,
     content_sha256: String,
     sender_name: String,
     push_receipts: bool,

@@ -4,6 +4,10 @@
 //!
 //! [`ObjectStoreBlobs`] puts them in any `object_store` backend; Postkasse uses
 //! a local directory, written with fsync so a put is durable when it returns.
+//! [`TieredBlobs`] adds the database in front of it for small blobs, which
+//! ride along in the commit of the message that refers to them (see
+//! [`BlobStore::stage`]): a file and two fsyncs per blob would otherwise bound
+//! how many letters a second the broker can accept.
 
 use app::domain::Sha256Digest;
 use async_trait::async_trait;
@@ -32,6 +36,26 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn get(&self, digest: &Sha256Digest) -> Result<Bytes, BlobError>;
 
     async fn contains(&self, digest: &Sha256Digest) -> Result<bool, BlobError>;
+
+    /// Makes the bytes ready to be referred to by a database commit. Either
+    /// they are durable already (as after [`put`](Self::put)), or the staged
+    /// blob carries them and the commit must write them (see
+    /// [`StagedBlob::inline`]); either way the digest is theirs.
+    async fn stage(&self, bytes: Bytes) -> Result<StagedBlob, BlobError> {
+        Ok(StagedBlob {
+            digest: self.put(bytes).await?,
+            inline: None,
+        })
+    }
+}
+
+/// Bytes about to be referred to by a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedBlob {
+    pub digest: Sha256Digest,
+    /// Bytes the commit itself must store (in `inline_blob`), because they
+    /// were not written anywhere else; `None` when they are durable already.
+    pub inline: Option<Bytes>,
 }
 
 /// Hashes off the async threads: a 50 MB package takes long enough to matter.
@@ -111,6 +135,77 @@ impl BlobStore for ObjectStoreBlobs {
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(error) => Err(other(error)),
         }
+    }
+}
+
+/// Small blobs in the database, large ones in files.
+///
+/// Reads look in the database first: what was staged inline is there once
+/// its commit is, and nowhere else. A direct [`put`](BlobStore::put) always
+/// goes to the files, because no commit carries it.
+pub struct TieredBlobs {
+    files: Arc<dyn BlobStore>,
+    storage: Arc<dyn crate::storage::Storage>,
+    inline_max_bytes: usize,
+}
+
+impl TieredBlobs {
+    pub fn new(
+        files: Arc<dyn BlobStore>,
+        storage: Arc<dyn crate::storage::Storage>,
+        inline_max_bytes: usize,
+    ) -> Self {
+        Self {
+            files,
+            storage,
+            inline_max_bytes,
+        }
+    }
+
+    async fn inline(&self, digest: &Sha256Digest) -> Result<Option<Bytes>, BlobError> {
+        self.storage
+            .inline_blob(digest)
+            .await
+            .map(|found| found.map(Bytes::from))
+            .map_err(|error| BlobError::Other(error.into()))
+    }
+}
+
+#[async_trait]
+impl BlobStore for TieredBlobs {
+    async fn put(&self, bytes: Bytes) -> Result<Sha256Digest, BlobError> {
+        self.files.put(bytes).await
+    }
+
+    async fn get(&self, digest: &Sha256Digest) -> Result<Bytes, BlobError> {
+        match self.inline(digest).await? {
+            Some(bytes) => {
+                let (actual, bytes) = sha256_of(bytes).await?;
+                if actual != *digest {
+                    return Err(BlobError::Corrupt(*digest));
+                }
+                Ok(bytes)
+            }
+            None => self.files.get(digest).await,
+        }
+    }
+
+    async fn contains(&self, digest: &Sha256Digest) -> Result<bool, BlobError> {
+        Ok(self.inline(digest).await?.is_some() || self.files.contains(digest).await?)
+    }
+
+    async fn stage(&self, bytes: Bytes) -> Result<StagedBlob, BlobError> {
+        if bytes.len() > self.inline_max_bytes {
+            return Ok(StagedBlob {
+                digest: self.files.put(bytes).await?,
+                inline: None,
+            });
+        }
+        let (digest, bytes) = sha256_of(bytes).await?;
+        Ok(StagedBlob {
+            digest,
+            inline: Some(bytes),
+        })
     }
 }
 

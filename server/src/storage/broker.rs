@@ -101,6 +101,9 @@ pub struct NewMessage {
     pub receipts: Vec<NewReceipt>,
     /// Whether each receipt is also pushed to the agency's callback.
     pub push_receipts: bool,
+    /// Blobs (the package, a letter's documents) small enough to be stored
+    /// by this commit itself; see [`crate::storage::blobs::TieredBlobs`].
+    pub inline_blobs: Vec<(Sha256Digest, bytes::Bytes)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,6 +307,9 @@ pub trait BrokerStorage: Send + Sync + 'static {
         push_receipts: bool,
         at: DateTime<Utc>,
     ) -> Result<bool, StorageError>;
+
+    /// A blob stored inline by a message's commit.
+    async fn inline_blob(&self, digest: &Sha256Digest) -> Result<Option<Vec<u8>>, StorageError>;
 }
 
 fn corrupt(what: &str) -> StorageError {
@@ -571,6 +577,16 @@ macro_rules! impl_sql_broker {
                     if inserted.rows_affected() == 0 {
                         outcomes.push(CommitOutcome::Duplicate);
                         continue;
+                    }
+                    for (digest, bytes) in &message.inline_blobs {
+                        sqlx::query(
+                            "INSERT INTO inline_blob (sha256, bytes) VALUES ($1, $2)
+                             ON CONFLICT (sha256) DO NOTHING",
+                        )
+                        .bind(digest.to_hex())
+                        .bind(bytes.as_ref())
+                        .execute(&mut *transaction)
+                        .await?;
                     }
                     $crate::storage::broker::insert_statuses!(transaction, message.row_id, &message.statuses);
                     $crate::storage::broker::queue_receipts!(
@@ -973,6 +989,18 @@ macro_rules! impl_sql_broker {
                 );
                 transaction.commit().await?;
                 Ok(true)
+            }
+
+            async fn inline_blob(
+                &self,
+                digest: &app::domain::Sha256Digest,
+            ) -> Result<Option<Vec<u8>>, $crate::storage::StorageError> {
+                let row: Option<(Vec<u8>,)> =
+                    sqlx::query_as("SELECT bytes FROM inline_blob WHERE sha256 = $1")
+                        .bind(digest.to_hex())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|(bytes,)| bytes))
             }
         }
     };

@@ -67,6 +67,8 @@ pub struct StoreStatistics {
     pub documents: u64,
     /// Persons in the contact and reservation register.
     pub register_entries: u64,
+    /// Small blobs stored in the database rather than as files.
+    pub inline_blobs: u64,
 }
 
 /// A login on its way through the identity provider (see the login migration).

@@ -404,10 +404,11 @@ macro_rules! impl_sql_storage {
             async fn statistics(
                 &self,
             ) -> Result<$crate::storage::StoreStatistics, $crate::storage::StorageError> {
-                let (citizens, letters, documents, register_entries): (i64, i64, i64, i64) =
+                let (citizens, letters, documents, register_entries, inline_blobs): (i64, i64, i64, i64, i64) =
                     sqlx::query_as(
                         "SELECT (SELECT COUNT(*) FROM citizen), (SELECT COUNT(*) FROM letter),
-                             (SELECT COUNT(*) FROM document), (SELECT COUNT(*) FROM krr_person)",
+                             (SELECT COUNT(*) FROM document), (SELECT COUNT(*) FROM krr_person),
+                             (SELECT COUNT(*) FROM inline_blob)",
                     )
                 .fetch_one(&self.pool)
                 .await?;
@@ -416,6 +417,7 @@ macro_rules! impl_sql_storage {
                     letters: $crate::storage::sql::count(letters),
                     documents: $crate::storage::sql::count(documents),
                     register_entries: $crate::storage::sql::count(register_entries),
+                    inline_blobs: $crate::storage::sql::count(inline_blobs),
                 })
             }
 

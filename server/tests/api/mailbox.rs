@@ -1,7 +1,7 @@
 //! The citizen's mailbox over HTTP: what the letter page and document URLs
 //! show, and the access log of each letter.
 
-use crate::helpers::{citizen, on_both_backends, spawn_app, Backend};
+use crate::helpers::{citizen, on_both_backends, spawn_app, spawn_app_with, Backend};
 use reqwest::StatusCode;
 
 /// The rows of the access log table on a letter page, as text.
@@ -83,4 +83,42 @@ async fn every_view_and_download_is_in_the_citizens_access_log(backend: Backend)
     assert!(rows[2].contains("Brevet ble vist Betydelig"), "{rows:?}");
 }
 
-on_both_backends!(every_view_and_download_is_in_the_citizens_access_log);
+/// A one-page letter's package and document are stored by the commit that
+/// stores the letter; above `blobs.inline_max_bytes` they get files. Either
+/// way the citizen gets the same document back.
+async fn small_blobs_ride_in_the_letters_commit_and_large_ones_get_files(backend: Backend) {
+    for inline_max_bytes in [256 * 1024, 0] {
+        let Some(app) = spawn_app_with(backend, |settings| {
+            settings.blobs.inline_max_bytes = inline_max_bytes;
+        })
+        .await
+        else {
+            return;
+        };
+        let kari = citizen(22);
+        let letter = app.deliver_letter(&kari, 3, "Vedtak om startlån").await;
+
+        let in_database = app.storage.statistics().await.unwrap().inline_blobs;
+        let files = app.blob_files();
+        if inline_max_bytes > 0 {
+            // The package and the one document.
+            assert_eq!(in_database, 2);
+            assert!(files.is_empty(), "{files:?}");
+        } else {
+            assert_eq!(in_database, 0);
+            assert_eq!(files.len(), 2, "{files:?}");
+        }
+
+        let session = app.login_as(&kari).await;
+        let response = app
+            .get_as(&format!("/dokumenter/{letter}/0"), &session)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.bytes().await.unwrap().starts_with(b"%PDF"));
+    }
+}
+
+on_both_backends!(
+    every_view_and_download_is_in_the_citizens_access_log,
+    small_blobs_ride_in_the_letters_commit_and_large_ones_get_files,
+);

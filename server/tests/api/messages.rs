@@ -578,6 +578,7 @@ async fn assert_nothing_stored(app: &TestApp, sender: &TestSender, recipient: &F
         .is_empty());
     assert!(sender.receipts(app, "").await.is_empty());
     assert!(app.blob_files().is_empty(), "{:?}", app.blob_files());
+    assert_eq!(app.storage.statistics().await.unwrap().inline_blobs, 0);
 }
 
 fn problem_names(problem: &Value) -> Vec<String> {

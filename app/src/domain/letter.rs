@@ -153,6 +153,10 @@ impl Sha256Digest {
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
 }
 
 impl fmt::Debug for Sha256Digest {

@@ -25,7 +25,7 @@ use crate::{
     krr::providers::OwnProvider,
     print::PrintOrder,
     storage::{
-        blobs::BlobStore,
+        blobs::{sha256_of, BlobStore},
         broker::{
             CommitOutcome, LetterTerms, NewMessage, NewReceipt, StatusEntry, StoredChannel,
             StoredMessage, TransportStatus,
@@ -227,11 +227,18 @@ impl Broker {
                 ));
             }
         }
-        if let (Some(message), Some((package, _))) = (&message, &package) {
-            check_package_against_message(package, message, &mut problems);
+        if let (Some(message), Some(opened)) = (&message, &package) {
+            check_package_against_message(&opened.package, message, &mut problems);
         }
-        let (Some(message), Some((package, plain_package)), true) =
-            (message, package, problems.is_empty())
+        let (
+            Some(message),
+            Some(OpenedPackage {
+                package,
+                plain: plain_package,
+                plain_digest,
+            }),
+            true,
+        ) = (message, package, problems.is_empty())
         else {
             return Err(BrokerError::Invalid(problems));
         };
@@ -240,7 +247,7 @@ impl Broker {
         // unique per agency), not by a lookup here: that saves every new
         // letter a query, and a resend only repeats work whose writes are
         // no-ops (blobs are content-addressed).
-        let content_sha256 = content_hash(&message.document, &plain_package);
+        let content_sha256 = content_hash(&message.document, &plain_digest);
 
         let (destination, reason) = self.route(&message, now).await?;
         if let Destination::Mailbox = destination {
@@ -252,12 +259,13 @@ impl Broker {
         // The package and (for a mailbox here) the documents are staged at
         // once: a large one is written and synced to a file, which takes a
         // while and need not queue; a small one rides along in the commit.
-        let (package_blob, documents) = tokio::join!(self.blobs.stage(plain_package), async {
-            match destination {
-                Destination::Mailbox => self.stage_documents(&package).await.map(Some),
-                _ => Ok(None),
-            }
-        });
+        let (package_blob, documents) =
+            tokio::join!(self.blobs.stage(plain_digest, plain_package), async {
+                match destination {
+                    Destination::Mailbox => self.stage_documents(&package).await.map(Some),
+                    _ => Ok(None),
+                }
+            });
         let package_blob = package_blob.context("storing the package failed")?;
         let (documents, document_blobs) = documents?.unzip();
         let mut inline_blobs = document_blobs.unwrap_or_default();
@@ -320,21 +328,26 @@ impl Broker {
     }
 
     /// The package's fingerprint as sent, and the checked package with its
-    /// plain (decrypted) bytes, or every problem with it.
+    /// plain (decrypted) bytes, or every problem with it. Each byte is hashed
+    /// once: a plain package's digest is its fingerprint's.
     async fn open_package(
         &self,
         bytes: Bytes,
-    ) -> Result<(String, Result<(package::Package, Bytes), Vec<FieldError>>), BrokerError> {
+    ) -> Result<(String, Result<OpenedPackage, Vec<FieldError>>), BrokerError> {
         let own = self.own.clone();
         let certificate = self.own_certificate.clone();
         let limits = self.settings.package_limits;
         tokio::task::spawn_blocking(move || {
-            let fingerprint = package::fingerprint(&bytes);
+            let sent = Sha256Digest::from_bytes(Sha256::digest(&bytes).into());
+            let fingerprint = package::fingerprint_of(&sent);
             let plain = if package::is_zip(&bytes) {
-                Ok(bytes)
+                Ok((bytes, sent))
             } else if package::is_cms(&bytes) {
                 cms::decrypt(&bytes, &own.private_key, &certificate)
-                    .map(Bytes::from)
+                    .map(|plain| {
+                        let digest = Sha256Digest::from_bytes(Sha256::digest(&plain).into());
+                        (Bytes::from(plain), digest)
+                    })
                     .map_err(|error| vec![FieldError::new("dokumentpakke", error)])
             } else {
                 Err(vec![FieldError::new(
@@ -342,8 +355,13 @@ impl Broker {
                     "must be an ASiC-E zip, or one encrypted as CMS to this provider's certificate",
                 )])
             };
-            let opened = plain
-                .and_then(|plain| package::open(&plain, &limits).map(|package| (package, plain)));
+            let opened = plain.and_then(|(plain, plain_digest)| {
+                package::open(&plain, &limits).map(|package| OpenedPackage {
+                    package,
+                    plain,
+                    plain_digest,
+                })
+            });
             (fingerprint, opened)
         })
         .await
@@ -538,9 +556,12 @@ impl Broker {
             let media_type = document
                 .media_type()
                 .context("an unshowable document reached the mailbox")?;
+            let (digest, bytes) = sha256_of(document.bytes.clone())
+                .await
+                .context("hashing a document failed")?;
             let staged = self
                 .blobs
-                .stage(document.bytes.clone())
+                .stage(digest, bytes)
                 .await
                 .context("storing a document failed")?;
             inline_blobs.extend(staged.inline.map(|bytes| (staged.digest, bytes)));
@@ -679,6 +700,13 @@ enum Destination {
     Provider(OrgNr),
     Print(Box<PrintOrder>),
     Refused,
+}
+
+/// A checked package: its contents, and its plain bytes with their digest.
+struct OpenedPackage {
+    package: package::Package,
+    plain: Bytes,
+    plain_digest: Sha256Digest,
 }
 
 struct Prepared<'a> {
@@ -824,7 +852,7 @@ fn unshowable_documents(package: &package::Package) -> Vec<FieldError> {
 /// access token and fingerprint (a resend may re-encrypt the package) and
 /// without the header's times (a resend may be written anew), and the
 /// unencrypted package.
-fn content_hash(document: &Value, plain_package: &Bytes) -> String {
+fn content_hash(document: &Value, plain_package: &Sha256Digest) -> String {
     let mut document = document.clone();
     if let Some(header) =
         document.pointer_mut("/standardBusinessDocument/standardBusinessDocumentHeader")
@@ -855,7 +883,7 @@ fn content_hash(document: &Value, plain_package: &Bytes) -> String {
     let mut hasher = Sha256::new();
     hasher.update(canonical_json(&document).as_bytes());
     hasher.update([0]);
-    hasher.update(Sha256::digest(plain_package));
+    hasher.update(plain_package.as_bytes());
     hex::encode(hasher.finalize())
 }
 
@@ -906,7 +934,7 @@ mod tests {
 
     #[test]
     fn the_same_message_hashes_alike_whatever_its_key_order_or_fingerprint() {
-        let package = Bytes::from_static(b"PK\x03\x04 package");
+        let package = Sha256Digest::from_bytes([1; 32]);
         let first = serde_json::json!({"standardBusinessDocument": {"digital": {
             "a": 1, "b": [1, {"y": 2, "x": 1}], "dokumentpakkefingeravtrykk": {"digestValue": "one"}}}});
         let second = serde_json::json!({"standardBusinessDocument": {"digital": {
@@ -922,7 +950,7 @@ mod tests {
         );
         assert_ne!(
             content_hash(&first, &package),
-            content_hash(&first, &Bytes::from_static(b"other"))
+            content_hash(&first, &Sha256Digest::from_bytes([2; 32]))
         );
     }
 }

@@ -211,7 +211,14 @@ pub fn is_cms(bytes: &[u8]) -> bool {
 /// The `dokumentpakkefingeravtrykk.digestValue`: the standard base64 of the
 /// SHA-256 of the bytes as sent.
 pub fn fingerprint(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+    fingerprint_of(&app::domain::Sha256Digest::from_bytes(
+        Sha256::digest(bytes).into(),
+    ))
+}
+
+/// The fingerprint of bytes whose SHA-256 is known.
+pub fn fingerprint_of(digest: &app::domain::Sha256Digest) -> String {
+    base64::engine::general_purpose::STANDARD.encode(digest.as_bytes())
 }
 
 const PACKAGE: &str = "dokumentpakke";

@@ -30,20 +30,30 @@ pub enum BlobError {
 pub trait BlobStore: Send + Sync + 'static {
     /// Stores the bytes and returns their digest. Durable when it returns;
     /// storing bytes already present is a no-op.
-    async fn put(&self, bytes: Bytes) -> Result<Sha256Digest, BlobError>;
+    async fn put(&self, bytes: Bytes) -> Result<Sha256Digest, BlobError> {
+        let (digest, bytes) = sha256_of(bytes).await?;
+        self.put_hashed(digest, bytes).await?;
+        Ok(digest)
+    }
+
+    /// [`put`](Self::put) for bytes whose digest the caller has just
+    /// computed from them: a large package is hashed once, not once per use.
+    async fn put_hashed(&self, digest: Sha256Digest, bytes: Bytes) -> Result<(), BlobError>;
 
     /// The bytes with this digest, checked against it.
     async fn get(&self, digest: &Sha256Digest) -> Result<Bytes, BlobError>;
 
     async fn contains(&self, digest: &Sha256Digest) -> Result<bool, BlobError>;
 
-    /// Makes the bytes ready to be referred to by a database commit. Either
+    /// Makes the bytes, whose digest the caller has computed from them, ready
+    /// to be referred to by a database commit. Either
     /// they are durable already (as after [`put`](Self::put)), or the staged
     /// blob carries them and the commit must write them (see
     /// [`StagedBlob::inline`]); either way the digest is theirs.
-    async fn stage(&self, bytes: Bytes) -> Result<StagedBlob, BlobError> {
+    async fn stage(&self, digest: Sha256Digest, bytes: Bytes) -> Result<StagedBlob, BlobError> {
+        self.put_hashed(digest, bytes).await?;
         Ok(StagedBlob {
-            digest: self.put(bytes).await?,
+            digest,
             inline: None,
         })
     }
@@ -100,17 +110,16 @@ fn other(error: object_store::Error) -> BlobError {
 
 #[async_trait]
 impl BlobStore for ObjectStoreBlobs {
-    async fn put(&self, bytes: Bytes) -> Result<Sha256Digest, BlobError> {
-        let (digest, bytes) = sha256_of(bytes).await?;
+    async fn put_hashed(&self, digest: Sha256Digest, bytes: Bytes) -> Result<(), BlobError> {
         if self.contains(&digest).await? {
-            return Ok(digest);
+            return Ok(());
         }
         // Overwriting is safe: any writer of this path writes the same bytes.
         self.store
             .put(&Self::path_of(&digest), bytes.into())
             .await
             .map_err(other)?;
-        Ok(digest)
+        Ok(())
     }
 
     async fn get(&self, digest: &Sha256Digest) -> Result<Bytes, BlobError> {
@@ -173,8 +182,8 @@ impl TieredBlobs {
 
 #[async_trait]
 impl BlobStore for TieredBlobs {
-    async fn put(&self, bytes: Bytes) -> Result<Sha256Digest, BlobError> {
-        self.files.put(bytes).await
+    async fn put_hashed(&self, digest: Sha256Digest, bytes: Bytes) -> Result<(), BlobError> {
+        self.files.put_hashed(digest, bytes).await
     }
 
     async fn get(&self, digest: &Sha256Digest) -> Result<Bytes, BlobError> {
@@ -194,14 +203,10 @@ impl BlobStore for TieredBlobs {
         Ok(self.inline(digest).await?.is_some() || self.files.contains(digest).await?)
     }
 
-    async fn stage(&self, bytes: Bytes) -> Result<StagedBlob, BlobError> {
+    async fn stage(&self, digest: Sha256Digest, bytes: Bytes) -> Result<StagedBlob, BlobError> {
         if bytes.len() > self.inline_max_bytes {
-            return Ok(StagedBlob {
-                digest: self.files.put(bytes).await?,
-                inline: None,
-            });
+            return self.files.stage(digest, bytes).await;
         }
-        let (digest, bytes) = sha256_of(bytes).await?;
         Ok(StagedBlob {
             digest,
             inline: Some(bytes),

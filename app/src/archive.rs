@@ -200,7 +200,8 @@ pub async fn delete_folder(id: FolderId) -> Result<(), AppError> {
         .map_err(fail)
 }
 
-/// `ulest=true` marks the letter unread, `false` read.
+/// `ulest=true` marks the letter unread, `false` read. Marked unread, the
+/// citizen goes back to the inbox: showing the letter would read it again.
 #[server(endpoint = "mark_letter")]
 pub async fn mark_letter(id: LetterId, ulest: bool) -> Result<(), AppError> {
     use crate::mailbox::ssr::{fail, require_signed_in};
@@ -208,7 +209,11 @@ pub async fn mark_letter(id: LetterId, ulest: bool) -> Result<(), AppError> {
     ssr::archive()?
         .set_unread(&citizen, id, ulest)
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+    if ulest {
+        leptos_axum::redirect("/innboks");
+    }
+    Ok(())
 }
 
 /// `til` is a place as in the inbox's address: `innboks`, `arkiv`,

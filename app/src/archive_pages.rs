@@ -98,19 +98,14 @@ pub fn LetterTools(
     id: LetterId,
     unread: bool,
     place: Place,
+    folders: Vec<FolderView>,
     actions: LetterActions,
 ) -> impl IntoView {
-    let folders = Resource::new(|| (), |_| list_folders());
     let move_error = form_error(actions.relocate);
+    let here = place_label(place, &folders);
     view! {
         <section class="letter-tools" aria-labelledby="ordne-tittel">
             <h2 id="ordne-tittel">"Ordne brevet"</h2>
-            <Suspense fallback=|| ()>
-                {move || {
-                    Suspend::new(async move {
-                        let folders = folders.await.unwrap_or_default();
-                        let here = place_label(place, &folders);
-                        view! {
                             <p>"Brevet ligger i " <strong>{here}</strong> "."</p>
                             <div class="tool-row">
                                 <ActionForm action=actions.mark>
@@ -155,22 +150,23 @@ pub fn LetterTools(
                                     name="til"
                                     aria-describedby=move || move_error.get().is_some().then_some("flytt-feil")
                                 >
-                                    <option value="innboks">{strings::INBOX}</option>
-                                    <option value="arkiv">{strings::ARCHIVE}</option>
+                                    <option value="innboks" selected=place == Place::Inbox>{strings::INBOX}</option>
+                                    <option value="arkiv" selected=place == Place::Archive>{strings::ARCHIVE}</option>
                                     {folders
                                         .into_iter()
                                         .map(|folder| view! {
-                                            <option value=folder.id.to_string()>{folder.name}</option>
+                                            <option
+                                                value=folder.id.to_string()
+                                                selected=place == Place::Folder(folder.id)
+                                            >
+                                                {folder.name}
+                                            </option>
                                         })
                                         .collect_view()}
                                 </select>
                                 <button type="submit">"Flytt"</button>
                                 <p><a href="/mapper">"Lag en ny mappe"</a></p>
                             </ActionForm>
-                        }
-                    })
-                }}
-            </Suspense>
             {move || move_error.get().map(|error| view! {
                 <p id="flytt-feil" class="field-error">{error_text(&error, "Mappen")}</p>
             })}

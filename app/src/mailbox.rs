@@ -49,6 +49,8 @@ pub struct LetterPage {
     /// 1-based; the last page when the one asked for is past the end.
     pub page: u32,
     pub page_count: u32,
+    /// Days a letter lies in the trash before it is purged.
+    pub trash_days: u32,
 }
 
 impl LetterPage {

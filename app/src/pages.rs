@@ -188,6 +188,7 @@ fn InboxList(page: LetterPage, folders: Vec<FolderView>) -> impl IntoView {
         unread,
         page,
         page_count,
+        trash_days,
     } = page;
     let empty_text = match place {
         Place::Inbox => "Du har ingen brev her.",
@@ -196,7 +197,10 @@ fn InboxList(page: LetterPage, folders: Vec<FolderView>) -> impl IntoView {
     };
     let trash_note = (place == Place::Trash).then(|| {
         view! {
-            <p>"Brev i papirkurven slettes for godt etter 30 dager. Du kan flytte dem tilbake til innboksen før det."</p>
+            <p>
+                {format!("Brev i papirkurven slettes for godt {trash_days} dager etter at du la dem der. ")}
+                "Til da kan du åpne dem og flytte dem tilbake."
+            </p>
         }
     });
     view! {
@@ -286,6 +290,7 @@ pub fn LetterPage() -> impl IntoView {
     let actions = LetterActions::new();
     // Agreeing to the opening receipt, marking or moving the letter change
     // what the page shows: read again.
+    let folders = Resource::new(move || actions.version(), |_| list_folders());
     let opened = Resource::new(
         move || (letter_id(), accept.version().get() + actions.version()),
         |(id, _)| async move {
@@ -298,9 +303,11 @@ pub fn LetterPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p>"Henter brevet …"</p> }>
             {move || Suspend::new(async move {
-                match opened.await {
-                    Ok(letter) => view! { <LetterDetails letter accept actions /> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                match (opened.await, folders.await) {
+                    (Ok(letter), Ok(folders)) => {
+                        view! { <LetterDetails letter folders accept actions /> }.into_any()
+                    }
+                    (Err(error), _) | (_, Err(error)) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -310,14 +317,14 @@ pub fn LetterPage() -> impl IntoView {
 #[component]
 fn LetterDetails(
     letter: LetterView,
+    folders: Vec<FolderView>,
     accept: ServerAction<AcceptOpeningReceipt>,
     actions: LetterActions,
 ) -> impl IntoView {
     let step_up = format!("/auth/login?level=high&return_to=/brev/{}", letter.id);
     let letter_id = letter.id.to_string();
     let access_log = letter.access_log.clone();
-    let tools =
-        view! { <LetterTools id=letter.id unread=letter.unread place=letter.place actions /> };
+    let tools = view! { <LetterTools id=letter.id unread=letter.unread place=letter.place folders actions /> };
     let body = letter.body.clone().map(|body| match body {
         // Sanitised on the server: no scripts, handlers or outside references.
         LetterBody::Html(html) => {

@@ -275,6 +275,7 @@ impl Application {
                 broker.clone(),
                 ArchiveLimits {
                     max_upload_bytes: settings.mailbox.max_upload_bytes,
+                    trash_days: settings.mailbox.trash_days,
                 },
             )),
             auth: Arc::new(auth),

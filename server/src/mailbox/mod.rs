@@ -41,6 +41,7 @@ pub struct MailboxService {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArchiveLimits {
     pub max_upload_bytes: usize,
+    pub trash_days: u32,
 }
 
 /// The largest HTML or text main document shown inside the letter page; a
@@ -314,6 +315,7 @@ impl app::mailbox::ssr::Mailbox for MailboxService {
             unread: slice.counts.unread,
             page: page.min(page_count),
             page_count,
+            trash_days: self.limits.trash_days,
         })
     }
 

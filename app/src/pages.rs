@@ -212,7 +212,7 @@ fn InboxList(page: LetterPage, folders: Vec<FolderView>) -> impl IntoView {
             view! { <p>{empty_text}</p> }.into_any()
         } else {
             view! {
-                <ul class="inbox">
+                <ul class="inbox" aria-label="Brev">
                     {entries.into_iter().map(|entry| view! { <InboxLine entry /> }).collect_view()}
                 </ul>
             }
@@ -233,8 +233,8 @@ fn InboxLine(entry: InboxEntry) -> impl IntoView {
     view! {
         <li class:unread=entry.unread>
             <a href=href class="letter-link">
-                <span class="sender">
-                    {entry.sender_name}
+                <span class="from">
+                    <span class="sender">{entry.sender_name}</span>
                     {entry.public_sender.then(|| view! {
                         <span class="visually-hidden">", "</span>
                         <span class="sender-kind">"Offentlig virksomhet"</span>

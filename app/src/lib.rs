@@ -4,6 +4,8 @@
 //! Server-only code sits behind the `ssr` feature; the browser entry point
 //! [`hydrate`] behind `hydrate`.
 
+pub mod archive;
+mod archive_pages;
 pub mod contact;
 #[cfg(feature = "ssr")]
 pub mod csp;
@@ -12,6 +14,7 @@ pub mod error;
 pub mod mailbox;
 mod pages;
 mod settings_page;
+pub mod strings;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
@@ -64,6 +67,12 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=StaticSegment("innstillinger")
                         view=settings_page::SettingsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=StaticSegment("mapper") view=archive_pages::FoldersPage ssr=SsrMode::Async />
+                    <Route
+                        path=StaticSegment("mine-dokumenter")
+                        view=archive_pages::UploadsPage
                         ssr=SsrMode::Async
                     />
                     <Route

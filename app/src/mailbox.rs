@@ -7,7 +7,7 @@
 //! decided by the service, so it never reaches the browser otherwise.
 
 use crate::{
-    domain::{LetterId, SecurityLevel},
+    domain::{LetterId, Place, SecurityLevel},
     error::AppError,
 };
 use chrono::{DateTime, Utc};
@@ -31,6 +31,40 @@ pub struct InboxEntry {
     pub unread: bool,
     /// The letter needs a higher login level than the viewer has.
     pub locked: bool,
+    /// Documents besides the main one.
+    pub attachment_count: u32,
+    /// The sender is a public body registered to send through the DPI API.
+    pub public_sender: bool,
+}
+
+/// The letters on one page of a place, with the place's counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LetterPage {
+    pub place: Place,
+    /// The place's name as the citizen sees it (a folder's own name).
+    pub place_name: String,
+    pub entries: Vec<InboxEntry>,
+    pub total: u64,
+    pub unread: u64,
+    /// 1-based; the last page when the one asked for is past the end.
+    pub page: u32,
+    pub page_count: u32,
+    /// Days a letter lies in the trash before it is purged.
+    pub trash_days: u32,
+}
+
+impl LetterPage {
+    /// How many letters one page shows.
+    pub const SIZE: u32 = 20;
+}
+
+/// The main document shown inside the letter page, when it is text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LetterBody {
+    /// HTML already sanitised on the server: no scripts, styles sheets,
+    /// event handlers or references to anything outside the letter.
+    Html(String),
+    PlainText(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +89,11 @@ pub struct LetterView {
     /// has not yet agreed: the documents stay closed until they do.
     pub opening_receipt_pending: bool,
     pub documents: Vec<DocumentLink>,
+    /// The main document's text, when it is HTML or plain text and may be shown.
+    pub body: Option<LetterBody>,
+    pub public_sender: bool,
+    pub unread: bool,
+    pub place: Place,
     /// Every view of this letter and download of its documents, newest first.
     pub access_log: Vec<AccessEntry>,
 }
@@ -98,7 +137,13 @@ pub mod ssr {
 
     #[async_trait::async_trait]
     pub trait Mailbox: Send + Sync + 'static {
-        async fn inbox(&self, viewer: &SignedIn) -> Result<Vec<InboxEntry>, AppError>;
+        /// One page (1-based) of the letters in `place`.
+        async fn inbox(
+            &self,
+            viewer: &SignedIn,
+            place: Place,
+            page: u32,
+        ) -> Result<LetterPage, AppError>;
         async fn letter(&self, viewer: &SignedIn, id: LetterId) -> Result<LetterView, AppError>;
         /// The citizen agrees that the sender is told the letter was opened.
         async fn accept_opening_receipt(
@@ -168,10 +213,17 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     }))
 }
 
+/// `mappe` is a place as in the address (`innboks` when absent), `side` the
+/// 1-based page (the first when absent).
 #[server(endpoint = "list_inbox")]
-pub async fn list_inbox() -> Result<Vec<InboxEntry>, AppError> {
+pub async fn list_inbox(mappe: Option<String>, side: Option<u32>) -> Result<LetterPage, AppError> {
     let citizen = ssr::require_signed_in()?;
-    ssr::mailbox()?.inbox(&citizen).await.map_err(ssr::fail)
+    let place = Place::from_param(mappe.as_deref().unwrap_or_default())
+        .ok_or_else(|| ssr::fail(AppError::NotFound))?;
+    ssr::mailbox()?
+        .inbox(&citizen, place, side.unwrap_or(1).max(1))
+        .await
+        .map_err(ssr::fail)
 }
 
 #[server(endpoint = "open_letter")]

@@ -1,18 +1,21 @@
 //! The pages of the citizen web app and the frame around them.
 
 use crate::{
-    domain::{LetterId, SecurityLevel},
+    archive::{list_folders, FolderView},
+    archive_pages::{LetterActions, LetterTools},
+    domain::{LetterId, Place, SecurityLevel},
     error::AppError,
     mailbox::{
         current_viewer, list_inbox, open_letter, AcceptOpeningReceipt, AccessEntry, AccessKind,
-        InboxEntry, LetterView,
+        InboxEntry, LetterBody, LetterPage, LetterView,
     },
+    strings,
 };
 use chrono::{DateTime, Utc};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// Norwegian local time, as citizens read it.
 pub(crate) fn local_time(time: DateTime<Utc>) -> String {
@@ -21,7 +24,7 @@ pub(crate) fn local_time(time: DateTime<Utc>) -> String {
         .to_string()
 }
 
-fn size_text(bytes: u64) -> String {
+pub(crate) fn size_text(bytes: u64) -> String {
     if bytes < 1024 * 1024 {
         format!("{} kB", bytes.div_ceil(1024))
     } else {
@@ -97,14 +100,29 @@ pub fn SiteHeader() -> impl IntoView {
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
-    let letters = Resource::new(|| (), |_| list_inbox());
+    let query = use_query_map();
+    let letters = Resource::new(
+        move || {
+            query.with(|query| {
+                (
+                    query.get("mappe"),
+                    query.get("side").and_then(|side| side.parse::<u32>().ok()),
+                )
+            })
+        },
+        |(place, page)| list_inbox(place, page),
+    );
+    let folders = Resource::new(|| (), |_| list_folders());
     view! {
-        <Title text="Innboks" />
         <Suspense fallback=|| view! { <p>"Henter brevene dine …"</p> }>
             {move || Suspend::new(async move {
-                match letters.await {
-                    Ok(entries) => view! { <InboxList entries /> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                match (letters.await, folders.await) {
+                    (Ok(page), Ok(folders)) => view! {
+                        <Title text=page.place_name.clone() />
+                        <InboxList page folders />
+                    }
+                    .into_any(),
+                    (Err(error), _) | (_, Err(error)) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -113,45 +131,150 @@ pub fn InboxPage() -> impl IntoView {
 
 const LOCKED_NOTE: &str = " (krever høyt sikkerhetsnivå)";
 
+/// The inbox's address for a place and page; the first page has no `side`.
+fn place_href(place: Place, page: u32) -> String {
+    let mut href = format!("/innboks?mappe={}", place.as_param());
+    if page > 1 {
+        href.push_str(&format!("&side={page}"));
+    }
+    href
+}
+
+/// Links to the inbox, the archive, each folder and the trash; the current
+/// one is marked for screen readers as well as by looks.
 #[component]
-fn InboxList(entries: Vec<InboxEntry>) -> impl IntoView {
-    let unread = entries.iter().filter(|entry| entry.unread).count();
+fn PlaceNav(current: Place, folders: Vec<FolderView>) -> impl IntoView {
+    let mut places = vec![
+        (Place::Inbox, strings::INBOX.to_owned()),
+        (Place::Archive, strings::ARCHIVE.to_owned()),
+    ];
+    places.extend(
+        folders
+            .into_iter()
+            .map(|folder| (Place::Folder(folder.id), folder.name)),
+    );
+    places.push((Place::Trash, strings::TRASH.to_owned()));
     view! {
-        <h1>"Innboks"</h1>
-        <p class="lead">{format!("{} brev, {} ulest", entries.len(), unread)}</p>
+        <nav aria-label="Mapper" class="places">
+            <ul>
+                {places
+                    .into_iter()
+                    .map(|(place, name)| {
+                        let current = (place == current).then_some("page");
+                        view! { <li><a href=place_href(place, 1) aria-current=current>{name}</a></li> }
+                    })
+                    .collect_view()}
+            </ul>
+            <p class="place-tools">
+                <a href="/mapper">"Ordne mapper"</a>
+                " · "
+                <a href="/mine-dokumenter">"Mine dokumenter"</a>
+                " · "
+                <a href="/eksport/postkasse.zip" rel="external" download="postkasse.zip">
+                    "Last ned hele arkivet (zip)"
+                </a>
+            </p>
+        </nav>
+    }
+}
+
+#[component]
+fn InboxList(page: LetterPage, folders: Vec<FolderView>) -> impl IntoView {
+    let LetterPage {
+        place,
+        place_name,
+        entries,
+        total,
+        unread,
+        page,
+        page_count,
+        trash_days,
+    } = page;
+    let empty_text = match place {
+        Place::Inbox => "Du har ingen brev her.",
+        Place::Trash => "Papirkurven er tom.",
+        _ => "Det ligger ingen brev her.",
+    };
+    let trash_note = (place == Place::Trash).then(|| {
+        view! {
+            <p>
+                {format!("Brev i papirkurven slettes for godt {trash_days} dager etter at du la dem der. ")}
+                "Til da kan du åpne dem og flytte dem tilbake."
+            </p>
+        }
+    });
+    view! {
+        <h1>{place_name}</h1>
+        <p class="lead">{format!("{total} brev, {unread} ulest")}</p>
+        <PlaceNav current=place folders />
+        {trash_note}
         {if entries.is_empty() {
-            view! { <p>"Du har ingen brev ennå."</p> }.into_any()
+            view! { <p>{empty_text}</p> }.into_any()
         } else {
             view! {
-                <ul class="inbox">
-                    {entries
-                        .into_iter()
-                        .map(|entry| {
-                            let href = format!("/brev/{}", entry.id);
-                            view! {
-                                <li class:unread=entry.unread>
-                                    <a href=href class="letter-link">
-                                        <span class="sender">{entry.sender_name}</span>
-                                        // The visible parts are separate grid cells; hidden
-                                        // punctuation makes the link read as a sentence.
-                                        <span class="visually-hidden">":"</span>
-                                        <span class="title">
-                                            {entry.unread.then(|| view! { <span class="badge">"Ulest"</span> " " })}
-                                            {entry.title}
-                                            {entry.locked.then_some(LOCKED_NOTE)}
-                                        </span>
-                                        <span class="visually-hidden">", mottatt"</span>
-                                        <time datetime=entry.received_at.to_rfc3339()>{local_time(entry.received_at)}</time>
-                                    </a>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
+                <ul class="inbox" aria-label="Brev">
+                    {entries.into_iter().map(|entry| view! { <InboxLine entry /> }).collect_view()}
                 </ul>
             }
             .into_any()
         }}
+        <Pager place page page_count />
     }
+}
+
+#[component]
+fn InboxLine(entry: InboxEntry) -> impl IntoView {
+    let href = format!("/brev/{}", entry.id);
+    let attachments = match entry.attachment_count {
+        0 => None,
+        1 => Some("1 vedlegg".to_owned()),
+        count => Some(format!("{count} vedlegg")),
+    };
+    view! {
+        <li class:unread=entry.unread>
+            <a href=href class="letter-link">
+                <span class="from">
+                    <span class="sender">{entry.sender_name}</span>
+                    {entry.public_sender.then(|| view! {
+                        <span class="visually-hidden">", "</span>
+                        <span class="sender-kind">"Offentlig virksomhet"</span>
+                    })}
+                </span>
+                // The visible parts are separate grid cells; hidden
+                // punctuation makes the link read as a sentence.
+                <span class="visually-hidden">":"</span>
+                <span class="title">
+                    {entry.unread.then(|| view! { <span class="badge">"Ulest"</span> " " })}
+                    {entry.title}
+                    {entry.locked.then_some(LOCKED_NOTE)}
+                    {attachments.map(|text| view! {
+                        <span class="visually-hidden">", "</span>
+                        <span class="attachments">{text}</span>
+                    })}
+                </span>
+                <span class="visually-hidden">", mottatt"</span>
+                <time datetime=entry.received_at.to_rfc3339()>{local_time(entry.received_at)}</time>
+            </a>
+        </li>
+    }
+}
+
+/// "Forrige" and "Neste" between pages, and where the citizen is.
+#[component]
+fn Pager(place: Place, page: u32, page_count: u32) -> impl IntoView {
+    (page_count > 1).then(|| {
+        view! {
+            <nav aria-label="Sider" class="pager">
+                {(page > 1).then(|| view! {
+                    <a href=place_href(place, page - 1) rel="prev">"Forrige side"</a>
+                })}
+                <span>{format!("Side {page} av {page_count}")}</span>
+                {(page < page_count).then(|| view! {
+                    <a href=place_href(place, page + 1) rel="next">"Neste side"</a>
+                })}
+            </nav>
+        }
+    })
 }
 
 #[component]
@@ -164,9 +287,12 @@ pub fn LetterPage() -> impl IntoView {
             .and_then(|id| id.parse::<LetterId>().ok())
     };
     let accept = ServerAction::<AcceptOpeningReceipt>::new();
-    // Agreeing to the opening receipt changes what the page may show: read again.
+    let actions = LetterActions::new();
+    // Agreeing to the opening receipt, marking or moving the letter change
+    // what the page shows: read again.
+    let folders = Resource::new(move || actions.version(), |_| list_folders());
     let opened = Resource::new(
-        move || (letter_id(), accept.version().get()),
+        move || (letter_id(), accept.version().get() + actions.version()),
         |(id, _)| async move {
             match id {
                 Some(id) => open_letter(id).await,
@@ -177,9 +303,11 @@ pub fn LetterPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p>"Henter brevet …"</p> }>
             {move || Suspend::new(async move {
-                match opened.await {
-                    Ok(letter) => view! { <LetterDetails letter accept /> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                match (opened.await, folders.await) {
+                    (Ok(letter), Ok(folders)) => {
+                        view! { <LetterDetails letter folders accept actions /> }.into_any()
+                    }
+                    (Err(error), _) | (_, Err(error)) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -187,10 +315,25 @@ pub fn LetterPage() -> impl IntoView {
 }
 
 #[component]
-fn LetterDetails(letter: LetterView, accept: ServerAction<AcceptOpeningReceipt>) -> impl IntoView {
+fn LetterDetails(
+    letter: LetterView,
+    folders: Vec<FolderView>,
+    accept: ServerAction<AcceptOpeningReceipt>,
+    actions: LetterActions,
+) -> impl IntoView {
     let step_up = format!("/auth/login?level=high&return_to=/brev/{}", letter.id);
     let letter_id = letter.id.to_string();
     let access_log = letter.access_log.clone();
+    let tools = view! { <LetterTools id=letter.id unread=letter.unread place=letter.place folders actions /> };
+    let body = letter.body.clone().map(|body| match body {
+        // Sanitised on the server: no scripts, handlers or outside references.
+        LetterBody::Html(html) => {
+            view! { <div class="letter-body" inner_html=html></div> }.into_any()
+        }
+        LetterBody::PlainText(text) => {
+            view! { <pre class="letter-body letter-text">{text}</pre> }.into_any()
+        }
+    });
     let opening_notice = format!(
         "Når du åpner brevet, får {} beskjed om at det er åpnet. ",
         letter.sender_name
@@ -202,7 +345,10 @@ fn LetterDetails(letter: LetterView, accept: ServerAction<AcceptOpeningReceipt>)
             <h1>{letter.title}</h1>
             <dl class="letter-facts">
                 <dt>"Fra"</dt>
-                <dd>{letter.sender_name}</dd>
+                <dd>
+                    {letter.sender_name}
+                    {letter.public_sender.then_some(" (offentlig virksomhet)")}
+                </dd>
                 <dt>"Mottatt"</dt>
                 <dd><time datetime=letter.received_at.to_rfc3339()>{local_time(letter.received_at)}</time></dd>
             </dl>
@@ -238,6 +384,7 @@ fn LetterDetails(letter: LetterView, accept: ServerAction<AcceptOpeningReceipt>)
                 view! {
                     <section aria-labelledby="dokumenter-tittel">
                         <h2 id="dokumenter-tittel">"Dokumenter"</h2>
+                        {body}
                         <ul class="documents">
                             {letter
                                 .documents
@@ -259,6 +406,7 @@ fn LetterDetails(letter: LetterView, accept: ServerAction<AcceptOpeningReceipt>)
                 }
                 .into_any()
             }}
+            {tools}
             <AccessLog entries=access_log />
         </article>
     }

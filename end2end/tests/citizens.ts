@@ -58,9 +58,9 @@ export const TESTID_LEVEL = {
 
 export const FNR_LABEL = 'Syntetisk fødselsnummer (11 siffer)';
 
-/** The letter links of the inbox on the page. */
+/** The letter links of the inbox on the page (not the links to other places). */
 export function letterLinks(page: Page): Locator {
-  return page.getByRole('main').getByRole('listitem').getByRole('link');
+  return page.getByRole('list', { name: 'Brev' }).getByRole('listitem').getByRole('link');
 }
 
 /** The letter link from `sender` in the inbox on the page. */

@@ -109,7 +109,7 @@ test.describe('with an independent OpenID provider', () => {
     await expect(page).toHaveURL(/\/brev\/[0-9a-f-]{36}$/);
     await arrived(page);
     const letterPath = new URL(page.url()).pathname;
-    await expect(main.getByRole('heading', { level: 2 })).toHaveText(['Brevet krever høyt sikkerhetsnivå', 'Tilgangslogg']);
+    await expect(main.getByRole('heading', { level: 2 })).toHaveText(['Brevet krever høyt sikkerhetsnivå', 'Ordne brevet', 'Tilgangslogg']);
     expect(await page.content()).not.toContain(LETTERS.nav.title);
 
     // The provider has a session at level substantial; asked for high, it makes her log in again.

@@ -108,7 +108,7 @@ test.describe('a citizen', () => {
       await arrived(page);
       navPath = new URL(page.url()).pathname;
       await expect(page.getByRole('heading', { level: 1 })).toHaveText(LETTERS.nav.nonSensitiveTitle);
-      await expect(main.getByRole('heading', { level: 2 })).toHaveText(['Brevet krever høyt sikkerhetsnivå', 'Tilgangslogg']);
+      await expect(main.getByRole('heading', { level: 2 })).toHaveText(['Brevet krever høyt sikkerhetsnivå', 'Ordne brevet', 'Tilgangslogg']);
       await expect(main.getByRole('region', { name: 'Dokumenter' })).toHaveCount(0);
       await expect(main.locator('a[href^="/dokumenter/"]')).toHaveCount(0);
       expect(await page.content()).not.toContain(LETTERS.nav.title);

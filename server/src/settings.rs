@@ -35,6 +35,18 @@ pub struct Settings {
     pub oidc: OidcSettings,
     pub session: SessionSettings,
     pub maskinporten: MaskinportenSettings,
+    pub mailbox: MailboxSettings,
+}
+
+/// The citizen's archive: the trash, uploads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailboxSettings {
+    /// Letters in the trash are purged this many days after they were deleted.
+    pub trash_days: u32,
+    /// How often the server looks for trash to empty.
+    pub purge_interval_seconds: u64,
+    /// The largest document a citizen may upload.
+    pub max_upload_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -171,6 +183,14 @@ impl Settings {
         anyhow::ensure!(
             (1..=86_400).contains(&self.maskinporten.token_lifetime_seconds),
             "maskinporten.token_lifetime_seconds must be from 1 to 86400"
+        );
+        anyhow::ensure!(
+            (1..=3650).contains(&self.mailbox.trash_days),
+            "mailbox.trash_days must be from 1 to 3650"
+        );
+        anyhow::ensure!(
+            self.mailbox.purge_interval_seconds > 0 && self.mailbox.max_upload_bytes > 0,
+            "mailbox.purge_interval_seconds and mailbox.max_upload_bytes must be positive"
         );
         Ok(())
     }

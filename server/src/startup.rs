@@ -19,7 +19,7 @@ use crate::{
     clock::{Clock, SystemClock},
     http::{csrf, health, security_headers},
     krr::{self, providers::OwnProvider, Register},
-    mailbox::{self, MailboxService},
+    mailbox::{self, archive::TrashPurge, ArchiveLimits, MailboxService},
     settings::Settings,
     storage::{
         self,
@@ -30,7 +30,8 @@ use crate::{
 };
 use anyhow::Context;
 use app::{
-    contact::ssr::SharedContactRegister, csp::FormTargets, mailbox::ssr::SharedMailbox, shell, App,
+    archive::ssr::SharedArchive, contact::ssr::SharedContactRegister, csp::FormTargets,
+    mailbox::ssr::SharedMailbox, shell, App,
 };
 use axum::{
     extract::{DefaultBodyLimit, FromRef},
@@ -173,6 +174,7 @@ pub struct Application {
     router: Router,
     address: SocketAddr,
     outbox_workers: Vec<OutboxWorker>,
+    trash_purge: TrashPurge,
 }
 
 impl Application {
@@ -261,6 +263,12 @@ impl Application {
         )?;
         let broker = Arc::new(services.broker(&settings)?);
         let outbox_workers = services.outbox_workers(&settings, &broker);
+        let trash_purge = TrashPurge {
+            storage: services.storage.clone(),
+            clock: clock.clone(),
+            trash_days: settings.mailbox.trash_days,
+            interval: std::time::Duration::from_secs(settings.mailbox.purge_interval_seconds),
+        };
         let state = AppState {
             maskinporten: Arc::new(maskinporten),
             form_targets,
@@ -270,6 +278,10 @@ impl Application {
                 services.blobs.clone(),
                 services.clock.clone(),
                 broker.clone(),
+                ArchiveLimits {
+                    max_upload_bytes: settings.mailbox.max_upload_bytes,
+                    trash_days: settings.mailbox.trash_days,
+                },
             )),
             auth: Arc::new(auth),
             register: Arc::new(services.register()),
@@ -285,6 +297,7 @@ impl Application {
             router: router(state, testid),
             address,
             outbox_workers,
+            trash_purge,
         })
     }
 
@@ -303,11 +316,12 @@ impl Application {
         tracing::info!(address = %self.address, "serving");
         // The workers serve as long as the server does; whatever they were
         // doing when it stops is leased, and taken up again after a restart.
-        let workers: Vec<_> = self
+        let mut workers: Vec<_> = self
             .outbox_workers
             .into_iter()
             .map(|worker| tokio::spawn(worker.run()))
             .collect();
+        workers.push(tokio::spawn(self.trash_purge.run()));
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
@@ -361,6 +375,14 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         .route(
             "/dokumenter/{letter_id}/{index}",
             get(mailbox::routes::document),
+        )
+        .route("/opplastinger/{id}", get(mailbox::routes::upload_document))
+        .route("/eksport/postkasse.zip", get(mailbox::routes::export))
+        .route(
+            "/mine-dokumenter/last-opp",
+            post(mailbox::routes::upload).layer(DefaultBodyLimit::max(
+                state.settings.mailbox.max_upload_bytes + 64 * 1024,
+            )),
         );
     if let Some(provider) = testid {
         router = router.nest("/testid", testid::routes::router(provider));
@@ -372,10 +394,12 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
             {
                 // Server functions and pages reach the mailbox through context.
                 let mailbox: SharedMailbox = state.mailbox.clone();
+                let archive: SharedArchive = state.mailbox.clone();
                 let register: SharedContactRegister = state.register.clone();
                 let form_targets = state.form_targets.clone();
                 move || {
                     provide_context(mailbox.clone());
+                    provide_context(archive.clone());
                     provide_context(register.clone());
                     provide_context(form_targets.clone());
                 }

@@ -65,6 +65,14 @@ uuid_id!(
     /// Postkasse's own id for a letter in a citizen's mailbox; it appears in URLs.
     LetterId
 );
+uuid_id!(
+    /// A folder the citizen made for their letters; it appears in URLs.
+    FolderId
+);
+uuid_id!(
+    /// A document the citizen uploaded to their own archive.
+    UploadId
+);
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,8 @@ pub enum TextError {
     TooLong { max: usize },
     #[error("must not contain control characters")]
     ControlCharacters,
+    #[error("must not contain / or \\")]
+    PathSeparators,
 }
 
 /// A title shown to the citizen: 1 to 255 characters, as DPI allows for
@@ -226,6 +228,8 @@ pub struct LetterSummary {
     pub received_at: DateTime<Utc>,
     pub unread: bool,
     pub document_count: u32,
+    /// The sender is registered here as an agency that sends through DPI.
+    pub public_sender: bool,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! These types compile for the server and for the browser, so the web app and
 //! the server agree on what a valid national id or security level is.
 
+pub mod archive;
 pub mod ids;
 pub mod language;
 pub mod letter;
@@ -11,7 +12,8 @@ pub mod national_id;
 pub mod org_nr;
 pub mod security_level;
 
-pub use ids::{ConversationId, IdError, LetterId, MessageId};
+pub use archive::{FolderName, Place, UploadName, UPLOAD_MEDIA_TYPES};
+pub use ids::{ConversationId, FolderId, IdError, LetterId, MessageId, UploadId};
 pub use language::{Language, LanguageError};
 pub use letter::{
     Document, DocumentRole, Letter, LetterSummary, MediaType, Sender, Sha256Digest, TextError,

@@ -166,7 +166,7 @@ async fn read_parts(
     (parts, problems)
 }
 
-async fn read_capped(mut field: Field<'_>, max_bytes: usize) -> Result<Bytes, String> {
+pub(crate) async fn read_capped(mut field: Field<'_>, max_bytes: usize) -> Result<Bytes, String> {
     let mut buffer = BytesMut::new();
     loop {
         match field.chunk().await {

@@ -4,6 +4,9 @@
 //! another citizen's letter is simply not found. A letter above the login's
 //! level shows only its non-sensitive title and none of its documents.
 
+pub mod archive;
+pub mod export;
+pub mod html;
 pub mod routes;
 
 use crate::broker::Broker;
@@ -14,9 +17,12 @@ use crate::storage::{
     Storage, StorageError,
 };
 use app::{
-    domain::{Document, Letter, LetterId, LetterSummary, SecurityLevel},
+    domain::{Document, Letter, LetterId, LetterSummary, MediaType, Place, SecurityLevel},
     error::AppError,
-    mailbox::{ssr::SignedIn, AccessEntry, AccessKind, DocumentLink, InboxEntry, LetterView},
+    mailbox::{
+        ssr::SignedIn, AccessEntry, AccessKind, DocumentLink, InboxEntry, LetterBody, LetterPage,
+        LetterView,
+    },
 };
 use bytes::Bytes;
 use std::sync::Arc;
@@ -28,7 +34,19 @@ pub struct MailboxService {
     blobs: Arc<dyn BlobStore>,
     /// Letters stay hidden until their effective time on this clock.
     clock: Arc<dyn Clock>,
+    limits: ArchiveLimits,
 }
+
+/// The archive's limits, from the `[mailbox]` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArchiveLimits {
+    pub max_upload_bytes: usize,
+    pub trash_days: u32,
+}
+
+/// The largest HTML or text main document shown inside the letter page; a
+/// bigger one is offered as a download only.
+const MAX_INLINE_BODY_BYTES: u64 = 2 * 1024 * 1024;
 
 /// A document the citizen may read, with its bytes.
 pub struct OpenedDocument {
@@ -77,12 +95,14 @@ impl MailboxService {
         blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
         broker: Arc<Broker>,
+        limits: ArchiveLimits,
     ) -> Self {
         Self {
             storage,
             broker,
             blobs,
             clock,
+            limits,
         }
     }
 
@@ -99,13 +119,20 @@ impl MailboxService {
             sender_name: summary.sender_name,
             received_at: summary.received_at,
             unread: summary.unread,
+            attachment_count: summary.document_count.saturating_sub(1),
+            public_sender: summary.public_sender,
         }
+    }
+
+    /// Whether the viewer may see the letter's documents now.
+    fn may_open(viewer: &SignedIn, letter: &Letter, opening: OpeningReceiptState) -> bool {
+        readable_by(letter.security_level, viewer) && opening != OpeningReceiptState::Pending
     }
 
     fn view(viewer: &SignedIn, letter: Letter, opening: OpeningReceiptState) -> LetterView {
         let readable = readable_by(letter.security_level, viewer);
         let opening_receipt_pending = opening == OpeningReceiptState::Pending;
-        let documents = if readable && !opening_receipt_pending {
+        let documents = if Self::may_open(viewer, &letter, opening) {
             letter
                 .documents
                 .iter()
@@ -135,8 +162,31 @@ impl MailboxService {
             locked: !readable,
             opening_receipt_pending,
             documents,
+            body: None,
+            public_sender: false,
+            unread: letter.read_at.is_none(),
+            place: Place::Inbox,
             access_log: Vec::new(),
         }
+    }
+
+    /// The main document's text for the letter page, when it is HTML (then
+    /// sanitised) or plain text and small enough to show inline.
+    async fn body(&self, letter: &Letter) -> Result<Option<LetterBody>, anyhow::Error> {
+        let Some(main) = letter.documents.first() else {
+            return Ok(None);
+        };
+        if !matches!(main.media_type, MediaType::Html | MediaType::PlainText)
+            || main.size_bytes > MAX_INLINE_BODY_BYTES
+        {
+            return Ok(None);
+        }
+        let bytes = self.blobs.get(&main.digest).await?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Ok(Some(match main.media_type {
+            MediaType::Html => LetterBody::Html(html::sanitise_off_runtime(text).await?),
+            _ => LetterBody::PlainText(text),
+        }))
     }
 
     /// The owner's letter, if it exists and is in effect now.
@@ -230,16 +280,43 @@ impl MailboxService {
 
 #[async_trait::async_trait]
 impl app::mailbox::ssr::Mailbox for MailboxService {
-    async fn inbox(&self, viewer: &SignedIn) -> Result<Vec<InboxEntry>, AppError> {
-        let summaries = self
+    async fn inbox(
+        &self,
+        viewer: &SignedIn,
+        place: Place,
+        page: u32,
+    ) -> Result<LetterPage, AppError> {
+        let place_name = self.place_name(viewer, place).await?;
+        let page = page.max(1);
+        let offset = u64::from(page - 1) * u64::from(LetterPage::SIZE);
+        let slice = self
             .storage
-            .letters_for(&viewer.fnr, self.clock.now())
+            .letter_slice(
+                &viewer.fnr,
+                self.clock.now(),
+                place,
+                offset,
+                LetterPage::SIZE,
+            )
             .await
             .map_err(internal)?;
-        Ok(summaries
-            .into_iter()
-            .map(|summary| Self::entry(viewer, summary))
-            .collect())
+        let page_count = u32::try_from(slice.counts.total.div_ceil(u64::from(LetterPage::SIZE)))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        Ok(LetterPage {
+            place,
+            place_name,
+            entries: slice
+                .letters
+                .into_iter()
+                .map(|summary| Self::entry(viewer, summary))
+                .collect(),
+            total: slice.counts.total,
+            unread: slice.counts.unread,
+            page: page.min(page_count),
+            page_count,
+            trash_days: self.limits.trash_days,
+        })
     }
 
     async fn letter(&self, viewer: &SignedIn, id: LetterId) -> Result<LetterView, AppError> {
@@ -248,12 +325,38 @@ impl app::mailbox::ssr::Mailbox for MailboxService {
         self.note_access(viewer, id, AccessKind::View, None)
             .await
             .map_err(internal)?;
+        let open = Self::may_open(viewer, &letter, opening);
+        let body = if open {
+            // Reading it is what makes it read; the citizen can mark it unread again.
+            self.storage
+                .set_unread(&viewer.fnr, id, false, self.clock.now())
+                .await
+                .map_err(internal)?;
+            self.body(&letter).await.map_err(internal)?
+        } else {
+            None
+        };
         let access_log = self
             .storage
             .access_log(&viewer.fnr, id)
             .await
             .map_err(internal)?;
+        let place = self
+            .storage
+            .letter_place(&viewer.fnr, id)
+            .await
+            .map_err(internal)?;
+        let public_sender = self
+            .storage
+            .agency_by_org_nr(&letter.sender.org_nr)
+            .await
+            .map_err(internal)?
+            .is_some();
         let mut view = Self::view(viewer, letter, opening);
+        view.unread = view.unread && !open;
+        view.body = body;
+        view.public_sender = public_sender;
+        view.place = place;
         view.access_log = access_log;
         Ok(view)
     }

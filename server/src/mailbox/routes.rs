@@ -1,25 +1,82 @@
-//! `GET /dokumenter/{letter_id}/{index}`: a document's bytes, for the citizen
-//! who owns the letter, at the letter's level. Never cached.
+//! The mailbox's plain HTTP routes, each for the signed-in citizen only and
+//! never cached:
+//!
+//! - `GET /dokumenter/{letter_id}/{index}`: a letter's document, at the
+//!   letter's level. HTML is sanitised and served under a policy that lets
+//!   nothing load or run.
+//! - `GET /opplastinger/{id}`: a document the citizen uploaded.
+//! - `POST /mine-dokumenter/last-opp`: upload (multipart, field `fil`). A
+//!   browser's form post is redirected back to the page, with the refusal as
+//!   a code in the address; other clients get 201 or problem+json.
+//! - `GET /eksport/postkasse.zip`: the whole archive as a zip.
 
-use super::DocumentError;
-use crate::{http::ApiError, startup::AppState};
-use app::domain::LetterId;
+use super::{archive::UploadError, html, DocumentError};
+use crate::{
+    http::{problem::FieldError, ApiError},
+    startup::AppState,
+};
+use app::archive::UploadProblem;
+use app::domain::{LetterId, MediaType, UploadId};
+use app::error::AppError;
 use app::mailbox::ssr::SignedIn;
 use axum::{
-    extract::{Path, State},
-    http::{header, HeaderValue},
-    response::{IntoResponse, Response},
-    Extension,
+    extract::{
+        multipart::{Multipart, MultipartRejection},
+        Path, State,
+    },
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+    Extension, Json,
 };
+use bytes::Bytes;
+
+/// The page the upload form is on.
+pub const UPLOAD_PAGE: &str = "/mine-dokumenter";
+
+fn signed_in(viewer: Option<Extension<SignedIn>>) -> Result<SignedIn, ApiError> {
+    viewer
+        .map(|Extension(viewer)| viewer)
+        .ok_or(ApiError::Unauthorized)
+}
+
+fn api_error(error: AppError) -> ApiError {
+    match error {
+        AppError::NotFound => ApiError::NotFound,
+        AppError::Unauthorized => ApiError::Unauthorized,
+        AppError::Invalid { field, message } => {
+            ApiError::Validation(vec![FieldError::new(field, message)])
+        }
+        // The cause was logged where it happened.
+        AppError::Internal | AppError::Transport(_) => {
+            ApiError::Internal(anyhow::anyhow!("mailbox request failed"))
+        }
+    }
+}
+
+/// Bytes to download, with their type and name, never cached.
+fn file_response(bytes: Bytes, content_type: &str, file_name: &str) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&content_disposition(file_name))
+            .unwrap_or(HeaderValue::from_static("inline")),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
 
 pub async fn document(
     State(state): State<AppState>,
     viewer: Option<Extension<SignedIn>>,
     Path((letter_id, index)): Path<(String, usize)>,
 ) -> Result<Response, ApiError> {
-    let Some(Extension(viewer)) = viewer else {
-        return Err(ApiError::Unauthorized);
-    };
+    let viewer = signed_in(viewer)?;
     let letter_id: LetterId = letter_id.parse().map_err(|_| ApiError::NotFound)?;
     let opened = state
         .mailbox
@@ -35,19 +92,114 @@ pub async fn document(
             ),
             DocumentError::Internal(cause) => ApiError::Internal(cause),
         })?;
-    let disposition = content_disposition(&opened.document.file_name);
-    let mut response = opened.bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(opened.document.media_type.as_mime()),
-    );
-    headers.insert(
+    let file_name = &opened.document.file_name;
+    Ok(match opened.document.media_type {
+        MediaType::Html => {
+            let text = String::from_utf8_lossy(&opened.bytes).into_owned();
+            let clean = html::sanitise_off_runtime(text).await?;
+            let mut response =
+                file_response(Bytes::from(clean), "text/html; charset=utf-8", file_name);
+            response.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(html::DOCUMENT_POLICY),
+            );
+            response
+        }
+        MediaType::PlainText => file_response(opened.bytes, "text/plain; charset=utf-8", file_name),
+        other => file_response(opened.bytes, other.as_mime(), file_name),
+    })
+}
+
+pub async fn upload_document(
+    State(state): State<AppState>,
+    viewer: Option<Extension<SignedIn>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let viewer = signed_in(viewer)?;
+    let id: UploadId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let (upload, bytes) = state
+        .mailbox
+        .upload_document(&viewer, id)
+        .await
+        .map_err(api_error)?;
+    Ok(file_response(bytes, &upload.media_type, &upload.name))
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    viewer: Option<Extension<SignedIn>>,
+) -> Result<Response, ApiError> {
+    let viewer = signed_in(viewer)?;
+    let zip = state.mailbox.export(&viewer).await.map_err(api_error)?;
+    let mut response = file_response(zip, "application/zip", "postkasse.zip");
+    response.headers_mut().insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("inline")),
+        HeaderValue::from_static("attachment; filename=\"postkasse.zip\""),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// A browser posting the form by itself asks for HTML; it is sent back to the page.
+fn wants_page(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    viewer: Option<Extension<SignedIn>>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let viewer = signed_in(viewer)?;
+    let outcome = match multipart {
+        Ok(multipart) => match read_file(multipart, state.mailbox.max_upload_bytes()).await {
+            Ok((file_name, bytes)) => state.mailbox.upload(&viewer, &file_name, bytes).await,
+            Err(problem) => Err(UploadError::Invalid(problem)),
+        },
+        Err(_) => Err(UploadError::Invalid(UploadProblem::Missing)),
+    };
+    let page = wants_page(&headers);
+    match outcome {
+        Ok(_) if page => Ok(Redirect::to(&format!("{UPLOAD_PAGE}?lagret=1")).into_response()),
+        Ok(upload) => Ok((StatusCode::CREATED, Json(upload)).into_response()),
+        Err(UploadError::Invalid(problem)) if page => {
+            Ok(Redirect::to(&format!("{UPLOAD_PAGE}?feil={}", problem.code())).into_response())
+        }
+        Err(UploadError::Invalid(problem)) => Err(ApiError::Validation(vec![FieldError::new(
+            super::archive::UPLOAD_FIELD,
+            problem.message(),
+        )])),
+        Err(UploadError::Internal(cause)) => Err(ApiError::Internal(cause)),
+    }
+}
+
+/// The `fil` part's file name and bytes; parts by other names are ignored.
+async fn read_file(
+    mut multipart: Multipart,
+    max_bytes: usize,
+) -> Result<(String, Bytes), UploadProblem> {
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => return Err(UploadProblem::Missing),
+            // The body limit cuts an oversized upload off mid-stream.
+            Err(_) => return Err(UploadProblem::TooLarge),
+        };
+        if field.name() != Some(super::archive::UPLOAD_FIELD) {
+            continue;
+        }
+        let file_name = field.file_name().unwrap_or_default().to_owned();
+        let bytes = crate::broker::http::read_capped(field, max_bytes)
+            .await
+            .map_err(|_| UploadProblem::TooLarge)?;
+        if file_name.is_empty() && bytes.is_empty() {
+            return Err(UploadProblem::Missing);
+        }
+        return Ok((file_name, bytes));
+    }
 }
 
 /// `inline` with an ASCII fallback name and the real UTF-8 name (RFC 6266, RFC 8187),

@@ -9,6 +9,7 @@
 //! on it in the query itself, so one citizen can never be handed another's rows.
 
 pub mod agency;
+pub mod archive;
 pub mod blobs;
 pub mod broker;
 mod postgres;
@@ -24,6 +25,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::{sync::Arc, time::Duration};
 
 pub use agency::AgencyStorage;
+pub use archive::ArchiveStorage;
 pub use broker::BrokerStorage;
 pub use postgres::PostgresStorage;
 pub use register::RegisterStorage;
@@ -106,7 +108,9 @@ pub enum Backend {
 }
 
 #[async_trait]
-pub trait Storage: RegisterStorage + AgencyStorage + BrokerStorage + Send + Sync + 'static {
+pub trait Storage:
+    RegisterStorage + AgencyStorage + BrokerStorage + ArchiveStorage + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Answers when the database can serve queries.
@@ -122,7 +126,7 @@ pub trait Storage: RegisterStorage + AgencyStorage + BrokerStorage + Send + Sync
     async fn insert_letter(&self, letter: &Letter) -> Result<(), StorageError>;
 
     /// The owner's letters whose effective time (`virkningstidspunkt`) has
-    /// come by `now`, newest first.
+    /// come by `now`, newest first, wherever they lie (the trash too; not purged ones).
     async fn letters_for(
         &self,
         owner: &Fnr,
@@ -130,7 +134,8 @@ pub trait Storage: RegisterStorage + AgencyStorage + BrokerStorage + Send + Sync
     ) -> Result<Vec<LetterSummary>, StorageError>;
 
     /// One of the owner's letters; [`StorageError::NotFound`] when it does not
-    /// exist, belongs to someone else, or its effective time is after `now`.
+    /// exist, belongs to someone else, its effective time is after `now`, or
+    /// it was purged from the trash.
     async fn letter_for(
         &self,
         owner: &Fnr,

@@ -1,8 +1,8 @@
 //! PostgreSQL, for installations that outgrow one machine's disk.
 
 use super::{
-    agency::impl_sql_agency, register::impl_sql_register, sql::impl_sql_storage, Backend,
-    DatabaseOptions,
+    agency::impl_sql_agency, archive::impl_sql_archive, register::impl_sql_register,
+    sql::impl_sql_storage, Backend, DatabaseOptions,
 };
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -33,6 +33,7 @@ impl PostgresStorage {
     }
 }
 
+impl_sql_archive!(PostgresStorage);
 impl_sql_agency!(PostgresStorage);
 impl_sql_register!(PostgresStorage, sqlx::Postgres);
 super::broker::impl_sql_broker!(PostgresStorage);

@@ -40,7 +40,14 @@ pub(super) struct LetterSummaryRow {
     pub received_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
     pub document_count: i64,
+    pub public_sender: bool,
 }
+
+/// The columns of a [`LetterSummaryRow`], from `letter l JOIN sender s`.
+pub(super) const SUMMARY_COLUMNS: &str = "l.id, s.name AS sender_name, l.nonsensitive_title,
+    l.title, l.security_level, l.received_at, l.read_at,
+    (SELECT COUNT(*) FROM document d WHERE d.letter_id = l.id) AS document_count,
+    EXISTS (SELECT 1 FROM agency a WHERE a.org_nr = l.sender_org_nr) AS public_sender";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct DocumentRow {
@@ -124,6 +131,7 @@ impl LetterSummaryRow {
             received_at: self.received_at,
             unread: self.read_at.is_none(),
             document_count: u32::try_from(self.document_count).map_err(|_| corrupt("count"))?,
+            public_sender: self.public_sender,
         })
     }
 }
@@ -349,14 +357,14 @@ macro_rules! impl_sql_storage {
                 owner: &app::domain::Fnr,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Vec<app::domain::LetterSummary>, $crate::storage::StorageError> {
-                let rows: Vec<$crate::storage::sql::LetterSummaryRow> = sqlx::query_as(
-                    "SELECT l.id, s.name AS sender_name, l.nonsensitive_title, l.title,
-                         l.security_level, l.received_at, l.read_at,
-                         (SELECT COUNT(*) FROM document d WHERE d.letter_id = l.id) AS document_count
+                let rows: Vec<$crate::storage::sql::LetterSummaryRow> = sqlx::query_as(&format!(
+                    "SELECT {}
                      FROM letter l JOIN sender s ON s.org_nr = l.sender_org_nr
                      WHERE l.recipient_fnr = $1 AND (l.effective_at IS NULL OR l.effective_at <= $2)
+                       AND l.purged_at IS NULL
                      ORDER BY l.received_at DESC, l.id",
-                )
+                    $crate::storage::sql::SUMMARY_COLUMNS
+                ))
                 .bind(owner.as_str())
                 .bind(now)
                 .fetch_all(&self.pool)
@@ -376,7 +384,8 @@ macro_rules! impl_sql_storage {
                          l.security_level, l.received_at, l.read_at
                      FROM letter l JOIN sender s ON s.org_nr = l.sender_org_nr
                      WHERE l.id = $1 AND l.recipient_fnr = $2
-                       AND (l.effective_at IS NULL OR l.effective_at <= $3)",
+                       AND (l.effective_at IS NULL OR l.effective_at <= $3)
+                       AND l.purged_at IS NULL",
                 )
                 .bind(id.as_uuid())
                 .bind(owner.as_str())

@@ -5,8 +5,8 @@
 //! Foreign keys are on (SQLite's default is off).
 
 use super::{
-    agency::impl_sql_agency, register::impl_sql_register, sql::impl_sql_storage, Backend,
-    DatabaseOptions,
+    agency::impl_sql_agency, archive::impl_sql_archive, register::impl_sql_register,
+    sql::impl_sql_storage, Backend, DatabaseOptions,
 };
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -62,6 +62,7 @@ impl SqliteStorage {
     }
 }
 
+impl_sql_archive!(SqliteStorage);
 impl_sql_agency!(SqliteStorage);
 impl_sql_register!(SqliteStorage, sqlx::Sqlite);
 super::broker::impl_sql_broker!(SqliteStorage);

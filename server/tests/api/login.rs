@@ -243,7 +243,9 @@ async fn another_citizens_letter_is_not_found_anywhere(backend: Backend) {
     assert!(!server_fn.text().await.unwrap().contains("Karis vedtak"));
     let inbox = app.server_fn_as("list_inbox", &[], &ola_session).await;
     assert_eq!(inbox.status(), StatusCode::OK);
-    assert_eq!(inbox.text().await.unwrap(), "[]");
+    let inbox: serde_json::Value = inbox.json().await.unwrap();
+    assert_eq!(inbox["entries"], serde_json::json!([]));
+    assert_eq!(inbox["total"], 0);
 }
 
 async fn nothing_is_served_without_a_session(backend: Backend) {

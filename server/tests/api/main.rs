@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod archive;
 mod crash;
 mod health;
 mod krr;

@@ -1,0 +1,247 @@
+//! The citizen's own order in the archive, as the web app sees it: folders,
+//! moving letters between the inbox, the archive, folders and the trash,
+//! marking them read or unread, and the documents they upload themselves.
+//!
+//! Server functions are thin: they parse the form into domain types, find the
+//! signed-in citizen and call one method of the [`ssr::Archive`] service,
+//! which scopes everything to that citizen. They are POSTs, so the
+//! cross-site check in front of the server refuses them from other sites.
+
+use crate::{
+    domain::{FolderId, LetterId, TextError, UploadId},
+    error::AppError,
+    strings,
+};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One of the citizen's folders, with how many letters lie in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderView {
+    pub id: FolderId,
+    pub name: String,
+    pub letter_count: u64,
+}
+
+/// A document the citizen uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadView {
+    pub id: UploadId,
+    pub name: String,
+    pub media_type: String,
+    pub size_bytes: u64,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+impl UploadView {
+    pub fn href(&self) -> String {
+        format!("/opplastinger/{}", self.id)
+    }
+}
+
+/// Why an upload was refused. It travels in the upload page's address after
+/// a form post (`?feil=<code>`), so only these codes, never free text, can
+/// be put on the page by a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UploadProblem {
+    Missing,
+    TooLarge,
+    WrongKind,
+    BadName,
+}
+
+impl UploadProblem {
+    const ALL: [UploadProblem; 4] = [
+        UploadProblem::Missing,
+        UploadProblem::TooLarge,
+        UploadProblem::WrongKind,
+        UploadProblem::BadName,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            UploadProblem::Missing => "mangler",
+            UploadProblem::TooLarge => "for-stor",
+            UploadProblem::WrongKind => "feil-type",
+            UploadProblem::BadName => "filnavn",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<UploadProblem> {
+        Self::ALL.into_iter().find(|problem| problem.code() == code)
+    }
+
+    /// What is wrong, read after the field's label ("Filen må være …").
+    pub fn message(self) -> &'static str {
+        match self {
+            UploadProblem::Missing => strings::UPLOAD_MISSING,
+            UploadProblem::TooLarge => strings::UPLOAD_TOO_LARGE,
+            UploadProblem::WrongKind => strings::UPLOAD_WRONG_KIND,
+            UploadProblem::BadName => strings::UPLOAD_BAD_NAME,
+        }
+    }
+}
+
+/// How a refused name reads beside its field, in bokmål.
+pub fn text_problem(error: &TextError) -> String {
+    match error {
+        TextError::Empty => strings::MUST_NOT_BE_EMPTY.to_owned(),
+        TextError::TooLong { max } => format!("kan være høyst {max} tegn"),
+        TextError::ControlCharacters => strings::NO_CONTROL_CHARACTERS.to_owned(),
+        TextError::PathSeparators => strings::NO_PATH_SEPARATORS.to_owned(),
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Server-only: the archive service the server functions call.
+
+    use super::*;
+    use crate::domain::{FolderName, Place};
+    use crate::mailbox::ssr::SignedIn;
+    use std::sync::Arc;
+
+    pub(super) fn folder_name(field: &str, input: &str) -> Result<FolderName, AppError> {
+        FolderName::parse(input).map_err(|error| AppError::Invalid {
+            field: field.to_owned(),
+            message: text_problem(&error),
+        })
+    }
+
+    pub(super) fn place(field: &str, input: &str) -> Result<Place, AppError> {
+        Place::from_param(input).ok_or_else(|| AppError::Invalid {
+            field: field.to_owned(),
+            message: strings::NO_SUCH_PLACE.to_owned(),
+        })
+    }
+
+    #[async_trait::async_trait]
+    pub trait Archive: Send + Sync + 'static {
+        /// The citizen's folders, by name.
+        async fn folders(&self, viewer: &SignedIn) -> Result<Vec<FolderView>, AppError>;
+        /// A name the citizen already uses is refused as invalid.
+        async fn create_folder(
+            &self,
+            viewer: &SignedIn,
+            name: FolderName,
+        ) -> Result<FolderId, AppError>;
+        async fn rename_folder(
+            &self,
+            viewer: &SignedIn,
+            id: FolderId,
+            name: FolderName,
+        ) -> Result<(), AppError>;
+        /// The folder's letters go back to the inbox.
+        async fn delete_folder(&self, viewer: &SignedIn, id: FolderId) -> Result<(), AppError>;
+        async fn set_unread(
+            &self,
+            viewer: &SignedIn,
+            id: LetterId,
+            unread: bool,
+        ) -> Result<(), AppError>;
+        /// Moves the letter; to [`Place::Trash`] deletes it (it can be restored
+        /// until the trash is emptied), and from the trash anywhere restores it.
+        async fn move_letter(
+            &self,
+            viewer: &SignedIn,
+            id: LetterId,
+            to: Place,
+        ) -> Result<(), AppError>;
+        /// The documents the citizen uploaded, newest first.
+        async fn uploads(&self, viewer: &SignedIn) -> Result<Vec<UploadView>, AppError>;
+        async fn delete_upload(&self, viewer: &SignedIn, id: UploadId) -> Result<(), AppError>;
+    }
+
+    pub type SharedArchive = Arc<dyn Archive>;
+
+    pub fn archive() -> Result<SharedArchive, AppError> {
+        use_context::<SharedArchive>().ok_or_else(|| crate::mailbox::ssr::fail(AppError::Internal))
+    }
+}
+
+#[server(endpoint = "list_folders")]
+pub async fn list_folders() -> Result<Vec<FolderView>, AppError> {
+    use crate::mailbox::ssr::{fail, require_signed_in};
+    let citizen = require_signed_in()?;
+    ssr::archive()?.folders(&citizen).await.map_err(fail)
+}
+
+#[server(endpoint = "create_folder")]
+pub async fn create_folder(navn: String) -> Result<(), AppError> {
+    use crate::mailbox::ssr::{fail, require_signed_in};
+    let citizen = require_signed_in()?;
+    let name = ssr::folder_name("navn", &navn).map_err(fail)?;
+    ssr::archive()?
+        .create_folder(&citizen, name)
+        .await
+        .map(|_| ())
+        .map_err(fail)
+}
+
+#[server(endpoint = "rename_folder")]
+pub async fn rename_folder(id: FolderId, navn: String) -> Result<(), AppError> {
+    use crate::mailbox::ssr::{fail, require_signed_in};
+    let citizen = require_signed_in()?;
+    let name = ssr::folder_name("navn", &navn).map_err(fail)?;
+    ssr::archive()?
+        .rename_folder(&citizen, id, name)
+        .await
+        .map_err(fail)
+}
+
+#[server(endpoint = "delete_folder")]
+pub async fn delete_folder(id: FolderId) -> Result<(), AppError> {
+    use crate::mailbox::ssr::{fail, require_signed_in};
+    let citizen = require_signed_in()?;
+    ssr::archive()?
+        .delete_folder(&citizen, id)
+        .await
+        .map_err(fail)
+}
+
+/// `ulest=true` marks the letter unread, `false` read. Marked unread, the
+/// citizen goes back to the inbox: showing the letter would read it again.
+#[server(endpoint = "mark_letter")]
+pub async fn mark_letter(id: LetterId, ulest: bool) -> Result<(), AppError> {
+    use crate::mailbox::ssr::{fail, require_signed_in};
+    let citizen = require_signed_in()?;
+    ssr::archive()?
+        .set_unread(&citizen, id, ulest)
+        .await
+        .map_err(fail)?;
+    if ulest {
+        leptos_axum::redirect("/innboks");
+    }
+    Ok(())
+}
+
+/// `til` is a place as in the inbox's address: `innboks`, `arkiv`,
+/// `papirkurv` or a folder's id.
+#[server(endpoint = "move_letter")]
+pub async fn move_letter(id: LetterId, til: String) -> Result<(), AppError> {
+    use crate::mailbox::ssr::{fail, require_signed_in};
+    let citizen = require_signed_in()?;
+    let to = ssr::place("til", &til).map_err(fail)?;
+    ssr::archive()?
+        .move_letter(&citizen, id, to)
+        .await
+        .map_err(fail)
+}
+
+#[server(endpoint = "list_uploads")]
+pub async fn list_uploads() -> Result<Vec<UploadView>, AppError> {
+    use crate::mailbox::ssr::{fail, require_signed_in};
+    let citizen = require_signed_in()?;
+    ssr::archive()?.uploads(&citizen).await.map_err(fail)
+}
+
+#[server(endpoint = "delete_upload")]
+pub async fn delete_upload(id: UploadId) -> Result<(), AppError> {
+    use crate::mailbox::ssr::{fail, require_signed_in};
+    let citizen = require_signed_in()?;
+    ssr::archive()?
+        .delete_upload(&citizen, id)
+        .await
+        .map_err(fail)
+}

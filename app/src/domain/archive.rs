@@ -1,0 +1,154 @@
+//! The citizen's own order in the archive: folders, where a letter lies, and
+//! the documents they upload themselves.
+
+use super::letter::checked_text;
+use super::{FolderId, MediaType, TextError};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A folder's name: 1 to 60 characters, trimmed, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FolderName(String);
+
+impl FolderName {
+    pub const MAX_CHARS: usize = 60;
+
+    pub fn parse(input: &str) -> Result<FolderName, TextError> {
+        checked_text(input, Self::MAX_CHARS).map(FolderName)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for FolderName {
+    type Error = TextError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        FolderName::parse(&value)
+    }
+}
+
+impl From<FolderName> for String {
+    fn from(name: FolderName) -> String {
+        name.0
+    }
+}
+
+impl fmt::Display for FolderName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The name of an uploaded document as the citizen sees it and as it is
+/// written into the export: 1 to 120 characters, no path separators, so a
+/// name can never climb out of the export's folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UploadName(String);
+
+impl UploadName {
+    pub const MAX_CHARS: usize = 120;
+
+    pub fn parse(input: &str) -> Result<UploadName, TextError> {
+        let text = checked_text(input, Self::MAX_CHARS)?;
+        if text.contains(['/', '\\']) || text == "." || text == ".." {
+            return Err(TextError::PathSeparators);
+        }
+        Ok(UploadName(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for UploadName {
+    type Error = TextError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        UploadName::parse(&value)
+    }
+}
+
+impl From<UploadName> for String {
+    fn from(name: UploadName) -> String {
+        name.0
+    }
+}
+
+/// What a citizen may upload. Each has a fixed signature, so the content is
+/// checked by its bytes rather than trusted from the name or the browser.
+pub const UPLOAD_MEDIA_TYPES: [MediaType; 3] = [MediaType::Pdf, MediaType::Png, MediaType::Jpeg];
+
+/// Where a letter lies in the archive. A letter is in exactly one place:
+/// the inbox, the archive, one folder, or the trash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Place {
+    Inbox,
+    Archive,
+    Folder(FolderId),
+    Trash,
+}
+
+impl Place {
+    /// The place's name in URLs and forms (`?mappe=`): `innboks`, `arkiv`,
+    /// `papirkurv`, or a folder's id.
+    pub fn as_param(&self) -> String {
+        match self {
+            Place::Inbox => "innboks".to_owned(),
+            Place::Archive => "arkiv".to_owned(),
+            Place::Trash => "papirkurv".to_owned(),
+            Place::Folder(id) => id.to_string(),
+        }
+    }
+
+    pub fn from_param(param: &str) -> Option<Place> {
+        match param {
+            "" | "innboks" => Some(Place::Inbox),
+            "arkiv" => Some(Place::Archive),
+            "papirkurv" => Some(Place::Trash),
+            other => other.parse().ok().map(Place::Folder),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_round_trip_through_their_url_names() {
+        let folder = Place::Folder("3fa85f64-5717-4562-b3fc-2c963f66afa6".parse().unwrap());
+        for place in [Place::Inbox, Place::Archive, Place::Trash, folder] {
+            assert_eq!(Place::from_param(&place.as_param()), Some(place));
+        }
+        assert_eq!(Place::from_param(""), Some(Place::Inbox));
+        assert_eq!(Place::from_param("søppel"), None);
+    }
+
+    #[test]
+    fn folder_names_are_trimmed_and_bounded() {
+        assert_eq!(FolderName::parse("  Skatt ").unwrap().as_str(), "Skatt");
+        assert_eq!(FolderName::parse(" "), Err(TextError::Empty));
+        assert_eq!(
+            FolderName::parse(&"x".repeat(61)),
+            Err(TextError::TooLong { max: 60 })
+        );
+    }
+
+    #[test]
+    fn upload_names_cannot_name_a_path() {
+        assert!(UploadName::parse("kvittering.pdf").is_ok());
+        assert_eq!(
+            UploadName::parse("../../etc/passwd"),
+            Err(TextError::PathSeparators)
+        );
+        assert_eq!(
+            UploadName::parse("a\\b.pdf"),
+            Err(TextError::PathSeparators)
+        );
+        assert_eq!(UploadName::parse(".."), Err(TextError::PathSeparators));
+    }
+}

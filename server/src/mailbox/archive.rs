@@ -1,0 +1,309 @@
+//! The citizen's own order in the archive: folders, moving letters, read
+//! marks, uploads, and the purge that empties the trash after
+//! `mailbox.trash_days`.
+//!
+//! Every call names the signed-in citizen and storage filters on them in the
+//! query, so another citizen's letter, folder or upload is not found (404).
+
+use super::{internal, MailboxService};
+use crate::clock::Clock;
+use crate::storage::{archive::StoredUpload, Storage, StorageError};
+use app::{
+    archive::{ssr::Archive, FolderView, UploadProblem, UploadView},
+    domain::{
+        FolderId, FolderName, LetterId, MediaType, Place, UploadId, UploadName, UPLOAD_MEDIA_TYPES,
+    },
+    error::AppError,
+    mailbox::{ssr::SignedIn, AccessKind},
+    strings,
+};
+use bytes::Bytes;
+use std::{sync::Arc, time::Duration};
+
+/// Why an upload was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("{} {}", UPLOAD_FIELD, .0.message())]
+    Invalid(UploadProblem),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The upload form's file field.
+pub const UPLOAD_FIELD: &str = "fil";
+
+/// Which of the formats citizens may upload the bytes are, by their
+/// signature; the file's name and the browser's label are not trusted.
+pub fn sniff_upload(bytes: &[u8]) -> Option<MediaType> {
+    UPLOAD_MEDIA_TYPES
+        .into_iter()
+        .find(|media_type| media_type.matches_content(bytes))
+}
+
+fn upload_view(upload: StoredUpload) -> UploadView {
+    UploadView {
+        id: upload.id,
+        name: upload.name.into(),
+        media_type: upload.media_type.as_mime().to_owned(),
+        size_bytes: upload.size_bytes,
+        uploaded_at: upload.uploaded_at,
+    }
+}
+
+fn not_found_or_internal(error: StorageError) -> AppError {
+    match error {
+        StorageError::NotFound => AppError::NotFound,
+        other => internal(other),
+    }
+}
+
+fn name_taken_or_internal(error: StorageError) -> AppError {
+    match error {
+        StorageError::NotFound => AppError::NotFound,
+        StorageError::Conflict(_) => AppError::Invalid {
+            field: "navn".to_owned(),
+            message: strings::FOLDER_NAME_TAKEN.to_owned(),
+        },
+        other => internal(other),
+    }
+}
+
+impl MailboxService {
+    /// The place's name as the citizen sees it; another citizen's folder is not found.
+    pub(super) async fn place_name(
+        &self,
+        viewer: &SignedIn,
+        place: Place,
+    ) -> Result<String, AppError> {
+        Ok(match place {
+            Place::Inbox => strings::INBOX.to_owned(),
+            Place::Archive => strings::ARCHIVE.to_owned(),
+            Place::Trash => strings::TRASH.to_owned(),
+            Place::Folder(id) => {
+                self.storage
+                    .folders(&viewer.fnr)
+                    .await
+                    .map_err(internal)?
+                    .into_iter()
+                    .find(|folder| folder.id == id)
+                    .ok_or(AppError::NotFound)?
+                    .name
+            }
+        })
+    }
+
+    /// Stores a document the citizen uploaded, after checking its size and,
+    /// by its bytes, that it is a PDF, PNG or JPEG. Nothing is stored when
+    /// it is refused.
+    pub fn max_upload_bytes(&self) -> usize {
+        self.limits.max_upload_bytes
+    }
+
+    pub async fn upload(
+        &self,
+        viewer: &SignedIn,
+        file_name: &str,
+        bytes: Bytes,
+    ) -> Result<UploadView, UploadError> {
+        if bytes.is_empty() {
+            return Err(UploadError::Invalid(UploadProblem::Missing));
+        }
+        if bytes.len() > self.limits.max_upload_bytes {
+            return Err(UploadError::Invalid(UploadProblem::TooLarge));
+        }
+        let name = UploadName::parse(file_name)
+            .map_err(|_| UploadError::Invalid(UploadProblem::BadName))?;
+        let media_type =
+            sniff_upload(&bytes).ok_or(UploadError::Invalid(UploadProblem::WrongKind))?;
+        let size_bytes = bytes.len() as u64;
+        let digest = self
+            .blobs
+            .put(bytes)
+            .await
+            .map_err(|error| UploadError::Internal(error.into()))?;
+        let upload = StoredUpload {
+            id: UploadId::generate(),
+            owner: viewer.fnr.clone(),
+            name,
+            media_type,
+            digest,
+            size_bytes,
+            uploaded_at: self.clock.now(),
+        };
+        self.storage
+            .insert_upload(&upload)
+            .await
+            .map_err(|error| UploadError::Internal(error.into()))?;
+        Ok(upload_view(upload))
+    }
+
+    /// One of the citizen's uploads with its bytes.
+    pub async fn upload_document(
+        &self,
+        viewer: &SignedIn,
+        id: UploadId,
+    ) -> Result<(UploadView, Bytes), AppError> {
+        let upload = self
+            .storage
+            .upload(&viewer.fnr, id)
+            .await
+            .map_err(not_found_or_internal)?;
+        let bytes = self.blobs.get(&upload.digest).await.map_err(internal)?;
+        Ok((upload_view(upload), bytes))
+    }
+
+    /// Notes in the letter's access log that its document was downloaded
+    /// (by the export, which is a download of everything).
+    pub(super) async fn note_download(
+        &self,
+        viewer: &SignedIn,
+        id: LetterId,
+        position: usize,
+    ) -> Result<(), AppError> {
+        self.note_access(
+            viewer,
+            id,
+            AccessKind::Download,
+            u32::try_from(position).ok(),
+        )
+        .await
+        .map_err(internal)
+    }
+}
+
+#[async_trait::async_trait]
+impl Archive for MailboxService {
+    async fn folders(&self, viewer: &SignedIn) -> Result<Vec<FolderView>, AppError> {
+        self.storage.folders(&viewer.fnr).await.map_err(internal)
+    }
+
+    async fn create_folder(
+        &self,
+        viewer: &SignedIn,
+        name: FolderName,
+    ) -> Result<FolderId, AppError> {
+        let id = FolderId::generate();
+        self.storage
+            .insert_folder(&viewer.fnr, id, &name, self.clock.now())
+            .await
+            .map_err(name_taken_or_internal)?;
+        Ok(id)
+    }
+
+    async fn rename_folder(
+        &self,
+        viewer: &SignedIn,
+        id: FolderId,
+        name: FolderName,
+    ) -> Result<(), AppError> {
+        self.storage
+            .rename_folder(&viewer.fnr, id, &name)
+            .await
+            .map_err(name_taken_or_internal)
+    }
+
+    async fn delete_folder(&self, viewer: &SignedIn, id: FolderId) -> Result<(), AppError> {
+        self.storage
+            .delete_folder(&viewer.fnr, id)
+            .await
+            .map_err(not_found_or_internal)
+    }
+
+    async fn set_unread(
+        &self,
+        viewer: &SignedIn,
+        id: LetterId,
+        unread: bool,
+    ) -> Result<(), AppError> {
+        self.storage
+            .set_unread(&viewer.fnr, id, unread, self.clock.now())
+            .await
+            .map_err(not_found_or_internal)
+    }
+
+    async fn move_letter(
+        &self,
+        viewer: &SignedIn,
+        id: LetterId,
+        to: Place,
+    ) -> Result<(), AppError> {
+        self.storage
+            .move_letter(&viewer.fnr, id, to, self.clock.now())
+            .await
+            .map_err(not_found_or_internal)
+    }
+
+    async fn uploads(&self, viewer: &SignedIn) -> Result<Vec<UploadView>, AppError> {
+        Ok(self
+            .storage
+            .uploads(&viewer.fnr)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(upload_view)
+            .collect())
+    }
+
+    async fn delete_upload(&self, viewer: &SignedIn, id: UploadId) -> Result<(), AppError> {
+        self.storage
+            .delete_upload(&viewer.fnr, id)
+            .await
+            .map_err(not_found_or_internal)
+    }
+}
+
+/// Empties the trash: letters deleted more than `trash_days` ago are purged.
+///
+/// The documents' blobs stay in the content-addressed store: the same bytes
+/// may belong to another letter or arrive again at any moment, and deleting
+/// a blob safely needs a reference count this store does not keep yet.
+pub struct TrashPurge {
+    pub storage: Arc<dyn Storage>,
+    pub clock: Arc<dyn Clock>,
+    pub trash_days: u32,
+    pub interval: Duration,
+}
+
+impl TrashPurge {
+    /// Purges what is due now; returns how many letters went.
+    pub async fn purge_once(&self) -> Result<u64, StorageError> {
+        let now = self.clock.now();
+        let deleted_before = now - chrono::Duration::days(i64::from(self.trash_days));
+        self.storage.purge_trash(deleted_before, now).await
+    }
+
+    /// Purges at every interval for as long as the server runs.
+    pub async fn run(self) {
+        let mut ticks = tokio::time::interval(self.interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match self.purge_once().await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "emptied the trash"),
+                Err(error) => tracing::error!(error = format!("{error:#}"), "trash purge failed"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sniff_upload;
+    use app::domain::MediaType;
+
+    #[test]
+    fn uploads_are_known_by_their_bytes() {
+        assert_eq!(sniff_upload(b"%PDF-1.7\n"), Some(MediaType::Pdf));
+        assert_eq!(
+            sniff_upload(b"\x89PNG\r\n\x1a\n rest"),
+            Some(MediaType::Png)
+        );
+        assert_eq!(
+            sniff_upload(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some(MediaType::Jpeg)
+        );
+        assert_eq!(sniff_upload(b"just text, named brev.pdf"), None);
+        assert_eq!(sniff_upload(b"<html><script>"), None);
+    }
+}

@@ -1,0 +1,230 @@
+//! Data portability: everything in the citizen's archive as one zip, with
+//! `index.json` describing every letter and upload and naming its files.
+//!
+//! At a login below a letter's security level the export leaves out that
+//! letter's sensitive title and documents and says in the index that they
+//! need a login at level high; the letter's non-sensitive title, sender and
+//! dates are there. Letters waiting for the citizen's consent to an opening
+//! receipt are listed without documents too, as the letter page would show
+//! them. Every exported document is noted in its letter's access log as a
+//! download.
+
+use super::{internal, MailboxService};
+use app::{
+    domain::{Place, SecurityLevel},
+    error::AppError,
+    mailbox::ssr::SignedIn,
+};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::io::Write;
+
+#[derive(Serialize)]
+struct Index {
+    eksportert: DateTime<Utc>,
+    brev: Vec<IndexLetter>,
+    opplastinger: Vec<IndexFile>,
+}
+
+#[derive(Serialize)]
+struct IndexLetter {
+    id: String,
+    avsender: String,
+    avsender_organisasjonsnummer: String,
+    /// The manifest title, or the non-sensitive title when the login is too low.
+    tittel: String,
+    ikkesensitivtittel: String,
+    sikkerhetsnivaa: u8,
+    mottatt: DateTime<Utc>,
+    lest: Option<DateTime<Utc>>,
+    /// `innboks`, `arkiv`, `mappe` or `papirkurv`.
+    plassering: &'static str,
+    mappe: Option<String>,
+    dokumenter: Vec<IndexFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merknad: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct IndexFile {
+    /// The entry's path inside the zip.
+    fil: String,
+    navn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tittel: Option<String>,
+    mediatype: &'static str,
+    sha256: String,
+    storrelse: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lastet_opp: Option<DateTime<Utc>>,
+}
+
+const NEEDS_HIGH: &str =
+    "Dokumentene og den fullstendige tittelen krever innlogging på høyt sikkerhetsnivå.";
+const NEEDS_CONSENT: &str =
+    "Avsenderen vil vite når brevet åpnes: åpne brevet i postkassen for å få dokumentene.";
+
+/// A file name safe as the last part of a zip entry: no directories, no
+/// climbing out of the folder it is extracted to.
+fn entry_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|character| {
+            if matches!(character, '/' | '\\' | ':') || character.is_control() {
+                '_'
+            } else {
+                character
+            }
+        })
+        .collect();
+    let trimmed = cleaned.trim_start_matches('.');
+    if trimmed.is_empty() {
+        "dokument".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+fn place_name(place: Place) -> &'static str {
+    match place {
+        Place::Inbox => "innboks",
+        Place::Archive => "arkiv",
+        Place::Folder(_) => "mappe",
+        Place::Trash => "papirkurv",
+    }
+}
+
+/// Writes the zip: `index.json` first, then every file. CPU and memory work,
+/// so it runs on a blocking thread.
+fn write_zip(index: &Index, files: Vec<(String, Bytes)>) -> anyhow::Result<Vec<u8>> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("index.json", options)?;
+    zip.write_all(&serde_json::to_vec_pretty(index)?)?;
+    for (path, bytes) in files {
+        zip.start_file(path, options)?;
+        zip.write_all(&bytes)?;
+    }
+    Ok(zip.finish()?.into_inner())
+}
+
+impl MailboxService {
+    /// The citizen's whole archive as a zip (see the module docs for what a
+    /// low login leaves out).
+    pub async fn export(&self, viewer: &SignedIn) -> Result<Bytes, AppError> {
+        let now = self.clock.now();
+        let letters = self
+            .storage
+            .archived_letters(&viewer.fnr, now)
+            .await
+            .map_err(internal)?;
+        let folders = self.storage.folders(&viewer.fnr).await.map_err(internal)?;
+        let uploads = self.storage.uploads(&viewer.fnr).await.map_err(internal)?;
+        let mut files = Vec::new();
+        let mut index = Index {
+            eksportert: now,
+            brev: Vec::with_capacity(letters.len()),
+            opplastinger: Vec::with_capacity(uploads.len()),
+        };
+        for archived in letters {
+            let letter = archived.letter;
+            let readable = viewer.level >= letter.security_level;
+            let note = if !readable {
+                Some(NEEDS_HIGH)
+            } else if archived.opening_receipt_pending {
+                Some(NEEDS_CONSENT)
+            } else {
+                None
+            };
+            let mut documents = Vec::new();
+            if note.is_none() {
+                for (position, document) in letter.documents.iter().enumerate() {
+                    self.note_download(viewer, letter.id, position).await?;
+                    let bytes = self.blobs.get(&document.digest).await.map_err(internal)?;
+                    let path = format!(
+                        "brev/{}/{position}-{}",
+                        letter.id,
+                        entry_name(&document.file_name)
+                    );
+                    documents.push(IndexFile {
+                        fil: path.clone(),
+                        navn: document.file_name.clone(),
+                        tittel: Some(document.title.to_string()),
+                        mediatype: document.media_type.as_mime(),
+                        sha256: document.digest.to_hex(),
+                        storrelse: document.size_bytes,
+                        lastet_opp: None,
+                    });
+                    files.push((path, bytes));
+                }
+            }
+            let folder = match archived.place {
+                Place::Folder(id) => folders
+                    .iter()
+                    .find(|folder| folder.id == id)
+                    .map(|folder| folder.name.clone()),
+                _ => None,
+            };
+            index.brev.push(IndexLetter {
+                id: letter.id.to_string(),
+                avsender: letter.sender.name,
+                avsender_organisasjonsnummer: letter.sender.org_nr.as_str().to_owned(),
+                tittel: if readable {
+                    letter.title.to_string()
+                } else {
+                    letter.nonsensitive_title.to_string()
+                },
+                ikkesensitivtittel: letter.nonsensitive_title.to_string(),
+                sikkerhetsnivaa: match letter.security_level {
+                    SecurityLevel::Substantial => 3,
+                    SecurityLevel::High => 4,
+                },
+                mottatt: letter.received_at,
+                lest: letter.read_at,
+                plassering: place_name(archived.place),
+                mappe: folder,
+                dokumenter: documents,
+                merknad: note,
+            });
+        }
+        for upload in uploads {
+            let bytes = self.blobs.get(&upload.digest).await.map_err(internal)?;
+            let path = format!(
+                "opplastinger/{}-{}",
+                upload.id,
+                entry_name(upload.name.as_str())
+            );
+            index.opplastinger.push(IndexFile {
+                fil: path.clone(),
+                navn: upload.name.as_str().to_owned(),
+                tittel: None,
+                mediatype: upload.media_type.as_mime(),
+                sha256: upload.digest.to_hex(),
+                storrelse: upload.size_bytes,
+                lastet_opp: Some(upload.uploaded_at),
+            });
+            files.push((path, bytes));
+        }
+        let zip = tokio::task::spawn_blocking(move || write_zip(&index, files))
+            .await
+            .map_err(internal)?
+            .map_err(internal)?;
+        Ok(Bytes::from(zip))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entry_name;
+
+    #[test]
+    fn entry_names_stay_inside_their_folder() {
+        assert_eq!(entry_name("brev.pdf"), "brev.pdf");
+        assert_eq!(entry_name("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(entry_name("..\\x"), "_x");
+        assert_eq!(entry_name(""), "dokument");
+        assert_eq!(entry_name("skatt ø.pdf"), "skatt ø.pdf");
+    }
+}

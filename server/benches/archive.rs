@@ -18,7 +18,7 @@ use app::domain::{
     Place, SecurityLevel, Sender, Sha256Digest, Title,
 };
 use chrono::{Duration as Days, Utc};
-use postkasse::storage::{self, DatabaseOptions, Storage};
+use postkasse::storage::{self, DatabaseOptions};
 use secrecy::SecretString;
 use sqlx::{Connection, Executor};
 use std::time::{Duration, Instant};
@@ -92,7 +92,7 @@ fn letter(recipient: &Fnr, number: usize) -> anyhow::Result<Letter> {
         title: title.clone(),
         security_level: SecurityLevel::Substantial,
         received_at: now - Days::minutes(number as i64),
-        read_at: (number % 3 == 0).then_some(now),
+        read_at: number.is_multiple_of(3).then_some(now),
         documents: vec![
             document(DocumentRole::Main, 0)?,
             document(DocumentRole::Attachment, 1)?,

@@ -431,6 +431,26 @@ async fn uploads_are_checked_by_their_bytes_and_refusals_store_nothing(backend: 
         serde_json::json!([])
     );
 
+    // Another site cannot make her browser upload, nor move her letters.
+    let form = reqwest::multipart::Form::new().part(
+        "fil",
+        reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("planted.pdf"),
+    );
+    let cross_site = app
+        .client
+        .post(app.url("/mine-dokumenter/last-opp"))
+        .header(
+            header::COOKIE,
+            format!("__Host-postkasse-session={session}"),
+        )
+        .header("sec-fetch-site", "cross-site")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.blob_files(), blobs_before, "nothing was stored");
+
     // A browser's form post goes back to the page with the reason as a code.
     let form = reqwest::multipart::Form::new().part(
         "fil",

@@ -59,6 +59,25 @@ fn error_text(error: &AppError, label: &str) -> String {
     }
 }
 
+/// A loaded list as a `<ul>` of `item`s, a sentence when it is empty, or the error.
+fn listed<T, V>(
+    loaded: Result<Vec<T>, AppError>,
+    empty: &'static str,
+    class: &'static str,
+    item: impl Fn(T) -> V,
+) -> AnyView
+where
+    V: IntoView + 'static,
+{
+    match loaded {
+        Ok(items) if items.is_empty() => view! { <p>{empty}</p> }.into_any(),
+        Ok(items) => {
+            view! { <ul class=class>{items.into_iter().map(item).collect_view()}</ul> }.into_any()
+        }
+        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+    }
+}
+
 fn place_label(place: Place, folders: &[FolderView]) -> String {
     match place {
         Place::Inbox => strings::INBOX.to_owned(),
@@ -223,19 +242,9 @@ pub fn FoldersPage() -> impl IntoView {
             })}
             <Transition fallback=|| view! { <p>"Henter mappene dine …"</p> }>
                 {move || Suspend::new(async move {
-                    match folders.await {
-                        Ok(folders) if folders.is_empty() => view! { <p>"Du har ingen mapper ennå."</p> }.into_any(),
-                        Ok(folders) => view! {
-                            <ul class="folders">
-                                {folders
-                                    .into_iter()
-                                    .map(|folder| view! { <FolderItem folder rename delete /> })
-                                    .collect_view()}
-                            </ul>
-                        }
-                        .into_any(),
-                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    }
+                    listed(folders.await, "Du har ingen mapper ennå.", "folders", move |folder| {
+                        view! { <FolderItem folder rename delete /> }
+                    })
                 })}
             </Transition>
         </section>
@@ -335,16 +344,9 @@ pub fn UploadsPage() -> impl IntoView {
             })}
             <Transition fallback=|| view! { <p>"Henter dokumentene dine …"</p> }>
                 {move || Suspend::new(async move {
-                    match uploads.await {
-                        Ok(uploads) if uploads.is_empty() => view! { <p>"Du har ikke lastet opp noe ennå."</p> }.into_any(),
-                        Ok(uploads) => view! {
-                            <ul class="documents uploads">
-                                {uploads.into_iter().map(|upload| view! { <UploadItem upload delete /> }).collect_view()}
-                            </ul>
-                        }
-                        .into_any(),
-                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    }
+                    listed(uploads.await, "Du har ikke lastet opp noe ennå.", "documents uploads", move |upload| {
+                        view! { <UploadItem upload delete /> }
+                    })
                 })}
             </Transition>
         </section>

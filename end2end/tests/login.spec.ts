@@ -75,7 +75,8 @@ test.describe('a citizen', () => {
       await expect(page).toHaveTitle(`${LETTERS.skatt.title} – Postkasse`);
       const facts = main.locator('dl');
       await expect(facts.locator('dt')).toHaveText(['Fra', 'Mottatt']);
-      await expect(facts.locator('dd').first()).toHaveText(LETTERS.skatt.sender);
+      // The demo's senders are registered DPI agencies, so they are labelled public bodies.
+      await expect(facts.locator('dd').first()).toHaveText(`${LETTERS.skatt.sender} (offentlig virksomhet)`);
       const documents = main.getByRole('region', { name: 'Dokumenter' });
       await expect(documents.getByRole('heading', { level: 2 })).toHaveText('Dokumenter');
       const letterId = new URL(page.url()).pathname.split('/').pop();
@@ -259,7 +260,7 @@ test.describe('words people read', () => {
     await arrived(page);
     await expect(letterFrom(page, LETTERS.skatt.sender)).toHaveAccessibleName(
       // Chrome puts a space before the hidden punctuation; screen readers pause either way.
-      /^Skatteetaten ?: (Ulest )?Skatteoppgjør for inntektsåret 2025 ?, mottatt \d\d\.\d\d\.\d{4} kl\. \d\d:\d\d$/,
+      /^Skatteetaten ?, Offentlig virksomhet ?: (Ulest )?Skatteoppgjør for inntektsåret 2025 ?, mottatt \d\d\.\d\d\.\d{4} kl\. \d\d:\d\d$/,
     );
   });
 });

@@ -1,81 +1,30 @@
 //! The citizen's own order in the archive: folders, where a letter lies, and
 //! the documents they upload themselves.
 
-use super::letter::checked_text;
+use super::letter::checked_text_type;
 use super::{FolderId, MediaType, TextError};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// A folder's name: 1 to 60 characters, trimmed, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct FolderName(String);
+checked_text_type!(
+    /// A folder's name: 1 to 60 characters, trimmed, no control characters.
+    FolderName,
+    60
+);
 
-impl FolderName {
-    pub const MAX_CHARS: usize = 60;
+checked_text_type!(
+    /// The name of an uploaded document as the citizen sees it and as it is
+    /// written into the export: 1 to 120 characters, no path separators, so a
+    /// name can never climb out of the export's folder.
+    UploadName,
+    120,
+    no_path
+);
 
-    pub fn parse(input: &str) -> Result<FolderName, TextError> {
-        checked_text(input, Self::MAX_CHARS).map(FolderName)
+fn no_path(text: &str) -> Result<(), TextError> {
+    if text.contains(['/', '\\']) || text == "." || text == ".." {
+        return Err(TextError::PathSeparators);
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for FolderName {
-    type Error = TextError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        FolderName::parse(&value)
-    }
-}
-
-impl From<FolderName> for String {
-    fn from(name: FolderName) -> String {
-        name.0
-    }
-}
-
-impl fmt::Display for FolderName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// The name of an uploaded document as the citizen sees it and as it is
-/// written into the export: 1 to 120 characters, no path separators, so a
-/// name can never climb out of the export's folder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct UploadName(String);
-
-impl UploadName {
-    pub const MAX_CHARS: usize = 120;
-
-    pub fn parse(input: &str) -> Result<UploadName, TextError> {
-        let text = checked_text(input, Self::MAX_CHARS)?;
-        if text.contains(['/', '\\']) || text == "." || text == ".." {
-            return Err(TextError::PathSeparators);
-        }
-        Ok(UploadName(text))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for UploadName {
-    type Error = TextError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        UploadName::parse(&value)
-    }
-}
-
-impl From<UploadName> for String {
-    fn from(name: UploadName) -> String {
-        name.0
-    }
+    Ok(())
 }
 
 /// What a citizen may upload. Each has a fixed signature, so the content is

@@ -18,42 +18,59 @@ pub enum TextError {
     PathSeparators,
 }
 
-/// A title shown to the citizen: 1 to 255 characters, as DPI allows for
-/// `ikkesensitivtittel` and manifest titles; surrounding whitespace trimmed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Title(String);
+/// A piece of text with a checked constructor: `parse` trims it, bounds it
+/// in characters and refuses control characters, then runs `$extra` (a
+/// `fn(&str) -> Result<(), TextError>`) when one is given. Serde goes through
+/// `parse` too, and `Display` and `as_str` give the text back.
+macro_rules! checked_text_type {
+    ($(#[$doc:meta])* $name:ident, $max:expr $(, $extra:expr)?) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
 
-impl Title {
-    pub const MAX_CHARS: usize = 255;
+        impl $name {
+            pub const MAX_CHARS: usize = $max;
 
-    pub fn parse(input: &str) -> Result<Title, TextError> {
-        checked_text(input, Self::MAX_CHARS).map(Title)
-    }
+            pub fn parse(input: &str) -> Result<$name, TextError> {
+                let text = $crate::domain::letter::checked_text(input, Self::MAX_CHARS)?;
+                $($extra(&text)?;)?
+                Ok($name(text))
+            }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = TextError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                $name::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(text: $name) -> String {
+                text.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
+pub(crate) use checked_text_type;
 
-impl TryFrom<String> for Title {
-    type Error = TextError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Title::parse(&value)
-    }
-}
-
-impl From<Title> for String {
-    fn from(title: Title) -> String {
-        title.0
-    }
-}
-
-impl fmt::Display for Title {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+checked_text_type!(
+    /// A title shown to the citizen: 1 to 255 characters, as DPI allows for
+    /// `ikkesensitivtittel` and manifest titles; surrounding whitespace trimmed.
+    Title,
+    255
+);
 
 /// Trims, then checks length (in characters, not bytes) and control characters.
 pub fn checked_text(input: &str, max_chars: usize) -> Result<String, TextError> {

@@ -5,11 +5,11 @@
 
 use crate::helpers::{
     citizen, on_both_backends, spawn_app, spawn_app_with, spawn_app_with_clock, test_letter,
-    Backend, TestApp, OWN_PROVIDER, TEST_SENDER,
+    Backend, TestApp, TEST_SENDER,
 };
-use app::domain::{Fnr, LetterId, SecurityLevel};
+use app::domain::{Fnr, SecurityLevel};
 use chrono::{Duration, Utc};
-use postkasse::agency::client::{OutgoingDocument, OutgoingLetter};
+use postkasse::agency::client::OutgoingDocument;
 use postkasse::clock::ManualClock;
 use reqwest::{header, StatusCode};
 use serde_json::Value;
@@ -21,29 +21,6 @@ const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
 impl TestApp {
-    /// Sends `letter` through the agency API and returns its id in the mailbox.
-    async fn send_letter(&self, letter: &OutgoingLetter) -> LetterId {
-        self.make_reachable(&letter.recipient, OWN_PROVIDER).await;
-        let sender = self.sender(TEST_SENDER, "Brønnøysundregistrene").await;
-        let response = sender.send(self, letter).await;
-        let status = response.status();
-        assert_eq!(
-            status,
-            StatusCode::CREATED,
-            "{}",
-            response.text().await.unwrap()
-        );
-        let title = &letter.main.title;
-        self.storage
-            .letters_for(&letter.recipient, Utc::now() + Duration::days(365))
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|summary| summary.title.as_str() == title)
-            .expect("the letter is in the mailbox")
-            .id
-    }
-
     /// A server function's JSON answer, asserting its status.
     async fn server_json(
         &self,
@@ -453,6 +430,26 @@ async fn uploads_are_checked_by_their_bytes_and_refusals_store_nothing(backend: 
             .await,
         serde_json::json!([])
     );
+
+    // Another site cannot make her browser upload, nor move her letters.
+    let form = reqwest::multipart::Form::new().part(
+        "fil",
+        reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("planted.pdf"),
+    );
+    let cross_site = app
+        .client
+        .post(app.url("/mine-dokumenter/last-opp"))
+        .header(
+            header::COOKIE,
+            format!("__Host-postkasse-session={session}"),
+        )
+        .header("sec-fetch-site", "cross-site")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.blob_files(), blobs_before, "nothing was stored");
 
     // A browser's form post goes back to the page with the reason as a code.
     let form = reqwest::multipart::Form::new().part(

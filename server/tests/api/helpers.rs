@@ -399,21 +399,32 @@ impl TestApp {
         level: u8,
         title: &str,
     ) -> app::domain::LetterId {
-        self.make_reachable(recipient, OWN_PROVIDER).await;
-        let sender = self.sender(TEST_SENDER, "Brønnøysundregistrene").await;
-        let mut letter = test_letter(&sender.org_nr(), recipient, title);
+        let sender_org = app::domain::OrgNr::parse(TEST_SENDER).unwrap();
+        let mut letter = test_letter(&sender_org, recipient, title);
         letter.security_level = app::domain::SecurityLevel::try_from(i64::from(level)).unwrap();
         letter.nonsensitive_title = "Brev fra Brønnøysundregistrene".to_owned();
-        let response = sender.send(self, &letter).await;
+        self.send_letter(&letter).await
+    }
+
+    /// Sends `letter` through the agency API as [`TEST_SENDER`], the
+    /// recipient put in the register with a mailbox here first, and returns
+    /// its id in the mailbox. Its main document's title must be unique there.
+    pub async fn send_letter(
+        &self,
+        letter: &postkasse::agency::client::OutgoingLetter,
+    ) -> app::domain::LetterId {
+        self.make_reachable(&letter.recipient, OWN_PROVIDER).await;
+        let sender = self.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+        let response = sender.send(self, letter).await;
         let status = response.status();
         let body = response.text().await.unwrap();
         assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
         self.storage
-            .letters_for(recipient, chrono::Utc::now())
+            .letters_for(&letter.recipient, chrono::Utc::now())
             .await
             .unwrap()
             .into_iter()
-            .find(|summary| summary.title.as_str() == title)
+            .find(|summary| summary.title.as_str() == letter.main.title)
             .expect("the delivered letter is in the mailbox")
             .id
     }

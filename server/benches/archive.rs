@@ -1,0 +1,171 @@
+//! How fast a page of the archive is listed, on SQLite and PostgreSQL.
+//!
+//! `cargo bench -p postkasse --bench archive [-- LETTERS]` (default 5,000).
+//! One citizen gets LETTERS letters and nine others get as many between them;
+//! then, for each backend, it prints p50/p99 latency of `letter_slice` (the
+//! inbox page: 20 summaries with attachment counts and the public-sender
+//! flag, plus the place's total and unread counts) for the first and the last
+//! page, against a bare `SELECT security_level … LIMIT 20 OFFSET n` on the same rows,
+//! measured in the same run. Paging is by offset, so the last page shows what
+//! that costs.
+//!
+//! PostgreSQL is expected at `POSTKASSE_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); when it cannot be reached
+//! the bench says so and measures SQLite only.
+
+use app::domain::{
+    ConversationId, Document, DocumentRole, Fnr, Letter, LetterId, MediaType, MessageId, OrgNr,
+    Place, SecurityLevel, Sender, Sha256Digest, Title,
+};
+use chrono::{Duration as Days, Utc};
+use postkasse::storage::{self, DatabaseOptions};
+use secrecy::SecretString;
+use sqlx::{Connection, Executor};
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 200;
+const PAGE: u32 = 20;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let letters: usize = std::env::args()
+        .skip(1)
+        .find_map(|argument| argument.parse().ok())
+        .unwrap_or(5_000);
+    let scratch = tempfile::tempdir()?;
+    let sqlite_url = format!("sqlite://{}", scratch.path().join("bench.db").display());
+    run("SQLite", &sqlite_url, letters).await?;
+
+    let admin_url = std::env::var("POSTKASSE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    match sqlx::PgConnection::connect(&admin_url).await {
+        Ok(mut admin) => {
+            let name = format!("postkasse_bench_archive_{}", std::process::id());
+            admin
+                .execute(format!("CREATE DATABASE {name}").as_str())
+                .await?;
+            let url = format!(
+                "{}/{name}",
+                admin_url.rsplit_once('/').expect("a URL with a database").0
+            );
+            let outcome = run("PostgreSQL", &url, letters).await;
+            admin
+                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await?;
+            outcome?;
+        }
+        Err(error) => {
+            println!("\nPostgreSQL: NOT MEASURED, cannot connect to {admin_url}: {error}")
+        }
+    }
+    Ok(())
+}
+
+/// A synthetic national id, different for each `day` of May 1990.
+fn citizen(day: u32) -> Fnr {
+    let birth_date = chrono::NaiveDate::from_ymd_opt(1990, 5, day).expect("a day in May");
+    (100..500)
+        .find_map(|individual| Fnr::synthetic(birth_date, individual))
+        .expect("some individual number gives valid control digits")
+}
+
+fn letter(recipient: &Fnr, number: usize) -> anyhow::Result<Letter> {
+    let now = Utc::now();
+    let title = Title::parse(&format!("Brev nummer {number}"))?;
+    let document = |role, position: usize| -> anyhow::Result<Document> {
+        Ok(Document {
+            role,
+            title: title.clone(),
+            file_name: format!("dokument-{position}.pdf"),
+            media_type: MediaType::Pdf,
+            digest: Sha256Digest::from_bytes([(number % 251) as u8; 32]),
+            size_bytes: 1000,
+        })
+    };
+    Ok(Letter {
+        id: LetterId::generate(),
+        message_id: MessageId::generate(),
+        conversation_id: ConversationId::generate(),
+        recipient: recipient.clone(),
+        sender: Sender::new(OrgNr::parse("974760673")?, "Brønnøysundregistrene")?,
+        nonsensitive_title: title.clone(),
+        title: title.clone(),
+        security_level: SecurityLevel::Substantial,
+        received_at: now - Days::minutes(number as i64),
+        read_at: number.is_multiple_of(3).then_some(now),
+        documents: vec![
+            document(DocumentRole::Main, 0)?,
+            document(DocumentRole::Attachment, 1)?,
+        ],
+    })
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
+    samples.sort();
+    let at = |fraction: f64| {
+        let index = ((samples.len() as f64 * fraction).ceil() as usize).saturating_sub(1);
+        samples[index.min(samples.len() - 1)].as_secs_f64() * 1000.0
+    };
+    (at(0.50), at(0.99))
+}
+
+async fn run(label: &str, url: &str, letters: usize) -> anyhow::Result<()> {
+    println!("\n{label}: {letters} letters for one citizen, {letters} for nine others");
+    let storage = storage::connect(&DatabaseOptions {
+        url: SecretString::from(url.to_owned()),
+        max_connections: 4,
+        acquire_timeout: Duration::from_secs(10),
+    })
+    .await?;
+    let owner = citizen(1);
+    let others: Vec<Fnr> = (2..11).map(citizen).collect();
+    let started = Instant::now();
+    for number in 0..letters {
+        storage.insert_letter(&letter(&owner, number)?).await?;
+        storage
+            .insert_letter(&letter(&others[number % others.len()], number)?)
+            .await?;
+    }
+    println!(
+        "  seeded {} letters in {:.1} s",
+        letters * 2,
+        started.elapsed().as_secs_f64()
+    );
+
+    sqlx::any::install_default_drivers();
+    let bare = sqlx::AnyPool::connect(url).await?;
+    let last_page = (letters as u32).div_ceil(PAGE).max(1);
+    for (name, page) in [("first page", 1u32), ("last page", last_page)] {
+        let offset = u64::from(page - 1) * u64::from(PAGE);
+        let mut slice_times = Vec::with_capacity(RUNS);
+        let mut bare_times = Vec::with_capacity(RUNS);
+        for _ in 0..RUNS {
+            let started = Instant::now();
+            let slice = storage
+                .letter_slice(&owner, Utc::now(), Place::Inbox, offset, PAGE)
+                .await?;
+            slice_times.push(started.elapsed());
+            assert!(!slice.letters.is_empty(), "the page has letters");
+
+            let started = Instant::now();
+            let rows = sqlx::query(
+                "SELECT security_level FROM letter WHERE recipient_fnr = $1
+                 ORDER BY received_at DESC, id LIMIT $2 OFFSET $3",
+            )
+            .bind(owner.as_str().to_owned())
+            .bind(i64::from(PAGE))
+            .bind(offset as i64)
+            .fetch_all(&bare)
+            .await?;
+            bare_times.push(started.elapsed());
+            assert!(!rows.is_empty(), "the bare query finds the same page");
+        }
+        let (slice_p50, slice_p99) = percentiles(slice_times);
+        let (bare_p50, bare_p99) = percentiles(bare_times);
+        println!(
+            "  {name:<10} (page {page}): letter_slice p50 {slice_p50:>7.2} ms p99 {slice_p99:>7.2} ms; \
+             bare SELECT p50 {bare_p50:>7.2} ms p99 {bare_p99:>7.2} ms"
+        );
+    }
+    Ok(())
+}

@@ -17,10 +17,19 @@ use crate::{
         Broker,
     },
     clock::{Clock, SystemClock},
+    notify::{
+        channels::{
+            email::{SmtpOptions, SmtpSender},
+            sink::SinkSender,
+            sms::HttpSmsGateway,
+            NoticeSender,
+        },
+        worker::{NotifyWorker, NotifyWorkerSettings, RateLimit, Route, Routes},
+    },
     http::{csrf, health, security_headers},
     krr::{self, providers::OwnProvider, Register},
     mailbox::{self, MailboxService},
-    settings::Settings,
+    settings::{NoticeRoute, Settings},
     storage::{
         self,
         blobs::{BlobStore, ObjectStoreBlobs},
@@ -122,6 +131,7 @@ impl Services {
                     ..Default::default()
                 },
                 max_group: settings.broker.max_commit_group,
+                notice_window: settings.notify.window()?,
             },
         )
     }
@@ -158,6 +168,78 @@ impl Services {
             .collect()
     }
 
+    /// Where each channel's notices go, as the settings say, with its rate limit.
+    pub fn notify_routes(&self, settings: &Settings) -> anyhow::Result<Routes> {
+        let notify = &settings.notify;
+        let timeout = std::time::Duration::from_secs(notify.request_timeout_seconds);
+        let sink = || -> Arc<dyn NoticeSender> {
+            Arc::new(SinkSender {
+                storage: self.storage.clone(),
+                clock: self.clock.clone(),
+            })
+        };
+        let email: Arc<dyn NoticeSender> = match notify.email {
+            NoticeRoute::Smtp => Arc::new(SmtpSender::new(&SmtpOptions {
+                host: notify.smtp_host.clone(),
+                port: notify.smtp_port,
+                starttls: notify.smtp_starttls,
+                credentials: (!notify.smtp_user.is_empty())
+                    .then(|| (notify.smtp_user.clone(), notify.smtp_password.clone())),
+                from: notify.smtp_from.clone(),
+                timeout,
+            })?),
+            _ => sink(),
+        };
+        let sms: Arc<dyn NoticeSender> = match notify.sms {
+            NoticeRoute::Http => Arc::new(HttpSmsGateway {
+                url: url::Url::parse(&notify.sms_gateway_url)
+                    .context("notify.sms_gateway_url is not a URL")?,
+                http: reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()?,
+                timeout,
+            }),
+            _ => sink(),
+        };
+        Ok(Routes {
+            email: Route {
+                sender: email,
+                limit: RateLimit::per_second(notify.email_per_second),
+            },
+            sms: Route {
+                sender: sms,
+                limit: RateLimit::per_second(notify.sms_per_second),
+            },
+        })
+    }
+
+    /// The notice workers the settings ask for, sharing one set of routes.
+    pub fn notify_workers(&self, settings: &Settings) -> anyhow::Result<Vec<NotifyWorker>> {
+        let routes = Arc::new(self.notify_routes(settings)?);
+        Ok((0..settings.notify.workers)
+            .map(|_| self.notify_worker(settings, routes.clone()))
+            .collect())
+    }
+
+    /// One notice worker on the given routes.
+    pub fn notify_worker(&self, settings: &Settings, routes: Arc<Routes>) -> NotifyWorker {
+        let notify = &settings.notify;
+        NotifyWorker {
+            storage: self.storage.clone(),
+            clock: self.clock.clone(),
+            routes,
+            provider: self.own_provider.provider.org_nr.clone(),
+            settings: NotifyWorkerSettings {
+                batch: notify.batch,
+                max_attempts: notify.max_attempts,
+                retry_base: chrono::Duration::milliseconds(notify.retry_base_milliseconds as i64),
+                retry_max: chrono::Duration::seconds(notify.retry_max_seconds as i64),
+                lease: chrono::Duration::seconds(notify.lease_seconds as i64),
+                poll: std::time::Duration::from_millis(notify.poll_milliseconds),
+            },
+        }
+    }
+
     pub fn register(&self) -> Register {
         Register::new(self.storage.clone(), self.clock.clone())
     }
@@ -168,6 +250,7 @@ pub struct Application {
     router: Router,
     address: SocketAddr,
     outbox_workers: Vec<OutboxWorker>,
+    notify_workers: Vec<NotifyWorker>,
 }
 
 impl Application {
@@ -256,6 +339,7 @@ impl Application {
         )?;
         let broker = Arc::new(services.broker(&settings)?);
         let outbox_workers = services.outbox_workers(&settings, &broker);
+        let notify_workers = services.notify_workers(&settings)?;
         let state = AppState {
             maskinporten: Arc::new(maskinporten),
             form_targets,
@@ -280,6 +364,7 @@ impl Application {
             router: router(state, testid),
             address,
             outbox_workers,
+            notify_workers,
         })
     }
 
@@ -302,6 +387,11 @@ impl Application {
             .outbox_workers
             .into_iter()
             .map(|worker| tokio::spawn(worker.run()))
+            .chain(
+                self.notify_workers
+                    .into_iter()
+                    .map(|worker| tokio::spawn(worker.run())),
+            )
             .collect();
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)

@@ -101,6 +101,8 @@ pub struct NewMessage {
     pub receipts: Vec<NewReceipt>,
     /// Whether each receipt is also pushed to the agency's callback.
     pub push_receipts: bool,
+    /// The notices a mailbox letter gets, scheduled in the same commit.
+    pub notices: Vec<crate::notify::NewNotice>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -603,7 +605,16 @@ macro_rules! impl_sql_broker {
                             .execute(&mut *transaction)
                             .await?;
                         }
-                        StoredChannel::Mailbox(_) | StoredChannel::Refused => {}
+                        StoredChannel::Mailbox(delivery) => {
+                            $crate::storage::notify::insert_notice_jobs!(
+                                transaction,
+                                message.row_id,
+                                &delivery.0,
+                                &message.notices,
+                                message.received_at
+                            );
+                        }
+                        StoredChannel::Refused => {}
                     }
                     outcomes.push(CommitOutcome::Stored);
                 }

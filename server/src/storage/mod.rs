@@ -11,6 +11,7 @@
 pub mod agency;
 pub mod blobs;
 pub mod broker;
+pub mod notify;
 mod postgres;
 pub mod register;
 mod sql;
@@ -25,6 +26,7 @@ use std::{sync::Arc, time::Duration};
 
 pub use agency::AgencyStorage;
 pub use broker::BrokerStorage;
+pub use notify::NotifyStorage;
 pub use postgres::PostgresStorage;
 pub use register::RegisterStorage;
 pub use sqlite::SqliteStorage;
@@ -104,7 +106,8 @@ pub enum Backend {
 }
 
 #[async_trait]
-pub trait Storage: RegisterStorage + AgencyStorage + BrokerStorage + Send + Sync + 'static {
+pub trait Storage:
+    RegisterStorage + AgencyStorage + BrokerStorage + NotifyStorage + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Answers when the database can serve queries.

@@ -36,4 +36,5 @@ impl PostgresStorage {
 impl_sql_agency!(PostgresStorage);
 impl_sql_register!(PostgresStorage, sqlx::Postgres);
 super::broker::impl_sql_broker!(PostgresStorage);
+super::notify::impl_sql_notify!(PostgresStorage, "FOR UPDATE SKIP LOCKED");
 impl_sql_storage!(PostgresStorage, Backend::Postgres);

@@ -65,4 +65,5 @@ impl SqliteStorage {
 impl_sql_agency!(SqliteStorage);
 impl_sql_register!(SqliteStorage, sqlx::Sqlite);
 super::broker::impl_sql_broker!(SqliteStorage);
+super::notify::impl_sql_notify!(SqliteStorage, "");
 impl_sql_storage!(SqliteStorage, Backend::Sqlite);

@@ -17,6 +17,9 @@ use crate::{
         Broker,
     },
     clock::{Clock, SystemClock},
+    http::{csrf, health, security_headers},
+    krr::{self, providers::OwnProvider, Register},
+    mailbox::{self, MailboxService},
     notify::{
         channels::{
             email::{SmtpOptions, SmtpSender},
@@ -26,9 +29,6 @@ use crate::{
         },
         worker::{NotifyWorker, NotifyWorkerSettings, RateLimit, Route, Routes},
     },
-    http::{csrf, health, security_headers},
-    krr::{self, providers::OwnProvider, Register},
-    mailbox::{self, MailboxService},
     settings::{NoticeRoute, Settings},
     storage::{
         self,

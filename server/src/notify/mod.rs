@@ -210,7 +210,12 @@ mod tests {
         let text = citizen_notice_text(&title, NoticeChannel::Email);
         assert!(text.contains("Brev fra Skatteetaten"), "{text}");
         let long = Title::parse(&"Vedtak ".repeat(30)).unwrap();
-        assert!(citizen_notice_text(&long, NoticeChannel::Sms).chars().count() <= MAX_SMS_CHARS);
+        assert!(
+            citizen_notice_text(&long, NoticeChannel::Sms)
+                .chars()
+                .count()
+                <= MAX_SMS_CHARS
+        );
         let link = Title::parse("Se nav.no/brev").unwrap();
         assert!(!citizen_notice_text(&link, NoticeChannel::Sms).contains("nav.no"));
     }

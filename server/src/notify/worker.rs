@@ -50,8 +50,7 @@ pub struct RateLimit {
 impl RateLimit {
     pub fn per_second(per_second: u32) -> RateLimit {
         RateLimit {
-            interval: (per_second > 0)
-                .then(|| std::time::Duration::from_secs(1) / per_second),
+            interval: (per_second > 0).then(|| std::time::Duration::from_secs(1) / per_second),
             next: Mutex::new(Instant::now()),
         }
     }
@@ -210,7 +209,11 @@ impl NotifyWorker {
 
     /// A notice that will not go out: the sender who ordered it is told with
     /// a `varslingfeiletkvittering`; the citizen's own is just skipped.
-    async fn not_sent(&self, job: &NoticeJob, description: String) -> anyhow::Result<NoticeOutcome> {
+    async fn not_sent(
+        &self,
+        job: &NoticeJob,
+        description: String,
+    ) -> anyhow::Result<NoticeOutcome> {
         if job.ordered_by == OrderedBy::Citizen {
             return Ok(NoticeOutcome::Skipped(description));
         }

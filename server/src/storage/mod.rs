@@ -107,7 +107,8 @@ pub enum Backend {
 
 #[async_trait]
 pub trait Storage:
-    RegisterStorage + AgencyStorage + BrokerStorage + NotifyStorage + Send + Sync + 'static {
+    RegisterStorage + AgencyStorage + BrokerStorage + NotifyStorage + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Answers when the database can serve queries.

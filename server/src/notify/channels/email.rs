@@ -73,7 +73,9 @@ impl NoticeSender for SmtpSender {
             .message_id(Some(format!("<{}@{}>", notice.key, self.domain)))
             .header(ContentType::TEXT_PLAIN)
             .body(notice.text.clone())
-            .map_err(|error| SendError::Permanent(format!("the e-mail could not be built: {error}")))?;
+            .map_err(|error| {
+                SendError::Permanent(format!("the e-mail could not be built: {error}"))
+            })?;
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
             Err(error) if error.is_permanent() => Err(SendError::Permanent(format!(

@@ -32,7 +32,7 @@ use postkasse::{
     clock::{Clock, SystemClock},
     krr::{
         contact::{EmailAddress, MobileNumber},
-        person::{Channel, DigitalMailbox, Person},
+        person::{Channel, Person},
     },
     notify::{
         channels::sink::SinkSender,
@@ -95,7 +95,10 @@ async fn main() -> anyhow::Result<()> {
     }
 
     println!("\n=== Summary: notices processed per second ({jobs} jobs) ===");
-    println!("{:<12} {:>12} {:>12} {:>7}", "backend", "workers/s", "baseline/s", "ratio");
+    println!(
+        "{:<12} {:>12} {:>12} {:>7}",
+        "backend", "workers/s", "baseline/s", "ratio"
+    );
     for (label, result) in results {
         match result {
             Some((workers, baseline)) => println!(
@@ -209,10 +212,6 @@ async fn seed(storage: &Arc<dyn Storage>, letters: usize) -> anyhow::Result<usiz
                 updated_at: now - Duration::days(10),
                 verified_at: None,
             });
-            person.mailbox = Some(DigitalMailbox {
-                address: format!("innbygger{}#BENCH", &fnr.as_str()[..6]),
-                provider: OrgNr::parse(OWN_PROVIDER).unwrap(),
-            });
             person
         })
         .collect();
@@ -298,7 +297,11 @@ async fn baseline(url: &str, jobs: usize, postgres: bool) -> anyhow::Result<f64>
         )
         .await?;
     }
-    let lock = if postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+    let lock = if postgres {
+        "FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
     let claim = format!(
         "UPDATE bench_notice SET leased = 1, attempts = attempts + 1
          WHERE id IN (SELECT id FROM bench_notice WHERE done = 0 AND leased = 0
@@ -314,20 +317,21 @@ async fn baseline(url: &str, jobs: usize, postgres: bool) -> anyhow::Result<f64>
                 let mut handled = 0usize;
                 loop {
                     let mut transaction = pool.begin().await?;
-                    let ids: Vec<(i64,)> = sqlx::query_as(&claim)
-                        .fetch_all(&mut *transaction)
-                        .await?;
+                    let ids: Vec<(i64,)> =
+                        sqlx::query_as(&claim).fetch_all(&mut *transaction).await?;
                     transaction.commit().await?;
                     if ids.is_empty() {
                         return anyhow::Ok(handled);
                     }
                     for (id,) in &ids {
-                        sqlx::query("INSERT INTO bench_sink (id, text, sent_at) VALUES ($1, $2, $3)")
-                            .bind(*id)
-                            .bind("Du har fått et brev.")
-                            .bind(Utc::now().to_rfc3339())
-                            .execute(&pool)
-                            .await?;
+                        sqlx::query(
+                            "INSERT INTO bench_sink (id, text, sent_at) VALUES ($1, $2, $3)",
+                        )
+                        .bind(*id)
+                        .bind("Du har fått et brev.")
+                        .bind(Utc::now().to_rfc3339())
+                        .execute(&pool)
+                        .await?;
                     }
                     let mut transaction = pool.begin().await?;
                     for (id,) in &ids {

@@ -19,6 +19,7 @@ pub mod http;
 pub mod keys;
 pub mod krr;
 pub mod mailbox;
+pub mod notify;
 pub mod print;
 pub mod settings;
 pub mod startup;

@@ -61,6 +61,12 @@ enum Command {
     /// population register).
     #[command(subcommand)]
     Address(AddressCommand),
+    /// What the development sink channel would have sent (notify.email or
+    /// notify.sms = "sink"), newest first.
+    Notices {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -346,6 +352,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     } else {
                         ""
                     },
+                );
+            }
+            Ok(())
+        }
+        Command::Notices { limit } => {
+            let services = Services::open_from(&settings).await?;
+            let notices = services.storage.sink_notices(limit).await?;
+            if notices.is_empty() {
+                println!("no notices in the sink");
+            }
+            for notice in notices {
+                println!(
+                    "{}  {}  {}  {}: {}",
+                    notice.sent_at.format("%Y-%m-%d %H:%M:%S"),
+                    postkasse::notify::channel_code(notice.channel),
+                    notice.key,
+                    notice.address,
+                    notice.text,
                 );
             }
             Ok(())

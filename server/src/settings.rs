@@ -36,6 +36,7 @@ pub struct Settings {
     pub session: SessionSettings,
     pub maskinporten: MaskinportenSettings,
     pub mailbox: MailboxSettings,
+    pub notify: NotifySettings,
 }
 
 /// The citizen's archive: the trash, uploads.
@@ -86,6 +87,69 @@ pub struct BrokerSettings {
     pub lease_seconds: u64,
     pub poll_milliseconds: u64,
     pub request_timeout_seconds: u64,
+}
+
+/// Where a channel's notices go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoticeRoute {
+    /// Stored and shown on the operator page, never sent (development).
+    Sink,
+    /// E-mail over SMTP.
+    Smtp,
+    /// SMS through the generic HTTP gateway.
+    Http,
+}
+
+/// Notifications: the daytime window, the workers, and the channels.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NotifySettings {
+    /// An IANA time zone, e.g. `Europe/Oslo`.
+    pub time_zone: String,
+    /// `HH:MM`, local time.
+    pub window_opens: String,
+    pub window_closes: String,
+    pub workers: usize,
+    pub batch: u32,
+    pub max_attempts: u32,
+    pub retry_base_milliseconds: u64,
+    pub retry_max_seconds: u64,
+    pub lease_seconds: u64,
+    pub poll_milliseconds: u64,
+    /// Notices a second per channel; 0 for no limit.
+    pub email_per_second: u32,
+    pub sms_per_second: u32,
+    /// `sink` or `smtp`.
+    pub email: NoticeRoute,
+    /// `sink` or `http`.
+    pub sms: NoticeRoute,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_starttls: bool,
+    pub smtp_user: String,
+    pub smtp_password: SecretString,
+    pub smtp_from: String,
+    pub sms_gateway_url: String,
+    pub request_timeout_seconds: u64,
+}
+
+impl NotifySettings {
+    pub fn window(&self) -> anyhow::Result<crate::notify::schedule::DayWindow> {
+        let zone: chrono_tz::Tz = self
+            .time_zone
+            .parse()
+            .map_err(|_| anyhow::anyhow!("notify.time_zone {:?} is unknown", self.time_zone))?;
+        let time = |name: &str, text: &str| {
+            chrono::NaiveTime::parse_from_str(text, "%H:%M")
+                .with_context(|| format!("notify.{name} must be HH:MM, not {text:?}"))
+        };
+        crate::notify::schedule::DayWindow::new(
+            zone,
+            time("window_opens", &self.window_opens)?,
+            time("window_closes", &self.window_closes)?,
+        )
+        .map_err(|error| anyhow::anyhow!("notify: {error}"))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -191,6 +255,23 @@ impl Settings {
         anyhow::ensure!(
             self.mailbox.purge_interval_seconds > 0 && self.mailbox.max_upload_bytes > 0,
             "mailbox.purge_interval_seconds and mailbox.max_upload_bytes must be positive"
+        );
+        self.notify.window()?;
+        anyhow::ensure!(
+            matches!(self.notify.email, NoticeRoute::Sink | NoticeRoute::Smtp),
+            "notify.email must be sink or smtp"
+        );
+        anyhow::ensure!(
+            matches!(self.notify.sms, NoticeRoute::Sink | NoticeRoute::Http),
+            "notify.sms must be sink or http"
+        );
+        if self.notify.sms == NoticeRoute::Http {
+            url::Url::parse(&self.notify.sms_gateway_url)
+                .context("notify.sms_gateway_url must be a URL when notify.sms = \"http\"")?;
+        }
+        anyhow::ensure!(
+            self.notify.batch > 0 && self.notify.max_attempts > 0,
+            "notify.batch and notify.max_attempts must be positive"
         );
         Ok(())
     }

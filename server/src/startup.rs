@@ -20,7 +20,16 @@ use crate::{
     http::{csrf, health, security_headers},
     krr::{self, providers::OwnProvider, Register},
     mailbox::{self, archive::TrashPurge, ArchiveLimits, MailboxService},
-    settings::Settings,
+    notify::{
+        channels::{
+            email::{SmtpOptions, SmtpSender},
+            sink::SinkSender,
+            sms::HttpSmsGateway,
+            NoticeSender,
+        },
+        worker::{NotifyWorker, NotifyWorkerSettings, RateLimit, Route, Routes},
+    },
+    settings::{NoticeRoute, Settings},
     storage::{
         self,
         blobs::{BlobStore, ObjectStoreBlobs, TieredBlobs},
@@ -128,6 +137,7 @@ impl Services {
                     ..Default::default()
                 },
                 max_group: settings.broker.max_commit_group,
+                notice_window: settings.notify.window()?,
             },
         )
     }
@@ -164,6 +174,78 @@ impl Services {
             .collect()
     }
 
+    /// Where each channel's notices go, as the settings say, with its rate limit.
+    pub fn notify_routes(&self, settings: &Settings) -> anyhow::Result<Routes> {
+        let notify = &settings.notify;
+        let timeout = std::time::Duration::from_secs(notify.request_timeout_seconds);
+        let sink = || -> Arc<dyn NoticeSender> {
+            Arc::new(SinkSender {
+                storage: self.storage.clone(),
+                clock: self.clock.clone(),
+            })
+        };
+        let email: Arc<dyn NoticeSender> = match notify.email {
+            NoticeRoute::Smtp => Arc::new(SmtpSender::new(&SmtpOptions {
+                host: notify.smtp_host.clone(),
+                port: notify.smtp_port,
+                starttls: notify.smtp_starttls,
+                credentials: (!notify.smtp_user.is_empty())
+                    .then(|| (notify.smtp_user.clone(), notify.smtp_password.clone())),
+                from: notify.smtp_from.clone(),
+                timeout,
+            })?),
+            _ => sink(),
+        };
+        let sms: Arc<dyn NoticeSender> = match notify.sms {
+            NoticeRoute::Http => Arc::new(HttpSmsGateway {
+                url: url::Url::parse(&notify.sms_gateway_url)
+                    .context("notify.sms_gateway_url is not a URL")?,
+                http: reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()?,
+                timeout,
+            }),
+            _ => sink(),
+        };
+        Ok(Routes {
+            email: Route {
+                sender: email,
+                limit: RateLimit::per_second(notify.email_per_second),
+            },
+            sms: Route {
+                sender: sms,
+                limit: RateLimit::per_second(notify.sms_per_second),
+            },
+        })
+    }
+
+    /// The notice workers the settings ask for, sharing one set of routes.
+    pub fn notify_workers(&self, settings: &Settings) -> anyhow::Result<Vec<NotifyWorker>> {
+        let routes = Arc::new(self.notify_routes(settings)?);
+        Ok((0..settings.notify.workers)
+            .map(|_| self.notify_worker(settings, routes.clone()))
+            .collect())
+    }
+
+    /// One notice worker on the given routes.
+    pub fn notify_worker(&self, settings: &Settings, routes: Arc<Routes>) -> NotifyWorker {
+        let notify = &settings.notify;
+        NotifyWorker {
+            storage: self.storage.clone(),
+            clock: self.clock.clone(),
+            routes,
+            provider: self.own_provider.provider.org_nr.clone(),
+            settings: NotifyWorkerSettings {
+                batch: notify.batch,
+                max_attempts: notify.max_attempts,
+                retry_base: chrono::Duration::milliseconds(notify.retry_base_milliseconds as i64),
+                retry_max: chrono::Duration::seconds(notify.retry_max_seconds as i64),
+                lease: chrono::Duration::seconds(notify.lease_seconds as i64),
+                poll: std::time::Duration::from_millis(notify.poll_milliseconds),
+            },
+        }
+    }
+
     pub fn register(&self) -> Register {
         Register::new(self.storage.clone(), self.clock.clone())
     }
@@ -175,6 +257,7 @@ pub struct Application {
     address: SocketAddr,
     outbox_workers: Vec<OutboxWorker>,
     trash_purge: TrashPurge,
+    notify_workers: Vec<NotifyWorker>,
 }
 
 impl Application {
@@ -269,6 +352,7 @@ impl Application {
             trash_days: settings.mailbox.trash_days,
             interval: std::time::Duration::from_secs(settings.mailbox.purge_interval_seconds),
         };
+        let notify_workers = services.notify_workers(&settings)?;
         let state = AppState {
             maskinporten: Arc::new(maskinporten),
             form_targets,
@@ -298,6 +382,7 @@ impl Application {
             address,
             outbox_workers,
             trash_purge,
+            notify_workers,
         })
     }
 
@@ -320,6 +405,11 @@ impl Application {
             .outbox_workers
             .into_iter()
             .map(|worker| tokio::spawn(worker.run()))
+            .chain(
+                self.notify_workers
+                    .into_iter()
+                    .map(|worker| tokio::spawn(worker.run())),
+            )
             .collect();
         workers.push(tokio::spawn(self.trash_purge.run()));
         let served = axum::serve(self.listener, self.router)

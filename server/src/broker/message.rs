@@ -730,7 +730,7 @@ fn notice_text(notice: &mut Fields<'_>, max: usize, problems: &mut Problems) -> 
     Some(trimmed.to_owned())
 }
 
-fn contains_link(text: &str) -> bool {
+pub(crate) fn contains_link(text: &str) -> bool {
     let lower = text.to_lowercase();
     lower.contains("://")
         || lower.contains("www.")

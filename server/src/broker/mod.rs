@@ -137,6 +137,8 @@ pub struct BrokerSettings {
     pub synthetic_ids: SyntheticIds,
     pub package_limits: package::PackageLimits,
     pub max_group: usize,
+    /// The daytime window notices are scheduled into.
+    pub notice_window: crate::notify::schedule::DayWindow,
 }
 
 pub struct Broker {
@@ -451,6 +453,7 @@ impl Broker {
             timestamp: now,
         };
         let created = status(TransportStatus::Created, "mottatt og lagret");
+        let mut notices = Vec::new();
         let (channel, statuses, receipts): (StoredChannel, Vec<StatusEntry>, Vec<NewReceipt>) =
             match destination {
                 Destination::Mailbox => {
@@ -478,6 +481,14 @@ impl Broker {
                         read_at: None,
                         documents,
                     };
+                    // Repetitions count from the effective time, or from
+                    // now when the letter is available at once.
+                    notices = crate::notify::notices_for_letter(
+                        &letter.notices,
+                        &letter.nonsensitive_title,
+                        letter.effective_at.unwrap_or(now),
+                        &self.settings.notice_window,
+                    );
                     let terms = LetterTerms {
                         effective_at: letter.effective_at,
                         opening_receipt: letter.opening_receipt,
@@ -535,6 +546,7 @@ impl Broker {
             receipts,
             push_receipts,
             inline_blobs,
+            notices,
         })
     }
 

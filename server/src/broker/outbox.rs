@@ -189,8 +189,7 @@ impl OutboxWorker {
     }
 
     fn backoff(&self, attempts: u32) -> Duration {
-        let factor = 2_i32.saturating_pow(attempts.saturating_sub(1).min(20));
-        (self.settings.retry_base * factor).min(self.settings.retry_max)
+        retry_delay(self.settings.retry_base, self.settings.retry_max, attempts)
     }
 
     /// Sends the message on to the citizen's provider: the package encrypted
@@ -289,6 +288,13 @@ impl OutboxWorker {
             .body(body);
         classify(request.send().await)
     }
+}
+
+/// How long to wait after the `attempts`th failure: `base`, doubling with
+/// each further attempt, at most `max`.
+pub fn retry_delay(base: Duration, max: Duration, attempts: u32) -> Duration {
+    let factor = 2_i32.saturating_pow(attempts.saturating_sub(1).min(20));
+    (base * factor).min(max)
 }
 
 /// `hex(HMAC-SHA256(secret, body))`, what [`SIGNATURE_HEADER`] carries.

@@ -22,7 +22,7 @@ pub enum ErrorKind {
 }
 
 /// `varslingskanal`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NoticeChannel {
     Email,
     Sms,

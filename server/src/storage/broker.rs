@@ -104,6 +104,8 @@ pub struct NewMessage {
     /// Blobs (the package, a letter's documents) small enough to be stored
     /// by this commit itself; see [`crate::storage::blobs::TieredBlobs`].
     pub inline_blobs: Vec<(Sha256Digest, bytes::Bytes)>,
+    /// The notices a mailbox letter gets, scheduled in the same commit.
+    pub notices: Vec<crate::notify::NewNotice>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -480,6 +482,14 @@ pub(super) struct GroupRows<'a> {
     /// Work for the outbox workers: `(kind, message row, receipt, at)`.
     pub outbox: Vec<(&'static str, Uuid, Option<Uuid>, DateTime<Utc>)>,
     pub print_jobs: Vec<(Uuid, String, DateTime<Utc>)>,
+    /// A mailbox letter's notices: `(letter, message row, recipient, notice, at)`.
+    pub notices: Vec<(
+        Uuid,
+        Uuid,
+        &'a str,
+        &'a crate::notify::NewNotice,
+        DateTime<Utc>,
+    )>,
 }
 
 /// A new message with the channel columns its row gets.
@@ -509,6 +519,7 @@ impl<'a> GroupRows<'a> {
             receipts: Vec::new(),
             outbox: Vec::new(),
             print_jobs: Vec::new(),
+            notices: Vec::new(),
         };
         let mut seen = std::collections::HashSet::new();
         let mut citizens = std::collections::HashSet::new();
@@ -538,6 +549,15 @@ impl<'a> GroupRows<'a> {
                         rows.documents
                             .push((letter.id.as_uuid(), position, document));
                     }
+                    rows.notices.extend(message.notices.iter().map(|notice| {
+                        (
+                            letter.id.as_uuid(),
+                            message.row_id,
+                            letter.recipient.as_str(),
+                            notice,
+                            message.received_at,
+                        )
+                    }));
                     rows.letters.push((letter, terms));
                     ("postkasse", None, Some(letter.id.as_uuid()))
                 }
@@ -679,7 +699,8 @@ macro_rules! impl_sql_broker {
                 messages: &[$crate::storage::broker::NewMessage],
             ) -> Result<Vec<$crate::storage::broker::CommitOutcome>, $crate::storage::StorageError> {
                 use $crate::storage::broker::{insert_many, GroupRows};
-                let mut transaction = self.pool.begin().await?;
+                // It reads (resends) before it writes: take the write lock first.
+                let mut transaction = self.begin_write().await?;
                 // Resends are recognised by the message id, unique per agency.
                 let mut stored = std::collections::HashSet::new();
                 for chunk in messages.chunks(500) {
@@ -853,6 +874,63 @@ macro_rules! impl_sql_broker {
                     |row, (message_row, order, at)| {
                         row.push_bind(*message_row)
                             .push_bind(order.as_str())
+                            .push_bind(*at);
+                    }
+                );
+                // The citizen's own notices go only to those who asked for
+                // them, as their preference stands in this transaction.
+                let mut wanted = std::collections::HashSet::new();
+                let asking: std::collections::BTreeSet<&str> = rows
+                    .notices
+                    .iter()
+                    .filter(|notice| notice.3.ordered_by == $crate::notify::OrderedBy::Citizen)
+                    .map(|notice| notice.2)
+                    .collect();
+                let asking: Vec<&str> = asking.into_iter().collect();
+                for chunk in asking.chunks(500) {
+                    let mut query = sqlx::QueryBuilder::new(
+                        "SELECT fnr, email, sms FROM notice_preference WHERE fnr IN (",
+                    );
+                    let mut fnrs = query.separated(", ");
+                    for fnr in chunk {
+                        fnrs.push_bind(*fnr);
+                    }
+                    query.push(")");
+                    let preferences: Vec<(String, bool, bool)> =
+                        query.build_query_as().fetch_all(&mut *transaction).await?;
+                    for (fnr, email, sms) in preferences {
+                        if email {
+                            wanted.insert((fnr.clone(), $crate::notify::NoticeChannel::Email));
+                        }
+                        if sms {
+                            wanted.insert((fnr, $crate::notify::NoticeChannel::Sms));
+                        }
+                    }
+                }
+                let notices: Vec<_> = rows
+                    .notices
+                    .iter()
+                    .filter(|(_, _, fnr, notice, _)| {
+                        notice.ordered_by == $crate::notify::OrderedBy::Sender
+                            || wanted.contains(&(fnr.to_string(), notice.channel))
+                    })
+                    .collect();
+                insert_many!(
+                    transaction,
+                    "INSERT INTO notice_job (id, letter_id, message_row, recipient_fnr, channel,
+                         day, ordered_by, text, due_at, created_at) ",
+                    notices,
+                    " ON CONFLICT (letter_id, channel, day) DO NOTHING",
+                    |row, (letter_id, message_row, fnr, notice, at)| {
+                        row.push_bind(uuid::Uuid::new_v4())
+                            .push_bind(*letter_id)
+                            .push_bind(*message_row)
+                            .push_bind(*fnr)
+                            .push_bind($crate::notify::channel_code(notice.channel))
+                            .push_bind(i32::from(notice.day))
+                            .push_bind(notice.ordered_by.code())
+                            .push_bind(notice.text.as_str())
+                            .push_bind(notice.due_at)
                             .push_bind(*at);
                     }
                 );
@@ -1294,6 +1372,7 @@ mod tests {
             }],
             push_receipts: true,
             inline_blobs: vec![(package, Bytes::from_static(b"PK"))],
+            notices: Vec::new(),
         }
     }
 

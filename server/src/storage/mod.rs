@@ -12,6 +12,7 @@ pub mod agency;
 pub mod archive;
 pub mod blobs;
 pub mod broker;
+pub mod notify;
 mod postgres;
 pub mod register;
 mod sql;
@@ -27,6 +28,7 @@ use std::{sync::Arc, time::Duration};
 pub use agency::AgencyStorage;
 pub use archive::ArchiveStorage;
 pub use broker::BrokerStorage;
+pub use notify::NotifyStorage;
 pub use postgres::PostgresStorage;
 pub use register::RegisterStorage;
 pub use sqlite::SqliteStorage;
@@ -109,7 +111,14 @@ pub enum Backend {
 
 #[async_trait]
 pub trait Storage:
-    RegisterStorage + AgencyStorage + BrokerStorage + ArchiveStorage + Send + Sync + 'static
+    RegisterStorage
+    + AgencyStorage
+    + BrokerStorage
+    + ArchiveStorage
+    + NotifyStorage
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
 

@@ -15,6 +15,13 @@ pub struct PostgresStorage {
 }
 
 impl PostgresStorage {
+    /// A transaction that will write; PostgreSQL's row locks need nothing more.
+    pub(super) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
     pub async fn connect(options: &DatabaseOptions) -> anyhow::Result<Self> {
         let connect_options = PgConnectOptions::from_str(options.url.expose_secret())
             .context("invalid PostgreSQL database URL")?
@@ -37,4 +44,5 @@ impl_sql_archive!(PostgresStorage);
 impl_sql_agency!(PostgresStorage);
 impl_sql_register!(PostgresStorage, sqlx::Postgres);
 super::broker::impl_sql_broker!(PostgresStorage);
+super::notify::impl_sql_notify!(PostgresStorage, "FOR UPDATE SKIP LOCKED");
 impl_sql_storage!(PostgresStorage, Backend::Postgres);

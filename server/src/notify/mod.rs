@@ -1,0 +1,256 @@
+//! Notifications (*varsling*): telling citizens by e-mail or SMS that a letter
+//! has arrived, in the daytime, once per letter, channel and day, and only
+//! while the letter is unopened (protocol brief §9).
+//!
+//! Two kinds of notice are scheduled when a letter is committed: the ones the
+//! sender ordered (`varsler`, with `repetisjoner` in days from the effective
+//! time) and the citizen's own (a day-0 notice for every new letter, chosen in
+//! Settings). Sender-ordered notices are added to the citizen's own; a job is
+//! unique per (letter, channel, day), so the two never make a second notice.
+//!
+//! Jobs are durable rows, leased by [`worker::NotifyWorker`]s. Each job's id is
+//! its idempotency key, handed to the gateway with every attempt: a worker
+//! that dies after sending but before recording leaves the lease to expire,
+//! and the worker that takes the job over resends with the same key, which the
+//! gateway (and the sink) recognise.
+
+pub mod channels;
+pub mod schedule;
+pub mod worker;
+
+pub use crate::broker::receipts::NoticeChannel;
+use app::domain::{Fnr, Title};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// The stored code of a channel.
+pub fn channel_code(channel: NoticeChannel) -> &'static str {
+    match channel {
+        NoticeChannel::Email => "epost",
+        NoticeChannel::Sms => "sms",
+    }
+}
+
+pub fn parse_channel(code: &str) -> Option<NoticeChannel> {
+    match code {
+        "epost" => Some(NoticeChannel::Email),
+        "sms" => Some(NoticeChannel::Sms),
+        _ => None,
+    }
+}
+
+/// Who asked for a notice; only the sender is told when it cannot be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderedBy {
+    Sender,
+    Citizen,
+}
+
+impl OrderedBy {
+    pub fn code(self) -> &'static str {
+        match self {
+            OrderedBy::Sender => "avsender",
+            OrderedBy::Citizen => "innbygger",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<OrderedBy> {
+        match code {
+            "avsender" => Some(OrderedBy::Sender),
+            "innbygger" => Some(OrderedBy::Citizen),
+            _ => None,
+        }
+    }
+}
+
+/// A notice to schedule with a letter, committed in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotice {
+    pub channel: NoticeChannel,
+    pub day: u8,
+    pub ordered_by: OrderedBy,
+    pub text: String,
+    pub due_at: DateTime<Utc>,
+}
+
+/// A claimed notice job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeJob {
+    /// Also the idempotency key of every attempt.
+    pub id: Uuid,
+    pub letter_id: Uuid,
+    pub message_row: Uuid,
+    pub recipient: Fnr,
+    pub channel: NoticeChannel,
+    pub day: u8,
+    pub ordered_by: OrderedBy,
+    pub text: String,
+    /// Including this one.
+    pub attempts: u32,
+}
+
+/// How an attempt at a notice ended.
+#[derive(Debug, Clone)]
+pub enum NoticeOutcome {
+    Sent,
+    /// Not sent, and nobody is to be told (the citizen's own notice without
+    /// a usable address).
+    Skipped(String),
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
+    /// Not sent; the sender gets a `varslingfeiletkvittering`, pushed to its
+    /// callback too when `push` is set.
+    Failed {
+        error: String,
+        receipt: Option<crate::storage::broker::NewReceipt>,
+        push: bool,
+    },
+}
+
+/// The citizen's own choice of notices for every new letter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoticePreference {
+    pub email: bool,
+    pub sms: bool,
+}
+
+/// What the development sink "sent".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkNotice {
+    pub key: Uuid,
+    pub channel: NoticeChannel,
+    pub address: String,
+    pub text: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// A notice job as the operator (and the tests) see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeState {
+    pub channel: NoticeChannel,
+    pub day: u8,
+    pub ordered_by: OrderedBy,
+    pub due_at: DateTime<Utc>,
+    pub attempts: u32,
+    /// `sent`, `skipped` or `failed`; `None` while waiting.
+    pub outcome: Option<String>,
+}
+
+/// The longest SMS text, one segment (also checked at ingest).
+pub const MAX_SMS_CHARS: usize = 160;
+
+/// The text of the citizen's own notice: the letter's non-sensitive title
+/// only, and no link. A title that looks like a web address is left out.
+pub fn citizen_notice_text(nonsensitive_title: &Title, channel: NoticeChannel) -> String {
+    let title = nonsensitive_title.as_str();
+    let text = if crate::broker::message::contains_link(title) {
+        "Du har fått et nytt brev i Postkasse.".to_owned()
+    } else {
+        format!("Du har fått et nytt brev i Postkasse: «{title}».")
+    };
+    match channel {
+        NoticeChannel::Sms if text.chars().count() > MAX_SMS_CHARS => {
+            let mut short: String = text.chars().take(MAX_SMS_CHARS - 2).collect();
+            short.push_str("»…");
+            short.chars().take(MAX_SMS_CHARS).collect()
+        }
+        _ => text,
+    }
+}
+
+/// The notices a new letter gets: the sender's, each on its repetition day,
+/// then the citizen's own day-0 notice per channel (kept only where the
+/// citizen chose it, and only if the sender has no day-0 notice there).
+pub fn notices_for_letter(
+    ordered: &crate::broker::message::OrderedNotices,
+    nonsensitive_title: &Title,
+    effective: DateTime<Utc>,
+    window: &schedule::DayWindow,
+) -> Vec<NewNotice> {
+    let mut notices = Vec::new();
+    for (channel, notice) in [
+        (NoticeChannel::Email, &ordered.email),
+        (NoticeChannel::Sms, &ordered.sms),
+    ] {
+        let Some(notice) = notice else { continue };
+        let mut days = notice.repetitions.clone();
+        days.sort_unstable();
+        days.dedup();
+        for day in days {
+            notices.push(NewNotice {
+                channel,
+                day,
+                ordered_by: OrderedBy::Sender,
+                text: notice.text.clone(),
+                due_at: window.due(effective, day),
+            });
+        }
+    }
+    for channel in [NoticeChannel::Email, NoticeChannel::Sms] {
+        notices.push(NewNotice {
+            channel,
+            day: 0,
+            ordered_by: OrderedBy::Citizen,
+            text: citizen_notice_text(nonsensitive_title, channel),
+            due_at: window.due(effective, 0),
+        });
+    }
+    notices
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_citizens_notice_names_only_the_nonsensitive_title_and_fits_an_sms() {
+        let title = Title::parse("Brev fra Skatteetaten").unwrap();
+        let text = citizen_notice_text(&title, NoticeChannel::Email);
+        assert!(text.contains("Brev fra Skatteetaten"), "{text}");
+        let long = Title::parse(&"Vedtak ".repeat(30)).unwrap();
+        assert!(
+            citizen_notice_text(&long, NoticeChannel::Sms)
+                .chars()
+                .count()
+                <= MAX_SMS_CHARS
+        );
+        let link = Title::parse("Se nav.no/brev").unwrap();
+        assert!(!citizen_notice_text(&link, NoticeChannel::Sms).contains("nav.no"));
+    }
+
+    #[test]
+    fn sender_notices_come_first_and_the_citizens_own_are_day_zero() {
+        use crate::broker::message::{OrderedNotice, OrderedNotices};
+        let window = schedule::DayWindow::new(
+            chrono_tz::Europe::Oslo,
+            chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            chrono::NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
+        )
+        .unwrap();
+        let ordered = OrderedNotices {
+            email: Some(OrderedNotice {
+                address: "a@example.no".into(),
+                text: "Du har post".into(),
+                repetitions: vec![7, 0, 7],
+            }),
+            sms: None,
+        };
+        let title = Title::parse("Brev").unwrap();
+        let notices = notices_for_letter(&ordered, &title, Utc::now(), &window);
+        let keys: Vec<_> = notices
+            .iter()
+            .map(|notice| (notice.channel, notice.day, notice.ordered_by))
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                (NoticeChannel::Email, 0, OrderedBy::Sender),
+                (NoticeChannel::Email, 7, OrderedBy::Sender),
+                (NoticeChannel::Email, 0, OrderedBy::Citizen),
+                (NoticeChannel::Sms, 0, OrderedBy::Citizen),
+            ]
+        );
+    }
+}

@@ -114,6 +114,8 @@ pub fn InboxPage() -> impl IntoView {
     );
     let folders = Resource::new(|| (), |_| list_folders());
     view! {
+        // While the letters load the page has a title too; the place's own replaces it.
+        <Title text=strings::INBOX />
         <Suspense fallback=|| view! { <p>"Henter brevene dine …"</p> }>
             {move || Suspend::new(async move {
                 match (letters.await, folders.await) {
@@ -301,6 +303,8 @@ pub fn LetterPage() -> impl IntoView {
         },
     );
     view! {
+        // While the letter loads the page has a title too; the letter's own replaces it.
+        <Title text="Brev" />
         <Suspense fallback=|| view! { <p>"Henter brevet …"</p> }>
             {move || Suspend::new(async move {
                 match (opened.await, folders.await) {

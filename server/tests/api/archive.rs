@@ -219,6 +219,7 @@ async fn folders_archive_and_trash_move_letters_between_places(backend: Backend)
         .await
         .unwrap();
     assert!(page.contains("<h1>Skatt</h1>"), "{page}");
+    assert!(page.contains("<title>Skatt – Postkasse</title>"), "{page}");
 
     app.server_json(
         "rename_folder",

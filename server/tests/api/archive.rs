@@ -159,6 +159,21 @@ async fn letters_are_paged_twenty_at_a_time_with_counts(backend: Backend) {
     )
     .await;
     assert_eq!(app.inbox_json(&session, "innboks", 2).await["unread"], 21);
+
+    // Posted by a browser without JavaScript, marking unread returns to the
+    // inbox: the letter page would read the letter again.
+    let posted = app
+        .client
+        .post(app.url("/api/mark_letter"))
+        .header(header::COOKIE, format!("__Host-postkasse-session={session}"))
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, app.url(&format!("/brev/{letter}")))
+        .form(&[("id", letter.as_str()), ("ulest", "true")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::FOUND);
+    assert_eq!(posted.headers()[header::LOCATION], "/innboks");
 }
 
 async fn folders_archive_and_trash_move_letters_between_places(backend: Backend) {

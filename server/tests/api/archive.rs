@@ -165,7 +165,10 @@ async fn letters_are_paged_twenty_at_a_time_with_counts(backend: Backend) {
     let posted = app
         .client
         .post(app.url("/api/mark_letter"))
-        .header(header::COOKIE, format!("__Host-postkasse-session={session}"))
+        .header(
+            header::COOKIE,
+            format!("__Host-postkasse-session={session}"),
+        )
         .header(header::ACCEPT, "text/html")
         .header(header::REFERER, app.url(&format!("/brev/{letter}")))
         .form(&[("id", letter.as_str()), ("ulest", "true")])

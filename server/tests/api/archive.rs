@@ -568,6 +568,34 @@ async fn the_export_holds_everything_the_login_level_allows(backend: Backend) {
         StatusCode::CREATED
     );
 
+    // Filed in the archive, the level-4 letter's sensitive title stays hidden
+    // at level substantial: in the list, on its page and in its log.
+    app.server_json(
+        "move_letter",
+        &[("id", sensitive.to_string()), ("til", "arkiv".into())],
+        &session,
+        StatusCode::OK,
+    )
+    .await;
+    let archived = app.inbox_json(&session, "arkiv", 1).await;
+    assert_eq!(titles(&archived), ["Brev fra Brønnøysundregistrene"]);
+    assert!(!archived.to_string().contains("uføretrygd"));
+    let page = app
+        .get_as("/innboks?mappe=arkiv", &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("uføretrygd"), "{page}");
+    let page = app
+        .get_as(&format!("/brev/{sensitive}"), &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("uføretrygd"), "{page}");
+    assert!(page.contains("Ordne brevet"));
+
     let substantial = app.get_as("/eksport/postkasse.zip", &session).await;
     assert_eq!(substantial.status(), StatusCode::OK);
     assert_eq!(

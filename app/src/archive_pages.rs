@@ -53,9 +53,9 @@ where
 fn error_text(error: &AppError, label: &str) -> String {
     match error {
         AppError::Invalid { message, .. } => format!("{label} {message}."),
-        AppError::NotFound => "Fant ikke det du ville endre. Last siden på nytt.".to_owned(),
-        AppError::Unauthorized => "Du er ikke lenger logget inn. Logg inn på nytt.".to_owned(),
-        _ => "Endringen ble ikke lagret fordi noe gikk galt. Prøv igjen om litt.".to_owned(),
+        AppError::NotFound => strings::NOT_FOUND_RELOAD.to_owned(),
+        AppError::Unauthorized => strings::LOGGED_OUT_RETRY.to_owned(),
+        _ => strings::NOT_SAVED.to_owned(),
     }
 }
 
@@ -124,21 +124,21 @@ pub fn LetterTools(
     let here = place_label(place, &folders);
     view! {
         <section class="letter-tools" aria-labelledby="ordne-tittel">
-            <h2 id="ordne-tittel">"Ordne brevet"</h2>
-                            <p>"Brevet ligger i " <strong>{here}</strong> "."</p>
+            <h2 id="ordne-tittel">{strings::ORGANISE_LETTER}</h2>
+                            <p>{strings::LETTER_LIES_IN} <strong>{here}</strong> "."</p>
                             <div class="tool-row">
                                 <ActionForm action=actions.mark>
                                     <input type="hidden" name="id" value=id.to_string() />
                                     <input type="hidden" name="ulest" value=(!unread).to_string() />
                                     <button type="submit" class="secondary">
-                                        {if unread { "Merk som lest" } else { "Merk som ulest" }}
+                                        {if unread { {strings::MARK_READ} } else { {strings::MARK_UNREAD} }}
                                     </button>
                                 </ActionForm>
                                 {(place != Place::Archive && place != Place::Trash).then(|| view! {
                                     <ActionForm action=actions.relocate>
                                         <input type="hidden" name="id" value=id.to_string() />
                                         <input type="hidden" name="til" value="arkiv" />
-                                        <button type="submit" class="secondary">"Arkiver"</button>
+                                        <button type="submit" class="secondary">{strings::ARCHIVE_IT}</button>
                                     </ActionForm>
                                 })}
                                 {if place == Place::Trash {
@@ -146,7 +146,7 @@ pub fn LetterTools(
                                         <ActionForm action=actions.relocate>
                                             <input type="hidden" name="id" value=id.to_string() />
                                             <input type="hidden" name="til" value="innboks" />
-                                            <button type="submit">"Gjenopprett til innboksen"</button>
+                                            <button type="submit">{strings::RESTORE_TO_INBOX}</button>
                                         </ActionForm>
                                     }
                                     .into_any()
@@ -155,7 +155,7 @@ pub fn LetterTools(
                                         <ActionForm action=actions.relocate>
                                             <input type="hidden" name="id" value=id.to_string() />
                                             <input type="hidden" name="til" value="papirkurv" />
-                                            <button type="submit" class="secondary">"Flytt til papirkurven"</button>
+                                            <button type="submit" class="secondary">{strings::MOVE_TO_TRASH}</button>
                                         </ActionForm>
                                     }
                                     .into_any()
@@ -163,7 +163,7 @@ pub fn LetterTools(
                             </div>
                             <ActionForm action=actions.relocate attr:class="move-form">
                                 <input type="hidden" name="id" value=id.to_string() />
-                                <label for="flytt-til">"Flytt til"</label>
+                                <label for="flytt-til">{strings::MOVE_TO}</label>
                                 <select
                                     id="flytt-til"
                                     name="til"
@@ -183,11 +183,11 @@ pub fn LetterTools(
                                         })
                                         .collect_view()}
                                 </select>
-                                <button type="submit">"Flytt"</button>
-                                <p><a href="/mapper">"Lag en ny mappe"</a></p>
+                                <button type="submit">{strings::MOVE}</button>
+                                <p><a href="/mapper">{strings::MAKE_NEW_FOLDER}</a></p>
                             </ActionForm>
             {move || move_error.get().map(|error| view! {
-                <p id="flytt-feil" class="field-error">{error_text(&error, "Mappen")}</p>
+                <p id="flytt-feil" class="field-error">{error_text(&error, strings::THE_FOLDER)}</p>
             })}
         </section>
     }
@@ -206,15 +206,15 @@ pub fn FoldersPage() -> impl IntoView {
     let rename_error = form_error(rename);
     let delete_error = form_error(delete);
     view! {
-        <Title text="Mapper" />
-        <p class="breadcrumb"><a href="/innboks">"Tilbake til innboksen"</a></p>
-        <h1>"Mapper"</h1>
-        <p class="lead">"Lag mapper for å ordne brevene dine. Brevene i en mappe du sletter, flyttes tilbake til innboksen."</p>
+        <Title text=strings::FOLDERS />
+        <p class="breadcrumb"><a href="/innboks">{strings::BACK_TO_INBOX}</a></p>
+        <h1>{strings::FOLDERS}</h1>
+        <p class="lead">{strings::FOLDERS_LEAD}</p>
         <section aria-labelledby="ny-mappe-tittel">
-            <h2 id="ny-mappe-tittel">"Ny mappe"</h2>
+            <h2 id="ny-mappe-tittel">{strings::NEW_FOLDER}</h2>
             <ActionForm action=create attr:class="settings-form" attr:novalidate=true>
                 <div class="field">
-                    <label for="ny-mappe">"Navn på mappen"</label>
+                    <label for="ny-mappe">{strings::FOLDER_NAME_LABEL}</label>
                     <input
                         id="ny-mappe"
                         name="navn"
@@ -226,23 +226,23 @@ pub fn FoldersPage() -> impl IntoView {
                         aria-describedby=move || create_error.get().is_some().then_some("ny-mappe-feil")
                     />
                     {move || create_error.get().map(|error| view! {
-                        <p id="ny-mappe-feil" class="field-error">{error_text(&error, "Navnet")}</p>
+                        <p id="ny-mappe-feil" class="field-error">{error_text(&error, strings::THE_NAME)}</p>
                     })}
                 </div>
-                <button type="submit">"Lag mappen"</button>
+                <button type="submit">{strings::MAKE_FOLDER}</button>
             </ActionForm>
         </section>
         <section aria-labelledby="mine-mapper-tittel">
-            <h2 id="mine-mapper-tittel">"Mappene dine"</h2>
+            <h2 id="mine-mapper-tittel">{strings::YOUR_FOLDERS}</h2>
             {move || rename_error.get().map(|error| view! {
-                <p class="field-error" role="alert">{error_text(&error, "Det nye navnet")}</p>
+                <p class="field-error" role="alert">{error_text(&error, strings::THE_NEW_NAME)}</p>
             })}
             {move || delete_error.get().map(|error| view! {
-                <p class="field-error" role="alert">{error_text(&error, "Mappen")}</p>
+                <p class="field-error" role="alert">{error_text(&error, strings::THE_FOLDER)}</p>
             })}
-            <Transition fallback=|| view! { <p>"Henter mappene dine …"</p> }>
+            <Transition fallback=|| view! { <p>{strings::LOADING_FOLDERS}</p> }>
                 {move || Suspend::new(async move {
-                    listed(folders.await, "Du har ingen mapper ennå.", "folders", move |folder| {
+                    listed(folders.await, strings::NO_FOLDERS, "folders", move |folder| {
                         view! { <FolderItem folder rename delete /> }
                     })
                 })}
@@ -260,7 +260,7 @@ fn FolderItem(
     let id = folder.id;
     let input_id = format!("navn-{id}");
     let href = format!("/innboks?mappe={id}");
-    let rename_label = format!("Nytt navn på {}", folder.name);
+    let rename_label = strings::rename_label(&folder.name);
     let delete_label = format!(" {}", folder.name);
     let name = folder.name.clone();
     let count = match folder.letter_count {
@@ -275,12 +275,12 @@ fn FolderItem(
                     <input type="hidden" name="id" value=id.to_string() />
                     <label for=input_id.clone()>{rename_label}</label>
                     <input id=input_id name="navn" type="text" required maxlength="60" value=name />
-                    <button type="submit" class="secondary">"Gi nytt navn"</button>
+                    <button type="submit" class="secondary">{strings::RENAME}</button>
                 </ActionForm>
                 <ActionForm action=delete>
                     <input type="hidden" name="id" value=id.to_string() />
                     <button type="submit" class="secondary">
-                        "Slett mappen" <span class="visually-hidden">{delete_label}</span>
+                        {strings::DELETE_FOLDER} <span class="visually-hidden">{delete_label}</span>
                     </button>
                 </ActionForm>
             </div>
@@ -304,13 +304,13 @@ pub fn UploadsPage() -> impl IntoView {
     let saved = Memo::new(move |_| query.with(|query| query.get("lagret").is_some()));
     let delete_error = form_error(delete);
     view! {
-        <Title text="Mine dokumenter" />
-        <p class="breadcrumb"><a href="/innboks">"Tilbake til innboksen"</a></p>
-        <h1>"Mine dokumenter"</h1>
-        <p class="lead">"Last opp egne dokumenter, for eksempel kvitteringer og avtaler, så ligger de i arkivet sammen med brevene dine."</p>
+        <Title text=strings::MY_DOCUMENTS />
+        <p class="breadcrumb"><a href="/innboks">{strings::BACK_TO_INBOX}</a></p>
+        <h1>{strings::MY_DOCUMENTS}</h1>
+        <p class="lead">{strings::MY_DOCUMENTS_LEAD}</p>
         <section aria-labelledby="last-opp-tittel">
-            <h2 id="last-opp-tittel">"Last opp et dokument"</h2>
-            {move || saved.get().then(|| view! { <p class="saved-note" role="status">"Dokumentet er lastet opp."</p> })}
+            <h2 id="last-opp-tittel">{strings::UPLOAD_A_DOCUMENT}</h2>
+            {move || saved.get().then(|| view! { <p class="saved-note" role="status">{strings::UPLOADED}</p> })}
             <form
                 method="post"
                 action="/mine-dokumenter/last-opp"
@@ -318,8 +318,8 @@ pub fn UploadsPage() -> impl IntoView {
                 class="settings-form"
             >
                 <div class="field">
-                    <label for="fil">"Dokument"</label>
-                    <p id="fil-hint" class="hint">"PDF, PNG eller JPEG."</p>
+                    <label for="fil">{strings::DOCUMENT_LABEL}</label>
+                    <p id="fil-hint" class="hint">{strings::UPLOAD_HINT}</p>
                     <input
                         id="fil"
                         name="fil"
@@ -331,20 +331,20 @@ pub fn UploadsPage() -> impl IntoView {
                         }
                     />
                     {move || problem.get().map(|problem| view! {
-                        <p id="fil-feil" class="field-error">{format!("Filen {}.", problem.message())}</p>
+                        <p id="fil-feil" class="field-error">{strings::upload_refused(problem.message())}</p>
                     })}
                 </div>
-                <button type="submit">"Last opp"</button>
+                <button type="submit">{strings::UPLOAD}</button>
             </form>
         </section>
         <section aria-labelledby="opplastet-tittel">
-            <h2 id="opplastet-tittel">"Dokumentene dine"</h2>
+            <h2 id="opplastet-tittel">{strings::YOUR_DOCUMENTS}</h2>
             {move || delete_error.get().map(|error| view! {
-                <p class="field-error" role="alert">{error_text(&error, "Dokumentet")}</p>
+                <p class="field-error" role="alert">{error_text(&error, strings::THE_DOCUMENT)}</p>
             })}
-            <Transition fallback=|| view! { <p>"Henter dokumentene dine …"</p> }>
+            <Transition fallback=|| view! { <p>{strings::LOADING_DOCUMENTS}</p> }>
                 {move || Suspend::new(async move {
-                    listed(uploads.await, "Du har ikke lastet opp noe ennå.", "documents uploads", move |upload| {
+                    listed(uploads.await, strings::NO_UPLOADS, "documents uploads", move |upload| {
                         view! { <UploadItem upload delete /> }
                     })
                 })}
@@ -366,7 +366,7 @@ fn UploadItem(upload: UploadView, delete: ServerAction<DeleteUpload>) -> impl In
             <ActionForm action=delete attr:class="inline-form">
                 <input type="hidden" name="id" value=upload.id.to_string() />
                 <button type="submit" class="secondary">
-                    "Slett" <span class="visually-hidden">{format!(" {}", upload.name)}</span>
+                    {strings::DELETE} <span class="visually-hidden">{format!(" {}", upload.name)}</span>
                 </button>
             </ActionForm>
         </li>

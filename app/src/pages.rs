@@ -114,6 +114,8 @@ pub fn InboxPage() -> impl IntoView {
     );
     let folders = Resource::new(|| (), |_| list_folders());
     view! {
+        // While the letters load the page has a title too; the place's own replaces it.
+        <Title text=strings::INBOX />
         <Suspense fallback=|| view! { <p>"Henter brevene dine …"</p> }>
             {move || Suspend::new(async move {
                 match (letters.await, folders.await) {
@@ -166,12 +168,12 @@ fn PlaceNav(current: Place, folders: Vec<FolderView>) -> impl IntoView {
                     .collect_view()}
             </ul>
             <p class="place-tools">
-                <a href="/mapper">"Ordne mapper"</a>
+                <a href="/mapper">{strings::ORGANISE_FOLDERS}</a>
                 " · "
-                <a href="/mine-dokumenter">"Mine dokumenter"</a>
+                <a href="/mine-dokumenter">{strings::MY_DOCUMENTS}</a>
                 " · "
                 <a href="/eksport/postkasse.zip" rel="external" download="postkasse.zip">
-                    "Last ned hele arkivet (zip)"
+                    {strings::DOWNLOAD_ARCHIVE}
                 </a>
             </p>
         </nav>
@@ -191,15 +193,14 @@ fn InboxList(page: LetterPage, folders: Vec<FolderView>) -> impl IntoView {
         trash_days,
     } = page;
     let empty_text = match place {
-        Place::Inbox => "Du har ingen brev her.",
-        Place::Trash => "Papirkurven er tom.",
-        _ => "Det ligger ingen brev her.",
+        Place::Inbox => strings::NO_LETTERS_IN_INBOX,
+        Place::Trash => strings::TRASH_EMPTY,
+        _ => strings::NO_LETTERS_HERE,
     };
     let trash_note = (place == Place::Trash).then(|| {
         view! {
             <p>
-                {format!("Brev i papirkurven slettes for godt {trash_days} dager etter at du la dem der. ")}
-                "Til da kan du åpne dem og flytte dem tilbake."
+                {strings::trash_note(trash_days)}
             </p>
         }
     });
@@ -227,8 +228,7 @@ fn InboxLine(entry: InboxEntry) -> impl IntoView {
     let href = format!("/brev/{}", entry.id);
     let attachments = match entry.attachment_count {
         0 => None,
-        1 => Some("1 vedlegg".to_owned()),
-        count => Some(format!("{count} vedlegg")),
+        count => Some(strings::attachments(count)),
     };
     view! {
         <li class:unread=entry.unread>
@@ -237,7 +237,7 @@ fn InboxLine(entry: InboxEntry) -> impl IntoView {
                     <span class="sender">{entry.sender_name}</span>
                     {entry.public_sender.then(|| view! {
                         <span class="visually-hidden">", "</span>
-                        <span class="sender-kind">"Offentlig virksomhet"</span>
+                        <span class="sender-kind">{strings::PUBLIC_SENDER}</span>
                     })}
                 </span>
                 // The visible parts are separate grid cells; hidden
@@ -266,11 +266,11 @@ fn Pager(place: Place, page: u32, page_count: u32) -> impl IntoView {
         view! {
             <nav aria-label="Sider" class="pager">
                 {(page > 1).then(|| view! {
-                    <a href=place_href(place, page - 1) rel="prev">"Forrige side"</a>
+                    <a href=place_href(place, page - 1) rel="prev">{strings::PREVIOUS_PAGE}</a>
                 })}
-                <span>{format!("Side {page} av {page_count}")}</span>
+                <span>{strings::page_of(page, page_count)}</span>
                 {(page < page_count).then(|| view! {
-                    <a href=place_href(place, page + 1) rel="next">"Neste side"</a>
+                    <a href=place_href(place, page + 1) rel="next">{strings::NEXT_PAGE}</a>
                 })}
             </nav>
         }
@@ -301,6 +301,8 @@ pub fn LetterPage() -> impl IntoView {
         },
     );
     view! {
+        // While the letter loads the page has a title too; the letter's own replaces it.
+        <Title text="Brev" />
         <Suspense fallback=|| view! { <p>"Henter brevet …"</p> }>
             {move || Suspend::new(async move {
                 match (opened.await, folders.await) {
@@ -347,7 +349,7 @@ fn LetterDetails(
                 <dt>"Fra"</dt>
                 <dd>
                     {letter.sender_name}
-                    {letter.public_sender.then_some(" (offentlig virksomhet)")}
+                    {letter.public_sender.then(|| format!(" ({})", strings::PUBLIC_SENDER.to_lowercase()))}
                 </dd>
                 <dt>"Mottatt"</dt>
                 <dd><time datetime=letter.received_at.to_rfc3339()>{local_time(letter.received_at)}</time></dd>

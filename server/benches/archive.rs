@@ -20,8 +20,9 @@ use app::domain::{
 use chrono::{Duration as Days, Utc};
 use postkasse::storage::{self, DatabaseOptions};
 use secrecy::SecretString;
-use sqlx::{Connection, Executor};
 use std::time::{Duration, Instant};
+
+mod support;
 
 const RUNS: usize = 200;
 const PAGE: u32 = 20;
@@ -36,28 +37,10 @@ async fn main() -> anyhow::Result<()> {
     let sqlite_url = format!("sqlite://{}", scratch.path().join("bench.db").display());
     run("SQLite", &sqlite_url, letters).await?;
 
-    let admin_url = std::env::var("POSTKASSE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    match sqlx::PgConnection::connect(&admin_url).await {
-        Ok(mut admin) => {
-            let name = format!("postkasse_bench_archive_{}", std::process::id());
-            admin
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await?;
-            let url = format!(
-                "{}/{name}",
-                admin_url.rsplit_once('/').expect("a URL with a database").0
-            );
-            let outcome = run("PostgreSQL", &url, letters).await;
-            admin
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await?;
-            outcome?;
-        }
-        Err(error) => {
-            println!("\nPostgreSQL: NOT MEASURED, cannot connect to {admin_url}: {error}")
-        }
-    }
+    support::on_scratch_postgres("archive", |url| async move {
+        run("PostgreSQL", &url, letters).await
+    })
+    .await?;
     Ok(())
 }
 

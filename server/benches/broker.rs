@@ -54,7 +54,7 @@ use postkasse::{
 use secrecy::SecretString;
 use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    Connection, Executor, PgPool, SqlitePool,
+    Executor, PgPool, SqlitePool,
 };
 use std::{
     path::{Path, PathBuf},
@@ -64,6 +64,8 @@ use std::{
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
+
+mod support;
 
 /// Concurrent clients, and concurrent tasks in the baseline.
 const CLIENTS: usize = 64;
@@ -107,29 +109,13 @@ async fn main() -> anyhow::Result<()> {
     let sqlite = run("SQLite", &sqlite_url, &workloads, &warm_up, scratch.path()).await?;
     tables.push(("SQLite", Some(sqlite)));
 
-    let admin_url = std::env::var("POSTKASSE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    match sqlx::PgConnection::connect(&admin_url).await {
-        Ok(mut admin) => {
-            let name = format!("postkasse_bench_broker_{}", std::process::id());
-            admin
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await?;
-            let url = format!(
-                "{}/{name}",
-                admin_url.rsplit_once('/').expect("a URL with a database").0
-            );
-            let outcome = run("PostgreSQL", &url, &workloads, &warm_up, scratch.path()).await;
-            admin
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await?;
-            tables.push(("PostgreSQL", Some(outcome?)));
-        }
-        Err(error) => {
-            println!("\nPostgreSQL: NOT MEASURED, cannot connect to {admin_url}: {error}");
-            tables.push(("PostgreSQL", None));
-        }
-    }
+    let scratch_path = scratch.path();
+    let postgres = support::on_scratch_postgres("broker", |url| {
+        let (workloads, warm_up) = (&workloads, &warm_up);
+        async move { run("PostgreSQL", &url, workloads, warm_up, scratch_path).await }
+    })
+    .await?;
+    tables.push(("PostgreSQL", postgres));
 
     println!("\n=== Summary ({CLIENTS} concurrent clients; aim: >= 1000 one-page letters/s and ratio >= 0.50) ===");
     for (label, rows) in &tables {

@@ -25,8 +25,10 @@ use postkasse::{
     startup::{Application, Services},
 };
 use secrecy::SecretString;
-use sqlx::{Connection, Executor};
+use sqlx::Executor;
 use std::time::{Duration, Instant};
+
+mod support;
 
 const LOOKUPS: usize = 200;
 
@@ -40,28 +42,11 @@ async fn main() -> anyhow::Result<()> {
     let sqlite_url = format!("sqlite://{}", scratch.path().join("bench.db").display());
     run("SQLite", &sqlite_url, persons, scratch.path()).await?;
 
-    let admin_url = std::env::var("POSTKASSE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    match sqlx::PgConnection::connect(&admin_url).await {
-        Ok(mut admin) => {
-            let name = format!("postkasse_bench_{}", std::process::id());
-            admin
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await?;
-            let url = format!(
-                "{}/{name}",
-                admin_url.rsplit_once('/').expect("a URL with a database").0
-            );
-            let outcome = run("PostgreSQL", &url, persons, scratch.path()).await;
-            admin
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await?;
-            outcome?;
-        }
-        Err(error) => {
-            println!("\nPostgreSQL: NOT MEASURED, cannot connect to {admin_url}: {error}")
-        }
-    }
+    let scratch_path = scratch.path();
+    support::on_scratch_postgres("krr", |url| async move {
+        run("PostgreSQL", &url, persons, scratch_path).await
+    })
+    .await?;
     Ok(())
 }
 

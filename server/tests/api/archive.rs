@@ -159,6 +159,24 @@ async fn letters_are_paged_twenty_at_a_time_with_counts(backend: Backend) {
     )
     .await;
     assert_eq!(app.inbox_json(&session, "innboks", 2).await["unread"], 21);
+
+    // Posted by a browser without JavaScript, marking unread returns to the
+    // inbox: the letter page would read the letter again.
+    let posted = app
+        .client
+        .post(app.url("/api/mark_letter"))
+        .header(
+            header::COOKIE,
+            format!("__Host-postkasse-session={session}"),
+        )
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, app.url(&format!("/brev/{letter}")))
+        .form(&[("id", letter.as_str()), ("ulest", "true")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::FOUND);
+    assert_eq!(posted.headers()[header::LOCATION], "/innboks");
 }
 
 async fn folders_archive_and_trash_move_letters_between_places(backend: Backend) {
@@ -219,6 +237,7 @@ async fn folders_archive_and_trash_move_letters_between_places(backend: Backend)
         .await
         .unwrap();
     assert!(page.contains("<h1>Skatt</h1>"), "{page}");
+    assert!(page.contains("<title>Skatt – Postkasse</title>"), "{page}");
 
     app.server_json(
         "rename_folder",
@@ -548,6 +567,34 @@ async fn the_export_holds_everything_the_login_level_allows(backend: Backend) {
         app.upload_as(&session, "avtale.pdf", PDF).await.status(),
         StatusCode::CREATED
     );
+
+    // Filed in the archive, the level-4 letter's sensitive title stays hidden
+    // at level substantial: in the list, on its page and in its log.
+    app.server_json(
+        "move_letter",
+        &[("id", sensitive.to_string()), ("til", "arkiv".into())],
+        &session,
+        StatusCode::OK,
+    )
+    .await;
+    let archived = app.inbox_json(&session, "arkiv", 1).await;
+    assert_eq!(titles(&archived), ["Brev fra Brønnøysundregistrene"]);
+    assert!(!archived.to_string().contains("uføretrygd"));
+    let page = app
+        .get_as("/innboks?mappe=arkiv", &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("uføretrygd"), "{page}");
+    let page = app
+        .get_as(&format!("/brev/{sensitive}"), &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("uføretrygd"), "{page}");
+    assert!(page.contains("Ordne brevet"));
 
     let substantial = app.get_as("/eksport/postkasse.zip", &session).await;
     assert_eq!(substantial.status(), StatusCode::OK);

@@ -265,6 +265,7 @@ async fn seed(storage: &Arc<dyn Storage>, letters: usize) -> anyhow::Result<usiz
                 statuses: Vec::new(),
                 receipts: Vec::new(),
                 push_receipts: false,
+                inline_blobs: Vec::new(),
                 notices,
             }
         })

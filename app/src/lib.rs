@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod mailbox;
 mod pages;
+pub mod search;
 mod settings_page;
 pub mod strings;
 

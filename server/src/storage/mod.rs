@@ -14,6 +14,7 @@ pub mod blobs;
 pub mod broker;
 mod postgres;
 pub mod register;
+pub mod search;
 mod sql;
 mod sqlite;
 
@@ -29,6 +30,7 @@ pub use archive::ArchiveStorage;
 pub use broker::BrokerStorage;
 pub use postgres::PostgresStorage;
 pub use register::RegisterStorage;
+pub use search::SearchStorage;
 pub use sqlite::SqliteStorage;
 
 /// Failures by meaning, so callers can answer 404 or 409 without knowing SQL.
@@ -107,7 +109,14 @@ pub enum Backend {
 
 #[async_trait]
 pub trait Storage:
-    RegisterStorage + AgencyStorage + BrokerStorage + ArchiveStorage + Send + Sync + 'static
+    RegisterStorage
+    + AgencyStorage
+    + BrokerStorage
+    + ArchiveStorage
+    + SearchStorage
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
 

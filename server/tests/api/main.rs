@@ -9,6 +9,7 @@ mod health;
 mod krr;
 mod mailbox;
 mod messages;
+mod search;
 mod storage;
 mod token;
 

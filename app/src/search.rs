@@ -7,6 +7,10 @@
 //! citizen and calls the one [`ssr::Search`] service, which scopes the search
 //! to that citizen in the index query itself.
 
+// The plain GET form's fields are the server function's arguments, one each,
+// so that `/sok?q=...&fra=...` needs no JavaScript to become a call.
+#![allow(clippy::too_many_arguments)]
+
 use crate::{domain::Place, error::AppError};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -108,7 +112,6 @@ fn year(field: &str, input: Option<String>) -> Result<Option<i32>, AppError> {
 }
 
 /// The form's fields as they come (all text, all optional), checked.
-#[allow(clippy::too_many_arguments)]
 pub fn parse_request(
     q: Option<String>,
     avsender: Option<String>,
@@ -191,7 +194,6 @@ pub mod ssr {
 /// Searches the signed-in citizen's letters and uploads. A GET, so a result
 /// page has an address; it changes nothing.
 #[server(endpoint = "search_archive", input = server_fn::codec::GetUrl)]
-#[allow(clippy::too_many_arguments)]
 pub async fn search_archive(
     q: Option<String>,
     avsender: Option<String>,

@@ -612,7 +612,77 @@ async fn reindex_rebuilds_the_index_from_the_database(backend: Backend) {
     assert_eq!(results.hits[0].href, format!("/brev/{letter}"));
 }
 
+async fn the_search_page_works_as_a_plain_form(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let kari = citizen(12);
+    let letter = app
+        .send_as(
+            "Skatteetaten",
+            &text_letter(
+                SKATTEETATEN,
+                &kari,
+                "Skatteoppgjøret <2025>",
+                "Du får penger tilbake & mer.",
+            ),
+        )
+        .await;
+    let session = app.login_as(&kari).await;
+    app.hits_become(&session, &[("q", "penger")], &[letter])
+        .await;
+
+    let inbox = app.get_as("/innboks", &session).await.text().await.unwrap();
+    assert!(
+        inbox.contains(r#"action="/sok""#),
+        "the inbox has a search box"
+    );
+    let page = app
+        .get_as(
+            "/sok?q=f%C3%A5r+penger&fra=&til=&mappe=&sortering=",
+            &session,
+        )
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("1 treff"), "{page}");
+    assert!(
+        page.contains(&format!(r#"href="/brev/{letter}""#)),
+        "{page}"
+    );
+    assert!(page.contains("<mark>får</mark>"), "{page}");
+    assert!(page.contains("<mark>penger</mark>"), "{page}");
+    // Letter text is text, never markup.
+    assert!(page.contains("Skatteoppgjøret &lt;2025&gt;"), "{page}");
+    assert!(
+        page.contains("Skatteetaten (1)"),
+        "the sender's count: {page}"
+    );
+    assert!(
+        page.contains("q=f%C3%A5r%20penger&amp;avsender=Skatteetaten"),
+        "the filter link keeps the words: {page}"
+    );
+
+    let refused = app.get_as("/sok?fra=tjue", &session).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("Fra år: må være et årstall"));
+
+    let anonymous = app
+        .client
+        .get(app.url("/sok?q=penger"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert!(!anonymous.text().await.unwrap().contains("penger tilbake"));
+}
+
 on_both_backends!(
+    the_search_page_works_as_a_plain_form,
     norwegian_words_phrases_and_inflections_match_exactly,
     citizens_never_see_each_others_hits,
     a_level_4_letters_body_is_found_only_at_level_high,

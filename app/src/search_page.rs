@@ -247,14 +247,14 @@ fn Results(found: SearchResults, current: Current) -> impl IntoView {
     let pages = (total as usize).div_ceil(HITS_PER_PAGE).max(1) as u32;
     let unsearchable = (unsearchable_documents > 0).then(|| {
         let text = if unsearchable_documents == 1 {
-            "1 dokument kan ikke søkes i ennå.".to_owned()
+            "1 av dokumentene dine kan ikke søkes i.".to_owned()
         } else {
-            format!("{unsearchable_documents} dokumenter kan ikke søkes i ennå.")
+            format!("{unsearchable_documents} av dokumentene dine kan ikke søkes i.")
         };
         view! {
             <p class="notice">
                 {text}
-                " Vi henter ut teksten etter at brevet er kommet, og prøver igjen om det ikke går. Brevene finner du fortsatt i innboksen."
+                " Det gjelder bilder, og dokumenter der vi ikke har fått hentet ut teksten ennå. Vi prøver igjen på dem senere. Du finner dem fortsatt i innboksen og under Mine dokumenter, og tittelen kan søkes i."
             </p>
         }
     });

@@ -681,7 +681,95 @@ async fn the_search_page_works_as_a_plain_form(backend: Backend) {
     assert!(!anonymous.text().await.unwrap().contains("penger tilbake"));
 }
 
+async fn purged_letters_and_deleted_folders_leave_the_index(backend: Backend) {
+    let clock = Arc::new(ManualClock::starting_at(Utc::now()));
+    let Some(app) = spawn_app_with_clock(
+        backend,
+        |settings| {
+            settings.mailbox.trash_days = 30;
+            settings.mailbox.purge_interval_seconds = 1;
+        },
+        clock.clone(),
+    )
+    .await
+    else {
+        return;
+    };
+    let kari = citizen(13);
+    let old = app
+        .send_as(
+            "Brønnøysundregistrene",
+            &text_letter(TEST_SENDER, &kari, "Gammel faktura", "Faktura for strøm."),
+        )
+        .await;
+    let filed = app
+        .send_as(
+            "Brønnøysundregistrene",
+            &text_letter(TEST_SENDER, &kari, "Arkivert faktura", "Faktura for vann."),
+        )
+        .await;
+    let session = app.login_as(&kari).await;
+    app.hits_become(&session, &[("q", "faktura")], &[old, filed])
+        .await;
+
+    // A folder's letters go back to the inbox when it is deleted; the index follows.
+    let created = app
+        .server_fn_as(
+            "create_folder",
+            &[("navn", "Regninger".to_owned())],
+            &session,
+        )
+        .await;
+    assert!(created.status().is_success(), "{}", created.status());
+    let folders: Value = app
+        .server_fn_as("list_folders", &[], &session)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let folder = folders[0]["id"].as_str().unwrap().to_owned();
+    let moved = app
+        .server_fn_as(
+            "move_letter",
+            &[("id", filed.to_string()), ("til", folder.clone())],
+            &session,
+        )
+        .await;
+    assert!(moved.status().is_success(), "{}", moved.status());
+    app.hits_become(&session, &[("q", "faktura"), ("mappe", &folder)], &[filed])
+        .await;
+    let deleted = app
+        .server_fn_as("delete_folder", &[("id", folder.clone())], &session)
+        .await;
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    app.hits_become(
+        &session,
+        &[("q", "faktura"), ("mappe", "innboks")],
+        &[old, filed],
+    )
+    .await;
+
+    // Trashed, then purged: gone from the index, even when the trash is searched.
+    let trashed = app
+        .server_fn_as(
+            "move_letter",
+            &[("id", old.to_string()), ("til", "papirkurv".to_owned())],
+            &session,
+        )
+        .await;
+    assert!(trashed.status().is_success(), "{}", trashed.status());
+    app.hits_become(&session, &[("q", "strøm"), ("mappe", "papirkurv")], &[old])
+        .await;
+    clock.advance(Duration::days(31));
+    let session = app.login_as(&kari).await;
+    app.hits_become(&session, &[("q", "strøm"), ("mappe", "papirkurv")], &[])
+        .await;
+    app.hits_become(&session, &[("q", "faktura")], &[filed])
+        .await;
+}
+
 on_both_backends!(
+    purged_letters_and_deleted_folders_leave_the_index,
     the_search_page_works_as_a_plain_form,
     norwegian_words_phrases_and_inflections_match_exactly,
     citizens_never_see_each_others_hits,

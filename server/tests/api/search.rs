@@ -85,8 +85,18 @@ impl TestApp {
         query: &[(&str, &str)],
         expected: &[LetterId],
     ) -> Value {
+        let wanted: Vec<String> = expected.iter().map(|id| format!("/brev/{id}")).collect();
+        self.hrefs_become(session, query, wanted).await
+    }
+
+    /// Searches until the hits' links are exactly `wanted` (in any order), or fails.
+    async fn hrefs_become(
+        &self,
+        session: &str,
+        query: &[(&str, &str)],
+        mut wanted: Vec<String>,
+    ) -> Value {
         let deadline = Instant::now() + PATIENCE;
-        let mut wanted: Vec<String> = expected.iter().map(|id| format!("/brev/{id}")).collect();
         wanted.sort();
         loop {
             let results = self.search(session, query).await;
@@ -768,7 +778,60 @@ async fn purged_letters_and_deleted_folders_leave_the_index(backend: Backend) {
         .await;
 }
 
+async fn uploads_are_searchable_until_deleted(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let kari = citizen(14);
+    let session = app.login_as(&kari).await;
+    let pdf =
+        postkasse::demo::letter_pdf("Kvittering for sykkel", "Kari", &["Kjøpt i Bergen."]).unwrap();
+    let form = reqwest::multipart::Form::new().part(
+        "fil",
+        reqwest::multipart::Part::bytes(pdf)
+            .file_name("kvittering.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    let uploaded = app
+        .client
+        .post(app.url("/mine-dokumenter/last-opp"))
+        .header(
+            header::COOKIE,
+            format!("__Host-postkasse-session={session}"),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        uploaded.status().is_success() || uploaded.status().is_redirection(),
+        "{}",
+        uploaded.status()
+    );
+    let upload = app.storage.uploads(&kari).await.unwrap().remove(0);
+    let href = format!("/opplastinger/{}", upload.id);
+    let results = app
+        .hrefs_become(&session, &[("q", "sykkel bergen")], vec![href.clone()])
+        .await;
+    assert_eq!(results["hits"][0]["title"], "kvittering.pdf");
+    assert!(results["hits"][0]["sender"].is_null());
+    // Uploads lie in no folder of letters.
+    app.hrefs_become(&session, &[("q", "sykkel"), ("mappe", "innboks")], vec![])
+        .await;
+
+    let deleted = app
+        .server_fn_as("delete_upload", &[("id", upload.id.to_string())], &session)
+        .await;
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    app.hrefs_become(&session, &[("q", "sykkel")], vec![]).await;
+    // Another citizen never finds it.
+    let ola = app.login_as(&citizen(15)).await;
+    app.hrefs_become(&ola, &[("q", "sykkel")], vec![]).await;
+}
+
 on_both_backends!(
+    uploads_are_searchable_until_deleted,
     purged_letters_and_deleted_folders_leave_the_index,
     the_search_page_works_as_a_plain_form,
     norwegian_words_phrases_and_inflections_match_exactly,

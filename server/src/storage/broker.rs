@@ -517,7 +517,8 @@ macro_rules! impl_sql_broker {
                 messages: &[$crate::storage::broker::NewMessage],
             ) -> Result<Vec<$crate::storage::broker::CommitOutcome>, $crate::storage::StorageError> {
                 use $crate::storage::broker::{to_json, CommitOutcome, StoredChannel};
-                let mut transaction = self.pool.begin().await?;
+                // It reads (resends) before it writes: take the write lock first.
+                let mut transaction = self.begin_write().await?;
                 let mut outcomes = Vec::with_capacity(messages.len());
                 for message in messages {
                     let (channel_code, provider, letter_id) = match &message.channel {

@@ -15,6 +15,13 @@ pub struct PostgresStorage {
 }
 
 impl PostgresStorage {
+    /// A transaction that will write; PostgreSQL's row locks need nothing more.
+    pub(super) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
     pub async fn connect(options: &DatabaseOptions) -> anyhow::Result<Self> {
         let connect_options = PgConnectOptions::from_str(options.url.expose_secret())
             .context("invalid PostgreSQL database URL")?

@@ -19,6 +19,16 @@ pub struct SqliteStorage {
 }
 
 impl SqliteStorage {
+    /// A transaction that takes the write lock at once. A deferred one that
+    /// reads before it writes fails with SQLITE_BUSY, without waiting, when
+    /// another connection (the search indexer, a worker) committed a write
+    /// since its read; BEGIN IMMEDIATE waits for the lock (busy_timeout) instead.
+    pub(super) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     pub async fn connect(options: &DatabaseOptions) -> anyhow::Result<Self> {
         let connect_options = SqliteConnectOptions::from_str(options.url.expose_secret())
             .context("invalid SQLite database URL")?

@@ -111,17 +111,46 @@ fn year(field: &str, input: Option<String>) -> Result<Option<i32>, AppError> {
     }
 }
 
-/// The form's fields as they come (all text, all optional), checked.
-pub fn parse_request(
-    q: Option<String>,
-    avsender: Option<String>,
-    fra: Option<String>,
-    til: Option<String>,
-    mappe: Option<String>,
-    sortering: Option<String>,
-    side: Option<u32>,
-    prefiks: bool,
-) -> Result<SearchRequest, AppError> {
+/// The search form's fields as they come: all text, all optional.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SearchFields {
+    pub q: Option<String>,
+    pub avsender: Option<String>,
+    pub fra: Option<String>,
+    pub til: Option<String>,
+    pub mappe: Option<String>,
+    pub sortering: Option<String>,
+    pub side: Option<u32>,
+    /// The last word is still being typed.
+    pub prefiks: bool,
+}
+
+impl SearchFields {
+    /// Just words, as typed into the box.
+    pub fn words(text: &str) -> SearchFields {
+        SearchFields {
+            q: Some(text.to_owned()),
+            ..SearchFields::default()
+        }
+    }
+
+    /// The checked search; a bad field is [`AppError::Invalid`] naming it.
+    pub fn parse(self) -> Result<SearchRequest, AppError> {
+        parse_request(self)
+    }
+}
+
+fn parse_request(fields: SearchFields) -> Result<SearchRequest, AppError> {
+    let SearchFields {
+        q,
+        avsender,
+        fra,
+        til,
+        mappe,
+        sortering,
+        side,
+        prefiks,
+    } = fields;
     let text = q.unwrap_or_default().trim().to_owned();
     if text.chars().count() > MAX_QUERY_CHARS {
         return Err(invalid(
@@ -206,7 +235,7 @@ pub async fn search_archive(
 ) -> Result<SearchResults, AppError> {
     use crate::mailbox::ssr::{fail, require_signed_in};
     let citizen = require_signed_in()?;
-    let request = parse_request(
+    let request = SearchFields {
         q,
         avsender,
         fra,
@@ -214,8 +243,9 @@ pub async fn search_archive(
         mappe,
         sortering,
         side,
-        prefiks.unwrap_or(false),
-    )
+        prefiks: prefiks.unwrap_or(false),
+    }
+    .parse()
     .map_err(fail)?;
     let service = use_context::<ssr::SharedSearch>().ok_or_else(|| fail(AppError::Internal))?;
     service.search(&citizen, request).await.map_err(fail)
@@ -229,18 +259,25 @@ mod tests {
         Some(value.to_owned())
     }
 
+    fn bad_field(fields: SearchFields) -> String {
+        match fields.parse() {
+            Err(AppError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn fields_are_checked_and_named() {
-        let ok = parse_request(
-            text(" vedtak "),
-            text("NAV"),
-            text("2020"),
-            text("2024"),
-            text("arkiv"),
-            None,
-            Some(2),
-            false,
-        )
+        let ok = SearchFields {
+            q: text(" vedtak "),
+            avsender: text("NAV"),
+            fra: text("2020"),
+            til: text("2024"),
+            mappe: text("arkiv"),
+            side: Some(2),
+            ..SearchFields::default()
+        }
+        .parse()
         .unwrap();
         assert_eq!(ok.text, "vedtak");
         assert_eq!(ok.order, SearchOrder::Relevance);
@@ -249,60 +286,34 @@ mod tests {
             (ok.from_year, ok.to_year, ok.page),
             (Some(2020), Some(2024), 2)
         );
-        let empty = parse_request(None, None, None, None, None, None, None, false).unwrap();
-        assert_eq!(empty.order, SearchOrder::Newest);
-        let field = |error: AppError| match error {
-            AppError::Invalid { field, .. } => field,
-            other => panic!("{other:?}"),
+        assert_eq!(
+            SearchFields::default().parse().unwrap().order,
+            SearchOrder::Newest
+        );
+        let fra = SearchFields {
+            fra: text("tjue"),
+            ..SearchFields::default()
         };
+        assert_eq!(bad_field(fra), "fra");
+        let backwards = SearchFields {
+            fra: text("2024"),
+            til: text("2020"),
+            ..SearchFields::default()
+        };
+        assert_eq!(bad_field(backwards), "til");
         assert_eq!(
-            field(
-                parse_request(None, None, text("tjue"), None, None, None, None, false).unwrap_err()
-            ),
-            "fra"
-        );
-        assert_eq!(
-            field(
-                parse_request(
-                    None,
-                    None,
-                    text("2024"),
-                    text("2020"),
-                    None,
-                    None,
-                    None,
-                    false
-                )
-                .unwrap_err()
-            ),
-            "til"
-        );
-        assert_eq!(
-            field(
-                parse_request(None, None, None, None, text("tull"), None, None, false).unwrap_err()
-            ),
+            bad_field(SearchFields {
+                mappe: text("tull"),
+                ..SearchFields::default()
+            }),
             "mappe"
         );
+        assert_eq!(bad_field(SearchFields::words(&"a".repeat(201))), "q");
         assert_eq!(
-            field(
-                parse_request(
-                    text(&"a".repeat(201)),
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    false
-                )
-                .unwrap_err()
-            ),
-            "q"
-        );
-        assert_eq!(
-            field(
-                parse_request(None, None, None, None, None, text("best"), None, false).unwrap_err()
-            ),
+            bad_field(SearchFields {
+                sortering: text("best"),
+                ..SearchFields::default()
+            }),
             "sortering"
         );
     }

@@ -283,17 +283,9 @@ fn main() -> anyhow::Result<()> {
     for (citizen, word) in &searches {
         let started = Instant::now();
         let searcher = ours.searcher();
-        let request = app::search::parse_request(
-            Some((*word).to_owned()),
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            false,
-        )
-        .expect("a valid search");
+        let request = app::search::SearchFields::words(word)
+            .parse()
+            .expect("a valid search");
         let scope = query::Scope {
             owner: citizens[*citizen].as_str(),
             level: SecurityLevel::Substantial,

@@ -272,6 +272,12 @@ pub(super) fn assemble_entries(
         .collect()
 }
 
+pub(super) fn letter_ids(rows: Vec<(Uuid,)>) -> Vec<LetterId> {
+    rows.into_iter()
+        .map(|(id,)| LetterId::from_uuid(id))
+        .collect()
+}
+
 /// `$first, $first+1, ...`: placeholders for a list bound one by one.
 pub(super) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
@@ -401,10 +407,7 @@ macro_rules! impl_sql_search {
                         .bind(i64::from(limit))
                         .fetch_all(&self.pool)
                         .await?;
-                        let ids: Vec<app::domain::LetterId> = ids
-                            .into_iter()
-                            .map(|(id,)| app::domain::LetterId::from_uuid(id))
-                            .collect();
+                        let ids = $crate::storage::search::letter_ids(ids);
                         let mut entries = self.letter_index_entries(&ids).await?;
                         entries.sort_by_key(|entry| entry.id);
                         Ok(entries)
@@ -443,10 +446,7 @@ macro_rules! impl_sql_search {
                 .bind(owner.as_str())
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(ids
-                    .into_iter()
-                    .map(|(id,)| app::domain::LetterId::from_uuid(id))
-                    .collect())
+                Ok($crate::storage::search::letter_ids(ids))
             }
 
             async fn purged_since(
@@ -458,10 +458,7 @@ macro_rules! impl_sql_search {
                         .bind(since)
                         .fetch_all(&self.pool)
                         .await?;
-                Ok(ids
-                    .into_iter()
-                    .map(|(id,)| app::domain::LetterId::from_uuid(id))
-                    .collect())
+                Ok($crate::storage::search::letter_ids(ids))
             }
 
             async fn unsearchable_documents(

@@ -600,17 +600,9 @@ async fn reindex_rebuilds_the_index_from_the_database(backend: Backend) {
     )
     .unwrap();
     assert!(!rebuilt.needs_rebuild());
-    let request = app::search::parse_request(
-        Some("reindeksering".into()),
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        false,
-    )
-    .unwrap();
+    let request = app::search::SearchFields::words("reindeksering")
+        .parse()
+        .unwrap();
     let scope = postkasse::archive::query::Scope {
         owner: kari.as_str(),
         level: SecurityLevel::Substantial,

@@ -132,6 +132,7 @@ export default defineConfig({
         POSTKASSE__APPLICATION__PORT: String(ports.independentApp),
         POSTKASSE__DATABASE__URL: `sqlite://${path.join(independentDir, 'e2e.db')}`,
         POSTKASSE__BLOBS__DIRECTORY: path.join(independentDir, 'blobs'),
+        POSTKASSE__SEARCH__INDEX_DIRECTORY: path.join(independentDir, 'index'),
         POSTKASSE__TESTID__ENABLED: 'false',
         POSTKASSE__OIDC__ISSUER_URL: IDP_URL,
         POSTKASSE__OIDC__CLIENT_ID: IDP_CLIENT_ID,

@@ -13,6 +13,8 @@ pub mod domain;
 pub mod error;
 pub mod mailbox;
 mod pages;
+pub mod search;
+mod search_page;
 mod settings_page;
 pub mod strings;
 
@@ -64,6 +66,7 @@ pub fn App() -> impl IntoView {
                     // reads complete without JavaScript and statuses are right.
                     <Route path=StaticSegment("") view=pages::Landing ssr=SsrMode::Async />
                     <Route path=StaticSegment("innboks") view=pages::InboxPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("sok") view=search_page::SearchPage ssr=SsrMode::Async />
                     <Route
                         path=StaticSegment("innstillinger")
                         view=settings_page::SettingsPage

@@ -207,6 +207,11 @@ fn InboxList(page: LetterPage, folders: Vec<FolderView>) -> impl IntoView {
     view! {
         <h1>{place_name}</h1>
         <p class="lead">{format!("{total} brev, {unread} ulest")}</p>
+        <form method="get" action="/sok" role="search" class="search-form inbox-search">
+            <label for="innboks-sok">"Søk i brevene"</label>
+            <input type="search" id="innboks-sok" name="q" maxlength="200" />
+            <button type="submit">"Søk"</button>
+        </form>
         <PlaceNav current=place folders />
         {trash_note}
         {if entries.is_empty() {

@@ -44,5 +44,6 @@ export function appStorageEnv(dataDir: string): Record<string, string> {
   return {
     POSTKASSE__DATABASE__URL: `sqlite://${path.join(dataDir, 'e2e.db')}`,
     POSTKASSE__BLOBS__DIRECTORY: path.join(dataDir, 'blobs'),
+    POSTKASSE__SEARCH__INDEX_DIRECTORY: path.join(dataDir, 'index'),
   };
 }

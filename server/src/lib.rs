@@ -11,6 +11,7 @@
 //! - [`http`]: the error shape and routes that belong to no domain.
 
 pub mod agency;
+pub mod archive;
 pub mod auth;
 pub mod broker;
 pub mod clock;

@@ -67,6 +67,9 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// Rebuild the search index from the database (stop the server first:
+    /// only one process may write the index).
+    Reindex,
 }
 
 #[derive(Subcommand)]
@@ -210,6 +213,30 @@ enum AgencyCommand {
     },
 }
 
+/// Empties the search index and fills it from the database, with a progress bar.
+async fn reindex(settings: &Settings, services: &Services) -> anyhow::Result<()> {
+    use postkasse::archive::{index::SearchIndex, rebuild};
+    let directory = settings.search.index_directory.clone();
+    let interval = settings.search.commit_interval();
+    let index =
+        tokio::task::spawn_blocking(move || SearchIndex::open(&directory, interval)).await??;
+    let total = services.storage.index_entry_count().await?;
+    let bar =
+        indicatif::ProgressBar::new(total).with_style(indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} letters and uploads {msg}",
+        )?);
+    let indexed = rebuild(services.storage.as_ref(), &index, |done| {
+        bar.set_position(done)
+    })
+    .await?;
+    bar.finish_and_clear();
+    println!(
+        "search index rebuilt in {}: {indexed} letters and uploads",
+        settings.search.index_directory.display()
+    );
+    Ok(())
+}
+
 /// Parses an organisation number argument, so clap reports a bad one.
 fn org_nr_argument(text: &str) -> Result<OrgNr, String> {
     OrgNr::parse(text).map_err(|error| error.to_string())
@@ -276,6 +303,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 return Ok(());
             }
             serve(settings, services).await
+        }
+        Command::Reindex => {
+            let services = Services::open_from(&settings).await?;
+            reindex(&settings, &services).await
         }
         Command::Krr(KrrCommand::Import { file }) => {
             let services = Services::open_from(&settings).await?;

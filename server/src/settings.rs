@@ -37,6 +37,7 @@ pub struct Settings {
     pub maskinporten: MaskinportenSettings,
     pub mailbox: MailboxSettings,
     pub notify: NotifySettings,
+    pub search: SearchSettings,
 }
 
 /// The citizen's archive: the trash, uploads.
@@ -48,6 +49,49 @@ pub struct MailboxSettings {
     pub purge_interval_seconds: u64,
     /// The largest document a citizen may upload.
     pub max_upload_bytes: usize,
+}
+
+/// The searchable archive: its index and the text extraction feeding it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SearchSettings {
+    /// Where the full-text index lives; rebuilt from the database when missing.
+    pub index_directory: PathBuf,
+    /// Changes are committed to the index at most this often (and at least this soon).
+    pub commit_interval_milliseconds: u64,
+    /// How often the indexer looks for documents whose text is due.
+    pub poll_milliseconds: u64,
+    /// Extraction caps per document.
+    pub max_document_bytes: u64,
+    pub max_pages: usize,
+    pub max_decompressed_bytes_per_page: usize,
+    pub max_text_chars: usize,
+    pub extraction_timeout_seconds: u64,
+    /// Tries before a document is left unsearchable; retries wait longer each time.
+    pub max_extraction_attempts: u32,
+    pub retry_base_seconds: u64,
+    pub retry_max_seconds: u64,
+}
+
+impl SearchSettings {
+    pub fn commit_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.commit_interval_milliseconds)
+    }
+
+    pub fn indexer(&self) -> crate::archive::IndexerSettings {
+        crate::archive::IndexerSettings {
+            limits: crate::archive::extract::ExtractionLimits {
+                max_bytes: self.max_document_bytes,
+                max_pages: self.max_pages,
+                max_decompressed_bytes: self.max_decompressed_bytes_per_page,
+                max_chars: self.max_text_chars,
+                timeout: std::time::Duration::from_secs(self.extraction_timeout_seconds),
+            },
+            poll: std::time::Duration::from_millis(self.poll_milliseconds),
+            max_attempts: self.max_extraction_attempts,
+            retry_base: chrono::Duration::seconds(self.retry_base_seconds as i64),
+            retry_max: chrono::Duration::seconds(self.retry_max_seconds as i64),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

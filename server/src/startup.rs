@@ -6,6 +6,7 @@
 
 use crate::{
     agency::{self, maskinporten::Maskinporten},
+    archive::{index::SearchIndex, Indexer, SearchService},
     auth::{
         self,
         oidc::{RelyingParty, RelyingPartySettings},
@@ -40,7 +41,7 @@ use crate::{
 use anyhow::Context;
 use app::{
     archive::ssr::SharedArchive, contact::ssr::SharedContactRegister, csp::FormTargets,
-    mailbox::ssr::SharedMailbox, shell, App,
+    mailbox::ssr::SharedMailbox, search::ssr::SharedSearch, shell, App,
 };
 use axum::{
     extract::{DefaultBodyLimit, FromRef},
@@ -64,6 +65,8 @@ pub struct AppState {
     pub broker: Arc<Broker>,
     pub auth: Arc<Auth>,
     pub mailbox: Arc<MailboxService>,
+    /// The citizen's search over the archive's full-text index.
+    pub search: Arc<SearchService>,
     pub register: Arc<Register>,
     pub clock: Arc<dyn Clock>,
     /// The token endpoint agencies exchange grants at, and the check of its tokens.
@@ -258,6 +261,7 @@ pub struct Application {
     outbox_workers: Vec<OutboxWorker>,
     trash_purge: TrashPurge,
     notify_workers: Vec<NotifyWorker>,
+    indexer: Indexer,
 }
 
 impl Application {
@@ -346,27 +350,50 @@ impl Application {
         )?;
         let broker = Arc::new(services.broker(&settings)?);
         let outbox_workers = services.outbox_workers(&settings, &broker);
+        let index_directory = settings.search.index_directory.clone();
+        let commit_interval = settings.search.commit_interval();
+        let search_index = tokio::task::spawn_blocking(move || {
+            SearchIndex::open(&index_directory, commit_interval)
+        })
+        .await??;
+        let (indexer, index_feed) = Indexer::new(
+            services.storage.clone(),
+            services.blobs.clone(),
+            clock.clone(),
+            search_index.clone(),
+            settings.search.indexer(),
+        );
+        let search = Arc::new(SearchService::new(
+            services.storage.clone(),
+            search_index,
+            clock.clone(),
+        ));
         let trash_purge = TrashPurge {
             storage: services.storage.clone(),
             clock: clock.clone(),
             trash_days: settings.mailbox.trash_days,
             interval: std::time::Duration::from_secs(settings.mailbox.purge_interval_seconds),
+            index_feed: Some(index_feed.clone()),
         };
         let notify_workers = services.notify_workers(&settings)?;
         let state = AppState {
             maskinporten: Arc::new(maskinporten),
             form_targets,
             public_origin,
-            mailbox: Arc::new(MailboxService::new(
-                services.storage.clone(),
-                services.blobs.clone(),
-                services.clock.clone(),
-                broker.clone(),
-                ArchiveLimits {
-                    max_upload_bytes: settings.mailbox.max_upload_bytes,
-                    trash_days: settings.mailbox.trash_days,
-                },
-            )),
+            mailbox: Arc::new(
+                MailboxService::new(
+                    services.storage.clone(),
+                    services.blobs.clone(),
+                    services.clock.clone(),
+                    broker.clone(),
+                    ArchiveLimits {
+                        max_upload_bytes: settings.mailbox.max_upload_bytes,
+                        trash_days: settings.mailbox.trash_days,
+                    },
+                )
+                .with_index_feed(index_feed),
+            ),
+            search,
             auth: Arc::new(auth),
             register: Arc::new(services.register()),
             clock: services.clock.clone(),
@@ -383,6 +410,7 @@ impl Application {
             outbox_workers,
             trash_purge,
             notify_workers,
+            indexer,
         })
     }
 
@@ -412,6 +440,7 @@ impl Application {
             )
             .collect();
         workers.push(tokio::spawn(self.trash_purge.run()));
+        workers.push(tokio::spawn(self.indexer.run()));
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
@@ -485,11 +514,13 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
                 // Server functions and pages reach the mailbox through context.
                 let mailbox: SharedMailbox = state.mailbox.clone();
                 let archive: SharedArchive = state.mailbox.clone();
+                let search: SharedSearch = state.search.clone();
                 let register: SharedContactRegister = state.register.clone();
                 let form_targets = state.form_targets.clone();
                 move || {
                     provide_context(mailbox.clone());
                     provide_context(archive.clone());
+                    provide_context(search.clone());
                     provide_context(register.clone());
                     provide_context(form_targets.clone());
                 }

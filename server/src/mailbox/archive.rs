@@ -134,6 +134,9 @@ impl MailboxService {
             .insert_upload(&upload)
             .await
             .map_err(|error| UploadError::Internal(error.into()))?;
+        if let Some(feed) = &self.index_feed {
+            feed.wake();
+        }
         Ok(upload_view(upload))
     }
 
@@ -206,7 +209,9 @@ impl Archive for MailboxService {
         self.storage
             .delete_folder(&viewer.fnr, id)
             .await
-            .map_err(not_found_or_internal)
+            .map_err(not_found_or_internal)?;
+        self.index_changed(crate::archive::Change::Owner(viewer.fnr.clone()));
+        Ok(())
     }
 
     async fn set_unread(
@@ -230,7 +235,9 @@ impl Archive for MailboxService {
         self.storage
             .move_letter(&viewer.fnr, id, to, self.clock.now())
             .await
-            .map_err(not_found_or_internal)
+            .map_err(not_found_or_internal)?;
+        self.index_changed(crate::archive::Change::Letters(vec![id]));
+        Ok(())
     }
 
     async fn uploads(&self, viewer: &SignedIn) -> Result<Vec<UploadView>, AppError> {
@@ -248,7 +255,9 @@ impl Archive for MailboxService {
         self.storage
             .delete_upload(&viewer.fnr, id)
             .await
-            .map_err(not_found_or_internal)
+            .map_err(not_found_or_internal)?;
+        self.index_changed(crate::archive::Change::UploadDeleted(id));
+        Ok(())
     }
 }
 
@@ -262,6 +271,8 @@ pub struct TrashPurge {
     pub clock: Arc<dyn Clock>,
     pub trash_days: u32,
     pub interval: Duration,
+    /// Purged letters leave the search index.
+    pub index_feed: Option<crate::archive::IndexFeed>,
 }
 
 impl TrashPurge {
@@ -269,7 +280,11 @@ impl TrashPurge {
     pub async fn purge_once(&self) -> Result<u64, StorageError> {
         let now = self.clock.now();
         let deleted_before = now - chrono::Duration::days(i64::from(self.trash_days));
-        self.storage.purge_trash(deleted_before, now).await
+        let purged = self.storage.purge_trash(deleted_before, now).await?;
+        if let (Some(feed), true) = (&self.index_feed, purged > 0) {
+            feed.changed(crate::archive::Change::Purged(now));
+        }
+        Ok(purged)
     }
 
     /// Purges at every interval for as long as the server runs.

@@ -35,6 +35,8 @@ pub struct MailboxService {
     /// Letters stay hidden until their effective time on this clock.
     clock: Arc<dyn Clock>,
     limits: ArchiveLimits,
+    /// Tells the search index what moves, deletes and uploads changed.
+    index_feed: Option<crate::archive::IndexFeed>,
 }
 
 /// The archive's limits, from the `[mailbox]` settings.
@@ -103,6 +105,19 @@ impl MailboxService {
             blobs,
             clock,
             limits,
+            index_feed: None,
+        }
+    }
+
+    /// Keeps the search index in step with the citizen's changes.
+    pub fn with_index_feed(mut self, feed: crate::archive::IndexFeed) -> Self {
+        self.index_feed = Some(feed);
+        self
+    }
+
+    fn index_changed(&self, change: crate::archive::Change) {
+        if let Some(feed) = &self.index_feed {
+            feed.changed(change);
         }
     }
 

@@ -15,6 +15,7 @@ pub mod broker;
 pub mod notify;
 mod postgres;
 pub mod register;
+pub mod search;
 mod sql;
 mod sqlite;
 
@@ -31,6 +32,7 @@ pub use broker::BrokerStorage;
 pub use notify::NotifyStorage;
 pub use postgres::PostgresStorage;
 pub use register::RegisterStorage;
+pub use search::SearchStorage;
 pub use sqlite::SqliteStorage;
 
 /// Failures by meaning, so callers can answer 404 or 409 without knowing SQL.
@@ -116,6 +118,7 @@ pub trait Storage:
     + BrokerStorage
     + ArchiveStorage
     + NotifyStorage
+    + SearchStorage
     + Send
     + Sync
     + 'static

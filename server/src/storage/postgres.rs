@@ -41,6 +41,7 @@ impl PostgresStorage {
 }
 
 impl_sql_archive!(PostgresStorage);
+super::search::impl_sql_search!(PostgresStorage);
 impl_sql_agency!(PostgresStorage);
 impl_sql_register!(PostgresStorage, sqlx::Postgres);
 super::broker::impl_sql_broker!(PostgresStorage);

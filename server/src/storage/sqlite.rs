@@ -73,6 +73,7 @@ impl SqliteStorage {
 }
 
 impl_sql_archive!(SqliteStorage);
+super::search::impl_sql_search!(SqliteStorage);
 impl_sql_agency!(SqliteStorage);
 impl_sql_register!(SqliteStorage, sqlx::Sqlite);
 super::broker::impl_sql_broker!(SqliteStorage);

@@ -213,6 +213,8 @@ pub struct TestApp {
     pub blob_directory: PathBuf,
     _database: TestDatabase,
     _blobs: TempDir,
+    pub index_directory: PathBuf,
+    _index: TempDir,
     _shutdown: oneshot::Sender<()>,
 }
 
@@ -242,6 +244,8 @@ pub async fn spawn_app_with_clock(
     settings.application.port = 0;
     settings.database.url = SecretString::from(database.url.clone());
     settings.blobs.directory = blobs.path().to_path_buf();
+    let index = tempfile::tempdir().expect("temporary directory");
+    settings.search.index_directory = index.path().to_path_buf();
     // Retries and idle polls in milliseconds, so outbox tests finish quickly.
     settings.broker.retry_base_milliseconds = 50;
     settings.broker.retry_max_seconds = 1;
@@ -291,6 +295,8 @@ pub async fn spawn_app_with_clock(
         blob_directory: blobs.path().to_path_buf(),
         _database: database,
         _blobs: blobs,
+        index_directory: index.path().to_path_buf(),
+        _index: index,
         _shutdown: shutdown,
     })
 }
@@ -307,6 +313,11 @@ impl TestApp {
     /// Runs the `postkasse` command line against this app's database (and
     /// its key files), from a scratch directory, and waits for it.
     pub async fn run_cli(&self, args: &[&str]) -> std::process::Output {
+        self.run_cli_with(args, &[]).await
+    }
+
+    /// [`TestApp::run_cli`] with more environment variables (settings).
+    pub async fn run_cli_with(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
         let (provider_key, provider_certificate) = provider_files();
         let scratch = tempfile::tempdir().expect("temporary directory");
         let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_postkasse"))
@@ -321,6 +332,7 @@ impl TestApp {
             )
             .env("POSTKASSE__TESTID__KEY_FILE", testid_key_file())
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .output()
             .await
             .expect("run postkasse");

@@ -10,6 +10,7 @@ mod krr;
 mod mailbox;
 mod messages;
 mod notify;
+mod search;
 mod storage;
 mod token;
 

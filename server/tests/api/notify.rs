@@ -638,7 +638,77 @@ async fn email_goes_over_smtp_with_the_job_key_as_message_id(backend: Backend) {
     assert_eq!(setup.sink_count().await, 0);
 }
 
+async fn a_citizen_chooses_their_own_notices_in_settings(backend: Backend) {
+    let Some(setup) = start(backend, Utc::now()).await else {
+        return;
+    };
+    let (kari, ola) = (citizen(13), citizen(14));
+    let app = &setup.app;
+    let kari_session = app.login_as(&kari).await;
+    let ola_session = app.login_as(&ola).await;
+    let page = app
+        .get_as("/innstillinger", &kari_session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Varsle meg på e-post om hvert nye brev"),
+        "{page}"
+    );
+
+    let response = app
+        .server_fn_as("choose_notices", &[("email", "on".into())], &kari_session)
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let chosen = NoticePreference {
+        email: true,
+        sms: false,
+    };
+    assert_eq!(app.storage.notice_preference(&kari).await.unwrap(), chosen);
+    assert_eq!(
+        app.storage.notice_preference(&ola).await.unwrap(),
+        NoticePreference::default(),
+        "only the logged-in citizen's choice changes"
+    );
+    let page = app
+        .get_as("/innstillinger", &kari_session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let email_box = &page[page.find("id=\"varsel-epost\"").unwrap()..];
+    assert!(
+        email_box[..email_box.find('>').unwrap()].contains("checked"),
+        "{email_box}"
+    );
+
+    // Ola's unticked form leaves Kari's choice alone; Kari's clears hers.
+    app.server_fn_as("choose_notices", &[], &ola_session).await;
+    assert_eq!(app.storage.notice_preference(&kari).await.unwrap(), chosen);
+    app.server_fn_as("choose_notices", &[], &kari_session).await;
+    assert_eq!(
+        app.storage.notice_preference(&kari).await.unwrap(),
+        NoticePreference::default()
+    );
+    // Without a session nothing is stored.
+    let anonymous = app
+        .client
+        .post(app.url("/api/choose_notices"))
+        .header("Origin", app.address.as_str())
+        .form(&[("email", "on")])
+        .send()
+        .await
+        .unwrap();
+    assert!(!anonymous.status().is_success());
+    assert_eq!(
+        app.storage.notice_preference(&kari).await.unwrap(),
+        NoticePreference::default()
+    );
+}
+
 on_both_backends!(
+    a_citizen_chooses_their_own_notices_in_settings,
     the_seed_example_notifies_on_the_25th_and_the_1st,
     a_letter_opened_before_the_reminder_gets_only_the_first_notice,
     a_stale_email_gets_a_failure_receipt_and_a_fresh_mobile_its_sms,

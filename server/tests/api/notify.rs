@@ -214,15 +214,36 @@ fn email_notice(days: &[u8]) -> Value {
         "repetisjoner": days}})
 }
 
+/// A server at `at` with one citizen registered (channels of the given
+/// ages) and one letter to them carrying `varsler`.
+async fn with_letter(
+    backend: Backend,
+    at: DateTime<Utc>,
+    day: u32,
+    ages: (Option<Duration>, Option<Duration>),
+    varsler: Value,
+) -> Option<(Setup, Fnr, LetterId)> {
+    let setup = start(backend, at).await?;
+    let kari = citizen(day);
+    setup.register(&kari, ages.0, ages.1).await;
+    let letter = setup
+        .send(&kari, "Vedtak om registrering", Some(varsler))
+        .await;
+    Some((setup, kari, letter))
+}
+
 async fn the_seed_example_notifies_on_the_25th_and_the_1st(backend: Backend) {
-    let Some(setup) = start(backend, seed_evening()).await else {
+    let Some((setup, kari, letter)) = with_letter(
+        backend,
+        seed_evening(),
+        3,
+        (Some(Duration::days(30)), None),
+        email_notice(&[0, 7]),
+    )
+    .await
+    else {
         return;
     };
-    let kari = citizen(3);
-    setup.register(&kari, Some(Duration::days(30)), None).await;
-    let letter = setup
-        .send(&kari, "Vedtak om registrering", Some(email_notice(&[0, 7])))
-        .await;
     let states = setup
         .app
         .storage
@@ -274,14 +295,17 @@ async fn the_seed_example_notifies_on_the_25th_and_the_1st(backend: Backend) {
 }
 
 async fn a_letter_opened_before_the_reminder_gets_only_the_first_notice(backend: Backend) {
-    let Some(setup) = start(backend, seed_evening()).await else {
+    let Some((setup, kari, letter)) = with_letter(
+        backend,
+        seed_evening(),
+        5,
+        (Some(Duration::days(30)), None),
+        email_notice(&[0, 7]),
+    )
+    .await
+    else {
         return;
     };
-    let kari = citizen(5);
-    setup.register(&kari, Some(Duration::days(30)), None).await;
-    let letter = setup
-        .send(&kari, "Vedtak om registrering", Some(email_notice(&[0, 7])))
-        .await;
     let worker = setup.worker(setup.sink(), setup.sink());
     setup
         .clock
@@ -479,12 +503,17 @@ async fn drain_with_retries(setup: &Setup, worker: &NotifyWorker) {
 }
 
 async fn a_gateway_failing_twice_then_succeeding_sends_one_sms(backend: Backend) {
-    let Some(setup) = start(backend, oslo(2024, 3, 5, 10, 0)).await else {
+    let Some((setup, _kari, _letter)) = with_letter(
+        backend,
+        oslo(2024, 3, 5, 10, 0),
+        9,
+        (None, Some(Duration::days(30))),
+        sms_notice(),
+    )
+    .await
+    else {
         return;
     };
-    let kari = citizen(9);
-    setup.register(&kari, None, Some(Duration::days(30))).await;
-    setup.send(&kari, "Vedtak", Some(sms_notice())).await;
     let gateway = Arc::new(Gateway {
         failures: 2,
         ..Gateway::default()
@@ -502,12 +531,17 @@ async fn a_gateway_failing_twice_then_succeeding_sends_one_sms(backend: Backend)
 }
 
 async fn a_gateway_that_always_fails_yields_one_failure_receipt(backend: Backend) {
-    let Some(setup) = start(backend, oslo(2024, 3, 5, 10, 0)).await else {
+    let Some((setup, _kari, _letter)) = with_letter(
+        backend,
+        oslo(2024, 3, 5, 10, 0),
+        10,
+        (None, Some(Duration::days(30))),
+        sms_notice(),
+    )
+    .await
+    else {
         return;
     };
-    let kari = citizen(10);
-    setup.register(&kari, None, Some(Duration::days(30))).await;
-    setup.send(&kari, "Vedtak", Some(sms_notice())).await;
     let gateway = Arc::new(Gateway {
         always_fail: true,
         ..Gateway::default()
@@ -522,12 +556,17 @@ async fn a_gateway_that_always_fails_yields_one_failure_receipt(backend: Backend
 }
 
 async fn a_worker_killed_between_send_and_record_sends_no_second_sms(backend: Backend) {
-    let Some(setup) = start(backend, oslo(2024, 3, 5, 10, 0)).await else {
+    let Some((setup, kari, letter)) = with_letter(
+        backend,
+        oslo(2024, 3, 5, 10, 0),
+        11,
+        (None, Some(Duration::days(30))),
+        sms_notice(),
+    )
+    .await
+    else {
         return;
     };
-    let kari = citizen(11);
-    setup.register(&kari, None, Some(Duration::days(30))).await;
-    let letter = setup.send(&kari, "Vedtak", Some(sms_notice())).await;
     let gateway = Arc::new(Gateway::default());
     let sms = start_gateway(gateway.clone()).await;
 
@@ -607,12 +646,17 @@ async fn start_smtp_server() -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
 }
 
 async fn email_goes_over_smtp_with_the_job_key_as_message_id(backend: Backend) {
-    let Some(setup) = start(backend, oslo(2024, 3, 5, 10, 0)).await else {
+    let Some((setup, _kari, _letter)) = with_letter(
+        backend,
+        oslo(2024, 3, 5, 10, 0),
+        12,
+        (Some(Duration::days(30)), None),
+        email_notice(&[0]),
+    )
+    .await
+    else {
         return;
     };
-    let kari = citizen(12);
-    setup.register(&kari, Some(Duration::days(30)), None).await;
-    setup.send(&kari, "Vedtak", Some(email_notice(&[0]))).await;
     let (port, messages) = start_smtp_server().await;
     let smtp = SmtpSender::new(&SmtpOptions {
         host: "127.0.0.1".into(),

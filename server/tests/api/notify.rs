@@ -598,8 +598,9 @@ async fn a_worker_killed_between_send_and_record_sends_no_second_sms(backend: Ba
 }
 
 /// A real SMTP server, speaking as much SMTP as a client needs; keeps each
-/// message's envelope recipient and data.
-async fn start_smtp_server() -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
+/// message's envelope recipient and data. With `reject`, it refuses every
+/// recipient permanently (550).
+async fn start_smtp_server(reject: bool) -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let messages = Arc::new(Mutex::new(Vec::new()));
@@ -616,6 +617,8 @@ async fn start_smtp_server() -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
                     let command = line.to_ascii_uppercase();
                     let reply: &[u8] = if command.starts_with("EHLO") {
                         b"250-test\r\n250 8BITMIME\r\n"
+                    } else if command.starts_with("RCPT") && reject {
+                        b"550 5.1.1 unknown recipient\r\n"
                     } else if command.starts_with("RCPT") {
                         recipient = line.clone();
                         b"250 OK\r\n"
@@ -657,17 +660,8 @@ async fn email_goes_over_smtp_with_the_job_key_as_message_id(backend: Backend) {
     else {
         return;
     };
-    let (port, messages) = start_smtp_server().await;
-    let smtp = SmtpSender::new(&SmtpOptions {
-        host: "127.0.0.1".into(),
-        port,
-        starttls: false,
-        credentials: None,
-        from: "Postkasse <varsel@postkasse.localhost>".into(),
-        timeout: std::time::Duration::from_secs(5),
-    })
-    .unwrap();
-    let worker = setup.worker(Arc::new(smtp), setup.sink());
+    let (port, messages) = start_smtp_server(false).await;
+    let worker = setup.worker(Arc::new(smtp_sender(port)), setup.sink());
     assert_eq!(setup.drain(&worker).await, 1);
     let messages = messages.lock().unwrap().clone();
     assert_eq!(messages.len(), 1);
@@ -751,7 +745,45 @@ async fn a_citizen_chooses_their_own_notices_in_settings(backend: Backend) {
     );
 }
 
+fn smtp_sender(port: u16) -> SmtpSender {
+    SmtpSender::new(&SmtpOptions {
+        host: "127.0.0.1".into(),
+        port,
+        starttls: false,
+        credentials: None,
+        from: "Postkasse <varsel@postkasse.localhost>".into(),
+        timeout: std::time::Duration::from_secs(5),
+    })
+    .unwrap()
+}
+
+async fn a_refused_email_address_gives_one_failure_receipt(backend: Backend) {
+    let Some((setup, _kari, _letter)) = with_letter(
+        backend,
+        oslo(2024, 3, 5, 10, 0),
+        15,
+        (Some(Duration::days(30)), None),
+        email_notice(&[0]),
+    )
+    .await
+    else {
+        return;
+    };
+    let (port, messages) = start_smtp_server(true).await;
+    let worker = setup.worker(Arc::new(smtp_sender(port)), setup.sink());
+    assert_eq!(
+        setup.drain(&worker).await,
+        1,
+        "a permanent refusal is not retried"
+    );
+    assert!(messages.lock().unwrap().is_empty());
+    let failures = setup.failure_receipts().await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0]["varslingskanal"], "EPOST");
+}
+
 on_both_backends!(
+    a_refused_email_address_gives_one_failure_receipt,
     a_citizen_chooses_their_own_notices_in_settings,
     the_seed_example_notifies_on_the_25th_and_the_1st,
     a_letter_opened_before_the_reminder_gets_only_the_first_notice,

@@ -126,7 +126,7 @@ pub struct SinkNotice {
     pub sent_at: DateTime<Utc>,
 }
 
-/// A notice job as the operator (and the tests) see it.
+/// A notice job as stored, for tests and diagnosis.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeState {
     pub channel: NoticeChannel,

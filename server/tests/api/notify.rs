@@ -232,16 +232,14 @@ async fn with_letter(
     Some((setup, kari, letter))
 }
 
+/// The seed's letter: available 23:30 on 24.06.2017, e-mail on day 0 and 7.
+async fn seed_letter(backend: Backend, day: u32) -> Option<(Setup, Fnr, LetterId)> {
+    let ages = (Some(Duration::days(30)), None);
+    with_letter(backend, seed_evening(), day, ages, email_notice(&[0, 7])).await
+}
+
 async fn the_seed_example_notifies_on_the_25th_and_the_1st(backend: Backend) {
-    let Some((setup, kari, letter)) = with_letter(
-        backend,
-        seed_evening(),
-        3,
-        (Some(Duration::days(30)), None),
-        email_notice(&[0, 7]),
-    )
-    .await
-    else {
+    let Some((setup, kari, letter)) = seed_letter(backend, 3).await else {
         return;
     };
     let states = setup
@@ -295,15 +293,7 @@ async fn the_seed_example_notifies_on_the_25th_and_the_1st(backend: Backend) {
 }
 
 async fn a_letter_opened_before_the_reminder_gets_only_the_first_notice(backend: Backend) {
-    let Some((setup, kari, letter)) = with_letter(
-        backend,
-        seed_evening(),
-        5,
-        (Some(Duration::days(30)), None),
-        email_notice(&[0, 7]),
-    )
-    .await
-    else {
+    let Some((setup, kari, letter)) = seed_letter(backend, 5).await else {
         return;
     };
     let worker = setup.worker(setup.sink(), setup.sink());
@@ -487,6 +477,12 @@ async fn start_gateway(gateway: Arc<Gateway>) -> Arc<dyn NoticeSender> {
     })
 }
 
+/// A server with a citizen with a fresh mobile and a letter ordering a day-0 SMS.
+async fn sms_letter(backend: Backend, day: u32) -> Option<(Setup, Fnr, LetterId)> {
+    let ages = (None, Some(Duration::days(30)));
+    with_letter(backend, oslo(2024, 3, 5, 10, 0), day, ages, sms_notice()).await
+}
+
 fn sms_notice() -> Value {
     json!({"smsvarsel": {
         "mobiltelefonnummer": "+4791234567",
@@ -503,15 +499,7 @@ async fn drain_with_retries(setup: &Setup, worker: &NotifyWorker) {
 }
 
 async fn a_gateway_failing_twice_then_succeeding_sends_one_sms(backend: Backend) {
-    let Some((setup, _kari, _letter)) = with_letter(
-        backend,
-        oslo(2024, 3, 5, 10, 0),
-        9,
-        (None, Some(Duration::days(30))),
-        sms_notice(),
-    )
-    .await
-    else {
+    let Some((setup, _kari, _letter)) = sms_letter(backend, 9).await else {
         return;
     };
     let gateway = Arc::new(Gateway {
@@ -531,15 +519,7 @@ async fn a_gateway_failing_twice_then_succeeding_sends_one_sms(backend: Backend)
 }
 
 async fn a_gateway_that_always_fails_yields_one_failure_receipt(backend: Backend) {
-    let Some((setup, _kari, _letter)) = with_letter(
-        backend,
-        oslo(2024, 3, 5, 10, 0),
-        10,
-        (None, Some(Duration::days(30))),
-        sms_notice(),
-    )
-    .await
-    else {
+    let Some((setup, _kari, _letter)) = sms_letter(backend, 10).await else {
         return;
     };
     let gateway = Arc::new(Gateway {
@@ -556,15 +536,7 @@ async fn a_gateway_that_always_fails_yields_one_failure_receipt(backend: Backend
 }
 
 async fn a_worker_killed_between_send_and_record_sends_no_second_sms(backend: Backend) {
-    let Some((setup, kari, letter)) = with_letter(
-        backend,
-        oslo(2024, 3, 5, 10, 0),
-        11,
-        (None, Some(Duration::days(30))),
-        sms_notice(),
-    )
-    .await
-    else {
+    let Some((setup, kari, letter)) = sms_letter(backend, 11).await else {
         return;
     };
     let gateway = Arc::new(Gateway::default());
@@ -600,7 +572,7 @@ async fn a_worker_killed_between_send_and_record_sends_no_second_sms(backend: Ba
 /// A real SMTP server, speaking as much SMTP as a client needs; keeps each
 /// message's envelope recipient and data. With `reject`, it refuses every
 /// recipient permanently (550).
-async fn start_smtp_server(reject: bool) -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
+async fn start_smtp_server(reject: bool) -> (u16, Mailbag) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let messages = Arc::new(Mutex::new(Vec::new()));
@@ -649,19 +621,9 @@ async fn start_smtp_server(reject: bool) -> (u16, Arc<Mutex<Vec<(String, String)
 }
 
 async fn email_goes_over_smtp_with_the_job_key_as_message_id(backend: Backend) {
-    let Some((setup, _kari, _letter)) = with_letter(
-        backend,
-        oslo(2024, 3, 5, 10, 0),
-        12,
-        (Some(Duration::days(30)), None),
-        email_notice(&[0]),
-    )
-    .await
-    else {
+    let Some((setup, messages, worker)) = smtp_letter(backend, 12, false).await else {
         return;
     };
-    let (port, messages) = start_smtp_server(false).await;
-    let worker = setup.worker(Arc::new(smtp_sender(port)), setup.sink());
     assert_eq!(setup.drain(&worker).await, 1);
     let messages = messages.lock().unwrap().clone();
     assert_eq!(messages.len(), 1);
@@ -745,6 +707,23 @@ async fn a_citizen_chooses_their_own_notices_in_settings(backend: Backend) {
     );
 }
 
+type Mailbag = Arc<Mutex<Vec<(String, String)>>>;
+
+/// A letter ordering a day-0 e-mail, and a worker sending e-mail to a test
+/// SMTP server (which refuses every recipient when `reject`).
+async fn smtp_letter(
+    backend: Backend,
+    day: u32,
+    reject: bool,
+) -> Option<(Setup, Mailbag, NotifyWorker)> {
+    let ages = (Some(Duration::days(30)), None);
+    let at = oslo(2024, 3, 5, 10, 0);
+    let (setup, _, _) = with_letter(backend, at, day, ages, email_notice(&[0])).await?;
+    let (port, messages) = start_smtp_server(reject).await;
+    let worker = setup.worker(Arc::new(smtp_sender(port)), setup.sink());
+    Some((setup, messages, worker))
+}
+
 fn smtp_sender(port: u16) -> SmtpSender {
     SmtpSender::new(&SmtpOptions {
         host: "127.0.0.1".into(),
@@ -758,19 +737,9 @@ fn smtp_sender(port: u16) -> SmtpSender {
 }
 
 async fn a_refused_email_address_gives_one_failure_receipt(backend: Backend) {
-    let Some((setup, _kari, _letter)) = with_letter(
-        backend,
-        oslo(2024, 3, 5, 10, 0),
-        15,
-        (Some(Duration::days(30)), None),
-        email_notice(&[0]),
-    )
-    .await
-    else {
+    let Some((setup, messages, worker)) = smtp_letter(backend, 15, true).await else {
         return;
     };
-    let (port, messages) = start_smtp_server(true).await;
-    let worker = setup.worker(Arc::new(smtp_sender(port)), setup.sink());
     assert_eq!(
         setup.drain(&worker).await,
         1,

@@ -51,7 +51,7 @@ use postkasse::{
 use secrecy::SecretString;
 use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    Connection, Executor, PgPool, SqlitePool,
+    Executor, PgPool, SqlitePool,
 };
 use std::{
     path::{Path, PathBuf},
@@ -61,6 +61,9 @@ use std::{
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
+
+mod support;
+use support::{count_argument, ScratchPostgres};
 
 /// Concurrent clients, and concurrent tasks in the baseline.
 const CLIENTS: usize = 64;
@@ -77,10 +80,7 @@ const BOUNDARY: &str = "postkasse-bench-7f3c2a9d1e5b4c8a";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let letters: usize = std::env::args()
-        .skip(1)
-        .find_map(|argument| argument.parse().ok())
-        .unwrap_or(5_000);
+    let letters = count_argument(5_000);
     let scratch = tempfile::tempdir()?;
     println!(
         "Broker: {CLIENTS} concurrent clients, {letters} one-page letters, \
@@ -104,26 +104,21 @@ async fn main() -> anyhow::Result<()> {
     let sqlite = run("SQLite", &sqlite_url, &workloads, &warm_up, scratch.path()).await?;
     tables.push(("SQLite", Some(sqlite)));
 
-    let admin_url = std::env::var("POSTKASSE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    match sqlx::PgConnection::connect(&admin_url).await {
-        Ok(mut admin) => {
-            let name = format!("postkasse_bench_broker_{}", std::process::id());
-            admin
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await?;
-            let url = format!(
-                "{}/{name}",
-                admin_url.rsplit_once('/').expect("a URL with a database").0
-            );
-            let outcome = run("PostgreSQL", &url, &workloads, &warm_up, scratch.path()).await;
-            admin
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await?;
+    match ScratchPostgres::create("postkasse_bench_broker").await? {
+        Ok(database) => {
+            let outcome = run(
+                "PostgreSQL",
+                &database.url,
+                &workloads,
+                &warm_up,
+                scratch.path(),
+            )
+            .await;
+            database.drop_database().await?;
             tables.push(("PostgreSQL", Some(outcome?)));
         }
-        Err(error) => {
-            println!("\nPostgreSQL: NOT MEASURED, cannot connect to {admin_url}: {error}");
+        Err(why) => {
+            println!("\nPostgreSQL: NOT MEASURED, {why}");
             tables.push(("PostgreSQL", None));
         }
     }

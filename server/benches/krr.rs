@@ -25,42 +25,28 @@ use postkasse::{
     startup::{Application, Services},
 };
 use secrecy::SecretString;
-use sqlx::{Connection, Executor};
+use sqlx::Executor;
 use std::time::{Duration, Instant};
+
+mod support;
+use support::{count_argument, ScratchPostgres};
 
 const LOOKUPS: usize = 200;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let persons: usize = std::env::args()
-        .skip(1)
-        .find_map(|argument| argument.parse().ok())
-        .unwrap_or(100_000);
+    let persons = count_argument(100_000);
     let scratch = tempfile::tempdir()?;
     let sqlite_url = format!("sqlite://{}", scratch.path().join("bench.db").display());
     run("SQLite", &sqlite_url, persons, scratch.path()).await?;
 
-    let admin_url = std::env::var("POSTKASSE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    match sqlx::PgConnection::connect(&admin_url).await {
-        Ok(mut admin) => {
-            let name = format!("postkasse_bench_{}", std::process::id());
-            admin
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await?;
-            let url = format!(
-                "{}/{name}",
-                admin_url.rsplit_once('/').expect("a URL with a database").0
-            );
-            let outcome = run("PostgreSQL", &url, persons, scratch.path()).await;
-            admin
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await?;
+    match ScratchPostgres::create("postkasse_bench").await? {
+        Ok(database) => {
+            let outcome = run("PostgreSQL", &database.url, persons, scratch.path()).await;
+            database.drop_database().await?;
             outcome?;
         }
-        Err(error) => {
-            println!("\nPostgreSQL: NOT MEASURED, cannot connect to {admin_url}: {error}")
-        }
+        Err(why) => println!("\nPostgreSQL: NOT MEASURED, {why}"),
     }
     Ok(())
 }

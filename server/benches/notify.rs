@@ -46,8 +46,11 @@ use postkasse::{
     },
 };
 use secrecy::SecretString;
-use sqlx::{Connection, Executor};
+use sqlx::Executor;
 use std::{sync::Arc, time::Instant};
+
+mod support;
+use support::{count_argument, ScratchPostgres};
 
 const CITIZENS: usize = 100;
 const NOTICES_PER_LETTER: usize = 10;
@@ -58,10 +61,7 @@ const AGENCY: &str = "974760673";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let jobs: usize = std::env::args()
-        .skip(1)
-        .find_map(|argument| argument.parse().ok())
-        .unwrap_or(100_000);
+    let jobs = count_argument(100_000);
     let letters = jobs.div_ceil(NOTICES_PER_LETTER);
     let jobs = letters * NOTICES_PER_LETTER;
     println!("notify bench: {jobs} due notice jobs ({letters} letters), sink channel, {WORKERS} workers, batches of {BATCH}");
@@ -70,26 +70,14 @@ async fn main() -> anyhow::Result<()> {
     let sqlite_url = format!("sqlite://{}", scratch.path().join("bench.db").display());
     results.push(("SQLite", Some(run(&sqlite_url, letters, false).await?)));
 
-    let admin_url = std::env::var("POSTKASSE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    match sqlx::PgConnection::connect(&admin_url).await {
-        Ok(mut admin) => {
-            let name = format!("postkasse_bench_notify_{}", std::process::id());
-            admin
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await?;
-            let url = format!(
-                "{}/{name}",
-                admin_url.rsplit_once('/').expect("a URL with a database").0
-            );
-            let outcome = run(&url, letters, true).await;
-            admin
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await?;
+    match ScratchPostgres::create("postkasse_bench_notify").await? {
+        Ok(database) => {
+            let outcome = run(&database.url, letters, true).await;
+            database.drop_database().await?;
             results.push(("PostgreSQL", Some(outcome?)));
         }
-        Err(error) => {
-            println!("PostgreSQL: NOT MEASURED, cannot connect to {admin_url}: {error}");
+        Err(why) => {
+            println!("PostgreSQL: NOT MEASURED, {why}");
             results.push(("PostgreSQL", None));
         }
     }

@@ -61,6 +61,14 @@ pub struct ChangeView {
     pub by: ChangeBy,
 }
 
+/// The citizen's own notices from Postkasse: one for every new letter, on
+/// the channels chosen, to the addresses in the register.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeChoice {
+    pub email: bool,
+    pub sms: bool,
+}
+
 /// Everything the settings page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactSettings {
@@ -76,6 +84,7 @@ pub struct ContactSettings {
     pub can_be_notified: bool,
     /// Newest first.
     pub changes: Vec<ChangeView>,
+    pub notices: NoticeChoice,
 }
 
 /// A change the citizen asks for, with their input as typed.
@@ -107,6 +116,12 @@ pub mod ssr {
         async fn settings(&self, viewer: &SignedIn) -> Result<ContactSettings, AppError>;
         /// Applies the change, or refuses it with [`AppError::Invalid`].
         async fn change(&self, viewer: &SignedIn, request: ChangeRequest) -> Result<(), AppError>;
+        /// Stores the citizen's own notice choice.
+        async fn choose_notices(
+            &self,
+            viewer: &SignedIn,
+            choice: NoticeChoice,
+        ) -> Result<(), AppError>;
     }
 
     pub type SharedContactRegister = Arc<dyn ContactRegister>;
@@ -164,4 +179,19 @@ pub async fn choose_mailbox(provider: String) -> Result<(), AppError> {
 #[server(endpoint = "choose_language")]
 pub async fn choose_language(language: String) -> Result<(), AppError> {
     ssr::change(ChangeRequest::Language(language)).await
+}
+
+/// The notice checkboxes: a box that is ticked is sent, one that is not is absent.
+#[server(endpoint = "choose_notices")]
+pub async fn choose_notices(email: Option<String>, sms: Option<String>) -> Result<(), AppError> {
+    use crate::mailbox::ssr::{fail, require_signed_in};
+    let citizen = require_signed_in()?;
+    let choice = NoticeChoice {
+        email: email.is_some(),
+        sms: sms.is_some(),
+    };
+    ssr::register()?
+        .choose_notices(&citizen, choice)
+        .await
+        .map_err(fail)
 }

@@ -16,8 +16,8 @@
 use crate::{
     contact::{
         load_contact_settings, ChangeBy, ChangeEmail, ChangeMobile, ChangeView, ChangeWhat,
-        ChannelView, ChooseLanguage, ChooseMailbox, ConfirmContact, ContactSettings, Reserve,
-        WithdrawReservation,
+        ChannelView, ChooseLanguage, ChooseMailbox, ChooseNotices, ConfirmContact, ContactSettings,
+        NoticeChoice, Reserve, WithdrawReservation,
     },
     domain::Language,
     error::AppError,
@@ -42,6 +42,7 @@ enum Saved {
     Withdrawn,
     Mailbox,
     Language,
+    Notices,
 }
 
 impl Saved {
@@ -54,6 +55,7 @@ impl Saved {
             Saved::Withdrawn => "Reservasjonen mot digital post er opphevet.",
             Saved::Mailbox => "Valget av digital postkasse er lagret.",
             Saved::Language => "Språkvalget er lagret.",
+            Saved::Notices => "Valget av varsler er lagret.",
         }
     }
 }
@@ -68,6 +70,7 @@ struct Forms {
     withdraw: ServerAction<WithdrawReservation>,
     mailbox: ServerAction<ChooseMailbox>,
     language: ServerAction<ChooseLanguage>,
+    notices: ServerAction<ChooseNotices>,
     /// The server function and error a form posted without JavaScript left in
     /// the page's address.
     posted_error: Memo<Option<(String, AppError)>>,
@@ -88,6 +91,7 @@ impl Forms {
         let withdraw = ServerAction::<WithdrawReservation>::new();
         let mailbox = ServerAction::<ChooseMailbox>::new();
         let language = ServerAction::<ChooseLanguage>::new();
+        let notices = ServerAction::<ChooseNotices>::new();
 
         // Read from the query ourselves rather than trusting the error each
         // ServerAction starts with: the router provides that once per address
@@ -110,6 +114,7 @@ impl Forms {
                 withdraw.version().get(),
                 mailbox.version().get(),
                 language.version().get(),
+                notices.version().get(),
             ]
             .into_iter()
             .any(|version| version > 0)
@@ -124,6 +129,7 @@ impl Forms {
         follow(withdraw, Saved::Withdrawn, saves, note);
         follow(mailbox, Saved::Mailbox, saves, note);
         follow(language, Saved::Language, saves, note);
+        follow(notices, Saved::Notices, saves, note);
 
         Forms {
             email,
@@ -133,6 +139,7 @@ impl Forms {
             withdraw,
             mailbox,
             language,
+            notices,
             posted_error,
             any_completed,
             saves,
@@ -292,6 +299,7 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
         language,
         can_be_notified,
         changes,
+        notices,
     } = settings;
     let has_contact = email.is_some() || mobile.is_some();
     let notify_status = if can_be_notified {
@@ -358,6 +366,17 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
                 />
                 <button type="submit">"Lagre mobilnummer"</button>
             </ActionForm>
+        </section>
+
+        <section aria-labelledby="varsler-tittel" class="settings-section">
+            <h2 id="varsler-tittel">"Varsler fra Postkasse"</h2>
+            <p>
+                "Postkasse kan varsle deg hver gang du får et nytt brev, på dagtid, til e-postadressen og "
+                "mobilnummeret over. Varselet nevner bare brevets ikke-sensitive tittel og har ingen lenker. "
+                "Varsler som avsenderen ber om, kommer i tillegg."
+            </p>
+            <SavedNote note=forms.note_in(&[Saved::Notices]) />
+            <NoticesForm current=notices forms />
         </section>
 
         <section aria-labelledby="reservasjon-tittel" class="settings-section">
@@ -575,6 +594,28 @@ fn MailboxForm(
         </ActionForm>
     }
     .into_any()
+}
+
+#[component]
+fn NoticesForm(current: NoticeChoice, forms: Forms) -> impl IntoView {
+    let error = forms.error(forms.notices);
+    view! {
+        <ActionForm action=forms.notices attr:class="settings-form">
+            <fieldset class="choices" aria-describedby=described_by(None, "varsler-feil", error)>
+                <legend>"Varsle meg om hvert nye brev"</legend>
+                <div class="choice">
+                    <input type="checkbox" id="varsel-epost" name="email" value="on" checked=current.email />
+                    <label for="varsel-epost">"Varsle meg på e-post om hvert nye brev"</label>
+                </div>
+                <div class="choice">
+                    <input type="checkbox" id="varsel-sms" name="sms" value="on" checked=current.sms />
+                    <label for="varsel-sms">"Varsle meg på SMS om hvert nye brev"</label>
+                </div>
+            </fieldset>
+            <FieldError id="varsler-feil" label="Varsler" error />
+            <button type="submit">"Lagre varsler"</button>
+        </ActionForm>
+    }
 }
 
 #[component]

@@ -29,10 +29,7 @@ const PAGE: u32 = 20;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let letters: usize = std::env::args()
-        .skip(1)
-        .find_map(|argument| argument.parse().ok())
-        .unwrap_or(5_000);
+    let letters = support::count_argument(5_000);
     let scratch = tempfile::tempdir()?;
     let sqlite_url = format!("sqlite://{}", scratch.path().join("bench.db").display());
     run("SQLite", &sqlite_url, letters).await?;

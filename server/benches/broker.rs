@@ -66,6 +66,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 mod support;
+use support::count_argument;
 
 /// Concurrent clients, and concurrent tasks in the baseline.
 const CLIENTS: usize = 64;
@@ -82,10 +83,7 @@ const BOUNDARY: &str = "postkasse-bench-7f3c2a9d1e5b4c8a";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let letters: usize = std::env::args()
-        .skip(1)
-        .find_map(|argument| argument.parse().ok())
-        .unwrap_or(5_000);
+    let letters = count_argument(5_000);
     let scratch = tempfile::tempdir()?;
     println!(
         "Broker: {CLIENTS} concurrent clients, {letters} one-page letters, \

@@ -29,15 +29,13 @@ use sqlx::Executor;
 use std::time::{Duration, Instant};
 
 mod support;
+use support::count_argument;
 
 const LOOKUPS: usize = 200;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let persons: usize = std::env::args()
-        .skip(1)
-        .find_map(|argument| argument.parse().ok())
-        .unwrap_or(100_000);
+    let persons = count_argument(100_000);
     let scratch = tempfile::tempdir()?;
     let sqlite_url = format!("sqlite://{}", scratch.path().join("bench.db").display());
     run("SQLite", &sqlite_url, persons, scratch.path()).await?;

@@ -137,7 +137,7 @@ pub struct BrokerSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NoticeRoute {
-    /// Stored and shown on the operator page, never sent (development).
+    /// Stored and listed by `postkasse notices`, never sent (development).
     Sink,
     /// E-mail over SMTP.
     Smtp,

@@ -1,7 +1,16 @@
-//! What the benches share: a scratch PostgreSQL database to measure on.
+//! What the benches share: the count from the command line and a scratch
+//! PostgreSQL database to measure on.
 
 use sqlx::{Connection, Executor};
 use std::future::Future;
+
+/// The first number on the command line, else `default`.
+pub fn count_argument(default: usize) -> usize {
+    std::env::args()
+        .skip(1)
+        .find_map(|argument| argument.parse().ok())
+        .unwrap_or(default)
+}
 
 /// Runs `measure` with the URL of a fresh PostgreSQL database named after
 /// `bench`, dropped afterwards whatever the outcome. PostgreSQL is expected at

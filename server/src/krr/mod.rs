@@ -237,6 +237,17 @@ impl app::contact::ssr::ContactRegister for Register {
                 .into_iter()
                 .map(|change| Self::change_view(change, &providers))
                 .collect(),
+            notices: {
+                let preference = self
+                    .storage
+                    .notice_preference(&viewer.fnr)
+                    .await
+                    .map_err(internal)?;
+                app::contact::NoticeChoice {
+                    email: preference.email,
+                    sms: preference.sms,
+                }
+            },
         })
     }
 
@@ -244,6 +255,21 @@ impl app::contact::ssr::ContactRegister for Register {
         let change = self.parse_change(viewer, request).await?;
         self.storage
             .apply_self_service(&viewer.fnr, &change, self.clock.now())
+            .await
+            .map_err(internal)
+    }
+
+    async fn choose_notices(
+        &self,
+        viewer: &SignedIn,
+        choice: app::contact::NoticeChoice,
+    ) -> Result<(), AppError> {
+        let preference = crate::notify::NoticePreference {
+            email: choice.email,
+            sms: choice.sms,
+        };
+        self.storage
+            .set_notice_preference(&viewer.fnr, preference, self.clock.now())
             .await
             .map_err(internal)
     }

@@ -126,7 +126,7 @@ pub struct SinkNotice {
     pub sent_at: DateTime<Utc>,
 }
 
-/// A notice job as the operator (and the tests) see it.
+/// A notice job as stored, for tests and diagnosis.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeState {
     pub channel: NoticeChannel,
@@ -197,6 +197,15 @@ pub fn notices_for_letter(
             due_at: window.due(effective, 0),
         });
     }
+    // An evening letter's day-0 notice moves to the next morning, where a
+    // day-1 repetition may already be: one notice per channel and day.
+    let mut days_taken = std::collections::HashSet::new();
+    notices.retain(|notice| {
+        days_taken.insert((
+            channel_code(notice.channel),
+            window.local_date(notice.due_at),
+        ))
+    });
     notices
 }
 
@@ -248,9 +257,29 @@ mod tests {
             vec![
                 (NoticeChannel::Email, 0, OrderedBy::Sender),
                 (NoticeChannel::Email, 7, OrderedBy::Sender),
-                (NoticeChannel::Email, 0, OrderedBy::Citizen),
                 (NoticeChannel::Sms, 0, OrderedBy::Citizen),
-            ]
+            ],
+            "the citizen's own e-mail falls on the sender's day 0"
+        );
+
+        // 23:30 in Oslo: day 0 moves to the morning that day 1 falls on.
+        let evening = chrono::TimeZone::with_ymd_and_hms(&Utc, 2017, 6, 24, 21, 30, 0).unwrap();
+        let ordered = OrderedNotices {
+            email: None,
+            sms: Some(OrderedNotice {
+                address: "+4791234567".into(),
+                text: "Du har post".into(),
+                repetitions: vec![0, 1, 2],
+            }),
+        };
+        let sms: Vec<_> = notices_for_letter(&ordered, &title, evening, &window)
+            .into_iter()
+            .filter(|notice| notice.channel == NoticeChannel::Sms)
+            .map(|notice| (notice.day, window.local_date(notice.due_at).to_string()))
+            .collect();
+        assert_eq!(
+            sms,
+            vec![(0, "2017-06-25".to_owned()), (2, "2017-06-26".to_owned())]
         );
     }
 }

@@ -58,6 +58,11 @@ impl DayWindow {
         self.at(day, time)
     }
 
+    /// The local calendar day of `at`.
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.zone).date_naive()
+    }
+
     /// Whether `at` falls inside the window.
     pub fn contains(&self, at: DateTime<Utc>) -> bool {
         let time = at.with_timezone(&self.zone).time();

@@ -17,9 +17,10 @@ use uuid::Uuid;
 
 #[async_trait]
 pub trait NotifyStorage: Send + Sync + 'static {
-    /// Leases up to `limit` due jobs until `lease_until`. Due jobs of letters
-    /// their owner has opened are closed as skipped first, in the same
-    /// transaction, so an opened letter is never notified about.
+    /// Leases up to `limit` due jobs until `lease_until`. Claimed jobs of
+    /// letters their owner has opened are closed as skipped in the same
+    /// transaction and not returned, so an opened letter is never notified
+    /// about.
     async fn claim_notice_jobs(
         &self,
         now: DateTime<Utc>,
@@ -64,7 +65,7 @@ fn corrupt(what: &str) -> StorageError {
 
 #[derive(sqlx::FromRow)]
 pub(super) struct NoticeJobRow {
-    id: Uuid,
+    pub(super) id: Uuid,
     letter_id: Uuid,
     message_row: Uuid,
     recipient_fnr: String,
@@ -149,21 +150,9 @@ macro_rules! impl_sql_notify {
                 limit: u32,
             ) -> Result<Vec<$crate::notify::NoticeJob>, $crate::storage::StorageError> {
                 let mut transaction = self.pool.begin().await?;
-                sqlx::query(
-                    "UPDATE notice_job SET done_at = $1, outcome = 'skipped',
-                         last_error = 'brevet er åpnet', leased_until = NULL
-                     WHERE done_at IS NULL AND due_at <= $1
-                       AND (leased_until IS NULL OR leased_until <= $1)
-                       AND EXISTS (SELECT 1 FROM letter_access a
-                           WHERE a.letter_id = notice_job.letter_id
-                             AND a.owner_fnr = notice_job.recipient_fnr)",
-                )
-                .bind(now)
-                .execute(&mut *transaction)
-                .await?;
                 // The lease check is repeated outside the subquery so that two
                 // SQLite connections racing for a row cannot both win it.
-                let rows: Vec<$crate::storage::notify::NoticeJobRow> = sqlx::query_as(concat!(
+                let mut rows: Vec<$crate::storage::notify::NoticeJobRow> = sqlx::query_as(concat!(
                     "UPDATE notice_job SET leased_until = $2, attempts = attempts + 1,
                          sending_since = COALESCE(sending_since, $1)
                      WHERE id IN (
@@ -182,6 +171,34 @@ macro_rules! impl_sql_notify {
                 .bind(i64::from(limit))
                 .fetch_all(&mut *transaction)
                 .await?;
+                if !rows.is_empty() {
+                    // Of the claimed jobs, those whose letter its owner has
+                    // opened are closed as skipped here, in the claim's
+                    // transaction; only the claimed rows are looked at.
+                    let placeholders: Vec<String> = (0..rows.len())
+                        .map(|index| format!("${}", index + 2))
+                        .collect();
+                    let sql = format!(
+                        "UPDATE notice_job SET done_at = $1, outcome = 'skipped',
+                             last_error = 'brevet er åpnet', leased_until = NULL
+                         WHERE id IN ({}) AND EXISTS (SELECT 1 FROM letter_access a
+                             WHERE a.letter_id = notice_job.letter_id
+                               AND a.owner_fnr = notice_job.recipient_fnr)
+                         RETURNING id",
+                        placeholders.join(", ")
+                    );
+                    let mut skip = sqlx::query_as::<_, (uuid::Uuid,)>(&sql).bind(now);
+                    for row in &rows {
+                        skip = skip.bind(row.id);
+                    }
+                    let skipped: std::collections::HashSet<uuid::Uuid> = skip
+                        .fetch_all(&mut *transaction)
+                        .await?
+                        .into_iter()
+                        .map(|(id,)| id)
+                        .collect();
+                    rows.retain(|row| !skipped.contains(&row.id));
+                }
                 transaction.commit().await?;
                 rows.into_iter()
                     .map($crate::storage::notify::NoticeJobRow::into_job)

@@ -214,15 +214,34 @@ fn email_notice(days: &[u8]) -> Value {
         "repetisjoner": days}})
 }
 
+/// A server at `at` with one citizen registered (channels of the given
+/// ages) and one letter to them carrying `varsler`.
+async fn with_letter(
+    backend: Backend,
+    at: DateTime<Utc>,
+    day: u32,
+    ages: (Option<Duration>, Option<Duration>),
+    varsler: Value,
+) -> Option<(Setup, Fnr, LetterId)> {
+    let setup = start(backend, at).await?;
+    let kari = citizen(day);
+    setup.register(&kari, ages.0, ages.1).await;
+    let letter = setup
+        .send(&kari, "Vedtak om registrering", Some(varsler))
+        .await;
+    Some((setup, kari, letter))
+}
+
+/// The seed's letter: available 23:30 on 24.06.2017, e-mail on day 0 and 7.
+async fn seed_letter(backend: Backend, day: u32) -> Option<(Setup, Fnr, LetterId)> {
+    let ages = (Some(Duration::days(30)), None);
+    with_letter(backend, seed_evening(), day, ages, email_notice(&[0, 7])).await
+}
+
 async fn the_seed_example_notifies_on_the_25th_and_the_1st(backend: Backend) {
-    let Some(setup) = start(backend, seed_evening()).await else {
+    let Some((setup, kari, letter)) = seed_letter(backend, 3).await else {
         return;
     };
-    let kari = citizen(3);
-    setup.register(&kari, Some(Duration::days(30)), None).await;
-    let letter = setup
-        .send(&kari, "Vedtak om registrering", Some(email_notice(&[0, 7])))
-        .await;
     let states = setup
         .app
         .storage
@@ -274,14 +293,9 @@ async fn the_seed_example_notifies_on_the_25th_and_the_1st(backend: Backend) {
 }
 
 async fn a_letter_opened_before_the_reminder_gets_only_the_first_notice(backend: Backend) {
-    let Some(setup) = start(backend, seed_evening()).await else {
+    let Some((setup, kari, letter)) = seed_letter(backend, 5).await else {
         return;
     };
-    let kari = citizen(5);
-    setup.register(&kari, Some(Duration::days(30)), None).await;
-    let letter = setup
-        .send(&kari, "Vedtak om registrering", Some(email_notice(&[0, 7])))
-        .await;
     let worker = setup.worker(setup.sink(), setup.sink());
     setup
         .clock
@@ -463,6 +477,12 @@ async fn start_gateway(gateway: Arc<Gateway>) -> Arc<dyn NoticeSender> {
     })
 }
 
+/// A server with a citizen with a fresh mobile and a letter ordering a day-0 SMS.
+async fn sms_letter(backend: Backend, day: u32) -> Option<(Setup, Fnr, LetterId)> {
+    let ages = (None, Some(Duration::days(30)));
+    with_letter(backend, oslo(2024, 3, 5, 10, 0), day, ages, sms_notice()).await
+}
+
 fn sms_notice() -> Value {
     json!({"smsvarsel": {
         "mobiltelefonnummer": "+4791234567",
@@ -479,12 +499,9 @@ async fn drain_with_retries(setup: &Setup, worker: &NotifyWorker) {
 }
 
 async fn a_gateway_failing_twice_then_succeeding_sends_one_sms(backend: Backend) {
-    let Some(setup) = start(backend, oslo(2024, 3, 5, 10, 0)).await else {
+    let Some((setup, _kari, _letter)) = sms_letter(backend, 9).await else {
         return;
     };
-    let kari = citizen(9);
-    setup.register(&kari, None, Some(Duration::days(30))).await;
-    setup.send(&kari, "Vedtak", Some(sms_notice())).await;
     let gateway = Arc::new(Gateway {
         failures: 2,
         ..Gateway::default()
@@ -502,12 +519,9 @@ async fn a_gateway_failing_twice_then_succeeding_sends_one_sms(backend: Backend)
 }
 
 async fn a_gateway_that_always_fails_yields_one_failure_receipt(backend: Backend) {
-    let Some(setup) = start(backend, oslo(2024, 3, 5, 10, 0)).await else {
+    let Some((setup, _kari, _letter)) = sms_letter(backend, 10).await else {
         return;
     };
-    let kari = citizen(10);
-    setup.register(&kari, None, Some(Duration::days(30))).await;
-    setup.send(&kari, "Vedtak", Some(sms_notice())).await;
     let gateway = Arc::new(Gateway {
         always_fail: true,
         ..Gateway::default()
@@ -522,12 +536,9 @@ async fn a_gateway_that_always_fails_yields_one_failure_receipt(backend: Backend
 }
 
 async fn a_worker_killed_between_send_and_record_sends_no_second_sms(backend: Backend) {
-    let Some(setup) = start(backend, oslo(2024, 3, 5, 10, 0)).await else {
+    let Some((setup, kari, letter)) = sms_letter(backend, 11).await else {
         return;
     };
-    let kari = citizen(11);
-    setup.register(&kari, None, Some(Duration::days(30))).await;
-    let letter = setup.send(&kari, "Vedtak", Some(sms_notice())).await;
     let gateway = Arc::new(Gateway::default());
     let sms = start_gateway(gateway.clone()).await;
 
@@ -559,8 +570,9 @@ async fn a_worker_killed_between_send_and_record_sends_no_second_sms(backend: Ba
 }
 
 /// A real SMTP server, speaking as much SMTP as a client needs; keeps each
-/// message's envelope recipient and data.
-async fn start_smtp_server() -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
+/// message's envelope recipient and data. With `reject`, it refuses every
+/// recipient permanently (550).
+async fn start_smtp_server(reject: bool) -> (u16, Mailbag) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let messages = Arc::new(Mutex::new(Vec::new()));
@@ -577,6 +589,8 @@ async fn start_smtp_server() -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
                     let command = line.to_ascii_uppercase();
                     let reply: &[u8] = if command.starts_with("EHLO") {
                         b"250-test\r\n250 8BITMIME\r\n"
+                    } else if command.starts_with("RCPT") && reject {
+                        b"550 5.1.1 unknown recipient\r\n"
                     } else if command.starts_with("RCPT") {
                         recipient = line.clone();
                         b"250 OK\r\n"
@@ -607,23 +621,9 @@ async fn start_smtp_server() -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
 }
 
 async fn email_goes_over_smtp_with_the_job_key_as_message_id(backend: Backend) {
-    let Some(setup) = start(backend, oslo(2024, 3, 5, 10, 0)).await else {
+    let Some((setup, messages, worker)) = smtp_letter(backend, 12, false).await else {
         return;
     };
-    let kari = citizen(12);
-    setup.register(&kari, Some(Duration::days(30)), None).await;
-    setup.send(&kari, "Vedtak", Some(email_notice(&[0]))).await;
-    let (port, messages) = start_smtp_server().await;
-    let smtp = SmtpSender::new(&SmtpOptions {
-        host: "127.0.0.1".into(),
-        port,
-        starttls: false,
-        credentials: None,
-        from: "Postkasse <varsel@postkasse.localhost>".into(),
-        timeout: std::time::Duration::from_secs(5),
-    })
-    .unwrap();
-    let worker = setup.worker(Arc::new(smtp), setup.sink());
     assert_eq!(setup.drain(&worker).await, 1);
     let messages = messages.lock().unwrap().clone();
     assert_eq!(messages.len(), 1);
@@ -638,7 +638,122 @@ async fn email_goes_over_smtp_with_the_job_key_as_message_id(backend: Backend) {
     assert_eq!(setup.sink_count().await, 0);
 }
 
+async fn a_citizen_chooses_their_own_notices_in_settings(backend: Backend) {
+    let Some(setup) = start(backend, Utc::now()).await else {
+        return;
+    };
+    let (kari, ola) = (citizen(13), citizen(14));
+    let app = &setup.app;
+    let kari_session = app.login_as(&kari).await;
+    let ola_session = app.login_as(&ola).await;
+    let page = app
+        .get_as("/innstillinger", &kari_session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Varsle meg på e-post om hvert nye brev"),
+        "{page}"
+    );
+
+    let response = app
+        .server_fn_as("choose_notices", &[("email", "on".into())], &kari_session)
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let chosen = NoticePreference {
+        email: true,
+        sms: false,
+    };
+    assert_eq!(app.storage.notice_preference(&kari).await.unwrap(), chosen);
+    assert_eq!(
+        app.storage.notice_preference(&ola).await.unwrap(),
+        NoticePreference::default(),
+        "only the logged-in citizen's choice changes"
+    );
+    let page = app
+        .get_as("/innstillinger", &kari_session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let email_box = &page[page.find("id=\"varsel-epost\"").unwrap()..];
+    assert!(
+        email_box[..email_box.find('>').unwrap()].contains("checked"),
+        "{email_box}"
+    );
+
+    // Ola's unticked form leaves Kari's choice alone; Kari's clears hers.
+    app.server_fn_as("choose_notices", &[], &ola_session).await;
+    assert_eq!(app.storage.notice_preference(&kari).await.unwrap(), chosen);
+    app.server_fn_as("choose_notices", &[], &kari_session).await;
+    assert_eq!(
+        app.storage.notice_preference(&kari).await.unwrap(),
+        NoticePreference::default()
+    );
+    // Without a session nothing is stored.
+    let anonymous = app
+        .client
+        .post(app.url("/api/choose_notices"))
+        .header("Origin", app.address.as_str())
+        .form(&[("email", "on")])
+        .send()
+        .await
+        .unwrap();
+    assert!(!anonymous.status().is_success());
+    assert_eq!(
+        app.storage.notice_preference(&kari).await.unwrap(),
+        NoticePreference::default()
+    );
+}
+
+type Mailbag = Arc<Mutex<Vec<(String, String)>>>;
+
+/// A letter ordering a day-0 e-mail, and a worker sending e-mail to a test
+/// SMTP server (which refuses every recipient when `reject`).
+async fn smtp_letter(
+    backend: Backend,
+    day: u32,
+    reject: bool,
+) -> Option<(Setup, Mailbag, NotifyWorker)> {
+    let ages = (Some(Duration::days(30)), None);
+    let at = oslo(2024, 3, 5, 10, 0);
+    let (setup, _, _) = with_letter(backend, at, day, ages, email_notice(&[0])).await?;
+    let (port, messages) = start_smtp_server(reject).await;
+    let worker = setup.worker(Arc::new(smtp_sender(port)), setup.sink());
+    Some((setup, messages, worker))
+}
+
+fn smtp_sender(port: u16) -> SmtpSender {
+    SmtpSender::new(&SmtpOptions {
+        host: "127.0.0.1".into(),
+        port,
+        starttls: false,
+        credentials: None,
+        from: "Postkasse <varsel@postkasse.localhost>".into(),
+        timeout: std::time::Duration::from_secs(5),
+    })
+    .unwrap()
+}
+
+async fn a_refused_email_address_gives_one_failure_receipt(backend: Backend) {
+    let Some((setup, messages, worker)) = smtp_letter(backend, 15, true).await else {
+        return;
+    };
+    assert_eq!(
+        setup.drain(&worker).await,
+        1,
+        "a permanent refusal is not retried"
+    );
+    assert!(messages.lock().unwrap().is_empty());
+    let failures = setup.failure_receipts().await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0]["varslingskanal"], "EPOST");
+}
+
 on_both_backends!(
+    a_refused_email_address_gives_one_failure_receipt,
+    a_citizen_chooses_their_own_notices_in_settings,
     the_seed_example_notifies_on_the_25th_and_the_1st,
     a_letter_opened_before_the_reminder_gets_only_the_first_notice,
     a_stale_email_gets_a_failure_receipt_and_a_fresh_mobile_its_sms,

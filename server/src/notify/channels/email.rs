@@ -76,14 +76,23 @@ impl NoticeSender for SmtpSender {
             .map_err(|error| {
                 SendError::Permanent(format!("the e-mail could not be built: {error}"))
             })?;
+        // The server's own words may repeat the address: only its code is kept.
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
-            Err(error) if error.is_permanent() => Err(SendError::Permanent(format!(
-                "the SMTP server refused the e-mail: {error}"
-            ))),
-            Err(error) => Err(SendError::Transient(format!(
-                "the e-mail could not be sent: {error}"
-            ))),
+            Err(error) => {
+                let code = error
+                    .status()
+                    .map_or_else(|| "no reply code".to_owned(), |code| code.to_string());
+                if error.is_permanent() {
+                    Err(SendError::Permanent(format!(
+                        "the SMTP server refused the e-mail ({code})"
+                    )))
+                } else {
+                    Err(SendError::Transient(format!(
+                        "the e-mail could not be sent ({code})"
+                    )))
+                }
+            }
         }
     }
 }

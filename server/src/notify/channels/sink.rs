@@ -1,5 +1,5 @@
-//! The development sink: notices are stored instead of sent, and shown on
-//! the operator page. A resend under the same key is stored once.
+//! The development sink: notices are stored instead of sent, and listed by
+//! `postkasse notices`. A resend under the same key is stored once.
 
 use super::{NoticeSender, OutgoingNotice, SendError};
 use crate::{clock::Clock, notify::SinkNotice, storage::Storage};

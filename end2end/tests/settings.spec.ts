@@ -18,7 +18,14 @@ const CITIZENS: Record<string, Citizen> = {
   hydrate: syntheticCitizen(1988, 9, 23),
 };
 
-const SECTIONS = ['Kontaktinformasjon', 'Reservasjon mot digital post', 'Digital postkasse', 'Språk', 'Endringslogg'];
+const SECTIONS = [
+  'Kontaktinformasjon',
+  'Varsler fra Postkasse',
+  'Reservasjon mot digital post',
+  'Digital postkasse',
+  'Språk',
+  'Endringslogg',
+];
 const LOCAL_TIME = /^\d\d\.\d\d\.\d{4} kl\. \d\d:\d\d$/;
 
 /** Marks the loaded document, so a later check can tell whether the browser loaded another. */

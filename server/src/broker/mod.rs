@@ -25,7 +25,7 @@ use crate::{
     krr::providers::OwnProvider,
     print::PrintOrder,
     storage::{
-        blobs::{sha256_of, BlobStore},
+        blobs::{digest_of, sha256_of, BlobStore},
         broker::{
             CommitOutcome, LetterTerms, NewMessage, NewReceipt, StatusEntry, StoredChannel,
             StoredMessage, TransportStatus,
@@ -340,14 +340,14 @@ impl Broker {
         let certificate = self.own_certificate.clone();
         let limits = self.settings.package_limits;
         tokio::task::spawn_blocking(move || {
-            let sent = Sha256Digest::from_bytes(Sha256::digest(&bytes).into());
+            let sent = digest_of(&bytes);
             let fingerprint = package::fingerprint_of(&sent);
             let plain = if package::is_zip(&bytes) {
                 Ok((bytes, sent))
             } else if package::is_cms(&bytes) {
                 cms::decrypt(&bytes, &own.private_key, &certificate)
                     .map(|plain| {
-                        let digest = Sha256Digest::from_bytes(Sha256::digest(&plain).into());
+                        let digest = digest_of(&plain);
                         (Bytes::from(plain), digest)
                     })
                     .map_err(|error| vec![FieldError::new("dokumentpakke", error)])

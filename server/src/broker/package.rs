@@ -19,7 +19,6 @@ use app::domain::letter::checked_text;
 use app::domain::{MediaType, OrgNr, Title};
 use base64::Engine as _;
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::{Cursor, Read, Write};
@@ -211,9 +210,7 @@ pub fn is_cms(bytes: &[u8]) -> bool {
 /// The `dokumentpakkefingeravtrykk.digestValue`: the standard base64 of the
 /// SHA-256 of the bytes as sent.
 pub fn fingerprint(bytes: &[u8]) -> String {
-    fingerprint_of(&app::domain::Sha256Digest::from_bytes(
-        Sha256::digest(bytes).into(),
-    ))
+    fingerprint_of(&crate::storage::blobs::digest_of(bytes))
 }
 
 /// The fingerprint of bytes whose SHA-256 is known.

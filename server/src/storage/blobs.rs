@@ -68,14 +68,28 @@ pub struct StagedBlob {
     pub inline: Option<Bytes>,
 }
 
+/// The bytes' name in the store. Blocking: see [`sha256_of`].
+pub fn digest_of(bytes: &[u8]) -> Sha256Digest {
+    Sha256Digest::from_bytes(Sha256::digest(bytes).into())
+}
+
 /// Hashes off the async threads: a 50 MB package takes long enough to matter.
 pub async fn sha256_of(bytes: Bytes) -> Result<(Sha256Digest, Bytes), BlobError> {
     tokio::task::spawn_blocking(move || {
-        let digest = Sha256Digest::from_bytes(Sha256::digest(&bytes).into());
+        let digest = digest_of(&bytes);
         (digest, bytes)
     })
     .await
     .map_err(|join_error| BlobError::Other(join_error.into()))
+}
+
+/// The bytes read back for `digest`, if they still hash to it.
+async fn checked(digest: &Sha256Digest, bytes: Bytes) -> Result<Bytes, BlobError> {
+    let (actual, bytes) = sha256_of(bytes).await?;
+    if actual != *digest {
+        return Err(BlobError::Corrupt(*digest));
+    }
+    Ok(bytes)
 }
 
 pub struct ObjectStoreBlobs {
@@ -131,11 +145,7 @@ impl BlobStore for ObjectStoreBlobs {
             .bytes()
             .await
             .map_err(other)?;
-        let (actual, bytes) = sha256_of(bytes).await?;
-        if actual != *digest {
-            return Err(BlobError::Corrupt(*digest));
-        }
-        Ok(bytes)
+        checked(digest, bytes).await
     }
 
     async fn contains(&self, digest: &Sha256Digest) -> Result<bool, BlobError> {
@@ -188,13 +198,7 @@ impl BlobStore for TieredBlobs {
 
     async fn get(&self, digest: &Sha256Digest) -> Result<Bytes, BlobError> {
         match self.inline(digest).await? {
-            Some(bytes) => {
-                let (actual, bytes) = sha256_of(bytes).await?;
-                if actual != *digest {
-                    return Err(BlobError::Corrupt(*digest));
-                }
-                Ok(bytes)
-            }
+            Some(bytes) => checked(digest, bytes).await,
             None => self.files.get(digest).await,
         }
     }

@@ -468,12 +468,7 @@ pub(super) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StorageE
 /// all on PostgreSQL.
 pub(super) struct GroupRows<'a> {
     pub outcomes: Vec<CommitOutcome>,
-    /// Each recipient once; the letter rows need their mailbox.
-    pub citizens: Vec<(&'a str, DateTime<Utc>)>,
-    /// Each sender once, with the newest name.
-    pub senders: Vec<(&'a str, &'a str)>,
-    pub letters: Vec<(&'a Letter, &'a LetterTerms)>,
-    pub documents: Vec<(Uuid, i32, &'a app::domain::Document)>,
+    pub letters: LetterRows<'a>,
     pub messages: Vec<StoredRow<'a>>,
     /// Each digest once.
     pub inline_blobs: Vec<(String, &'a [u8])>,
@@ -490,6 +485,43 @@ pub(super) struct GroupRows<'a> {
         &'a crate::notify::NewNotice,
         DateTime<Utc>,
     )>,
+}
+
+/// Letters for mailboxes here, with the rows they need beside them, written
+/// by [`crate::storage::sql::insert_letter_rows!`].
+#[derive(Default)]
+pub(super) struct LetterRows<'a> {
+    /// Each recipient once; the letter rows need their mailbox.
+    pub citizens: Vec<(&'a str, DateTime<Utc>)>,
+    /// Each sender once, with the newest name.
+    pub senders: Vec<(&'a str, &'a str)>,
+    pub letters: Vec<(&'a Letter, &'a LetterTerms)>,
+    /// `(letter, position, size in bytes, document)`.
+    pub documents: Vec<(Uuid, i32, i64, &'a app::domain::Document)>,
+}
+
+impl<'a> LetterRows<'a> {
+    pub fn add(&mut self, letter: &'a Letter, terms: &'a LetterTerms) -> Result<(), StorageError> {
+        let recipient = letter.recipient.as_str();
+        if !self.citizens.iter().any(|known| known.0 == recipient) {
+            self.citizens.push((recipient, letter.received_at));
+        }
+        let sender = (letter.sender.org_nr.as_str(), letter.sender.name.as_str());
+        match self.senders.iter_mut().find(|known| known.0 == sender.0) {
+            Some(known) => *known = sender,
+            None => self.senders.push(sender),
+        }
+        for (position, document) in letter.documents.iter().enumerate() {
+            let position = i32::try_from(position)
+                .map_err(|_| StorageError::Other(anyhow!("too many documents")))?;
+            let size_bytes = i64::try_from(document.size_bytes)
+                .map_err(|_| StorageError::Other(anyhow!("document size out of range")))?;
+            self.documents
+                .push((letter.id.as_uuid(), position, size_bytes, document));
+        }
+        self.letters.push((letter, terms));
+        Ok(())
+    }
 }
 
 /// A new message with the channel columns its row gets.
@@ -509,10 +541,7 @@ impl<'a> GroupRows<'a> {
     ) -> Result<GroupRows<'a>, StorageError> {
         let mut rows = GroupRows {
             outcomes: Vec::with_capacity(messages.len()),
-            citizens: Vec::new(),
-            senders: Vec::new(),
-            letters: Vec::new(),
-            documents: Vec::new(),
+            letters: LetterRows::default(),
             messages: Vec::with_capacity(messages.len()),
             inline_blobs: Vec::new(),
             statuses: Vec::new(),
@@ -522,7 +551,6 @@ impl<'a> GroupRows<'a> {
             notices: Vec::new(),
         };
         let mut seen = std::collections::HashSet::new();
-        let mut citizens = std::collections::HashSet::new();
         let mut blobs = std::collections::HashSet::new();
         for message in messages {
             let key = (message.agency.as_str(), message.message_id.as_uuid());
@@ -534,21 +562,7 @@ impl<'a> GroupRows<'a> {
             let (channel, provider, letter_id) = match &message.channel {
                 StoredChannel::Mailbox(delivery) => {
                     let (letter, terms) = delivery.as_ref();
-                    if citizens.insert(letter.recipient.as_str()) {
-                        rows.citizens
-                            .push((letter.recipient.as_str(), letter.received_at));
-                    }
-                    let sender = (letter.sender.org_nr.as_str(), letter.sender.name.as_str());
-                    match rows.senders.iter_mut().find(|known| known.0 == sender.0) {
-                        Some(known) => *known = sender,
-                        None => rows.senders.push(sender),
-                    }
-                    for (position, document) in letter.documents.iter().enumerate() {
-                        let position = i32::try_from(position)
-                            .map_err(|_| StorageError::Other(anyhow!("too many documents")))?;
-                        rows.documents
-                            .push((letter.id.as_uuid(), position, document));
-                    }
+                    rows.letters.add(letter, terms)?;
                     rows.notices.extend(message.notices.iter().map(|notice| {
                         (
                             letter.id.as_uuid(),
@@ -558,7 +572,6 @@ impl<'a> GroupRows<'a> {
                             message.received_at,
                         )
                     }));
-                    rows.letters.push((letter, terms));
                     ("postkasse", None, Some(letter.id.as_uuid()))
                 }
                 StoredChannel::Provider(org_nr) => {
@@ -719,65 +732,7 @@ macro_rules! impl_sql_broker {
                     stored.extend(found);
                 }
                 let rows = GroupRows::plan(messages, &stored)?;
-                insert_many!(
-                    transaction,
-                    "INSERT INTO citizen (fnr, display_name, created_at) ",
-                    rows.citizens,
-                    " ON CONFLICT (fnr) DO NOTHING",
-                    |row, (fnr, at)| {
-                        row.push_bind(*fnr).push_bind(None::<&str>).push_bind(*at);
-                    }
-                );
-                insert_many!(
-                    transaction,
-                    "INSERT INTO sender (org_nr, name) ",
-                    rows.senders,
-                    " ON CONFLICT (org_nr) DO UPDATE SET name = excluded.name",
-                    |row, (org_nr, name)| {
-                        row.push_bind(*org_nr).push_bind(*name);
-                    }
-                );
-                insert_many!(
-                    transaction,
-                    "INSERT INTO letter (id, message_id, conversation_id, sender_org_nr,
-                         recipient_fnr, nonsensitive_title, title, security_level, received_at,
-                         read_at, effective_at, opening_receipt, language) ",
-                    rows.letters,
-                    "",
-                    |row, (letter, terms)| {
-                        row.push_bind(letter.id.as_uuid())
-                            .push_bind(letter.message_id.as_uuid())
-                            .push_bind(letter.conversation_id.as_uuid())
-                            .push_bind(letter.sender.org_nr.as_str())
-                            .push_bind(letter.recipient.as_str())
-                            .push_bind(letter.nonsensitive_title.as_str())
-                            .push_bind(letter.title.as_str())
-                            .push_bind(i32::from(letter.security_level.as_number()))
-                            .push_bind(letter.received_at)
-                            .push_bind(letter.read_at)
-                            .push_bind(terms.effective_at)
-                            .push_bind(terms.opening_receipt)
-                            .push_bind(terms.language.as_deref());
-                    }
-                );
-                insert_many!(
-                    transaction,
-                    "INSERT INTO document (letter_id, position, role, title, file_name,
-                         media_type, sha256, size_bytes) ",
-                    rows.documents,
-                    "",
-                    |row, (letter_id, position, document)| {
-                        row.push_bind(*letter_id)
-                            .push_bind(*position)
-                            .push_bind($crate::storage::sql::role_to_sql(document.role))
-                            .push_bind(document.title.as_str())
-                            .push_bind(document.file_name.as_str())
-                            .push_bind(document.media_type.as_mime())
-                            .push_bind(document.digest.to_hex())
-                            // Sizes beyond i64 cannot come from a 50 MB package.
-                            .push_bind(i64::try_from(document.size_bytes).unwrap_or(i64::MAX));
-                    }
-                );
+                $crate::storage::sql::insert_letter_rows!(transaction, &rows.letters);
                 let written = insert_many!(
                     transaction,
                     "INSERT INTO dpi_message (id, agency_org_nr, message_id, conversation_id,
@@ -1402,9 +1357,13 @@ mod tests {
             ]
         );
         assert_eq!(rows.messages.len(), 2);
-        assert_eq!(rows.letters.len(), 2);
-        assert_eq!(rows.citizens.len(), 1, "one mailbox for one recipient");
-        assert_eq!(rows.senders.len(), 1);
+        assert_eq!(rows.letters.letters.len(), 2);
+        assert_eq!(
+            rows.letters.citizens.len(),
+            1,
+            "one mailbox for one recipient"
+        );
+        assert_eq!(rows.letters.senders.len(), 1);
         assert_eq!(rows.inline_blobs.len(), 1, "the same package once");
         assert_eq!(rows.receipts.len(), 2);
         // Each pushed receipt gets a callback job.

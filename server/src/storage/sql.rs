@@ -242,65 +242,70 @@ pub(super) fn count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or_default()
 }
 
-/// Writes a letter, its sender and its documents inside `$transaction`,
-/// opening the recipient's mailbox on first sight.
+/// Writes letters with their documents inside `$transaction`, opening each
+/// recipient's mailbox and recording each sender on first sight: one
+/// multi-row `INSERT` per table, whether for one letter or a commit group.
 macro_rules! insert_letter_rows {
-    ($transaction:expr, $letter:expr, $terms:expr) => {{
-        let letter: &app::domain::Letter = $letter;
-        let terms: &$crate::storage::broker::LetterTerms = $terms;
-        sqlx::query($crate::storage::sql::OPEN_MAILBOX)
-            .bind(letter.recipient.as_str())
-            .bind(letter.received_at)
-            .execute(&mut *$transaction)
-            .await?;
-        sqlx::query(
-            "INSERT INTO sender (org_nr, name) VALUES ($1, $2)
-             ON CONFLICT (org_nr) DO UPDATE SET name = excluded.name",
-        )
-        .bind(letter.sender.org_nr.as_str())
-        .bind(&letter.sender.name)
-        .execute(&mut *$transaction)
-        .await?;
-        sqlx::query(
+    ($transaction:expr, $rows:expr) => {{
+        let rows: &$crate::storage::broker::LetterRows = $rows;
+        $crate::storage::broker::insert_many!(
+            $transaction,
+            "INSERT INTO citizen (fnr, display_name, created_at) ",
+            rows.citizens,
+            " ON CONFLICT (fnr) DO NOTHING",
+            |row, (fnr, at)| {
+                row.push_bind(*fnr).push_bind(None::<&str>).push_bind(*at);
+            }
+        );
+        $crate::storage::broker::insert_many!(
+            $transaction,
+            "INSERT INTO sender (org_nr, name) ",
+            rows.senders,
+            " ON CONFLICT (org_nr) DO UPDATE SET name = excluded.name",
+            |row, (org_nr, name)| {
+                row.push_bind(*org_nr).push_bind(*name);
+            }
+        );
+        $crate::storage::broker::insert_many!(
+            $transaction,
             "INSERT INTO letter (id, message_id, conversation_id, sender_org_nr,
                  recipient_fnr, nonsensitive_title, title, security_level, received_at,
-                 read_at, effective_at, opening_receipt, language)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(letter.id.as_uuid())
-        .bind(letter.message_id.as_uuid())
-        .bind(letter.conversation_id.as_uuid())
-        .bind(letter.sender.org_nr.as_str())
-        .bind(letter.recipient.as_str())
-        .bind(letter.nonsensitive_title.as_str())
-        .bind(letter.title.as_str())
-        .bind(i32::from(letter.security_level.as_number()))
-        .bind(letter.received_at)
-        .bind(letter.read_at)
-        .bind(terms.effective_at)
-        .bind(terms.opening_receipt)
-        .bind(terms.language.as_deref())
-        .execute(&mut *$transaction)
-        .await?;
-        for (position, document) in letter.documents.iter().enumerate() {
-            let size_bytes = i64::try_from(document.size_bytes)
-                .map_err(|_| anyhow::anyhow!("document size out of range"))?;
-            sqlx::query(
-                "INSERT INTO document (letter_id, position, role, title, file_name,
-                     media_type, sha256, size_bytes)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(letter.id.as_uuid())
-            .bind(i32::try_from(position).map_err(|_| anyhow::anyhow!("too many documents"))?)
-            .bind($crate::storage::sql::role_to_sql(document.role))
-            .bind(document.title.as_str())
-            .bind(&document.file_name)
-            .bind(document.media_type.as_mime())
-            .bind(document.digest.to_hex())
-            .bind(size_bytes)
-            .execute(&mut *$transaction)
-            .await?;
-        }
+                 read_at, effective_at, opening_receipt, language) ",
+            rows.letters,
+            "",
+            |row, (letter, terms)| {
+                row.push_bind(letter.id.as_uuid())
+                    .push_bind(letter.message_id.as_uuid())
+                    .push_bind(letter.conversation_id.as_uuid())
+                    .push_bind(letter.sender.org_nr.as_str())
+                    .push_bind(letter.recipient.as_str())
+                    .push_bind(letter.nonsensitive_title.as_str())
+                    .push_bind(letter.title.as_str())
+                    .push_bind(i32::from(letter.security_level.as_number()))
+                    .push_bind(letter.received_at)
+                    .push_bind(letter.read_at)
+                    .push_bind(terms.effective_at)
+                    .push_bind(terms.opening_receipt)
+                    .push_bind(terms.language.as_deref());
+            }
+        );
+        $crate::storage::broker::insert_many!(
+            $transaction,
+            "INSERT INTO document (letter_id, position, role, title, file_name,
+                 media_type, sha256, size_bytes) ",
+            rows.documents,
+            "",
+            |row, (letter_id, position, size_bytes, document)| {
+                row.push_bind(*letter_id)
+                    .push_bind(*position)
+                    .push_bind($crate::storage::sql::role_to_sql(document.role))
+                    .push_bind(document.title.as_str())
+                    .push_bind(document.file_name.as_str())
+                    .push_bind(document.media_type.as_mime())
+                    .push_bind(document.digest.to_hex())
+                    .push_bind(*size_bytes);
+            }
+        );
     }};
 }
 
@@ -342,12 +347,11 @@ macro_rules! impl_sql_storage {
                 &self,
                 letter: &app::domain::Letter,
             ) -> Result<(), $crate::storage::StorageError> {
+                let terms = $crate::storage::broker::LetterTerms::default();
+                let mut rows = $crate::storage::broker::LetterRows::default();
+                rows.add(letter, &terms)?;
                 let mut transaction = self.pool.begin().await?;
-                $crate::storage::sql::insert_letter_rows!(
-                    transaction,
-                    letter,
-                    &$crate::storage::broker::LetterTerms::default()
-                );
+                $crate::storage::sql::insert_letter_rows!(transaction, &rows);
                 transaction.commit().await?;
                 Ok(())
             }

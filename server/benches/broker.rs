@@ -491,31 +491,21 @@ async fn lookups(
     use sha2::Digest;
     let token_hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
     let agency = OrgNr::parse(AGENCY)?;
-    let started = Instant::now();
-    let mut tasks = Vec::with_capacity(CLIENTS);
-    for first in 0..CLIENTS.min(workload.letters.len()) {
+    let recipients = workload
+        .letters
+        .iter()
+        .map(|letter| letter.recipient.clone());
+    let storage = storage.clone();
+    let (mut timings, elapsed) = timed_by_clients(recipients, move |recipient: Fnr| {
         let (storage, token_hash, agency) = (storage.clone(), token_hash.clone(), agency.clone());
-        let recipients: Vec<Fnr> = (first..workload.letters.len())
-            .step_by(CLIENTS)
-            .map(|index| workload.letters[index].recipient.clone())
-            .collect();
-        tasks.push(tokio::spawn(async move {
-            let mut timings = Vec::with_capacity(recipients.len());
-            for recipient in recipients {
-                let began = Instant::now();
-                storage.access_token(&token_hash).await?;
-                storage.agency_by_org_nr(&agency).await?;
-                storage.register_entry(&recipient).await?;
-                timings.push(began.elapsed());
-            }
-            Ok::<_, anyhow::Error>(timings)
-        }));
-    }
-    let mut timings = Vec::new();
-    for task in tasks {
-        timings.extend(task.await??);
-    }
-    let elapsed = started.elapsed();
+        async move {
+            storage.access_token(&token_hash).await?;
+            storage.agency_by_org_nr(&agency).await?;
+            storage.register_entry(&recipient).await?;
+            Ok(())
+        }
+    })
+    .await?;
     let (p50, p99) = percentiles(&mut timings);
     println!(
         "    the three reads per letter outside the commit, alone: {:>8.0} letters/s, p50 {p50:.1} ms, p99 {p99:.1} ms",
@@ -560,35 +550,19 @@ async fn breakdown(
     let blobs: Arc<dyn BlobStore> = Arc::new(ObjectStoreBlobs::local(
         &scratch.join(format!("breakdown-blobs-{label}")),
     )?);
-    let started = Instant::now();
-    let mut tasks = Vec::with_capacity(CLIENTS);
-    for first in 0..CLIENTS.min(workload.letters.len()) {
+    let pairs = workload
+        .letters
+        .iter()
+        .map(|letter| (letter.package.clone(), letter.pdf.clone()));
+    let (mut timings, elapsed) = timed_by_clients(pairs, move |(package, pdf): (Bytes, Bytes)| {
         let blobs = blobs.clone();
-        let pairs: Vec<(Bytes, Bytes)> = (first..workload.letters.len())
-            .step_by(CLIENTS)
-            .map(|index| {
-                (
-                    workload.letters[index].package.clone(),
-                    workload.letters[index].pdf.clone(),
-                )
-            })
-            .collect();
-        tasks.push(tokio::spawn(async move {
-            let mut timings = Vec::with_capacity(pairs.len());
-            for (package, pdf) in pairs {
-                let began = Instant::now();
-                blobs.put(package).await?;
-                blobs.put(pdf).await?;
-                timings.push(began.elapsed());
-            }
-            Ok::<_, anyhow::Error>(timings)
-        }));
-    }
-    let mut timings = Vec::new();
-    for task in tasks {
-        timings.extend(task.await??);
-    }
-    let elapsed = started.elapsed();
+        async move {
+            blobs.put(package).await?;
+            blobs.put(pdf).await?;
+            Ok(())
+        }
+    })
+    .await?;
     let (p50, p99) = percentiles(&mut timings);
     println!(
         "    file blob store puts only (package + document as files, fsync + rename + directory fsync each; not paid by inline letters): {:>8.0} letters/s, p50 {p50:.1} ms, p99 {p99:.1} ms",
@@ -1116,6 +1090,42 @@ impl BarePool {
             BarePool::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// Shares the items among `CLIENTS` tasks, each doing its share one at a
+/// time; the time each item took, and the whole run's.
+async fn timed_by_clients<T, Work, Done>(
+    items: impl Iterator<Item = T>,
+    work: Work,
+) -> anyhow::Result<(Vec<Duration>, Duration)>
+where
+    T: Send + 'static,
+    Work: Fn(T) -> Done + Clone + Send + 'static,
+    Done: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let mut shares: Vec<Vec<T>> = (0..CLIENTS).map(|_| Vec::new()).collect();
+    for (index, item) in items.enumerate() {
+        shares[index % CLIENTS].push(item);
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(CLIENTS);
+    for share in shares.into_iter().filter(|share| !share.is_empty()) {
+        let work = work.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut timings = Vec::with_capacity(share.len());
+            for item in share {
+                let began = Instant::now();
+                work(item).await?;
+                timings.push(began.elapsed());
+            }
+            Ok::<_, anyhow::Error>(timings)
+        }));
+    }
+    let mut timings = Vec::new();
+    for task in tasks {
+        timings.extend(task.await??);
+    }
+    Ok((timings, started.elapsed()))
 }
 
 /// p50 and p99 in milliseconds.

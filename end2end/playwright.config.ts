@@ -114,6 +114,10 @@ export default defineConfig({
         POSTKASSE__APPLICATION__HOST: '127.0.0.1',
         POSTKASSE__APPLICATION__PORT: String(ports.app),
         ...appStorageEnv(dataDir),
+        // Notices may go out at any hour, so a spec can see one arrive in the
+        // sink whenever the suite runs (the default window is 09:00-17:00).
+        POSTKASSE__NOTIFY__WINDOW_OPENS: '00:00',
+        POSTKASSE__NOTIFY__WINDOW_CLOSES: '23:59',
         LEPTOS_SITE_ROOT: siteRoot,
       },
       url: `${APP_URL}/readyz`,

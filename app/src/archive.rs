@@ -9,8 +9,7 @@
 
 use crate::{
     domain::{FolderId, LetterId, TextError, UploadId},
-    error::AppError,
-    strings,
+    error::{AppError, Problem},
 };
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -43,11 +42,16 @@ impl UploadView {
 /// Why an upload was refused. It travels in the upload page's address after
 /// a form post (`?feil=<code>`), so only these codes, never free text, can
 /// be put on the page by a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The `Display` is English, for the upload API; the page has its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum UploadProblem {
+    #[error("must be chosen")]
     Missing,
+    #[error("is too large")]
     TooLarge,
+    #[error("must be a PDF, PNG or JPEG file")]
     WrongKind,
+    #[error("has a file name that cannot be used")]
     BadName,
 }
 
@@ -71,25 +75,15 @@ impl UploadProblem {
     pub fn from_code(code: &str) -> Option<UploadProblem> {
         Self::ALL.into_iter().find(|problem| problem.code() == code)
     }
-
-    /// What is wrong, read after the field's label ("Filen må være …").
-    pub fn message(self) -> &'static str {
-        match self {
-            UploadProblem::Missing => strings::UPLOAD_MISSING,
-            UploadProblem::TooLarge => strings::UPLOAD_TOO_LARGE,
-            UploadProblem::WrongKind => strings::UPLOAD_WRONG_KIND,
-            UploadProblem::BadName => strings::UPLOAD_BAD_NAME,
-        }
-    }
 }
 
-/// How a refused name reads beside its field, in bokmål.
-pub fn text_problem(error: &TextError) -> String {
+/// What is wrong with a refused name.
+pub fn text_problem(error: &TextError) -> Problem {
     match error {
-        TextError::Empty => strings::MUST_NOT_BE_EMPTY.to_owned(),
-        TextError::TooLong { max } => format!("kan være høyst {max} tegn"),
-        TextError::ControlCharacters => strings::NO_CONTROL_CHARACTERS.to_owned(),
-        TextError::PathSeparators => strings::NO_PATH_SEPARATORS.to_owned(),
+        TextError::Empty => Problem::Empty,
+        TextError::TooLong { max } => Problem::TooLong { max: *max as u32 },
+        TextError::ControlCharacters => Problem::ControlCharacters,
+        TextError::PathSeparators => Problem::PathSeparators,
     }
 }
 
@@ -103,17 +97,11 @@ pub mod ssr {
     use std::sync::Arc;
 
     pub(super) fn folder_name(field: &str, input: &str) -> Result<FolderName, AppError> {
-        FolderName::parse(input).map_err(|error| AppError::Invalid {
-            field: field.to_owned(),
-            message: text_problem(&error),
-        })
+        FolderName::parse(input).map_err(|error| AppError::invalid(field, text_problem(&error)))
     }
 
     pub(super) fn place(field: &str, input: &str) -> Result<Place, AppError> {
-        Place::from_param(input).ok_or_else(|| AppError::Invalid {
-            field: field.to_owned(),
-            message: strings::NO_SUCH_PLACE.to_owned(),
-        })
+        Place::from_param(input).ok_or_else(|| AppError::invalid(field, Problem::NoSuchPlace))
     }
 
     #[async_trait::async_trait]

@@ -17,8 +17,9 @@ use crate::{
     },
     domain::{LetterId, Place},
     error::AppError,
-    pages::{local_time, size_text, ErrorNotice},
-    strings,
+    i18n::{t, td_string, tu_string, use_i18n, Locale},
+    locale::{self, field_problem, local_time, refusal_text, size_text},
+    pages::{place_name, ErrorNotice},
 };
 use leptos::{
     form::ActionForm,
@@ -51,12 +52,7 @@ where
 
 /// What a refusal says after the field's label.
 fn error_text(error: &AppError, label: &str) -> String {
-    match error {
-        AppError::Invalid { message, .. } => format!("{label} {message}."),
-        AppError::NotFound => strings::NOT_FOUND_RELOAD.to_owned(),
-        AppError::Unauthorized => strings::LOGGED_OUT_RETRY.to_owned(),
-        _ => strings::NOT_SAVED.to_owned(),
-    }
+    refusal_text(locale::current(), error, label)
 }
 
 /// A loaded list as a `<ul>` of `item`s, a sentence when it is empty, or the error.
@@ -79,15 +75,15 @@ where
 }
 
 fn place_label(place: Place, folders: &[FolderView]) -> String {
+    let i18n = use_i18n();
     match place {
-        Place::Inbox => strings::INBOX.to_owned(),
-        Place::Archive => strings::ARCHIVE.to_owned(),
-        Place::Trash => strings::TRASH.to_owned(),
-        Place::Folder(id) => folders
-            .iter()
-            .find(|folder| folder.id == id)
-            .map(|folder| format!("mappen {}", folder.name))
-            .unwrap_or_else(|| "en mappe".to_owned()),
+        Place::Folder(id) => match folders.iter().find(|folder| folder.id == id) {
+            Some(folder) => {
+                tu_string!(i18n, archive.in_folder, name = folder.name.clone()).to_string()
+            }
+            None => tu_string!(i18n, archive.a_folder).to_owned(),
+        },
+        other => place_name(i18n.get_locale_untracked(), other, None),
     }
 }
 
@@ -120,25 +116,26 @@ pub fn LetterTools(
     folders: Vec<FolderView>,
     actions: LetterActions,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let move_error = form_error(actions.relocate);
     let here = place_label(place, &folders);
     view! {
         <section class="letter-tools" aria-labelledby="ordne-tittel">
-            <h2 id="ordne-tittel">{strings::ORGANISE_LETTER}</h2>
-                            <p>{strings::LETTER_LIES_IN} <strong>{here}</strong> "."</p>
+            <h2 id="ordne-tittel">{t!(i18n, archive.organise_letter)}</h2>
+                            <p>{t!(i18n, archive.letter_lies_in)} <strong>{here}</strong> "."</p>
                             <div class="tool-row">
                                 <ActionForm action=actions.mark>
                                     <input type="hidden" name="id" value=id.to_string() />
                                     <input type="hidden" name="ulest" value=(!unread).to_string() />
                                     <button type="submit" class="secondary">
-                                        {if unread { {strings::MARK_READ} } else { {strings::MARK_UNREAD} }}
+                                        {if unread { tu_string!(i18n, archive.mark_read) } else { tu_string!(i18n, archive.mark_unread) }}
                                     </button>
                                 </ActionForm>
                                 {(place != Place::Archive && place != Place::Trash).then(|| view! {
                                     <ActionForm action=actions.relocate>
                                         <input type="hidden" name="id" value=id.to_string() />
                                         <input type="hidden" name="til" value="arkiv" />
-                                        <button type="submit" class="secondary">{strings::ARCHIVE_IT}</button>
+                                        <button type="submit" class="secondary">{t!(i18n, archive.archive_it)}</button>
                                     </ActionForm>
                                 })}
                                 {if place == Place::Trash {
@@ -146,7 +143,7 @@ pub fn LetterTools(
                                         <ActionForm action=actions.relocate>
                                             <input type="hidden" name="id" value=id.to_string() />
                                             <input type="hidden" name="til" value="innboks" />
-                                            <button type="submit">{strings::RESTORE_TO_INBOX}</button>
+                                            <button type="submit">{t!(i18n, archive.restore_to_inbox)}</button>
                                         </ActionForm>
                                     }
                                     .into_any()
@@ -155,7 +152,7 @@ pub fn LetterTools(
                                         <ActionForm action=actions.relocate>
                                             <input type="hidden" name="id" value=id.to_string() />
                                             <input type="hidden" name="til" value="papirkurv" />
-                                            <button type="submit" class="secondary">{strings::MOVE_TO_TRASH}</button>
+                                            <button type="submit" class="secondary">{t!(i18n, archive.move_to_trash)}</button>
                                         </ActionForm>
                                     }
                                     .into_any()
@@ -163,14 +160,14 @@ pub fn LetterTools(
                             </div>
                             <ActionForm action=actions.relocate attr:class="move-form">
                                 <input type="hidden" name="id" value=id.to_string() />
-                                <label for="flytt-til">{strings::MOVE_TO}</label>
+                                <label for="flytt-til">{t!(i18n, archive.move_to)}</label>
                                 <select
                                     id="flytt-til"
                                     name="til"
                                     aria-describedby=move || move_error.get().is_some().then_some("flytt-feil")
                                 >
-                                    <option value="innboks" selected=place == Place::Inbox>{strings::INBOX}</option>
-                                    <option value="arkiv" selected=place == Place::Archive>{strings::ARCHIVE}</option>
+                                    <option value="innboks" selected=place == Place::Inbox>{t!(i18n, inbox.inbox)}</option>
+                                    <option value="arkiv" selected=place == Place::Archive>{t!(i18n, inbox.archive)}</option>
                                     {folders
                                         .into_iter()
                                         .map(|folder| view! {
@@ -183,11 +180,11 @@ pub fn LetterTools(
                                         })
                                         .collect_view()}
                                 </select>
-                                <button type="submit">{strings::MOVE}</button>
-                                <p><a href="/mapper">{strings::MAKE_NEW_FOLDER}</a></p>
+                                <button type="submit">{t!(i18n, archive.move_letter)}</button>
+                                <p><a href="/mapper">{t!(i18n, archive.make_new_folder)}</a></p>
                             </ActionForm>
             {move || move_error.get().map(|error| view! {
-                <p id="flytt-feil" class="field-error">{error_text(&error, strings::THE_FOLDER)}</p>
+                <p id="flytt-feil" class="field-error">{error_text(&error, tu_string!(i18n, archive.the_folder))}</p>
             })}
         </section>
     }
@@ -205,16 +202,17 @@ pub fn FoldersPage() -> impl IntoView {
     let create_error = form_error(create);
     let rename_error = form_error(rename);
     let delete_error = form_error(delete);
+    let i18n = use_i18n();
     view! {
-        <Title text=strings::FOLDERS />
-        <p class="breadcrumb"><a href="/innboks">{strings::BACK_TO_INBOX}</a></p>
-        <h1>{strings::FOLDERS}</h1>
-        <p class="lead">{strings::FOLDERS_LEAD}</p>
+        <Title text=tu_string!(i18n, archive.folders) />
+        <p class="breadcrumb"><a href="/innboks">{t!(i18n, common.back_to_inbox)}</a></p>
+        <h1>{t!(i18n, archive.folders)}</h1>
+        <p class="lead">{t!(i18n, archive.folders_lead)}</p>
         <section aria-labelledby="ny-mappe-tittel">
-            <h2 id="ny-mappe-tittel">{strings::NEW_FOLDER}</h2>
+            <h2 id="ny-mappe-tittel">{t!(i18n, archive.new_folder)}</h2>
             <ActionForm action=create attr:class="settings-form" attr:novalidate=true>
                 <div class="field">
-                    <label for="ny-mappe">{strings::FOLDER_NAME_LABEL}</label>
+                    <label for="ny-mappe">{t!(i18n, archive.folder_name_label)}</label>
                     <input
                         id="ny-mappe"
                         name="navn"
@@ -226,23 +224,23 @@ pub fn FoldersPage() -> impl IntoView {
                         aria-describedby=move || create_error.get().is_some().then_some("ny-mappe-feil")
                     />
                     {move || create_error.get().map(|error| view! {
-                        <p id="ny-mappe-feil" class="field-error">{error_text(&error, strings::THE_NAME)}</p>
+                        <p id="ny-mappe-feil" class="field-error">{error_text(&error, tu_string!(i18n, archive.the_name))}</p>
                     })}
                 </div>
-                <button type="submit">{strings::MAKE_FOLDER}</button>
+                <button type="submit">{t!(i18n, archive.make_folder)}</button>
             </ActionForm>
         </section>
         <section aria-labelledby="mine-mapper-tittel">
-            <h2 id="mine-mapper-tittel">{strings::YOUR_FOLDERS}</h2>
+            <h2 id="mine-mapper-tittel">{t!(i18n, archive.your_folders)}</h2>
             {move || rename_error.get().map(|error| view! {
-                <p class="field-error" role="alert">{error_text(&error, strings::THE_NEW_NAME)}</p>
+                <p class="field-error" role="alert">{error_text(&error, tu_string!(i18n, archive.the_new_name))}</p>
             })}
             {move || delete_error.get().map(|error| view! {
-                <p class="field-error" role="alert">{error_text(&error, strings::THE_FOLDER)}</p>
+                <p class="field-error" role="alert">{error_text(&error, tu_string!(i18n, archive.the_folder))}</p>
             })}
-            <Transition fallback=|| view! { <p>{strings::LOADING_FOLDERS}</p> }>
+            <Transition fallback=move || view! { <p>{t!(i18n, archive.loading_folders)}</p> }>
                 {move || Suspend::new(async move {
-                    listed(folders.await, strings::NO_FOLDERS, "folders", move |folder| {
+                    listed(folders.await, tu_string!(i18n, archive.no_folders), "folders", move |folder| {
                         view! { <FolderItem folder rename delete /> }
                     })
                 })}
@@ -257,16 +255,15 @@ fn FolderItem(
     rename: ServerAction<RenameFolder>,
     delete: ServerAction<DeleteFolder>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let id = folder.id;
     let input_id = format!("navn-{id}");
     let href = format!("/innboks?mappe={id}");
-    let rename_label = strings::rename_label(&folder.name);
+    let rename_label =
+        tu_string!(i18n, archive.rename_label, name = folder.name.clone()).to_string();
     let delete_label = format!(" {}", folder.name);
     let name = folder.name.clone();
-    let count = match folder.letter_count {
-        1 => "1 brev".to_owned(),
-        count => format!("{count} brev"),
-    };
+    let count = tu_string!(i18n, archive.letter_count, count = folder.letter_count).to_string();
     view! {
         <li class="folder">
             <p><a href=href>{folder.name}</a> " (" {count} ")"</p>
@@ -275,16 +272,26 @@ fn FolderItem(
                     <input type="hidden" name="id" value=id.to_string() />
                     <label for=input_id.clone()>{rename_label}</label>
                     <input id=input_id name="navn" type="text" required maxlength="60" value=name />
-                    <button type="submit" class="secondary">{strings::RENAME}</button>
+                    <button type="submit" class="secondary">{t!(i18n, archive.rename)}</button>
                 </ActionForm>
                 <ActionForm action=delete>
                     <input type="hidden" name="id" value=id.to_string() />
                     <button type="submit" class="secondary">
-                        {strings::DELETE_FOLDER} <span class="visually-hidden">{delete_label}</span>
+                        {t!(i18n, archive.delete_folder)} <span class="visually-hidden">{delete_label}</span>
                     </button>
                 </ActionForm>
             </div>
         </li>
+    }
+}
+
+/// Why an upload was refused, read after "Filen".
+fn upload_problem_text(problem: UploadProblem, locale: Locale) -> &'static str {
+    match problem {
+        UploadProblem::Missing => td_string!(locale, problems.upload_missing),
+        UploadProblem::TooLarge => td_string!(locale, problems.upload_too_large),
+        UploadProblem::WrongKind => td_string!(locale, problems.upload_wrong_kind),
+        UploadProblem::BadName => td_string!(locale, problems.upload_bad_name),
     }
 }
 
@@ -303,14 +310,15 @@ pub fn UploadsPage() -> impl IntoView {
     });
     let saved = Memo::new(move |_| query.with(|query| query.get("lagret").is_some()));
     let delete_error = form_error(delete);
+    let i18n = use_i18n();
     view! {
-        <Title text=strings::MY_DOCUMENTS />
-        <p class="breadcrumb"><a href="/innboks">{strings::BACK_TO_INBOX}</a></p>
-        <h1>{strings::MY_DOCUMENTS}</h1>
-        <p class="lead">{strings::MY_DOCUMENTS_LEAD}</p>
+        <Title text=tu_string!(i18n, archive.my_documents) />
+        <p class="breadcrumb"><a href="/innboks">{t!(i18n, common.back_to_inbox)}</a></p>
+        <h1>{t!(i18n, archive.my_documents)}</h1>
+        <p class="lead">{t!(i18n, archive.my_documents_lead)}</p>
         <section aria-labelledby="last-opp-tittel">
-            <h2 id="last-opp-tittel">{strings::UPLOAD_A_DOCUMENT}</h2>
-            {move || saved.get().then(|| view! { <p class="saved-note" role="status">{strings::UPLOADED}</p> })}
+            <h2 id="last-opp-tittel">{t!(i18n, archive.upload_a_document)}</h2>
+            {move || saved.get().then(|| view! { <p class="saved-note" role="status">{t!(i18n, archive.uploaded)}</p> })}
             <form
                 method="post"
                 action="/mine-dokumenter/last-opp"
@@ -318,8 +326,8 @@ pub fn UploadsPage() -> impl IntoView {
                 class="settings-form"
             >
                 <div class="field">
-                    <label for="fil">{strings::DOCUMENT_LABEL}</label>
-                    <p id="fil-hint" class="hint">{strings::UPLOAD_HINT}</p>
+                    <label for="fil">{t!(i18n, archive.document_label)}</label>
+                    <p id="fil-hint" class="hint">{t!(i18n, archive.upload_hint)}</p>
                     <input
                         id="fil"
                         name="fil"
@@ -331,20 +339,24 @@ pub fn UploadsPage() -> impl IntoView {
                         }
                     />
                     {move || problem.get().map(|problem| view! {
-                        <p id="fil-feil" class="field-error">{strings::upload_refused(problem.message())}</p>
+                        <p id="fil-feil" class="field-error">{field_problem(
+                            i18n.get_locale_untracked(),
+                            tu_string!(i18n, problems.the_file),
+                            upload_problem_text(problem, i18n.get_locale_untracked()),
+                        )}</p>
                     })}
                 </div>
-                <button type="submit">{strings::UPLOAD}</button>
+                <button type="submit">{t!(i18n, archive.upload)}</button>
             </form>
         </section>
         <section aria-labelledby="opplastet-tittel">
-            <h2 id="opplastet-tittel">{strings::YOUR_DOCUMENTS}</h2>
+            <h2 id="opplastet-tittel">{t!(i18n, archive.your_documents)}</h2>
             {move || delete_error.get().map(|error| view! {
-                <p class="field-error" role="alert">{error_text(&error, strings::THE_DOCUMENT)}</p>
+                <p class="field-error" role="alert">{error_text(&error, tu_string!(i18n, archive.the_document))}</p>
             })}
-            <Transition fallback=|| view! { <p>{strings::LOADING_DOCUMENTS}</p> }>
+            <Transition fallback=move || view! { <p>{t!(i18n, archive.loading_documents)}</p> }>
                 {move || Suspend::new(async move {
-                    listed(uploads.await, strings::NO_UPLOADS, "documents uploads", move |upload| {
+                    listed(uploads.await, tu_string!(i18n, archive.no_uploads), "documents uploads", move |upload| {
                         view! { <UploadItem upload delete /> }
                     })
                 })}
@@ -355,18 +367,27 @@ pub fn UploadsPage() -> impl IntoView {
 
 #[component]
 fn UploadItem(upload: UploadView, delete: ServerAction<DeleteUpload>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let href = upload.href();
+    let facts = tu_string!(
+        i18n,
+        archive.upload_facts,
+        size = size_text(locale, upload.size_bytes),
+        time = local_time(locale, upload.uploaded_at)
+    )
+    .to_string();
     view! {
         <li>
             <a href=href rel="external">{upload.name.clone()}</a>
             " "
             <span class="file-facts">
-                {format!("({}, lastet opp {})", size_text(upload.size_bytes), local_time(upload.uploaded_at))}
+                {facts}
             </span>
             <ActionForm action=delete attr:class="inline-form">
                 <input type="hidden" name="id" value=upload.id.to_string() />
                 <button type="submit" class="secondary">
-                    {strings::DELETE} <span class="visually-hidden">{format!(" {}", upload.name)}</span>
+                    {t!(i18n, archive.delete)} <span class="visually-hidden">{format!(" {}", upload.name)}</span>
                 </button>
             </ActionForm>
         </li>

@@ -1,5 +1,7 @@
 //! The one error type server functions return. It crosses the wire, so it
-//! carries meaning only; causes are logged on the server.
+//! carries meaning only; causes are logged on the server. Pages put it in
+//! words in the citizen's language (see [`crate::locale`]); its `Display` is
+//! English, for APIs and logs.
 
 use leptos::server_fn::{
     codec::JsonEncoding,
@@ -9,18 +11,64 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
-    #[error("du må logge inn")]
+    #[error("you must log in")]
     Unauthorized,
-    #[error("fant ikke det du lette etter")]
+    #[error("not found")]
     NotFound,
     /// Input the citizen can correct: `field` names the form field (its
-    /// `name`), `message` says what is wrong, in words for the citizen.
-    #[error("{field} {message}")]
-    Invalid { field: String, message: String },
-    #[error("noe gikk galt hos oss")]
+    /// `name`), `problem` says what is wrong. The page puts it in words in
+    /// the citizen's language; the `Display` here is English, for APIs.
+    #[error("{field} {problem}")]
+    Invalid { field: String, problem: Problem },
+    #[error("internal error")]
     Internal,
-    #[error("kunne ikke nå tjenesten: {0}")]
+    #[error("could not reach the service: {0}")]
     Transport(String),
+}
+
+/// What is wrong with a field, by meaning. Its words are in the catalogue
+/// (`problems.*`), read after the field's label ("Navnet må fylles ut.").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Problem {
+    #[error("is missing")]
+    Missing,
+    #[error("must be filled in")]
+    Empty,
+    #[error("can be at most {max} characters")]
+    TooLong { max: u32 },
+    #[error("cannot contain control characters")]
+    ControlCharacters,
+    #[error("cannot contain / or \\")]
+    PathSeparators,
+    #[error("does not exist")]
+    NoSuchPlace,
+    #[error("is already the name of one of your folders")]
+    FolderNameTaken,
+    #[error("must be a year")]
+    NotAYear,
+    #[error("must be relevance or newest")]
+    UnknownOrder,
+    #[error("cannot be before the from year")]
+    BeforeFromYear,
+    #[error("is not a valid e-mail address")]
+    InvalidEmail,
+    #[error("is not a valid mobile number")]
+    InvalidMobile,
+    #[error("is a landline number; SMS notices need a mobile number")]
+    NotMobile,
+    #[error("must be one of the languages in the list")]
+    UnknownLanguage,
+    #[error("must be one of the mailboxes in the list")]
+    UnknownProvider,
+}
+
+impl AppError {
+    pub fn invalid(field: &str, problem: Problem) -> AppError {
+        AppError::Invalid {
+            field: field.to_owned(),
+            problem,
+        }
+    }
 }
 
 impl FromServerFnError for AppError {

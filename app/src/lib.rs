@@ -11,13 +11,18 @@ pub mod contact;
 pub mod csp;
 pub mod domain;
 pub mod error;
+pub mod locale;
 pub mod mailbox;
+pub mod operator;
+mod operator_page;
 mod pages;
 pub mod search;
 mod search_page;
 mod settings_page;
-pub mod strings;
 
+include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
+
+use i18n::{t, t_string, use_i18n, I18nContextProvider};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -29,7 +34,8 @@ use leptos_router::{
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="nb">
+        // `lang` is set by the i18n context from the chosen language.
+        <html>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -51,14 +57,30 @@ pub fn App() -> impl IntoView {
     set_page_security_policy();
 
     view! {
+        <I18nContextProvider
+            cookie_name=locale::LANGUAGE_COOKIE
+            cookie_options=locale::cookie_options()
+            ssr_lang_header_getter=locale::without_accept_language()
+            set_dir_attr_on_html=false
+        >
+            <Frame />
+        </I18nContextProvider>
+    }
+}
+
+/// Everything on every page, in the chosen language.
+#[component]
+fn Frame() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
         <Stylesheet id="leptos" href="/pkg/postkasse.css" />
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
-        <Meta name="description" content="Postkasse: din digitale postkasse for brev fra det offentlige." />
+        <Meta name="description" content=t_string!(i18n, common.description) />
         <Title formatter=|page: String| format!("{page} – Postkasse") />
         <Router>
             // target="_self" keeps the router from taking the click, so the browser
             // moves focus to <main> as it does without JavaScript.
-            <a class="skip-link" href="#hovedinnhold" target="_self">"Hopp til hovedinnhold"</a>
+            <a class="skip-link" href="#hovedinnhold" target="_self">{t!(i18n, common.skip_to_main)}</a>
             <pages::SiteHeader />
             <main id="hovedinnhold" tabindex="-1">
                 <Routes fallback=pages::NotFound>
@@ -76,6 +98,16 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=StaticSegment("mine-dokumenter")
                         view=archive_pages::UploadsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("drift"), StaticSegment("logg-inn"))
+                        view=operator_page::OperatorSignInPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("drift"), StaticSegment("varsler"))
+                        view=operator_page::SinkNoticesPage
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -17,7 +17,10 @@ use serde::{Deserialize, Serialize};
 /// Who is logged in, as the header shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
-    pub display_name: String,
+    /// The name from the login, when it gave one.
+    pub name: Option<String>,
+    /// Shown instead of a name the login did not give.
+    pub birth_date: chrono::NaiveDate,
     pub level: SecurityLevel,
 }
 
@@ -41,8 +44,9 @@ pub struct InboxEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LetterPage {
     pub place: Place,
-    /// The place's name as the citizen sees it (a folder's own name).
-    pub place_name: String,
+    /// A folder's own name; the other places are named by the page, in the
+    /// citizen's language.
+    pub folder_name: Option<String>,
     pub entries: Vec<InboxEntry>,
     pub total: u64,
     pub unread: u64,
@@ -203,12 +207,8 @@ pub mod ssr {
 #[server(endpoint = "current_viewer")]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     Ok(ssr::signed_in().map(|citizen| Viewer {
-        display_name: citizen.display_name.clone().unwrap_or_else(|| {
-            format!(
-                "innbygger født {}",
-                citizen.fnr.birth_date().format("%d.%m.%Y")
-            )
-        }),
+        name: citizen.display_name.clone(),
+        birth_date: citizen.fnr.birth_date(),
         level: citizen.level,
     }))
 }

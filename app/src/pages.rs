@@ -5,53 +5,45 @@ use crate::{
     archive_pages::{LetterActions, LetterTools},
     domain::{LetterId, Place, SecurityLevel},
     error::AppError,
+    i18n::{t, td_string, tu_string, use_i18n, Locale},
+    locale::{self, local_time, size_text},
     mailbox::{
         current_viewer, list_inbox, open_letter, AcceptOpeningReceipt, AccessEntry, AccessKind,
         InboxEntry, LetterBody, LetterPage, LetterView,
     },
-    strings,
 };
-use chrono::{DateTime, Utc};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-
-/// Norwegian local time, as citizens read it.
-pub(crate) fn local_time(time: DateTime<Utc>) -> String {
-    time.with_timezone(&chrono_tz::Europe::Oslo)
-        .format("%d.%m.%Y kl. %H:%M")
-        .to_string()
-}
-
-pub(crate) fn size_text(bytes: u64) -> String {
-    if bytes < 1024 * 1024 {
-        format!("{} kB", bytes.div_ceil(1024))
-    } else {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0)).replace('.', ",")
-    }
-}
 
 /// Shows an error in words; on the server it also sets the response status.
 #[component]
 pub(crate) fn ErrorNotice(error: AppError) -> impl IntoView {
     #[cfg(feature = "ssr")]
     error.set_response_status();
+    let i18n = use_i18n();
     match error {
         AppError::Unauthorized => view! {
-            <Title text="Logg inn" />
-            <h1>"Du må logge inn"</h1>
-            <p>"Logg inn med ID-porten for å se postkassen din."</p>
-            <p><a class="button" href="/auth/login" rel="external">"Logg inn"</a></p>
+            <Title text=tu_string!(i18n, errors.log_in_title) />
+            <h1>{t!(i18n, errors.must_log_in)}</h1>
+            <p>{t!(i18n, errors.log_in_to_see)}</p>
+            <p><a class="button" href="/auth/login" rel="external">{t!(i18n, common.log_in)}</a></p>
         }
         .into_any(),
         AppError::NotFound => view! { <NotFound /> }.into_any(),
-        other => view! {
-            <Title text="Feil" />
-            <h1>"Noe gikk galt"</h1>
-            <p>{other.to_string()}</p>
+        other => {
+            let explanation = match other {
+                AppError::Transport(_) => tu_string!(i18n, errors.unreachable),
+                _ => tu_string!(i18n, errors.internal),
+            };
+            view! {
+                <Title text=tu_string!(i18n, errors.error_title) />
+                <h1>{t!(i18n, errors.something_wrong)}</h1>
+                <p>{explanation}</p>
+            }
+            .into_any()
         }
-        .into_any(),
     }
 }
 
@@ -66,33 +58,49 @@ pub fn SiteHeader() -> impl IntoView {
     });
 
     let viewer = Resource::new(|| (), |_| current_viewer());
+    let i18n = use_i18n();
     view! {
         <header class="site-header">
             <a class="brand" href="/">
                 <span class="brand-mark" aria-hidden="true">"✉"</span>
                 "Postkasse"
             </a>
-            <nav aria-label="Hovedmeny" class="site-nav">
+            <nav aria-label=tu_string!(i18n, common.main_menu) class="site-nav">
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match viewer.await {
-                            Ok(Some(viewer)) => view! {
-                                <a href="/innboks">"Innboks"</a>
-                                <a href="/innstillinger">"Innstillinger"</a>
-                                <span class="who">
-                                    "Logget inn som " <strong>{viewer.display_name}</strong>
-                                    {(viewer.level == SecurityLevel::High).then_some(" (høyt nivå)")}
-                                </span>
-                                <form method="post" action="/auth/logout" class="logout">
-                                    <button type="submit">"Logg ut"</button>
-                                </form>
+                            Ok(Some(viewer)) => {
+                                let name = viewer.name.unwrap_or_else(|| {
+                                    tu_string!(
+                                        i18n,
+                                        common.citizen_born,
+                                        date = viewer.birth_date.format("%d.%m.%Y")
+                                    )
+                                    .to_string()
+                                });
+                                view! {
+                                    <a href="/innboks">{t!(i18n, common.inbox)}</a>
+                                    <a href="/innstillinger">{t!(i18n, common.settings)}</a>
+                                    <span class="who">
+                                        {t!(i18n, common.logged_in_as)} <strong>{name}</strong>
+                                        {(viewer.level == SecurityLevel::High)
+                                            .then_some(t!(i18n, common.high_level_note))}
+                                    </span>
+                                    <form method="post" action="/auth/logout" class="logout">
+                                        <button type="submit">{t!(i18n, common.log_out)}</button>
+                                    </form>
+                                }
+                                .into_any()
+                            }
+                            // rel="external": server routes, not pages the client router knows.
+                            _ => view! {
+                                <a class="button" href="/auth/login" rel="external">{t!(i18n, common.log_in)}</a>
                             }
                             .into_any(),
-                            // rel="external": server routes, not pages the client router knows.
-                            _ => view! { <a class="button" href="/auth/login" rel="external">"Logg inn"</a> }.into_any(),
                         }
                     })}
                 </Suspense>
+                <locale::LanguageSwitch />
             </nav>
         </header>
     }
@@ -113,14 +121,15 @@ pub fn InboxPage() -> impl IntoView {
         |(place, page)| list_inbox(place, page),
     );
     let folders = Resource::new(|| (), |_| list_folders());
+    let i18n = use_i18n();
     view! {
         // While the letters load the page has a title too; the place's own replaces it.
-        <Title text=strings::INBOX />
-        <Suspense fallback=|| view! { <p>"Henter brevene dine …"</p> }>
+        <Title text=tu_string!(i18n, inbox.inbox) />
+        <Suspense fallback=move || view! { <p>{t!(i18n, inbox.loading)}</p> }>
             {move || Suspend::new(async move {
                 match (letters.await, folders.await) {
                     (Ok(page), Ok(folders)) => view! {
-                        <Title text=page.place_name.clone() />
+                        <Title text=place_name(i18n.get_locale_untracked(), page.place, page.folder_name.as_deref()) />
                         <InboxList page folders />
                     }
                     .into_any(),
@@ -131,7 +140,16 @@ pub fn InboxPage() -> impl IntoView {
     }
 }
 
-const LOCKED_NOTE: &str = " (krever høyt sikkerhetsnivå)";
+/// A place's name in the citizen's language; a folder has its own.
+pub(crate) fn place_name(locale: Locale, place: Place, folder_name: Option<&str>) -> String {
+    match (place, folder_name) {
+        (Place::Inbox, _) => td_string!(locale, inbox.inbox).into(),
+        (Place::Archive, _) => td_string!(locale, inbox.archive).into(),
+        (Place::Trash, _) => td_string!(locale, inbox.trash).into(),
+        (Place::Folder(_), Some(name)) => name.to_owned(),
+        (Place::Folder(_), None) => td_string!(locale, archive.a_folder).into(),
+    }
+}
 
 /// The inbox's address for a place and page; the first page has no `side`.
 fn place_href(place: Place, page: u32) -> String {
@@ -146,18 +164,20 @@ fn place_href(place: Place, page: u32) -> String {
 /// one is marked for screen readers as well as by looks.
 #[component]
 fn PlaceNav(current: Place, folders: Vec<FolderView>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let mut places = vec![
-        (Place::Inbox, strings::INBOX.to_owned()),
-        (Place::Archive, strings::ARCHIVE.to_owned()),
+        (Place::Inbox, place_name(locale, Place::Inbox, None)),
+        (Place::Archive, place_name(locale, Place::Archive, None)),
     ];
     places.extend(
         folders
             .into_iter()
             .map(|folder| (Place::Folder(folder.id), folder.name)),
     );
-    places.push((Place::Trash, strings::TRASH.to_owned()));
+    places.push((Place::Trash, place_name(locale, Place::Trash, None)));
     view! {
-        <nav aria-label="Mapper" class="places">
+        <nav aria-label=tu_string!(i18n, inbox.places) class="places">
             <ul>
                 {places
                     .into_iter()
@@ -168,12 +188,12 @@ fn PlaceNav(current: Place, folders: Vec<FolderView>) -> impl IntoView {
                     .collect_view()}
             </ul>
             <p class="place-tools">
-                <a href="/mapper">{strings::ORGANISE_FOLDERS}</a>
+                <a href="/mapper">{t!(i18n, inbox.organise_folders)}</a>
                 " · "
-                <a href="/mine-dokumenter">{strings::MY_DOCUMENTS}</a>
+                <a href="/mine-dokumenter">{t!(i18n, inbox.my_documents)}</a>
                 " · "
                 <a href="/eksport/postkasse.zip" rel="external" download="postkasse.zip">
-                    {strings::DOWNLOAD_ARCHIVE}
+                    {t!(i18n, inbox.download_archive)}
                 </a>
             </p>
         </nav>
@@ -182,9 +202,10 @@ fn PlaceNav(current: Place, folders: Vec<FolderView>) -> impl IntoView {
 
 #[component]
 fn InboxList(page: LetterPage, folders: Vec<FolderView>) -> impl IntoView {
+    let i18n = use_i18n();
     let LetterPage {
         place,
-        place_name,
+        folder_name,
         entries,
         total,
         unread,
@@ -193,24 +214,24 @@ fn InboxList(page: LetterPage, folders: Vec<FolderView>) -> impl IntoView {
         trash_days,
     } = page;
     let empty_text = match place {
-        Place::Inbox => strings::NO_LETTERS_IN_INBOX,
-        Place::Trash => strings::TRASH_EMPTY,
-        _ => strings::NO_LETTERS_HERE,
+        Place::Inbox => tu_string!(i18n, inbox.no_letters_in_inbox),
+        Place::Trash => tu_string!(i18n, inbox.trash_empty),
+        _ => tu_string!(i18n, inbox.no_letters_here),
     };
     let trash_note = (place == Place::Trash).then(|| {
         view! {
             <p>
-                {strings::trash_note(trash_days)}
+                {tu_string!(i18n, inbox.trash_note, days = trash_days).to_string()}
             </p>
         }
     });
     view! {
-        <h1>{place_name}</h1>
-        <p class="lead">{format!("{total} brev, {unread} ulest")}</p>
+        <h1>{place_name(i18n.get_locale_untracked(), place, folder_name.as_deref())}</h1>
+        <p class="lead">{tu_string!(i18n, inbox.counts, total, unread).to_string()}</p>
         <form method="get" action="/sok" role="search" class="search-form inbox-search">
-            <label for="innboks-sok">"Søk i brevene"</label>
+            <label for="innboks-sok">{t!(i18n, inbox.search_label)}</label>
             <input type="search" id="innboks-sok" name="q" maxlength="200" />
-            <button type="submit">"Søk"</button>
+            <button type="submit">{t!(i18n, inbox.search_button)}</button>
         </form>
         <PlaceNav current=place folders />
         {trash_note}
@@ -218,7 +239,7 @@ fn InboxList(page: LetterPage, folders: Vec<FolderView>) -> impl IntoView {
             view! { <p>{empty_text}</p> }.into_any()
         } else {
             view! {
-                <ul class="inbox" aria-label="Brev">
+                <ul class="inbox" aria-label=tu_string!(i18n, inbox.letters)>
                     {entries.into_iter().map(|entry| view! { <InboxLine entry /> }).collect_view()}
                 </ul>
             }
@@ -230,10 +251,11 @@ fn InboxList(page: LetterPage, folders: Vec<FolderView>) -> impl IntoView {
 
 #[component]
 fn InboxLine(entry: InboxEntry) -> impl IntoView {
+    let i18n = use_i18n();
     let href = format!("/brev/{}", entry.id);
     let attachments = match entry.attachment_count {
         0 => None,
-        count => Some(strings::attachments(count)),
+        count => Some(tu_string!(i18n, inbox.attachments, count).to_string()),
     };
     view! {
         <li class:unread=entry.unread>
@@ -242,23 +264,25 @@ fn InboxLine(entry: InboxEntry) -> impl IntoView {
                     <span class="sender">{entry.sender_name}</span>
                     {entry.public_sender.then(|| view! {
                         <span class="visually-hidden">", "</span>
-                        <span class="sender-kind">{strings::PUBLIC_SENDER}</span>
+                        <span class="sender-kind">{t!(i18n, common.public_sender)}</span>
                     })}
                 </span>
                 // The visible parts are separate grid cells; hidden
                 // punctuation makes the link read as a sentence.
                 <span class="visually-hidden">":"</span>
                 <span class="title">
-                    {entry.unread.then(|| view! { <span class="badge">"Ulest"</span> " " })}
+                    {entry.unread.then(|| view! { <span class="badge">{t!(i18n, inbox.unread)}</span> " " })}
                     {entry.title}
-                    {entry.locked.then_some(LOCKED_NOTE)}
+                    {entry.locked.then_some(t!(i18n, inbox.locked_note))}
                     {attachments.map(|text| view! {
                         <span class="visually-hidden">", "</span>
                         <span class="attachments">{text}</span>
                     })}
                 </span>
-                <span class="visually-hidden">", mottatt"</span>
-                <time datetime=entry.received_at.to_rfc3339()>{local_time(entry.received_at)}</time>
+                <span class="visually-hidden">{t!(i18n, common.received)}</span>
+                <time datetime=entry.received_at.to_rfc3339()>
+                    {local_time(i18n.get_locale_untracked(), entry.received_at)}
+                </time>
             </a>
         </li>
     }
@@ -267,15 +291,27 @@ fn InboxLine(entry: InboxEntry) -> impl IntoView {
 /// "Forrige" and "Neste" between pages, and where the citizen is.
 #[component]
 fn Pager(place: Place, page: u32, page_count: u32) -> impl IntoView {
+    view! { <PageLinks page page_count href=move |page| place_href(place, page) /> }
+}
+
+/// Links to the previous and next page, and where the citizen is; nothing
+/// when everything fits on one page.
+#[component]
+pub(crate) fn PageLinks(
+    page: u32,
+    page_count: u32,
+    href: impl Fn(u32) -> String + Send + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
     (page_count > 1).then(|| {
         view! {
-            <nav aria-label="Sider" class="pager">
+            <nav aria-label=tu_string!(i18n, common.pages) class="pager">
                 {(page > 1).then(|| view! {
-                    <a href=place_href(place, page - 1) rel="prev">{strings::PREVIOUS_PAGE}</a>
+                    <a href=href(page - 1) rel="prev">{t!(i18n, common.previous_page)}</a>
                 })}
-                <span>{strings::page_of(page, page_count)}</span>
+                <span>{tu_string!(i18n, common.page_of, page, count = page_count).to_string()}</span>
                 {(page < page_count).then(|| view! {
-                    <a href=place_href(place, page + 1) rel="next">{strings::NEXT_PAGE}</a>
+                    <a href=href(page + 1) rel="next">{t!(i18n, common.next_page)}</a>
                 })}
             </nav>
         }
@@ -296,6 +332,7 @@ pub fn LetterPage() -> impl IntoView {
     // Agreeing to the opening receipt, marking or moving the letter change
     // what the page shows: read again.
     let folders = Resource::new(move || actions.version(), |_| list_folders());
+    let i18n = use_i18n();
     let opened = Resource::new(
         move || (letter_id(), accept.version().get() + actions.version()),
         |(id, _)| async move {
@@ -307,8 +344,8 @@ pub fn LetterPage() -> impl IntoView {
     );
     view! {
         // While the letter loads the page has a title too; the letter's own replaces it.
-        <Title text="Brev" />
-        <Suspense fallback=|| view! { <p>"Henter brevet …"</p> }>
+        <Title text=tu_string!(i18n, letter.title) />
+        <Suspense fallback=move || view! { <p>{t!(i18n, letter.loading)}</p> }>
             {move || Suspend::new(async move {
                 match (opened.await, folders.await) {
                     (Ok(letter), Ok(folders)) => {
@@ -328,6 +365,8 @@ fn LetterDetails(
     accept: ServerAction<AcceptOpeningReceipt>,
     actions: LetterActions,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let step_up = format!("/auth/login?level=high&return_to=/brev/{}", letter.id);
     let letter_id = letter.id.to_string();
     let access_log = letter.access_log.clone();
@@ -341,56 +380,52 @@ fn LetterDetails(
             view! { <pre class="letter-body letter-text">{text}</pre> }.into_any()
         }
     });
-    let opening_notice = format!(
-        "Når du åpner brevet, får {} beskjed om at det er åpnet. ",
-        letter.sender_name
-    );
+    let opening_notice = tu_string!(
+        i18n,
+        letter.receipt_notice,
+        sender = letter.sender_name.clone()
+    )
+    .to_string();
     view! {
         <Title text=letter.title.clone() />
-        <p class="breadcrumb"><a href="/innboks">"Tilbake til innboksen"</a></p>
+        <p class="breadcrumb"><a href="/innboks">{t!(i18n, common.back_to_inbox)}</a></p>
         <article class="letter">
             <h1>{letter.title}</h1>
             <dl class="letter-facts">
-                <dt>"Fra"</dt>
+                <dt>{t!(i18n, letter.from)}</dt>
                 <dd>
                     {letter.sender_name}
-                    {letter.public_sender.then(|| format!(" ({})", strings::PUBLIC_SENDER.to_lowercase()))}
+                    {letter.public_sender.then_some(t!(i18n, letter.public_sender))}
                 </dd>
-                <dt>"Mottatt"</dt>
-                <dd><time datetime=letter.received_at.to_rfc3339()>{local_time(letter.received_at)}</time></dd>
+                <dt>{t!(i18n, letter.received)}</dt>
+                <dd><time datetime=letter.received_at.to_rfc3339()>{local_time(locale, letter.received_at)}</time></dd>
             </dl>
             {if letter.locked {
                 view! {
                     <section class="locked" aria-labelledby="laast-tittel">
-                        <h2 id="laast-tittel">"Brevet krever høyt sikkerhetsnivå"</h2>
-                        <p>
-                            "Avsenderen har bestemt at dette brevet bare kan leses etter innlogging "
-                            "med høyt sikkerhetsnivå, for eksempel BankID."
-                        </p>
-                        <p><a class="button" href=step_up rel="external">"Logg inn med høyere sikkerhetsnivå"</a></p>
+                        <h2 id="laast-tittel">{t!(i18n, letter.locked_heading)}</h2>
+                        <p>{t!(i18n, letter.locked_text)}</p>
+                        <p><a class="button" href=step_up rel="external">{t!(i18n, letter.step_up)}</a></p>
                     </section>
                 }
                 .into_any()
             } else if letter.opening_receipt_pending {
                 view! {
                     <section class="opening-receipt" aria-labelledby="aapning-tittel">
-                        <h2 id="aapning-tittel">"Avsenderen vil vite når du åpner brevet"</h2>
-                        <p>
-                            {opening_notice}
-                            "Du kan la være å åpne det nå og komme tilbake senere."
-                        </p>
+                        <h2 id="aapning-tittel">{t!(i18n, letter.receipt_heading)}</h2>
+                        <p>{opening_notice}</p>
                         <ActionForm action=accept>
                             <input type="hidden" name="id" value=letter_id />
-                            <button type="submit">"Åpne brevet og gi beskjed"</button>
+                            <button type="submit">{t!(i18n, letter.receipt_accept)}</button>
                         </ActionForm>
-                        <p><a href="/innboks">"Ikke nå, tilbake til innboksen"</a></p>
+                        <p><a href="/innboks">{t!(i18n, letter.receipt_not_now)}</a></p>
                     </section>
                 }
                 .into_any()
             } else {
                 view! {
                     <section aria-labelledby="dokumenter-tittel">
-                        <h2 id="dokumenter-tittel">"Dokumenter"</h2>
+                        <h2 id="dokumenter-tittel">{t!(i18n, letter.documents)}</h2>
                         {body}
                         <ul class="documents">
                             {letter
@@ -402,7 +437,7 @@ fn LetterDetails(
                                             <a href=document.href rel="external">{document.title}</a>
                                             " "
                                             <span class="file-facts">
-                                                {format!("({}, {})", document.file_name, size_text(document.size_bytes))}
+                                                {format!("({}, {})", document.file_name, size_text(locale, document.size_bytes))}
                                             </span>
                                         </li>
                                     }
@@ -423,35 +458,43 @@ fn LetterDetails(
 /// level, so the citizen can notice access they did not make.
 #[component]
 fn AccessLog(entries: Vec<AccessEntry>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
         <section class="access-log" aria-labelledby="tilgang-tittel">
-            <h2 id="tilgang-tittel">"Tilgangslogg"</h2>
-            <p>"Hver gang brevet er vist eller et dokument lastet ned, står det her."</p>
+            <h2 id="tilgang-tittel">{t!(i18n, letter.access_log)}</h2>
+            <p>{t!(i18n, letter.access_log_lead)}</p>
             <table>
                 <thead>
                     <tr>
-                        <th scope="col">"Tidspunkt"</th>
-                        <th scope="col">"Hva"</th>
-                        <th scope="col">"Innloggingsnivå"</th>
+                        <th scope="col">{t!(i18n, common.time)}</th>
+                        <th scope="col">{t!(i18n, letter.access_what)}</th>
+                        <th scope="col">{t!(i18n, letter.access_level)}</th>
                     </tr>
                 </thead>
                 <tbody>
                     {entries
                         .into_iter()
                         .map(|entry| {
-                            let what = match (entry.kind, entry.document) {
-                                (AccessKind::View, _) => "Brevet ble vist".to_owned(),
-                                (AccessKind::Download, Some(0)) => "Hoveddokumentet ble lastet ned".to_owned(),
-                                (AccessKind::Download, Some(index)) => format!("Vedlegg {index} ble lastet ned"),
-                                (AccessKind::Download, None) => "Et dokument ble lastet ned".to_owned(),
+                            let what: String = match (entry.kind, entry.document) {
+                                (AccessKind::View, _) => td_string!(locale, letter.viewed).into(),
+                                (AccessKind::Download, Some(0)) => {
+                                    td_string!(locale, letter.main_downloaded).into()
+                                }
+                                (AccessKind::Download, Some(index)) => {
+                                    td_string!(locale, letter.attachment_downloaded, index).to_string()
+                                }
+                                (AccessKind::Download, None) => {
+                                    td_string!(locale, letter.document_downloaded).into()
+                                }
                             };
                             let level = match entry.level {
-                                SecurityLevel::Substantial => "Betydelig",
-                                SecurityLevel::High => "Høyt",
+                                SecurityLevel::Substantial => td_string!(locale, common.level_substantial),
+                                SecurityLevel::High => td_string!(locale, common.level_high),
                             };
                             view! {
                                 <tr>
-                                    <td><time datetime=entry.at.to_rfc3339()>{local_time(entry.at)}</time></td>
+                                    <td><time datetime=entry.at.to_rfc3339()>{local_time(locale, entry.at)}</time></td>
                                     <td>{what}</td>
                                     <td>{level}</td>
                                 </tr>
@@ -466,51 +509,43 @@ fn AccessLog(entries: Vec<AccessEntry>) -> impl IntoView {
 
 #[component]
 pub fn SiteFooter() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <footer class="site-footer">
-            <p>
-                "Postkasse er en digital postkasse for brev fra offentlige virksomheter, "
-                "levert gjennom ordningen Digital postkasse til innbyggere."
-            </p>
+            <p>{t!(i18n, common.footer)}</p>
         </footer>
     }
 }
 
 #[component]
 pub fn Landing() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
-        <Title text="Forside" />
+        <Title text=tu_string!(i18n, landing.title) />
         <section class="hero" aria-labelledby="forside-tittel">
-            <h1 id="forside-tittel">"Din digitale postkasse"</h1>
-            <p class="lead">
-                "Brev fra skatteetaten, kommunen, NAV og andre offentlige virksomheter "
-                "kommer trygt hit i stedet for på papir. Du får varsel på e-post eller SMS "
-                "når noe nytt har kommet, og brevene blir liggende i ditt eget arkiv så lenge du vil."
-            </p>
+            <h1 id="forside-tittel">{t!(i18n, landing.heading)}</h1>
+            <p class="lead">{t!(i18n, landing.lead)}</p>
         </section>
         <section aria-labelledby="slik-tittel">
-            <h2 id="slik-tittel">"Slik fungerer det"</h2>
+            <h2 id="slik-tittel">{t!(i18n, landing.how_it_works)}</h2>
             <ol class="steps">
                 <li>
-                    <h3>"Virksomheten sender brevet"</h3>
-                    <p>"Brevet slås opp i Kontakt- og reservasjonsregisteret og sendes til postkassen du har valgt."</p>
+                    <h3>{t!(i18n, landing.step_send)}</h3>
+                    <p>{t!(i18n, landing.step_send_text)}</p>
                 </li>
                 <li>
-                    <h3>"Du får varsel"</h3>
-                    <p>"Varselet kommer på dagtid og sier aldri noe om innholdet i brevet."</p>
+                    <h3>{t!(i18n, landing.step_notice)}</h3>
+                    <p>{t!(i18n, landing.step_notice_text)}</p>
                 </li>
                 <li>
-                    <h3>"Du logger inn og leser"</h3>
-                    <p>"Du logger inn med ID-porten. Brev med høyt sikkerhetsnivå krever innlogging på nivå høyt."</p>
+                    <h3>{t!(i18n, landing.step_read)}</h3>
+                    <p>{t!(i18n, landing.step_read_text)}</p>
                 </li>
             </ol>
         </section>
         <section aria-labelledby="papir-tittel">
-            <h2 id="papir-tittel">"Vil du heller ha brev på papir?"</h2>
-            <p>
-                "Du kan reservere deg mot digital post. Da sender virksomhetene brevene sine "
-                "med vanlig post til adressen du er registrert med i Folkeregisteret."
-            </p>
+            <h2 id="papir-tittel">{t!(i18n, landing.paper)}</h2>
+            <p>{t!(i18n, landing.paper_text)}</p>
         </section>
     }
 }
@@ -523,9 +558,14 @@ pub fn NotFound() -> impl IntoView {
             response.set_status(http::StatusCode::NOT_FOUND);
         }
     }
+    let i18n = use_i18n();
     view! {
-        <Title text="Fant ikke siden" />
-        <h1>"Fant ikke siden"</h1>
-        <p>"Siden du lette etter finnes ikke. Sjekk adressen, eller gå til "<a href="/">"forsiden"</a>"."</p>
+        <Title text=tu_string!(i18n, errors.not_found_title) />
+        <h1>{t!(i18n, errors.not_found_title)}</h1>
+        <p>
+            {t!(i18n, errors.not_found_before)}
+            <a href="/">{t!(i18n, errors.not_found_link)}</a>
+            {t!(i18n, errors.not_found_after)}
+        </p>
     }
 }

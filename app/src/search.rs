@@ -11,7 +11,10 @@
 // so that `/sok?q=...&fra=...` needs no JavaScript to become a call.
 #![allow(clippy::too_many_arguments)]
 
-use crate::{domain::Place, error::AppError};
+use crate::{
+    domain::Place,
+    error::{AppError, Problem},
+};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -92,13 +95,6 @@ pub struct SearchResults {
     pub page: u32,
 }
 
-fn invalid(field: &str, message: &str) -> AppError {
-    AppError::Invalid {
-        field: field.to_owned(),
-        message: message.to_owned(),
-    }
-}
-
 fn year(field: &str, input: Option<String>) -> Result<Option<i32>, AppError> {
     match input.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
@@ -107,7 +103,7 @@ fn year(field: &str, input: Option<String>) -> Result<Option<i32>, AppError> {
             .ok()
             .filter(|year| (1900..=2200).contains(year))
             .map(Some)
-            .ok_or_else(|| invalid(field, "må være et årstall")),
+            .ok_or_else(|| AppError::invalid(field, Problem::NotAYear)),
     }
 }
 
@@ -153,19 +149,22 @@ fn parse_request(fields: SearchFields) -> Result<SearchRequest, AppError> {
     } = fields;
     let text = q.unwrap_or_default().trim().to_owned();
     if text.chars().count() > MAX_QUERY_CHARS {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "q",
-            &format!("kan være høyst {MAX_QUERY_CHARS} tegn"),
+            Problem::TooLong {
+                max: MAX_QUERY_CHARS as u32,
+            },
         ));
     }
     if text.chars().any(char::is_control) {
-        return Err(invalid("q", "kan ikke ha kontrolltegn"));
+        return Err(AppError::invalid("q", Problem::ControlCharacters));
     }
     let place = match mappe.as_deref().map(str::trim) {
         None | Some("") | Some("alle") => None,
-        Some(param) => {
-            Some(Place::from_param(param).ok_or_else(|| invalid("mappe", "finnes ikke"))?)
-        }
+        Some(param) => Some(
+            Place::from_param(param)
+                .ok_or_else(|| AppError::invalid("mappe", Problem::NoSuchPlace))?,
+        ),
     };
     let order = match sortering.as_deref() {
         None | Some("") => {
@@ -177,13 +176,13 @@ fn parse_request(fields: SearchFields) -> Result<SearchRequest, AppError> {
         }
         Some("relevans") => SearchOrder::Relevance,
         Some("nyeste") => SearchOrder::Newest,
-        Some(_) => return Err(invalid("sortering", "må være relevans eller nyeste")),
+        Some(_) => return Err(AppError::invalid("sortering", Problem::UnknownOrder)),
     };
     let from_year = year("fra", fra)?;
     let to_year = year("til", til)?;
     if let (Some(from), Some(to)) = (from_year, to_year) {
         if from > to {
-            return Err(invalid("til", "kan ikke være før fra-året"));
+            return Err(AppError::invalid("til", Problem::BeforeFromYear));
         }
     }
     Ok(SearchRequest {

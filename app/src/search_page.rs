@@ -6,9 +6,10 @@ use crate::{
     archive::{list_folders, FolderView},
     domain::Place,
     error::AppError,
-    pages::{local_time, ErrorNotice},
+    i18n::{t, td_string, tu_string, use_i18n, Locale},
+    locale::{local_time, problem_text},
+    pages::{place_name, ErrorNotice, PageLinks},
     search::{search_archive, SearchHit, SearchResults, SenderCount, SnippetPart, HITS_PER_PAGE},
-    strings,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -105,6 +106,7 @@ pub fn SearchPage() -> impl IntoView {
     );
     let folders = Resource::new(|| (), |_| list_folders());
     let navigate = use_navigate();
+    let i18n = use_i18n();
     // Hydrated: search while typing, replacing the address rather than adding history.
     let on_input = move |event: leptos::ev::Event| {
         let text = event_target_value(&event);
@@ -120,9 +122,9 @@ pub fn SearchPage() -> impl IntoView {
         );
     };
     view! {
-        <Title text="Søk i brevene" />
-        <h1>"Søk i brevene"</h1>
-        <Suspense fallback=|| view! { <p>"Henter mappene …"</p> }>
+        <Title text=tu_string!(i18n, search.title) />
+        <h1>{t!(i18n, search.title)}</h1>
+        <Suspense fallback=move || view! { <p>{t!(i18n, search.loading_folders)}</p> }>
             {move || {
                 let on_input = on_input.clone();
                 Suspend::new(async move {
@@ -132,16 +134,25 @@ pub fn SearchPage() -> impl IntoView {
                 })
             }}
         </Suspense>
-        <Suspense fallback=|| view! { <p>"Søker …"</p> }>
+        <Suspense fallback=move || view! { <p>{t!(i18n, search.searching)}</p> }>
             {move || Suspend::new(async move {
                 match results.await {
                     Ok(found) => view! { <Results found current=current.get_untracked() /> }.into_any(),
-                    Err(AppError::Invalid { field, message }) => view! {
-                        <p class="error" role="alert" id="sok-feil">
-                            {format!("{}: {message}", field_label(&field))}
-                        </p>
+                    Err(AppError::Invalid { field, problem }) => {
+                        let locale = i18n.get_locale_untracked();
+                        view! {
+                            <p class="error" role="alert" id="sok-feil">
+                                {td_string!(
+                                    locale,
+                                    search.field_problem,
+                                    label = field_label(locale, &field),
+                                    problem = problem_text(locale, problem)
+                                )
+                                .to_string()}
+                            </p>
+                        }
+                        .into_any()
                     }
-                    .into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -149,14 +160,14 @@ pub fn SearchPage() -> impl IntoView {
     }
 }
 
-fn field_label(field: &str) -> &'static str {
+fn field_label(locale: Locale, field: &str) -> &'static str {
     match field {
-        "q" => "Søkeord",
-        "fra" => "Fra år",
-        "til" => "Til år",
-        "mappe" => "Mappe",
-        "sortering" => "Sortering",
-        _ => "Søket",
+        "q" => td_string!(locale, search.words),
+        "fra" => td_string!(locale, search.from_year),
+        "til" => td_string!(locale, search.to_year),
+        "mappe" => td_string!(locale, search.folder),
+        "sortering" => td_string!(locale, search.order),
+        _ => td_string!(locale, search.the_search),
     }
 }
 
@@ -166,24 +177,38 @@ fn SearchForm(
     folders: Vec<FolderView>,
     on_input: impl Fn(leptos::ev::Event) + Clone + 'static,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let value = |name: &str| current.get(name).unwrap_or_default();
     let place = current.get("mappe").unwrap_or_default();
     let mut places = vec![
-        (String::new(), "Alle unntatt papirkurven".to_owned()),
-        (Place::Inbox.as_param(), strings::INBOX.to_owned()),
-        (Place::Archive.as_param(), strings::ARCHIVE.to_owned()),
+        (
+            String::new(),
+            tu_string!(i18n, search.all_but_trash).to_owned(),
+        ),
+        (
+            Place::Inbox.as_param(),
+            place_name(locale, Place::Inbox, None),
+        ),
+        (
+            Place::Archive.as_param(),
+            place_name(locale, Place::Archive, None),
+        ),
     ];
     places.extend(
         folders
             .into_iter()
             .map(|folder| (Place::Folder(folder.id).as_param(), folder.name)),
     );
-    places.push((Place::Trash.as_param(), strings::TRASH.to_owned()));
+    places.push((
+        Place::Trash.as_param(),
+        place_name(locale, Place::Trash, None),
+    ));
     let order = current.get("sortering").unwrap_or_default();
     view! {
         <form method="get" action="/sok" role="search" class="search-form">
             <p>
-                <label for="sok-q">"Søkeord"</label>
+                <label for="sok-q">{t!(i18n, search.words)}</label>
                 <input
                     type="search"
                     id="sok-q"
@@ -194,15 +219,13 @@ fn SearchForm(
                     aria-describedby="sok-hjelp"
                     on:input=on_input
                 />
-                <button type="submit">"Søk"</button>
+                <button type="submit">{t!(i18n, search.search)}</button>
             </p>
-            <p id="sok-hjelp" class="hint">
-                "Skriv ord som står i brevet. Sett anførselstegn rundt ord som skal stå etter hverandre, for eksempel \"vedtak om bostøtte\"."
-            </p>
+            <p id="sok-hjelp" class="hint">{t!(i18n, search.help)}</p>
             <fieldset class="search-filters">
-                <legend>"Avgrens søket"</legend>
+                <legend>{t!(i18n, search.narrow)}</legend>
                 <p>
-                    <label for="sok-mappe">"Mappe"</label>
+                    <label for="sok-mappe">{t!(i18n, search.folder)}</label>
                     <select id="sok-mappe" name="mappe">
                         {places
                             .into_iter()
@@ -214,22 +237,22 @@ fn SearchForm(
                     </select>
                 </p>
                 <p>
-                    <label for="sok-fra">"Fra år"</label>
+                    <label for="sok-fra">{t!(i18n, search.from_year)}</label>
                     <input type="number" id="sok-fra" name="fra" min="1900" max="2200" inputmode="numeric" value=value("fra") />
-                    <label for="sok-til">"Til år"</label>
+                    <label for="sok-til">{t!(i18n, search.to_year)}</label>
                     <input type="number" id="sok-til" name="til" min="1900" max="2200" inputmode="numeric" value=value("til") />
                 </p>
                 <p>
-                    <label for="sok-sortering">"Sortering"</label>
+                    <label for="sok-sortering">{t!(i18n, search.order)}</label>
                     <select id="sok-sortering" name="sortering">
-                        <option value="" selected=order.is_empty()>"Beste treff først"</option>
-                        <option value="nyeste" selected=order == "nyeste">"Nyeste først"</option>
+                        <option value="" selected=order.is_empty()>{t!(i18n, search.best_first)}</option>
+                        <option value="nyeste" selected=order == "nyeste">{t!(i18n, search.newest_first)}</option>
                     </select>
                 </p>
                 {current.get("avsender").map(|sender| view! {
                     <input type="hidden" name="avsender" value=sender />
                 })}
-                <p><button type="submit">"Bruk avgrensning"</button></p>
+                <p><button type="submit">{t!(i18n, search.apply)}</button></p>
             </fieldset>
         </form>
     }
@@ -244,56 +267,55 @@ fn Results(found: SearchResults, current: Current) -> impl IntoView {
         unsearchable_documents,
         page,
     } = found;
+    let i18n = use_i18n();
     let pages = (total as usize).div_ceil(HITS_PER_PAGE).max(1) as u32;
     let unsearchable = (unsearchable_documents > 0).then(|| {
         let text = if unsearchable_documents == 1 {
-            "1 av dokumentene dine kan ikke søkes i.".to_owned()
+            tu_string!(i18n, search.unsearchable_one).to_owned()
         } else {
-            format!("{unsearchable_documents} av dokumentene dine kan ikke søkes i.")
+            tu_string!(
+                i18n,
+                search.unsearchable_many,
+                count = unsearchable_documents
+            )
+            .to_string()
         };
         view! {
             <p class="notice">
                 {text}
-                " Det gjelder bilder, og dokumenter der vi ikke har fått hentet ut teksten ennå. Vi prøver igjen på dem senere. Du finner dem fortsatt i innboksen og under Mine dokumenter, og tittelen kan søkes i."
+                {t!(i18n, search.unsearchable_why)}
             </p>
         }
     });
     let count = match total {
-        0 => "Ingen treff".to_owned(),
-        1 => "1 treff".to_owned(),
-        n => format!("{n} treff"),
+        0 => tu_string!(i18n, search.no_hits).to_owned(),
+        1 => tu_string!(i18n, search.one_hit).to_owned(),
+        count => tu_string!(i18n, search.hits, count).to_string(),
     };
+    let current_for_facets = current.clone();
+    let page_href = move |page: u32| current.with(&[("side", Some(page.to_string()))]);
     view! {
         {unsearchable}
         <p class="lead" role="status">{count}</p>
-        <SenderFacets senders current=current.clone() />
+        <SenderFacets senders current=current_for_facets />
         <ul class="inbox search-hits">
             {hits.into_iter().map(|hit| view! { <HitLine hit /> }).collect_view()}
         </ul>
-        {(pages > 1).then(|| view! {
-            <nav aria-label="Sider" class="pager">
-                {(page > 1).then(|| view! {
-                    <a href=current.with(&[("side", Some((page - 1).to_string()))]) rel="prev">"Forrige side"</a>
-                })}
-                <span>{format!("Side {page} av {pages}")}</span>
-                {(page < pages).then(|| view! {
-                    <a href=current.with(&[("side", Some((page + 1).to_string()))]) rel="next">"Neste side"</a>
-                })}
-            </nav>
-        })}
+        <PageLinks page page_count=pages href=page_href />
     }
 }
 
 #[component]
 fn SenderFacets(senders: Vec<SenderCount>, current: Current) -> impl IntoView {
+    let i18n = use_i18n();
     let chosen = current.get("avsender");
     (!senders.is_empty()).then(|| {
         view! {
-            <nav aria-label="Avsendere" class="places facets">
+            <nav aria-label=tu_string!(i18n, search.senders) class="places facets">
                 <ul>
                     <li>
                         <a href=current.with(&[("avsender", None)]) aria-current=chosen.is_none().then_some("page")>
-                            "Alle avsendere"
+                            {t!(i18n, search.all_senders)}
                         </a>
                     </li>
                     {senders
@@ -328,18 +350,21 @@ fn HitLine(hit: SearchHit) -> impl IntoView {
         snippet,
         partly_searchable,
     } = hit;
+    let i18n = use_i18n();
     view! {
         <li>
             <a href=href class="letter-link">
-                <span class="sender">{sender.unwrap_or_else(|| "Lastet opp av deg".to_owned())}</span>
+                <span class="sender">{sender.unwrap_or_else(|| tu_string!(i18n, search.uploaded_by_you).to_owned())}</span>
                 <span class="visually-hidden">":"</span>
                 <span class="title">{title}</span>
-                <span class="visually-hidden">", mottatt"</span>
-                <time datetime=received_at.to_rfc3339()>{local_time(received_at)}</time>
+                <span class="visually-hidden">{t!(i18n, common.received)}</span>
+                <time datetime=received_at.to_rfc3339()>
+                    {local_time(i18n.get_locale_untracked(), received_at)}
+                </time>
             </a>
             {(!snippet.is_empty()).then(|| view! { <p class="snippet"><Snippet parts=snippet /></p> })}
             {partly_searchable.then(|| view! {
-                <p class="hint">"Noen av dokumentene i dette brevet kan ikke søkes i ennå."</p>
+                <p class="hint">{t!(i18n, search.partly_searchable)}</p>
             })}
         </li>
     }

@@ -21,7 +21,9 @@ use crate::{
     },
     domain::Language,
     error::AppError,
-    pages::{local_time, ErrorNotice},
+    i18n::{t, td_string, tu_string, use_i18n, Locale},
+    locale::{self, local_time, refusal_text},
+    pages::ErrorNotice,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use leptos::{
@@ -46,16 +48,16 @@ enum Saved {
 }
 
 impl Saved {
-    fn message(self) -> &'static str {
+    fn message(self, locale: Locale) -> &'static str {
         match self {
-            Saved::Email => "Endringen av e-postadressen er lagret.",
-            Saved::Mobile => "Endringen av mobilnummeret er lagret.",
-            Saved::Confirmed => "Kontaktinformasjonen din er bekreftet.",
-            Saved::Reserved => "Du er nå reservert mot digital post.",
-            Saved::Withdrawn => "Reservasjonen mot digital post er opphevet.",
-            Saved::Mailbox => "Valget av digital postkasse er lagret.",
-            Saved::Language => "Språkvalget er lagret.",
-            Saved::Notices => "Valget av varsler er lagret.",
+            Saved::Email => td_string!(locale, settings.saved_email),
+            Saved::Mobile => td_string!(locale, settings.saved_mobile),
+            Saved::Confirmed => td_string!(locale, settings.saved_confirmed),
+            Saved::Reserved => td_string!(locale, settings.saved_reserved),
+            Saved::Withdrawn => td_string!(locale, settings.saved_withdrawn),
+            Saved::Mailbox => td_string!(locale, settings.saved_mailbox),
+            Saved::Language => td_string!(locale, settings.saved_language),
+            Saved::Notices => td_string!(locale, settings.saved_notices),
         }
     }
 }
@@ -176,10 +178,11 @@ impl Forms {
     /// The confirmation of the last save, if it belongs to one of `sections`.
     fn note_in(&self, sections: &'static [Saved]) -> Signal<Option<&'static str>> {
         let note = self.note;
+        let locale = locale::current();
         Signal::derive(move || {
             note.get()
                 .filter(|what| sections.contains(what))
-                .map(Saved::message)
+                .map(|what| what.message(locale))
         })
     }
 }
@@ -203,21 +206,6 @@ fn follow<S>(
         Some(Err(_)) => note.set(None),
         None => {}
     });
-}
-
-/// What a refusal says, read after the field's label ("E-postadresse er ikke …").
-fn error_text(error: &AppError, label: &str) -> String {
-    match error {
-        AppError::Invalid { message, .. } => {
-            let message = message.trim_end_matches('.');
-            format!("{label} {message}.")
-        }
-        AppError::Unauthorized => {
-            "Endringen ble ikke lagret fordi du ikke lenger er logget inn. Logg inn på nytt og prøv igjen."
-                .to_owned()
-        }
-        _ => "Endringen ble ikke lagret fordi noe gikk galt. Prøv igjen om litt.".to_owned(),
-    }
 }
 
 /// A `<time datetime>` value in whole seconds (HTML allows at most milliseconds).
@@ -249,7 +237,7 @@ fn FieldError(
 ) -> impl IntoView {
     move || {
         error.get().map(|error| {
-            view! { <p id=id class="field-error">{error_text(&error, label)}</p> }
+            view! { <p id=id class="field-error">{refusal_text(locale::current(), &error, label)}</p> }
         })
     }
 }
@@ -267,11 +255,13 @@ fn SavedNote(note: Signal<Option<&'static str>>) -> impl IntoView {
 pub fn SettingsPage() -> impl IntoView {
     let forms = Forms::new();
     let settings = Resource::new(move || forms.saves.get(), |_| load_contact_settings());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
-        <Title text="Innstillinger" />
+        <Title text=tu_string!(i18n, settings.title) />
         // Transition, not Suspense: while the settings reload after a save the
         // page keeps showing the old ones instead of blinking to "Henter …".
-        <Transition fallback=|| view! { <p>"Henter innstillingene dine …"</p> }>
+        <Transition fallback=move || view! { <p>{t!(i18n, settings.loading)}</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
                     Ok(settings) => view! { <SettingsView settings forms /> }.into_any(),
@@ -282,7 +272,7 @@ pub fn SettingsPage() -> impl IntoView {
         // Outside the part that is rebuilt after a save, so screen readers
         // hear the confirmation (a live region must exist before it changes).
         <p role="status" class="visually-hidden">
-            {move || forms.note.get().map(Saved::message)}
+            {move || forms.note.get().map(|what| what.message(locale))}
         </p>
     }
 }
@@ -302,38 +292,32 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
         notices,
     } = settings;
     let has_contact = email.is_some() || mobile.is_some();
+    let i18n = use_i18n();
     let notify_status = if can_be_notified {
-        "Offentlige virksomheter kan varsle deg på e-post eller SMS når du får post."
+        tu_string!(i18n, settings.can_notify)
     } else if reserved {
-        "Offentlige virksomheter varsler deg ikke på e-post eller SMS, fordi du er reservert mot digital post."
+        tu_string!(i18n, settings.reserved_no_notices)
     } else {
-        "Offentlige virksomheter kan ikke varsle deg nå. De trenger en e-postadresse eller et mobilnummer \
-         som er lagt inn eller bekreftet de siste 18 månedene."
+        tu_string!(i18n, settings.cannot_notify)
     };
 
     view! {
-        <h1>"Innstillinger"</h1>
-        <p class="lead">
-            "Her bestemmer du hvordan det offentlige når deg. Opplysningene ligger i Kontakt- og "
-            "reservasjonsregisteret, som offentlige virksomheter slår opp i før de sender deg brev."
-        </p>
+        <h1>{t!(i18n, settings.title)}</h1>
+        <p class="lead">{t!(i18n, settings.lead)}</p>
         <p class="notify-status" class:notify-off=!can_be_notified>
-            <strong>"Varsler: "</strong>
+            <strong>{t!(i18n, settings.notices_label)}</strong>
             {notify_status}
         </p>
 
         <section aria-labelledby="kontakt-tittel" class="settings-section">
-            <h2 id="kontakt-tittel">"Kontaktinformasjon"</h2>
-            <p>
-                "Virksomhetene bruker e-postadressen og mobilnummeret ditt til å varsle deg når du har fått "
-                "post. Varselet sier aldri noe om hva brevet handler om."
-            </p>
+            <h2 id="kontakt-tittel">{t!(i18n, settings.contact)}</h2>
+            <p>{t!(i18n, settings.contact_lead)}</p>
             <dl class="contact-facts">
-                <ChannelFacts label="E-postadresse" channel=email.clone() />
-                <ChannelFacts label="Mobilnummer" channel=mobile.clone() />
+                <ChannelFacts label=tu_string!(i18n, settings.email) channel=email.clone() />
+                <ChannelFacts label=tu_string!(i18n, settings.mobile) channel=mobile.clone() />
             </dl>
-            <StaleWarning channel=email.clone() what="e-postadressen" />
-            <StaleWarning channel=mobile.clone() what="mobilnummeret" />
+            <StaleWarning channel=email.clone() what=tu_string!(i18n, settings.the_email) />
+            <StaleWarning channel=mobile.clone() what=tu_string!(i18n, settings.the_mobile) />
             <SavedNote note=forms.note_in(&[Saved::Email, Saved::Mobile, Saved::Confirmed]) />
             {has_contact.then(|| view! { <ConfirmForm forms /> })}
             <ActionForm action=forms.email attr:class="settings-form" attr:novalidate=true>
@@ -341,46 +325,40 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
                     name="email"
                     hint_id="email-hint"
                     error_id="email-feil"
-                    label="E-postadresse"
+                    label=tu_string!(i18n, settings.email)
                     kind="email"
                     autocomplete="email"
-                    hint="For eksempel navn@eksempel.no. La feltet stå tomt og lagre for å fjerne e-postadressen."
+                    hint=tu_string!(i18n, settings.email_hint)
                     value=email.map(|channel| channel.value).unwrap_or_default()
                     error=forms.error(forms.email)
                 />
-                <button type="submit">"Lagre e-postadresse"</button>
+                <button type="submit">{t!(i18n, settings.save_email)}</button>
             </ActionForm>
             <ActionForm action=forms.mobile attr:class="settings-form" attr:novalidate=true>
                 <TextField
                     name="mobile"
                     hint_id="mobile-hint"
                     error_id="mobile-feil"
-                    label="Mobilnummer"
+                    label=tu_string!(i18n, settings.mobile)
                     kind="tel"
                     autocomplete="tel"
-                    hint="Norske numre kan skrives uten landskode, for eksempel 912 34 567. Andre trenger \
-                          landskode, for eksempel +46 70 123 45 67. La feltet stå tomt og lagre for å fjerne \
-                          mobilnummeret."
+                    hint=tu_string!(i18n, settings.mobile_hint)
                     value=mobile.map(|channel| channel.value).unwrap_or_default()
                     error=forms.error(forms.mobile)
                 />
-                <button type="submit">"Lagre mobilnummer"</button>
+                <button type="submit">{t!(i18n, settings.save_mobile)}</button>
             </ActionForm>
         </section>
 
         <section aria-labelledby="varsler-tittel" class="settings-section">
-            <h2 id="varsler-tittel">"Varsler fra Postkasse"</h2>
-            <p>
-                "Postkasse kan varsle deg hver gang du får et nytt brev, på dagtid, til e-postadressen og "
-                "mobilnummeret over. Varselet nevner bare brevets ikke-sensitive tittel og har ingen lenker. "
-                "Varsler som avsenderen ber om, kommer i tillegg."
-            </p>
+            <h2 id="varsler-tittel">{t!(i18n, settings.postkasse_notices)}</h2>
+            <p>{t!(i18n, settings.postkasse_notices_lead)}</p>
             <SavedNote note=forms.note_in(&[Saved::Notices]) />
             <NoticesForm current=notices forms />
         </section>
 
         <section aria-labelledby="reservasjon-tittel" class="settings-section">
-            <h2 id="reservasjon-tittel">"Reservasjon mot digital post"</h2>
+            <h2 id="reservasjon-tittel">{t!(i18n, settings.reservation)}</h2>
             <SavedNote note=forms.note_in(&[Saved::Reserved, Saved::Withdrawn]) />
             {if reserved {
                 view! { <Reserved since=reserved_at forms /> }.into_any()
@@ -390,24 +368,24 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
         </section>
 
         <section aria-labelledby="postkasse-tittel" class="settings-section">
-            <h2 id="postkasse-tittel">"Digital postkasse"</h2>
-            <p>"Brev fra det offentlige leveres til den digitale postkassen du velger."</p>
+            <h2 id="postkasse-tittel">{t!(i18n, settings.digital_mailbox)}</h2>
+            <p>{t!(i18n, settings.mailbox_lead)}</p>
             {reserved.then(|| view! {
-                <p>"Så lenge du er reservert mot digital post, får du brevene på papir uansett hvilken postkasse du har valgt."</p>
+                <p>{t!(i18n, settings.mailbox_while_reserved)}</p>
             })}
             <SavedNote note=forms.note_in(&[Saved::Mailbox]) />
             <MailboxForm providers current=provider forms />
         </section>
 
         <section aria-labelledby="spraak-tittel" class="settings-section">
-            <h2 id="spraak-tittel">"Språk"</h2>
-            <p>"Virksomhetene kan bruke språket du velger når de skriver til deg."</p>
+            <h2 id="spraak-tittel">{t!(i18n, settings.language)}</h2>
+            <p>{t!(i18n, settings.language_lead)}</p>
             <SavedNote note=forms.note_in(&[Saved::Language]) />
             <LanguageForm current=language forms />
         </section>
 
         <section aria-labelledby="logg-tittel" class="settings-section">
-            <h2 id="logg-tittel">"Endringslogg"</h2>
+            <h2 id="logg-tittel">{t!(i18n, settings.change_log)}</h2>
             <ChangeLog changes />
         </section>
     }
@@ -416,16 +394,18 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
 /// One channel's value and dates, as a `<dt>`/`<dd>` pair.
 #[component]
 fn ChannelFacts(label: &'static str, channel: Option<ChannelView>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let details = match channel {
-        None => view! { "Ikke registrert" }.into_any(),
+        None => view! { {t!(i18n, settings.not_registered)} }.into_any(),
         Some(channel) => view! {
             <span class="contact-value">{channel.value}</span>
             <span class="contact-dates">
-                "Sist oppdatert "
-                <time datetime=machine_time(channel.updated_at)>{local_time(channel.updated_at)}</time>
+                {t!(i18n, settings.last_updated)}
+                <time datetime=machine_time(channel.updated_at)>{local_time(locale, channel.updated_at)}</time>
                 {channel.verified_at.map(|verified_at| view! {
-                    ", sist bekreftet "
-                    <time datetime=machine_time(verified_at)>{local_time(verified_at)}</time>
+                    {t!(i18n, settings.last_confirmed)}
+                    <time datetime=machine_time(verified_at)>{local_time(locale, verified_at)}</time>
                 })}
             </span>
         }
@@ -440,14 +420,12 @@ fn ChannelFacts(label: &'static str, channel: Option<ChannelView>) -> impl IntoV
 /// Says so plainly when a channel may no longer be used for notices.
 #[component]
 fn StaleWarning(channel: Option<ChannelView>, what: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
     channel.filter(|channel| !channel.current).map(|_| {
         view! {
             <p class="warning">
-                <strong>{format!("Du må bekrefte eller oppdatere {what}.")}</strong>
-                {format!(
-                    " Den er ikke lagt inn eller bekreftet de siste 18 månedene, så virksomhetene \
-                     kan ikke bruke {what} til å varsle deg før du gjør det."
-                )}
+                <strong>{tu_string!(i18n, settings.stale_heading, what).to_string()}</strong>
+                {tu_string!(i18n, settings.stale_text, what).to_string()}
             </p>
         }
     })
@@ -489,16 +467,14 @@ fn TextField(
 #[component]
 fn ConfirmForm(forms: Forms) -> impl IntoView {
     let error = forms.error(forms.confirm);
+    let i18n = use_i18n();
     view! {
         <ActionForm action=forms.confirm attr:class="settings-form">
-            <p id="bekreft-hint">
-                "Stemmer opplysningene over? Når du bekrefter dem, kan virksomhetene bruke dem til varsler "
-                "i 18 nye måneder."
-            </p>
+            <p id="bekreft-hint">{t!(i18n, settings.confirm_hint)}</p>
             <button type="submit" aria-describedby=described_by(Some("bekreft-hint"), "bekreft-feil", error)>
-                "Bekreft at opplysningene stemmer"
+                {t!(i18n, settings.confirm)}
             </button>
-            <FieldError id="bekreft-feil" label="Bekreftelsen" error />
+            <FieldError id="bekreft-feil" label=tu_string!(i18n, settings.the_confirmation) error />
         </ActionForm>
     }
 }
@@ -506,18 +482,15 @@ fn ConfirmForm(forms: Forms) -> impl IntoView {
 #[component]
 fn NotReserved(forms: Forms) -> impl IntoView {
     let error = forms.error(forms.reserve);
+    let i18n = use_i18n();
     view! {
-        <p class="state">"Du er ikke reservert mot digital post."</p>
-        <p>
-            "Hvis du reserverer deg, sender offentlige virksomheter brevene sine på papir til adressen din "
-            "i Folkeregisteret i stedet for til den digitale postkassen din. Du får heller ikke varsler fra dem "
-            "på e-post eller SMS."
-        </p>
+        <p class="state">{t!(i18n, settings.not_reserved)}</p>
+        <p>{t!(i18n, settings.not_reserved_text)}</p>
         <ActionForm action=forms.reserve attr:class="settings-form">
             <button type="submit" aria-describedby=described_by(None, "reserver-feil", error)>
-                "Reserver meg mot digital post"
+                {t!(i18n, settings.reserve)}
             </button>
-            <FieldError id="reserver-feil" label="Reservasjonen" error />
+            <FieldError id="reserver-feil" label=tu_string!(i18n, settings.the_reservation) error />
         </ActionForm>
     }
 }
@@ -525,25 +498,23 @@ fn NotReserved(forms: Forms) -> impl IntoView {
 #[component]
 fn Reserved(since: Option<DateTime<Utc>>, forms: Forms) -> impl IntoView {
     let error = forms.error(forms.withdraw);
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
         <p class="state">
-            <strong>"Du er reservert mot digital post"</strong>
+            <strong>{t!(i18n, settings.reserved)}</strong>
             {since.map(|since| view! {
-                " siden "
-                <time datetime=machine_time(since)>{local_time(since)}</time>
+                {t!(i18n, settings.reserved_since)}
+                <time datetime=machine_time(since)>{local_time(locale, since)}</time>
             })}
             "."
         </p>
-        <p>
-            "Offentlige virksomheter sender brevene sine på papir til adressen din i Folkeregisteret, "
-            "og du får ikke varsler fra dem på e-post eller SMS. Opphever du reservasjonen, kommer brevene "
-            "digitalt igjen."
-        </p>
+        <p>{t!(i18n, settings.reserved_text)}</p>
         <ActionForm action=forms.withdraw attr:class="settings-form">
             <button type="submit" aria-describedby=described_by(None, "oppheve-feil", error)>
-                "Opphev reservasjonen"
+                {t!(i18n, settings.withdraw)}
             </button>
-            <FieldError id="oppheve-feil" label="Opphevingen" error />
+            <FieldError id="oppheve-feil" label=tu_string!(i18n, settings.the_withdrawal) error />
         </ActionForm>
     }
 }
@@ -555,8 +526,9 @@ fn MailboxForm(
     forms: Forms,
 ) -> impl IntoView {
     let error = forms.error(forms.mailbox);
+    let i18n = use_i18n();
     if providers.is_empty() {
-        return view! { <p>"Det er ingen digitale postkasser å velge mellom nå."</p> }.into_any();
+        return view! { <p>{t!(i18n, settings.no_providers)}</p> }.into_any();
     }
     view! {
         <ActionForm action=forms.mailbox attr:class="settings-form">
@@ -564,7 +536,7 @@ fn MailboxForm(
                 class="choices"
                 aria-describedby=described_by(None, "postkasse-feil", error)
             >
-                <legend>"Velg digital postkasse"</legend>
+                <legend>{t!(i18n, settings.choose_mailbox)}</legend>
                 {providers
                     .into_iter()
                     .map(|choice| {
@@ -582,15 +554,15 @@ fn MailboxForm(
                                 />
                                 <label for=id>
                                     {choice.name}
-                                    {choice.own.then_some(" (denne tjenesten)")}
+                                    {choice.own.then_some(t!(i18n, settings.this_service))}
                                 </label>
                             </div>
                         }
                     })
                     .collect_view()}
             </fieldset>
-            <FieldError id="postkasse-feil" label="Digital postkasse" error />
-            <button type="submit">"Lagre valg av postkasse"</button>
+            <FieldError id="postkasse-feil" label=tu_string!(i18n, settings.digital_mailbox) error />
+            <button type="submit">{t!(i18n, settings.save_mailbox)}</button>
         </ActionForm>
     }
     .into_any()
@@ -599,21 +571,22 @@ fn MailboxForm(
 #[component]
 fn NoticesForm(current: NoticeChoice, forms: Forms) -> impl IntoView {
     let error = forms.error(forms.notices);
+    let i18n = use_i18n();
     view! {
         <ActionForm action=forms.notices attr:class="settings-form">
             <fieldset class="choices" aria-describedby=described_by(None, "varsler-feil", error)>
-                <legend>"Varsle meg om hvert nye brev"</legend>
+                <legend>{t!(i18n, settings.notify_every_letter)}</legend>
                 <div class="choice">
                     <input type="checkbox" id="varsel-epost" name="email" value="on" checked=current.email />
-                    <label for="varsel-epost">"Varsle meg på e-post om hvert nye brev"</label>
+                    <label for="varsel-epost">{t!(i18n, settings.notify_email)}</label>
                 </div>
                 <div class="choice">
                     <input type="checkbox" id="varsel-sms" name="sms" value="on" checked=current.sms />
-                    <label for="varsel-sms">"Varsle meg på SMS om hvert nye brev"</label>
+                    <label for="varsel-sms">{t!(i18n, settings.notify_sms)}</label>
                 </div>
             </fieldset>
-            <FieldError id="varsler-feil" label="Varsler" error />
-            <button type="submit">"Lagre varsler"</button>
+            <FieldError id="varsler-feil" label=tu_string!(i18n, settings.notices) error />
+            <button type="submit">{t!(i18n, settings.save_notices)}</button>
         </ActionForm>
     }
 }
@@ -621,10 +594,11 @@ fn NoticesForm(current: NoticeChoice, forms: Forms) -> impl IntoView {
 #[component]
 fn LanguageForm(current: Option<Language>, forms: Forms) -> impl IntoView {
     let error = forms.error(forms.language);
+    let i18n = use_i18n();
     view! {
         <ActionForm action=forms.language attr:class="settings-form">
             <fieldset class="choices" aria-describedby=described_by(None, "spraak-feil", error)>
-                <legend>"Velg språk"</legend>
+                <legend>{t!(i18n, settings.choose_language)}</legend>
                 {Language::ALL
                     .into_iter()
                     .map(|language| {
@@ -646,33 +620,37 @@ fn LanguageForm(current: Option<Language>, forms: Forms) -> impl IntoView {
                     })
                     .collect_view()}
             </fieldset>
-            <FieldError id="spraak-feil" label="Språk" error />
-            <button type="submit">"Lagre språkvalg"</button>
+            <FieldError id="spraak-feil" label=tu_string!(i18n, settings.language) error />
+            <button type="submit">{t!(i18n, settings.save_language)}</button>
         </ActionForm>
     }
 }
 
-fn change_label(what: ChangeWhat) -> &'static str {
+fn change_label(locale: Locale, what: ChangeWhat) -> &'static str {
     match what {
-        ChangeWhat::Email => "E-postadresse",
-        ChangeWhat::Mobile => "Mobilnummer",
-        ChangeWhat::Confirmed => "Bekreftet kontaktinformasjon",
-        ChangeWhat::Reservation => "Reservasjon",
-        ChangeWhat::Mailbox => "Digital postkasse",
-        ChangeWhat::Language => "Språk",
-        ChangeWhat::Imported => "Import fra registeret",
+        ChangeWhat::Email => td_string!(locale, settings.email),
+        ChangeWhat::Mobile => td_string!(locale, settings.mobile),
+        ChangeWhat::Confirmed => td_string!(locale, settings.change_confirmed),
+        ChangeWhat::Reservation => td_string!(locale, settings.change_reservation),
+        ChangeWhat::Mailbox => td_string!(locale, settings.digital_mailbox),
+        ChangeWhat::Language => td_string!(locale, settings.language),
+        ChangeWhat::Imported => td_string!(locale, settings.change_imported),
     }
 }
 
 /// The new value as a citizen reads it: the register's JA/NEI in words, and a
 /// removed address or number said to be removed.
-fn change_value(what: ChangeWhat, value: Option<String>) -> String {
+fn change_value(locale: Locale, what: ChangeWhat, value: Option<String>) -> String {
     match (what, value) {
-        (ChangeWhat::Reservation, Some(value)) if value == "JA" => "Reservert".to_owned(),
-        (ChangeWhat::Reservation, Some(value)) if value == "NEI" => {
-            "Reservasjon opphevet".to_owned()
+        (ChangeWhat::Reservation, Some(value)) if value == "JA" => {
+            td_string!(locale, settings.value_reserved).to_owned()
         }
-        (ChangeWhat::Email | ChangeWhat::Mobile, None) => "Fjernet".to_owned(),
+        (ChangeWhat::Reservation, Some(value)) if value == "NEI" => {
+            td_string!(locale, settings.value_withdrawn).to_owned()
+        }
+        (ChangeWhat::Email | ChangeWhat::Mobile, None) => {
+            td_string!(locale, settings.value_removed).to_owned()
+        }
         (_, Some(value)) => value,
         (_, None) => "—".to_owned(),
     }
@@ -680,18 +658,20 @@ fn change_value(what: ChangeWhat, value: Option<String>) -> String {
 
 #[component]
 fn ChangeLog(changes: Vec<ChangeView>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     if changes.is_empty() {
-        return view! { <p>"Ingen endringer er registrert ennå."</p> }.into_any();
+        return view! { <p>{t!(i18n, settings.no_changes)}</p> }.into_any();
     }
     view! {
         <table class="changes">
-            <caption>"Endringer i opplysningene dine, de nyeste først"</caption>
+            <caption>{t!(i18n, settings.changes_caption)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">"Tidspunkt"</th>
-                    <th scope="col">"Endring"</th>
-                    <th scope="col">"Ny verdi"</th>
-                    <th scope="col">"Endret av"</th>
+                    <th scope="col">{t!(i18n, common.time)}</th>
+                    <th scope="col">{t!(i18n, settings.change)}</th>
+                    <th scope="col">{t!(i18n, settings.new_value)}</th>
+                    <th scope="col">{t!(i18n, settings.changed_by)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -700,13 +680,13 @@ fn ChangeLog(changes: Vec<ChangeView>) -> impl IntoView {
                     .map(|change| {
                         view! {
                             <tr>
-                                <td><time datetime=machine_time(change.at)>{local_time(change.at)}</time></td>
-                                <td>{change_label(change.what)}</td>
-                                <td>{change_value(change.what, change.value)}</td>
+                                <td><time datetime=machine_time(change.at)>{local_time(locale, change.at)}</time></td>
+                                <td>{change_label(locale, change.what)}</td>
+                                <td>{change_value(locale, change.what, change.value)}</td>
                                 <td>
                                     {match change.by {
-                                        ChangeBy::Citizen => "Deg",
-                                        ChangeBy::Import => "Import",
+                                        ChangeBy::Citizen => td_string!(locale, settings.by_you),
+                                        ChangeBy::Import => td_string!(locale, settings.by_import),
                                     }}
                                 </td>
                             </tr>
@@ -725,28 +705,25 @@ mod tests {
 
     #[test]
     fn refusals_read_after_the_label_as_one_sentence() {
-        let error = AppError::Invalid {
-            field: "email".into(),
-            message: "er ikke en gyldig e-postadresse (eksempel: navn@eksempel.no)".into(),
-        };
+        let error = AppError::invalid("email", crate::error::Problem::InvalidEmail);
         assert_eq!(
-            error_text(&error, "E-postadresse"),
+            refusal_text(Locale::nb, &error, "E-postadresse"),
             "E-postadresse er ikke en gyldig e-postadresse (eksempel: navn@eksempel.no)."
         );
-        let ends_with_full_stop = AppError::Invalid {
-            field: "language".into(),
-            message: "må være et av språkene i listen.".into(),
-        };
         assert_eq!(
-            error_text(&ends_with_full_stop, "Språk"),
-            "Språk må være et av språkene i listen."
+            refusal_text(Locale::en, &error, "E-mail address"),
+            "E-mail address is not a valid e-mail address (example: name@example.no)."
         );
-        assert!(error_text(&AppError::Unauthorized, "E-postadresse").contains("Logg inn på nytt"));
+        assert!(
+            refusal_text(Locale::nb, &AppError::Unauthorized, "E-postadresse")
+                .contains("Logg inn på nytt")
+        );
     }
 
     #[test]
     fn log_values_are_words() {
-        let value = |what, value: Option<&str>| change_value(what, value.map(str::to_owned));
+        let value =
+            |what, value: Option<&str>| change_value(Locale::nb, what, value.map(str::to_owned));
         assert_eq!(value(ChangeWhat::Reservation, Some("JA")), "Reservert");
         assert_eq!(
             value(ChangeWhat::Reservation, Some("NEI")),
@@ -762,6 +739,10 @@ mod tests {
         assert_eq!(
             value(ChangeWhat::Language, Some("Norsk nynorsk")),
             "Norsk nynorsk"
+        );
+        assert_eq!(
+            change_value(Locale::en, ChangeWhat::Reservation, Some("JA".into())),
+            "Opted out"
         );
     }
 }

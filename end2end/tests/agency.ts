@@ -78,11 +78,12 @@ export async function sendLetter(
   request: APIRequestContext,
   token: string,
   kanal: string,
-  options: { to: string; title: string; openingReceipt?: boolean },
+  options: { to: string; title: string; openingReceipt?: boolean; emailNotice?: { address: string; text: string } },
 ): Promise<string> {
   const out = path.join(runDataDir(), `letter-${options.to}-${Date.now()}`);
   const args = ['agency', 'letter', '--from', AGENCY_ORG_NR, '--to', options.to, '--title', options.title, '--out', out];
   if (options.openingReceipt) args.push('--opening-receipt');
+  if (options.emailNotice) args.push('--email-notice', options.emailNotice.address, '--notice-text', options.emailNotice.text);
   const messageId = (await postkasse(args)).trim();
   const response = await request.post(`/messages/out?kanal=${kanal}`, {
     headers: { Authorization: `Bearer ${token}` },

@@ -9,6 +9,7 @@
 //! - [`clock`]: time as a dependency.
 //! - [`demo`]: synthetic citizens and letters for trying Postkasse out.
 //! - [`http`]: the error shape and routes that belong to no domain.
+//! - [`operator`]: operators' sign-in and the development sink's page.
 
 pub mod agency;
 pub mod archive;
@@ -21,6 +22,7 @@ pub mod keys;
 pub mod krr;
 pub mod mailbox;
 pub mod notify;
+pub mod operator;
 pub mod print;
 pub mod settings;
 pub mod startup;

@@ -70,6 +70,16 @@ enum Command {
     /// Rebuild the search index from the database (stop the server first:
     /// only one process may write the index).
     Reindex,
+    /// The operators' web console (the development sink's page).
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Print a single-use link that signs a browser in as an operator (valid
+    /// for ten minutes). It opens the page of notices the sink stored.
+    LoginLink,
 }
 
 #[derive(Subcommand)]
@@ -208,6 +218,19 @@ enum AgencyCommand {
         /// Ask for an opening receipt (aapningskvittering).
         #[arg(long)]
         opening_receipt: bool,
+        /// Order an e-mail notice (epostvarsel) to this address; Postkasse
+        /// sends it to the address in the register.
+        #[arg(long, value_name = "ADDRESS")]
+        email_notice: Option<String>,
+        /// The notice's varslingstekst: no links, nothing sensitive.
+        #[arg(
+            long,
+            default_value = "Du har fått et brev i den digitale postkassen din."
+        )]
+        notice_text: String,
+        /// The notice's repetisjoner: days after the effective time.
+        #[arg(long, value_delimiter = ',', default_value = "0")]
+        notice_days: Vec<u8>,
         #[arg(long, value_name = "DIRECTORY")]
         out: PathBuf,
     },
@@ -387,6 +410,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Operator(OperatorCommand::LoginLink) => {
+            use postkasse::operator::{sign_in_link, Operators, CODE_LIFETIME};
+            let services = Services::open_from(&settings).await?;
+            let code = Operators::new(services.storage.clone(), services.clock.clone())
+                .issue_code()
+                .await?;
+            // Without application.public_url the server is where it listens.
+            let public_url = settings.public_url(
+                settings
+                    .address()
+                    .parse()
+                    .context("application.host and port do not make an address")?,
+            );
+            println!("{}", sign_in_link(&public_url, &code));
+            eprintln!(
+                "Open the link in a browser; it works once, within {} minutes.",
+                CODE_LIFETIME.num_minutes()
+            );
+            Ok(())
+        }
         Command::Notices { limit } => {
             let services = Services::open_from(&settings).await?;
             let notices = services.storage.sink_notices(limit).await?;
@@ -466,6 +509,9 @@ async fn run_agency(settings: &Settings, command: AgencyCommand) -> anyhow::Resu
             nonsensitive_title,
             level,
             opening_receipt,
+            email_notice,
+            notice_text,
+            notice_days,
             out,
         } => {
             let recipient = app::domain::Fnr::parse(&to, settings.synthetic_ids())
@@ -486,6 +532,12 @@ async fn run_agency(settings: &Settings, command: AgencyCommand) -> anyhow::Resu
             letter.nonsensitive_title = nonsensitive_title;
             letter.security_level = level;
             letter.opening_receipt = opening_receipt;
+            letter.notices.email =
+                email_notice.map(|address| postkasse::broker::message::OrderedNotice {
+                    address,
+                    text: notice_text,
+                    repetitions: notice_days,
+                });
             let package = letter.package()?;
             let message = letter.business_message(&package);
             std::fs::create_dir_all(&out)

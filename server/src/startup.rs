@@ -18,7 +18,7 @@ use crate::{
         Broker,
     },
     clock::{Clock, SystemClock},
-    http::{csrf, health, security_headers},
+    http::{csrf, health, language, security_headers},
     krr::{self, providers::OwnProvider, Register},
     mailbox::{self, archive::TrashPurge, ArchiveLimits, MailboxService},
     notify::{
@@ -30,6 +30,7 @@ use crate::{
         },
         worker::{NotifyWorker, NotifyWorkerSettings, RateLimit, Route, Routes},
     },
+    operator::{self, Console, Operators},
     settings::{NoticeRoute, Settings},
     storage::{
         self,
@@ -41,7 +42,8 @@ use crate::{
 use anyhow::Context;
 use app::{
     archive::ssr::SharedArchive, contact::ssr::SharedContactRegister, csp::FormTargets,
-    mailbox::ssr::SharedMailbox, search::ssr::SharedSearch, shell, App,
+    mailbox::ssr::SharedMailbox, operator::ssr::SharedOperatorConsole, search::ssr::SharedSearch,
+    shell, App,
 };
 use axum::{
     extract::{DefaultBodyLimit, FromRef},
@@ -75,6 +77,10 @@ pub struct AppState {
     pub public_origin: String,
     /// Other origins pages' forms may lead to (the identity provider).
     pub form_targets: FormTargets,
+    /// Operators' sign-in codes and sessions.
+    pub operators: Arc<Operators>,
+    /// What the operator pages show.
+    pub console: Arc<Console>,
 }
 
 /// The services Postkasse runs on, opened from settings.
@@ -377,6 +383,12 @@ impl Application {
         };
         let notify_workers = services.notify_workers(&settings)?;
         let state = AppState {
+            operators: Arc::new(Operators::new(services.storage.clone(), clock.clone())),
+            console: Arc::new(Console::new(
+                services.storage.clone(),
+                settings.notify.email,
+                settings.notify.sms,
+            )),
             maskinporten: Arc::new(maskinporten),
             form_targets,
             public_origin,
@@ -491,11 +503,13 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         .route("/readyz", get(health::readyz))
         .merge(api)
         .merge(auth::routes::router())
+        .merge(operator::routes::router())
         .route(
             "/dokumenter/{letter_id}/{index}",
             get(mailbox::routes::document),
         )
         .route("/opplastinger/{id}", get(mailbox::routes::upload_document))
+        .route(app::locale::SWITCH_PATH, post(language::switch_language))
         .route("/eksport/postkasse.zip", get(mailbox::routes::export))
         .route(
             "/mine-dokumenter/last-opp",
@@ -517,7 +531,9 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
                 let search: SharedSearch = state.search.clone();
                 let register: SharedContactRegister = state.register.clone();
                 let form_targets = state.form_targets.clone();
+                let console: SharedOperatorConsole = state.console.clone();
                 move || {
+                    provide_context(console.clone());
                     provide_context(mailbox.clone());
                     provide_context(archive.clone());
                     provide_context(search.clone());

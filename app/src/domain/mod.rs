@@ -9,6 +9,7 @@ pub mod ids;
 pub mod language;
 pub mod letter;
 pub mod national_id;
+pub mod notice;
 pub mod org_nr;
 pub mod security_level;
 
@@ -20,5 +21,6 @@ pub use letter::{
     Title,
 };
 pub use national_id::{Fnr, FnrError, FnrKind, SyntheticIds};
+pub use notice::NoticeChannel;
 pub use org_nr::{OrgNr, OrgNrError};
 pub use security_level::{SecurityLevel, SecurityLevelError};

@@ -6,8 +6,8 @@
 
 use crate::broker::{
     message::{
-        ACTOR_AUTHORITY, PROCESS_DECISION, PROCESS_INFORMATION, PROCESS_PRINT, SHA256_METHOD,
-        STANDARD_DIGITAL, STANDARD_PRINT,
+        OrderedNotice, OrderedNotices, ACTOR_AUTHORITY, PROCESS_DECISION, PROCESS_INFORMATION,
+        PROCESS_PRINT, SHA256_METHOD, STANDARD_DIGITAL, STANDARD_PRINT,
     },
     package::{self, ManifestDocument, ManifestMottaker, ManifestSpec, PackageError},
     routing::Process,
@@ -40,6 +40,8 @@ pub struct OutgoingLetter {
     pub attachments: Vec<OutgoingDocument>,
     pub opening_receipt: bool,
     pub effective_at: Option<DateTime<Utc>>,
+    /// `varsler`: the notices the sender orders.
+    pub notices: OrderedNotices,
 }
 
 impl OutgoingLetter {
@@ -59,6 +61,7 @@ impl OutgoingLetter {
             attachments: Vec::new(),
             opening_receipt: false,
             effective_at: None,
+            notices: OrderedNotices::default(),
         }
     }
 
@@ -104,6 +107,23 @@ impl OutgoingLetter {
         });
         if let Some(at) = self.effective_at {
             digital["virkningstidspunkt"] = json!(at.to_rfc3339_opts(SecondsFormat::Secs, true));
+        }
+        let notice = |notice: &OrderedNotice, address_field: &str| {
+            json!({
+                address_field: notice.address,
+                "varslingstekst": notice.text,
+                "repetisjoner": notice.repetitions,
+            })
+        };
+        let mut varsler = serde_json::Map::new();
+        if let Some(email) = &self.notices.email {
+            varsler.insert("epostvarsel".to_owned(), notice(email, "epostadresse"));
+        }
+        if let Some(sms) = &self.notices.sms {
+            varsler.insert("smsvarsel".to_owned(), notice(sms, "mobiltelefonnummer"));
+        }
+        if !varsler.is_empty() {
+            digital["varsler"] = Value::Object(varsler);
         }
         let process = match self.process {
             Process::Decision => PROCESS_DECISION,

@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A `__Host-` cookie: Secure, no Domain, Path=/, and never readable by scripts.
-fn host_cookie(
+pub(crate) fn host_cookie(
     name: &'static str,
     value: String,
     max_age: Option<time::Duration>,
@@ -44,7 +44,7 @@ fn host_cookie(
     cookie
 }
 
-fn removal(name: &'static str) -> Cookie<'static> {
+pub(crate) fn removal(name: &'static str) -> Cookie<'static> {
     let mut cookie = host_cookie(name, String::new(), None);
     cookie.make_removal();
     cookie

@@ -22,11 +22,7 @@ pub enum ErrorKind {
 }
 
 /// `varslingskanal`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum NoticeChannel {
-    Email,
-    Sms,
-}
+pub use app::domain::NoticeChannel;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReceiptKind {

@@ -3,6 +3,7 @@
 
 pub mod csrf;
 pub mod health;
+pub mod language;
 pub mod problem;
 pub mod security_headers;
 

@@ -26,7 +26,7 @@ use app::{
         ChangeRequest, ChangeView, ChangeWhat, ChannelView, ContactSettings, ProviderChoice,
     },
     domain::{Fnr, Language, OrgNr},
-    error::AppError,
+    error::{AppError, Problem},
     mailbox::ssr::SignedIn,
 };
 use contact::{ContactError, EmailAddress, MobileNumber};
@@ -48,10 +48,12 @@ fn internal(error: StorageError) -> AppError {
     AppError::Internal
 }
 
-fn invalid(field: &str, message: impl ToString) -> AppError {
-    AppError::Invalid {
-        field: field.to_owned(),
-        message: message.to_string(),
+fn contact_problem(error: ContactError) -> Problem {
+    match error {
+        ContactError::Missing => Problem::Missing,
+        ContactError::InvalidEmail => Problem::InvalidEmail,
+        ContactError::InvalidMobile => Problem::InvalidMobile,
+        ContactError::NotMobile => Problem::NotMobile,
     }
 }
 
@@ -123,15 +125,15 @@ impl Register {
             ChangeRequest::WithdrawReservation => SelfServiceChange::WithdrawReservation,
             ChangeRequest::Language(code) => SelfServiceChange::Language(
                 Language::parse(&code)
-                    .map_err(|_| invalid("language", "må være et av språkene i listen"))?,
+                    .map_err(|_| AppError::invalid("language", Problem::UnknownLanguage))?,
             ),
             ChangeRequest::Mailbox(org_nr) => {
                 let chosen = OrgNr::parse(&org_nr)
                     .ok()
-                    .ok_or_else(|| invalid("provider", "må være en av postkassene i listen"))?;
+                    .ok_or_else(|| AppError::invalid("provider", Problem::UnknownProvider))?;
                 let providers = self.storage.mailbox_providers().await.map_err(internal)?;
                 if !providers.iter().any(|provider| provider.org_nr == chosen) {
-                    return Err(invalid("provider", "må være en av postkassene i listen"));
+                    return Err(AppError::invalid("provider", Problem::UnknownProvider));
                 }
                 SelfServiceChange::Mailbox(DigitalMailbox {
                     address: mailbox_address(citizen),
@@ -172,7 +174,9 @@ fn optional_field<T>(
     if text.trim().is_empty() {
         return Ok(None);
     }
-    parse(text).map(Some).map_err(|error| invalid(field, error))
+    parse(text)
+        .map(Some)
+        .map_err(|error| AppError::invalid(field, contact_problem(error)))
 }
 
 /// A `postkasseadresse` for the citizen, in the style of KRR's examples

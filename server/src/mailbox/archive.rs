@@ -13,9 +13,8 @@ use app::{
     domain::{
         FolderId, FolderName, LetterId, MediaType, Place, UploadId, UploadName, UPLOAD_MEDIA_TYPES,
     },
-    error::AppError,
+    error::{AppError, Problem},
     mailbox::{ssr::SignedIn, AccessKind},
-    strings,
 };
 use bytes::Bytes;
 use std::{sync::Arc, time::Duration};
@@ -23,7 +22,7 @@ use std::{sync::Arc, time::Duration};
 /// Why an upload was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
-    #[error("{} {}", UPLOAD_FIELD, .0.message())]
+    #[error("{} {}", UPLOAD_FIELD, .0)]
     Invalid(UploadProblem),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -60,26 +59,22 @@ fn not_found_or_internal(error: StorageError) -> AppError {
 fn name_taken_or_internal(error: StorageError) -> AppError {
     match error {
         StorageError::NotFound => AppError::NotFound,
-        StorageError::Conflict(_) => AppError::Invalid {
-            field: "navn".to_owned(),
-            message: strings::FOLDER_NAME_TAKEN.to_owned(),
-        },
+        StorageError::Conflict(_) => AppError::invalid("navn", Problem::FolderNameTaken),
         other => internal(other),
     }
 }
 
 impl MailboxService {
-    /// The place's name as the citizen sees it; another citizen's folder is not found.
-    pub(super) async fn place_name(
+    /// A folder's own name (the other places have none); another citizen's
+    /// folder is not found.
+    pub(super) async fn folder_name(
         &self,
         viewer: &SignedIn,
         place: Place,
-    ) -> Result<String, AppError> {
+    ) -> Result<Option<String>, AppError> {
         Ok(match place {
-            Place::Inbox => strings::INBOX.to_owned(),
-            Place::Archive => strings::ARCHIVE.to_owned(),
-            Place::Trash => strings::TRASH.to_owned(),
-            Place::Folder(id) => {
+            Place::Inbox | Place::Archive | Place::Trash => None,
+            Place::Folder(id) => Some(
                 self.storage
                     .folders(&viewer.fnr)
                     .await
@@ -87,8 +82,8 @@ impl MailboxService {
                     .into_iter()
                     .find(|folder| folder.id == id)
                     .ok_or(AppError::NotFound)?
-                    .name
-            }
+                    .name,
+            ),
         })
     }
 

@@ -301,7 +301,7 @@ impl app::mailbox::ssr::Mailbox for MailboxService {
         place: Place,
         page: u32,
     ) -> Result<LetterPage, AppError> {
-        let place_name = self.place_name(viewer, place).await?;
+        let folder_name = self.folder_name(viewer, place).await?;
         let page = page.max(1);
         let offset = u64::from(page - 1) * u64::from(LetterPage::SIZE);
         let slice = self
@@ -320,7 +320,7 @@ impl app::mailbox::ssr::Mailbox for MailboxService {
             .max(1);
         Ok(LetterPage {
             place,
-            place_name,
+            folder_name,
             entries: slice
                 .letters
                 .into_iter()

@@ -43,8 +43,8 @@ fn api_error(error: AppError) -> ApiError {
     match error {
         AppError::NotFound => ApiError::NotFound,
         AppError::Unauthorized => ApiError::Unauthorized,
-        AppError::Invalid { field, message } => {
-            ApiError::Validation(vec![FieldError::new(field, message)])
+        AppError::Invalid { field, problem } => {
+            ApiError::Validation(vec![FieldError::new(field, problem.to_string())])
         }
         // The cause was logged where it happened.
         AppError::Internal | AppError::Transport(_) => {
@@ -170,7 +170,7 @@ pub async fn upload(
         }
         Err(UploadError::Invalid(problem)) => Err(ApiError::Validation(vec![FieldError::new(
             super::archive::UPLOAD_FIELD,
-            problem.message(),
+            problem,
         )])),
         Err(UploadError::Internal(cause)) => Err(ApiError::Internal(cause)),
     }

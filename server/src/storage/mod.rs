@@ -13,6 +13,7 @@ pub mod archive;
 pub mod blobs;
 pub mod broker;
 pub mod notify;
+pub mod operator;
 mod postgres;
 pub mod register;
 pub mod search;
@@ -30,6 +31,7 @@ pub use agency::AgencyStorage;
 pub use archive::ArchiveStorage;
 pub use broker::BrokerStorage;
 pub use notify::NotifyStorage;
+pub use operator::OperatorStorage;
 pub use postgres::PostgresStorage;
 pub use register::RegisterStorage;
 pub use search::SearchStorage;
@@ -118,6 +120,7 @@ pub trait Storage:
     + BrokerStorage
     + ArchiveStorage
     + NotifyStorage
+    + OperatorStorage
     + SearchStorage
     + Send
     + Sync

@@ -45,5 +45,6 @@ super::search::impl_sql_search!(PostgresStorage);
 impl_sql_agency!(PostgresStorage);
 impl_sql_register!(PostgresStorage, sqlx::Postgres);
 super::broker::impl_sql_broker!(PostgresStorage);
+super::operator::impl_sql_operator!(PostgresStorage);
 super::notify::impl_sql_notify!(PostgresStorage, "FOR UPDATE SKIP LOCKED");
 impl_sql_storage!(PostgresStorage, Backend::Postgres);

@@ -77,5 +77,6 @@ super::search::impl_sql_search!(SqliteStorage);
 impl_sql_agency!(SqliteStorage);
 impl_sql_register!(SqliteStorage, sqlx::Sqlite);
 super::broker::impl_sql_broker!(SqliteStorage);
+super::operator::impl_sql_operator!(SqliteStorage);
 super::notify::impl_sql_notify!(SqliteStorage, "");
 impl_sql_storage!(SqliteStorage, Backend::Sqlite);

@@ -1,0 +1,206 @@
+//! The language the pages are shown in: bokmål unless the citizen has chosen
+//! English with the switch in the header. The words themselves live in the
+//! catalogues `app/locales/{nb,en}.json`, which leptos_i18n turns into the
+//! checked keys of [`crate::i18n`].
+//!
+//! The choice is a cookie the server sets (`POST /sprak`, see the server's
+//! `http::language`), so the switch is a plain form that works without
+//! JavaScript. The browser's `Accept-Language` is deliberately not consulted:
+//! many Norwegians run an English-language browser, and letters from
+//! Norwegian agencies should not greet them in English unless they ask.
+
+use crate::{
+    error::{AppError, Problem},
+    i18n::{td_string, use_i18n, Locale},
+};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_i18n::context::{CookieOptions, UseLocalesOptions};
+
+/// The cookie holding the chosen language (`nb` or `en`). `__Host-`: only
+/// this origin, over HTTPS, for every path.
+pub const LANGUAGE_COOKIE: &str = "__Host-postkasse-sprak";
+
+/// Where the language switch posts.
+pub const SWITCH_PATH: &str = "/sprak";
+
+/// The language cookie is only read by the app; the server's switch writes it,
+/// so rendering a page never sends a `Set-Cookie`.
+pub fn cookie_options() -> CookieOptions<Locale> {
+    CookieOptions::default().readonly(true)
+}
+
+/// No `Accept-Language`: without a choice the page is in bokmål.
+pub fn without_accept_language() -> UseLocalesOptions {
+    UseLocalesOptions::default().ssr_lang_header_getter(|| None)
+}
+
+/// Parses the switch's value; only the languages the catalogue has.
+pub fn parse_locale(code: &str) -> Option<Locale> {
+    match code {
+        "nb" => Some(Locale::nb),
+        "en" => Some(Locale::en),
+        _ => None,
+    }
+}
+
+/// A link back to the page after switching: a path on this site, never
+/// another origin (`//host`, `/\host`) that would make the switch an open
+/// redirect.
+pub fn safe_return_path(path: &str) -> &str {
+    let local = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && !path.chars().any(char::is_control);
+    if local {
+        path
+    } else {
+        "/"
+    }
+}
+
+/// The page's language, once: it only changes by a new page load.
+pub fn current() -> Locale {
+    use_i18n().get_locale_untracked()
+}
+
+/// Norwegian local time, as citizens read it.
+pub fn local_time(locale: Locale, time: DateTime<Utc>) -> String {
+    let local = time.with_timezone(&chrono_tz::Europe::Oslo);
+    td_string!(
+        locale,
+        common.local_time,
+        date = local.format("%d.%m.%Y"),
+        time = local.format("%H:%M")
+    )
+    .to_string()
+}
+
+/// A file's size in kB or MB, with the language's decimal mark.
+pub fn size_text(locale: Locale, bytes: u64) -> String {
+    if bytes < 1024 * 1024 {
+        format!("{} kB", bytes.div_ceil(1024))
+    } else {
+        let megabytes = format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0));
+        match locale {
+            Locale::nb => megabytes.replace('.', ","),
+            Locale::en => megabytes,
+        }
+    }
+}
+
+/// What is wrong with a field, read after its label.
+pub fn problem_text(locale: Locale, problem: Problem) -> String {
+    match problem {
+        Problem::Missing => td_string!(locale, problems.missing).into(),
+        Problem::Empty => td_string!(locale, problems.empty).into(),
+        Problem::TooLong { max } => td_string!(locale, problems.too_long, max).to_string(),
+        Problem::ControlCharacters => td_string!(locale, problems.control_characters).into(),
+        Problem::PathSeparators => td_string!(locale, problems.path_separators).into(),
+        Problem::NoSuchPlace => td_string!(locale, problems.no_such_place).into(),
+        Problem::FolderNameTaken => td_string!(locale, problems.folder_name_taken).into(),
+        Problem::NotAYear => td_string!(locale, problems.not_a_year).into(),
+        Problem::UnknownOrder => td_string!(locale, problems.unknown_order).into(),
+        Problem::BeforeFromYear => td_string!(locale, problems.before_from_year).into(),
+        Problem::InvalidEmail => td_string!(locale, problems.invalid_email).into(),
+        Problem::InvalidMobile => td_string!(locale, problems.invalid_mobile).into(),
+        Problem::NotMobile => td_string!(locale, problems.not_mobile).into(),
+        Problem::UnknownLanguage => td_string!(locale, problems.unknown_language).into(),
+        Problem::UnknownProvider => td_string!(locale, problems.unknown_provider).into(),
+    }
+}
+
+/// A sentence about a field: "Navnet må fylles ut."
+pub fn field_problem(locale: Locale, label: &str, problem: &str) -> String {
+    td_string!(locale, errors.field_problem, label, problem).to_string()
+}
+
+/// What a refused change says beside its form: the field's problem after
+/// its `label`, or why nothing was saved.
+pub fn refusal_text(locale: Locale, error: &AppError, label: &str) -> String {
+    match error {
+        AppError::Invalid { problem, .. } => {
+            field_problem(locale, label, &problem_text(locale, *problem))
+        }
+        AppError::NotFound => td_string!(locale, errors.not_found_reload).into(),
+        AppError::Unauthorized => td_string!(locale, errors.logged_out_not_saved).into(),
+        AppError::Internal | AppError::Transport(_) => td_string!(locale, errors.not_saved).into(),
+    }
+}
+
+/// The switch in the header: one button for the other language, named in
+/// that language (and marked up as such for screen readers).
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let i18n = use_i18n();
+    let location = leptos_router::hooks::use_location();
+    let here = move || {
+        let path = location.pathname.get();
+        let query = location.search.get();
+        if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        }
+    };
+    let (code, name) = match i18n.get_locale_untracked() {
+        Locale::nb => ("en", "English"),
+        Locale::en => ("nb", "Norsk (bokmål)"),
+    };
+    view! {
+        <form method="post" action=SWITCH_PATH class="language-switch">
+            <input type="hidden" name="tilbake" value=here />
+            <button type="submit" name="sprak" value=code lang=code>
+                {name}
+            </button>
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        assert_eq!(safe_return_path("/innboks?side=2"), "/innboks?side=2");
+        assert_eq!(safe_return_path("/"), "/");
+        assert_eq!(safe_return_path("//evil.example/"), "/");
+        assert_eq!(safe_return_path("/\\evil.example/"), "/");
+        assert_eq!(safe_return_path("https://evil.example/"), "/");
+        assert_eq!(safe_return_path(""), "/");
+        assert_eq!(safe_return_path("/brev\r\nSet-Cookie: x"), "/");
+    }
+
+    #[test]
+    fn field_problems_read_as_sentences_in_both_languages() {
+        let error = AppError::invalid("navn", Problem::TooLong { max: 60 });
+        assert_eq!(
+            refusal_text(Locale::nb, &error, "Navnet"),
+            "Navnet kan være høyst 60 tegn."
+        );
+        assert_eq!(
+            refusal_text(Locale::en, &error, "The name"),
+            "The name can be at most 60 characters."
+        );
+        assert!(refusal_text(Locale::en, &AppError::Unauthorized, "x").contains("Log in again"));
+    }
+
+    #[test]
+    fn times_are_oslo_time_in_the_chosen_language() {
+        let time = "2026-07-01T10:05:00Z".parse().unwrap();
+        assert_eq!(local_time(Locale::nb, time), "01.07.2026 kl. 12:05");
+        assert_eq!(local_time(Locale::en, time), "01.07.2026 at 12:05");
+        assert_eq!(size_text(Locale::nb, 3 * 1024 * 1024 / 2), "1,5 MB");
+        assert_eq!(size_text(Locale::en, 3 * 1024 * 1024 / 2), "1.5 MB");
+        assert_eq!(size_text(Locale::en, 1), "1 kB");
+    }
+
+    #[test]
+    fn only_catalogue_languages_parse() {
+        assert_eq!(parse_locale("nb"), Some(Locale::nb));
+        assert_eq!(parse_locale("en"), Some(Locale::en));
+        assert_eq!(parse_locale("nn"), None);
+        assert_eq!(parse_locale("EN"), None);
+    }
+}

@@ -1,0 +1,95 @@
+//! The operators' console as the web app sees it: what the development sink
+//! "sent" (the notices it stored instead of e-mailing or texting them).
+//!
+//! Operators are not citizens and do not log in through ID-porten: the server
+//! prints a single-use sign-in link (`postkasse operator login-link`), and the
+//! session it opens is kept apart from citizens' sessions. A citizen's session
+//! gives no access here, and an operator's none to any mailbox.
+
+use crate::{domain::NoticeChannel, error::AppError};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Where the sign-in form posts, and the page it lives on.
+pub const SIGN_IN_PATH: &str = "/drift/logg-inn";
+/// Where the sign-out form posts.
+pub const SIGN_OUT_PATH: &str = "/drift/logg-ut";
+/// The sink's page.
+pub const SINK_PATH: &str = "/drift/varsler";
+
+/// One notice the sink stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SinkNoticeView {
+    pub sent_at: DateTime<Utc>,
+    pub channel: NoticeChannel,
+    /// The e-mail address or mobile number it would have gone to.
+    pub address: String,
+    pub text: String,
+    /// The notice job's idempotency key: one key, one notice.
+    pub key: String,
+}
+
+/// Where each channel's notices go in this server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChannelRoute {
+    /// Stored in the sink, shown here.
+    Sink,
+    /// Really sent (SMTP, or the HTTP SMS gateway).
+    Sent,
+}
+
+/// The newest notices in the sink.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SinkPage {
+    pub notices: Vec<SinkNoticeView>,
+    /// The page shows at most this many, newest first.
+    pub limit: u32,
+    pub email: ChannelRoute,
+    pub sms: ChannelRoute,
+}
+
+impl SinkPage {
+    pub const LIMIT: u32 = 200;
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Server-only: the signed-in operator and the console service.
+
+    use super::*;
+    use std::sync::Arc;
+
+    /// A live operator session. The server puts it in the request's
+    /// extensions after checking the operator cookie.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct OperatorSignedIn;
+
+    #[async_trait::async_trait]
+    pub trait OperatorConsole: Send + Sync + 'static {
+        async fn sink(&self, operator: OperatorSignedIn) -> Result<SinkPage, AppError>;
+    }
+
+    pub type SharedOperatorConsole = Arc<dyn OperatorConsole>;
+
+    /// The operator making this request; an error with status 401 otherwise.
+    pub fn require_operator() -> Result<OperatorSignedIn, AppError> {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<OperatorSignedIn>().copied())
+            .ok_or_else(|| crate::mailbox::ssr::fail(AppError::Unauthorized))
+    }
+
+    pub fn console() -> Result<SharedOperatorConsole, AppError> {
+        use_context::<SharedOperatorConsole>()
+            .ok_or_else(|| crate::mailbox::ssr::fail(AppError::Internal))
+    }
+}
+
+#[server(endpoint = "sink_notices")]
+pub async fn sink_notices() -> Result<SinkPage, AppError> {
+    let operator = ssr::require_operator()?;
+    ssr::console()?
+        .sink(operator)
+        .await
+        .map_err(crate::mailbox::ssr::fail)
+}

@@ -1,0 +1,88 @@
+//! The operator console's form posts, plain so they work without JavaScript
+//! (the cross-site check in front of every unsafe request guards them):
+//!
+//! - `POST /drift/logg-inn` with `kode`: opens an operator session and goes to
+//!   the sink's page, or back to the form with `?feil=kode`;
+//! - `POST /drift/logg-ut`: ends it.
+
+use super::{OPERATOR_COOKIE, SESSION_LIFETIME};
+use crate::{
+    auth::routes::{host_cookie, removal},
+    http::{ApiError, FieldError},
+    startup::AppState,
+};
+use app::operator::{SIGN_IN_PATH, SINK_PATH};
+use axum::{
+    extract::{rejection::FormRejection, State},
+    response::{IntoResponse, Redirect, Response},
+    routing::post,
+    Form, Router,
+};
+use axum_extra::extract::cookie::{CookieJar, SameSite};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(SIGN_IN_PATH, post(sign_in))
+        .route(app::operator::SIGN_OUT_PATH, post(sign_out))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    kode: Option<String>,
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    form: Result<Form<SignInForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Form(form)) = form else {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "kode",
+            "the body must be a form with the single-use code in kode",
+        )]));
+    };
+    let code = form.kode.unwrap_or_default();
+    let session = match code.trim() {
+        "" => None,
+        code => state
+            .operators
+            .sign_in(code)
+            .await
+            .map_err(|error| ApiError::Internal(error.into()))?,
+    };
+    let Some(session) = session else {
+        return Ok(Redirect::to(&format!("{SIGN_IN_PATH}?feil=kode")).into_response());
+    };
+    // Any previous operator session in this browser ends: one at a time.
+    if let Some(previous) = jar.get(OPERATOR_COOKIE) {
+        state
+            .operators
+            .sign_out(previous.value())
+            .await
+            .map_err(|error| ApiError::Internal(error.into()))?;
+    }
+    let mut cookie = host_cookie(
+        OPERATOR_COOKIE,
+        session,
+        Some(time::Duration::seconds(SESSION_LIFETIME.num_seconds())),
+    );
+    cookie.set_same_site(SameSite::Strict);
+    Ok((jar.add(cookie), Redirect::to(SINK_PATH)).into_response())
+}
+
+async fn sign_out(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+    if let Some(session) = jar.get(OPERATOR_COOKIE) {
+        state
+            .operators
+            .sign_out(session.value())
+            .await
+            .map_err(|error| ApiError::Internal(error.into()))?;
+    }
+    Ok((
+        jar.add(removal(OPERATOR_COOKIE)),
+        Redirect::to(SIGN_IN_PATH),
+    )
+        .into_response())
+}

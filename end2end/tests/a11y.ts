@@ -108,6 +108,9 @@ async function unchangedSinceLastCheck(page: Page): Promise<boolean> {
   return lastChecked.get(page) === `${page.url()}\n${await page.content()}`;
 }
 
+/** Uncaught errors and console errors of each page, for a failure to say what went wrong in the browser. */
+const pageErrors = new WeakMap<Page, string[]>();
+
 /**
  * Waits until the wasm bundle has taken the page over (JavaScript enabled
  * only). When it does not, says which /pkg/ files the page asked for and what
@@ -134,6 +137,7 @@ export async function waitForHydration(page: Page): Promise<void> {
         'A 404 for the wasm means POSTKASSE_BIN and POSTKASSE_SITE_ROOT come from different builds: ' +
         'a server binary built by plain `cargo build` asks for postkasse_bg.wasm, one built by ' +
         '`cargo leptos build` for postkasse.wasm. Run `cargo leptos build` last.\n' +
+        `Errors in the browser: ${(pageErrors.get(page) ?? []).slice(-10).join('\n') || 'none'}.\n` +
         String(error),
     );
   }
@@ -167,6 +171,12 @@ export async function arrived(page: Page): Promise<void> {
  */
 export const test = base.extend<{ page: Page }>({
   page: async ({ page }, use, testInfo) => {
+    const errors: string[] = [];
+    pageErrors.set(page, errors);
+    page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(`${page.url()}: console: ${message.text()}`);
+    });
     await use(page);
     const finishedAsExpected = testInfo.status === testInfo.expectedStatus && testInfo.status === 'passed';
     if (finishedAsExpected && !page.isClosed() && page.url() !== 'about:blank' && !(await unchangedSinceLastCheck(page))) {

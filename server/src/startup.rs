@@ -559,6 +559,7 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
     for layer in security_headers::layers() {
         router = router.layer(layer);
     }
+    let router = router.layer(axum::middleware::from_fn(security_headers::no_store));
     // Only method and path: query strings carry authorization codes and states.
     router.layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
         tracing::info_span!("request", method = %request.method(), path = request.uri().path())

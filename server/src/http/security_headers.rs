@@ -1,7 +1,33 @@
 //! Response headers every page and API answer carries.
 
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::{
+    extract::Request,
+    http::{header, HeaderName, HeaderValue},
+    middleware::Next,
+    response::Response,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The compiled site's files, the same for every citizen.
+const STATIC_PREFIXES: [&str; 2] = ["/pkg/", "/favicon"];
+
+/// `Cache-Control: no-store` on everything but the site's static files:
+/// pages, documents and API answers hold personal data, which must not stay
+/// in the browser's cache (a shared or borrowed computer) nor be restored
+/// from it under another response's headers (bfcache skips no-store pages).
+pub async fn no_store(request: Request, next: Next) -> Response {
+    let is_static = STATIC_PREFIXES
+        .iter()
+        .any(|prefix| request.uri().path().starts_with(prefix));
+    let mut response = next.run(request).await;
+    if !is_static {
+        response
+            .headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
+    response
+}
 
 pub fn layers() -> [SetResponseHeaderLayer<HeaderValue>; 5] {
     [

@@ -41,6 +41,29 @@ async fn the_landing_page_is_server_rendered_in_norwegian(backend: Backend) {
     assert!(!policy.contains("unsafe-inline"));
 }
 
+async fn pages_and_answers_are_never_cached(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let page = app.client.get(app.url("/innboks")).send().await.unwrap();
+    let viewer = app
+        .client
+        .post(app.url("/api/current_viewer"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    for response in [page, viewer, ready] {
+        assert_eq!(
+            response.headers()["cache-control"],
+            "no-store",
+            "{}",
+            response.url()
+        );
+    }
+}
+
 async fn unknown_pages_are_404(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -58,5 +81,6 @@ async fn unknown_pages_are_404(backend: Backend) {
 on_both_backends!(
     health_and_readiness_answer,
     the_landing_page_is_server_rendered_in_norwegian,
+    pages_and_answers_are_never_cached,
     unknown_pages_are_404,
 );

@@ -8,17 +8,30 @@
 //! receipt are listed without documents too, as the letter page would show
 //! them. Every exported document is noted in its letter's access log as a
 //! download.
+//!
+//! An archive can be far larger than memory should hold, so the zip is
+//! written to an unnamed temporary file (removed by the system when it is
+//! closed), one document at a time, and the response streams that file.
 
 use super::{internal, MailboxService};
+use crate::storage::blobs::BlobStore;
 use app::{
-    domain::{Place, SecurityLevel},
+    domain::{Place, SecurityLevel, Sha256Digest},
     error::AppError,
     mailbox::ssr::SignedIn,
 };
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::io::Write;
+use std::{
+    io::{BufWriter, Seek, SeekFrom, Write},
+    sync::Arc,
+};
+
+/// A finished export: the zip in an unnamed temporary file, read from the start.
+pub struct ExportFile {
+    pub file: std::fs::File,
+    pub size_bytes: u64,
+}
 
 #[derive(Serialize)]
 struct Index {
@@ -95,25 +108,35 @@ fn place_name(place: Place) -> &'static str {
     }
 }
 
-/// Writes the zip: `index.json` first, then every file. CPU and memory work,
-/// so it runs on a blocking thread.
-fn write_zip(index: &Index, files: Vec<(String, Bytes)>) -> anyhow::Result<Vec<u8>> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+/// Writes the zip: `index.json` first, then every file, each read from the
+/// blob store only when its turn comes. Runs on a blocking thread (zipping
+/// is CPU work, the file is written synchronously); `runtime` reads the blobs.
+fn write_zip(
+    index: &Index,
+    files: Vec<(String, Sha256Digest)>,
+    blobs: &dyn BlobStore,
+    runtime: &tokio::runtime::Handle,
+) -> anyhow::Result<ExportFile> {
+    let mut zip = zip::ZipWriter::new(BufWriter::new(tempfile::tempfile()?));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
     zip.start_file("index.json", options)?;
     zip.write_all(&serde_json::to_vec_pretty(index)?)?;
-    for (path, bytes) in files {
+    for (path, digest) in files {
+        let bytes = runtime.block_on(blobs.get(&digest))?;
         zip.start_file(path, options)?;
         zip.write_all(&bytes)?;
     }
-    Ok(zip.finish()?.into_inner())
+    let mut file = zip.finish()?.into_inner()?;
+    let size_bytes = file.seek(SeekFrom::End(0))?;
+    file.rewind()?;
+    Ok(ExportFile { file, size_bytes })
 }
 
 impl MailboxService {
     /// The citizen's whole archive as a zip (see the module docs for what a
     /// low login leaves out).
-    pub async fn export(&self, viewer: &SignedIn) -> Result<Bytes, AppError> {
+    pub async fn export(&self, viewer: &SignedIn) -> Result<ExportFile, AppError> {
         let now = self.clock.now();
         let letters = self
             .storage
@@ -142,7 +165,6 @@ impl MailboxService {
             if note.is_none() {
                 for (position, document) in letter.documents.iter().enumerate() {
                     self.note_download(viewer, letter.id, position).await?;
-                    let bytes = self.blobs.get(&document.digest).await.map_err(internal)?;
                     let path = format!(
                         "brev/{}/{position}-{}",
                         letter.id,
@@ -157,7 +179,7 @@ impl MailboxService {
                         storrelse: document.size_bytes,
                         lastet_opp: None,
                     });
-                    files.push((path, bytes));
+                    files.push((path, document.digest));
                 }
             }
             let folder = match archived.place {
@@ -190,7 +212,6 @@ impl MailboxService {
             });
         }
         for upload in uploads {
-            let bytes = self.blobs.get(&upload.digest).await.map_err(internal)?;
             let path = format!(
                 "opplastinger/{}-{}",
                 upload.id,
@@ -205,13 +226,14 @@ impl MailboxService {
                 storrelse: upload.size_bytes,
                 lastet_opp: Some(upload.uploaded_at),
             });
-            files.push((path, bytes));
+            files.push((path, upload.digest));
         }
-        let zip = tokio::task::spawn_blocking(move || write_zip(&index, files))
+        let blobs = Arc::clone(&self.blobs);
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || write_zip(&index, files, blobs.as_ref(), &runtime))
             .await
             .map_err(internal)?
-            .map_err(internal)?;
-        Ok(Bytes::from(zip))
+            .map_err(internal)
     }
 }
 

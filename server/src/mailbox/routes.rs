@@ -20,6 +20,7 @@ use app::domain::{LetterId, MediaType, UploadId};
 use app::error::AppError;
 use app::mailbox::ssr::SignedIn;
 use axum::{
+    body::Body,
     extract::{
         multipart::{Multipart, MultipartRejection},
         Path, State,
@@ -29,6 +30,7 @@ use axum::{
     Extension, Json,
 };
 use bytes::Bytes;
+use tokio_util::io::ReaderStream;
 
 /// The page the upload form is on.
 pub const UPLOAD_PAGE: &str = "/mine-dokumenter";
@@ -130,12 +132,20 @@ pub async fn export(
     viewer: Option<Extension<SignedIn>>,
 ) -> Result<Response, ApiError> {
     let viewer = signed_in(viewer)?;
-    let zip = state.mailbox.export(&viewer).await.map_err(api_error)?;
-    let mut response = file_response(zip, "application/zip", "postkasse.zip");
-    response.headers_mut().insert(
+    let export = state.mailbox.export(&viewer).await.map_err(api_error)?;
+    let body = Body::from_stream(ReaderStream::new(tokio::fs::File::from_std(export.file)));
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(export.size_bytes));
+    headers.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"postkasse.zip\""),
     );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

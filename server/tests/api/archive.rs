@@ -602,7 +602,19 @@ async fn the_export_holds_everything_the_login_level_allows(backend: Backend) {
         substantial.headers()[header::CONTENT_TYPE],
         "application/zip"
     );
-    let entries = unzip(&substantial.bytes().await.unwrap());
+    assert_eq!(substantial.headers()[header::CACHE_CONTROL], "no-store");
+    let announced: usize = substantial.headers()[header::CONTENT_LENGTH]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let zip = substantial.bytes().await.unwrap();
+    assert_eq!(
+        zip.len(),
+        announced,
+        "the streamed zip is as long as announced"
+    );
+    let entries = unzip(&zip);
     assert_eq!(entries[0].0, "index.json");
     for (name, content) in &entries {
         assert!(

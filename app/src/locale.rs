@@ -44,19 +44,21 @@ pub fn parse_locale(code: &str) -> Option<Locale> {
     }
 }
 
-/// A link back to the page after switching: a path on this site, never
-/// another origin (`//host`, `/\host`) that would make the switch an open
-/// redirect.
-pub fn safe_return_path(path: &str) -> &str {
+/// A path on this site that a redirect may send the browser to: never
+/// another origin (`//host`, `/\host`) nor a header break, so no form
+/// becomes an open redirect. Shared by the language switch and the login.
+pub fn local_path(path: &str) -> Option<&str> {
     let local = path.starts_with('/')
         && !path.starts_with("//")
-        && !path.starts_with("/\\")
+        && !path.contains('\\')
         && !path.chars().any(char::is_control);
-    if local {
-        path
-    } else {
-        "/"
-    }
+    local.then_some(path)
+}
+
+/// Where the switch sends the browser back to: the page it came from, if
+/// that is a [`local_path`], else the front page.
+pub fn safe_return_path(path: &str) -> &str {
+    local_path(path).unwrap_or("/")
 }
 
 /// The page's language, once: it only changes by a new page load.

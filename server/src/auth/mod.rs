@@ -73,17 +73,10 @@ pub(crate) fn sha256_hex(value: &str) -> String {
 
 /// Only paths on this site, so a login can never be turned into a redirect elsewhere.
 pub fn safe_return_path(candidate: Option<&str>) -> String {
-    match candidate {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.contains('\\')
-                && !path.chars().any(char::is_control) =>
-        {
-            path.to_owned()
-        }
-        _ => "/innboks".to_owned(),
-    }
+    candidate
+        .and_then(app::locale::local_path)
+        .unwrap_or("/innboks")
+        .to_owned()
 }
 
 impl Auth {

@@ -42,14 +42,14 @@ pub enum ChannelRoute {
 /// The newest notices in the sink.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SinkPage {
+    /// At most [`SinkPage::LIMIT`], newest first.
     pub notices: Vec<SinkNoticeView>,
-    /// The page shows at most this many, newest first.
-    pub limit: u32,
     pub email: ChannelRoute,
     pub sms: ChannelRoute,
 }
 
 impl SinkPage {
+    /// How many notices the page shows at most.
     pub const LIMIT: u32 = 200;
 }
 

@@ -91,7 +91,7 @@ fn SinkNotices(page: SinkPage) -> impl IntoView {
         ChannelRoute::Sink => tu_string!(i18n, operator.route_sink),
         ChannelRoute::Sent => tu_string!(i18n, operator.route_sent),
     };
-    let limit = page.limit;
+    let limit = SinkPage::LIMIT;
     view! {
         <h1>{t!(i18n, operator.sink_title)}</h1>
         <p class="lead">{t!(i18n, operator.sink_lead)}</p>

@@ -56,8 +56,8 @@ fn api_error(error: AppError) -> ApiError {
 }
 
 /// Bytes to download, with their type and name, never cached.
-fn file_response(bytes: Bytes, content_type: &str, file_name: &str) -> Response {
-    let mut response = bytes.into_response();
+fn file_response(body: impl Into<Body>, content_type: &str, file_name: &str) -> Response {
+    let mut response = body.into().into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -134,18 +134,13 @@ pub async fn export(
     let viewer = signed_in(viewer)?;
     let export = state.mailbox.export(&viewer).await.map_err(api_error)?;
     let body = Body::from_stream(ReaderStream::new(tokio::fs::File::from_std(export.file)));
-    let mut response = body.into_response();
+    let mut response = file_response(body, "application/zip", "postkasse.zip");
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/zip"),
-    );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(export.size_bytes));
     headers.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"postkasse.zip\""),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

@@ -54,8 +54,13 @@ impl Operators {
     }
 
     /// Uses the code up and opens a session: the session cookie's value, or
-    /// `None` when the code is unknown, used or expired.
-    pub async fn sign_in(&self, code: &str) -> Result<Option<String>, StorageError> {
+    /// `None` when the code is unknown, used or expired. The browser's
+    /// `previous_session`, if any, ends: one operator session at a time.
+    pub async fn sign_in(
+        &self,
+        code: &str,
+        previous_session: Option<&str>,
+    ) -> Result<Option<String>, StorageError> {
         let now = self.clock.now();
         if !self
             .storage
@@ -63,6 +68,9 @@ impl Operators {
             .await?
         {
             return Ok(None);
+        }
+        if let Some(previous) = previous_session {
+            self.sign_out(previous).await?;
         }
         let session = random_token();
         self.storage
@@ -138,7 +146,6 @@ impl OperatorConsole for Console {
                     key: notice.key.to_string(),
                 })
                 .collect(),
-            limit: SinkPage::LIMIT,
             email: self.email,
             sms: self.sms,
         })

@@ -48,21 +48,13 @@ async fn sign_in(
         "" => None,
         code => state
             .operators
-            .sign_in(code)
+            .sign_in(code, jar.get(OPERATOR_COOKIE).map(|cookie| cookie.value()))
             .await
             .map_err(|error| ApiError::Internal(error.into()))?,
     };
     let Some(session) = session else {
         return Ok(Redirect::to(&format!("{SIGN_IN_PATH}?feil=kode")).into_response());
     };
-    // Any previous operator session in this browser ends: one at a time.
-    if let Some(previous) = jar.get(OPERATOR_COOKIE) {
-        state
-            .operators
-            .sign_out(previous.value())
-            .await
-            .map_err(|error| ApiError::Internal(error.into()))?;
-    }
     let mut cookie = host_cookie(
         OPERATOR_COOKIE,
         session,

@@ -249,6 +249,24 @@ async fn codes_and_sessions_expire_and_other_sites_cannot_sign_in(backend: Backe
     let session = set_cookie_value(&signed_in, OPERATOR_COOKIE).expect("signed in");
     let (status, _) = get(&app, "/drift/varsler", &operator(&session)).await;
     assert_eq!(status, StatusCode::OK);
+
+    // Signing in again in the same browser ends the session it had.
+    let code = printed_code(&app).await;
+    let again = app
+        .client
+        .post(app.url("/drift/logg-inn"))
+        .header(header::COOKIE, operator(&session))
+        .form(&[("kode", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let replaced = session;
+    let session = set_cookie_value(&again, OPERATOR_COOKIE).expect("signed in again");
+    assert_ne!(session, replaced);
+    let (status, _) = get(&app, "/drift/varsler", &operator(&replaced)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = get(&app, "/drift/varsler", &operator(&session)).await;
+    assert_eq!(status, StatusCode::OK);
     // Use does not extend it: an hour after signing in it is over.
     clock.advance(Duration::minutes(59));
     let (status, _) = get(&app, "/drift/varsler", &operator(&session)).await;

@@ -6,6 +6,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # Leptos decides at compile time what the wasm file is called: with this set,
 # plain cargo builds and cargo-leptos builds agree (and reuse each other's work).
 export LEPTOS_OUTPUT_NAME=postkasse
+# cargo-leptos builds debug binaries with this flag (Leptos then erases view
+# types, which keeps debug builds small and quick). Any other RUSTFLAGS would
+# make cargo rebuild every crate, so the tests, clippy and cargo-leptos use
+# the same: the dependencies are compiled once.
+export RUSTFLAGS="--cfg erase_components"
 
 # Runs "$@" as a named step and prints how long it took.
 step() {

@@ -18,7 +18,10 @@ use app::domain::{
     Place, SecurityLevel, Sender, Sha256Digest, Title,
 };
 use chrono::{Duration as Days, Utc};
-use postkasse::storage::{self, DatabaseOptions};
+use postkasse::{
+    sql::{Database, DatabaseOptions},
+    storage,
+};
 use secrecy::SecretString;
 use std::time::{Duration, Instant};
 
@@ -91,12 +94,14 @@ fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
 
 async fn run(label: &str, url: &str, letters: usize) -> anyhow::Result<()> {
     println!("\n{label}: {letters} letters for one citizen, {letters} for nine others");
-    let storage = storage::connect(&DatabaseOptions {
-        url: SecretString::from(url.to_owned()),
-        max_connections: 4,
-        acquire_timeout: Duration::from_secs(10),
-    })
-    .await?;
+    let storage = storage::open(
+        &Database::connect(&DatabaseOptions {
+            url: SecretString::from(url.to_owned()),
+            max_connections: 4,
+            acquire_timeout: Duration::from_secs(10),
+        })
+        .await?,
+    );
     let owner = citizen(1);
     let others: Vec<Fnr> = (2..11).map(citizen).collect();
     let started = Instant::now();

@@ -368,12 +368,12 @@ async fn run(
             entry
         })
         .collect();
-    services.storage.import_entries(&entries, now).await?;
+    postkasse::krr::Store::import_entries(&services.database, &entries, now).await?;
 
     // The agency, registered (its key: any RSA key will do, as its business
     // messages are plain JSON), and an operator-issued token that may send.
     agency::registry::register(
-        services.storage.as_ref(),
+        services.agency_store().as_ref(),
         services.clock.as_ref(),
         NewAgency {
             org_nr: OrgNr::parse(AGENCY)?,
@@ -386,7 +386,7 @@ async fn run(
     )
     .await?;
     let token = agency::issue_token(
-        services.storage.as_ref(),
+        services.agency_store().as_ref(),
         services.clock.as_ref(),
         "bench",
         OrgNr::parse(AGENCY)?,
@@ -400,7 +400,7 @@ async fn run(
     let bare_blobs = scratch.join(format!("bare-blobs-{label}"));
     std::fs::create_dir_all(&bare_blobs)?;
 
-    let storage = services.storage.clone();
+    let database = services.database.clone();
     let application = Application::build_with(settings, services).await?;
     let address = format!("http://127.0.0.1:{}/messages/out", application.port());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -473,7 +473,7 @@ async fn run(
         });
     }
     breakdown(&client, &address, &token, &workloads[0], scratch, label).await?;
-    lookups(&storage, &token, &workloads[0]).await?;
+    lookups(&database, &token, &workloads[0]).await?;
     let _ = stop.send(());
     server.await??;
     bare.close().await;
@@ -484,7 +484,7 @@ async fn run(
 /// agency, register entry), alone, 64 letters at a time. (Resends are found
 /// at commit; the postal address is read only for letters going to paper.)
 async fn lookups(
-    storage: &Arc<dyn postkasse::storage::Storage>,
+    database: &postkasse::sql::Database,
     token: &str,
     workload: &Workload,
 ) -> anyhow::Result<()> {
@@ -495,13 +495,13 @@ async fn lookups(
         .letters
         .iter()
         .map(|letter| letter.recipient.clone());
-    let storage = storage.clone();
+    let database = database.clone();
     let (mut timings, elapsed) = timed_by_clients(recipients, move |recipient: Fnr| {
-        let (storage, token_hash, agency) = (storage.clone(), token_hash.clone(), agency.clone());
+        let (database, token_hash, agency) = (database.clone(), token_hash.clone(), agency.clone());
         async move {
-            storage.access_token(&token_hash).await?;
-            storage.agency_by_org_nr(&agency).await?;
-            storage.register_entry(&recipient).await?;
+            agency::Store::access_token(&database, &token_hash).await?;
+            agency::Store::agency_by_org_nr(&database, &agency).await?;
+            postkasse::krr::Store::register_entry(&database, &recipient).await?;
             Ok(())
         }
     })

@@ -68,15 +68,16 @@ async fn run(
     let csv = population_csv(&own, persons, &[], Utc::now());
     // Some of the population chose the demo's other provider: register it.
     let other = OrgNr::parse(postkasse::demo::DEMO_PROVIDER_ORG_NR)?;
-    services
-        .storage
-        .upsert_mailbox_provider(&MailboxProvider {
+    postkasse::krr::Store::upsert_mailbox_provider(
+        &services.database,
+        &MailboxProvider {
             org_nr: other.clone(),
             name: "Eksempel Postkasse AS".to_owned(),
             endpoint: Some("http://127.0.0.1:9/dpi/messages".to_owned()),
             certificate_der: services.own_provider.provider.certificate_der.clone(),
-        })
-        .await?;
+        },
+    )
+    .await?;
     let rows = csv.lines().count() - 1;
 
     // Baseline: the same rows, parsed by nothing, inserted 500 at a time.

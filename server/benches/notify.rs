@@ -39,10 +39,11 @@ use postkasse::{
         worker::{NotifyWorker, NotifyWorkerSettings, RateLimit, Route, Routes},
         NewNotice, NoticeChannel, OrderedBy,
     },
+    sql::{Database, DatabaseOptions},
     storage::{
         self,
         broker::{LetterTerms, NewMessage, StoredChannel},
-        DatabaseOptions, Storage,
+        Storage,
     },
 };
 use secrecy::SecretString;
@@ -97,14 +98,15 @@ async fn main() -> anyhow::Result<()> {
 
 /// Seeds, times the workers, then times the baseline; (workers/s, baseline/s).
 async fn run(url: &str, letters: usize, postgres: bool) -> anyhow::Result<(f64, f64)> {
-    let storage = storage::connect(&DatabaseOptions {
+    let database = Database::connect(&DatabaseOptions {
         url: SecretString::from(url.to_owned()),
         max_connections: 8,
         acquire_timeout: std::time::Duration::from_secs(30),
     })
     .await?;
+    let storage = storage::open(&database);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let citizens = seed(&storage, letters).await?;
+    let citizens = seed(&storage, &database, letters).await?;
     let jobs = letters * NOTICES_PER_LETTER;
 
     let routes = Arc::new(Routes {
@@ -116,6 +118,8 @@ async fn run(url: &str, letters: usize, postgres: bool) -> anyhow::Result<(f64, 
         .map(|_| {
             let worker = NotifyWorker {
                 storage: storage.clone(),
+                agencies: Arc::new(database.clone()),
+                register: Arc::new(database.clone()),
                 clock: clock.clone(),
                 routes: routes.clone(),
                 provider: OrgNr::parse(OWN_PROVIDER).unwrap(),
@@ -186,7 +190,11 @@ fn route(storage: &Arc<dyn Storage>, clock: &Arc<dyn Clock>) -> Route {
 }
 
 /// Citizens with current contacts, and letters whose notices are all due.
-async fn seed(storage: &Arc<dyn Storage>, letters: usize) -> anyhow::Result<usize> {
+async fn seed(
+    storage: &Arc<dyn Storage>,
+    register: &dyn postkasse::krr::Store,
+    letters: usize,
+) -> anyhow::Result<usize> {
     let now = Utc::now();
     let citizens: Vec<Fnr> = (0..CITIZENS)
         .map(|index| {
@@ -213,7 +221,7 @@ async fn seed(storage: &Arc<dyn Storage>, letters: usize) -> anyhow::Result<usiz
             person
         })
         .collect();
-    storage.import_entries(&people, now).await?;
+    register.import_entries(&people, now).await?;
     let agency = OrgNr::parse(AGENCY).unwrap();
     let sender = Sender::new(agency.clone(), "Brønnøysundregistrene").unwrap();
     let title = Title::parse("Brev fra Brønnøysundregistrene").unwrap();

@@ -142,7 +142,7 @@ pub fn demo_client_id(org_nr: &str) -> String {
 
 /// Registers the demo agencies (once), all with one key made on first use.
 async fn register_demo_agencies(
-    storage: &dyn Storage,
+    agencies: &dyn crate::agency::Store,
     key_file: &std::path::Path,
 ) -> anyhow::Result<()> {
     let key_file = key_file.to_owned();
@@ -154,10 +154,10 @@ async fn register_demo_agencies(
     .await??;
     for letter in &LETTERS {
         let org_nr = OrgNr::parse(letter.org_nr)?;
-        if storage.agency_by_org_nr(&org_nr).await?.is_some() {
+        if agencies.agency_by_org_nr(&org_nr).await?.is_some() {
             continue;
         }
-        storage
+        agencies
             .upsert_agency(
                 &Agency {
                     org_nr,
@@ -180,10 +180,11 @@ async fn register_demo_agencies(
 /// second run finds every letter already received and adds nothing.
 pub async fn seed(
     storage: &dyn Storage,
+    agencies: &dyn crate::agency::Store,
     broker: &Broker,
     agency_key_file: &std::path::Path,
 ) -> anyhow::Result<SeedReport> {
-    register_demo_agencies(storage, agency_key_file).await?;
+    register_demo_agencies(agencies, agency_key_file).await?;
     let mut report = SeedReport::default();
     for (citizen_index, citizen) in CITIZENS.iter().enumerate() {
         let fnr = demo_fnr(citizen);
@@ -317,16 +318,16 @@ pub const DEMO_POPULATION: usize = 1000;
 /// use. Only when the register does not know the demo citizens yet, so the
 /// changes someone made while trying Postkasse survive a restart.
 pub async fn seed_register(
-    storage: &dyn Storage,
+    register: &dyn crate::krr::Store,
     own_provider: &OrgNr,
     synthetic_ids: app::domain::SyntheticIds,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<ImportReport>> {
     let demo_ids: Vec<Fnr> = CITIZENS.iter().map(demo_fnr).collect();
-    if !storage.register_entries(&demo_ids).await?.is_empty() {
+    if !register.register_entries(&demo_ids).await?.is_empty() {
         return Ok(None);
     }
-    let mut known_providers: std::collections::HashSet<String> = storage
+    let mut known_providers: std::collections::HashSet<String> = register
         .mailbox_providers()
         .await?
         .into_iter()
@@ -344,7 +345,7 @@ pub async fn seed_register(
             }
         })
         .await??;
-        storage
+        register
             .upsert_mailbox_provider(&MailboxProvider {
                 org_nr,
                 name: DEMO_PROVIDER_NAME.to_owned(),
@@ -358,7 +359,7 @@ pub async fn seed_register(
     }
     let csv = population_csv(own_provider, DEMO_POPULATION, &[], now);
     let report = import::import_csv(
-        storage,
+        register,
         std::io::Cursor::new(csv.into_bytes()),
         None,
         ImportRules {

@@ -2,7 +2,8 @@
 //! very same thing.
 //!
 //! - [`settings`], [`telemetry`], [`startup`]: bootstrap.
-//! - [`storage`]: the database and blob store boundary.
+//! - [`store`]: what every domain's store fails with; [`sql`]: those stores on
+//!   SQLite or PostgreSQL; [`storage`]: the stores not yet moved to their domains, and blobs.
 //! - [`broker`]: letters in from agencies.
 //! - [`krr`]: the contact and reservation register; [`agency`]: agencies' API access.
 //! - [`testid`]: the built-in test identity provider.
@@ -25,8 +26,10 @@ pub mod notify;
 pub mod operator;
 pub mod print;
 pub mod settings;
+pub mod sql;
 pub mod startup;
 pub mod storage;
+pub mod store;
 pub mod telemetry;
 pub mod testid;
 pub mod tokens;

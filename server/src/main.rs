@@ -295,7 +295,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let services = Services::open_from(&settings).await?;
             // The register first: the broker routes the demo letters by it.
             if let Some(register) = demo::seed_register(
-                services.storage.as_ref(),
+                services.krr_store().as_ref(),
                 &services.own_provider.provider.org_nr,
                 settings.synthetic_ids(),
                 services.clock.now(),
@@ -310,6 +310,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let agency_key = demo::demo_agency_key_file(&settings);
             let report = demo::seed(
                 services.storage.as_ref(),
+                services.agency_store().as_ref(),
                 &services.broker(&settings)?,
                 &agency_key,
             )
@@ -343,7 +344,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let services = Services::open_from(&settings).await?;
             let token = agency::issue_token(
-                services.storage.as_ref(),
+                services.agency_store().as_ref(),
                 services.clock.as_ref(),
                 &client,
                 org_nr,
@@ -375,7 +376,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 endpoint: Some(endpoint.to_string()),
                 certificate_der: providers::read_certificate(&certificate)?,
             };
-            services.storage.upsert_mailbox_provider(&provider).await?;
+            services
+                .krr_store()
+                .upsert_mailbox_provider(&provider)
+                .await?;
             println!(
                 "registered {} ({})",
                 provider.name,
@@ -413,7 +417,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Operator(OperatorCommand::LoginLink) => {
             use postkasse::operator::{sign_in_link, Operators, CODE_LIFETIME};
             let services = Services::open_from(&settings).await?;
-            let code = Operators::new(services.storage.clone(), services.clock.clone())
+            let code = Operators::new(services.operator_store(), services.clock.clone())
                 .issue_code()
                 .await?;
             // Without application.public_url the server is where it listens.
@@ -487,7 +491,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Provider(ProviderCommand::List) => {
             let services = Services::open_from(&settings).await?;
-            for provider in services.storage.mailbox_providers().await? {
+            for provider in services.krr_store().mailbox_providers().await? {
                 println!(
                     "{}  {}  {}",
                     provider.org_nr.as_str(),
@@ -562,7 +566,7 @@ async fn run_agency(settings: &Settings, command: AgencyCommand) -> anyhow::Resu
                 .with_context(|| format!("cannot read {}", public_key.display()))?;
             let services = Services::open_from(settings).await?;
             let agency = registry::register(
-                services.storage.as_ref(),
+                services.agency_store().as_ref(),
                 services.clock.as_ref(),
                 registry::NewAgency {
                     org_nr,
@@ -592,7 +596,7 @@ async fn run_agency(settings: &Settings, command: AgencyCommand) -> anyhow::Resu
         }
         AgencyCommand::List => {
             let services = Services::open_from(settings).await?;
-            for agency in services.storage.agencies().await? {
+            for agency in services.agency_store().agencies().await? {
                 println!(
                     "{}  {}  client {}  senders [{}]  callback {}",
                     agency.org_nr.as_str(),
@@ -644,7 +648,7 @@ async fn import_file(settings: &Settings, services: &Services, file: &Path) -> a
     let rules = import::ImportRules {
         synthetic_ids: settings.synthetic_ids(),
         known_providers: services
-            .storage
+            .krr_store()
             .mailbox_providers()
             .await?
             .into_iter()
@@ -653,7 +657,7 @@ async fn import_file(settings: &Settings, services: &Services, file: &Path) -> a
         now: services.clock.now(),
     };
     let report = import::import_csv(
-        services.storage.as_ref(),
+        services.krr_store().as_ref(),
         std::io::BufReader::new(input),
         size,
         rules,

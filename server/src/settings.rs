@@ -353,8 +353,8 @@ impl Settings {
         }
     }
 
-    pub fn database_options(&self) -> crate::storage::DatabaseOptions {
-        crate::storage::DatabaseOptions {
+    pub fn database_options(&self) -> crate::sql::DatabaseOptions {
+        crate::sql::DatabaseOptions {
             url: self.database.url.clone(),
             max_connections: self.database.max_connections,
             acquire_timeout: Duration::from_secs(self.database.acquire_timeout_seconds),

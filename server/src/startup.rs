@@ -32,6 +32,7 @@ use crate::{
     },
     operator::{self, Console, Operators},
     settings::{NoticeRoute, Settings},
+    sql::Database,
     storage::{
         self,
         blobs::{BlobStore, ObjectStoreBlobs, TieredBlobs},
@@ -63,6 +64,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub settings: Arc<Settings>,
     pub storage: Arc<dyn Storage>,
+    /// Registered agencies and the bearer tokens operators issued them.
+    pub agencies: Arc<dyn agency::Store>,
     pub blobs: Arc<dyn BlobStore>,
     pub broker: Arc<Broker>,
     pub auth: Arc<Auth>,
@@ -85,6 +88,9 @@ pub struct AppState {
 
 /// The services Postkasse runs on, opened from settings.
 pub struct Services {
+    /// The database every domain's store is on.
+    pub database: Database,
+    /// The stores not yet moved to their domains.
     pub storage: Arc<dyn Storage>,
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
@@ -96,7 +102,8 @@ impl Services {
     /// Opens the database (applying migrations) and the blob store, and
     /// registers this Postkasse as a mailbox provider.
     pub async fn open_from(settings: &Settings) -> anyhow::Result<Services> {
-        let storage = storage::connect(&settings.database_options()).await?;
+        let database = Database::connect(&settings.database_options()).await?;
+        let storage = storage::open(&database);
         let provider_settings = settings.provider.clone();
         let org_nr = app::domain::OrgNr::parse(&provider_settings.org_nr)
             .map_err(|error| anyhow::anyhow!("provider.org_nr {error}"))?;
@@ -110,8 +117,7 @@ impl Services {
             )
         })
         .await??;
-        storage
-            .upsert_mailbox_provider(&own_provider.provider)
+        krr::Store::upsert_mailbox_provider(&database, &own_provider.provider)
             .await
             .context("cannot register this Postkasse as a mailbox provider")?;
         let blobs = ObjectStoreBlobs::local(&settings.blobs.directory).with_context(|| {
@@ -126,6 +132,7 @@ impl Services {
             settings.blobs.inline_max_bytes,
         );
         Ok(Services {
+            database,
             storage,
             blobs: Arc::new(blobs),
             clock: Arc::new(SystemClock),
@@ -136,6 +143,8 @@ impl Services {
     pub fn broker(&self, settings: &Settings) -> anyhow::Result<Broker> {
         Broker::new(
             self.storage.clone(),
+            self.agency_store(),
+            self.krr_store(),
             self.blobs.clone(),
             self.clock.clone(),
             self.own_provider.clone(),
@@ -173,6 +182,8 @@ impl Services {
         (0..broker_settings.outbox_workers)
             .map(|_| OutboxWorker {
                 storage: self.storage.clone(),
+                agencies: self.agency_store(),
+                register: self.krr_store(),
                 blobs: self.blobs.clone(),
                 clock: self.clock.clone(),
                 own: self.own_provider.clone(),
@@ -241,6 +252,8 @@ impl Services {
         let notify = &settings.notify;
         NotifyWorker {
             storage: self.storage.clone(),
+            agencies: self.agency_store(),
+            register: self.krr_store(),
             clock: self.clock.clone(),
             routes,
             provider: self.own_provider.provider.org_nr.clone(),
@@ -256,7 +269,22 @@ impl Services {
     }
 
     pub fn register(&self) -> Register {
-        Register::new(self.storage.clone(), self.clock.clone())
+        Register::new(self.krr_store(), self.storage.clone(), self.clock.clone())
+    }
+
+    /// The register's store: persons, their trail, mailbox providers.
+    pub fn krr_store(&self) -> Arc<dyn krr::Store> {
+        Arc::new(self.database.clone())
+    }
+
+    /// Registered agencies, their grants and issued tokens.
+    pub fn agency_store(&self) -> Arc<dyn agency::Store> {
+        Arc::new(self.database.clone())
+    }
+
+    /// Operators' sign-in codes and sessions.
+    pub fn operator_store(&self) -> Arc<dyn operator::Store> {
+        Arc::new(self.database.clone())
     }
 }
 
@@ -351,7 +379,7 @@ impl Application {
             agency::maskinporten::token_audience(&public_url),
             chrono::Duration::seconds(settings.maskinporten.token_lifetime_seconds as i64),
             &services.own_provider.private_key,
-            services.storage.clone(),
+            services.agency_store(),
             clock.clone(),
         )?;
         let broker = Arc::new(services.broker(&settings)?);
@@ -383,7 +411,7 @@ impl Application {
         };
         let notify_workers = services.notify_workers(&settings)?;
         let state = AppState {
-            operators: Arc::new(Operators::new(services.storage.clone(), clock.clone())),
+            operators: Arc::new(Operators::new(services.operator_store(), clock.clone())),
             console: Arc::new(Console::new(
                 services.storage.clone(),
                 settings.notify.email,
@@ -395,6 +423,7 @@ impl Application {
             mailbox: Arc::new(
                 MailboxService::new(
                     services.storage.clone(),
+                    services.agency_store(),
                     services.blobs.clone(),
                     services.clock.clone(),
                     broker.clone(),
@@ -412,6 +441,7 @@ impl Application {
             leptos_options,
             broker,
             settings: Arc::new(settings),
+            agencies: services.agency_store(),
             storage: services.storage,
             blobs: services.blobs,
         };

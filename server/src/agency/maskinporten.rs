@@ -9,7 +9,7 @@
 //! Maskinporten's shape, signed by this Postkasse's provider key, so the APIs
 //! can check it without a database round trip ([`Maskinporten::verify_access_token`]).
 
-use crate::{clock::Clock, storage::Storage};
+use crate::clock::Clock;
 use anyhow::Context;
 use app::domain::OrgNr;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
@@ -270,7 +270,7 @@ pub struct Maskinporten {
     kid: String,
     signing_key: Arc<EncodingKey>,
     verifying_key: DecodingKey,
-    storage: Arc<dyn Storage>,
+    store: Arc<dyn super::Store>,
     clock: Arc<dyn Clock>,
 }
 
@@ -280,7 +280,7 @@ impl Maskinporten {
         audience: String,
         token_lifetime: Duration,
         key: &RsaPrivateKey,
-        storage: Arc<dyn Storage>,
+        store: Arc<dyn super::Store>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Maskinporten> {
         let public_key = key.to_public_key();
@@ -293,7 +293,7 @@ impl Maskinporten {
             kid: key_id(&public_key),
             signing_key: Arc::new(EncodingKey::from_rsa_der(pkcs1.as_bytes())),
             verifying_key: decoding_key(&public_key),
-            storage,
+            store,
             clock,
         })
     }
@@ -352,7 +352,7 @@ impl Maskinporten {
             })?,
         };
         let agency = self
-            .storage
+            .store
             .agency_by_client_id(&client_id)
             .await
             .context("cannot look up the client")?
@@ -368,7 +368,7 @@ impl Maskinporten {
         let now = self.clock.now();
         let grant = check_grant_claims(&claims, &agency.client_id, &self.audience, now)?;
         let first_use = self
-            .storage
+            .store
             .use_grant_jti(&agency.client_id, &grant.jti, grant.expires_at, now)
             .await
             .context("cannot record the grant's jti")?;

@@ -12,12 +12,14 @@ pub mod client;
 pub mod http;
 pub mod maskinporten;
 pub mod registry;
+mod store;
+
+pub use store::{Store, StoredAccessToken};
 
 use crate::{
     clock::Clock,
     http::{bearer_token, ApiError},
     startup::AppState,
-    storage::{register::StoredAccessToken, Storage},
 };
 use app::domain::OrgNr;
 use axum::{extract::FromRequestParts, http::request::Parts};
@@ -41,7 +43,7 @@ fn token_hash(token: &str) -> String {
 
 /// Creates a token for the agency and returns it; it cannot be shown again.
 pub async fn issue_token(
-    storage: &dyn Storage,
+    store: &dyn Store,
     clock: &dyn Clock,
     client_name: &str,
     org_nr: OrgNr,
@@ -63,7 +65,7 @@ pub async fn issue_token(
     );
     let token = crate::tokens::random_token();
     let now = clock.now();
-    storage
+    store
         .insert_access_token(&StoredAccessToken {
             token_hash: token_hash(&token),
             client_name: client_name.trim().to_owned(),
@@ -140,7 +142,7 @@ impl FromRequestParts<AppState> for AgencyAccess {
         }
         // Looking up by digest means no comparison of secrets happens here.
         let stored = state
-            .storage
+            .agencies
             .access_token(&token_hash(presented))
             .await
             .map_err(|error| ApiError::Internal(error.into()))?

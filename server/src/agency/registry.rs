@@ -5,10 +5,7 @@
 //! Operators register agencies with `postkasse agency add`; this module holds
 //! the rules that command applies, so the command itself stays a thin adapter.
 
-use crate::{
-    clock::Clock,
-    storage::{Storage, StorageError},
-};
+use crate::{clock::Clock, store::StorageError};
 use anyhow::Context;
 use app::domain::OrgNr;
 use rsa::{
@@ -62,12 +59,12 @@ pub struct NewAgency {
 /// is given). A callback gets a fresh secret, returned in
 /// [`Agency::callback`] to be shown once.
 pub async fn register(
-    storage: &dyn Storage,
+    store: &dyn super::Store,
     clock: &dyn Clock,
     new: NewAgency,
 ) -> anyhow::Result<Agency> {
     let agency = checked(new)?;
-    match storage.upsert_agency(&agency, clock.now()).await {
+    match store.upsert_agency(&agency, clock.now()).await {
         Ok(()) => Ok(agency),
         Err(StorageError::Conflict(_)) => anyhow::bail!(
             "the client id {:?} is already another agency's",

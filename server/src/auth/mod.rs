@@ -15,7 +15,8 @@ pub mod session_layer;
 
 use crate::{
     clock::Clock,
-    storage::{LoginAttempt, Storage, StorageError, StoredSession},
+    storage::{LoginAttempt, Storage, StoredSession},
+    store::StorageError,
     tokens::random_token,
 };
 use app::{domain::SecurityLevel, mailbox::ssr::SignedIn};

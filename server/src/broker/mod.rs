@@ -30,8 +30,9 @@ use crate::{
             CommitOutcome, LetterTerms, NewMessage, NewReceipt, StatusEntry, StoredChannel,
             StoredMessage, TransportStatus,
         },
-        Storage, StorageError,
+        Storage,
     },
+    store::StorageError,
 };
 use anyhow::Context;
 use app::domain::{
@@ -143,6 +144,8 @@ pub struct BrokerSettings {
 
 pub struct Broker {
     storage: Arc<dyn Storage>,
+    agencies: Arc<dyn crate::agency::Store>,
+    register: Arc<dyn crate::krr::Store>,
     blobs: Arc<dyn BlobStore>,
     clock: Arc<dyn Clock>,
     own: Arc<OwnProvider>,
@@ -155,6 +158,8 @@ pub struct Broker {
 impl Broker {
     pub fn new(
         storage: Arc<dyn Storage>,
+        agencies: Arc<dyn crate::agency::Store>,
+        register: Arc<dyn crate::krr::Store>,
         blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
         own: Arc<OwnProvider>,
@@ -167,6 +172,8 @@ impl Broker {
         Ok(Broker {
             committer: GroupCommitter::start(storage.clone(), settings.max_group),
             storage,
+            agencies,
+            register,
             blobs,
             clock,
             own,
@@ -189,7 +196,7 @@ impl Broker {
     #[tracing::instrument(skip_all, fields(agency = %submission.agency))]
     pub async fn submit(&self, submission: Submission) -> Result<Acceptance, BrokerError> {
         let now = self.clock.now();
-        let agency = self.storage.agency_by_org_nr(&submission.agency).await?;
+        let agency = self.agencies.agency_by_org_nr(&submission.agency).await?;
         let mut problems = Vec::new();
 
         let document =
@@ -385,7 +392,7 @@ impl Broker {
             }
             Body::Digital(letter) => letter,
         };
-        let entry = self.storage.register_entry(&letter.recipient).await?;
+        let entry = self.register.register_entry(&letter.recipient).await?;
         let decide = |address: Option<&crate::print::PostalAddress>| {
             routing::route(
                 message.process,
@@ -651,7 +658,7 @@ impl Broker {
         kind: ReceiptKind,
     ) -> Result<(NewReceipt, bool), BrokerError> {
         let push = self
-            .storage
+            .agencies
             .agency_by_org_nr(&message.agency)
             .await?
             .is_some_and(|agency| agency.callback.is_some());

@@ -47,6 +47,8 @@ pub struct OutboxSettings {
 
 pub struct OutboxWorker {
     pub storage: Arc<dyn Storage>,
+    pub agencies: Arc<dyn crate::agency::Store>,
+    pub register: Arc<dyn crate::krr::Store>,
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
     pub own: Arc<OwnProvider>,
@@ -98,7 +100,7 @@ impl OutboxWorker {
             .message_by_row(job.message_row)
             .await?
             .context("an outbox job without its message")?;
-        let agency = self.storage.agency_by_org_nr(&message.agency).await?;
+        let agency = self.agencies.agency_by_org_nr(&message.agency).await?;
         let push_receipts = agency
             .as_ref()
             .is_some_and(|agency| agency.callback.is_some());
@@ -232,7 +234,7 @@ impl OutboxWorker {
             .as_ref()
             .context("no provider to forward to")?;
         let provider = self
-            .storage
+            .register
             .mailbox_providers()
             .await?
             .into_iter()

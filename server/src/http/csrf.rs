@@ -22,22 +22,20 @@ fn is_unsafe(method: &Method) -> bool {
     )
 }
 
-/// Whether the headers show a request from another site.
+/// Whether the headers show a request from another site: a cross-site value
+/// in either header is enough, so one cannot vouch for the other. A header
+/// that is present but not text counts as cross-site.
 pub fn is_cross_site(headers: &HeaderMap, own_origin: &str) -> bool {
-    if let Some(site) = headers
+    let fetch_site_foreign = headers
         .get("sec-fetch-site")
-        .and_then(|value| value.to_str().ok())
-    {
-        return !matches!(site, "same-origin" | "none");
-    }
-    match headers
+        .map(|value| !matches!(value.to_str(), Ok("same-origin" | "none")))
+        .unwrap_or(false);
+    // Neither header: not a modern browser's cross-site request.
+    let origin_foreign = headers
         .get(header::ORIGIN)
-        .and_then(|value| value.to_str().ok())
-    {
-        Some(origin) => origin != own_origin,
-        // Neither header: not a modern browser's cross-site request.
-        None => false,
-    }
+        .map(|value| value.to_str().ok() != Some(own_origin))
+        .unwrap_or(false);
+    fetch_site_foreign || origin_foreign
 }
 
 /// Paths of the agency APIs: the KRR lookup, the token endpoint and DPI's messages.
@@ -106,5 +104,25 @@ mod tests {
         ));
         assert!(is_cross_site(&headers(&[("origin", "null")]), own));
         assert!(!is_cross_site(&headers(&[]), own));
+    }
+
+    #[test]
+    fn a_cross_site_value_in_either_header_is_refused() {
+        let own = "http://127.0.0.1:3000";
+        assert!(is_cross_site(
+            &headers(&[
+                ("sec-fetch-site", "same-origin"),
+                ("origin", "https://evil.example")
+            ]),
+            own
+        ));
+        assert!(is_cross_site(
+            &headers(&[("sec-fetch-site", "cross-site"), ("origin", own)]),
+            own
+        ));
+        assert!(!is_cross_site(
+            &headers(&[("sec-fetch-site", "same-origin"), ("origin", own)]),
+            own
+        ));
     }
 }

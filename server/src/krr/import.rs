@@ -14,7 +14,7 @@ use super::{
     contact::{EmailAddress, MobileNumber},
     person::{Channel, DigitalMailbox, Person, PersonStatus},
 };
-use crate::storage::{register::IMPORT_BATCH_ROWS, Storage};
+use super::{Store, IMPORT_BATCH_ROWS};
 use anyhow::Context;
 use app::domain::{Fnr, Language, OrgNr, SyntheticIds};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
@@ -116,7 +116,7 @@ struct Batch {
 
 /// Imports every good row of `input` into the register.
 pub async fn import_csv(
-    storage: &dyn Storage,
+    store: &dyn Store,
     input: impl Read + Send + 'static,
     total_bytes: Option<u64>,
     rules: ImportRules,
@@ -128,7 +128,7 @@ pub async fn import_csv(
     let parser = tokio::task::spawn_blocking(move || parse_batches(input, &rules, &sender));
     let mut report = ImportReport::default();
     while let Some(batch) = receiver.recv().await {
-        let written = storage
+        let written = store
             .import_entries(&batch.persons, now)
             .await
             .context("cannot store imported entries")?;

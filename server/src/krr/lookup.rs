@@ -1,11 +1,11 @@
 //! The answer to a KRR lookup, field for field as Oppslagstjenesten names
 //! them, cut down to what the caller's scopes allow.
 
+use super::RegisterEntry;
 use super::{
     person::{Channel, PersonStatus},
     rules::NotificationStatus,
 };
-use crate::storage::register::RegisterEntry;
 use app::domain::Fnr;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -16,11 +16,11 @@ pub mod lookup;
 pub mod person;
 pub mod providers;
 pub mod rules;
+mod store;
 
-use crate::{
-    clock::Clock,
-    storage::{Storage, StorageError},
-};
+pub use store::{RegisterEntry, Store, IMPORT_BATCH_ROWS};
+
+use crate::{clock::Clock, store::StorageError};
 use app::{
     contact::{
         ChangeRequest, ChangeView, ChangeWhat, ChannelView, ContactSettings, ProviderChoice,
@@ -39,7 +39,9 @@ use std::{collections::HashMap, sync::Arc};
 pub const MAX_LOOKUP_IDS: usize = 1000;
 
 pub struct Register {
-    storage: Arc<dyn Storage>,
+    store: Arc<dyn Store>,
+    /// The citizen's own notice choices, shown and changed beside their entry.
+    notices: Arc<dyn crate::storage::NotifyStorage>,
     clock: Arc<dyn Clock>,
 }
 
@@ -71,8 +73,16 @@ fn channel_view<T>(
 }
 
 impl Register {
-    pub fn new(storage: Arc<dyn Storage>, clock: Arc<dyn Clock>) -> Self {
-        Self { storage, clock }
+    pub fn new(
+        store: Arc<dyn Store>,
+        notices: Arc<dyn crate::storage::NotifyStorage>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            notices,
+            clock,
+        }
     }
 
     /// Answers a lookup: one person per requested id, in the order asked,
@@ -82,7 +92,7 @@ impl Register {
         ids: &[Fnr],
         scopes: LookupScopes,
     ) -> Result<Vec<PersonResource>, StorageError> {
-        let entries = self.storage.register_entries(ids).await?;
+        let entries = self.store.register_entries(ids).await?;
         let now = self.clock.now();
         let by_id: HashMap<&str, _> = entries
             .iter()
@@ -100,7 +110,7 @@ impl Register {
     /// The person's entry, or a blank one if the register has none yet.
     pub async fn person(&self, fnr: &Fnr) -> Result<Person, StorageError> {
         Ok(self
-            .storage
+            .store
             .register_entry(fnr)
             .await?
             .map(|entry| entry.person)
@@ -131,7 +141,7 @@ impl Register {
                 let chosen = OrgNr::parse(&org_nr)
                     .ok()
                     .ok_or_else(|| AppError::invalid("provider", Problem::UnknownProvider))?;
-                let providers = self.storage.mailbox_providers().await.map_err(internal)?;
+                let providers = self.store.mailbox_providers().await.map_err(internal)?;
                 if !providers.iter().any(|provider| provider.org_nr == chosen) {
                     return Err(AppError::invalid("provider", Problem::UnknownProvider));
                 }
@@ -206,9 +216,9 @@ impl app::contact::ssr::ContactRegister for Register {
     async fn settings(&self, viewer: &SignedIn) -> Result<ContactSettings, AppError> {
         let now = self.clock.now();
         let person = self.person(&viewer.fnr).await.map_err(internal)?;
-        let providers = self.storage.mailbox_providers().await.map_err(internal)?;
+        let providers = self.store.mailbox_providers().await.map_err(internal)?;
         let changes = self
-            .storage
+            .store
             .register_changes(&viewer.fnr)
             .await
             .map_err(internal)?;
@@ -243,7 +253,7 @@ impl app::contact::ssr::ContactRegister for Register {
                 .collect(),
             notices: {
                 let preference = self
-                    .storage
+                    .notices
                     .notice_preference(&viewer.fnr)
                     .await
                     .map_err(internal)?;
@@ -257,7 +267,7 @@ impl app::contact::ssr::ContactRegister for Register {
 
     async fn change(&self, viewer: &SignedIn, request: ChangeRequest) -> Result<(), AppError> {
         let change = self.parse_change(viewer, request).await?;
-        self.storage
+        self.store
             .apply_self_service(&viewer.fnr, &change, self.clock.now())
             .await
             .map_err(internal)
@@ -272,7 +282,7 @@ impl app::contact::ssr::ContactRegister for Register {
             email: choice.email,
             sms: choice.sms,
         };
-        self.storage
+        self.notices
             .set_notice_preference(&viewer.fnr, preference, self.clock.now())
             .await
             .map_err(internal)

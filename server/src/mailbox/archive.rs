@@ -7,7 +7,10 @@
 
 use super::{internal, MailboxService};
 use crate::clock::Clock;
-use crate::storage::{archive::StoredUpload, Storage, StorageError};
+use crate::{
+    storage::{archive::StoredUpload, Storage},
+    store::StorageError,
+};
 use app::{
     archive::{ssr::Archive, FolderView, UploadProblem, UploadView},
     domain::{

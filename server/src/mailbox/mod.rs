@@ -14,8 +14,9 @@ use crate::clock::Clock;
 use crate::storage::broker::OpeningReceiptState;
 use crate::storage::{
     blobs::{BlobError, BlobStore},
-    Storage, StorageError,
+    Storage,
 };
+use crate::store::StorageError;
 use app::{
     domain::{Document, Letter, LetterId, LetterSummary, MediaType, Place, SecurityLevel},
     error::AppError,
@@ -29,6 +30,8 @@ use std::sync::Arc;
 
 pub struct MailboxService {
     storage: Arc<dyn Storage>,
+    /// Tells letters from registered agencies (public senders) apart.
+    agencies: Arc<dyn crate::agency::Store>,
     /// Sends the opening receipts senders ask for.
     broker: Arc<Broker>,
     blobs: Arc<dyn BlobStore>,
@@ -94,6 +97,7 @@ fn shown_title(
 impl MailboxService {
     pub fn new(
         storage: Arc<dyn Storage>,
+        agencies: Arc<dyn crate::agency::Store>,
         blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
         broker: Arc<Broker>,
@@ -101,6 +105,7 @@ impl MailboxService {
     ) -> Self {
         Self {
             storage,
+            agencies,
             broker,
             blobs,
             clock,
@@ -362,7 +367,7 @@ impl app::mailbox::ssr::Mailbox for MailboxService {
             .await
             .map_err(internal)?;
         let public_sender = self
-            .storage
+            .agencies
             .agency_by_org_nr(&letter.sender.org_nr)
             .await
             .map_err(internal)?

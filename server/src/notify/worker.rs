@@ -19,7 +19,8 @@ use crate::{
     },
     clock::Clock,
     krr::rules::channel_is_current,
-    storage::{register::RegisterEntry, Storage},
+    krr::RegisterEntry,
+    storage::Storage,
 };
 use anyhow::Context;
 use app::domain::{Fnr, OrgNr};
@@ -92,6 +93,8 @@ impl Routes {
 
 pub struct NotifyWorker {
     pub storage: Arc<dyn Storage>,
+    pub agencies: Arc<dyn crate::agency::Store>,
+    pub register: Arc<dyn crate::krr::Store>,
     pub clock: Arc<dyn Clock>,
     pub routes: Arc<Routes>,
     /// This Postkasse, the issuer of failure receipts.
@@ -143,7 +146,7 @@ impl NotifyWorker {
         ids.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
         ids.dedup();
         let entries: HashMap<String, RegisterEntry> = self
-            .storage
+            .register
             .register_entries(&ids)
             .await?
             .into_iter()
@@ -223,7 +226,7 @@ impl NotifyWorker {
             .await?
             .context("a notice job without its message")?;
         let push = self
-            .storage
+            .agencies
             .agency_by_org_nr(&message.agency)
             .await?
             .is_some_and(|agency| agency.callback.is_some());

@@ -8,12 +8,12 @@
 //! and session cookies are random; only their SHA-256 is stored.
 
 pub mod routes;
+mod store;
+
+pub use store::Store;
 
 use crate::{
-    auth::sha256_hex,
-    clock::Clock,
-    settings::NoticeRoute,
-    storage::{Storage, StorageError},
+    auth::sha256_hex, clock::Clock, settings::NoticeRoute, storage::Storage, store::StorageError,
     tokens::random_token,
 };
 use app::{
@@ -35,20 +35,20 @@ pub const CODE_LIFETIME: Duration = Duration::minutes(10);
 pub const SESSION_LIFETIME: Duration = Duration::hours(1);
 
 pub struct Operators {
-    storage: Arc<dyn Storage>,
+    store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 }
 
 impl Operators {
-    pub fn new(storage: Arc<dyn Storage>, clock: Arc<dyn Clock>) -> Self {
-        Self { storage, clock }
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
     }
 
     /// A new single-use code, valid for [`CODE_LIFETIME`].
     pub async fn issue_code(&self) -> Result<String, StorageError> {
         let code = random_token();
-        self.storage
-            .insert_operator_sign_in(&sha256_hex(&code), self.clock.now() + CODE_LIFETIME)
+        self.store
+            .insert_sign_in_code(&sha256_hex(&code), self.clock.now() + CODE_LIFETIME)
             .await?;
         Ok(code)
     }
@@ -62,19 +62,15 @@ impl Operators {
         previous_session: Option<&str>,
     ) -> Result<Option<String>, StorageError> {
         let now = self.clock.now();
-        if !self
-            .storage
-            .take_operator_sign_in(&sha256_hex(code), now)
-            .await?
-        {
+        if !self.store.take_sign_in_code(&sha256_hex(code), now).await? {
             return Ok(None);
         }
         if let Some(previous) = previous_session {
             self.sign_out(previous).await?;
         }
         let session = random_token();
-        self.storage
-            .insert_operator_session(&sha256_hex(&session), now, now + SESSION_LIFETIME)
+        self.store
+            .insert_session(&sha256_hex(&session), now, now + SESSION_LIFETIME)
             .await?;
         tracing::info!("operator signed in");
         Ok(Some(session))
@@ -85,15 +81,15 @@ impl Operators {
         session_cookie: &str,
     ) -> Result<Option<OperatorSignedIn>, StorageError> {
         let alive = self
-            .storage
-            .operator_session_alive(&sha256_hex(session_cookie), self.clock.now())
+            .store
+            .session_alive(&sha256_hex(session_cookie), self.clock.now())
             .await?;
         Ok(alive.then_some(OperatorSignedIn))
     }
 
     pub async fn sign_out(&self, session_cookie: &str) -> Result<(), StorageError> {
-        self.storage
-            .delete_operator_session(&sha256_hex(session_cookie), self.clock.now())
+        self.store
+            .delete_session(&sha256_hex(session_cookie), self.clock.now())
             .await
     }
 }

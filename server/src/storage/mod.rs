@@ -1,64 +1,38 @@
 //! The storage boundary: what Postkasse needs to remember, said in domain terms.
 //!
-//! [`Storage`] is implemented twice, for SQLite (the embedded default) and for
-//! PostgreSQL, by one body of SQL in [`sql`]; [`connect`] picks the backend from
-//! the database URL's scheme. Document bytes are not stored here but in the
+//! Being taken apart: each domain is getting a store trait of its own,
+//! implemented in [`crate::sql`] (the operator console, agencies and the
+//! register so far). [`Storage`] holds what has not moved yet, implemented for
+//! SQLite and PostgreSQL by the macros in [`sql`]; [`open`] puts it on the
+//! connected [`Database`]. Document bytes are not stored here but in the
 //! content-addressed [`blobs::BlobStore`].
 //!
 //! Every read of a citizen's data takes the citizen as an argument and filters
 //! on it in the query itself, so one citizen can never be handed another's rows.
 
-pub mod agency;
 pub mod archive;
 pub mod blobs;
 pub mod broker;
 pub mod notify;
-pub mod operator;
 mod postgres;
-pub mod register;
 pub mod search;
 mod sql;
 mod sqlite;
 
+use crate::sql::{Backend, Database};
+use crate::store::StorageError;
 use app::domain::{Fnr, Letter, LetterId, LetterSummary, SecurityLevel};
 use app::mailbox::AccessEntry;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use secrecy::{ExposeSecret, SecretString};
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
-pub use agency::AgencyStorage;
 pub use archive::ArchiveStorage;
 pub use broker::BrokerStorage;
 pub use notify::NotifyStorage;
-pub use operator::OperatorStorage;
 pub use postgres::PostgresStorage;
-pub use register::RegisterStorage;
 pub use search::SearchStorage;
 pub use sqlite::SqliteStorage;
-
-/// Failures by meaning, so callers can answer 404 or 409 without knowing SQL.
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    #[error("not found")]
-    NotFound,
-    #[error("conflicts with stored data: {0}")]
-    Conflict(&'static str),
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for StorageError {
-    fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::RowNotFound => StorageError::NotFound,
-            sqlx::Error::Database(ref database_error) if database_error.is_unique_violation() => {
-                StorageError::Conflict("already stored")
-            }
-            other => StorageError::Other(anyhow::Error::new(other)),
-        }
-    }
-}
 
 /// A citizen who has a mailbox here.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,24 +81,9 @@ pub struct StoredSession {
     pub display_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
 #[async_trait]
 pub trait Storage:
-    RegisterStorage
-    + AgencyStorage
-    + BrokerStorage
-    + ArchiveStorage
-    + NotifyStorage
-    + OperatorStorage
-    + SearchStorage
-    + Send
-    + Sync
-    + 'static
+    BrokerStorage + ArchiveStorage + NotifyStorage + SearchStorage + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
 
@@ -199,22 +158,10 @@ pub trait Storage:
     async fn delete_sessions_by_provider_sid(&self, sid: &str) -> Result<u64, StorageError>;
 }
 
-/// Connection settings shared by both backends.
-#[derive(Clone)]
-pub struct DatabaseOptions {
-    pub url: SecretString,
-    pub max_connections: u32,
-    pub acquire_timeout: Duration,
-}
-
-/// Opens the database the URL names (`sqlite:` or `postgres:`/`postgresql:`)
-/// and brings its schema up to date.
-pub async fn connect(options: &DatabaseOptions) -> anyhow::Result<Arc<dyn Storage>> {
-    let url = options.url.expose_secret();
-    let scheme = url.split(':').next().unwrap_or_default();
-    match scheme {
-        "sqlite" => Ok(Arc::new(SqliteStorage::connect(options).await?)),
-        "postgres" | "postgresql" => Ok(Arc::new(PostgresStorage::connect(options).await?)),
-        _ => anyhow::bail!("unsupported database URL scheme {scheme:?}: use sqlite: or postgres:"),
+/// The stores not yet moved to their domains, on the connected database.
+pub fn open(database: &Database) -> Arc<dyn Storage> {
+    match database {
+        Database::Sqlite(pool) => Arc::new(SqliteStorage { pool: pool.clone() }),
+        Database::Postgres(pool) => Arc::new(PostgresStorage { pool: pool.clone() }),
     }
 }

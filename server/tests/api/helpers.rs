@@ -6,11 +6,13 @@
 //! the PostgreSQL variants FAIL, unless `POSTKASSE_SKIP_POSTGRES=1` says to
 //! skip them knowingly; then each prints that it did not run.
 
+use postkasse::{agency::Store as _, krr::Store as _};
 use postkasse::{
     clock::{Clock, SystemClock},
     settings::{Environment, Settings},
+    sql::{Database, DatabaseOptions},
     startup::{Application, Services},
-    storage::{self, DatabaseOptions, Storage},
+    storage::{self, Storage},
 };
 use secrecy::SecretString;
 use sqlx::{Connection, Executor, PgConnection};
@@ -170,14 +172,18 @@ impl TestDatabase {
         }
     }
 
-    pub async fn storage(&self) -> Arc<dyn Storage> {
-        storage::connect(&DatabaseOptions {
+    pub async fn database(&self) -> Database {
+        Database::connect(&DatabaseOptions {
             url: SecretString::from(self.url.clone()),
             max_connections: 4,
             acquire_timeout: Duration::from_secs(10),
         })
         .await
-        .expect("open storage")
+        .expect("open the database")
+    }
+
+    pub async fn storage(&self) -> Arc<dyn Storage> {
+        storage::open(&self.database().await)
     }
 }
 
@@ -210,6 +216,8 @@ pub struct TestApp {
     pub database_url: String,
     pub client: reqwest::Client,
     pub storage: Arc<dyn Storage>,
+    /// The database the domains' stores are on.
+    pub database: Database,
     pub blob_directory: PathBuf,
     _database: TestDatabase,
     _blobs: TempDir,
@@ -269,18 +277,18 @@ pub async fn spawn_app_with_clock(
     server_runtime().spawn(async move {
         let mut services = Services::open_from(&settings).await.expect("open services");
         services.clock = clock;
-        let storage = services.storage.clone();
+        let stores = (services.storage.clone(), services.database.clone());
         let application = Application::build_with(settings, services)
             .await
             .expect("build application");
-        let _ = started.send((application.port(), storage));
+        let _ = started.send((application.port(), stores));
         application
             .run_until_stopped(async {
                 let _ = stopped.await;
             })
             .await
     });
-    let (port, storage) = address_known.await.expect("the server started");
+    let (port, (storage, stores)) = address_known.await.expect("the server started");
     let address = format!("http://127.0.0.1:{port}");
     Some(TestApp {
         database_url: database.url.clone(),
@@ -292,6 +300,7 @@ pub async fn spawn_app_with_clock(
             .build()
             .expect("HTTP client"),
         storage,
+        database: stores,
         blob_directory: blobs.path().to_path_buf(),
         _database: database,
         _blobs: blobs,
@@ -456,13 +465,13 @@ impl TestApp {
             address: format!("innbygger{}#TEST", &fnr.as_str()[..6]),
             provider: app::domain::OrgNr::parse(provider).unwrap(),
         });
-        self.storage.import_entries(&[entry], now).await.unwrap();
+        self.database.import_entries(&[entry], now).await.unwrap();
     }
 
     /// A registered agency with an access token that may send.
     pub async fn sender(&self, org_nr: &str, name: &str) -> TestSender {
         let org = app::domain::OrgNr::parse(org_nr).unwrap();
-        let agency = match self.storage.agency_by_org_nr(&org).await.unwrap() {
+        let agency = match self.database.agency_by_org_nr(&org).await.unwrap() {
             Some(_) => TestAgency {
                 org_nr: org_nr.to_owned(),
                 name: name.to_owned(),

@@ -6,6 +6,7 @@ use crate::helpers::{
 };
 use app::domain::{Fnr, OrgNr};
 use chrono::{Duration, Utc};
+use postkasse::krr::Store as _;
 use postkasse::{clock::ManualClock, demo::population_csv};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -341,7 +342,7 @@ async fn citizens_change_only_their_own_entry_and_see_it_in_their_trail(backend:
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error["Invalid"]["field"], "email", "{error}");
-    assert!(app.storage.register_entry(&kari).await.unwrap().is_none());
+    assert!(app.database.register_entry(&kari).await.unwrap().is_none());
 
     for (name, field, value) in [
         ("change_email", "email", "kari@example.no"),

@@ -9,6 +9,7 @@ use crate::helpers::{
 use app::domain::{Fnr, OrgNr};
 use axum::{extract::State, http::StatusCode as AxumStatus, routing::post, Router};
 use bytes::Bytes;
+use postkasse::krr::Store as _;
 use postkasse::{
     broker::{cms, package},
     krr::{person::MailboxProvider, providers},
@@ -201,7 +202,7 @@ impl TestProvider {
             .with_state(state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         use x509_cert::der::Encode;
-        app.storage
+        app.database
             .upsert_mailbox_provider(&MailboxProvider {
                 org_nr: org_nr.clone(),
                 name: "Test Provider".into(),
@@ -338,7 +339,7 @@ async fn a_reserved_citizen_gets_a_decision_on_paper(backend: Backend) {
     };
     let kari = citizen(5);
     app.make_reachable(&kari, OWN_PROVIDER).await;
-    app.storage
+    app.database
         .apply_self_service(
             &kari,
             &postkasse::krr::person::SelfServiceChange::Reserve,

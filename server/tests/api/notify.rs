@@ -10,6 +10,7 @@ use app::domain::{Fnr, LetterId, OrgNr, SecurityLevel};
 use app::mailbox::{AccessEntry, AccessKind};
 use axum::{extract::State, http::HeaderMap, http::StatusCode, routing::post, Router};
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use postkasse::krr::Store as _;
 use postkasse::{
     clock::{Clock, ManualClock},
     krr::{
@@ -94,7 +95,7 @@ impl Setup {
             provider: OrgNr::parse(OWN_PROVIDER).unwrap(),
         });
         self.app
-            .storage
+            .database
             .import_entries(&[person], now)
             .await
             .unwrap();
@@ -137,6 +138,8 @@ impl Setup {
     fn worker(&self, email: Arc<dyn NoticeSender>, sms: Arc<dyn NoticeSender>) -> NotifyWorker {
         NotifyWorker {
             storage: self.app.storage.clone(),
+            agencies: Arc::new(self.app.database.clone()),
+            register: Arc::new(self.app.database.clone()),
             clock: self.clock.clone(),
             routes: Arc::new(Routes {
                 email: Route {

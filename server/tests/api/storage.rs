@@ -7,7 +7,10 @@ use app::domain::{
     SecurityLevel, Sender, Sha256Digest, Title,
 };
 use chrono::{Duration, NaiveDate, SubsecRound, Utc};
-use postkasse::storage::{Citizen, StorageError, StoreStatistics};
+use postkasse::{
+    storage::{Citizen, StoreStatistics},
+    store::StorageError,
+};
 
 fn citizen(day: u32) -> Fnr {
     let birth_date = NaiveDate::from_ymd_opt(1990, 5, day).unwrap();
@@ -185,8 +188,8 @@ async fn the_database_answers_pings(backend: Backend) {
     let storage = database.storage().await;
     storage.ping().await.unwrap();
     let expected = match backend {
-        Backend::Sqlite => postkasse::storage::Backend::Sqlite,
-        Backend::Postgres => postkasse::storage::Backend::Postgres,
+        Backend::Sqlite => postkasse::sql::Backend::Sqlite,
+        Backend::Postgres => postkasse::sql::Backend::Postgres,
     };
     assert_eq!(storage.backend(), expected);
 }
@@ -204,18 +207,17 @@ on_both_backends!(
 #[tokio::test]
 async fn sqlite_runs_in_wal_mode_with_full_sync_and_foreign_keys() {
     let directory = tempfile::tempdir().unwrap();
-    let storage =
-        postkasse::storage::SqliteStorage::connect(&postkasse::storage::DatabaseOptions {
-            url: secrecy::SecretString::from(format!(
-                "sqlite://{}",
-                directory.path().join("p.db").display()
-            )),
-            max_connections: 2,
-            acquire_timeout: std::time::Duration::from_secs(5),
-        })
-        .await
-        .unwrap();
-    let (journal_mode, synchronous, foreign_keys) = storage.durability_pragmas().await.unwrap();
+    let database = postkasse::sql::Database::connect(&postkasse::sql::DatabaseOptions {
+        url: secrecy::SecretString::from(format!(
+            "sqlite://{}",
+            directory.path().join("p.db").display()
+        )),
+        max_connections: 2,
+        acquire_timeout: std::time::Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    let (journal_mode, synchronous, foreign_keys) = database.sqlite_pragmas().await.unwrap();
     assert_eq!(journal_mode, "wal");
     assert_eq!(synchronous, 2, "2 is FULL");
     assert_eq!(foreign_keys, 1);

@@ -7,6 +7,7 @@ use crate::helpers::{
     spawn_app_with_clock, unregistered_agency_key, Backend, TestAgency, TestApp,
 };
 use chrono::{Duration, Utc};
+use postkasse::agency::Store as _;
 use postkasse::clock::{Clock, ManualClock};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -270,7 +271,7 @@ async fn a_token_without_the_krr_scope_is_forbidden_from_the_lookup(backend: Bac
     };
     let agency = app.register_agency(BRREG, "Brønnøysundregistrene").await;
     let registered = app
-        .storage
+        .database
         .agency_by_client_id(&agency.client_id)
         .await
         .unwrap()
@@ -361,7 +362,7 @@ async fn the_agency_commands_register_list_grant_and_refuse_bad_input(backend: B
     assert!(secret.len() >= 43, "{stdout}");
 
     let stored = app
-        .storage
+        .database
         .agency_by_client_id("brreg-client")
         .await
         .unwrap()
@@ -381,7 +382,7 @@ async fn the_agency_commands_register_list_grant_and_refuse_bad_input(backend: B
         secret
     );
     let by_org_nr = app
-        .storage
+        .database
         .agency_by_org_nr(&stored.org_nr)
         .await
         .unwrap()
@@ -500,7 +501,7 @@ async fn the_agency_commands_register_list_grant_and_refuse_bad_input(backend: B
         assert!(!output.status.success(), "{args:?} succeeded");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
-    let registered = app.storage.agencies().await.unwrap();
+    let registered = app.database.agencies().await.unwrap();
     assert_eq!(registered.len(), 1, "{registered:?}");
 }
 

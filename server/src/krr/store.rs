@@ -1,0 +1,55 @@
+//! What the contact and reservation register remembers: each person's entry,
+//! the audit trail of changes to it, and the mailbox providers.
+
+use super::person::{MailboxProvider, Person, RecordedChange, SelfServiceChange};
+use crate::store::StorageError;
+use app::domain::Fnr;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// How many persons one import statement writes: 16 parameters a row stays
+/// well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
+pub const IMPORT_BATCH_ROWS: usize = 500;
+
+/// A register entry with the certificate of the person's mailbox provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterEntry {
+    pub person: Person,
+    pub certificate_der: Option<Vec<u8>>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The entries of those of `ids` the register knows, in no particular order.
+    async fn register_entries(&self, ids: &[Fnr]) -> Result<Vec<RegisterEntry>, StorageError>;
+
+    async fn register_entry(&self, fnr: &Fnr) -> Result<Option<RegisterEntry>, StorageError>;
+
+    /// Applies one change the citizen made and records it in their audit trail,
+    /// in one transaction; creates a blank active entry first if there is none.
+    async fn apply_self_service(
+        &self,
+        fnr: &Fnr,
+        change: &SelfServiceChange,
+        at: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+
+    /// The person's audit trail, newest first.
+    async fn register_changes(&self, fnr: &Fnr) -> Result<Vec<RecordedChange>, StorageError>;
+
+    /// Inserts or replaces up to [`IMPORT_BATCH_ROWS`] entries in one
+    /// transaction; an entry that is already stored exactly as given is left
+    /// alone. Each entry written gets an `import` line in its audit trail.
+    /// Returns how many were written. Later entries for the same person win.
+    async fn import_entries(
+        &self,
+        persons: &[Person],
+        at: DateTime<Utc>,
+    ) -> Result<u64, StorageError>;
+
+    async fn mailbox_providers(&self) -> Result<Vec<MailboxProvider>, StorageError>;
+
+    /// Registers a provider, or updates its name, endpoint and certificate.
+    async fn upsert_mailbox_provider(&self, provider: &MailboxProvider)
+        -> Result<(), StorageError>;
+}

@@ -282,6 +282,11 @@ impl Services {
         Arc::new(self.database.clone())
     }
 
+    /// Login attempts and citizens' sessions.
+    pub fn auth_store(&self) -> Arc<dyn auth::Store> {
+        Arc::new(self.database.clone())
+    }
+
     /// Operators' sign-in codes and sessions.
     pub fn operator_store(&self) -> Arc<dyn operator::Store> {
         Arc::new(self.database.clone())
@@ -354,7 +359,7 @@ impl Application {
         )?;
         let auth = Auth::new(
             relying_party,
-            services.storage.clone(),
+            services.auth_store(),
             clock.clone(),
             SessionPolicy {
                 idle_timeout: chrono::Duration::minutes(settings.session.idle_timeout_minutes),

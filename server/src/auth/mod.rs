@@ -12,13 +12,11 @@
 pub mod oidc;
 pub mod routes;
 pub mod session_layer;
+mod store;
 
-use crate::{
-    clock::Clock,
-    storage::{LoginAttempt, Storage, StoredSession},
-    store::StorageError,
-    tokens::random_token,
-};
+pub use store::{LoginAttempt, Store, StoredSession};
+
+use crate::{clock::Clock, store::StorageError, tokens::random_token};
 use app::{domain::SecurityLevel, mailbox::ssr::SignedIn};
 use chrono::Duration;
 use oidc::{LoginRefused, RelyingParty};
@@ -62,7 +60,7 @@ pub enum LoginError {
 
 pub struct Auth {
     relying_party: RelyingParty,
-    storage: Arc<dyn Storage>,
+    store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     policy: SessionPolicy,
     public_url: String,
@@ -83,14 +81,14 @@ pub fn safe_return_path(candidate: Option<&str>) -> String {
 impl Auth {
     pub fn new(
         relying_party: RelyingParty,
-        storage: Arc<dyn Storage>,
+        store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         policy: SessionPolicy,
         public_url: String,
     ) -> Self {
         Self {
             relying_party,
-            storage,
+            store,
             clock,
             policy,
             public_url,
@@ -109,7 +107,7 @@ impl Auth {
     ) -> anyhow::Result<LoginRedirect> {
         let start = self.relying_party.begin(level).await?;
         let browser_binding = random_token();
-        self.storage
+        self.store
             .insert_login_attempt(&LoginAttempt {
                 state: start.state,
                 browser_binding: sha256_hex(&browser_binding),
@@ -139,7 +137,7 @@ impl Auth {
     ) -> Result<LoginCompleted, LoginError> {
         let now = self.clock.now();
         let attempt = self
-            .storage
+            .store
             .take_login_attempt(state, now - LOGIN_LIFETIME)
             .await?
             .ok_or(LoginError::UnknownState)?;
@@ -159,10 +157,10 @@ impl Auth {
             )
             .await?;
         if let Some(previous) = previous_session {
-            self.storage.delete_session(&sha256_hex(previous)).await?;
+            self.store.delete_session(&sha256_hex(previous)).await?;
         }
         let session_cookie = random_token();
-        self.storage
+        self.store
             .insert_session(&StoredSession {
                 id_hash: sha256_hex(&session_cookie),
                 fnr: login.fnr,
@@ -185,19 +183,19 @@ impl Auth {
     /// expired session is deleted on sight.
     pub async fn current(&self, session_cookie: &str) -> Result<Option<SignedIn>, StorageError> {
         let id_hash = sha256_hex(session_cookie);
-        let Some(session) = self.storage.session(&id_hash).await? else {
+        let Some(session) = self.store.session(&id_hash).await? else {
             return Ok(None);
         };
         let now = self.clock.now();
         let idle_expired = now - session.last_seen_at > self.policy.idle_timeout;
         let absolute_expired = now - session.created_at > self.policy.absolute_timeout;
         if idle_expired || absolute_expired {
-            self.storage.delete_session(&id_hash).await?;
+            self.store.delete_session(&id_hash).await?;
             return Ok(None);
         }
         // Writing on every request would be wasteful; a minute's precision is plenty.
         if now - session.last_seen_at > Duration::minutes(1) {
-            self.storage.touch_session(&id_hash, now).await?;
+            self.store.touch_session(&id_hash, now).await?;
         }
         Ok(Some(SignedIn {
             fnr: session.fnr,
@@ -210,8 +208,8 @@ impl Auth {
     /// provider's end-session endpoint when it has one, else the front page.
     pub async fn logout(&self, session_cookie: &str) -> Result<String, StorageError> {
         let id_hash = sha256_hex(session_cookie);
-        let session = self.storage.session(&id_hash).await?;
-        self.storage.delete_session(&id_hash).await?;
+        let session = self.store.session(&id_hash).await?;
+        self.store.delete_session(&id_hash).await?;
         let front_page = format!("{}/", self.public_url);
         let Some(session) = session else {
             return Ok(front_page);
@@ -231,7 +229,7 @@ impl Auth {
     ) -> Result<u64, StorageError> {
         match (issuer, sid) {
             (Some(issuer), Some(sid)) if issuer == self.relying_party.issuer() => {
-                self.storage.delete_sessions_by_provider_sid(sid).await
+                self.store.delete_sessions_by_provider_sid(sid).await
             }
             _ => Ok(0),
         }

@@ -24,6 +24,7 @@
 //! filters on the citizen in the query itself.
 
 mod agency;
+mod auth;
 mod krr;
 mod operator;
 
@@ -42,6 +43,12 @@ use sqlx::{
     FromRow, Postgres, Sqlite,
 };
 use std::{borrow::Cow, str::FromStr, time::Duration};
+
+/// Opens a citizen's mailbox the first time anything arrives for them: a
+/// letter, an upload or a login. Binds the national id and the time.
+const OPEN_MAILBOX: &str =
+    "INSERT INTO citizen (fnr, display_name, created_at) VALUES ($1, NULL, $2)
+     ON CONFLICT (fnr) DO NOTHING";
 
 /// Connection settings shared by both backends.
 #[derive(Clone)]

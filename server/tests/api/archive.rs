@@ -236,6 +236,7 @@ async fn folders_archive_and_trash_move_letters_between_places(backend: Backend)
         .text()
         .await
         .unwrap();
+    let page = crate::helpers::without_hydration_markers(&page);
     assert!(page.contains("<h1>Skatt</h1>"), "{page}");
     assert!(page.contains("<title>Skatt – Postkasse</title>"), "{page}");
 

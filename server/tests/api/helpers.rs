@@ -310,6 +310,13 @@ pub async fn spawn_app_with_clock(
     })
 }
 
+/// The page without Leptos's empty hydration markers (`<!>`), which debug
+/// builds put after text and between siblings (their view types are
+/// erased), so assertions can read the markup as a person would.
+pub fn without_hydration_markers(html: &str) -> String {
+    html.replace("<!>", "")
+}
+
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |_| {}).await
 }

@@ -7,6 +7,7 @@ use crate::helpers::{
 };
 use app::domain::Fnr;
 use chrono::{Duration, Utc};
+use postkasse::auth::Store as _;
 use postkasse::clock::ManualClock;
 use reqwest::{header, StatusCode};
 use sha2::{Digest, Sha256};
@@ -151,7 +152,7 @@ impl TestApp {
     /// The provider session id recorded for a session cookie.
     async fn provider_sid(&self, session: &str) -> Option<String> {
         let id_hash = hex::encode(Sha256::digest(session.as_bytes()));
-        self.storage
+        self.database
             .session(&id_hash)
             .await
             .unwrap()

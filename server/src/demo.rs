@@ -349,8 +349,8 @@ pub async fn seed_register(
             .upsert_mailbox_provider(&MailboxProvider {
                 org_nr,
                 name: DEMO_PROVIDER_NAME.to_owned(),
-                // [I] Nothing listens here: forwarding to it fails and is retried,
-                // which is what a provider that is down looks like.
+                // Nothing listens here, on purpose: forwarding to it fails and
+                // is retried, which is what a provider that is down looks like.
                 endpoint: Some("http://127.0.0.1:9/dpi/messages".to_owned()),
                 certificate_der: certificate,
             })

@@ -1,6 +1,6 @@
 //! Postkasse's own Maskinporten: agencies exchange a signed grant for a
 //! short-lived access token, as at `https://maskinporten.no/token`
-//! (protocol brief §11).
+//! (docs/protocol.md#maskinporten).
 //!
 //! A grant is a JWT the agency signs with the RSA key it registered
 //! (`postkasse agency add`). It names the agency as `iss` (and `kid`), this

@@ -26,7 +26,7 @@ use axum::{extract::FromRequestParts, http::request::Parts};
 use chrono::Duration;
 use sha2::{Digest, Sha256};
 
-/// Sending digital post to citizens, DPI's scope (protocol brief §11).
+/// Sending digital post to citizens, DPI's scope (docs/protocol.md#maskinporten).
 pub const SEND_SCOPE: &str = "digitalpostinnbygger:send";
 
 /// Scopes a token may grant. Kept to the ones Postkasse understands, so a

@@ -1,5 +1,5 @@
 //! The encrypted document package: CMS `id-envelopedData` (RFC 5652) as DPI
-//! senders make it (protocol brief §3).
+//! senders make it (docs/protocol.md#document-package).
 //!
 //! - [`decrypt`] opens a package sent to this provider: RSAES-OAEP key
 //!   transport (SHA-256 as in DPI's sample and Java client, or SHA-1 as the
@@ -239,8 +239,9 @@ fn unwrap_key(
 fn oaep_hashes(parameters: Option<&Any>) -> Result<(OaepHash, OaepHash), PackageError> {
     const WHAT: &str = "RSAES-OAEP parameters";
     let Some(parameters) = parameters.filter(|any| any.tag() != Tag::Null) else {
-        // [I] RFC 4055 requires the parameters; absent or NULL can only mean
-        // the defaults.
+        // An interpretation: RFC 4055 requires the parameters, so absent or
+        // NULL ones can only mean the defaults (see
+        // docs/protocol.md#choices-where-the-sources-are-silent).
         return Ok((OaepHash::Sha1, OaepHash::Sha1));
     };
     let der = parameters

@@ -1,4 +1,4 @@
-//! The agency API in DPI's shape (protocol brief §6):
+//! The agency API in DPI's shape (docs/protocol.md#agency-api):
 //!
 //! - `POST /messages/out?kanal=`: a multipart request with the parts
 //!   `forretningsmelding` (the business message, JSON or a signed JWT) and
@@ -243,8 +243,9 @@ pub async fn incoming(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     // DPI hands out each receipt as a signed JWT with a download URL for
-    // packages; receipts have no package, and Postkasse gives the business
-    // document as JSON with the id to acknowledge [I].
+    // packages; receipts have no package, so Postkasse gives the business
+    // document as JSON with the id to acknowledge (an interpretation; see
+    // docs/protocol.md#choices-where-the-sources-are-silent).
     let body: Vec<serde_json::Value> = receipts
         .into_iter()
         .map(|(id, document)| serde_json::json!({"id": id, "forretningsmelding": document}))

@@ -1,12 +1,13 @@
 //! The DPI business message (`forretningsmelding`): a standard business
 //! document (SBD) with a `digital` or `utskrift` body, read into a
 //! [`BusinessMessage`] Postkasse can trust. Field names and limits are DPI's
-//! (protocol brief §2, §4); every problem is reported at once.
+//! (docs/protocol.md#business-messages-sbd); every problem is reported at once.
 //!
 //! Postkasse is the broker that looks citizens up in the register, as
 //! eFormidling's integration point is, so the SBD header's `receiver` of a
 //! `digital` message names the citizen by `personidentifikator` rather than
-//! naming their provider [I]; `mottaker.postkasseadresse` may be left out.
+//! naming their provider, and `mottaker.postkasseadresse` may be left out.
+//! That is an interpretation; see docs/protocol.md#choices-where-the-sources-are-silent.
 
 use super::json_fields::{Fields, Problems};
 use crate::{
@@ -28,7 +29,8 @@ pub const PROCESS_DIGITAL: &str =
     "urn:fdc:digdir.no:2020:profile:egovernment:innbyggerpost:digital:ver1.0";
 pub const PROCESS_PRINT: &str =
     "urn:fdc:digdir.no:2020:profile:egovernment:innbyggerpost:utskrift:ver1.0";
-/// eFormidling's processes, which say whether §8's notification duty applies.
+/// eFormidling's processes, which say whether the notification duty of
+/// eForvaltningsforskriften §8 applies.
 pub const PROCESS_DECISION: &str = "urn:no:difi:profile:digitalpost:vedtak:ver1.0";
 pub const PROCESS_INFORMATION: &str = "urn:no:difi:profile:digitalpost:info:ver1.0";
 pub const SHA256_METHOD: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
@@ -36,8 +38,9 @@ pub const ACTOR_AUTHORITY: &str = "iso6523-actorid-upis";
 
 use super::routing::Process;
 
-/// How far ahead `virkningstidspunkt` may lie. DPI documents no maximum, only
-/// that "too far ahead" is a client error [I].
+/// How far ahead `virkningstidspunkt` may lie. An interpretation: DPI calls
+/// "too far ahead" a client error but sets no limit (see
+/// docs/protocol.md#choices-where-the-sources-are-silent).
 pub const MAX_EFFECTIVE_AHEAD_DAYS: i64 = 366;
 
 /// A notice the sender ordered (`epostvarsel` or `smsvarsel`).
@@ -710,7 +713,7 @@ fn read_notices(mut varsler: Fields<'_>, problems: &mut Problems) -> OrderedNoti
 }
 
 /// `varslingstekst`: no links, because notices travel unencrypted and links
-/// in them are a fraud risk (protocol brief §9).
+/// in them are a fraud risk (docs/protocol.md#notices).
 fn notice_text(notice: &mut Fields<'_>, max: usize, problems: &mut Problems) -> Option<String> {
     let text = notice.required_string("varslingstekst", problems)?;
     let path = notice.path_of("varslingstekst");

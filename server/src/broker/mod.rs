@@ -418,8 +418,10 @@ impl Broker {
         let destination = match decision.channel {
             Channel::OwnMailbox => Destination::Mailbox,
             Channel::Provider(org_nr) => Destination::Provider(org_nr),
-            // The return address is the sender's business address, which the
-            // print service takes from the Central Coordinating Register (BRREG) [I].
+            // An interpretation: the return address is the sender's business
+            // address, which the print service takes from the Central
+            // Coordinating Register (BRREG); see
+            // docs/protocol.md#choices-where-the-sources-are-silent.
             Channel::Print(address) => {
                 Destination::Print(Box::new(PrintOrder::with_defaults(address, None)))
             }

@@ -160,9 +160,10 @@ impl OutboxWorker {
         };
         match attempt {
             Attempt::Delivered if forwarding => {
-                // The receiving provider's acceptance is its promise of
-                // availability; Postkasse passes it on as that provider's
-                // leveringskvittering [I].
+                // An interpretation: the receiving provider's acceptance is
+                // its promise of availability, so Postkasse passes it on as
+                // that provider's leveringskvittering (see
+                // docs/protocol.md#choices-where-the-sources-are-silent).
                 let context = ReceiptContext::for_message(message, &provider);
                 JobOutcome::Delivered {
                     status: Some(status(

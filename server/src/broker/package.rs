@@ -2,10 +2,11 @@
 //! manifest (`manifest.xml`) and the letter's documents.
 //!
 //! - [`open`] reads a package a sender sent, checks it against DPI's rules
-//!   (protocol brief §3) and returns a typed [`Package`], or every problem it
-//!   found, each as a [`FieldError`] named by its place in the package
-//!   (`dokumentpakke.manifest.xml`, `dokumentpakke.hoveddokument.mime`,
-//!   `dokumentpakke.vedlegg[3]`; `vedlegg` are counted from 0).
+//!   (docs/protocol.md#document-package) and returns a typed [`Package`], or
+//!   every problem it found, each as a [`FieldError`] named by its place in
+//!   the package (`dokumentpakke.manifest.xml`,
+//!   `dokumentpakke.hoveddokument.mime`, `dokumentpakke.vedlegg[3]`;
+//!   `vedlegg` are counted from 0).
 //! - [`build`] writes a package, for tests, the demo and the sender CLI.
 //! - [`fingerprint`] is the `dokumentpakkefingeravtrykk` of the bytes sent.
 //! - [`is_zip`] and [`is_cms`] tell a plain package from an encrypted one;
@@ -64,7 +65,8 @@ const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
 const MAX_AVSENDERIDENTIFIKATOR_CHARS: usize = 100;
 const MAX_POSTKASSEADRESSE_CHARS: usize = 100;
 
-/// The MIME types DPI allows for documents (`mimetypes.md`), lower case.
+/// The MIME types DPI allows for documents
+/// (<https://docs.digdir.no/dpi_mimetypes.html>), lower case.
 pub const DPI_MIME_TYPES: &[&str] = &[
     "application/pdf",
     "text/html",
@@ -229,7 +231,8 @@ const MIMETYPE_FILE: &str = "mimetype";
 /// zip claims, so a zip bomb costs at most that much memory.
 ///
 /// XAdES (`META-INF/signatures.xml`) is accepted but not verified.
-// [I] There is no mature Rust crate for XAdES (XML-DSig with canonicalisation
+// An interpretation (docs/protocol.md#choices-where-the-sources-are-silent):
+// there is no mature Rust crate for XAdES (XML-DSig with canonicalisation
 // and the XAdES qualifying properties), and a hand-made verifier would be
 // worse than none. Sender authenticity rests on the JWT-signed business
 // message and its Maskinporten token; the package is bound to it by the

@@ -1,10 +1,11 @@
 //! Receipts (*kvitteringer*) as DPI business documents: an SBD with the
 //! original ConversationId and a new instanceIdentifier, whose body is one of
 //! `leveringskvittering`, `aapningskvittering`, `varslingfeiletkvittering`,
-//! `mottakskvittering`, `returpostkvittering` or `feil` (protocol brief §5).
+//! `mottakskvittering`, `returpostkvittering` or `feil`
+//! (docs/protocol.md#receipts).
 //!
-//! The receipt standards follow the naming of DPI's message standards; the
-//! brief quotes only the `digital` one verbatim [I].
+//! The receipt standards follow the naming of DPI's message standards, as
+//! Digdir lists them at <https://docs.digdir.no/identifiers.html>.
 
 use super::message::{ACTOR_AUTHORITY, PROCESS_DIGITAL, PROCESS_PRINT};
 use super::routing::Process;

@@ -2,15 +2,16 @@
 //! nowhere, with the reason in words an operator (and the sender's `feil`
 //! receipt) can use.
 //!
-//! The rules are eFormidling's service-registry rules for DPI (protocol brief
-//! §8, `DpiMessageRouter`): a decision (*vedtak*) goes on paper to a citizen
-//! who has reserved against digital post or cannot be notified; otherwise it
-//! goes to the chosen mailbox. Information letters ignore reservation and
-//! notifiability. Print needs a postal address; without one the citizen cannot
-//! be reached at all.
+//! The rules are eFormidling's service-registry rules for DPI
+//! (`DpiMessageRouter`; docs/protocol.md#routing): a decision (*vedtak*) goes
+//! on paper to a citizen who has reserved against digital post or cannot be
+//! notified; otherwise it goes to the chosen mailbox. Information letters
+//! ignore reservation and notifiability. Print needs a postal address; without
+//! one the citizen cannot be reached at all.
 //!
 //! eFormidling offers Altinn digital post (DPV) where these rules find no
-//! mailbox. Postkasse has no DPV, so print is offered there instead [I].
+//! mailbox. Postkasse has no DPV, so print is offered there instead (an
+//! interpretation; see docs/protocol.md#choices-where-the-sources-are-silent).
 
 use crate::{
     krr::{
@@ -25,7 +26,8 @@ use chrono::{DateTime, Utc};
 /// Which rules apply: the business process of the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Process {
-    /// Decisions and other letters §8 obliges the sender to notify about.
+    /// Decisions and other letters eForvaltningsforskriften §8 obliges the
+    /// sender to notify about.
     Decision,
     /// Information letters.
     Information,

@@ -190,9 +190,10 @@ fn optional_field<T>(
 }
 
 /// A `postkasseadresse` for the citizen, in the style of KRR's examples
-/// (`ola.nordmann#9YDT`). [I] In the real system the chosen provider assigns
-/// the address when the citizen signs up with it; here the choice is made in
-/// one place, so the address is made here too.
+/// (`ola.nordmann#9YDT`). An interpretation: in the real system the chosen
+/// provider assigns the address when the citizen signs up with it; here the
+/// choice is made in one place, so the address is made here too (see
+/// docs/protocol.md#choices-where-the-sources-are-silent).
 fn mailbox_address(citizen: &SignedIn) -> String {
     let name: String = citizen
         .display_name

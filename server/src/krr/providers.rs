@@ -30,7 +30,8 @@ impl OwnProvider {
     /// certificate is made anew when it does not belong to the key. In
     /// production the certificate would be an enterprise certificate
     /// (virksomhetssertifikat) from a CA; here it is self-signed, as in
-    /// DPI's test environments' own tooling [I].
+    /// DPI's test environments' own tooling (an interpretation; see
+    /// docs/protocol.md#choices-where-the-sources-are-silent).
     pub fn load_or_create(
         org_nr: OrgNr,
         name: &str,

@@ -1,6 +1,6 @@
 //! Notifications (*varsling*): telling citizens by e-mail or SMS that a letter
 //! has arrived, in the daytime, once per letter, channel and day, and only
-//! while the letter is unopened (protocol brief §9).
+//! while the letter is unopened (docs/protocol.md#notices).
 //!
 //! Two kinds of notice are scheduled when a letter is committed: the ones the
 //! sender ordered (`varsler`, with `repetisjoner` in days from the effective

@@ -3,7 +3,8 @@
 //! Notices go out only in the daytime, in the citizen's local time
 //! (Europe/Oslo by default). A day-0 notice for a letter that becomes
 //! available after the window has closed waits for the next opening; later
-//! repetitions keep the day they fall on (protocol §9, "evening arrival").
+//! repetitions keep the day they fall on (docs/protocol.md#notices,
+//! "Evening arrival").
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;

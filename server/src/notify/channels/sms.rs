@@ -1,7 +1,8 @@
 //! SMS through a gateway. [`HttpSmsGateway`] is the generic one: it POSTs
 //! `{"to", "text", "idempotency_key"}` as JSON to a configured URL, with the
-//! key in an `Idempotency-Key` header too. Real gateways differ in field
-//! names; this shape is Postkasse's own [I].
+//! key in an `Idempotency-Key` header too. There is no standard and real
+//! gateways differ in field names, so this shape is Postkasse's own (see
+//! docs/protocol.md#choices-where-the-sources-are-silent).
 
 use super::{NoticeSender, OutgoingNotice, SendError};
 use async_trait::async_trait;

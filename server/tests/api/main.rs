@@ -12,6 +12,7 @@ mod mailbox;
 mod messages;
 mod notify;
 mod operator;
+mod schema;
 mod search;
 mod storage;
 mod token;

@@ -18,7 +18,7 @@ use crate::{
     storage::{LoginAttempt, Storage, StorageError, StoredSession},
     tokens::random_token,
 };
-use app::{domain::SecurityLevel, mailbox::ssr::SignedIn};
+use app::{api::session::SignedIn, domain::SecurityLevel};
 use chrono::Duration;
 use oidc::{LoginRefused, RelyingParty};
 use sha2::{Digest, Sha256};

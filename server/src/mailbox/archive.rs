@@ -9,12 +9,15 @@ use super::{internal, MailboxService};
 use crate::clock::Clock;
 use crate::storage::{archive::StoredUpload, Storage, StorageError};
 use app::{
-    archive::{ssr::Archive, FolderView, UploadProblem, UploadView},
+    api::{
+        archive::{ssr::Archive, FolderView, UploadProblem, UploadView},
+        mailbox::AccessKind,
+        session::SignedIn,
+    },
     domain::{
         FolderId, FolderName, LetterId, MediaType, Place, UploadId, UploadName, UPLOAD_MEDIA_TYPES,
     },
     error::{AppError, Problem},
-    mailbox::{ssr::SignedIn, AccessKind},
 };
 use bytes::Bytes;
 use std::{sync::Arc, time::Duration};

@@ -20,8 +20,8 @@ pub mod search;
 mod sql;
 mod sqlite;
 
+use app::api::mailbox::AccessEntry;
 use app::domain::{Fnr, Letter, LetterId, LetterSummary, SecurityLevel};
-use app::mailbox::AccessEntry;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};

@@ -2,32 +2,49 @@
 //! hydrated in the browser, and the domain types both sides share.
 //!
 //! Server-only code sits behind the `ssr` feature; the browser entry point
-//! [`hydrate`] behind `hydrate`.
+//! [`hydrate`] behind `hydrate`. This file holds the HTML shell, the frame
+//! around every page and the routes; the rest is layered, each module using
+//! only those below it:
+//!
+//! - `pages`: one module per page;
+//! - `components`: the widgets several pages share (header, footer, pager,
+//!   error notices, form pieces);
+//! - [`api`]: the server functions and their wire types, with the service
+//!   traits the server implements;
+//! - [`domain`] and [`error`]: the types both sides share.
+//!
+//! [`locale`] puts things in words in the citizen's language, for pages and
+//! components; [`csp`] is the pages' Content Security Policy.
 
-pub mod archive;
-mod archive_pages;
-pub mod contact;
+pub mod api;
+mod components;
 #[cfg(feature = "ssr")]
 pub mod csp;
 pub mod domain;
 pub mod error;
 pub mod locale;
-pub mod mailbox;
-pub mod operator;
-mod operator_page;
 mod pages;
-pub mod search;
-mod search_page;
-mod settings_page;
 
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 
+use components::{footer::SiteFooter, header::SiteHeader};
 use i18n::{t, t_string, use_i18n, I18nContextProvider};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     ParamSegment, SsrMode, StaticSegment,
+};
+use pages::{
+    folders::FoldersPage,
+    inbox::InboxPage,
+    landing::Landing,
+    letter::LetterPage,
+    not_found::NotFound,
+    operator::{OperatorSignInPage, SinkNoticesPage},
+    search::SearchPage,
+    settings::SettingsPage,
+    uploads::UploadsPage,
 };
 
 /// The HTML document around every page. Rendered only on the server.
@@ -81,43 +98,43 @@ fn Frame() -> impl IntoView {
             // target="_self" keeps the router from taking the click, so the browser
             // moves focus to <main> as it does without JavaScript.
             <a class="skip-link" href="#hovedinnhold" target="_self">{t!(i18n, common.skip_to_main)}</a>
-            <pages::SiteHeader />
+            <SiteHeader />
             <main id="hovedinnhold" tabindex="-1">
-                <Routes fallback=pages::NotFound>
+                <Routes fallback=NotFound>
                     // Async: the whole page is rendered before it is sent, so it
                     // reads complete without JavaScript and statuses are right.
-                    <Route path=StaticSegment("") view=pages::Landing ssr=SsrMode::Async />
-                    <Route path=StaticSegment("innboks") view=pages::InboxPage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("sok") view=search_page::SearchPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("") view=Landing ssr=SsrMode::Async />
+                    <Route path=StaticSegment("innboks") view=InboxPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("sok") view=SearchPage ssr=SsrMode::Async />
                     <Route
                         path=StaticSegment("innstillinger")
-                        view=settings_page::SettingsPage
+                        view=SettingsPage
                         ssr=SsrMode::Async
                     />
-                    <Route path=StaticSegment("mapper") view=archive_pages::FoldersPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("mapper") view=FoldersPage ssr=SsrMode::Async />
                     <Route
                         path=StaticSegment("mine-dokumenter")
-                        view=archive_pages::UploadsPage
+                        view=UploadsPage
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=(StaticSegment("drift"), StaticSegment("logg-inn"))
-                        view=operator_page::OperatorSignInPage
+                        view=OperatorSignInPage
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=(StaticSegment("drift"), StaticSegment("varsler"))
-                        view=operator_page::SinkNoticesPage
+                        view=SinkNoticesPage
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=(StaticSegment("brev"), ParamSegment("id"))
-                        view=pages::LetterPage
+                        view=LetterPage
                         ssr=SsrMode::Async
                     />
                 </Routes>
             </main>
-            <pages::SiteFooter />
+            <SiteFooter />
         </Router>
     }
 }

@@ -10,11 +10,11 @@
 //! Norwegian agencies should not greet them in English unless they ask.
 
 use crate::{
+    domain::Place,
     error::{AppError, Problem},
     i18n::{td_string, use_i18n, Locale},
 };
 use chrono::{DateTime, Utc};
-use leptos::prelude::*;
 use leptos_i18n::context::{CookieOptions, UseLocalesOptions};
 
 /// The cookie holding the chosen language (`nb` or `en`). `__Host-`: only
@@ -91,6 +91,17 @@ pub fn size_text(locale: Locale, bytes: u64) -> String {
     }
 }
 
+/// A place's name in the citizen's language; a folder has its own.
+pub fn place_name(locale: Locale, place: Place, folder_name: Option<&str>) -> String {
+    match (place, folder_name) {
+        (Place::Inbox, _) => td_string!(locale, inbox.inbox).into(),
+        (Place::Archive, _) => td_string!(locale, inbox.archive).into(),
+        (Place::Trash, _) => td_string!(locale, inbox.trash).into(),
+        (Place::Folder(_), Some(name)) => name.to_owned(),
+        (Place::Folder(_), None) => td_string!(locale, archive.a_folder).into(),
+    }
+}
+
 /// What is wrong with a field, read after its label.
 pub fn problem_text(locale: Locale, problem: Problem) -> String {
     match problem {
@@ -127,35 +138,6 @@ pub fn refusal_text(locale: Locale, error: &AppError, label: &str) -> String {
         AppError::NotFound => td_string!(locale, errors.not_found_reload).into(),
         AppError::Unauthorized => td_string!(locale, errors.logged_out_not_saved).into(),
         AppError::Internal | AppError::Transport(_) => td_string!(locale, errors.not_saved).into(),
-    }
-}
-
-/// The switch in the header: one button for the other language, named in
-/// that language (and marked up as such for screen readers).
-#[component]
-pub fn LanguageSwitch() -> impl IntoView {
-    let i18n = use_i18n();
-    let location = leptos_router::hooks::use_location();
-    let here = move || {
-        let path = location.pathname.get();
-        let query = location.search.get();
-        if query.is_empty() {
-            path
-        } else {
-            format!("{path}?{query}")
-        }
-    };
-    let (code, name) = match i18n.get_locale_untracked() {
-        Locale::nb => ("en", "English"),
-        Locale::en => ("nb", "Norsk (bokmål)"),
-    };
-    view! {
-        <form method="post" action=SWITCH_PATH class="language-switch">
-            <input type="hidden" name="tilbake" value=here />
-            <button type="submit" name="sprak" value=code lang=code>
-                {name}
-            </button>
-        </form>
     }
 }
 

@@ -283,7 +283,7 @@ fn main() -> anyhow::Result<()> {
     for (citizen, word) in &searches {
         let started = Instant::now();
         let searcher = ours.searcher();
-        let request = app::search::SearchFields::words(word)
+        let request = app::api::search::SearchFields::words(word)
             .parse()
             .expect("a valid search");
         let scope = query::Scope {

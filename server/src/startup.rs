@@ -42,8 +42,12 @@ use crate::{
 };
 use anyhow::Context;
 use app::{
-    archive::ssr::SharedArchive, contact::ssr::SharedContactRegister, csp::FormTargets,
-    mailbox::ssr::SharedMailbox, operator::ssr::SharedOperatorConsole, search::ssr::SharedSearch,
+    api::{
+        archive::ssr::SharedArchive, contact::ssr::SharedContactRegister,
+        mailbox::ssr::SharedMailbox, operator::ssr::SharedOperatorConsole,
+        search::ssr::SharedSearch,
+    },
+    csp::FormTargets,
     shell, App,
 };
 use axum::{

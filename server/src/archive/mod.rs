@@ -24,10 +24,12 @@ use crate::storage::{
     Storage,
 };
 use app::{
+    api::{
+        search::{ssr::Search, SearchRequest, SearchResults},
+        session::SignedIn,
+    },
     domain::{Fnr, LetterId, UploadId},
     error::AppError,
-    mailbox::ssr::SignedIn,
-    search::{ssr::Search, SearchRequest, SearchResults},
 };
 use extract::{ExtractError, ExtractionLimits};
 use index::SearchIndex;

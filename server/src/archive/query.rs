@@ -9,11 +9,11 @@ use super::{
     index::{place_key, sender_facet, Fields, SearchIndex},
 };
 use app::{
-    domain::SecurityLevel,
-    search::{
+    api::search::{
         SearchHit, SearchOrder, SearchRequest, SearchResults, SenderCount, SnippetPart,
         HITS_PER_PAGE,
     },
+    domain::SecurityLevel,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use std::ops::Bound;

@@ -17,7 +17,7 @@ mod store;
 pub use store::{LoginAttempt, Store, StoredSession};
 
 use crate::{clock::Clock, store::StorageError, tokens::random_token};
-use app::{domain::SecurityLevel, mailbox::ssr::SignedIn};
+use app::{api::session::SignedIn, domain::SecurityLevel};
 use chrono::Duration;
 use oidc::{LoginRefused, RelyingParty};
 use sha2::{Digest, Sha256};

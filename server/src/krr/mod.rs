@@ -22,12 +22,14 @@ pub use store::{RegisterEntry, Store, IMPORT_BATCH_ROWS};
 
 use crate::{clock::Clock, store::StorageError};
 use app::{
-    contact::{
-        ChangeRequest, ChangeView, ChangeWhat, ChannelView, ContactSettings, ProviderChoice,
+    api::{
+        contact::{
+            ChangeRequest, ChangeView, ChangeWhat, ChannelView, ContactSettings, ProviderChoice,
+        },
+        session::SignedIn,
     },
     domain::{Fnr, Language, OrgNr},
     error::{AppError, Problem},
-    mailbox::ssr::SignedIn,
 };
 use contact::{ContactError, EmailAddress, MobileNumber};
 use lookup::{LookupScopes, PersonResource};
@@ -213,7 +215,7 @@ fn mailbox_address(citizen: &SignedIn) -> String {
 }
 
 #[async_trait::async_trait]
-impl app::contact::ssr::ContactRegister for Register {
+impl app::api::contact::ssr::ContactRegister for Register {
     async fn settings(&self, viewer: &SignedIn) -> Result<ContactSettings, AppError> {
         let now = self.clock.now();
         let person = self.person(&viewer.fnr).await.map_err(internal)?;
@@ -258,7 +260,7 @@ impl app::contact::ssr::ContactRegister for Register {
                     .notice_preference(&viewer.fnr)
                     .await
                     .map_err(internal)?;
-                app::contact::NoticeChoice {
+                app::api::contact::NoticeChoice {
                     email: preference.email,
                     sms: preference.sms,
                 }
@@ -277,7 +279,7 @@ impl app::contact::ssr::ContactRegister for Register {
     async fn choose_notices(
         &self,
         viewer: &SignedIn,
-        choice: app::contact::NoticeChoice,
+        choice: app::api::contact::NoticeChoice,
     ) -> Result<(), AppError> {
         let preference = crate::notify::NoticePreference {
             email: choice.email,

@@ -4,7 +4,7 @@ use super::{
     contact::{EmailAddress, MobileNumber},
     rules::{notification_status, ChannelTimes, NotificationFacts, NotificationStatus},
 };
-pub use app::contact::{ChangeBy, ChangeWhat};
+pub use app::api::contact::{ChangeBy, ChangeWhat};
 use app::domain::{Fnr, Language, OrgNr};
 use chrono::{DateTime, Utc};
 

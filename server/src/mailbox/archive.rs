@@ -12,12 +12,15 @@ use crate::{
     store::StorageError,
 };
 use app::{
-    archive::{ssr::Archive, FolderView, UploadProblem, UploadView},
+    api::{
+        archive::{ssr::Archive, FolderView, UploadProblem, UploadView},
+        mailbox::AccessKind,
+        session::SignedIn,
+    },
     domain::{
         FolderId, FolderName, LetterId, MediaType, Place, UploadId, UploadName, UPLOAD_MEDIA_TYPES,
     },
     error::{AppError, Problem},
-    mailbox::{ssr::SignedIn, AccessKind},
 };
 use bytes::Bytes;
 use std::{sync::Arc, time::Duration};

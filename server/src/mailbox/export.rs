@@ -16,9 +16,9 @@
 use super::{internal, MailboxService};
 use crate::storage::blobs::BlobStore;
 use app::{
+    api::session::SignedIn,
     domain::{Place, SecurityLevel, Sha256Digest},
     error::AppError,
-    mailbox::ssr::SignedIn,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;

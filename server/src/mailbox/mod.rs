@@ -18,12 +18,14 @@ use crate::storage::{
 };
 use crate::store::StorageError;
 use app::{
+    api::{
+        mailbox::{
+            AccessEntry, AccessKind, DocumentLink, InboxEntry, LetterBody, LetterPage, LetterView,
+        },
+        session::SignedIn,
+    },
     domain::{Document, Letter, LetterId, LetterSummary, MediaType, Place, SecurityLevel},
     error::AppError,
-    mailbox::{
-        ssr::SignedIn, AccessEntry, AccessKind, DocumentLink, InboxEntry, LetterBody, LetterPage,
-        LetterView,
-    },
 };
 use bytes::Bytes;
 use std::sync::Arc;
@@ -299,7 +301,7 @@ impl MailboxService {
 }
 
 #[async_trait::async_trait]
-impl app::mailbox::ssr::Mailbox for MailboxService {
+impl app::api::mailbox::ssr::Mailbox for MailboxService {
     async fn inbox(
         &self,
         viewer: &SignedIn,

@@ -15,10 +15,10 @@ use crate::{
     http::{problem::FieldError, ApiError},
     startup::AppState,
 };
-use app::archive::UploadProblem;
+use app::api::archive::UploadProblem;
+use app::api::session::SignedIn;
 use app::domain::{LetterId, MediaType, UploadId};
 use app::error::AppError;
-use app::mailbox::ssr::SignedIn;
 use axum::{
     body::Body,
     extract::{

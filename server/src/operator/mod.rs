@@ -17,11 +17,11 @@ use crate::{
     tokens::random_token,
 };
 use app::{
-    error::AppError,
-    operator::{
-        ssr::{OperatorConsole, OperatorSignedIn},
-        ChannelRoute, SinkNoticeView, SinkPage, SIGN_IN_PATH,
+    api::{
+        operator::{ssr::OperatorConsole, ChannelRoute, SinkNoticeView, SinkPage, SIGN_IN_PATH},
+        session::OperatorSignedIn,
     },
+    error::AppError,
 };
 use chrono::Duration;
 use std::sync::Arc;

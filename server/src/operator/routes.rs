@@ -11,7 +11,7 @@ use crate::{
     http::{ApiError, FieldError},
     startup::AppState,
 };
-use app::operator::{SIGN_IN_PATH, SINK_PATH};
+use app::api::operator::{SIGN_IN_PATH, SINK_PATH};
 use axum::{
     extract::{rejection::FormRejection, State},
     response::{IntoResponse, Redirect, Response},
@@ -24,7 +24,7 @@ use serde::Deserialize;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(SIGN_IN_PATH, post(sign_in))
-        .route(app::operator::SIGN_OUT_PATH, post(sign_out))
+        .route(app::api::operator::SIGN_OUT_PATH, post(sign_out))
 }
 
 #[derive(Debug, Deserialize)]

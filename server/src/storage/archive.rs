@@ -9,7 +9,7 @@
 use super::sql::{DocumentRow, LetterRow};
 use super::StorageError;
 use anyhow::anyhow;
-use app::archive::FolderView;
+use app::api::archive::FolderView;
 use app::domain::{
     Fnr, FolderId, FolderName, Letter, LetterId, LetterSummary, MediaType, Place, Sha256Digest,
     UploadId, UploadName,
@@ -419,7 +419,7 @@ macro_rules! impl_sql_archive {
             async fn folders(
                 &self,
                 owner: &app::domain::Fnr,
-            ) -> Result<Vec<app::archive::FolderView>, $crate::storage::StorageError> {
+            ) -> Result<Vec<app::api::archive::FolderView>, $crate::storage::StorageError> {
                 let rows: Vec<$crate::storage::archive::FolderRow> = sqlx::query_as(
                     "SELECT f.id, f.name,
                          (SELECT COUNT(*) FROM letter l

@@ -21,8 +21,8 @@ mod sqlite;
 
 use crate::sql::{Backend, Database};
 use crate::store::StorageError;
+use app::api::mailbox::AccessEntry;
 use app::domain::{Fnr, Letter, LetterId, LetterSummary};
-use app::mailbox::AccessEntry;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;

@@ -151,8 +151,8 @@ pub(super) struct AccessRow {
 }
 
 impl AccessRow {
-    pub(super) fn into_entry(self) -> Result<app::mailbox::AccessEntry, StorageError> {
-        use app::mailbox::{AccessEntry, AccessKind};
+    pub(super) fn into_entry(self) -> Result<app::api::mailbox::AccessEntry, StorageError> {
+        use app::api::mailbox::{AccessEntry, AccessKind};
         Ok(AccessEntry {
             at: self.accessed_at,
             kind: match self.kind.as_str() {
@@ -170,11 +170,11 @@ impl AccessRow {
 }
 
 pub(super) fn access_to_sql(
-    entry: &app::mailbox::AccessEntry,
+    entry: &app::api::mailbox::AccessEntry,
 ) -> Result<(&'static str, Option<i32>), StorageError> {
     let kind = match entry.kind {
-        app::mailbox::AccessKind::View => "view",
-        app::mailbox::AccessKind::Download => "download",
+        app::api::mailbox::AccessKind::View => "view",
+        app::api::mailbox::AccessKind::Download => "download",
     };
     let document = entry
         .document
@@ -385,7 +385,7 @@ macro_rules! impl_sql_storage {
                 &self,
                 owner: &app::domain::Fnr,
                 letter: app::domain::LetterId,
-                entry: &app::mailbox::AccessEntry,
+                entry: &app::api::mailbox::AccessEntry,
             ) -> Result<(), $crate::storage::StorageError> {
                 let (kind, document) = $crate::storage::sql::access_to_sql(entry)?;
                 sqlx::query(
@@ -409,7 +409,7 @@ macro_rules! impl_sql_storage {
                 &self,
                 owner: &app::domain::Fnr,
                 letter: app::domain::LetterId,
-            ) -> Result<Vec<app::mailbox::AccessEntry>, $crate::storage::StorageError> {
+            ) -> Result<Vec<app::api::mailbox::AccessEntry>, $crate::storage::StorageError> {
                 let rows: Vec<$crate::storage::sql::AccessRow> = sqlx::query_as(
                     "SELECT accessed_at, kind, document_index, level FROM letter_access
                      WHERE letter_id = $1 AND owner_fnr = $2

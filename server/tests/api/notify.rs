@@ -6,8 +6,8 @@ use crate::helpers::{
     citizen, on_both_backends, spawn_app_with_clock, test_letter, Backend, TestApp, TestSender,
     OWN_PROVIDER, TEST_SENDER,
 };
+use app::api::mailbox::{AccessEntry, AccessKind};
 use app::domain::{Fnr, LetterId, OrgNr, SecurityLevel};
-use app::mailbox::{AccessEntry, AccessKind};
 use axum::{extract::State, http::HeaderMap, http::StatusCode, routing::post, Router};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use postkasse::krr::Store as _;

@@ -600,7 +600,7 @@ async fn reindex_rebuilds_the_index_from_the_database(backend: Backend) {
     )
     .unwrap();
     assert!(!rebuilt.needs_rebuild());
-    let request = app::search::SearchFields::words("reindeksering")
+    let request = app::api::search::SearchFields::words("reindeksering")
         .parse()
         .unwrap();
     let scope = postkasse::archive::query::Scope {

@@ -204,7 +204,7 @@ pub mod ssr {
     //! Server-only: the search service the server function calls.
 
     use super::*;
-    use crate::mailbox::ssr::SignedIn;
+    use crate::api::session::SignedIn;
     use std::sync::Arc;
 
     #[async_trait::async_trait]
@@ -232,7 +232,7 @@ pub async fn search_archive(
     side: Option<u32>,
     prefiks: Option<bool>,
 ) -> Result<SearchResults, AppError> {
-    use crate::mailbox::ssr::{fail, require_signed_in};
+    use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
     let request = SearchFields {
         q,

@@ -92,8 +92,8 @@ pub mod ssr {
     //! Server-only: the archive service the server functions call.
 
     use super::*;
+    use crate::api::session::{fail, SignedIn};
     use crate::domain::{FolderName, Place};
-    use crate::mailbox::ssr::SignedIn;
     use std::sync::Arc;
 
     pub(super) fn folder_name(field: &str, input: &str) -> Result<FolderName, AppError> {
@@ -144,20 +144,20 @@ pub mod ssr {
     pub type SharedArchive = Arc<dyn Archive>;
 
     pub fn archive() -> Result<SharedArchive, AppError> {
-        use_context::<SharedArchive>().ok_or_else(|| crate::mailbox::ssr::fail(AppError::Internal))
+        use_context::<SharedArchive>().ok_or_else(|| fail(AppError::Internal))
     }
 }
 
 #[server(endpoint = "list_folders")]
 pub async fn list_folders() -> Result<Vec<FolderView>, AppError> {
-    use crate::mailbox::ssr::{fail, require_signed_in};
+    use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
     ssr::archive()?.folders(&citizen).await.map_err(fail)
 }
 
 #[server(endpoint = "create_folder")]
 pub async fn create_folder(navn: String) -> Result<(), AppError> {
-    use crate::mailbox::ssr::{fail, require_signed_in};
+    use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
     let name = ssr::folder_name("navn", &navn).map_err(fail)?;
     ssr::archive()?
@@ -169,7 +169,7 @@ pub async fn create_folder(navn: String) -> Result<(), AppError> {
 
 #[server(endpoint = "rename_folder")]
 pub async fn rename_folder(id: FolderId, navn: String) -> Result<(), AppError> {
-    use crate::mailbox::ssr::{fail, require_signed_in};
+    use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
     let name = ssr::folder_name("navn", &navn).map_err(fail)?;
     ssr::archive()?
@@ -180,7 +180,7 @@ pub async fn rename_folder(id: FolderId, navn: String) -> Result<(), AppError> {
 
 #[server(endpoint = "delete_folder")]
 pub async fn delete_folder(id: FolderId) -> Result<(), AppError> {
-    use crate::mailbox::ssr::{fail, require_signed_in};
+    use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
     ssr::archive()?
         .delete_folder(&citizen, id)
@@ -192,7 +192,7 @@ pub async fn delete_folder(id: FolderId) -> Result<(), AppError> {
 /// citizen goes back to the inbox: showing the letter would read it again.
 #[server(endpoint = "mark_letter")]
 pub async fn mark_letter(id: LetterId, ulest: bool) -> Result<(), AppError> {
-    use crate::mailbox::ssr::{fail, require_signed_in};
+    use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
     ssr::archive()?
         .set_unread(&citizen, id, ulest)
@@ -208,7 +208,7 @@ pub async fn mark_letter(id: LetterId, ulest: bool) -> Result<(), AppError> {
 /// `papirkurv` or a folder's id.
 #[server(endpoint = "move_letter")]
 pub async fn move_letter(id: LetterId, til: String) -> Result<(), AppError> {
-    use crate::mailbox::ssr::{fail, require_signed_in};
+    use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
     let to = ssr::place("til", &til).map_err(fail)?;
     ssr::archive()?
@@ -219,14 +219,14 @@ pub async fn move_letter(id: LetterId, til: String) -> Result<(), AppError> {
 
 #[server(endpoint = "list_uploads")]
 pub async fn list_uploads() -> Result<Vec<UploadView>, AppError> {
-    use crate::mailbox::ssr::{fail, require_signed_in};
+    use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
     ssr::archive()?.uploads(&citizen).await.map_err(fail)
 }
 
 #[server(endpoint = "delete_upload")]
 pub async fn delete_upload(id: UploadId) -> Result<(), AppError> {
-    use crate::mailbox::ssr::{fail, require_signed_in};
+    use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
     ssr::archive()?
         .delete_upload(&citizen, id)

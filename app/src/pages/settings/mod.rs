@@ -12,19 +12,27 @@
 //!   shows it beside the form it belongs to.
 //! - With JavaScript the action calls the server function, its value holds a
 //!   refusal, and a success reloads the settings.
+//!
+//! The log of changes is in [`change_log`].
+
+mod change_log;
 
 use crate::{
-    contact::{
-        load_contact_settings, ChangeBy, ChangeEmail, ChangeMobile, ChangeView, ChangeWhat,
-        ChannelView, ChooseLanguage, ChooseMailbox, ChooseNotices, ConfirmContact, ContactSettings,
-        NoticeChoice, Reserve, WithdrawReservation,
+    api::contact::{
+        load_contact_settings, ChangeEmail, ChangeMobile, ChannelView, ChooseLanguage,
+        ChooseMailbox, ChooseNotices, ConfirmContact, ContactSettings, NoticeChoice,
+        ProviderChoice, Reserve, WithdrawReservation,
+    },
+    components::{
+        error_notice::ErrorNotice,
+        forms::{described_by, FieldError, SavedNote, TextField},
     },
     domain::Language,
     error::AppError,
     i18n::{t, td_string, tu_string, use_i18n, Locale},
-    locale::{self, local_time, refusal_text},
-    pages::ErrorNotice,
+    locale::{self, local_time},
 };
+use change_log::ChangeLog;
 use chrono::{DateTime, SecondsFormat, Utc};
 use leptos::{
     form::ActionForm,
@@ -213,44 +221,6 @@ fn machine_time(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// `aria-describedby` for a control with a hint (optional) and a possible error.
-fn described_by(
-    hint: Option<&'static str>,
-    error_id: &'static str,
-    error: Signal<Option<AppError>>,
-) -> impl Fn() -> Option<String> + Send + Sync + 'static {
-    move || {
-        let ids: Vec<&str> = hint
-            .into_iter()
-            .chain(error.get().is_some().then_some(error_id))
-            .collect();
-        (!ids.is_empty()).then(|| ids.join(" "))
-    }
-}
-
-/// The error beside a field, when there is one.
-#[component]
-fn FieldError(
-    id: &'static str,
-    label: &'static str,
-    error: Signal<Option<AppError>>,
-) -> impl IntoView {
-    move || {
-        error.get().map(|error| {
-            view! { <p id=id class="field-error">{refusal_text(locale::current(), &error, label)}</p> }
-        })
-    }
-}
-
-/// Confirms a save made through JavaScript, next to what was saved.
-#[component]
-fn SavedNote(note: Signal<Option<&'static str>>) -> impl IntoView {
-    move || {
-        note.get()
-            .map(|note| view! { <p class="saved-note">{note}</p> })
-    }
-}
-
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let forms = Forms::new();
@@ -431,39 +401,6 @@ fn StaleWarning(channel: Option<ChannelView>, what: &'static str) -> impl IntoVi
     })
 }
 
-/// A labelled text input with its hint and, after a refusal, its error.
-#[component]
-fn TextField(
-    /// The server function's argument; also the input's id.
-    name: &'static str,
-    hint_id: &'static str,
-    /// The id of the error paragraph, `<name>-feil`.
-    error_id: &'static str,
-    label: &'static str,
-    kind: &'static str,
-    autocomplete: &'static str,
-    hint: &'static str,
-    value: String,
-    error: Signal<Option<AppError>>,
-) -> impl IntoView {
-    view! {
-        <div class="field">
-            <label for=name>{label}</label>
-            <p id=hint_id class="hint">{hint}</p>
-            <input
-                id=name
-                name=name
-                type=kind
-                autocomplete=autocomplete
-                value=value
-                aria-describedby=described_by(Some(hint_id), error_id, error)
-                aria-invalid=move || error.get().is_some().then_some("true")
-            />
-            <FieldError id=error_id label error />
-        </div>
-    }
-}
-
 #[component]
 fn ConfirmForm(forms: Forms) -> impl IntoView {
     let error = forms.error(forms.confirm);
@@ -521,7 +458,7 @@ fn Reserved(since: Option<DateTime<Utc>>, forms: Forms) -> impl IntoView {
 
 #[component]
 fn MailboxForm(
-    providers: Vec<crate::contact::ProviderChoice>,
+    providers: Vec<ProviderChoice>,
     current: Option<String>,
     forms: Forms,
 ) -> impl IntoView {
@@ -623,126 +560,5 @@ fn LanguageForm(current: Option<Language>, forms: Forms) -> impl IntoView {
             <FieldError id="spraak-feil" label=tu_string!(i18n, settings.language) error />
             <button type="submit">{t!(i18n, settings.save_language)}</button>
         </ActionForm>
-    }
-}
-
-fn change_label(locale: Locale, what: ChangeWhat) -> &'static str {
-    match what {
-        ChangeWhat::Email => td_string!(locale, settings.email),
-        ChangeWhat::Mobile => td_string!(locale, settings.mobile),
-        ChangeWhat::Confirmed => td_string!(locale, settings.change_confirmed),
-        ChangeWhat::Reservation => td_string!(locale, settings.change_reservation),
-        ChangeWhat::Mailbox => td_string!(locale, settings.digital_mailbox),
-        ChangeWhat::Language => td_string!(locale, settings.language),
-        ChangeWhat::Imported => td_string!(locale, settings.change_imported),
-    }
-}
-
-/// The new value as a citizen reads it: the register's JA/NEI in words, and a
-/// removed address or number said to be removed.
-fn change_value(locale: Locale, what: ChangeWhat, value: Option<String>) -> String {
-    match (what, value) {
-        (ChangeWhat::Reservation, Some(value)) if value == "JA" => {
-            td_string!(locale, settings.value_reserved).to_owned()
-        }
-        (ChangeWhat::Reservation, Some(value)) if value == "NEI" => {
-            td_string!(locale, settings.value_withdrawn).to_owned()
-        }
-        (ChangeWhat::Email | ChangeWhat::Mobile, None) => {
-            td_string!(locale, settings.value_removed).to_owned()
-        }
-        (_, Some(value)) => value,
-        (_, None) => "—".to_owned(),
-    }
-}
-
-#[component]
-fn ChangeLog(changes: Vec<ChangeView>) -> impl IntoView {
-    let i18n = use_i18n();
-    let locale = i18n.get_locale_untracked();
-    if changes.is_empty() {
-        return view! { <p>{t!(i18n, settings.no_changes)}</p> }.into_any();
-    }
-    view! {
-        <table class="changes">
-            <caption>{t!(i18n, settings.changes_caption)}</caption>
-            <thead>
-                <tr>
-                    <th scope="col">{t!(i18n, common.time)}</th>
-                    <th scope="col">{t!(i18n, settings.change)}</th>
-                    <th scope="col">{t!(i18n, settings.new_value)}</th>
-                    <th scope="col">{t!(i18n, settings.changed_by)}</th>
-                </tr>
-            </thead>
-            <tbody>
-                {changes
-                    .into_iter()
-                    .map(|change| {
-                        view! {
-                            <tr>
-                                <td><time datetime=machine_time(change.at)>{local_time(locale, change.at)}</time></td>
-                                <td>{change_label(locale, change.what)}</td>
-                                <td>{change_value(locale, change.what, change.value)}</td>
-                                <td>
-                                    {match change.by {
-                                        ChangeBy::Citizen => td_string!(locale, settings.by_you),
-                                        ChangeBy::Import => td_string!(locale, settings.by_import),
-                                    }}
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refusals_read_after_the_label_as_one_sentence() {
-        let error = AppError::invalid("email", crate::error::Problem::InvalidEmail);
-        assert_eq!(
-            refusal_text(Locale::nb, &error, "E-postadresse"),
-            "E-postadresse er ikke en gyldig e-postadresse (eksempel: navn@eksempel.no)."
-        );
-        assert_eq!(
-            refusal_text(Locale::en, &error, "E-mail address"),
-            "E-mail address is not a valid e-mail address (example: name@example.no)."
-        );
-        assert!(
-            refusal_text(Locale::nb, &AppError::Unauthorized, "E-postadresse")
-                .contains("Logg inn på nytt")
-        );
-    }
-
-    #[test]
-    fn log_values_are_words() {
-        let value =
-            |what, value: Option<&str>| change_value(Locale::nb, what, value.map(str::to_owned));
-        assert_eq!(value(ChangeWhat::Reservation, Some("JA")), "Reservert");
-        assert_eq!(
-            value(ChangeWhat::Reservation, Some("NEI")),
-            "Reservasjon opphevet"
-        );
-        assert_eq!(value(ChangeWhat::Email, None), "Fjernet");
-        assert_eq!(value(ChangeWhat::Mobile, None), "Fjernet");
-        assert_eq!(value(ChangeWhat::Confirmed, None), "—");
-        assert_eq!(
-            value(ChangeWhat::Email, Some("kari@eksempel.no")),
-            "kari@eksempel.no"
-        );
-        assert_eq!(
-            value(ChangeWhat::Language, Some("Norsk nynorsk")),
-            "Norsk nynorsk"
-        );
-        assert_eq!(
-            change_value(Locale::en, ChangeWhat::Reservation, Some("JA".into())),
-            "Opted out"
-        );
     }
 }

@@ -2,7 +2,7 @@
 //! functions, and (on the server) the service trait they call.
 //!
 //! Server functions are thin: they find the signed-in citizen and the
-//! [`Mailbox`] service in context and call one method. What a citizen may see
+//! [`ssr::Mailbox`] service in context and call one method. What a citizen may see
 //! (their own letters only; a level-4 letter's title only at level high) is
 //! decided by the service, so it never reaches the browser otherwise.
 
@@ -124,20 +124,11 @@ pub struct AccessEntry {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    //! Server-only: the signed-in citizen and the mailbox service.
+    //! Server-only: the mailbox service.
 
     use super::*;
-    use crate::domain::Fnr;
+    use crate::api::session::{fail, SignedIn};
     use std::sync::Arc;
-
-    /// The logged-in citizen. The server puts it in the request's extensions
-    /// after checking the session cookie; it never crosses the wire.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub struct SignedIn {
-        pub fnr: Fnr,
-        pub level: SecurityLevel,
-        pub display_name: Option<String>,
-    }
 
     #[async_trait::async_trait]
     pub trait Mailbox: Send + Sync + 'static {
@@ -159,54 +150,15 @@ pub mod ssr {
 
     pub type SharedMailbox = Arc<dyn Mailbox>;
 
-    /// The citizen making this request, if logged in.
-    pub fn signed_in() -> Option<SignedIn> {
-        use_context::<http::request::Parts>()?
-            .extensions
-            .get::<SignedIn>()
-            .cloned()
-    }
-
-    /// The citizen making this request; an error with status 401 otherwise.
-    pub fn require_signed_in() -> Result<SignedIn, AppError> {
-        signed_in().ok_or_else(|| fail(AppError::Unauthorized))
-    }
-
     pub fn mailbox() -> Result<SharedMailbox, AppError> {
         use_context::<SharedMailbox>().ok_or_else(|| fail(AppError::Internal))
-    }
-
-    /// Records the error's status on the response and hands it back.
-    ///
-    /// Not for a form posted without JavaScript, though: Leptos answers that
-    /// with a 302 back to the form's page, the error in its query, and a
-    /// status set here would replace the 302 (leptos_axum applies it last),
-    /// leaving the browser on a bare JSON body instead of the page.
-    pub fn fail(error: AppError) -> AppError {
-        if !is_plain_form_post() {
-            error.set_response_status();
-        }
-        error
-    }
-
-    /// A POST that accepts HTML: a browser submitting a form by itself, which
-    /// server functions redirect. (Pages are GETs; the JavaScript client asks for JSON.)
-    fn is_plain_form_post() -> bool {
-        use http::{header::ACCEPT, Method};
-        use_context::<http::request::Parts>().is_some_and(|parts| {
-            parts.method == Method::POST
-                && parts
-                    .headers
-                    .get(ACCEPT)
-                    .and_then(|accept| accept.to_str().ok())
-                    .is_some_and(|accept| accept.contains("text/html"))
-        })
     }
 }
 
 #[server(endpoint = "current_viewer")]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
-    Ok(ssr::signed_in().map(|citizen| Viewer {
+    use crate::api::session;
+    Ok(session::signed_in().map(|citizen| Viewer {
         name: citizen.display_name.clone(),
         birth_date: citizen.fnr.birth_date(),
         level: citizen.level,
@@ -217,31 +169,34 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
 /// 1-based page (the first when absent).
 #[server(endpoint = "list_inbox")]
 pub async fn list_inbox(mappe: Option<String>, side: Option<u32>) -> Result<LetterPage, AppError> {
-    let citizen = ssr::require_signed_in()?;
+    use crate::api::session;
+    let citizen = session::require_signed_in()?;
     let place = Place::from_param(mappe.as_deref().unwrap_or_default())
-        .ok_or_else(|| ssr::fail(AppError::NotFound))?;
+        .ok_or_else(|| session::fail(AppError::NotFound))?;
     ssr::mailbox()?
         .inbox(&citizen, place, side.unwrap_or(1).max(1))
         .await
-        .map_err(ssr::fail)
+        .map_err(session::fail)
 }
 
 #[server(endpoint = "open_letter")]
 pub async fn open_letter(id: LetterId) -> Result<LetterView, AppError> {
-    let citizen = ssr::require_signed_in()?;
+    use crate::api::session;
+    let citizen = session::require_signed_in()?;
     ssr::mailbox()?
         .letter(&citizen, id)
         .await
-        .map_err(ssr::fail)
+        .map_err(session::fail)
 }
 
 /// Opens a letter whose sender asked for an opening receipt: the receipt goes
 /// to the sender (once), and the documents can be read.
 #[server(endpoint = "accept_opening_receipt")]
 pub async fn accept_opening_receipt(id: LetterId) -> Result<(), AppError> {
-    let citizen = ssr::require_signed_in()?;
+    use crate::api::session;
+    let citizen = session::require_signed_in()?;
     ssr::mailbox()?
         .accept_opening_receipt(&citizen, id)
         .await
-        .map_err(ssr::fail)
+        .map_err(session::fail)
 }

@@ -6,12 +6,14 @@
 //! the browser back here with `?feil=kode`.
 
 use crate::{
+    api::operator::{
+        sink_notices, ChannelRoute, SinkNoticeView, SinkPage, SIGN_IN_PATH, SIGN_OUT_PATH,
+    },
+    components::error_notice::ErrorNotice,
     domain::NoticeChannel,
     error::AppError,
     i18n::{t, tu_string, use_i18n},
     locale::local_time,
-    operator::{sink_notices, ChannelRoute, SinkNoticeView, SinkPage, SIGN_IN_PATH, SIGN_OUT_PATH},
-    pages::ErrorNotice,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;

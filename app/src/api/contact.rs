@@ -108,7 +108,7 @@ pub mod ssr {
     //! Server-only: the register service the server functions call.
 
     use super::*;
-    use crate::mailbox::ssr::SignedIn;
+    use crate::api::session::{fail, require_signed_in, SignedIn};
     use std::sync::Arc;
 
     #[async_trait::async_trait]
@@ -127,13 +127,11 @@ pub mod ssr {
     pub type SharedContactRegister = Arc<dyn ContactRegister>;
 
     pub fn register() -> Result<SharedContactRegister, AppError> {
-        use_context::<SharedContactRegister>()
-            .ok_or_else(|| crate::mailbox::ssr::fail(AppError::Internal))
+        use_context::<SharedContactRegister>().ok_or_else(|| fail(AppError::Internal))
     }
 
     /// The one path every change takes: the signed-in citizen, then the service.
     pub async fn change(request: ChangeRequest) -> Result<(), AppError> {
-        use crate::mailbox::ssr::{fail, require_signed_in};
         let citizen = require_signed_in()?;
         register()?.change(&citizen, request).await.map_err(fail)
     }
@@ -141,7 +139,7 @@ pub mod ssr {
 
 #[server(endpoint = "load_contact_settings")]
 pub async fn load_contact_settings() -> Result<ContactSettings, AppError> {
-    use crate::mailbox::ssr::{fail, require_signed_in};
+    use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
     ssr::register()?.settings(&citizen).await.map_err(fail)
 }
@@ -184,7 +182,7 @@ pub async fn choose_language(language: String) -> Result<(), AppError> {
 /// The notice checkboxes: a box that is ticked is sent, one that is not is absent.
 #[server(endpoint = "choose_notices")]
 pub async fn choose_notices(email: Option<String>, sms: Option<String>) -> Result<(), AppError> {
-    use crate::mailbox::ssr::{fail, require_signed_in};
+    use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
     let choice = NoticeChoice {
         email: email.is_some(),

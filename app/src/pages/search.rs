@@ -3,13 +3,17 @@
 //! as a prefix). Counts per sender are links that narrow the search.
 
 use crate::{
-    archive::{list_folders, FolderView},
+    api::{
+        archive::{list_folders, FolderView},
+        search::{
+            search_archive, SearchHit, SearchResults, SenderCount, SnippetPart, HITS_PER_PAGE,
+        },
+    },
+    components::{error_notice::ErrorNotice, pager::PageLinks},
     domain::Place,
     error::AppError,
     i18n::{t, td_string, tu_string, use_i18n, Locale},
-    locale::{local_time, problem_text},
-    pages::{place_name, ErrorNotice, PageLinks},
-    search::{search_archive, SearchHit, SearchResults, SenderCount, SnippetPart, HITS_PER_PAGE},
+    locale::{local_time, place_name, problem_text},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -55,15 +55,11 @@ impl SinkPage {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    //! Server-only: the signed-in operator and the console service.
+    //! Server-only: the console service.
 
     use super::*;
+    use crate::api::session::{fail, OperatorSignedIn};
     use std::sync::Arc;
-
-    /// A live operator session. The server puts it in the request's
-    /// extensions after checking the operator cookie.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub struct OperatorSignedIn;
 
     #[async_trait::async_trait]
     pub trait OperatorConsole: Send + Sync + 'static {
@@ -72,24 +68,14 @@ pub mod ssr {
 
     pub type SharedOperatorConsole = Arc<dyn OperatorConsole>;
 
-    /// The operator making this request; an error with status 401 otherwise.
-    pub fn require_operator() -> Result<OperatorSignedIn, AppError> {
-        use_context::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<OperatorSignedIn>().copied())
-            .ok_or_else(|| crate::mailbox::ssr::fail(AppError::Unauthorized))
-    }
-
     pub fn console() -> Result<SharedOperatorConsole, AppError> {
-        use_context::<SharedOperatorConsole>()
-            .ok_or_else(|| crate::mailbox::ssr::fail(AppError::Internal))
+        use_context::<SharedOperatorConsole>().ok_or_else(|| fail(AppError::Internal))
     }
 }
 
 #[server(endpoint = "sink_notices")]
 pub async fn sink_notices() -> Result<SinkPage, AppError> {
-    let operator = ssr::require_operator()?;
-    ssr::console()?
-        .sink(operator)
-        .await
-        .map_err(crate::mailbox::ssr::fail)
+    use crate::api::session::{fail, require_operator};
+    let operator = require_operator()?;
+    ssr::console()?.sink(operator).await.map_err(fail)
 }

@@ -1,0 +1,13 @@
+//! The pages of the citizen web app, one module each; the routes in
+//! [`crate::App`] lead to them. Pages are built from [`crate::components`]
+//! and call [`crate::api`]; no page uses another.
+
+pub mod folders;
+pub mod inbox;
+pub mod landing;
+pub mod letter;
+pub mod not_found;
+pub mod operator;
+pub mod search;
+pub mod settings;
+pub mod uploads;

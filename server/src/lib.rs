@@ -1,7 +1,7 @@
 //! The Postkasse server as a library, so the binary and the tests start the
 //! very same thing.
 //!
-//! - [`settings`], [`telemetry`], [`startup`]: bootstrap.
+//! - [`settings`], [`telemetry`], [`startup`]: bootstrap; [`cli`]: the command line.
 //! - [`store`]: what every domain's store fails with; [`sql`]: those stores on
 //!   SQLite or PostgreSQL; [`storage`]: the stores not yet moved to their domains, and blobs.
 //! - [`broker`]: letters in from agencies.
@@ -16,6 +16,7 @@ pub mod agency;
 pub mod archive;
 pub mod auth;
 pub mod broker;
+pub mod cli;
 pub mod clock;
 pub mod demo;
 pub mod http;

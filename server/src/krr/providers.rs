@@ -115,6 +115,42 @@ pub fn self_signed(
         .context("cannot sign the certificate")
 }
 
+/// What an operator gives to register another provider, not yet checked.
+pub struct NewProvider {
+    pub org_nr: OrgNr,
+    pub name: String,
+    /// Where letters for its citizens are delivered.
+    pub endpoint: String,
+    pub certificate_der: Vec<u8>,
+}
+
+/// Registers another mailbox provider, or updates it: a name, an endpoint
+/// that is a URL, and never this Postkasse's own organisation number (its own
+/// entry is kept by the server itself).
+pub async fn register(
+    store: &dyn super::Store,
+    own_org_nr: &OrgNr,
+    new: NewProvider,
+) -> anyhow::Result<MailboxProvider> {
+    let name = new.name.trim();
+    anyhow::ensure!(!name.is_empty(), "--name must not be empty");
+    let endpoint = url::Url::parse(&new.endpoint)
+        .map_err(|error| anyhow::anyhow!("--endpoint is not a URL: {error}"))?;
+    anyhow::ensure!(
+        new.org_nr != *own_org_nr,
+        "{} is this Postkasse's own organisation number",
+        new.org_nr.as_str()
+    );
+    let provider = MailboxProvider {
+        org_nr: new.org_nr,
+        name: name.to_owned(),
+        endpoint: Some(endpoint.to_string()),
+        certificate_der: new.certificate_der,
+    };
+    store.upsert_mailbox_provider(&provider).await?;
+    Ok(provider)
+}
+
 /// Reads an external provider's certificate from a PEM or DER file.
 pub fn read_certificate(path: &Path) -> anyhow::Result<Vec<u8>> {
     use x509_cert::der::Decode;

@@ -1,0 +1,97 @@
+//! `print` and `address`: the print queue, and postal addresses for letters
+//! that go on paper.
+
+use crate::{broker::BrokerError, print::PostalAddress, settings::Settings, startup::Services};
+use app::domain::Fnr;
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum PrintCommand {
+    /// List letters waiting to be printed (with --all, printed ones too).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Mark a letter posted; the sender gets its leveringskvittering.
+    Done { id: uuid::Uuid },
+}
+
+#[derive(Subcommand)]
+pub enum AddressCommand {
+    /// Set a person's Norwegian postal address.
+    Set {
+        #[arg(long)]
+        fnr: String,
+        #[arg(long)]
+        navn: String,
+        #[arg(long)]
+        adresselinje1: String,
+        #[arg(long)]
+        postnummer: String,
+        #[arg(long)]
+        poststed: String,
+    },
+}
+
+pub async fn run(settings: &Settings, command: PrintCommand) -> anyhow::Result<()> {
+    let services = Services::open_from(settings).await?;
+    match command {
+        PrintCommand::List { all } => {
+            let jobs = services.storage.print_jobs(all).await?;
+            if jobs.is_empty() {
+                println!("no letters to print");
+            }
+            for job in jobs {
+                let address = &job.order.address;
+                println!(
+                    "{}  {}  from {}  to {}, {} {} {}{}",
+                    job.message_row,
+                    job.created_at.format("%Y-%m-%d %H:%M"),
+                    job.agency,
+                    address.navn,
+                    address.adresselinje1,
+                    address.postnummer.as_deref().unwrap_or_default(),
+                    address.poststed.as_deref().unwrap_or_default(),
+                    if job.printed_at.is_some() {
+                        "  (posted)"
+                    } else {
+                        ""
+                    },
+                );
+            }
+            Ok(())
+        }
+        PrintCommand::Done { id } => match services.broker(settings)?.mark_printed(id).await {
+            Ok(()) => {
+                println!("marked posted; the sender's leveringskvittering is queued");
+                Ok(())
+            }
+            Err(BrokerError::NotFound) => anyhow::bail!("no unposted print job {id}"),
+            Err(error) => Err(error.into()),
+        },
+    }
+}
+
+pub async fn run_address(settings: &Settings, command: AddressCommand) -> anyhow::Result<()> {
+    match command {
+        AddressCommand::Set {
+            fnr,
+            navn,
+            adresselinje1,
+            postnummer,
+            poststed,
+        } => {
+            let fnr = Fnr::parse(&fnr, settings.synthetic_ids())
+                .map_err(|error| anyhow::anyhow!("--fnr {error}"))?;
+            let address = PostalAddress::norwegian(&navn, &adresselinje1, &postnummer, &poststed)
+                .map_err(|error| anyhow::anyhow!(error))?;
+            let services = Services::open_from(settings).await?;
+            services
+                .storage
+                .set_postal_address(&fnr, &address, services.clock.now())
+                .await?;
+            println!("address set");
+            Ok(())
+        }
+    }
+}

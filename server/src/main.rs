@@ -436,7 +436,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Notices { limit } => {
             let services = Services::open_from(&settings).await?;
-            let notices = services.storage.sink_notices(limit).await?;
+            let notices = services.notify_store().sink_notices(limit).await?;
             if notices.is_empty() {
                 println!("no notices in the sink");
             }

@@ -25,6 +25,7 @@
 
 mod agency;
 mod krr;
+mod notify;
 mod operator;
 
 use crate::store::StorageError;

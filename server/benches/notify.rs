@@ -37,7 +37,7 @@ use postkasse::{
     notify::{
         channels::sink::SinkSender,
         worker::{NotifyWorker, NotifyWorkerSettings, RateLimit, Route, Routes},
-        NewNotice, NoticeChannel, OrderedBy,
+        NewNotice, NoticeChannel, OrderedBy, Store as _,
     },
     sql::{Database, DatabaseOptions},
     storage::{
@@ -110,13 +110,14 @@ async fn run(url: &str, letters: usize, postgres: bool) -> anyhow::Result<(f64, 
     let jobs = letters * NOTICES_PER_LETTER;
 
     let routes = Arc::new(Routes {
-        email: route(&storage, &clock),
-        sms: route(&storage, &clock),
+        email: route(&database, &clock),
+        sms: route(&database, &clock),
     });
     let started = Instant::now();
     let tasks: Vec<_> = (0..WORKERS)
         .map(|_| {
             let worker = NotifyWorker {
+                notices: Arc::new(database.clone()),
                 storage: storage.clone(),
                 agencies: Arc::new(database.clone()),
                 register: Arc::new(database.clone()),
@@ -159,7 +160,7 @@ async fn run(url: &str, letters: usize, postgres: bool) -> anyhow::Result<(f64, 
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let sunk = storage.sink_notices(u32::MAX).await?.len();
+    let sunk = database.sink_notices(u32::MAX).await?.len();
     // A transient sink failure (SQLite busy) is retried after its backoff,
     // so attempts may exceed jobs; each notice must still be stored once.
     anyhow::ensure!(
@@ -179,10 +180,10 @@ async fn run(url: &str, letters: usize, postgres: bool) -> anyhow::Result<(f64, 
     Ok((rate, baseline))
 }
 
-fn route(storage: &Arc<dyn Storage>, clock: &Arc<dyn Clock>) -> Route {
+fn route(database: &Database, clock: &Arc<dyn Clock>) -> Route {
     Route {
         sender: Arc::new(SinkSender {
-            storage: storage.clone(),
+            notices: Arc::new(database.clone()),
             clock: clock.clone(),
         }),
         limit: RateLimit::per_second(0),

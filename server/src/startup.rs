@@ -22,6 +22,7 @@ use crate::{
     krr::{self, providers::OwnProvider, Register},
     mailbox::{self, archive::TrashPurge, ArchiveLimits, MailboxService},
     notify::{
+        self,
         channels::{
             email::{SmtpOptions, SmtpSender},
             sink::SinkSender,
@@ -204,7 +205,7 @@ impl Services {
         let timeout = std::time::Duration::from_secs(notify.request_timeout_seconds);
         let sink = || -> Arc<dyn NoticeSender> {
             Arc::new(SinkSender {
-                storage: self.storage.clone(),
+                notices: self.notify_store(),
                 clock: self.clock.clone(),
             })
         };
@@ -255,6 +256,7 @@ impl Services {
     pub fn notify_worker(&self, settings: &Settings, routes: Arc<Routes>) -> NotifyWorker {
         let notify = &settings.notify;
         NotifyWorker {
+            notices: self.notify_store(),
             storage: self.storage.clone(),
             agencies: self.agency_store(),
             register: self.krr_store(),
@@ -273,7 +275,7 @@ impl Services {
     }
 
     pub fn register(&self) -> Register {
-        Register::new(self.krr_store(), self.storage.clone(), self.clock.clone())
+        Register::new(self.krr_store(), self.notify_store(), self.clock.clone())
     }
 
     /// The register's store: persons, their trail, mailbox providers.
@@ -293,6 +295,11 @@ impl Services {
 
     /// Operators' sign-in codes and sessions.
     pub fn operator_store(&self) -> Arc<dyn operator::Store> {
+        Arc::new(self.database.clone())
+    }
+
+    /// Notice jobs, the citizens' notice preferences and the sink.
+    pub fn notify_store(&self) -> Arc<dyn notify::Store> {
         Arc::new(self.database.clone())
     }
 }
@@ -422,7 +429,7 @@ impl Application {
         let state = AppState {
             operators: Arc::new(Operators::new(services.operator_store(), clock.clone())),
             console: Arc::new(Console::new(
-                services.storage.clone(),
+                services.notify_store(),
                 settings.notify.email,
                 settings.notify.sms,
             )),

@@ -43,7 +43,7 @@ pub const MAX_LOOKUP_IDS: usize = 1000;
 pub struct Register {
     store: Arc<dyn Store>,
     /// The citizen's own notice choices, shown and changed beside their entry.
-    notices: Arc<dyn crate::storage::NotifyStorage>,
+    notices: Arc<dyn crate::notify::Store>,
     clock: Arc<dyn Clock>,
 }
 
@@ -77,7 +77,7 @@ fn channel_view<T>(
 impl Register {
     pub fn new(
         store: Arc<dyn Store>,
-        notices: Arc<dyn crate::storage::NotifyStorage>,
+        notices: Arc<dyn crate::notify::Store>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {

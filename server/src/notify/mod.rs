@@ -8,19 +8,21 @@
 //! Settings). Sender-ordered notices are added to the citizen's own; a job is
 //! unique per (letter, channel, day), so the two never make a second notice.
 //!
-//! Jobs are durable rows, leased by [`worker::NotifyWorker`]s. Each job's id is
-//! its idempotency key, handed to the gateway with every attempt: a worker
-//! that dies after sending but before recording leaves the lease to expire,
-//! and the worker that takes the job over resends with the same key, which the
-//! gateway (and the sink) recognise.
+//! Jobs are durable rows (see [`Store`]), leased by [`worker::NotifyWorker`]s.
+//! Each job's id is its idempotency key, handed to the gateway with every
+//! attempt: a worker that dies after sending but before recording leaves the
+//! lease to expire, and the worker that takes the job over resends with the
+//! same key, which the gateway (and the sink) recognise.
 
 pub mod channels;
 pub mod schedule;
+mod store;
 pub mod worker;
 
 pub use crate::broker::receipts::NoticeChannel;
 use app::domain::{Fnr, Title};
 use chrono::{DateTime, Utc};
+pub use store::Store;
 use uuid::Uuid;
 
 /// The stored code of a channel.

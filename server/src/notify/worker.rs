@@ -10,7 +10,7 @@
 
 use super::{
     channels::{NoticeSender, OutgoingNotice, SendError},
-    NoticeChannel, NoticeJob, NoticeOutcome, OrderedBy,
+    NoticeChannel, NoticeJob, NoticeOutcome, OrderedBy, Store,
 };
 use crate::{
     broker::{
@@ -92,6 +92,9 @@ impl Routes {
 }
 
 pub struct NotifyWorker {
+    /// The notice jobs.
+    pub notices: Arc<dyn Store>,
+    /// The messages the jobs' letters came in, for failure receipts.
     pub storage: Arc<dyn Storage>,
     pub agencies: Arc<dyn crate::agency::Store>,
     pub register: Arc<dyn crate::krr::Store>,
@@ -132,7 +135,7 @@ impl NotifyWorker {
     pub async fn claim(&self) -> anyhow::Result<Vec<NoticeJob>> {
         let now = self.clock.now();
         Ok(self
-            .storage
+            .notices
             .claim_notice_jobs(now, now + self.settings.lease, self.settings.batch)
             .await?)
     }
@@ -204,7 +207,7 @@ impl NotifyWorker {
     }
 
     pub async fn record(&self, finished: &[(NoticeJob, NoticeOutcome)]) -> anyhow::Result<()> {
-        self.storage
+        self.notices
             .finish_notice_jobs(finished, self.clock.now())
             .await
             .context("recording notice outcomes")

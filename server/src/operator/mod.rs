@@ -13,7 +13,7 @@ mod store;
 pub use store::Store;
 
 use crate::{
-    auth::sha256_hex, clock::Clock, settings::NoticeRoute, storage::Storage, store::StorageError,
+    auth::sha256_hex, clock::Clock, notify, settings::NoticeRoute, store::StorageError,
     tokens::random_token,
 };
 use app::{
@@ -101,19 +101,20 @@ pub fn sign_in_link(public_url: &str, code: &str) -> String {
 
 /// What the operator pages show.
 pub struct Console {
-    storage: Arc<dyn Storage>,
+    /// Where the sink's notices are.
+    notices: Arc<dyn notify::Store>,
     email: ChannelRoute,
     sms: ChannelRoute,
 }
 
 impl Console {
-    pub fn new(storage: Arc<dyn Storage>, email: NoticeRoute, sms: NoticeRoute) -> Self {
+    pub fn new(notices: Arc<dyn notify::Store>, email: NoticeRoute, sms: NoticeRoute) -> Self {
         let route = |route| match route {
             NoticeRoute::Sink => ChannelRoute::Sink,
             NoticeRoute::Smtp | NoticeRoute::Http => ChannelRoute::Sent,
         };
         Self {
-            storage,
+            notices,
             email: route(email),
             sms: route(sms),
         }
@@ -124,7 +125,7 @@ impl Console {
 impl OperatorConsole for Console {
     async fn sink(&self, _operator: OperatorSignedIn) -> Result<SinkPage, AppError> {
         let notices = self
-            .storage
+            .notices
             .sink_notices(SinkPage::LIMIT)
             .await
             .map_err(|error| {

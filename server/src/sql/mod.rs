@@ -26,6 +26,7 @@
 mod agency;
 mod auth;
 mod krr;
+mod notify;
 mod operator;
 
 use crate::store::StorageError;

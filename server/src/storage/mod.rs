@@ -13,7 +13,6 @@
 pub mod archive;
 pub mod blobs;
 pub mod broker;
-pub mod notify;
 mod postgres;
 pub mod search;
 mod sql;
@@ -29,7 +28,6 @@ use std::sync::Arc;
 
 pub use archive::ArchiveStorage;
 pub use broker::BrokerStorage;
-pub use notify::NotifyStorage;
 pub use postgres::PostgresStorage;
 pub use search::SearchStorage;
 pub use sqlite::SqliteStorage;
@@ -54,9 +52,7 @@ pub struct StoreStatistics {
 }
 
 #[async_trait]
-pub trait Storage:
-    BrokerStorage + ArchiveStorage + NotifyStorage + SearchStorage + Send + Sync + 'static
-{
+pub trait Storage: BrokerStorage + ArchiveStorage + SearchStorage + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Answers when the database can serve queries.

@@ -11,6 +11,7 @@ use app::domain::{Fnr, LetterId, OrgNr, SecurityLevel};
 use axum::{extract::State, http::HeaderMap, http::StatusCode, routing::post, Router};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use postkasse::krr::Store as _;
+use postkasse::notify::Store as _;
 use postkasse::{
     clock::{Clock, ManualClock},
     krr::{
@@ -130,13 +131,14 @@ impl Setup {
 
     fn sink(&self) -> Arc<dyn NoticeSender> {
         Arc::new(SinkSender {
-            storage: self.app.storage.clone(),
+            notices: Arc::new(self.app.database.clone()),
             clock: self.clock.clone(),
         })
     }
 
     fn worker(&self, email: Arc<dyn NoticeSender>, sms: Arc<dyn NoticeSender>) -> NotifyWorker {
         NotifyWorker {
+            notices: Arc::new(self.app.database.clone()),
             storage: self.app.storage.clone(),
             agencies: Arc::new(self.app.database.clone()),
             register: Arc::new(self.app.database.clone()),
@@ -206,7 +208,7 @@ impl Setup {
     }
 
     async fn sink_count(&self) -> usize {
-        self.app.storage.sink_notices(1000).await.unwrap().len()
+        self.app.database.sink_notices(1000).await.unwrap().len()
     }
 }
 
@@ -247,7 +249,7 @@ async fn the_seed_example_notifies_on_the_25th_and_the_1st(backend: Backend) {
     };
     let states = setup
         .app
-        .storage
+        .database
         .notice_states(&kari, letter)
         .await
         .unwrap();
@@ -262,7 +264,7 @@ async fn the_seed_example_notifies_on_the_25th_and_the_1st(backend: Backend) {
     // Another citizen's id sees nothing of Kari's notices.
     assert!(setup
         .app
-        .storage
+        .database
         .notice_states(&citizen(4), letter)
         .await
         .unwrap()
@@ -276,7 +278,7 @@ async fn the_seed_example_notifies_on_the_25th_and_the_1st(backend: Backend) {
     assert_eq!(setup.drain(&worker).await, 0, "nothing before nine");
     setup.clock.advance(Duration::minutes(1));
     assert_eq!(setup.drain(&worker).await, 1);
-    let sent = setup.app.storage.sink_notices(10).await.unwrap();
+    let sent = setup.app.database.sink_notices(10).await.unwrap();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].channel, NoticeChannel::Email);
     assert_eq!(sent[0].address, "kari@example.no");
@@ -290,7 +292,7 @@ async fn the_seed_example_notifies_on_the_25th_and_the_1st(backend: Backend) {
         .clock
         .advance(oslo(2017, 7, 1, 9, 0) - setup.clock.now());
     assert_eq!(setup.drain(&worker).await, 1);
-    let sent = setup.app.storage.sink_notices(10).await.unwrap();
+    let sent = setup.app.database.sink_notices(10).await.unwrap();
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].sent_at, oslo(2017, 7, 1, 9, 0));
 }
@@ -333,7 +335,7 @@ async fn a_letter_opened_before_the_reminder_gets_only_the_first_notice(backend:
     assert_eq!(setup.sink_count().await, 1, "only the first notice");
     let states = setup
         .app
-        .storage
+        .database
         .notice_states(&kari, letter)
         .await
         .unwrap();
@@ -365,7 +367,7 @@ async fn a_stale_email_gets_a_failure_receipt_and_a_fresh_mobile_its_sms(backend
     let worker = setup.worker(setup.sink(), setup.sink());
     assert_eq!(setup.drain(&worker).await, 2);
 
-    let sent = setup.app.storage.sink_notices(10).await.unwrap();
+    let sent = setup.app.database.sink_notices(10).await.unwrap();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].channel, NoticeChannel::Sms);
     assert_eq!(sent[0].address, "+4791234567");
@@ -389,7 +391,7 @@ async fn the_citizens_own_notice_adds_to_the_senders_once_per_day(backend: Backe
         .await;
     setup
         .app
-        .storage
+        .database
         .set_notice_preference(
             &kari,
             NoticePreference {
@@ -408,7 +410,7 @@ async fn the_citizens_own_notice_adds_to_the_senders_once_per_day(backend: Backe
         .await;
     let worker = setup.worker(setup.sink(), setup.sink());
     assert_eq!(setup.drain(&worker).await, 2);
-    let sent = setup.app.storage.sink_notices(10).await.unwrap();
+    let sent = setup.app.database.sink_notices(10).await.unwrap();
     assert_eq!(sent.len(), 2);
     assert!(sent
         .iter()
@@ -423,7 +425,7 @@ async fn the_citizens_own_notice_adds_to_the_senders_once_per_day(backend: Backe
         .any(|notice| notice.text == "Du har fått et brev fra Brønnøysundregistrene."));
     let states = setup
         .app
-        .storage
+        .database
         .notice_states(&kari, second)
         .await
         .unwrap();
@@ -564,7 +566,7 @@ async fn a_worker_killed_between_send_and_record_sends_no_second_sms(backend: Ba
     assert_eq!(gateway.delivered.lock().unwrap().len(), 1, "one SMS");
     let states = setup
         .app
-        .storage
+        .database
         .notice_states(&kari, letter)
         .await
         .unwrap();
@@ -668,9 +670,9 @@ async fn a_citizen_chooses_their_own_notices_in_settings(backend: Backend) {
         email: true,
         sms: false,
     };
-    assert_eq!(app.storage.notice_preference(&kari).await.unwrap(), chosen);
+    assert_eq!(app.database.notice_preference(&kari).await.unwrap(), chosen);
     assert_eq!(
-        app.storage.notice_preference(&ola).await.unwrap(),
+        app.database.notice_preference(&ola).await.unwrap(),
         NoticePreference::default(),
         "only the logged-in citizen's choice changes"
     );
@@ -688,10 +690,10 @@ async fn a_citizen_chooses_their_own_notices_in_settings(backend: Backend) {
 
     // Ola's unticked form leaves Kari's choice alone; Kari's clears hers.
     app.server_fn_as("choose_notices", &[], &ola_session).await;
-    assert_eq!(app.storage.notice_preference(&kari).await.unwrap(), chosen);
+    assert_eq!(app.database.notice_preference(&kari).await.unwrap(), chosen);
     app.server_fn_as("choose_notices", &[], &kari_session).await;
     assert_eq!(
-        app.storage.notice_preference(&kari).await.unwrap(),
+        app.database.notice_preference(&kari).await.unwrap(),
         NoticePreference::default()
     );
     // Without a session nothing is stored.
@@ -705,7 +707,7 @@ async fn a_citizen_chooses_their_own_notices_in_settings(backend: Backend) {
         .unwrap();
     assert!(!anonymous.status().is_success());
     assert_eq!(
-        app.storage.notice_preference(&kari).await.unwrap(),
+        app.database.notice_preference(&kari).await.unwrap(),
         NoticePreference::default()
     );
 }

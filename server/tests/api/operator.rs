@@ -30,7 +30,7 @@ const TEXT: &str = "Du har fått et brev fra Skatteetaten i Postkasse.";
 async fn notice_in_sink(app: &TestApp) -> Uuid {
     let key = Uuid::new_v4();
     let sink = SinkSender {
-        storage: app.storage.clone(),
+        notices: Arc::new(app.database.clone()),
         clock: Arc::new(SystemClock),
     };
     sink.send(&OutgoingNotice {

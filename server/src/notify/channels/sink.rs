@@ -2,19 +2,22 @@
 //! `postkasse notices`. A resend under the same key is stored once.
 
 use super::{NoticeSender, OutgoingNotice, SendError};
-use crate::{clock::Clock, notify::SinkNotice, storage::Storage};
+use crate::{
+    clock::Clock,
+    notify::{SinkNotice, Store},
+};
 use async_trait::async_trait;
 use std::sync::Arc;
 
 pub struct SinkSender {
-    pub storage: Arc<dyn Storage>,
+    pub notices: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
 }
 
 #[async_trait]
 impl NoticeSender for SinkSender {
     async fn send(&self, notice: &OutgoingNotice) -> Result<(), SendError> {
-        self.storage
+        self.notices
             .record_sink_notice(&SinkNotice {
                 key: notice.key,
                 channel: notice.channel,

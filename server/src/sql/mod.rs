@@ -26,6 +26,7 @@
 mod agency;
 mod krr;
 mod operator;
+mod search;
 
 use crate::store::StorageError;
 use anyhow::Context;

@@ -2,7 +2,7 @@
 //!
 //! Being taken apart: each domain is getting a store trait of its own,
 //! implemented in [`crate::sql`] (the operator console, agencies and the
-//! register so far). [`Storage`] holds what has not moved yet, implemented for
+//! register and the search so far). [`Storage`] holds what has not moved yet, implemented for
 //! SQLite and PostgreSQL by the macros in [`sql`]; [`open`] puts it on the
 //! connected [`Database`]. Document bytes are not stored here but in the
 //! content-addressed [`blobs::BlobStore`].
@@ -15,7 +15,6 @@ pub mod blobs;
 pub mod broker;
 pub mod notify;
 mod postgres;
-pub mod search;
 mod sql;
 mod sqlite;
 
@@ -31,7 +30,6 @@ pub use archive::ArchiveStorage;
 pub use broker::BrokerStorage;
 pub use notify::NotifyStorage;
 pub use postgres::PostgresStorage;
-pub use search::SearchStorage;
 pub use sqlite::SqliteStorage;
 
 /// A citizen who has a mailbox here.
@@ -82,9 +80,7 @@ pub struct StoredSession {
 }
 
 #[async_trait]
-pub trait Storage:
-    BrokerStorage + ArchiveStorage + NotifyStorage + SearchStorage + Send + Sync + 'static
-{
+pub trait Storage: BrokerStorage + ArchiveStorage + NotifyStorage + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Answers when the database can serve queries.

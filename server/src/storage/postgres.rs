@@ -18,7 +18,6 @@ impl PostgresStorage {
 }
 
 impl_sql_archive!(PostgresStorage);
-super::search::impl_sql_search!(PostgresStorage);
 super::broker::impl_sql_broker!(PostgresStorage);
 super::notify::impl_sql_notify!(PostgresStorage, "FOR UPDATE SKIP LOCKED");
 impl_sql_storage!(PostgresStorage, Backend::Postgres);

@@ -21,7 +21,6 @@ impl SqliteStorage {
 }
 
 impl_sql_archive!(SqliteStorage);
-super::search::impl_sql_search!(SqliteStorage);
 super::broker::impl_sql_broker!(SqliteStorage);
 super::notify::impl_sql_notify!(SqliteStorage, "");
 impl_sql_storage!(SqliteStorage, Backend::Sqlite);

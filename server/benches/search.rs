@@ -24,10 +24,7 @@
 
 use app::domain::{Fnr, Place, SecurityLevel};
 use chrono::{Duration as ChronoDuration, TimeZone, Utc};
-use postkasse::{
-    archive::{index::SearchIndex, query},
-    storage::search::{EntryKind, IndexEntry},
-};
+use postkasse::search::{index::SearchIndex, query, EntryKind, IndexEntry};
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
 use std::time::{Duration, Instant};
 use tantivy::{

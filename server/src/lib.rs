@@ -13,7 +13,6 @@
 //! - [`operator`]: operators' sign-in and the development sink's page.
 
 pub mod agency;
-pub mod archive;
 pub mod auth;
 pub mod broker;
 pub mod cli;
@@ -26,6 +25,7 @@ pub mod mailbox;
 pub mod notify;
 pub mod operator;
 pub mod print;
+pub mod search;
 pub mod settings;
 pub mod sql;
 pub mod startup;

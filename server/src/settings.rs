@@ -77,9 +77,9 @@ impl SearchSettings {
         std::time::Duration::from_millis(self.commit_interval_milliseconds)
     }
 
-    pub fn indexer(&self) -> crate::archive::IndexerSettings {
-        crate::archive::IndexerSettings {
-            limits: crate::archive::extract::ExtractionLimits {
+    pub fn indexer(&self) -> crate::search::IndexerSettings {
+        crate::search::IndexerSettings {
+            limits: crate::search::extract::ExtractionLimits {
                 max_bytes: self.max_document_bytes,
                 max_pages: self.max_pages,
                 max_decompressed_bytes: self.max_decompressed_bytes_per_page,

@@ -6,7 +6,6 @@
 
 use crate::{
     agency::{self, maskinporten::Maskinporten},
-    archive::{index::SearchIndex, Indexer, SearchService},
     auth::{
         self,
         oidc::{RelyingParty, RelyingPartySettings},
@@ -32,6 +31,7 @@ use crate::{
         worker::{NotifyWorker, NotifyWorkerSettings, RateLimit, Route, Routes},
     },
     operator::{self, Console, Operators},
+    search::{self, index::SearchIndex, Indexer, SearchService},
     settings::{NoticeRoute, Settings},
     sql::Database,
     storage::{
@@ -302,6 +302,11 @@ impl Services {
     pub fn notify_store(&self) -> Arc<dyn notify::Store> {
         Arc::new(self.database.clone())
     }
+
+    /// Documents' and uploads' extracted texts, and what the search index is fed from.
+    pub fn search_store(&self) -> Arc<dyn search::Store> {
+        Arc::new(self.database.clone())
+    }
 }
 
 pub struct Application {
@@ -407,14 +412,14 @@ impl Application {
         })
         .await??;
         let (indexer, index_feed) = Indexer::new(
-            services.storage.clone(),
+            services.search_store(),
             services.blobs.clone(),
             clock.clone(),
             search_index.clone(),
             settings.search.indexer(),
         );
         let search = Arc::new(SearchService::new(
-            services.storage.clone(),
+            services.search_store(),
             search_index,
             clock.clone(),
         ));

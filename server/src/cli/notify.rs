@@ -10,7 +10,10 @@ pub struct NoticesArgs {
 
 pub async fn run(settings: &Settings, arguments: NoticesArgs) -> anyhow::Result<()> {
     let services = Services::open_from(settings).await?;
-    let notices = services.notify_store().sink_notices(arguments.limit).await?;
+    let notices = services
+        .notify_store()
+        .sink_notices(arguments.limit)
+        .await?;
     if notices.is_empty() {
         println!("no notices in the sink");
     }

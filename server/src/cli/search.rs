@@ -1,7 +1,7 @@
 //! `reindex`: rebuilding the search index from the database.
 
 use crate::{
-    archive::{index::SearchIndex, rebuild},
+    search::{index::SearchIndex, rebuild},
     settings::Settings,
     startup::Services,
 };
@@ -13,15 +13,13 @@ pub async fn reindex(settings: &Settings) -> anyhow::Result<()> {
     let interval = settings.search.commit_interval();
     let index =
         tokio::task::spawn_blocking(move || SearchIndex::open(&directory, interval)).await??;
-    let total = services.storage.index_entry_count().await?;
+    let store = services.search_store();
+    let total = store.index_entry_count().await?;
     let bar =
         indicatif::ProgressBar::new(total).with_style(indicatif::ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} letters and uploads {msg}",
         )?);
-    let indexed = rebuild(services.storage.as_ref(), &index, |done| {
-        bar.set_position(done)
-    })
-    .await?;
+    let indexed = rebuild(store.as_ref(), &index, |done| bar.set_position(done)).await?;
     bar.finish_and_clear();
     println!(
         "search index rebuilt in {}: {indexed} letters and uploads",

@@ -211,7 +211,7 @@ impl Archive for MailboxService {
             .delete_folder(&viewer.fnr, id)
             .await
             .map_err(not_found_or_internal)?;
-        self.index_changed(crate::archive::Change::Owner(viewer.fnr.clone()));
+        self.index_changed(crate::search::Change::Owner(viewer.fnr.clone()));
         Ok(())
     }
 
@@ -237,7 +237,7 @@ impl Archive for MailboxService {
             .move_letter(&viewer.fnr, id, to, self.clock.now())
             .await
             .map_err(not_found_or_internal)?;
-        self.index_changed(crate::archive::Change::Letters(vec![id]));
+        self.index_changed(crate::search::Change::Letters(vec![id]));
         Ok(())
     }
 
@@ -257,7 +257,7 @@ impl Archive for MailboxService {
             .delete_upload(&viewer.fnr, id)
             .await
             .map_err(not_found_or_internal)?;
-        self.index_changed(crate::archive::Change::UploadDeleted(id));
+        self.index_changed(crate::search::Change::UploadDeleted(id));
         Ok(())
     }
 }
@@ -273,7 +273,7 @@ pub struct TrashPurge {
     pub trash_days: u32,
     pub interval: Duration,
     /// Purged letters leave the search index.
-    pub index_feed: Option<crate::archive::IndexFeed>,
+    pub index_feed: Option<crate::search::IndexFeed>,
 }
 
 impl TrashPurge {
@@ -283,7 +283,7 @@ impl TrashPurge {
         let deleted_before = now - chrono::Duration::days(i64::from(self.trash_days));
         let purged = self.storage.purge_trash(deleted_before, now).await?;
         if let (Some(feed), true) = (&self.index_feed, purged > 0) {
-            feed.changed(crate::archive::Change::Purged(now));
+            feed.changed(crate::search::Change::Purged(now));
         }
         Ok(purged)
     }

@@ -41,7 +41,7 @@ pub struct MailboxService {
     clock: Arc<dyn Clock>,
     limits: ArchiveLimits,
     /// Tells the search index what moves, deletes and uploads changed.
-    index_feed: Option<crate::archive::IndexFeed>,
+    index_feed: Option<crate::search::IndexFeed>,
 }
 
 /// The archive's limits, from the `[mailbox]` settings.
@@ -117,12 +117,12 @@ impl MailboxService {
     }
 
     /// Keeps the search index in step with the citizen's changes.
-    pub fn with_index_feed(mut self, feed: crate::archive::IndexFeed) -> Self {
+    pub fn with_index_feed(mut self, feed: crate::search::IndexFeed) -> Self {
         self.index_feed = Some(feed);
         self
     }
 
-    fn index_changed(&self, change: crate::archive::Change) {
+    fn index_changed(&self, change: crate::search::Change) {
         if let Some(feed) = &self.index_feed {
             feed.changed(change);
         }

@@ -28,6 +28,7 @@ mod auth;
 mod krr;
 mod notify;
 mod operator;
+mod search;
 
 use crate::store::StorageError;
 use anyhow::Context;

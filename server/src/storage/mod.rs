@@ -1,10 +1,11 @@
 //! The storage boundary: what Postkasse needs to remember, said in domain terms.
 //!
 //! Being taken apart: each domain is getting a store trait of its own,
-//! implemented in [`crate::sql`] (the operator console, agencies and the
-//! register so far). [`Storage`] holds what has not moved yet, implemented for
-//! SQLite and PostgreSQL by the macros in [`sql`]; [`open`] puts it on the
-//! connected [`Database`]. Document bytes are not stored here but in the
+//! implemented in [`crate::sql`] (so far the register, agencies, operators,
+//! logins and sessions, notices and the search). [`Storage`] holds what has
+//! not moved yet (letters, the archive, the broker), implemented for SQLite
+//! and PostgreSQL by the macros in [`sql`]; [`open`] puts it on the connected
+//! [`Database`]. Document bytes are not stored here but in the
 //! content-addressed [`blobs::BlobStore`].
 //!
 //! Every read of a citizen's data takes the citizen as an argument and filters
@@ -14,7 +15,6 @@ pub mod archive;
 pub mod blobs;
 pub mod broker;
 mod postgres;
-pub mod search;
 mod sql;
 mod sqlite;
 
@@ -29,7 +29,6 @@ use std::sync::Arc;
 pub use archive::ArchiveStorage;
 pub use broker::BrokerStorage;
 pub use postgres::PostgresStorage;
-pub use search::SearchStorage;
 pub use sqlite::SqliteStorage;
 
 /// A citizen who has a mailbox here.
@@ -52,7 +51,7 @@ pub struct StoreStatistics {
 }
 
 #[async_trait]
-pub trait Storage: BrokerStorage + ArchiveStorage + SearchStorage + Send + Sync + 'static {
+pub trait Storage: BrokerStorage + ArchiveStorage + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Answers when the database can serve queries.

@@ -18,6 +18,5 @@ impl PostgresStorage {
 }
 
 impl_sql_archive!(PostgresStorage);
-super::search::impl_sql_search!(PostgresStorage);
 super::broker::impl_sql_broker!(PostgresStorage);
 impl_sql_storage!(PostgresStorage, Backend::Postgres);

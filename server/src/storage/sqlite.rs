@@ -21,6 +21,5 @@ impl SqliteStorage {
 }
 
 impl_sql_archive!(SqliteStorage);
-super::search::impl_sql_search!(SqliteStorage);
 super::broker::impl_sql_broker!(SqliteStorage);
 impl_sql_storage!(SqliteStorage, Backend::Sqlite);

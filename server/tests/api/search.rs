@@ -13,6 +13,7 @@ use app::domain::{Fnr, LetterId, OrgNr, SecurityLevel};
 use chrono::{Duration, Utc};
 use postkasse::agency::client::{OutgoingDocument, OutgoingLetter};
 use postkasse::clock::{Clock, ManualClock};
+use postkasse::search::Store as _;
 use reqwest::{header, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
@@ -527,7 +528,7 @@ async fn unreadable_documents_are_delivered_marked_and_retried(backend: Backend)
     let deadline = Instant::now() + PATIENCE;
     loop {
         let due = app
-            .storage
+            .database
             .due_texts(Utc::now() + Duration::days(365), 10)
             .await
             .unwrap();
@@ -594,7 +595,7 @@ async fn reindex_rebuilds_the_index_from_the_database(backend: Backend) {
     );
     assert!(String::from_utf8_lossy(&built.stdout).contains(": 1 letters and uploads"));
 
-    let rebuilt = postkasse::archive::index::SearchIndex::open(
+    let rebuilt = postkasse::search::index::SearchIndex::open(
         &directory,
         std::time::Duration::from_millis(10),
     )
@@ -603,13 +604,13 @@ async fn reindex_rebuilds_the_index_from_the_database(backend: Backend) {
     let request = app::api::search::SearchFields::words("reindeksering")
         .parse()
         .unwrap();
-    let scope = postkasse::archive::query::Scope {
+    let scope = postkasse::search::query::Scope {
         owner: kari.as_str(),
         level: SecurityLevel::Substantial,
         now: Utc::now(),
     };
     let results =
-        postkasse::archive::query::run(&rebuilt, &rebuilt.searcher(), &request, &scope).unwrap();
+        postkasse::search::query::run(&rebuilt, &rebuilt.searcher(), &request, &scope).unwrap();
     assert_eq!(results.total, 1);
     assert_eq!(results.hits[0].href, format!("/brev/{letter}"));
 }

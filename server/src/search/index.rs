@@ -11,8 +11,7 @@
 //! written with another [`SCHEMA_VERSION`] is emptied and rebuilt from the
 //! database.
 
-use super::analyzer;
-use crate::storage::search::{EntryKind, IndexEntry};
+use super::{analyzer, EntryKind, IndexEntry};
 use anyhow::Context;
 use app::domain::{Place, SecurityLevel};
 use std::{

@@ -1,6 +1,7 @@
-//! The searchable archive: one tantivy index of every citizen's letters and
-//! uploads, kept in step with the database, and the search over it.
+//! The search: one tantivy index of every citizen's letters and uploads,
+//! kept in step with the database, and the search over it.
 //!
+//! - [`Store`]: what it remembers (extracted texts, the entries it is fed from).
 //! - [`analyzer`]: Norwegian words to terms (stemmed, lower-cased, no ASCII folding).
 //! - [`index`]: the schema, the one writer thread (batched commits) and the reader.
 //! - [`extract`]: text from PDF, HTML and plain text, with time and size caps.
@@ -16,13 +17,12 @@ pub mod analyzer;
 pub mod extract;
 pub mod index;
 pub mod query;
+mod store;
+
+pub use store::{EntryKind, IndexEntry, PendingText, Store, TextOutcome, TextSource};
 
 use crate::clock::Clock;
-use crate::storage::{
-    blobs::BlobStore,
-    search::{EntryKind, PendingText, TextOutcome, TextSource},
-    Storage,
-};
+use crate::storage::blobs::BlobStore;
 use app::{
     api::{
         search::{ssr::Search, SearchRequest, SearchResults},
@@ -81,7 +81,7 @@ impl IndexFeed {
 
 /// The indexer task: extraction of due documents and index updates.
 pub struct Indexer {
-    storage: Arc<dyn Storage>,
+    store: Arc<dyn Store>,
     blobs: Arc<dyn BlobStore>,
     clock: Arc<dyn Clock>,
     index: Arc<SearchIndex>,
@@ -97,7 +97,7 @@ const REBUILD_PAGE: u32 = 500;
 
 impl Indexer {
     pub fn new(
-        storage: Arc<dyn Storage>,
+        store: Arc<dyn Store>,
         blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
         index: Arc<SearchIndex>,
@@ -107,7 +107,7 @@ impl Indexer {
         let wake = Arc::new(Notify::new());
         (
             Indexer {
-                storage,
+                store,
                 blobs,
                 clock,
                 index,
@@ -126,7 +126,7 @@ impl Indexer {
     /// missing or of another schema version.
     pub async fn run(mut self) {
         if self.index.needs_rebuild() {
-            match rebuild(self.storage.as_ref(), &self.index, |_| {}).await {
+            match rebuild(self.store.as_ref(), &self.index, |_| {}).await {
                 Ok(count) => tracing::info!(count, "rebuilt the search index"),
                 Err(error) => {
                     tracing::error!(error = format!("{error:#}"), "search index rebuild failed")
@@ -161,11 +161,11 @@ impl Indexer {
         match change {
             Change::Letters(ids) => self.reindex_letters(&ids).await,
             Change::Owner(owner) => {
-                let ids = self.storage.letter_ids_of(&owner).await?;
+                let ids = self.store.letter_ids_of(&owner).await?;
                 self.reindex_letters(&ids).await
             }
             Change::Upload(id) => {
-                match self.storage.upload_index_entry(id).await? {
+                match self.store.upload_index_entry(id).await? {
                     Some(entry) => self.index.put(vec![entry]),
                     None => self.index.delete(vec![id.as_uuid()]),
                 }
@@ -176,7 +176,7 @@ impl Indexer {
                 Ok(())
             }
             Change::Purged(since) => {
-                let ids = self.storage.purged_since(since).await?;
+                let ids = self.store.purged_since(since).await?;
                 self.index
                     .delete(ids.into_iter().map(|id| id.as_uuid()).collect());
                 Ok(())
@@ -187,7 +187,7 @@ impl Indexer {
     /// Puts the letters' current entries in the index; ones that are gone leave it.
     async fn reindex_letters(&self, ids: &[LetterId]) -> anyhow::Result<()> {
         for chunk in ids.chunks(REBUILD_PAGE as usize) {
-            let entries = self.storage.letter_index_entries(chunk).await?;
+            let entries = self.store.letter_index_entries(chunk).await?;
             let found: BTreeSet<_> = entries.iter().map(|entry| entry.id).collect();
             let gone = chunk
                 .iter()
@@ -203,14 +203,14 @@ impl Indexer {
     /// Extracts one batch of due documents; returns how many were tried.
     async fn extract_due(&self) -> anyhow::Result<usize> {
         let due = self
-            .storage
+            .store
             .due_texts(self.clock.now(), EXTRACTION_BATCH)
             .await?;
         let mut letters = BTreeSet::new();
         let mut uploads = Vec::new();
         for pending in &due {
             let outcome = self.extract_one(pending).await;
-            self.storage.record_text(pending.source, &outcome).await?;
+            self.store.record_text(pending.source, &outcome).await?;
             match pending.source {
                 TextSource::Document { letter, .. } => {
                     letters.insert(letter.as_uuid());
@@ -266,7 +266,7 @@ impl Indexer {
 /// Empties the index and fills it again from the database; `progress` is
 /// told how many entries went in so far. Returns the total.
 pub async fn rebuild(
-    storage: &dyn Storage,
+    store: &dyn Store,
     index: &SearchIndex,
     mut progress: impl FnMut(u64),
 ) -> anyhow::Result<u64> {
@@ -275,9 +275,7 @@ pub async fn rebuild(
     for kind in [EntryKind::Letter, EntryKind::Upload] {
         let mut after = None;
         loop {
-            let entries = storage
-                .index_entries_after(kind, after, REBUILD_PAGE)
-                .await?;
+            let entries = store.index_entries_after(kind, after, REBUILD_PAGE).await?;
             let Some(last) = entries.last() else { break };
             after = Some(last.id);
             total += entries.len() as u64;
@@ -291,15 +289,15 @@ pub async fn rebuild(
 
 /// The citizen's search.
 pub struct SearchService {
-    storage: Arc<dyn Storage>,
+    store: Arc<dyn Store>,
     index: Arc<SearchIndex>,
     clock: Arc<dyn Clock>,
 }
 
 impl SearchService {
-    pub fn new(storage: Arc<dyn Storage>, index: Arc<SearchIndex>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Arc<dyn Store>, index: Arc<SearchIndex>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            storage,
+            store,
             index,
             clock,
         }
@@ -340,7 +338,7 @@ impl Search for SearchService {
             }
         };
         results.unsearchable_documents = self
-            .storage
+            .store
             .unsearchable_documents(&viewer.fnr, now)
             .await
             .map_err(|error| {

@@ -91,7 +91,7 @@ async fn run(
 
     let started = Instant::now();
     let report = import_csv(
-        services.storage.as_ref(),
+        services.krr_store().as_ref(),
         std::io::Cursor::new(csv.into_bytes()),
         None,
         ImportRules {
@@ -116,7 +116,7 @@ async fn run(
 
     // Lookups over HTTP against the real server.
     let token = agency::issue_token(
-        services.storage.as_ref(),
+        services.agency_store().as_ref(),
         services.clock.as_ref(),
         "bench",
         OrgNr::parse("974760673")?,

@@ -310,6 +310,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let agency_key = demo::demo_agency_key_file(&settings);
             let report = demo::seed(
                 services.storage.as_ref(),
+                services.mailbox_store().as_ref(),
                 services.agency_store().as_ref(),
                 &services.broker(&settings)?,
                 &agency_key,

@@ -286,6 +286,11 @@ impl Services {
     pub fn operator_store(&self) -> Arc<dyn operator::Store> {
         Arc::new(self.database.clone())
     }
+
+    /// Citizens' mailboxes: letters, access logs, folders, uploads, the trash.
+    pub fn mailbox_store(&self) -> Arc<dyn mailbox::Store> {
+        Arc::new(self.database.clone())
+    }
 }
 
 pub struct Application {
@@ -403,7 +408,7 @@ impl Application {
             clock.clone(),
         ));
         let trash_purge = TrashPurge {
-            storage: services.storage.clone(),
+            store: services.mailbox_store(),
             clock: clock.clone(),
             trash_days: settings.mailbox.trash_days,
             interval: std::time::Duration::from_secs(settings.mailbox.purge_interval_seconds),
@@ -422,6 +427,7 @@ impl Application {
             public_origin,
             mailbox: Arc::new(
                 MailboxService::new(
+                    services.mailbox_store(),
                     services.storage.clone(),
                     services.agency_store(),
                     services.blobs.clone(),

@@ -25,6 +25,7 @@
 
 mod agency;
 mod krr;
+mod mailbox;
 mod operator;
 
 use crate::store::StorageError;

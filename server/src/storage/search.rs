@@ -9,7 +9,6 @@
 //! on it in the index query. The one read a citizen sees
 //! ([`SearchStorage::unsearchable_documents`]) names them in its WHERE clause.
 
-use super::archive::place_from_sql;
 use super::StorageError;
 use anyhow::anyhow;
 use app::domain::{Fnr, LetterId, MediaType, Place, SecurityLevel, Sha256Digest, UploadId};
@@ -125,6 +124,21 @@ pub trait SearchStorage: Send + Sync + 'static {
 
 fn corrupt(what: &str) -> StorageError {
     StorageError::Other(anyhow!("stored {what} does not parse"))
+}
+
+/// Where a letter lies, from its `folder_id`, `archived` and `deleted_at`:
+/// the mailbox's store (`crate::sql`) decodes it the same way.
+fn place_from_sql(
+    folder_id: Option<Uuid>,
+    archived: bool,
+    deleted_at: Option<DateTime<Utc>>,
+) -> Place {
+    match (deleted_at, folder_id) {
+        (Some(_), _) => Place::Trash,
+        (None, Some(folder)) => Place::Folder(app::domain::FolderId::from_uuid(folder)),
+        (None, None) if archived => Place::Archive,
+        (None, None) => Place::Inbox,
+    }
 }
 
 #[derive(sqlx::FromRow)]

@@ -1,7 +1,7 @@
 //! The stores not yet moved to their domains, on SQLite (connected, with its
 //! pragmas, by [`crate::sql::Database::connect`]).
 
-use super::{archive::impl_sql_archive, sql::impl_sql_storage, Backend};
+use super::{sql::impl_sql_storage, Backend};
 use sqlx::SqlitePool;
 
 pub struct SqliteStorage {
@@ -20,7 +20,6 @@ impl SqliteStorage {
     }
 }
 
-impl_sql_archive!(SqliteStorage);
 super::search::impl_sql_search!(SqliteStorage);
 super::broker::impl_sql_broker!(SqliteStorage);
 super::notify::impl_sql_notify!(SqliteStorage, "");

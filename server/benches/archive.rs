@@ -19,8 +19,8 @@ use app::domain::{
 };
 use chrono::{Duration as Days, Utc};
 use postkasse::{
+    mailbox::Store as _,
     sql::{Database, DatabaseOptions},
-    storage,
 };
 use secrecy::SecretString;
 use std::time::{Duration, Instant};
@@ -94,20 +94,18 @@ fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
 
 async fn run(label: &str, url: &str, letters: usize) -> anyhow::Result<()> {
     println!("\n{label}: {letters} letters for one citizen, {letters} for nine others");
-    let storage = storage::open(
-        &Database::connect(&DatabaseOptions {
-            url: SecretString::from(url.to_owned()),
-            max_connections: 4,
-            acquire_timeout: Duration::from_secs(10),
-        })
-        .await?,
-    );
+    let mailboxes = Database::connect(&DatabaseOptions {
+        url: SecretString::from(url.to_owned()),
+        max_connections: 4,
+        acquire_timeout: Duration::from_secs(10),
+    })
+    .await?;
     let owner = citizen(1);
     let others: Vec<Fnr> = (2..11).map(citizen).collect();
     let started = Instant::now();
     for number in 0..letters {
-        storage.insert_letter(&letter(&owner, number)?).await?;
-        storage
+        mailboxes.insert_letter(&letter(&owner, number)?).await?;
+        mailboxes
             .insert_letter(&letter(&others[number % others.len()], number)?)
             .await?;
     }
@@ -126,7 +124,7 @@ async fn run(label: &str, url: &str, letters: usize) -> anyhow::Result<()> {
         let mut bare_times = Vec::with_capacity(RUNS);
         for _ in 0..RUNS {
             let started = Instant::now();
-            let slice = storage
+            let slice = mailboxes
                 .letter_slice(&owner, Utc::now(), Place::Inbox, offset, PAGE)
                 .await?;
             slice_times.push(started.elapsed());

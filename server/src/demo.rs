@@ -14,7 +14,8 @@ use crate::{
         person::MailboxProvider,
         providers,
     },
-    storage::{Citizen, Storage},
+    mailbox::{self, Citizen},
+    storage::Storage,
 };
 use anyhow::Context;
 use app::domain::{ConversationId, Fnr, MessageId, OrgNr, SecurityLevel};
@@ -180,6 +181,7 @@ async fn register_demo_agencies(
 /// second run finds every letter already received and adds nothing.
 pub async fn seed(
     storage: &dyn Storage,
+    mailboxes: &dyn mailbox::Store,
     agencies: &dyn crate::agency::Store,
     broker: &Broker,
     agency_key_file: &std::path::Path,
@@ -188,7 +190,7 @@ pub async fn seed(
     let mut report = SeedReport::default();
     for (citizen_index, citizen) in CITIZENS.iter().enumerate() {
         let fnr = demo_fnr(citizen);
-        storage
+        mailboxes
             .upsert_citizen(&Citizen {
                 fnr: fnr.clone(),
                 display_name: Some(citizen.name.to_owned()),

@@ -307,6 +307,11 @@ impl Services {
     pub fn search_store(&self) -> Arc<dyn search::Store> {
         Arc::new(self.database.clone())
     }
+
+    /// Citizens' mailboxes: letters, access logs, folders, uploads, the trash.
+    pub fn mailbox_store(&self) -> Arc<dyn mailbox::Store> {
+        Arc::new(self.database.clone())
+    }
 }
 
 pub struct Application {
@@ -424,7 +429,7 @@ impl Application {
             clock.clone(),
         ));
         let trash_purge = TrashPurge {
-            storage: services.storage.clone(),
+            store: services.mailbox_store(),
             clock: clock.clone(),
             trash_days: settings.mailbox.trash_days,
             interval: std::time::Duration::from_secs(settings.mailbox.purge_interval_seconds),
@@ -443,6 +448,7 @@ impl Application {
             public_origin,
             mailbox: Arc::new(
                 MailboxService::new(
+                    services.mailbox_store(),
                     services.storage.clone(),
                     services.agency_store(),
                     services.blobs.clone(),

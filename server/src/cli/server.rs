@@ -48,6 +48,7 @@ pub async fn demo(settings: Settings, seed_only: bool) -> anyhow::Result<()> {
     let agency_key = demo::demo_agency_key_file(&settings);
     let report = demo::seed(
         services.storage.as_ref(),
+        services.mailbox_store().as_ref(),
         services.agency_store().as_ref(),
         &services.broker(&settings)?,
         &agency_key,

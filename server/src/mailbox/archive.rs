@@ -2,15 +2,12 @@
 //! marks, uploads, and the purge that empties the trash after
 //! `mailbox.trash_days`.
 //!
-//! Every call names the signed-in citizen and storage filters on them in the
+//! Every call names the signed-in citizen and the store filters on them in the
 //! query, so another citizen's letter, folder or upload is not found (404).
 
-use super::{internal, MailboxService};
+use super::{internal, MailboxService, Store, StoredUpload};
 use crate::clock::Clock;
-use crate::{
-    storage::{archive::StoredUpload, Storage},
-    store::StorageError,
-};
+use crate::store::StorageError;
 use app::{
     api::{
         archive::{ssr::Archive, FolderView, UploadProblem, UploadView},
@@ -81,7 +78,7 @@ impl MailboxService {
         Ok(match place {
             Place::Inbox | Place::Archive | Place::Trash => None,
             Place::Folder(id) => Some(
-                self.storage
+                self.store
                     .folders(&viewer.fnr)
                     .await
                     .map_err(internal)?
@@ -131,7 +128,7 @@ impl MailboxService {
             size_bytes,
             uploaded_at: self.clock.now(),
         };
-        self.storage
+        self.store
             .insert_upload(&upload)
             .await
             .map_err(|error| UploadError::Internal(error.into()))?;
@@ -148,7 +145,7 @@ impl MailboxService {
         id: UploadId,
     ) -> Result<(UploadView, Bytes), AppError> {
         let upload = self
-            .storage
+            .store
             .upload(&viewer.fnr, id)
             .await
             .map_err(not_found_or_internal)?;
@@ -178,7 +175,7 @@ impl MailboxService {
 #[async_trait::async_trait]
 impl Archive for MailboxService {
     async fn folders(&self, viewer: &SignedIn) -> Result<Vec<FolderView>, AppError> {
-        self.storage.folders(&viewer.fnr).await.map_err(internal)
+        self.store.folders(&viewer.fnr).await.map_err(internal)
     }
 
     async fn create_folder(
@@ -187,7 +184,7 @@ impl Archive for MailboxService {
         name: FolderName,
     ) -> Result<FolderId, AppError> {
         let id = FolderId::generate();
-        self.storage
+        self.store
             .insert_folder(&viewer.fnr, id, &name, self.clock.now())
             .await
             .map_err(name_taken_or_internal)?;
@@ -200,14 +197,14 @@ impl Archive for MailboxService {
         id: FolderId,
         name: FolderName,
     ) -> Result<(), AppError> {
-        self.storage
+        self.store
             .rename_folder(&viewer.fnr, id, &name)
             .await
             .map_err(name_taken_or_internal)
     }
 
     async fn delete_folder(&self, viewer: &SignedIn, id: FolderId) -> Result<(), AppError> {
-        self.storage
+        self.store
             .delete_folder(&viewer.fnr, id)
             .await
             .map_err(not_found_or_internal)?;
@@ -221,7 +218,7 @@ impl Archive for MailboxService {
         id: LetterId,
         unread: bool,
     ) -> Result<(), AppError> {
-        self.storage
+        self.store
             .set_unread(&viewer.fnr, id, unread, self.clock.now())
             .await
             .map_err(not_found_or_internal)
@@ -233,7 +230,7 @@ impl Archive for MailboxService {
         id: LetterId,
         to: Place,
     ) -> Result<(), AppError> {
-        self.storage
+        self.store
             .move_letter(&viewer.fnr, id, to, self.clock.now())
             .await
             .map_err(not_found_or_internal)?;
@@ -243,7 +240,7 @@ impl Archive for MailboxService {
 
     async fn uploads(&self, viewer: &SignedIn) -> Result<Vec<UploadView>, AppError> {
         Ok(self
-            .storage
+            .store
             .uploads(&viewer.fnr)
             .await
             .map_err(internal)?
@@ -253,7 +250,7 @@ impl Archive for MailboxService {
     }
 
     async fn delete_upload(&self, viewer: &SignedIn, id: UploadId) -> Result<(), AppError> {
-        self.storage
+        self.store
             .delete_upload(&viewer.fnr, id)
             .await
             .map_err(not_found_or_internal)?;
@@ -268,7 +265,7 @@ impl Archive for MailboxService {
 /// may belong to another letter or arrive again at any moment, and deleting
 /// a blob safely needs a reference count this store does not keep yet.
 pub struct TrashPurge {
-    pub storage: Arc<dyn Storage>,
+    pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub trash_days: u32,
     pub interval: Duration,
@@ -281,7 +278,7 @@ impl TrashPurge {
     pub async fn purge_once(&self) -> Result<u64, StorageError> {
         let now = self.clock.now();
         let deleted_before = now - chrono::Duration::days(i64::from(self.trash_days));
-        let purged = self.storage.purge_trash(deleted_before, now).await?;
+        let purged = self.store.purge_trash(deleted_before, now).await?;
         if let (Some(feed), true) = (&self.index_feed, purged > 0) {
             feed.changed(crate::search::Change::Purged(now));
         }

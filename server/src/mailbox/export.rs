@@ -139,12 +139,12 @@ impl MailboxService {
     pub async fn export(&self, viewer: &SignedIn) -> Result<ExportFile, AppError> {
         let now = self.clock.now();
         let letters = self
-            .storage
+            .store
             .archived_letters(&viewer.fnr, now)
             .await
             .map_err(internal)?;
-        let folders = self.storage.folders(&viewer.fnr).await.map_err(internal)?;
-        let uploads = self.storage.uploads(&viewer.fnr).await.map_err(internal)?;
+        let folders = self.store.folders(&viewer.fnr).await.map_err(internal)?;
+        let uploads = self.store.uploads(&viewer.fnr).await.map_err(internal)?;
         let mut files = Vec::new();
         let mut index = Index {
             eksportert: now,

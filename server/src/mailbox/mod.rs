@@ -1,13 +1,19 @@
 //! The citizen's mailbox: what a logged-in citizen may see of their letters.
 //!
-//! Every read names the citizen, and storage filters on them in the query, so
+//! Every read names the citizen, and the store filters on them in the query, so
 //! another citizen's letter is simply not found. A letter above the login's
 //! level shows only its non-sensitive title and none of its documents.
+//!
+//! What it remembers is [`Store`]: mailboxes, letters, access logs, places,
+//! folders, uploads and the trash.
 
 pub mod archive;
 pub mod export;
 pub mod html;
 pub mod routes;
+mod store;
+
+pub use store::{ArchivedLetter, Citizen, LetterCounts, LetterSlice, Store, StoredUpload};
 
 use crate::broker::Broker;
 use crate::clock::Clock;
@@ -31,6 +37,8 @@ use bytes::Bytes;
 use std::sync::Arc;
 
 pub struct MailboxService {
+    store: Arc<dyn Store>,
+    /// The broker's record of opening receipts (not moved to the broker yet).
     storage: Arc<dyn Storage>,
     /// Tells letters from registered agencies (public senders) apart.
     agencies: Arc<dyn crate::agency::Store>,
@@ -98,6 +106,7 @@ fn shown_title(
 
 impl MailboxService {
     pub fn new(
+        store: Arc<dyn Store>,
         storage: Arc<dyn Storage>,
         agencies: Arc<dyn crate::agency::Store>,
         blobs: Arc<dyn BlobStore>,
@@ -106,6 +115,7 @@ impl MailboxService {
         limits: ArchiveLimits,
     ) -> Self {
         Self {
+            store,
             storage,
             agencies,
             broker,
@@ -214,7 +224,7 @@ impl MailboxService {
     /// The owner's letter, if it exists and is in effect now.
     async fn letter_in_effect(&self, viewer: &SignedIn, id: LetterId) -> Result<Letter, AppError> {
         match self
-            .storage
+            .store
             .letter_for(&viewer.fnr, id, self.clock.now())
             .await
         {
@@ -232,7 +242,7 @@ impl MailboxService {
         kind: AccessKind,
         document: Option<u32>,
     ) -> Result<(), StorageError> {
-        self.storage
+        self.store
             .record_access(
                 &viewer.fnr,
                 id,
@@ -266,7 +276,7 @@ impl MailboxService {
         index: usize,
     ) -> Result<OpenedDocument, DocumentError> {
         let letter = match self
-            .storage
+            .store
             .letter_for(&viewer.fnr, id, self.clock.now())
             .await
         {
@@ -312,7 +322,7 @@ impl app::api::mailbox::ssr::Mailbox for MailboxService {
         let page = page.max(1);
         let offset = u64::from(page - 1) * u64::from(LetterPage::SIZE);
         let slice = self
-            .storage
+            .store
             .letter_slice(
                 &viewer.fnr,
                 self.clock.now(),
@@ -350,7 +360,7 @@ impl app::api::mailbox::ssr::Mailbox for MailboxService {
         let open = Self::may_open(viewer, &letter, opening);
         let body = if open {
             // Reading it is what makes it read; the citizen can mark it unread again.
-            self.storage
+            self.store
                 .set_unread(&viewer.fnr, id, false, self.clock.now())
                 .await
                 .map_err(internal)?;
@@ -359,12 +369,12 @@ impl app::api::mailbox::ssr::Mailbox for MailboxService {
             None
         };
         let access_log = self
-            .storage
+            .store
             .access_log(&viewer.fnr, id)
             .await
             .map_err(internal)?;
         let place = self
-            .storage
+            .store
             .letter_place(&viewer.fnr, id)
             .await
             .map_err(internal)?;

@@ -26,6 +26,7 @@
 mod agency;
 mod auth;
 mod krr;
+mod mailbox;
 mod notify;
 mod operator;
 mod search;

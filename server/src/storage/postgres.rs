@@ -1,7 +1,7 @@
 //! The stores not yet moved to their domains, on PostgreSQL (connected by
 //! [`crate::sql::Database::connect`]).
 
-use super::{archive::impl_sql_archive, sql::impl_sql_storage, Backend};
+use super::{sql::impl_sql_storage, Backend};
 use sqlx::PgPool;
 
 pub struct PostgresStorage {
@@ -17,6 +17,5 @@ impl PostgresStorage {
     }
 }
 
-impl_sql_archive!(PostgresStorage);
 super::broker::impl_sql_broker!(PostgresStorage);
 impl_sql_storage!(PostgresStorage, Backend::Postgres);

@@ -1,7 +1,7 @@
 //! The stores not yet moved to their domains, on SQLite (connected, with its
 //! pragmas, by [`crate::sql::Database::connect`]).
 
-use super::{archive::impl_sql_archive, sql::impl_sql_storage, Backend};
+use super::{sql::impl_sql_storage, Backend};
 use sqlx::SqlitePool;
 
 pub struct SqliteStorage {
@@ -20,6 +20,5 @@ impl SqliteStorage {
     }
 }
 
-impl_sql_archive!(SqliteStorage);
 super::broker::impl_sql_broker!(SqliteStorage);
 impl_sql_storage!(SqliteStorage, Backend::Sqlite);

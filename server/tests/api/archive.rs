@@ -11,6 +11,7 @@ use app::domain::{Fnr, SecurityLevel};
 use chrono::{Duration, Utc};
 use postkasse::agency::client::OutgoingDocument;
 use postkasse::clock::ManualClock;
+use postkasse::mailbox::Store as _;
 use reqwest::{header, StatusCode};
 use serde_json::Value;
 use std::io::Read;
@@ -740,7 +741,7 @@ async fn the_trash_is_emptied_after_the_configured_days(backend: Backend) {
         StatusCode::NOT_FOUND
     );
     assert!(titles(&app.inbox_json(&session, "papirkurv", 1).await).is_empty());
-    let everything = app.storage.letters_for(&kari, clock_now()).await.unwrap();
+    let everything = app.database.letters_for(&kari, clock_now()).await.unwrap();
     assert_eq!(everything.len(), 1);
     assert_eq!(everything[0].id, kept);
     // Its package went from the database; the kept letter's bytes did not,

@@ -6,7 +6,7 @@
 //! the PostgreSQL variants FAIL, unless `POSTKASSE_SKIP_POSTGRES=1` says to
 //! skip them knowingly; then each prints that it did not run.
 
-use postkasse::{agency::Store as _, krr::Store as _};
+use postkasse::{agency::Store as _, krr::Store as _, mailbox::Store as _};
 use postkasse::{
     clock::{Clock, SystemClock},
     settings::{Environment, Settings},
@@ -447,7 +447,7 @@ impl TestApp {
         let status = response.status();
         let body = response.text().await.unwrap();
         assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
-        self.storage
+        self.database
             .letters_for(&letter.recipient, chrono::Utc::now())
             .await
             .unwrap()

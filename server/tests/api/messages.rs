@@ -10,6 +10,7 @@ use app::domain::{Fnr, OrgNr};
 use axum::{extract::State, http::StatusCode as AxumStatus, routing::post, Router};
 use bytes::Bytes;
 use postkasse::krr::Store as _;
+use postkasse::mailbox::Store as _;
 use postkasse::{
     broker::{cms, package},
     krr::{person::MailboxProvider, providers},
@@ -84,7 +85,7 @@ async fn a_letter_for_a_citizen_with_a_mailbox_here_is_delivered_with_a_receipt(
     assert_eq!(accepted["messageId"], letter.message_id.to_string());
 
     let letters = app
-        .storage
+        .database
         .letters_for(&kari, chrono::Utc::now())
         .await
         .unwrap();
@@ -284,7 +285,7 @@ async fn a_letter_for_a_citizen_elsewhere_is_forwarded_with_retries(backend: Bac
         package::fingerprint(encrypted)
     );
     assert!(app
-        .storage
+        .database
         .letters_for(&ola, chrono::Utc::now())
         .await
         .unwrap()
@@ -356,7 +357,7 @@ async fn a_reserved_citizen_gets_a_decision_on_paper(backend: Backend) {
     );
 
     assert!(app
-        .storage
+        .database
         .letters_for(&kari, chrono::Utc::now())
         .await
         .unwrap()
@@ -503,7 +504,7 @@ async fn a_resend_gets_the_first_answer_and_a_changed_resend_a_conflict(backend:
     assert_eq!(again.status(), StatusCode::CREATED);
     assert_eq!(again.json::<Value>().await.unwrap(), first);
     assert_eq!(
-        app.storage
+        app.database
             .letters_for(&kari, chrono::Utc::now())
             .await
             .unwrap()
@@ -516,7 +517,7 @@ async fn a_resend_gets_the_first_answer_and_a_changed_resend_a_conflict(backend:
     let conflict = sender.send(&app, &changed).await;
     assert_eq!(conflict.status(), StatusCode::CONFLICT);
     assert_eq!(
-        app.storage
+        app.database
             .letters_for(&kari, chrono::Utc::now())
             .await
             .unwrap()
@@ -562,7 +563,7 @@ async fn an_encrypted_package_is_opened_with_this_providers_key(backend: Backend
         response.text().await.unwrap()
     );
     let letters = app
-        .storage
+        .database
         .letters_for(&kari, chrono::Utc::now())
         .await
         .unwrap();
@@ -572,7 +573,7 @@ async fn an_encrypted_package_is_opened_with_this_providers_key(backend: Backend
 /// Nothing of a refused message may be stored: no message, letter, receipt or blob.
 async fn assert_nothing_stored(app: &TestApp, sender: &TestSender, recipient: &Fnr) {
     assert!(app
-        .storage
+        .database
         .letters_for(recipient, chrono::Utc::now())
         .await
         .unwrap()
@@ -920,7 +921,7 @@ async fn a_letter_stays_hidden_until_its_effective_time(backend: Backend) {
         ["leveringskvittering"]
     );
     let letter_id = app
-        .storage
+        .database
         .letters_for(&kari, clock.now() + chrono::Duration::days(3))
         .await
         .unwrap()[0]
@@ -976,7 +977,7 @@ async fn an_opening_receipt_goes_once_and_only_after_the_citizen_agrees(backend:
         StatusCode::CREATED
     );
     let letter_id = app
-        .storage
+        .database
         .letters_for(&kari, chrono::Utc::now())
         .await
         .unwrap()[0]

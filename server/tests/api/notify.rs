@@ -11,6 +11,7 @@ use app::domain::{Fnr, LetterId, OrgNr, SecurityLevel};
 use axum::{extract::State, http::HeaderMap, http::StatusCode, routing::post, Router};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use postkasse::krr::Store as _;
+use postkasse::mailbox::Store as _;
 use postkasse::notify::Store as _;
 use postkasse::{
     clock::{Clock, ManualClock},
@@ -119,7 +120,7 @@ impl Setup {
         let body = response.text().await.unwrap();
         assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
         self.app
-            .storage
+            .database
             .letters_for(fnr, self.clock.now())
             .await
             .unwrap()
@@ -317,13 +318,13 @@ async fn a_letter_opened_before_the_reminder_gets_only_the_first_notice(backend:
     // Another citizen's view of the id is not Kari opening it.
     setup
         .app
-        .storage
+        .database
         .record_access(&citizen(6), letter, &viewed)
         .await
         .unwrap();
     setup
         .app
-        .storage
+        .database
         .record_access(&kari, letter, &viewed)
         .await
         .unwrap();

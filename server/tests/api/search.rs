@@ -13,6 +13,7 @@ use app::domain::{Fnr, LetterId, OrgNr, SecurityLevel};
 use chrono::{Duration, Utc};
 use postkasse::agency::client::{OutgoingDocument, OutgoingLetter};
 use postkasse::clock::{Clock, ManualClock};
+use postkasse::mailbox::Store as _;
 use postkasse::search::Store as _;
 use reqwest::{header, StatusCode};
 use serde_json::Value;
@@ -48,7 +49,7 @@ impl TestApp {
             "{}",
             response.text().await.unwrap()
         );
-        self.storage
+        self.database
             .letters_for(&letter.recipient, Utc::now() + Duration::days(3650))
             .await
             .unwrap()
@@ -802,7 +803,7 @@ async fn uploads_are_searchable_until_deleted(backend: Backend) {
         "{}",
         uploaded.status()
     );
-    let upload = app.storage.uploads(&kari).await.unwrap().remove(0);
+    let upload = app.database.uploads(&kari).await.unwrap().remove(0);
     let href = format!("/opplastinger/{}", upload.id);
     let results = app
         .hrefs_become(&session, &[("q", "sykkel bergen")], vec![href.clone()])

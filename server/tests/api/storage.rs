@@ -1,5 +1,5 @@
-//! The storage suite: what the domain asks of [`Storage`], held to account on
-//! both backends.
+//! The storage suite: what the mailbox asks of its store (`mailbox::Store`)
+//! and what is left in [`Storage`], held to account on both backends.
 
 use crate::helpers::{on_both_backends, Backend, TestDatabase};
 use app::domain::{
@@ -8,7 +8,8 @@ use app::domain::{
 };
 use chrono::{Duration, NaiveDate, SubsecRound, Utc};
 use postkasse::{
-    storage::{Citizen, StoreStatistics},
+    mailbox::{Citizen, Store as _},
+    storage::StoreStatistics,
     store::StorageError,
 };
 
@@ -47,12 +48,12 @@ async fn a_stored_letter_reads_back_whole(backend: Backend) {
     let Some(database) = TestDatabase::create(backend).await else {
         return;
     };
-    let storage = database.storage().await;
+    let mailboxes = database.database().await;
     let owner = citizen(1);
     let letter = letter_for(&owner, 0);
-    storage.insert_letter(&letter).await.unwrap();
+    mailboxes.insert_letter(&letter).await.unwrap();
 
-    let stored = storage
+    let stored = mailboxes
         .letter_for(&owner, letter.id, chrono::Utc::now())
         .await
         .unwrap();
@@ -63,16 +64,16 @@ async fn the_inbox_lists_only_the_owners_letters_newest_first(backend: Backend) 
     let Some(database) = TestDatabase::create(backend).await else {
         return;
     };
-    let storage = database.storage().await;
+    let mailboxes = database.database().await;
     let (kari, ola) = (citizen(2), citizen(3));
     let older = letter_for(&kari, 60);
     let newer = letter_for(&kari, 5);
     let someone_elses = letter_for(&ola, 1);
     for letter in [&older, &newer, &someone_elses] {
-        storage.insert_letter(letter).await.unwrap();
+        mailboxes.insert_letter(letter).await.unwrap();
     }
 
-    let inbox = storage
+    let inbox = mailboxes
         .letters_for(&kari, chrono::Utc::now())
         .await
         .unwrap();
@@ -88,16 +89,16 @@ async fn another_citizens_letter_is_not_found(backend: Backend) {
     let Some(database) = TestDatabase::create(backend).await else {
         return;
     };
-    let storage = database.storage().await;
+    let mailboxes = database.database().await;
     let (owner, stranger) = (citizen(4), citizen(5));
     let letter = letter_for(&owner, 0);
-    storage.insert_letter(&letter).await.unwrap();
+    mailboxes.insert_letter(&letter).await.unwrap();
 
-    let result = storage
+    let result = mailboxes
         .letter_for(&stranger, letter.id, chrono::Utc::now())
         .await;
     assert!(matches!(result, Err(StorageError::NotFound)), "{result:?}");
-    let result = storage
+    let result = mailboxes
         .letter_for(&owner, LetterId::generate(), chrono::Utc::now())
         .await;
     assert!(matches!(result, Err(StorageError::NotFound)), "{result:?}");
@@ -107,16 +108,17 @@ async fn a_resent_message_id_conflicts_only_for_the_same_sender(backend: Backend
     let Some(database) = TestDatabase::create(backend).await else {
         return;
     };
+    let mailboxes = database.database().await;
     let storage = database.storage().await;
     let owner = citizen(6);
     let first = letter_for(&owner, 0);
-    storage.insert_letter(&first).await.unwrap();
+    mailboxes.insert_letter(&first).await.unwrap();
 
     let resent = Letter {
         id: LetterId::generate(),
         ..first.clone()
     };
-    let result = storage.insert_letter(&resent).await;
+    let result = mailboxes.insert_letter(&resent).await;
     assert!(
         matches!(result, Err(StorageError::Conflict(_))),
         "{result:?}"
@@ -127,7 +129,7 @@ async fn a_resent_message_id_conflicts_only_for_the_same_sender(backend: Backend
         sender: Sender::new(OrgNr::parse("991825827").unwrap(), "Digdir").unwrap(),
         ..first
     };
-    storage.insert_letter(&other_sender).await.unwrap();
+    mailboxes.insert_letter(&other_sender).await.unwrap();
     assert_eq!(storage.statistics().await.unwrap().letters, 2);
 }
 
@@ -135,13 +137,14 @@ async fn a_letter_that_fails_halfway_leaves_nothing_behind(backend: Backend) {
     let Some(database) = TestDatabase::create(backend).await else {
         return;
     };
+    let mailboxes = database.database().await;
     let storage = database.storage().await;
     let mut letter = letter_for(&citizen(7), 0);
     // Two main documents break a constraint after the citizen, sender, letter
     // and first document rows were written in the transaction.
     letter.documents.push(letter.documents[0].clone());
 
-    assert!(storage.insert_letter(&letter).await.is_err());
+    assert!(mailboxes.insert_letter(&letter).await.is_err());
     assert_eq!(
         storage.statistics().await.unwrap(),
         StoreStatistics::default()
@@ -152,23 +155,27 @@ async fn citizens_keep_their_name_when_a_letter_arrives(backend: Backend) {
     let Some(database) = TestDatabase::create(backend).await else {
         return;
     };
+    let mailboxes = database.database().await;
     let storage = database.storage().await;
     let kari = citizen(8);
-    storage
+    mailboxes
         .upsert_citizen(&Citizen {
             fnr: kari.clone(),
             display_name: Some("Kari Nordmann".into()),
         })
         .await
         .unwrap();
-    storage
+    mailboxes
         .upsert_citizen(&Citizen {
             fnr: kari.clone(),
             display_name: None,
         })
         .await
         .unwrap();
-    storage.insert_letter(&letter_for(&kari, 0)).await.unwrap();
+    mailboxes
+        .insert_letter(&letter_for(&kari, 0))
+        .await
+        .unwrap();
 
     let statistics = storage.statistics().await.unwrap();
     assert_eq!(

@@ -1,17 +1,13 @@
 //! The relying party's store in SQL: login attempts and citizen sessions.
 
-use super::{Database, Query, OPEN_MAILBOX};
+use super::{stored_level, Database, Query, OPEN_MAILBOX};
 use crate::{
     auth::{self, LoginAttempt, StoredSession},
     store::StorageError,
 };
-use app::domain::{Fnr, SecurityLevel, SyntheticIds};
+use app::domain::{Fnr, SyntheticIds};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-
-fn stored_level(number: i32) -> Result<SecurityLevel, StorageError> {
-    SecurityLevel::try_from(i64::from(number)).map_err(|_| StorageError::corrupt("security level"))
-}
 
 #[derive(sqlx::FromRow)]
 struct LoginAttemptRow {

@@ -5,7 +5,7 @@
 //! (or, for an INSERT, copies it from a row that does), so a letter, folder or
 //! upload of another citizen is simply not there.
 
-use super::{Database, Query, OPEN_MAILBOX};
+use super::{count, place_from_sql, stored_level, Database, Query, OPEN_MAILBOX};
 use crate::{
     mailbox::{self, ArchivedLetter, Citizen, LetterCounts, LetterSlice, StoredUpload},
     store::StorageError,
@@ -15,8 +15,8 @@ use app::{
     api::mailbox::{AccessEntry, AccessKind},
     domain::{
         ConversationId, Document, DocumentRole, Fnr, FolderId, FolderName, Letter, LetterId,
-        LetterSummary, MediaType, MessageId, OrgNr, Place, SecurityLevel, Sender, Sha256Digest,
-        SyntheticIds, Title, UploadId, UploadName,
+        LetterSummary, MediaType, MessageId, OrgNr, Place, Sender, Sha256Digest, SyntheticIds,
+        Title, UploadId, UploadName,
     },
 };
 use async_trait::async_trait;
@@ -70,15 +70,6 @@ struct DocumentRow {
 
 fn stored_title(text: &str) -> Result<Title, StorageError> {
     Title::parse(text).map_err(|_| StorageError::corrupt("title"))
-}
-
-fn stored_level(number: i32) -> Result<SecurityLevel, StorageError> {
-    SecurityLevel::try_from(i64::from(number)).map_err(|_| StorageError::corrupt("security level"))
-}
-
-/// A count from SQL, which is never negative.
-fn count(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or_default()
 }
 
 fn role_to_sql(role: DocumentRole) -> &'static str {
@@ -196,20 +187,6 @@ fn place_to_sql(place: Place) -> (&'static str, Option<Uuid>) {
         Place::Archive => ("archive", None),
         Place::Folder(id) => ("folder", Some(id.as_uuid())),
         Place::Trash => ("trash", None),
-    }
-}
-
-/// Where a letter lies, from its `folder_id`, `archived` and `deleted_at`.
-pub(super) fn place_from_sql(
-    folder_id: Option<Uuid>,
-    archived: bool,
-    deleted_at: Option<DateTime<Utc>>,
-) -> Place {
-    match (deleted_at, folder_id) {
-        (Some(_), _) => Place::Trash,
-        (None, Some(folder)) => Place::Folder(FolderId::from_uuid(folder)),
-        (None, None) if archived => Place::Archive,
-        (None, None) => Place::Inbox,
     }
 }
 

@@ -308,6 +308,32 @@ impl<'s> Query<'s> {
     }
 }
 
+/// A security level read back from its number; rows were checked on the way in.
+fn stored_level(number: i32) -> Result<app::domain::SecurityLevel, StorageError> {
+    app::domain::SecurityLevel::try_from(i64::from(number))
+        .map_err(|_| StorageError::corrupt("security level"))
+}
+
+/// A count from SQL, which is never negative.
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or_default()
+}
+
+/// Where a letter lies, from its `folder_id`, `archived` and `deleted_at`.
+fn place_from_sql(
+    folder_id: Option<uuid::Uuid>,
+    archived: bool,
+    deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> app::domain::Place {
+    use app::domain::{FolderId, Place};
+    match (deleted_at, folder_id) {
+        (Some(_), _) => Place::Trash,
+        (None, Some(folder)) => Place::Folder(FolderId::from_uuid(folder)),
+        (None, None) if archived => Place::Archive,
+        (None, None) => Place::Inbox,
+    }
+}
+
 /// `$first, $first+1, ...`: `count` placeholders for an `IN (...)` list.
 pub fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)

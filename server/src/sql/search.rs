@@ -1,14 +1,12 @@
 //! The search's store in SQL: extraction state and texts on the `document`
 //! and `upload` rows, and the index entries read from letters and uploads.
 
-use super::{placeholders, Database, Query};
+use super::{count, place_from_sql, placeholders, Database, Query};
 use crate::{
     search::{self, EntryKind, IndexEntry, PendingText, TextOutcome, TextSource},
     store::StorageError,
 };
-use app::domain::{
-    Fnr, FolderId, LetterId, MediaType, Place, SecurityLevel, Sha256Digest, SyntheticIds, UploadId,
-};
+use app::domain::{Fnr, LetterId, MediaType, SecurityLevel, Sha256Digest, SyntheticIds, UploadId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -103,22 +101,6 @@ fn owner(fnr: &str) -> Result<Fnr, StorageError> {
     Fnr::parse(fnr, SyntheticIds::Accepted).map_err(|_| StorageError::corrupt("national id"))
 }
 
-/// Where a letter lies, from its columns. The mailbox's archive storage
-/// (`storage/archive.rs`, not moved yet) reads places the same way; this copy
-/// keeps the search's store free of it.
-fn place(folder_id: Option<Uuid>, archived: bool, deleted_at: Option<DateTime<Utc>>) -> Place {
-    match (deleted_at, folder_id) {
-        (Some(_), _) => Place::Trash,
-        (None, Some(folder)) => Place::Folder(FolderId::from_uuid(folder)),
-        (None, None) if archived => Place::Archive,
-        (None, None) => Place::Inbox,
-    }
-}
-
-fn count(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or_default()
-}
-
 impl UploadEntryRow {
     fn into_entry(self) -> Result<IndexEntry, StorageError> {
         let done = self.text_state == "done";
@@ -168,7 +150,7 @@ fn assemble_entries(
                     .map_err(|_| StorageError::corrupt("security level"))?,
                 received_at: row.received_at,
                 effective_at: row.effective_at,
-                place: Some(place(row.folder_id, row.archived, row.deleted_at)),
+                place: Some(place_from_sql(row.folder_id, row.archived, row.deleted_at)),
                 texts,
                 unsearchable,
             })

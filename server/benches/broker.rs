@@ -42,6 +42,7 @@ use postkasse::{
         client::{OutgoingDocument, OutgoingLetter},
         registry::NewAgency,
     },
+    blobs::{BlobStore, ObjectStoreBlobs},
     broker::{
         package::{self, PackageLimits},
         receipts::{receipt, ReceiptContext, ReceiptKind},
@@ -49,7 +50,6 @@ use postkasse::{
     krr::{contact::EmailAddress, person},
     settings::{Environment, Settings},
     startup::{Application, Services},
-    storage::blobs::{BlobStore, ObjectStoreBlobs},
 };
 use secrecy::SecretString;
 use sqlx::{

@@ -40,11 +40,10 @@ use postkasse::{
         NewNotice, NoticeChannel, OrderedBy, Store as _,
     },
     sql::{Database, DatabaseOptions},
-    storage::{
-        self,
-        broker::{LetterTerms, NewMessage, StoredChannel},
-        Storage,
-    },
+};
+use postkasse::{
+    broker::{NewMessage, Store as _, StoredChannel},
+    mailbox::LetterTerms,
 };
 use secrecy::SecretString;
 use sqlx::Executor;
@@ -104,9 +103,8 @@ async fn run(url: &str, letters: usize, postgres: bool) -> anyhow::Result<(f64, 
         acquire_timeout: std::time::Duration::from_secs(30),
     })
     .await?;
-    let storage = storage::open(&database);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let citizens = seed(&storage, &database, letters).await?;
+    let citizens = seed(&database, letters).await?;
     let jobs = letters * NOTICES_PER_LETTER;
 
     let routes = Arc::new(Routes {
@@ -118,7 +116,7 @@ async fn run(url: &str, letters: usize, postgres: bool) -> anyhow::Result<(f64, 
         .map(|_| {
             let worker = NotifyWorker {
                 notices: Arc::new(database.clone()),
-                storage: storage.clone(),
+                messages: Arc::new(database.clone()),
                 agencies: Arc::new(database.clone()),
                 register: Arc::new(database.clone()),
                 clock: clock.clone(),
@@ -174,7 +172,6 @@ async fn run(url: &str, letters: usize, postgres: bool) -> anyhow::Result<(f64, 
         citizens,
         handled - jobs
     );
-    drop(storage);
     let baseline = baseline(url, jobs, postgres).await?;
     println!("  baseline: {baseline:.0}/s");
     Ok((rate, baseline))
@@ -191,11 +188,7 @@ fn route(database: &Database, clock: &Arc<dyn Clock>) -> Route {
 }
 
 /// Citizens with current contacts, and letters whose notices are all due.
-async fn seed(
-    storage: &Arc<dyn Storage>,
-    register: &dyn postkasse::krr::Store,
-    letters: usize,
-) -> anyhow::Result<usize> {
+async fn seed(database: &Database, letters: usize) -> anyhow::Result<usize> {
     let now = Utc::now();
     let citizens: Vec<Fnr> = (0..CITIZENS)
         .map(|index| {
@@ -222,7 +215,7 @@ async fn seed(
             person
         })
         .collect();
-    register.import_entries(&people, now).await?;
+    postkasse::krr::Store::import_entries(database, &people, now).await?;
     let agency = OrgNr::parse(AGENCY).unwrap();
     let sender = Sender::new(agency.clone(), "Brønnøysundregistrene").unwrap();
     let title = Title::parse("Brev fra Brønnøysundregistrene").unwrap();
@@ -278,7 +271,7 @@ async fn seed(
         })
         .collect();
     for group in messages.chunks(256) {
-        storage.commit_messages(group).await?;
+        database.commit_messages(group).await?;
     }
     Ok(CITIZENS)
 }

@@ -15,7 +15,6 @@ use crate::{
         providers,
     },
     mailbox::{self, Citizen},
-    storage::Storage,
 };
 use anyhow::Context;
 use app::domain::{ConversationId, Fnr, MessageId, OrgNr, SecurityLevel};
@@ -180,7 +179,6 @@ async fn register_demo_agencies(
 /// with a mailbox elsewhere has theirs forwarded. Message ids are fixed, so a
 /// second run finds every letter already received and adds nothing.
 pub async fn seed(
-    storage: &dyn Storage,
     mailboxes: &dyn mailbox::Store,
     agencies: &dyn crate::agency::Store,
     broker: &Broker,
@@ -203,7 +201,7 @@ pub async fn seed(
             let message_id = MessageId::from_uuid(Uuid::from_u128(
                 0x0d3e_0000_0000_4000_8000_0000_0000_0000 + sequence,
             ));
-            if storage.message(&sender, message_id).await?.is_some() {
+            if broker.message(&sender, message_id).await?.is_some() {
                 report.letters_already_present += 1;
                 continue;
             }

@@ -3,8 +3,8 @@
 //!
 //! - [`settings`], [`telemetry`], [`startup`]: bootstrap; [`cli`]: the command line.
 //! - [`store`]: what every domain's store fails with; [`sql`]: those stores on
-//!   SQLite or PostgreSQL; [`storage`]: the stores not yet moved to their domains, and blobs.
-//! - [`broker`]: letters in from agencies.
+//!   SQLite or PostgreSQL; [`blobs`]: document bytes, content-addressed.
+//! - [`broker`]: letters in from agencies; [`print`]: letters on paper.
 //! - [`krr`]: the contact and reservation register; [`agency`]: agencies' API access.
 //! - [`testid`]: the built-in test identity provider.
 //! - [`clock`]: time as a dependency.
@@ -14,6 +14,7 @@
 
 pub mod agency;
 pub mod auth;
+pub mod blobs;
 pub mod broker;
 pub mod cli;
 pub mod clock;
@@ -29,7 +30,6 @@ pub mod search;
 pub mod settings;
 pub mod sql;
 pub mod startup;
-pub mod storage;
 pub mod store;
 pub mod telemetry;
 pub mod testid;

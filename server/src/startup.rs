@@ -11,6 +11,7 @@ use crate::{
         oidc::{RelyingParty, RelyingPartySettings},
         Auth, SessionPolicy,
     },
+    blobs::{self, BlobStore, ObjectStoreBlobs, TieredBlobs},
     broker::{
         self,
         outbox::{OutboxSettings, OutboxWorker},
@@ -31,14 +32,10 @@ use crate::{
         worker::{NotifyWorker, NotifyWorkerSettings, RateLimit, Route, Routes},
     },
     operator::{self, Console, Operators},
+    print,
     search::{self, index::SearchIndex, Indexer, SearchService},
     settings::{NoticeRoute, Settings},
     sql::Database,
-    storage::{
-        self,
-        blobs::{BlobStore, ObjectStoreBlobs, TieredBlobs},
-        Storage,
-    },
     testid::{self, RegisteredClient, TestIdProvider},
 };
 use anyhow::Context;
@@ -68,7 +65,8 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub settings: Arc<Settings>,
-    pub storage: Arc<dyn Storage>,
+    /// The database, for the readiness check.
+    pub database: Database,
     /// Registered agencies and the bearer tokens operators issued them.
     pub agencies: Arc<dyn agency::Store>,
     pub blobs: Arc<dyn BlobStore>,
@@ -95,8 +93,6 @@ pub struct AppState {
 pub struct Services {
     /// The database every domain's store is on.
     pub database: Database,
-    /// The stores not yet moved to their domains.
-    pub storage: Arc<dyn Storage>,
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
     /// This Postkasse as a mailbox provider, registered in storage.
@@ -108,7 +104,6 @@ impl Services {
     /// registers this Postkasse as a mailbox provider.
     pub async fn open_from(settings: &Settings) -> anyhow::Result<Services> {
         let database = Database::connect(&settings.database_options()).await?;
-        let storage = storage::open(&database);
         let provider_settings = settings.provider.clone();
         let org_nr = app::domain::OrgNr::parse(&provider_settings.org_nr)
             .map_err(|error| anyhow::anyhow!("provider.org_nr {error}"))?;
@@ -133,12 +128,11 @@ impl Services {
         })?;
         let blobs = TieredBlobs::new(
             Arc::new(blobs),
-            storage.clone(),
+            Arc::new(database.clone()) as Arc<dyn blobs::Store>,
             settings.blobs.inline_max_bytes,
         );
         Ok(Services {
             database,
-            storage,
             blobs: Arc::new(blobs),
             clock: Arc::new(SystemClock),
             own_provider: Arc::new(own_provider),
@@ -147,9 +141,12 @@ impl Services {
 
     pub fn broker(&self, settings: &Settings) -> anyhow::Result<Broker> {
         Broker::new(
-            self.storage.clone(),
-            self.agency_store(),
-            self.krr_store(),
+            broker::BrokerStores {
+                messages: self.broker_store(),
+                print: self.print_store(),
+                agencies: self.agency_store(),
+                register: self.krr_store(),
+            },
             self.blobs.clone(),
             self.clock.clone(),
             self.own_provider.clone(),
@@ -186,7 +183,7 @@ impl Services {
             .unwrap_or_default();
         (0..broker_settings.outbox_workers)
             .map(|_| OutboxWorker {
-                storage: self.storage.clone(),
+                store: self.broker_store(),
                 agencies: self.agency_store(),
                 register: self.krr_store(),
                 blobs: self.blobs.clone(),
@@ -257,7 +254,7 @@ impl Services {
         let notify = &settings.notify;
         NotifyWorker {
             notices: self.notify_store(),
-            storage: self.storage.clone(),
+            messages: self.broker_store(),
             agencies: self.agency_store(),
             register: self.krr_store(),
             clock: self.clock.clone(),
@@ -311,6 +308,21 @@ impl Services {
     /// Citizens' mailboxes: letters, access logs, folders, uploads, the trash.
     pub fn mailbox_store(&self) -> Arc<dyn mailbox::Store> {
         Arc::new(self.database.clone())
+    }
+
+    /// Agencies' messages, their statuses and receipts, and the outbox.
+    pub fn broker_store(&self) -> Arc<dyn broker::Store> {
+        Arc::new(self.database.clone())
+    }
+
+    /// Postal addresses and the print queue.
+    pub fn print_store(&self) -> Arc<dyn print::Store> {
+        Arc::new(self.database.clone())
+    }
+
+    /// The print queue and postal addresses, for operators.
+    pub fn print(&self) -> print::PrintService {
+        print::PrintService::new(self.print_store(), self.clock.clone())
     }
 }
 
@@ -449,7 +461,6 @@ impl Application {
             mailbox: Arc::new(
                 MailboxService::new(
                     services.mailbox_store(),
-                    services.storage.clone(),
                     services.agency_store(),
                     services.blobs.clone(),
                     services.clock.clone(),
@@ -469,7 +480,7 @@ impl Application {
             broker,
             settings: Arc::new(settings),
             agencies: services.agency_store(),
-            storage: services.storage,
+            database: services.database,
             blobs: services.blobs,
         };
         Ok(Application {

@@ -8,10 +8,7 @@
 //! groups grow by themselves. A group that fails is retried one message at a
 //! time, so one bad message cannot sink the others.
 
-use crate::storage::{
-    broker::{CommitOutcome, NewMessage},
-    Storage,
-};
+use super::{CommitOutcome, NewMessage, Store};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -24,9 +21,9 @@ pub struct GroupCommitter {
 
 impl GroupCommitter {
     /// Starts the writing task; it ends when the last handle is dropped.
-    pub fn start(storage: Arc<dyn Storage>, max_group: usize) -> GroupCommitter {
+    pub fn start(store: Arc<dyn Store>, max_group: usize) -> GroupCommitter {
         let (queue, incoming) = mpsc::channel(max_group.max(1) * 4);
-        tokio::spawn(write_groups(storage, incoming, max_group.max(1)));
+        tokio::spawn(write_groups(store, incoming, max_group.max(1)));
         GroupCommitter { queue }
     }
 
@@ -45,14 +42,14 @@ impl GroupCommitter {
 }
 
 async fn write_groups(
-    storage: Arc<dyn Storage>,
+    store: Arc<dyn Store>,
     mut incoming: mpsc::Receiver<(NewMessage, Reply)>,
     max_group: usize,
 ) {
     let mut group = Vec::with_capacity(max_group);
     while incoming.recv_many(&mut group, max_group).await > 0 {
         let (messages, replies): (Vec<_>, Vec<_>) = group.drain(..).unzip();
-        match storage.commit_messages(&messages).await {
+        match store.commit_messages(&messages).await {
             Ok(outcomes) => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     // The sender may have gone away; its message is stored all the same.
@@ -66,7 +63,7 @@ async fn write_groups(
                     "group commit failed; committing its messages one by one"
                 );
                 for (message, reply) in messages.into_iter().zip(replies) {
-                    let outcome = storage
+                    let outcome = store
                         .commit_messages(std::slice::from_ref(&message))
                         .await
                         .map(|outcomes| outcomes[0])

@@ -18,20 +18,20 @@ pub mod outbox;
 pub mod package;
 pub mod receipts;
 pub mod routing;
+mod store;
+
+pub use store::{
+    CommitOutcome, JobOutcome, NewMessage, NewReceipt, OpeningReceiptState, OutboxJob, OutboxKind,
+    StatusEntry, Store, StoredChannel, StoredMessage, StoredReceipt, TransportStatus,
+};
 
 use crate::{
+    blobs::{digest_of, sha256_of, BlobStore},
     clock::Clock,
     http::FieldError,
     krr::providers::OwnProvider,
-    print::PrintOrder,
-    storage::{
-        blobs::{digest_of, sha256_of, BlobStore},
-        broker::{
-            CommitOutcome, LetterTerms, NewMessage, NewReceipt, StatusEntry, StoredChannel,
-            StoredMessage, TransportStatus,
-        },
-        Storage,
-    },
+    mailbox::LetterTerms,
+    print::{self, PrintOrder},
     store::StorageError,
 };
 use anyhow::Context;
@@ -143,7 +143,9 @@ pub struct BrokerSettings {
 }
 
 pub struct Broker {
-    storage: Arc<dyn Storage>,
+    store: Arc<dyn Store>,
+    /// Postal addresses, for letters that go to print.
+    print: Arc<dyn print::Store>,
     agencies: Arc<dyn crate::agency::Store>,
     register: Arc<dyn crate::krr::Store>,
     blobs: Arc<dyn BlobStore>,
@@ -155,11 +157,18 @@ pub struct Broker {
     settings: BrokerSettings,
 }
 
+/// The stores the broker reads and writes.
+pub struct BrokerStores {
+    /// Its own: messages, statuses, receipts, the outbox.
+    pub messages: Arc<dyn Store>,
+    pub print: Arc<dyn print::Store>,
+    pub agencies: Arc<dyn crate::agency::Store>,
+    pub register: Arc<dyn crate::krr::Store>,
+}
+
 impl Broker {
     pub fn new(
-        storage: Arc<dyn Storage>,
-        agencies: Arc<dyn crate::agency::Store>,
-        register: Arc<dyn crate::krr::Store>,
+        stores: BrokerStores,
         blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
         own: Arc<OwnProvider>,
@@ -169,9 +178,16 @@ impl Broker {
             Certificate::from_der(&own.provider.certificate_der)
                 .context("this provider's certificate does not parse")?,
         );
+        let BrokerStores {
+            messages: store,
+            print,
+            agencies,
+            register,
+        } = stores;
         Ok(Broker {
-            committer: GroupCommitter::start(storage.clone(), settings.max_group),
-            storage,
+            committer: GroupCommitter::start(store.clone(), settings.max_group),
+            store,
+            print,
             agencies,
             register,
             blobs,
@@ -327,7 +343,7 @@ impl Broker {
             CommitOutcome::Duplicate => {
                 // Another request with this message id won the race.
                 let stored = self
-                    .storage
+                    .store
                     .message(&agency_org, message_id)
                     .await?
                     .context("a duplicate message vanished")?;
@@ -411,7 +427,7 @@ impl Broker {
         // rules ask for paper (without one they refuse the letter).
         let mut decision = decide(None);
         if decision.channel == Channel::Refused {
-            let address = self.storage.postal_address(&letter.recipient).await?;
+            let address = self.print.postal_address(&letter.recipient).await?;
             decision = decide(address.as_ref());
         }
         tracing::info!(channel = decision.channel.code(), "routed");
@@ -604,7 +620,7 @@ impl Broker {
         agency: &OrgNr,
         message_id: MessageId,
     ) -> Result<Vec<StatusEntry>, BrokerError> {
-        self.storage
+        self.store
             .message_statuses(agency, message_id)
             .await?
             .ok_or(BrokerError::NotFound)
@@ -620,7 +636,7 @@ impl Broker {
         page_size: u32,
     ) -> Result<Vec<(Uuid, Value)>, BrokerError> {
         let receipts = self
-            .storage
+            .store
             .unread_receipts(
                 agency,
                 kanal.as_str(),
@@ -642,7 +658,7 @@ impl Broker {
     /// Acknowledges a receipt so it is not handed out again.
     pub async fn acknowledge(&self, agency: &OrgNr, receipt_id: Uuid) -> Result<(), BrokerError> {
         if self
-            .storage
+            .store
             .mark_receipt_read(agency, receipt_id, self.clock.now())
             .await?
         {
@@ -668,6 +684,25 @@ impl Broker {
         Ok((receipt(&context, kind, self.clock.now()), push))
     }
 
+    /// The message the agency sent with this id, if any.
+    pub async fn message(
+        &self,
+        agency: &OrgNr,
+        message_id: MessageId,
+    ) -> Result<Option<StoredMessage>, StorageError> {
+        self.store.message(agency, message_id).await
+    }
+
+    /// Whether the sender of the owner's letter asked for an opening receipt,
+    /// and whether it has been sent; `None` when the owner has no such letter.
+    pub async fn opening_receipt_state(
+        &self,
+        owner: &app::domain::Fnr,
+        letter: LetterId,
+    ) -> Result<Option<OpeningReceiptState>, StorageError> {
+        self.store.opening_receipt_state(owner, letter).await
+    }
+
     /// The citizen agreed to the opening receipt the sender asked for: it is
     /// queued for the sender, once however often this is called.
     pub async fn send_opening_receipt(
@@ -676,13 +711,13 @@ impl Broker {
         letter: LetterId,
     ) -> Result<(), BrokerError> {
         let message = self
-            .storage
+            .store
             .message_for_letter(owner, letter)
             .await?
             .ok_or(BrokerError::NotFound)?;
         let (opened, push) = self.own_receipt(&message, ReceiptKind::Opened).await?;
         if self
-            .storage
+            .store
             .record_opening_receipt(owner, letter, &opened, push, opened.created_at)
             .await?
             && push
@@ -696,14 +731,14 @@ impl Broker {
     /// `leveringskvittering`.
     pub async fn mark_printed(&self, message_row: Uuid) -> Result<(), BrokerError> {
         let message = self
-            .storage
+            .store
             .message_by_row(message_row)
             .await?
             .ok_or(BrokerError::NotFound)?;
         let (delivered, push) = self.own_receipt(&message, ReceiptKind::Delivered).await?;
         let now = delivered.created_at;
         if self
-            .storage
+            .print
             .mark_printed(message_row, &[delivered], push, now)
             .await?
         {

@@ -10,16 +10,9 @@
 use super::{
     cms, package,
     receipts::{receipt, ErrorKind, ReceiptContext, ReceiptKind},
+    JobOutcome, OutboxJob, OutboxKind, StatusEntry, Store, StoredMessage, TransportStatus,
 };
-use crate::{
-    clock::Clock,
-    krr::providers::OwnProvider,
-    storage::{
-        blobs::BlobStore,
-        broker::{JobOutcome, OutboxJob, OutboxKind, StatusEntry, StoredMessage, TransportStatus},
-        Storage,
-    },
-};
+use crate::{blobs::BlobStore, clock::Clock, krr::providers::OwnProvider};
 use anyhow::Context;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -46,7 +39,7 @@ pub struct OutboxSettings {
 }
 
 pub struct OutboxWorker {
-    pub storage: Arc<dyn Storage>,
+    pub store: Arc<dyn Store>,
     pub agencies: Arc<dyn crate::agency::Store>,
     pub register: Arc<dyn crate::krr::Store>,
     pub blobs: Arc<dyn BlobStore>,
@@ -89,14 +82,14 @@ impl OutboxWorker {
     pub async fn work_once(&self) -> anyhow::Result<bool> {
         let now = self.clock.now();
         let Some(job) = self
-            .storage
+            .store
             .claim_outbox_job(now, now + self.settings.lease)
             .await?
         else {
             return Ok(false);
         };
         let message = self
-            .storage
+            .store
             .message_by_row(job.message_row)
             .await?
             .context("an outbox job without its message")?;
@@ -113,7 +106,7 @@ impl OutboxWorker {
         };
         let now = self.clock.now();
         let outcome = self.outcome(&job, &message, attempt, now);
-        self.storage
+        self.store
             .finish_outbox_job(&job, &outcome, push_receipts, now)
             .await?;
         if push_receipts && !matches!(outcome, JobOutcome::Retry { .. }) {
@@ -274,7 +267,7 @@ impl OutboxWorker {
         let Some(receipt_id) = job.receipt_id else {
             return Attempt::Permanent("a callback job without a receipt".into());
         };
-        let receipt = match self.storage.receipt_document(receipt_id).await {
+        let receipt = match self.store.receipt_document(receipt_id).await {
             Ok(Some(receipt)) => receipt,
             Ok(None) => return Attempt::Permanent("the receipt is gone".into()),
             Err(error) => return Attempt::Transient(format!("{error:#}")),

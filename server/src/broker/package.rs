@@ -212,7 +212,7 @@ pub fn is_cms(bytes: &[u8]) -> bool {
 /// The `dokumentpakkefingeravtrykk.digestValue`: the standard base64 of the
 /// SHA-256 of the bytes as sent.
 pub fn fingerprint(bytes: &[u8]) -> String {
-    fingerprint_of(&crate::storage::blobs::digest_of(bytes))
+    fingerprint_of(&crate::blobs::digest_of(bytes))
 }
 
 /// The fingerprint of bytes whose SHA-256 is known.

@@ -9,7 +9,7 @@
 
 use super::message::{ACTOR_AUTHORITY, PROCESS_DIGITAL, PROCESS_PRINT};
 use super::routing::Process;
-use crate::storage::broker::{NewReceipt, StoredMessage};
+use super::{NewReceipt, StoredMessage};
 use app::domain::{ConversationId, OrgNr};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};

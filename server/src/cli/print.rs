@@ -37,7 +37,7 @@ pub async fn run(settings: &Settings, command: PrintCommand) -> anyhow::Result<(
     let services = Services::open_from(settings).await?;
     match command {
         PrintCommand::List { all } => {
-            let jobs = services.storage.print_jobs(all).await?;
+            let jobs = services.print().queue(all).await?;
             if jobs.is_empty() {
                 println!("no letters to print");
             }
@@ -86,10 +86,7 @@ pub async fn run_address(settings: &Settings, command: AddressCommand) -> anyhow
             let address = PostalAddress::norwegian(&navn, &adresselinje1, &postnummer, &poststed)
                 .map_err(|error| anyhow::anyhow!(error))?;
             let services = Services::open_from(settings).await?;
-            services
-                .storage
-                .set_postal_address(&fnr, &address, services.clock.now())
-                .await?;
+            services.print().set_address(&fnr, &address).await?;
             println!("address set");
             Ok(())
         }

@@ -47,7 +47,6 @@ pub async fn demo(settings: Settings, seed_only: bool) -> anyhow::Result<()> {
     }
     let agency_key = demo::demo_agency_key_file(&settings);
     let report = demo::seed(
-        services.storage.as_ref(),
         services.mailbox_store().as_ref(),
         services.agency_store().as_ref(),
         &services.broker(&settings)?,

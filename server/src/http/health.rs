@@ -13,7 +13,7 @@ pub async fn healthz() -> &'static str {
 
 /// The process can serve requests: the database answers.
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state.storage.ping().await.map_err(|error| {
+    state.database.ping().await.map_err(|error| {
         ApiError::Unavailable(anyhow::Error::new(error).context("database ping failed"))
     })?;
     Ok(Json(json!({ "status": "ready", "database": "ok" })))

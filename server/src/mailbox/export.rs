@@ -14,7 +14,7 @@
 //! closed), one document at a time, and the response streams that file.
 
 use super::{internal, MailboxService};
-use crate::storage::blobs::BlobStore;
+use crate::blobs::BlobStore;
 use app::{
     api::session::SignedIn,
     domain::{Place, SecurityLevel, Sha256Digest},

@@ -13,15 +13,13 @@ pub mod html;
 pub mod routes;
 mod store;
 
-pub use store::{ArchivedLetter, Citizen, LetterCounts, LetterSlice, Store, StoredUpload};
-
-use crate::broker::Broker;
-use crate::clock::Clock;
-use crate::storage::broker::OpeningReceiptState;
-use crate::storage::{
-    blobs::{BlobError, BlobStore},
-    Storage,
+pub use store::{
+    ArchivedLetter, Citizen, LetterCounts, LetterSlice, LetterTerms, Store, StoredUpload,
 };
+
+use crate::blobs::{BlobError, BlobStore};
+use crate::broker::{Broker, OpeningReceiptState};
+use crate::clock::Clock;
 use crate::store::StorageError;
 use app::{
     api::{
@@ -38,8 +36,6 @@ use std::sync::Arc;
 
 pub struct MailboxService {
     store: Arc<dyn Store>,
-    /// The broker's record of opening receipts (not moved to the broker yet).
-    storage: Arc<dyn Storage>,
     /// Tells letters from registered agencies (public senders) apart.
     agencies: Arc<dyn crate::agency::Store>,
     /// Sends the opening receipts senders ask for.
@@ -107,7 +103,6 @@ fn shown_title(
 impl MailboxService {
     pub fn new(
         store: Arc<dyn Store>,
-        storage: Arc<dyn Storage>,
         agencies: Arc<dyn crate::agency::Store>,
         blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
@@ -116,7 +111,6 @@ impl MailboxService {
     ) -> Self {
         Self {
             store,
-            storage,
             agencies,
             broker,
             blobs,
@@ -262,7 +256,7 @@ impl MailboxService {
         id: LetterId,
     ) -> Result<OpeningReceiptState, anyhow::Error> {
         Ok(self
-            .storage
+            .broker
             .opening_receipt_state(&viewer.fnr, id)
             .await?
             .unwrap_or(OpeningReceiptState::NotAsked))

@@ -75,6 +75,21 @@ pub struct NewNotice {
     pub due_at: DateTime<Utc>,
 }
 
+impl NewNotice {
+    /// Whether the notice is to be sent, given the recipient's preference as
+    /// it stands when the letter is committed: the sender's notices always
+    /// are (the sender ordered them); the citizen's own only on the channels
+    /// the citizen asked for.
+    pub fn is_wanted(&self, preference: Option<&NoticePreference>) -> bool {
+        match self.ordered_by {
+            OrderedBy::Sender => true,
+            OrderedBy::Citizen => {
+                preference.is_some_and(|preference| preference.wants(self.channel))
+            }
+        }
+    }
+}
+
 /// A claimed notice job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeJob {
@@ -106,7 +121,7 @@ pub enum NoticeOutcome {
     /// callback too when `push` is set.
     Failed {
         error: String,
-        receipt: Option<crate::storage::broker::NewReceipt>,
+        receipt: Option<crate::broker::NewReceipt>,
         push: bool,
     },
 }
@@ -116,6 +131,15 @@ pub enum NoticeOutcome {
 pub struct NoticePreference {
     pub email: bool,
     pub sms: bool,
+}
+
+impl NoticePreference {
+    pub fn wants(&self, channel: NoticeChannel) -> bool {
+        match channel {
+            NoticeChannel::Email => self.email,
+            NoticeChannel::Sms => self.sms,
+        }
+    }
 }
 
 /// What the development sink "sent".
@@ -214,6 +238,27 @@ pub fn notices_for_letter(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_citizens_own_notices_follow_the_preference_and_the_senders_always_go() {
+        let notice = |channel, ordered_by| NewNotice {
+            channel,
+            day: 0,
+            ordered_by,
+            text: String::new(),
+            due_at: Utc::now(),
+        };
+        let email_only = NoticePreference {
+            email: true,
+            sms: false,
+        };
+        let own_email = notice(NoticeChannel::Email, OrderedBy::Citizen);
+        let own_sms = notice(NoticeChannel::Sms, OrderedBy::Citizen);
+        assert!(own_email.is_wanted(Some(&email_only)));
+        assert!(!own_sms.is_wanted(Some(&email_only)));
+        assert!(!own_email.is_wanted(None), "no preference, no own notices");
+        assert!(notice(NoticeChannel::Sms, OrderedBy::Sender).is_wanted(None));
+    }
 
     #[test]
     fn the_citizens_notice_names_only_the_nonsensitive_title_and_fits_an_sms() {

@@ -20,7 +20,6 @@ use crate::{
     clock::Clock,
     krr::rules::channel_is_current,
     krr::RegisterEntry,
-    storage::Storage,
 };
 use anyhow::Context;
 use app::domain::{Fnr, OrgNr};
@@ -95,7 +94,7 @@ pub struct NotifyWorker {
     /// The notice jobs.
     pub notices: Arc<dyn Store>,
     /// The messages the jobs' letters came in, for failure receipts.
-    pub storage: Arc<dyn Storage>,
+    pub messages: Arc<dyn crate::broker::Store>,
     pub agencies: Arc<dyn crate::agency::Store>,
     pub register: Arc<dyn crate::krr::Store>,
     pub clock: Arc<dyn Clock>,
@@ -224,7 +223,7 @@ impl NotifyWorker {
             return Ok(NoticeOutcome::Skipped(description));
         }
         let message = self
-            .storage
+            .messages
             .message_by_row(job.message_row)
             .await?
             .context("a notice job without its message")?;

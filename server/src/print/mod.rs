@@ -6,6 +6,12 @@
 //! register (FREG). Postkasse has no FREG connection; operators load the
 //! addresses it needs with `postkasse address set`, a stand-in for that lookup.
 
+mod service;
+mod store;
+
+pub use service::PrintService;
+pub use store::{PrintJob, Store};
+
 use serde::{Deserialize, Serialize};
 
 /// A postal address in DPI's `adresseInformasjon` shape: a name, one to four

@@ -21,8 +21,8 @@ mod store;
 
 pub use store::{EntryKind, IndexEntry, PendingText, Store, TextOutcome, TextSource};
 
+use crate::blobs::BlobStore;
 use crate::clock::Clock;
-use crate::storage::blobs::BlobStore;
 use app::{
     api::{
         search::{ssr::Search, SearchRequest, SearchResults},

@@ -5,9 +5,13 @@
 //! (or, for an INSERT, copies it from a row that does), so a letter, folder or
 //! upload of another citizen is simply not there.
 
-use super::{count, place_from_sql, stored_level, Database, Query, OPEN_MAILBOX};
+use super::{
+    count, insert_rows, place_from_sql, stored_level, Database, Query, Transaction, OPEN_MAILBOX,
+};
 use crate::{
-    mailbox::{self, ArchivedLetter, Citizen, LetterCounts, LetterSlice, StoredUpload},
+    mailbox::{
+        self, ArchivedLetter, Citizen, LetterCounts, LetterSlice, LetterTerms, StoredUpload,
+    },
     store::StorageError,
 };
 use app::{
@@ -301,10 +305,96 @@ fn touched(rows_affected: u64) -> Result<(), StorageError> {
     }
 }
 
-/// The values of the letter's `letter` row: a letter stored here directly
-/// has no effective time, opening receipt or language of its own (those come
-/// with the broker's business message).
-fn letter_values(letter: &Letter) -> Vec<Value> {
+/// The rows a set of letters needs beside the letter rows: each recipient's
+/// mailbox and each sender once (with the newest name), and the documents.
+pub(super) struct LetterRows<'a> {
+    pub citizens: Vec<(&'a str, DateTime<Utc>)>,
+    pub senders: Vec<(&'a str, &'a str)>,
+    pub documents: Vec<Vec<Value>>,
+}
+
+impl<'a> LetterRows<'a> {
+    pub fn plan(letters: &[(&'a Letter, &LetterTerms)]) -> Result<Self, StorageError> {
+        let mut rows = LetterRows {
+            citizens: Vec::new(),
+            senders: Vec::new(),
+            documents: Vec::new(),
+        };
+        for (letter, _) in letters {
+            let recipient = letter.recipient.as_str();
+            if !rows.citizens.iter().any(|known| known.0 == recipient) {
+                rows.citizens.push((recipient, letter.received_at));
+            }
+            let sender = (letter.sender.org_nr.as_str(), letter.sender.name.as_str());
+            match rows.senders.iter_mut().find(|known| known.0 == sender.0) {
+                Some(known) => *known = sender,
+                None => rows.senders.push(sender),
+            }
+            rows.documents.extend(document_values(letter)?);
+        }
+        Ok(rows)
+    }
+}
+
+/// Writes letters with their documents inside the transaction, opening each
+/// recipient's mailbox and recording each sender on first sight: one
+/// multi-row `INSERT` per table, however many letters. The broker's group
+/// commit and the mailbox's single letter both come here.
+pub(super) async fn insert_letters(
+    transaction: &mut Transaction,
+    letters: &[(&Letter, &LetterTerms)],
+) -> Result<(), StorageError> {
+    let rows = LetterRows::plan(letters)?;
+    insert_rows(
+        transaction,
+        "INSERT INTO citizen (fnr, display_name, created_at)",
+        rows.citizens
+            .iter()
+            .map(|(fnr, at)| {
+                vec![
+                    Value::from(*fnr),
+                    Value::from(None::<String>),
+                    Value::from(*at),
+                ]
+            })
+            .collect(),
+        " ON CONFLICT (fnr) DO NOTHING",
+    )
+    .await?;
+    insert_rows(
+        transaction,
+        "INSERT INTO sender (org_nr, name)",
+        rows.senders
+            .iter()
+            .map(|(org_nr, name)| vec![Value::from(*org_nr), Value::from(*name)])
+            .collect(),
+        " ON CONFLICT (org_nr) DO UPDATE SET name = excluded.name",
+    )
+    .await?;
+    insert_rows(
+        transaction,
+        "INSERT INTO letter (id, message_id, conversation_id, sender_org_nr,
+             recipient_fnr, nonsensitive_title, title, security_level, received_at,
+             read_at, effective_at, opening_receipt, language)",
+        letters
+            .iter()
+            .map(|(letter, terms)| letter_values(letter, terms))
+            .collect(),
+        "",
+    )
+    .await?;
+    insert_rows(
+        transaction,
+        "INSERT INTO document (letter_id, position, role, title, file_name,
+             media_type, sha256, size_bytes)",
+        rows.documents,
+        "",
+    )
+    .await?;
+    Ok(())
+}
+
+fn letter_values(letter: &Letter, terms: &LetterTerms) -> Vec<Value> {
     vec![
         Value::from(letter.id.as_uuid()),
         Value::from(letter.message_id.as_uuid()),
@@ -316,9 +406,9 @@ fn letter_values(letter: &Letter) -> Vec<Value> {
         Value::from(i32::from(letter.security_level.as_number())),
         Value::from(letter.received_at),
         Value::from(letter.read_at),
-        Value::from(None::<DateTime<Utc>>),
-        Value::from(false),
-        Value::from(None::<String>),
+        Value::from(terms.effective_at),
+        Value::from(terms.opening_receipt),
+        Value::from(terms.language.as_deref()),
     ]
 }
 
@@ -365,50 +455,8 @@ impl mailbox::Store for Database {
     }
 
     async fn insert_letter(&self, letter: &Letter) -> Result<(), StorageError> {
-        let documents = document_values(letter)?;
         let mut transaction = self.begin().await?;
-        transaction
-            .execute(
-                Query::new("INSERT INTO citizen (fnr, display_name, created_at)")
-                    .values([vec![
-                        Value::from(letter.recipient.as_str()),
-                        Value::from(None::<String>),
-                        Value::from(letter.received_at),
-                    ]])
-                    .push(" ON CONFLICT (fnr) DO NOTHING"),
-            )
-            .await?;
-        transaction
-            .execute(
-                Query::new("INSERT INTO sender (org_nr, name)")
-                    .values([vec![
-                        Value::from(letter.sender.org_nr.as_str()),
-                        Value::from(letter.sender.name.as_str()),
-                    ]])
-                    .push(" ON CONFLICT (org_nr) DO UPDATE SET name = excluded.name"),
-            )
-            .await?;
-        transaction
-            .execute(
-                Query::new(
-                    "INSERT INTO letter (id, message_id, conversation_id, sender_org_nr,
-                         recipient_fnr, nonsensitive_title, title, security_level, received_at,
-                         read_at, effective_at, opening_receipt, language)",
-                )
-                .values([letter_values(letter)]),
-            )
-            .await?;
-        if !documents.is_empty() {
-            transaction
-                .execute(
-                    Query::new(
-                        "INSERT INTO document (letter_id, position, role, title, file_name,
-                             media_type, sha256, size_bytes)",
-                    )
-                    .values(documents),
-                )
-                .await?;
-        }
+        insert_letters(&mut transaction, &[(letter, &LetterTerms::default())]).await?;
         transaction.commit().await
     }
 

@@ -3,13 +3,12 @@
 //! The notice jobs themselves are inserted by the broker's group commit, in
 //! the letter's transaction; here they are claimed, finished and read.
 
-use super::{placeholders, Database, Query, Transaction};
+use super::{broker::queue_receipts, placeholders, Database, Query};
 use crate::{
     notify::{
         self, channel_code, parse_channel, NoticeJob, NoticeOutcome, NoticePreference, NoticeState,
         OrderedBy, SinkNotice,
     },
-    storage::broker::NewReceipt,
     store::StorageError,
 };
 use app::domain::{Fnr, LetterId, SyntheticIds};
@@ -195,7 +194,16 @@ impl notify::Store for Database {
                 ..
             } = outcome
             {
-                queue_receipt(&mut transaction, job.message_row, receipt, *push, now).await?;
+                // The sender's `varslingfeiletkvittering`, in the transaction
+                // that records the failure.
+                queue_receipts(
+                    &mut transaction,
+                    job.message_row,
+                    std::slice::from_ref(receipt),
+                    *push,
+                    now,
+                )
+                .await?;
             }
         }
         transaction.commit().await
@@ -285,49 +293,4 @@ impl notify::Store for Database {
             .await?;
         rows.into_iter().map(NoticeStateRow::into_state).collect()
     }
-}
-
-/// Queues the sender's `varslingfeiletkvittering` for the message in
-/// `message_row` (and, when the agency has a callback, a push job for it),
-/// inside the transaction that records the failure. The statements are the
-/// broker's own receipt queueing (`storage::broker::queue_receipts!`), which
-/// stays with the broker until it moves to the SQL layer too.
-async fn queue_receipt(
-    transaction: &mut Transaction,
-    message_row: Uuid,
-    receipt: &NewReceipt,
-    push: bool,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    transaction
-        .execute(
-            Query::new(
-                "INSERT INTO receipt (id, message_row, agency_org_nr, kanal,
-                     avsenderidentifikator, kind, document, created_at)
-                 SELECT $1, m.id, m.agency_org_nr, m.kanal, m.avsenderidentifikator, $3, $4, $5
-                 FROM dpi_message m WHERE m.id = $2",
-            )
-            .bind(receipt.id)
-            .bind(message_row)
-            .bind(receipt.kind)
-            .bind(receipt.document.as_str())
-            .bind(receipt.created_at),
-        )
-        .await?;
-    if push {
-        transaction
-            .execute(
-                Query::new(
-                    "INSERT INTO outbox (id, kind, message_row, receipt_id, next_attempt_at,
-                         created_at)
-                     VALUES ($1, 'callback', $2, $3, $4, $4)",
-                )
-                .bind(Uuid::new_v4())
-                .bind(message_row)
-                .bind(receipt.id)
-                .bind(now),
-            )
-            .await?;
-    }
-    Ok(())
 }

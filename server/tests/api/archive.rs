@@ -720,7 +720,7 @@ async fn the_trash_is_emptied_after_the_configured_days(backend: Backend) {
     );
 
     // After 30 days it is gone: page, document and lists.
-    let inline_before = app.storage.statistics().await.unwrap().inline_blobs;
+    let inline_before = app.database.statistics().await.unwrap().inline_blobs;
     clock.advance(Duration::days(2));
     let session = app.login_as(&kari).await;
     let mut waited = 0;
@@ -746,7 +746,7 @@ async fn the_trash_is_emptied_after_the_configured_days(backend: Backend) {
     assert_eq!(everything[0].id, kept);
     // Its package went from the database; the kept letter's bytes did not,
     // even where the two letters shared them.
-    assert!(app.storage.statistics().await.unwrap().inline_blobs < inline_before);
+    assert!(app.database.statistics().await.unwrap().inline_blobs < inline_before);
     assert_eq!(
         app.get_as(&format!("/dokumenter/{kept}/0"), &session)
             .await

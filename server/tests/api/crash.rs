@@ -7,7 +7,7 @@
 use crate::helpers::{
     citizen, on_both_backends, provider_files, testid_key_file, Backend, TestDatabase,
 };
-use postkasse::{agency::client::OutgoingLetter, krr::lookup::krr_time};
+use postkasse::{agency::client::OutgoingLetter, broker::Store as _, krr::lookup::krr_time};
 use rand::Rng;
 use reqwest::StatusCode;
 use sqlx::Row;
@@ -275,7 +275,7 @@ async fn every_acknowledged_letter_survives_sigkill_exactly_once(backend: Backen
     assert!(kills >= 2, "the server was killed only {kills} times");
     println!("{LETTERS} letters acknowledged across {kills} SIGKILLs");
 
-    let storage = database.storage().await;
+    let storage = database.database().await;
     for message_id in &acknowledged {
         assert!(
             storage

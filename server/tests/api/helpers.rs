@@ -12,7 +12,6 @@ use postkasse::{
     settings::{Environment, Settings},
     sql::{Database, DatabaseOptions},
     startup::{Application, Services},
-    storage::{self, Storage},
 };
 use secrecy::SecretString;
 use sqlx::{Connection, Executor, PgConnection};
@@ -181,10 +180,6 @@ impl TestDatabase {
         .await
         .expect("open the database")
     }
-
-    pub async fn storage(&self) -> Arc<dyn Storage> {
-        storage::open(&self.database().await)
-    }
 }
 
 impl Drop for TestDatabase {
@@ -215,7 +210,6 @@ pub struct TestApp {
     /// The database URL, for running the `postkasse` command line against it.
     pub database_url: String,
     pub client: reqwest::Client,
-    pub storage: Arc<dyn Storage>,
     /// The database the domains' stores are on.
     pub database: Database,
     pub blob_directory: PathBuf,
@@ -277,7 +271,7 @@ pub async fn spawn_app_with_clock(
     server_runtime().spawn(async move {
         let mut services = Services::open_from(&settings).await.expect("open services");
         services.clock = clock;
-        let stores = (services.storage.clone(), services.database.clone());
+        let stores = services.database.clone();
         let application = Application::build_with(settings, services)
             .await
             .expect("build application");
@@ -288,7 +282,7 @@ pub async fn spawn_app_with_clock(
             })
             .await
     });
-    let (port, (storage, stores)) = address_known.await.expect("the server started");
+    let (port, stores) = address_known.await.expect("the server started");
     let address = format!("http://127.0.0.1:{port}");
     Some(TestApp {
         database_url: database.url.clone(),
@@ -299,7 +293,6 @@ pub async fn spawn_app_with_clock(
             .timeout(std::time::Duration::from_secs(20))
             .build()
             .expect("HTTP client"),
-        storage,
         database: stores,
         blob_directory: blobs.path().to_path_buf(),
         _database: database,

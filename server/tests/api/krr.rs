@@ -46,7 +46,7 @@ impl TestApp {
     }
 
     async fn register_size(&self) -> u64 {
-        self.storage.statistics().await.unwrap().register_entries
+        self.database.statistics().await.unwrap().register_entries
     }
 }
 

@@ -98,7 +98,7 @@ async fn small_blobs_ride_in_the_letters_commit_and_large_ones_get_files(backend
         let kari = citizen(22);
         let letter = app.deliver_letter(&kari, 3, "Vedtak om startlån").await;
 
-        let in_database = app.storage.statistics().await.unwrap().inline_blobs;
+        let in_database = app.database.statistics().await.unwrap().inline_blobs;
         let files = app.blob_files();
         if inline_max_bytes > 0 {
             // The package and the one document.

@@ -11,6 +11,7 @@ use axum::{extract::State, http::StatusCode as AxumStatus, routing::post, Router
 use bytes::Bytes;
 use postkasse::krr::Store as _;
 use postkasse::mailbox::Store as _;
+use postkasse::{broker::Store as _, print::Store as _};
 use postkasse::{
     broker::{cms, package},
     krr::{person::MailboxProvider, providers},
@@ -328,7 +329,7 @@ fn oslo_address(name: &str) -> PostalAddress {
 }
 
 async fn set_address(app: &TestApp, fnr: &Fnr, name: &str) {
-    app.storage
+    app.database
         .set_postal_address(fnr, &oslo_address(name), chrono::Utc::now())
         .await
         .unwrap();
@@ -362,7 +363,7 @@ async fn a_reserved_citizen_gets_a_decision_on_paper(backend: Backend) {
         .await
         .unwrap()
         .is_empty());
-    let jobs = app.storage.print_jobs(false).await.unwrap();
+    let jobs = app.database.print_jobs(false).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].order.address, oslo_address("Kari Nordmann"));
     assert_eq!(
@@ -387,7 +388,7 @@ async fn a_reserved_citizen_gets_a_decision_on_paper(backend: Backend) {
         receipt_kinds(&sender.receipts(&app, "").await),
         ["mottakskvittering", "leveringskvittering"]
     );
-    assert!(app.storage.print_jobs(false).await.unwrap().is_empty());
+    assert!(app.database.print_jobs(false).await.unwrap().is_empty());
 }
 
 async fn unknown_people_are_printed_if_an_address_is_known_and_refused_if_not(backend: Backend) {
@@ -409,7 +410,7 @@ async fn unknown_people_are_printed_if_an_address_is_known_and_refused_if_not(ba
         StatusCode::CREATED
     );
 
-    assert_eq!(app.storage.print_jobs(false).await.unwrap().len(), 1);
+    assert_eq!(app.database.print_jobs(false).await.unwrap().len(), 1);
     let receipts = sender.receipts(&app, "").await;
     assert_eq!(receipt_kinds(&receipts), ["mottakskvittering", "feil"]);
     let feil = body_of(&receipts[1], "feil");
@@ -429,7 +430,7 @@ async fn unknown_people_are_printed_if_an_address_is_known_and_refused_if_not(ba
         ["OPPRETTET", "FEILET"]
     );
     let stored = app
-        .storage
+        .database
         .message(&sender.org_nr(), refused.message_id)
         .await
         .unwrap()
@@ -463,7 +464,7 @@ async fn a_print_message_goes_to_the_print_queue(backend: Backend) {
         "{}",
         response.text().await.unwrap()
     );
-    let jobs = app.storage.print_jobs(false).await.unwrap();
+    let jobs = app.database.print_jobs(false).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].order.address.navn, "Per Hansen");
     assert_eq!(
@@ -580,7 +581,7 @@ async fn assert_nothing_stored(app: &TestApp, sender: &TestSender, recipient: &F
         .is_empty());
     assert!(sender.receipts(app, "").await.is_empty());
     assert!(app.blob_files().is_empty(), "{:?}", app.blob_files());
-    assert_eq!(app.storage.statistics().await.unwrap().inline_blobs, 0);
+    assert_eq!(app.database.statistics().await.unwrap().inline_blobs, 0);
 }
 
 fn problem_names(problem: &Value) -> Vec<String> {

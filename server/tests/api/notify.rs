@@ -140,7 +140,7 @@ impl Setup {
     fn worker(&self, email: Arc<dyn NoticeSender>, sms: Arc<dyn NoticeSender>) -> NotifyWorker {
         NotifyWorker {
             notices: Arc::new(self.app.database.clone()),
-            storage: self.app.storage.clone(),
+            messages: Arc::new(self.app.database.clone()),
             agencies: Arc::new(self.app.database.clone()),
             register: Arc::new(self.app.database.clone()),
             clock: self.clock.clone(),

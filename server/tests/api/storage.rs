@@ -1,5 +1,6 @@
 //! The storage suite: what the mailbox asks of its store (`mailbox::Store`)
-//! and what is left in [`Storage`], held to account on both backends.
+//! and the database's own answers (statistics, ping), held to account on
+//! both backends.
 
 use crate::helpers::{on_both_backends, Backend, TestDatabase};
 use app::domain::{
@@ -9,7 +10,7 @@ use app::domain::{
 use chrono::{Duration, NaiveDate, SubsecRound, Utc};
 use postkasse::{
     mailbox::{Citizen, Store as _},
-    storage::StoreStatistics,
+    sql::StoreStatistics,
     store::StorageError,
 };
 
@@ -109,7 +110,7 @@ async fn a_resent_message_id_conflicts_only_for_the_same_sender(backend: Backend
         return;
     };
     let mailboxes = database.database().await;
-    let storage = database.storage().await;
+    let storage = database.database().await;
     let owner = citizen(6);
     let first = letter_for(&owner, 0);
     mailboxes.insert_letter(&first).await.unwrap();
@@ -138,7 +139,7 @@ async fn a_letter_that_fails_halfway_leaves_nothing_behind(backend: Backend) {
         return;
     };
     let mailboxes = database.database().await;
-    let storage = database.storage().await;
+    let storage = database.database().await;
     let mut letter = letter_for(&citizen(7), 0);
     // Two main documents break a constraint after the citizen, sender, letter
     // and first document rows were written in the transaction.
@@ -156,7 +157,7 @@ async fn citizens_keep_their_name_when_a_letter_arrives(backend: Backend) {
         return;
     };
     let mailboxes = database.database().await;
-    let storage = database.storage().await;
+    let storage = database.database().await;
     let kari = citizen(8);
     mailboxes
         .upsert_citizen(&Citizen {
@@ -192,7 +193,7 @@ async fn the_database_answers_pings(backend: Backend) {
     let Some(database) = TestDatabase::create(backend).await else {
         return;
     };
-    let storage = database.storage().await;
+    let storage = database.database().await;
     storage.ping().await.unwrap();
     let expected = match backend {
         Backend::Sqlite => postkasse::sql::Backend::Sqlite,

@@ -7,7 +7,12 @@
 //! [`TieredBlobs`] adds the database in front of it for small blobs, which
 //! ride along in the commit of the message that refers to them (see
 //! [`BlobStore::stage`]): a file and two fsyncs per blob would otherwise bound
-//! how many letters a second the broker can accept.
+//! how many letters a second the broker can accept. The database's side of
+//! that is this module's [`Store`].
+
+mod store;
+
+pub use store::Store;
 
 use app::domain::Sha256Digest;
 use async_trait::async_trait;
@@ -164,25 +169,21 @@ impl BlobStore for ObjectStoreBlobs {
 /// goes to the files, because no commit carries it.
 pub struct TieredBlobs {
     files: Arc<dyn BlobStore>,
-    storage: Arc<dyn crate::storage::Storage>,
+    inline: Arc<dyn Store>,
     inline_max_bytes: usize,
 }
 
 impl TieredBlobs {
-    pub fn new(
-        files: Arc<dyn BlobStore>,
-        storage: Arc<dyn crate::storage::Storage>,
-        inline_max_bytes: usize,
-    ) -> Self {
+    pub fn new(files: Arc<dyn BlobStore>, inline: Arc<dyn Store>, inline_max_bytes: usize) -> Self {
         Self {
             files,
-            storage,
+            inline,
             inline_max_bytes,
         }
     }
 
     async fn inline(&self, digest: &Sha256Digest) -> Result<Option<Bytes>, BlobError> {
-        self.storage
+        self.inline
             .inline_blob(digest)
             .await
             .map(|found| found.map(Bytes::from))

@@ -1,0 +1,50 @@
+//! What the print service remembers: citizens' postal addresses and the
+//! print queue (one job per letter routed to paper, holding its print order).
+//! Jobs are written by the broker's group commit, with the message they
+//! belong to; here they are listed and marked posted.
+
+use crate::{
+    broker::NewReceipt,
+    print::{PostalAddress, PrintOrder},
+    store::StorageError,
+};
+use app::domain::{Fnr, MessageId, OrgNr, Sha256Digest};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// A letter in the print queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintJob {
+    pub message_row: Uuid,
+    pub message_id: MessageId,
+    pub agency: OrgNr,
+    pub order: PrintOrder,
+    pub package: Sha256Digest,
+    pub created_at: DateTime<Utc>,
+    pub printed_at: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn postal_address(&self, fnr: &Fnr) -> Result<Option<PostalAddress>, StorageError>;
+
+    async fn set_postal_address(
+        &self,
+        fnr: &Fnr,
+        address: &PostalAddress,
+        at: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+
+    async fn print_jobs(&self, include_printed: bool) -> Result<Vec<PrintJob>, StorageError>;
+
+    /// Marks a print job posted and queues the receipts it causes; false when
+    /// there is no such unprinted job.
+    async fn mark_printed(
+        &self,
+        message_row: Uuid,
+        receipts: &[NewReceipt],
+        push_receipts: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+}

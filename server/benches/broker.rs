@@ -37,13 +37,10 @@ use app::domain::{Fnr, OrgNr};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use postkasse::{
-    agency::{
-        self,
-        client::{OutgoingDocument, OutgoingLetter},
-        registry::NewAgency,
-    },
+    agency::{self, registry::NewAgency},
     blobs::{BlobStore, ObjectStoreBlobs},
     broker::{
+        client::{OutgoingDocument, OutgoingLetter},
         package::{self, PackageLimits},
         receipts::{receipt, ReceiptContext, ReceiptKind},
     },
@@ -229,7 +226,7 @@ fn prebuild(
     pad_to: Option<usize>,
 ) -> anyhow::Result<Prebuilt> {
     let title = format!("Vedtak {workload} nr. {index}");
-    let mut pdf = postkasse::demo::letter_pdf(
+    let mut pdf = postkasse::pdf::letter_pdf(
         &title,
         "Innbygger",
         &[&format!("Brev {index} i ytelsesmålingen.")],

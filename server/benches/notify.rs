@@ -27,6 +27,7 @@ use app::domain::{
     Title,
 };
 use chrono::{Duration, NaiveDate, Utc};
+use postkasse::broker::{LetterTerms, NewMessage, Store as _, StoredChannel};
 use postkasse::{
     broker::routing::Process,
     clock::{Clock, SystemClock},
@@ -40,10 +41,6 @@ use postkasse::{
         NewNotice, NoticeChannel, OrderedBy, Store as _,
     },
     sql::{Database, DatabaseOptions},
-};
-use postkasse::{
-    broker::{NewMessage, Store as _, StoredChannel},
-    mailbox::LetterTerms,
 };
 use secrecy::SecretString;
 use sqlx::Executor;
@@ -116,12 +113,15 @@ async fn run(url: &str, letters: usize, postgres: bool) -> anyhow::Result<(f64, 
         .map(|_| {
             let worker = NotifyWorker {
                 notices: Arc::new(database.clone()),
-                messages: Arc::new(database.clone()),
-                agencies: Arc::new(database.clone()),
+                receipts: Arc::new(postkasse::broker::ReceiptIssuer::new(
+                    Arc::new(database.clone()),
+                    Arc::new(database.clone()),
+                    OrgNr::parse(OWN_PROVIDER).unwrap(),
+                    clock.clone(),
+                )),
                 register: Arc::new(database.clone()),
                 clock: clock.clone(),
                 routes: routes.clone(),
-                provider: OrgNr::parse(OWN_PROVIDER).unwrap(),
                 settings: NotifyWorkerSettings {
                     batch: BATCH,
                     max_attempts: 3,

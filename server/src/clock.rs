@@ -3,6 +3,14 @@
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use std::sync::Mutex;
 
+/// How long to wait after the `attempts`th failure: `base`, doubling with
+/// each further attempt, at most `max`. The outbox and the notice workers
+/// both back off this way.
+pub fn retry_delay(base: Duration, max: Duration, attempts: u32) -> Duration {
+    let factor = 2_i32.saturating_pow(attempts.saturating_sub(1).min(20));
+    (base * factor).min(max)
+}
+
 pub trait Clock: Send + Sync + 'static {
     /// Now, to the microsecond (what PostgreSQL keeps).
     fn now(&self) -> DateTime<Utc>;

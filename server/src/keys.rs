@@ -1,12 +1,24 @@
 //! RSA private keys kept in PEM files: generated on first start, readable only
-//! by their owner, and loaded again on every later start.
+//! by their owner, and loaded again on every later start; and self-signed
+//! certificates for them.
 
 use anyhow::Context;
+use app::domain::OrgNr;
 use rsa::{
+    pkcs1v15::SigningKey,
     pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding},
     RsaPrivateKey,
 };
-use std::path::Path;
+use sha2::Sha256;
+use std::{path::Path, str::FromStr, time::Duration};
+use x509_cert::{
+    builder::{Builder, CertificateBuilder, Profile},
+    name::Name,
+    serial_number::SerialNumber,
+    spki::SubjectPublicKeyInfoOwned,
+    time::Validity,
+    Certificate,
+};
 
 /// Loads the PKCS#8 RSA key at `path`, generating a 2048-bit one and saving it
 /// there if the file is missing. `what` names the key in errors. Generation is
@@ -44,6 +56,36 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
+}
+
+/// A self-signed certificate naming the organisation, valid for five years.
+pub fn self_signed(
+    private_key: &RsaPrivateKey,
+    org_nr: &OrgNr,
+    name: &str,
+) -> anyhow::Result<Certificate> {
+    // RFC 4514 escaping for the few characters that matter in a name.
+    let escaped: String = name
+        .chars()
+        .flat_map(|c| match c {
+            ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=' => vec!['\\', c],
+            _ => vec![c],
+        })
+        .collect();
+    let subject = Name::from_str(&format!(
+        "CN={escaped},O={escaped},serialNumber={},C=NO",
+        org_nr.as_str()
+    ))
+    .context("cannot form the certificate's subject")?;
+    let spki = SubjectPublicKeyInfoOwned::from_key(private_key.to_public_key())?;
+    let serial = SerialNumber::new(&rand::random::<[u8; 8]>().map(|b| b & 0x7f))?;
+    let validity = Validity::from_now(Duration::from_secs(5 * 365 * 24 * 60 * 60))?;
+    let signer = SigningKey::<Sha256>::new(private_key.clone());
+    let builder = CertificateBuilder::new(Profile::Root, serial, validity, subject, spki, &signer)
+        .context("cannot build the certificate")?;
+    builder
+        .build::<rsa::pkcs1v15::Signature>()
+        .context("cannot sign the certificate")
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! variables (`POSTKASSE__SECTION__KEY`). Secrets are `SecretString`, so
 //! `Debug` prints them redacted and logging the settings is safe.
 
+use crate::notify::NoticeRoute;
 use anyhow::Context;
 use app::domain::SyntheticIds;
 use secrecy::SecretString;
@@ -131,18 +132,6 @@ pub struct BrokerSettings {
     pub lease_seconds: u64,
     pub poll_milliseconds: u64,
     pub request_timeout_seconds: u64,
-}
-
-/// Where a channel's notices go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NoticeRoute {
-    /// Stored and listed by `postkasse notices`, never sent (development).
-    Sink,
-    /// E-mail over SMTP.
-    Smtp,
-    /// SMS through the generic HTTP gateway.
-    Http,
 }
 
 /// Notifications: the daytime window, the workers, and the channels.

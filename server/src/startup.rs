@@ -18,7 +18,8 @@ use crate::{
         Broker,
     },
     clock::{Clock, SystemClock},
-    http::{csrf, health, language, security_headers},
+    health,
+    http::{csrf, language, security_headers},
     krr::{self, providers::OwnProvider, Register},
     mailbox::{self, archive::TrashPurge, ArchiveLimits, MailboxService},
     notify::{
@@ -30,11 +31,12 @@ use crate::{
             NoticeSender,
         },
         worker::{NotifyWorker, NotifyWorkerSettings, RateLimit, Route, Routes},
+        NoticeRoute,
     },
     operator::{self, Console, Operators},
     print,
     search::{self, index::SearchIndex, Indexer, SearchService},
-    settings::{NoticeRoute, Settings},
+    settings::Settings,
     sql::Database,
     testid::{self, RegisteredClient, TestIdProvider},
 };
@@ -49,7 +51,7 @@ use app::{
     shell, App,
 };
 use axum::{
-    extract::{DefaultBodyLimit, FromRef},
+    extract::FromRef,
     routing::{get, post},
     Router,
 };
@@ -254,12 +256,10 @@ impl Services {
         let notify = &settings.notify;
         NotifyWorker {
             notices: self.notify_store(),
-            messages: self.broker_store(),
-            agencies: self.agency_store(),
+            receipts: Arc::new(self.receipt_issuer()),
             register: self.krr_store(),
             clock: self.clock.clone(),
             routes,
-            provider: self.own_provider.provider.org_nr.clone(),
             settings: NotifyWorkerSettings {
                 batch: notify.batch,
                 max_attempts: notify.max_attempts,
@@ -271,8 +271,26 @@ impl Services {
         }
     }
 
-    pub fn register(&self) -> Register {
-        Register::new(self.krr_store(), self.notify_store(), self.clock.clone())
+    /// This Postkasse's receipts about stored messages (the notice workers'
+    /// failure receipts among them).
+    pub fn receipt_issuer(&self) -> broker::ReceiptIssuer {
+        broker::ReceiptIssuer::new(
+            self.broker_store(),
+            self.agency_store(),
+            self.own_provider.provider.org_nr.clone(),
+            self.clock.clone(),
+        )
+    }
+
+    pub fn register(&self, synthetic_ids: app::domain::SyntheticIds) -> Register {
+        Register::new(
+            self.krr_store(),
+            Arc::new(notify::Preferences {
+                store: self.notify_store(),
+            }),
+            self.clock.clone(),
+            synthetic_ids,
+        )
     }
 
     /// The register's store: persons, their trail, mailbox providers.
@@ -474,7 +492,7 @@ impl Application {
             ),
             search,
             auth: Arc::new(auth),
-            register: Arc::new(services.register()),
+            register: Arc::new(services.register(settings.synthetic_ids())),
             clock: services.clock.clone(),
             leptos_options,
             broker,
@@ -543,48 +561,21 @@ fn route_list() -> Vec<AxumRouteListing> {
 
 pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
     let routes = route_list();
-    let max_send_body = broker::http::max_request_bytes(state.settings.broker.max_package_bytes);
-    let api = Router::new()
-        .route(
-            "/messages/out",
-            post(broker::http::send_message).layer(DefaultBodyLimit::max(max_send_body)),
-        )
-        .route(
-            "/messages/out/{id}/statuses",
-            get(broker::http::message_statuses),
-        )
-        .route("/messages/in", get(broker::http::incoming))
-        .route("/messages/in/{id}/read", post(broker::http::acknowledge))
-        .route("/api/openapi.json", get(broker::openapi::document))
-        // A grant is a few kilobytes; 64 kB is generous.
-        .route(
-            "/token",
-            post(agency::http::token).layer(DefaultBodyLimit::max(64 * 1024)),
-        )
-        // 1000 national ids in JSON are about 16 kB; 256 kB leaves room for whitespace.
-        .route(
-            "/rest/v1/personer",
-            post(krr::http::lookup_persons).layer(DefaultBodyLimit::max(256 * 1024)),
-        );
+    // Each domain brings its routes; they are merged here, and only here.
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .merge(api)
+        .merge(broker::http::routes(
+            state.settings.broker.max_package_bytes,
+        ))
+        .merge(agency::http::routes())
+        .merge(krr::http::routes())
         .merge(auth::routes::router())
         .merge(operator::routes::router())
-        .route(
-            "/dokumenter/{letter_id}/{index}",
-            get(mailbox::routes::document),
-        )
-        .route("/opplastinger/{id}", get(mailbox::routes::upload_document))
-        .route(app::locale::SWITCH_PATH, post(language::switch_language))
-        .route("/eksport/postkasse.zip", get(mailbox::routes::export))
-        .route(
-            "/mine-dokumenter/last-opp",
-            post(mailbox::routes::upload).layer(DefaultBodyLimit::max(
-                state.settings.mailbox.max_upload_bytes + 64 * 1024,
-            )),
-        );
+        .merge(mailbox::routes::routes(
+            state.settings.mailbox.max_upload_bytes,
+        ))
+        .route(app::locale::SWITCH_PATH, post(language::switch_language));
     if let Some(provider) = testid {
         router = router.nest("/testid", testid::routes::router(provider));
     }
@@ -616,11 +607,15 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.operators.clone(),
+            operator::session_layer::resolve_operator,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.auth.clone(),
             auth::session_layer::resolve_session,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            csrf::OwnOrigin(state.public_origin.clone()),
             csrf::refuse_cross_site,
         ))
         .with_state(state);

@@ -6,15 +6,30 @@
 //! carry OAuth's `error` and `error_description`, so both a problem-aware
 //! client and a stock OAuth client understand them.
 
+use super::maskinporten::Maskinporten;
 use super::maskinporten::{OAuthError, TokenError, TokenResponse};
-use crate::{http::ApiError, startup::AppState};
+use crate::http::ApiError;
 use axum::{
-    extract::{rejection::FormRejection, State},
+    extract::{rejection::FormRejection, DefaultBodyLimit, FromRef, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    Form, Json,
+    routing::post,
+    Form, Json, Router,
 };
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The token endpoint. A grant is a few kilobytes; 64 kB is generous.
+pub fn routes<S>() -> Router<S>
+where
+    Arc<Maskinporten>: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new().route(
+        "/token",
+        post(token).layer(DefaultBodyLimit::max(64 * 1024)),
+    )
+}
 
 #[derive(Deserialize)]
 pub struct TokenRequest {
@@ -23,7 +38,7 @@ pub struct TokenRequest {
 }
 
 pub async fn token(
-    State(state): State<AppState>,
+    State(maskinporten): State<Arc<Maskinporten>>,
     form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Response {
     let Ok(Form(request)) = form else {
@@ -33,8 +48,7 @@ pub async fn token(
                 .to_owned(),
         );
     };
-    match state
-        .maskinporten
+    match maskinporten
         .exchange(request.grant_type.as_deref(), request.assertion.as_deref())
         .await
     {

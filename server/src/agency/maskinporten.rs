@@ -417,6 +417,16 @@ impl Maskinporten {
         })
     }
 
+    /// Registered agencies and the tokens operators issued them.
+    pub fn agencies(&self) -> &dyn super::Store {
+        self.store.as_ref()
+    }
+
+    /// Now, by the clock tokens' expiry is judged by.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// The claims of an access token this endpoint issued, when its
     /// signature verifies and it has not expired by the app's clock.
     /// RS256 verification with a public key takes microseconds, so this
@@ -517,7 +527,7 @@ pub fn sign_grant(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::krr::lookup::CONTACT_SCOPE;
+    use crate::agency::CONTACT_SCOPE;
 
     const CLIENT: &str = "brreg-client";
     const AUDIENCE: &str = "https://postkasse.example.no/";

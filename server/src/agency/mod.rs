@@ -8,7 +8,6 @@
 //!   SHA-256 is stored; the token is shown once), and [`AgencyAccess`], which
 //!   accepts both kinds of token.
 
-pub mod client;
 pub mod http;
 pub mod maskinporten;
 pub mod registry;
@@ -19,23 +18,29 @@ pub use store::{Store, StoredAccessToken};
 use crate::{
     clock::Clock,
     http::{bearer_token, ApiError},
-    startup::AppState,
+    store::StorageError,
 };
 use app::domain::OrgNr;
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::request::Parts,
+};
 use chrono::Duration;
+use maskinporten::Maskinporten;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 /// Sending digital post to citizens, DPI's scope (docs/protocol.md#maskinporten).
 pub const SEND_SCOPE: &str = "digitalpostinnbygger:send";
 
+/// The register's scope for contact details, `varslingsstatus` and `spraak`.
+pub const CONTACT_SCOPE: &str = "krr:global/kontaktinformasjon.read";
+/// The register's scope for the digital mailbox and its certificate.
+pub const DIGITAL_POST_SCOPE: &str = "krr:global/digitalpost.read";
+
 /// Scopes a token may grant. Kept to the ones Postkasse understands, so a
 /// typo cannot produce a token that silently grants nothing.
-pub const KNOWN_SCOPES: [&str; 3] = [
-    SEND_SCOPE,
-    crate::krr::lookup::CONTACT_SCOPE,
-    crate::krr::lookup::DIGITAL_POST_SCOPE,
-];
+pub const KNOWN_SCOPES: [&str; 3] = [SEND_SCOPE, CONTACT_SCOPE, DIGITAL_POST_SCOPE];
 
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -106,12 +111,8 @@ impl AgencyAccess {
         }
         Err(ApiError::Forbidden(match scope {
             SEND_SCOPE => "the access token does not grant digitalpostinnbygger:send",
-            crate::krr::lookup::CONTACT_SCOPE => {
-                "the access token does not grant krr:global/kontaktinformasjon.read"
-            }
-            crate::krr::lookup::DIGITAL_POST_SCOPE => {
-                "the access token does not grant krr:global/digitalpost.read"
-            }
+            CONTACT_SCOPE => "the access token does not grant krr:global/kontaktinformasjon.read",
+            DIGITAL_POST_SCOPE => "the access token does not grant krr:global/digitalpost.read",
             _ => "the access token does not grant the scope this needs",
         }))
     }
@@ -122,40 +123,58 @@ fn is_jwt(token: &str) -> bool {
     token.bytes().filter(|&byte| byte == b'.').count() == 2
 }
 
-impl FromRequestParts<AppState> for AgencyAccess {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let presented = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        if is_jwt(presented) {
-            let claims = state
-                .maskinporten
-                .verify_access_token(presented)
-                .ok_or(ApiError::Unauthorized)?;
-            let org_nr = claims.consumer_org_nr().ok_or(ApiError::Unauthorized)?;
-            return Ok(AgencyAccess {
-                client_name: claims.client_id.clone(),
-                org_nr,
-                scopes: claims.scopes().map(str::to_owned).collect(),
-                client_id: Some(claims.client_id),
-            });
-        }
-        // Looking up by digest means no comparison of secrets happens here.
-        let stored = state
-            .agencies
-            .access_token(&token_hash(presented))
-            .await
-            .map_err(|error| ApiError::Internal(error.into()))?
-            .ok_or(ApiError::Unauthorized)?;
-        if stored.expires_at <= state.clock.now() {
-            return Err(ApiError::Unauthorized);
-        }
-        Ok(AgencyAccess {
+/// Who presented a token: a JWT access token this Postkasse issued at
+/// `POST /token`, or a token an operator issued; `None` for anything else.
+pub async fn authenticate(
+    maskinporten: &Maskinporten,
+    presented: &str,
+) -> Result<Option<AgencyAccess>, StorageError> {
+    if is_jwt(presented) {
+        return Ok(maskinporten
+            .verify_access_token(presented)
+            .and_then(|claims| {
+                Some(AgencyAccess {
+                    client_name: claims.client_id.clone(),
+                    org_nr: claims.consumer_org_nr()?,
+                    scopes: claims.scopes().map(str::to_owned).collect(),
+                    client_id: Some(claims.client_id),
+                })
+            }));
+    }
+    // Looking up by digest means no comparison of secrets happens here.
+    let Some(stored) = maskinporten
+        .agencies()
+        .access_token(&token_hash(presented))
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(
+        (stored.expires_at > maskinporten.now()).then_some(AgencyAccess {
             client_name: stored.client_name,
             org_nr: stored.org_nr,
             scopes: stored.scopes,
             client_id: None,
-        })
+        }),
+    )
+}
+
+/// Routes that need an agency take its access from the bearer token; the
+/// state needs to hold the [`Maskinporten`] that checks it.
+impl<S> FromRequestParts<S> for AgencyAccess
+where
+    Arc<Maskinporten>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let presented = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        let maskinporten = Arc::<Maskinporten>::from_ref(state);
+        authenticate(&maskinporten, presented)
+            .await
+            .map_err(|error| ApiError::Internal(error.into()))?
+            .ok_or(ApiError::Unauthorized)
     }
 }
 
@@ -175,7 +194,7 @@ mod tests {
     #[test]
     fn require_answers_403_naming_the_missing_scope() {
         assert!(access(&[SEND_SCOPE]).require(SEND_SCOPE).is_ok());
-        match access(&[crate::krr::lookup::CONTACT_SCOPE]).require(SEND_SCOPE) {
+        match access(&[CONTACT_SCOPE]).require(SEND_SCOPE) {
             Err(ApiError::Forbidden(detail)) => assert!(detail.contains(SEND_SCOPE)),
             other => panic!("expected 403, got {other:?}"),
         }

@@ -34,6 +34,14 @@ pub struct Agency {
     pub callback: Option<Callback>,
 }
 
+impl Agency {
+    /// Whether the agency's receipts are pushed to its callback, besides
+    /// waiting at `GET /messages/in`.
+    pub fn pushes_receipts(&self) -> bool {
+        self.callback.is_some()
+    }
+}
+
 /// Where Postkasse posts receipts to the agency, and the HMAC secret that
 /// lets the agency know they came from here.
 #[derive(Debug, Clone)]
@@ -191,7 +199,7 @@ mod tests {
         let public = key_2048().to_public_key();
         let spki = public.to_public_key_pem(LineEnding::LF).unwrap();
         let pkcs1 = public.to_pkcs1_pem(LineEnding::LF).unwrap();
-        let certificate = crate::krr::providers::self_signed(
+        let certificate = crate::keys::self_signed(
             key_2048(),
             &OrgNr::parse("974760673").unwrap(),
             "Brønnøysundregistrene",

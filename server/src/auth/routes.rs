@@ -5,49 +5,34 @@
 //! - `POST /auth/logout` ends the session here and at the provider.
 //! - `GET /auth/frontchannel-logout?iss=…&sid=…` is framed by the provider's logout page.
 
-use super::{LoginError, LOGIN_COOKIE, LOGIN_LIFETIME, SESSION_COOKIE};
-use crate::{http::ApiError, startup::AppState};
+use super::{Auth, LoginError, LOGIN_COOKIE, LOGIN_LIFETIME, SESSION_COOKIE};
+use crate::http::{
+    cookies::{host_cookie, removal},
+    ApiError,
+};
 use app::domain::SecurityLevel;
 use axum::{
-    extract::{Query, State},
+    extract::{FromRef, Query, State},
     http::{header, HeaderValue, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},
     Router,
 };
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use std::sync::Arc;
 
-pub fn router() -> Router<AppState> {
+/// The login routes; the state needs the [`Auth`] service.
+pub fn router<S>() -> Router<S>
+where
+    Arc<Auth>: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
     Router::new()
         .route("/auth/login", get(login))
         .route("/auth/callback", get(callback))
         .route("/auth/logout", post(logout))
         .route("/auth/frontchannel-logout", get(frontchannel_logout))
-}
-
-/// A `__Host-` cookie: Secure, no Domain, Path=/, and never readable by scripts.
-pub(crate) fn host_cookie(
-    name: &'static str,
-    value: String,
-    max_age: Option<time::Duration>,
-) -> Cookie<'static> {
-    let mut cookie = Cookie::build((name, value))
-        .path("/")
-        .secure(true)
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .build();
-    if let Some(max_age) = max_age {
-        cookie.set_max_age(max_age);
-    }
-    cookie
-}
-
-pub(crate) fn removal(name: &'static str) -> Cookie<'static> {
-    let mut cookie = host_cookie(name, String::new(), None);
-    cookie.make_removal();
-    cookie
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,7 +42,7 @@ pub struct LoginParams {
 }
 
 async fn login(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     jar: CookieJar,
     Query(params): Query<LoginParams>,
 ) -> Result<Response, ApiError> {
@@ -65,8 +50,7 @@ async fn login(
         Some("high") | Some("4") => SecurityLevel::High,
         _ => SecurityLevel::Substantial,
     };
-    let redirect = state
-        .auth
+    let redirect = auth
         .begin_login(level, params.return_to.as_deref())
         .await
         .map_err(ApiError::Unavailable)?;
@@ -88,7 +72,7 @@ pub struct CallbackParams {
 }
 
 async fn callback(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     jar: CookieJar,
     Query(params): Query<CallbackParams>,
 ) -> Response {
@@ -106,8 +90,7 @@ async fn callback(
         );
         return (jar, failed_login_page()).into_response();
     };
-    let result = state
-        .auth
+    let result = auth
         .complete_login(
             login_state,
             code,
@@ -141,15 +124,14 @@ fn failed_login_page() -> (StatusCode, Html<&'static str>) {
     )
 }
 
-async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+async fn logout(State(auth): State<Arc<Auth>>, jar: CookieJar) -> Result<Response, ApiError> {
     let Some(session) = jar
         .get(SESSION_COOKIE)
         .map(|cookie| cookie.value().to_owned())
     else {
         return Ok(Redirect::to("/").into_response());
     };
-    let next = state
-        .auth
+    let next = auth
         .logout(&session)
         .await
         .map_err(|error| ApiError::Internal(error.into()))?;
@@ -163,11 +145,10 @@ pub struct FrontchannelParams {
 }
 
 async fn frontchannel_logout(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     Query(params): Query<FrontchannelParams>,
 ) -> Response {
-    if let Err(error) = state
-        .auth
+    if let Err(error) = auth
         .frontchannel_logout(params.iss.as_deref(), params.sid.as_deref())
         .await
     {
@@ -177,7 +158,7 @@ async fn frontchannel_logout(
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // The provider's logout page frames this endpoint.
-    let provider_origin = url::Url::parse(state.auth.relying_party().issuer())
+    let provider_origin = url::Url::parse(auth.relying_party().issuer())
         .map(|url| url.origin().ascii_serialization())
         .unwrap_or_default();
     if let Ok(policy) = HeaderValue::from_str(&format!(

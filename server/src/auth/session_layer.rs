@@ -1,44 +1,34 @@
-//! Middleware that turns a session cookie into the signed-in citizen, and an
-//! operator cookie into the signed-in operator, put in the request's
-//! extensions for pages, server functions and handlers. The two are
-//! independent: neither session grants what the other does.
+//! Middleware that turns a session cookie into the signed-in citizen, put in
+//! the request's extensions for pages, server functions and handlers.
+//! (Operators' sessions are resolved by their own layer, and neither grants
+//! what the other does.)
 //!
 //! A missing, unknown or expired session just means "not logged in"; the
 //! routes that need a citizen answer 401 or show a login prompt themselves.
 
-use super::SESSION_COOKIE;
-use crate::{operator::OPERATOR_COOKIE, startup::AppState};
+use super::{Auth, SESSION_COOKIE};
+use crate::http::cookies;
 use axum::{
     extract::{Request, State},
     middleware::Next,
     response::Response,
 };
 use axum_extra::extract::cookie::CookieJar;
+use std::sync::Arc;
 
 pub async fn resolve_session(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     jar: CookieJar,
     mut request: Request,
     next: Next,
 ) -> Response {
-    if let Some(cookie) = jar.get(SESSION_COOKIE) {
-        match state.auth.current(cookie.value()).await {
-            Ok(Some(citizen)) => {
-                request.extensions_mut().insert(citizen);
-            }
-            Ok(None) => {}
-            // Failing closed: without a readable session the request is anonymous.
-            Err(error) => tracing::error!(error = %error, "session lookup failed"),
-        }
-    }
-    if let Some(cookie) = jar.get(OPERATOR_COOKIE) {
-        match state.operators.current(cookie.value()).await {
-            Ok(Some(operator)) => {
-                request.extensions_mut().insert(operator);
-            }
-            Ok(None) => {}
-            Err(error) => tracing::error!(error = %error, "operator session lookup failed"),
-        }
-    }
+    cookies::resolve_session(
+        &jar,
+        SESSION_COOKIE,
+        &mut request,
+        "session",
+        |value| async move { auth.current(&value).await },
+    )
+    .await;
     next.run(request).await
 }

@@ -551,12 +551,8 @@ mod tests {
             (0..2)
                 .map(|i| {
                     let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
-                    let certificate = crate::krr::providers::self_signed(
-                        &key,
-                        &org_nr,
-                        &format!("Postkasse {i}"),
-                    )
-                    .unwrap();
+                    let certificate =
+                        crate::keys::self_signed(&key, &org_nr, &format!("Postkasse {i}")).unwrap();
                     (key, certificate)
                 })
                 .collect()

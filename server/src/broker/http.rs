@@ -10,23 +10,24 @@
 //!
 //! Handlers read the request within size limits and call one broker method.
 
-use super::{BrokerError, Kanal, Submission};
+use super::{Broker, BrokerError, Kanal, Submission};
 use crate::{
-    agency::{AgencyAccess, SEND_SCOPE},
+    agency::{maskinporten::Maskinporten, AgencyAccess, SEND_SCOPE},
     http::{bearer_token, ApiError, FieldError},
-    startup::AppState,
 };
 use axum::{
     extract::{
         multipart::{Field, MultipartRejection},
-        Multipart, Path, Query, State,
+        DefaultBodyLimit, FromRef, Multipart, Path, Query, State,
     },
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    Json,
+    routing::{get, post},
+    Json, Router,
 };
 use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// A business message is small JSON; anything larger is a mistake or abuse.
@@ -36,6 +37,25 @@ pub const MAX_BUSINESS_MESSAGE_BYTES: usize = 256 * 1024;
 /// multipart overhead, plus the business message.
 pub fn max_request_bytes(max_package_bytes: usize) -> usize {
     max_package_bytes + max_package_bytes / 16 + MAX_BUSINESS_MESSAGE_BYTES + 64 * 1024
+}
+
+/// The agency API's routes, and its description. The state needs the broker
+/// and the [`Maskinporten`] that checks agencies' tokens.
+pub fn routes<S>(max_package_bytes: usize) -> Router<S>
+where
+    Arc<Broker>: FromRef<S>,
+    Arc<Maskinporten>: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route(
+            "/messages/out",
+            post(send_message).layer(DefaultBodyLimit::max(max_request_bytes(max_package_bytes))),
+        )
+        .route("/messages/out/{id}/statuses", get(message_statuses))
+        .route("/messages/in", get(incoming))
+        .route("/messages/in/{id}/read", post(acknowledge))
+        .route("/api/openapi.json", get(super::openapi::document))
 }
 
 impl From<BrokerError> for ApiError {
@@ -55,7 +75,7 @@ pub struct KanalQuery {
 }
 
 pub async fn send_message(
-    State(state): State<AppState>,
+    State(broker): State<Arc<Broker>>,
     access: AgencyAccess,
     headers: HeaderMap,
     Query(query): Query<KanalQuery>,
@@ -69,7 +89,7 @@ pub async fn send_message(
             "must be multipart/form-data with the parts forretningsmelding and dokumentpakke",
         )])
     })?;
-    let max_package_bytes = state.settings.broker.max_package_bytes;
+    let max_package_bytes = broker.max_package_bytes();
     let (parts, mut problems) = read_parts(multipart, max_package_bytes).await;
     if let Err(problem) = &kanal {
         problems.push(problem.clone());
@@ -83,8 +103,7 @@ pub async fn send_message(
         return Err(ApiError::Validation(problems));
     };
     let bearer = bearer_token(&headers).unwrap_or_default().to_owned();
-    let acceptance = state
-        .broker
+    let acceptance = broker
         .submit(Submission {
             agency: access.org_nr.clone(),
             client_name: access.client_name.clone(),
@@ -188,15 +207,12 @@ fn message_id(text: &str) -> Result<app::domain::MessageId, ApiError> {
 }
 
 pub async fn message_statuses(
-    State(state): State<AppState>,
+    State(broker): State<Arc<Broker>>,
     access: AgencyAccess,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     access.require(SEND_SCOPE)?;
-    let statuses = state
-        .broker
-        .statuses(&access.org_nr, message_id(&id)?)
-        .await?;
+    let statuses = broker.statuses(&access.org_nr, message_id(&id)?).await?;
     Ok(Json(statuses).into_response())
 }
 
@@ -212,7 +228,7 @@ pub struct ReceiptQuery {
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
 pub async fn incoming(
-    State(state): State<AppState>,
+    State(broker): State<Arc<Broker>>,
     access: AgencyAccess,
     Query(query): Query<ReceiptQuery>,
 ) -> Result<Response, ApiError> {
@@ -229,8 +245,7 @@ pub async fn incoming(
     let (Ok(kanal), true) = (kanal, problems.is_empty()) else {
         return Err(ApiError::Validation(problems));
     };
-    let receipts = state
-        .broker
+    let receipts = broker
         .receipts(
             &access.org_nr,
             &kanal,
@@ -254,7 +269,7 @@ pub async fn incoming(
 }
 
 pub async fn acknowledge(
-    State(state): State<AppState>,
+    State(broker): State<Arc<Broker>>,
     access: AgencyAccess,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -262,6 +277,6 @@ pub async fn acknowledge(
     let id: Uuid = id
         .parse()
         .map_err(|_| ApiError::Validation(vec![FieldError::new("id", "must be a UUID")]))?;
-    state.broker.acknowledge(&access.org_nr, id).await?;
+    broker.acknowledge(&access.org_nr, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

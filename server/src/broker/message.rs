@@ -12,6 +12,7 @@
 use super::json_fields::{Fields, Problems};
 use crate::{
     http::FieldError,
+    notify::{contains_link, OrderedNotice, OrderedNotices},
     print::{PostClass, PrintColour, PrintOrder, RawPostalAddress, ReturnHandling},
 };
 use app::domain::{
@@ -20,7 +21,6 @@ use app::domain::{
 use base64::Engine;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Oslo;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub const STANDARD_DIGITAL: &str = "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost##urn:fdc:digdir.no:2020:innbyggerpost:schema:digital::1.0";
@@ -42,22 +42,6 @@ use super::routing::Process;
 /// "too far ahead" a client error but sets no limit (see
 /// docs/protocol.md#choices-where-the-sources-are-silent).
 pub const MAX_EFFECTIVE_AHEAD_DAYS: i64 = 366;
-
-/// A notice the sender ordered (`epostvarsel` or `smsvarsel`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderedNotice {
-    /// `epostadresse` or `mobiltelefonnummer` as the sender gave it.
-    pub address: String,
-    pub text: String,
-    /// `repetisjoner`: days after the effective time.
-    pub repetitions: Vec<u8>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderedNotices {
-    pub email: Option<OrderedNotice>,
-    pub sms: Option<OrderedNotice>,
-}
 
 /// The `digital` body, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -731,22 +715,6 @@ fn notice_text(notice: &mut Fields<'_>, max: usize, problems: &mut Problems) -> 
         return None;
     }
     Some(trimmed.to_owned())
-}
-
-pub(crate) fn contains_link(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    lower.contains("://")
-        || lower.contains("www.")
-        || lower.split_whitespace().any(|word| {
-            let word = word.trim_matches(|c: char| !c.is_alphanumeric());
-            // A bare domain such as `example.no/login` or `nav.no`.
-            word.split_once('.').is_some_and(|(name, rest)| {
-                !name.is_empty()
-                    && rest.split(['/', '?']).next().is_some_and(|tld| {
-                        tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
-                    })
-            })
-        })
 }
 
 fn repetitions(notice: &mut Fields<'_>, problems: &mut Problems) -> Option<Vec<u8>> {

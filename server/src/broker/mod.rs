@@ -8,6 +8,7 @@
 //! only after it, its routing decision, its statuses, receipts and outbox work
 //! are committed together ([`committer`]); [`outbox`] workers do the rest.
 
+pub mod client;
 pub mod cms;
 pub mod committer;
 pub mod http;
@@ -16,13 +17,15 @@ pub mod message;
 pub mod openapi;
 pub mod outbox;
 pub mod package;
+mod receipt_issuer;
 pub mod receipts;
 pub mod routing;
 mod store;
 
+pub use receipt_issuer::ReceiptIssuer;
 pub use store::{
-    CommitOutcome, JobOutcome, NewMessage, NewReceipt, OpeningReceiptState, OutboxJob, OutboxKind,
-    StatusEntry, Store, StoredChannel, StoredMessage, StoredReceipt, TransportStatus,
+    CommitOutcome, JobOutcome, LetterTerms, NewMessage, NewReceipt, OpeningReceiptState, OutboxJob,
+    OutboxKind, StatusEntry, Store, StoredChannel, StoredMessage, StoredReceipt, TransportStatus,
 };
 
 use crate::{
@@ -30,7 +33,6 @@ use crate::{
     clock::Clock,
     http::FieldError,
     krr::providers::OwnProvider,
-    mailbox::LetterTerms,
     print::{self, PrintOrder},
     store::StorageError,
 };
@@ -155,6 +157,7 @@ pub struct Broker {
     committer: GroupCommitter,
     outbox_work: Arc<Notify>,
     settings: BrokerSettings,
+    receipts: ReceiptIssuer,
 }
 
 /// The stores the broker reads and writes.
@@ -184,7 +187,14 @@ impl Broker {
             agencies,
             register,
         } = stores;
+        let receipts = ReceiptIssuer::new(
+            store.clone(),
+            agencies.clone(),
+            own.provider.org_nr.clone(),
+            clock.clone(),
+        );
         Ok(Broker {
+            receipts,
             committer: GroupCommitter::start(store.clone(), settings.max_group),
             store,
             print,
@@ -202,6 +212,11 @@ impl Broker {
     /// Woken whenever committed work waits in the outbox.
     pub fn outbox_work(&self) -> Arc<Notify> {
         self.outbox_work.clone()
+    }
+
+    /// The largest package an agency may send.
+    pub fn max_package_bytes(&self) -> usize {
+        usize::try_from(self.settings.package_limits.max_total_bytes).unwrap_or(usize::MAX)
     }
 
     pub fn own_provider(&self) -> &OwnProvider {
@@ -305,7 +320,7 @@ impl Broker {
             .unwrap_or_else(|| submission.client_name.clone());
         let push_receipts = agency
             .as_ref()
-            .is_some_and(|agency| agency.callback.is_some());
+            .is_some_and(|agency| agency.pushes_receipts());
         let new = self
             .prepare(
                 Prepared {
@@ -675,13 +690,7 @@ impl Broker {
         message: &StoredMessage,
         kind: ReceiptKind,
     ) -> Result<(NewReceipt, bool), BrokerError> {
-        let push = self
-            .agencies
-            .agency_by_org_nr(&message.agency)
-            .await?
-            .is_some_and(|agency| agency.callback.is_some());
-        let context = ReceiptContext::for_message(message, &self.own.provider.org_nr);
-        Ok((receipt(&context, kind, self.clock.now()), push))
+        Ok(self.receipts.issue(message, kind).await?)
     }
 
     /// The message the agency sent with this id, if any.
@@ -738,7 +747,7 @@ impl Broker {
         let (delivered, push) = self.own_receipt(&message, ReceiptKind::Delivered).await?;
         let now = delivered.created_at;
         if self
-            .print
+            .store
             .mark_printed(message_row, &[delivered], push, now)
             .await?
         {

@@ -12,7 +12,11 @@ use super::{
     receipts::{receipt, ErrorKind, ReceiptContext, ReceiptKind},
     JobOutcome, OutboxJob, OutboxKind, StatusEntry, Store, StoredMessage, TransportStatus,
 };
-use crate::{blobs::BlobStore, clock::Clock, krr::providers::OwnProvider};
+use crate::{
+    blobs::BlobStore,
+    clock::{retry_delay, Clock},
+    krr::providers::OwnProvider,
+};
 use anyhow::Context;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -96,7 +100,7 @@ impl OutboxWorker {
         let agency = self.agencies.agency_by_org_nr(&message.agency).await?;
         let push_receipts = agency
             .as_ref()
-            .is_some_and(|agency| agency.callback.is_some());
+            .is_some_and(|agency| agency.pushes_receipts());
         let attempt = match job.kind {
             OutboxKind::Forward => self.forward(&message).await,
             OutboxKind::Callback => match agency.and_then(|agency| agency.callback) {
@@ -284,13 +288,6 @@ impl OutboxWorker {
             .body(body);
         classify(request.send().await)
     }
-}
-
-/// How long to wait after the `attempts`th failure: `base`, doubling with
-/// each further attempt, at most `max`.
-pub fn retry_delay(base: Duration, max: Duration, attempts: u32) -> Duration {
-    let factor = 2_i32.saturating_pow(attempts.saturating_sub(1).min(20));
-    (base * factor).min(max)
 }
 
 /// `hex(HMAC-SHA256(secret, body))`, what [`SIGNATURE_HEADER`] carries.

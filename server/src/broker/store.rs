@@ -9,9 +9,7 @@
 //! many letters share one fsync without acknowledging any before it is
 //! durable.
 
-use crate::{
-    broker::routing::Process, mailbox::LetterTerms, print::PrintOrder, store::StorageError,
-};
+use crate::{broker::routing::Process, print::PrintOrder, store::StorageError};
 use app::domain::{ConversationId, Fnr, Letter, LetterId, MessageId, OrgNr, Sha256Digest};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -59,6 +57,16 @@ pub struct NewReceipt {
     pub kind: &'static str,
     pub document: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// What the mailbox keeps from the business message beside the letter
+/// itself: when the letter may be shown, whether its sender asked for an
+/// opening receipt, and its language.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LetterTerms {
+    pub effective_at: Option<DateTime<Utc>>,
+    pub opening_receipt: bool,
+    pub language: Option<String>,
 }
 
 /// Where the message went, as stored.
@@ -262,6 +270,16 @@ pub trait Store: Send + Sync + 'static {
         letter: LetterId,
         receipt: &NewReceipt,
         push_receipt: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+
+    /// Marks a print job posted and queues the receipts it causes; false when
+    /// there is no such unprinted job.
+    async fn mark_printed(
+        &self,
+        message_row: Uuid,
+        receipts: &[NewReceipt],
+        push_receipts: bool,
         at: DateTime<Utc>,
     ) -> Result<bool, StorageError>;
 }

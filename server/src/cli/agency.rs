@@ -130,11 +130,11 @@ pub async fn run(settings: &Settings, command: AgencyCommand) -> anyhow::Result<
                 .map_err(|error| anyhow::anyhow!("--to {error}"))?;
             let level = app::domain::SecurityLevel::try_from(level)
                 .map_err(|_| anyhow::anyhow!("--level must be 3 or 4"))?;
-            let pdf = crate::demo::letter_pdf(&title, "Mottaker", &["Dette er et testbrev."])?;
-            let mut letter = crate::agency::client::OutgoingLetter::decision(
+            let pdf = crate::pdf::letter_pdf(&title, "Mottaker", &["Dette er et testbrev."])?;
+            let mut letter = crate::broker::client::OutgoingLetter::decision(
                 from,
                 recipient,
-                crate::agency::client::OutgoingDocument {
+                crate::broker::client::OutgoingDocument {
                     file_name: "brev.pdf".to_owned(),
                     mime: "application/pdf".to_owned(),
                     title,
@@ -144,12 +144,11 @@ pub async fn run(settings: &Settings, command: AgencyCommand) -> anyhow::Result<
             letter.nonsensitive_title = nonsensitive_title;
             letter.security_level = level;
             letter.opening_receipt = opening_receipt;
-            letter.notices.email =
-                email_notice.map(|address| crate::broker::message::OrderedNotice {
-                    address,
-                    text: notice_text,
-                    repetitions: notice_days,
-                });
+            letter.notices.email = email_notice.map(|address| crate::notify::OrderedNotice {
+                address,
+                text: notice_text,
+                repetitions: notice_days,
+            });
             let package = letter.package()?;
             let message = letter.business_message(&package);
             std::fs::create_dir_all(&out)

@@ -7,7 +7,7 @@
 //! The agency APIs ([`AGENCY_API_PREFIXES`]) are exempt: they are authorised
 //! by bearer tokens or signed grants, which a browser never attaches on its own.
 
-use crate::{http::ApiError, startup::AppState};
+use crate::http::ApiError;
 use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, Method},
@@ -41,8 +41,13 @@ pub fn is_cross_site(headers: &HeaderMap, own_origin: &str) -> bool {
 /// Paths of the agency APIs: the KRR lookup, the token endpoint and DPI's messages.
 pub const AGENCY_API_PREFIXES: [&str; 3] = ["/rest/", "/token", "/messages/"];
 
+/// `scheme://host[:port]` of Postkasse's public URL: the one origin unsafe
+/// requests may come from.
+#[derive(Debug, Clone)]
+pub struct OwnOrigin(pub String);
+
 pub async fn refuse_cross_site(
-    State(state): State<AppState>,
+    State(OwnOrigin(own_origin)): State<OwnOrigin>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -50,10 +55,7 @@ pub async fn refuse_cross_site(
     let exempt = AGENCY_API_PREFIXES
         .iter()
         .any(|prefix| path.starts_with(prefix));
-    if !exempt
-        && is_unsafe(request.method())
-        && is_cross_site(request.headers(), &state.public_origin)
-    {
+    if !exempt && is_unsafe(request.method()) && is_cross_site(request.headers(), &own_origin) {
         tracing::warn!(path = request.uri().path(), "cross-site request refused");
         return ApiError::Forbidden("cross-site requests are refused").into_response();
     }

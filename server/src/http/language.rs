@@ -3,10 +3,7 @@
 //! back to the page it came from. A plain form post, so it works without
 //! JavaScript; the cross-site check in front of every unsafe request guards it.
 
-use crate::{
-    auth::routes::host_cookie,
-    http::{ApiError, FieldError},
-};
+use crate::http::{cookies::host_cookie, ApiError, FieldError};
 use app::locale::{parse_locale, safe_return_path, LANGUAGE_COOKIE};
 use axum::{
     extract::rejection::FormRejection,

@@ -1,19 +1,36 @@
 //! `POST /rest/v1/personer`: agencies look people up, as in Oppslagstjenesten.
 
+use super::Register;
 use super::{
     lookup::{LookupResponse, LookupScopes},
     MAX_LOOKUP_IDS,
 };
 use crate::{
-    agency::AgencyAccess,
+    agency::{maskinporten::Maskinporten, AgencyAccess},
     http::{ApiError, FieldError},
-    startup::AppState,
 };
 use app::domain::Fnr;
 use axum::{
-    extract::{rejection::JsonRejection, State},
-    Json,
+    extract::{rejection::JsonRejection, DefaultBodyLimit, FromRef, State},
+    routing::post,
+    Json, Router,
 };
+use std::sync::Arc;
+
+/// The lookup route. The state needs the register and the [`Maskinporten`]
+/// that checks agencies' tokens.
+pub fn routes<S>() -> Router<S>
+where
+    Arc<Register>: FromRef<S>,
+    Arc<Maskinporten>: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    // 1000 national ids in JSON are about 16 kB; 256 kB leaves room for whitespace.
+    Router::new().route(
+        "/rest/v1/personer",
+        post(lookup_persons).layer(DefaultBodyLimit::max(256 * 1024)),
+    )
+}
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -22,7 +39,7 @@ pub struct LookupRequest {
 }
 
 pub async fn lookup_persons(
-    State(state): State<AppState>,
+    State(register): State<Arc<Register>>,
     access: AgencyAccess,
     body: Result<Json<LookupRequest>, JsonRejection>,
 ) -> Result<Json<LookupResponse>, ApiError> {
@@ -41,13 +58,9 @@ pub async fn lookup_persons(
             ),
         )])
     })?;
-    let ids = parse_ids(
-        &request.personidentifikatorer,
-        state.settings.synthetic_ids(),
-    )
-    .map_err(ApiError::Validation)?;
-    let personer = state
-        .register
+    let ids = parse_ids(&request.personidentifikatorer, register.synthetic_ids())
+        .map_err(ApiError::Validation)?;
+    let personer = register
         .lookup(&ids, scopes)
         .await
         .map_err(|error| ApiError::Internal(error.into()))?;

@@ -11,10 +11,7 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-/// Scope for contact details, `varslingsstatus` and `spraak`.
-pub const CONTACT_SCOPE: &str = "krr:global/kontaktinformasjon.read";
-/// Scope for the digital mailbox and its certificate.
-pub const DIGITAL_POST_SCOPE: &str = "krr:global/digitalpost.read";
+pub use crate::agency::{CONTACT_SCOPE, DIGITAL_POST_SCOPE};
 
 /// What a caller may see beyond the reservation and status, which everyone gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -24,11 +24,12 @@ use crate::{clock::Clock, store::StorageError};
 use app::{
     api::{
         contact::{
-            ChangeRequest, ChangeView, ChangeWhat, ChannelView, ContactSettings, ProviderChoice,
+            ChangeRequest, ChangeView, ChangeWhat, ChannelView, ContactSettings, NoticeChoice,
+            ProviderChoice,
         },
         session::SignedIn,
     },
-    domain::{Fnr, Language, OrgNr},
+    domain::{Fnr, Language, OrgNr, SyntheticIds},
     error::{AppError, Problem},
 };
 use contact::{ContactError, EmailAddress, MobileNumber};
@@ -40,11 +41,27 @@ use std::{collections::HashMap, sync::Arc};
 /// At most this many persons in one lookup, as in KRR.
 pub const MAX_LOOKUP_IDS: usize = 1000;
 
+/// The citizen's own choice of notices for new letters, shown and changed
+/// on the settings page beside their entry. The notices keep it
+/// (`notify::Preferences` implements this); the register only passes it on.
+#[async_trait::async_trait]
+pub trait NoticeChoices: Send + Sync + 'static {
+    async fn notice_choice(&self, fnr: &Fnr) -> Result<NoticeChoice, StorageError>;
+
+    async fn choose_notices(
+        &self,
+        fnr: &Fnr,
+        choice: NoticeChoice,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StorageError>;
+}
+
 pub struct Register {
     store: Arc<dyn Store>,
-    /// The citizen's own notice choices, shown and changed beside their entry.
-    notices: Arc<dyn crate::notify::Store>,
+    notices: Arc<dyn NoticeChoices>,
     clock: Arc<dyn Clock>,
+    /// Whether test ids (Tenor's and Postkasse's synthetic ones) are people here.
+    synthetic_ids: SyntheticIds,
 }
 
 fn internal(error: StorageError) -> AppError {
@@ -77,14 +94,21 @@ fn channel_view<T>(
 impl Register {
     pub fn new(
         store: Arc<dyn Store>,
-        notices: Arc<dyn crate::notify::Store>,
+        notices: Arc<dyn NoticeChoices>,
         clock: Arc<dyn Clock>,
+        synthetic_ids: SyntheticIds,
     ) -> Self {
         Self {
             store,
             notices,
             clock,
+            synthetic_ids,
         }
+    }
+
+    /// Whether synthetic national ids are accepted, as the settings say.
+    pub fn synthetic_ids(&self) -> SyntheticIds {
+        self.synthetic_ids
     }
 
     /// Answers a lookup: one person per requested id, in the order asked,
@@ -254,17 +278,11 @@ impl app::api::contact::ssr::ContactRegister for Register {
                 .into_iter()
                 .map(|change| Self::change_view(change, &providers))
                 .collect(),
-            notices: {
-                let preference = self
-                    .notices
-                    .notice_preference(&viewer.fnr)
-                    .await
-                    .map_err(internal)?;
-                app::api::contact::NoticeChoice {
-                    email: preference.email,
-                    sms: preference.sms,
-                }
-            },
+            notices: self
+                .notices
+                .notice_choice(&viewer.fnr)
+                .await
+                .map_err(internal)?,
         })
     }
 
@@ -279,14 +297,10 @@ impl app::api::contact::ssr::ContactRegister for Register {
     async fn choose_notices(
         &self,
         viewer: &SignedIn,
-        choice: app::api::contact::NoticeChoice,
+        choice: NoticeChoice,
     ) -> Result<(), AppError> {
-        let preference = crate::notify::NoticePreference {
-            email: choice.email,
-            sms: choice.sms,
-        };
         self.notices
-            .set_notice_preference(&viewer.fnr, preference, self.clock.now())
+            .choose_notices(&viewer.fnr, choice, self.clock.now())
             .await
             .map_err(internal)
     }

@@ -5,16 +5,11 @@
 use super::person::MailboxProvider;
 use anyhow::Context;
 use app::domain::OrgNr;
-use rsa::{pkcs1v15::SigningKey, RsaPrivateKey};
-use sha2::Sha256;
-use std::{path::Path, str::FromStr, time::Duration};
+use rsa::RsaPrivateKey;
+use std::path::Path;
 use x509_cert::{
-    builder::{Builder, CertificateBuilder, Profile},
     der::{DecodePem, Encode, EncodePem},
-    name::Name,
-    serial_number::SerialNumber,
     spki::SubjectPublicKeyInfoOwned,
-    time::Validity,
     Certificate,
 };
 
@@ -56,7 +51,7 @@ impl OwnProvider {
                 certificate
             }
             _ => {
-                let certificate = self_signed(&private_key, &org_nr, name)?;
+                let certificate = crate::keys::self_signed(&private_key, &org_nr, name)?;
                 if let Some(directory) = certificate_file.parent() {
                     std::fs::create_dir_all(directory)?;
                 }
@@ -83,36 +78,6 @@ impl OwnProvider {
             private_key,
         })
     }
-}
-
-/// A self-signed certificate naming the organisation, valid for five years.
-pub fn self_signed(
-    private_key: &RsaPrivateKey,
-    org_nr: &OrgNr,
-    name: &str,
-) -> anyhow::Result<Certificate> {
-    // RFC 4514 escaping for the few characters that matter in a name.
-    let escaped: String = name
-        .chars()
-        .flat_map(|c| match c {
-            ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=' => vec!['\\', c],
-            _ => vec![c],
-        })
-        .collect();
-    let subject = Name::from_str(&format!(
-        "CN={escaped},O={escaped},serialNumber={},C=NO",
-        org_nr.as_str()
-    ))
-    .context("cannot form the certificate's subject")?;
-    let spki = SubjectPublicKeyInfoOwned::from_key(private_key.to_public_key())?;
-    let serial = SerialNumber::new(&rand::random::<[u8; 8]>().map(|b| b & 0x7f))?;
-    let validity = Validity::from_now(Duration::from_secs(5 * 365 * 24 * 60 * 60))?;
-    let signer = SigningKey::<Sha256>::new(private_key.clone());
-    let builder = CertificateBuilder::new(Profile::Root, serial, validity, subject, spki, &signer)
-        .context("cannot build the certificate")?;
-    builder
-        .build::<rsa::pkcs1v15::Signature>()
-        .context("cannot sign the certificate")
 }
 
 /// What an operator gives to register another provider, not yet checked.

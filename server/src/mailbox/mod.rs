@@ -13,9 +13,7 @@ pub mod html;
 pub mod routes;
 mod store;
 
-pub use store::{
-    ArchivedLetter, Citizen, LetterCounts, LetterSlice, LetterTerms, Store, StoredUpload,
-};
+pub use store::{ArchivedLetter, Citizen, LetterCounts, LetterSlice, Store, StoredUpload};
 
 use crate::blobs::{BlobError, BlobStore};
 use crate::broker::{Broker, OpeningReceiptState};

@@ -10,11 +10,8 @@
 //!   a code in the address; other clients get 201 or problem+json.
 //! - `GET /eksport/postkasse.zip`: the whole archive as a zip.
 
-use super::{archive::UploadError, html, DocumentError};
-use crate::{
-    http::{problem::FieldError, ApiError},
-    startup::AppState,
-};
+use super::{archive::UploadError, html, DocumentError, MailboxService};
+use crate::http::{problem::FieldError, ApiError};
 use app::api::archive::UploadProblem;
 use app::api::session::SignedIn;
 use app::domain::{LetterId, MediaType, UploadId};
@@ -23,14 +20,33 @@ use axum::{
     body::Body,
     extract::{
         multipart::{Multipart, MultipartRejection},
-        Path, State,
+        DefaultBodyLimit, FromRef, Path, State,
     },
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Redirect, Response},
-    Extension, Json,
+    routing::{get, post},
+    Extension, Json, Router,
 };
 use bytes::Bytes;
+use std::sync::Arc;
 use tokio_util::io::ReaderStream;
+
+/// The mailbox's routes; `max_upload_bytes` bounds an upload's file.
+pub fn routes<S>(max_upload_bytes: usize) -> Router<S>
+where
+    Arc<MailboxService>: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/dokumenter/{letter_id}/{index}", get(document))
+        .route("/opplastinger/{id}", get(upload_document))
+        .route("/eksport/postkasse.zip", get(export))
+        .route(
+            "/mine-dokumenter/last-opp",
+            // Room for the multipart framing around the file.
+            post(upload).layer(DefaultBodyLimit::max(max_upload_bytes + 64 * 1024)),
+        )
+}
 
 /// The page the upload form is on.
 pub const UPLOAD_PAGE: &str = "/mine-dokumenter";
@@ -74,26 +90,26 @@ fn file_response(body: impl Into<Body>, content_type: &str, file_name: &str) -> 
 }
 
 pub async fn document(
-    State(state): State<AppState>,
+    State(mailbox): State<Arc<MailboxService>>,
     viewer: Option<Extension<SignedIn>>,
     Path((letter_id, index)): Path<(String, usize)>,
 ) -> Result<Response, ApiError> {
     let viewer = signed_in(viewer)?;
     let letter_id: LetterId = letter_id.parse().map_err(|_| ApiError::NotFound)?;
-    let opened = state
-        .mailbox
-        .document(&viewer, letter_id, index)
-        .await
-        .map_err(|error| match error {
-            DocumentError::NotFound => ApiError::NotFound,
-            DocumentError::NeedsHigherLevel(_) => {
-                ApiError::Forbidden("a login at a higher security level is required")
-            }
-            DocumentError::NeedsOpeningConsent => ApiError::Forbidden(
-                "the sender asked for an opening receipt: open the letter on its page first",
-            ),
-            DocumentError::Internal(cause) => ApiError::Internal(cause),
-        })?;
+    let opened =
+        mailbox
+            .document(&viewer, letter_id, index)
+            .await
+            .map_err(|error| match error {
+                DocumentError::NotFound => ApiError::NotFound,
+                DocumentError::NeedsHigherLevel(_) => {
+                    ApiError::Forbidden("a login at a higher security level is required")
+                }
+                DocumentError::NeedsOpeningConsent => ApiError::Forbidden(
+                    "the sender asked for an opening receipt: open the letter on its page first",
+                ),
+                DocumentError::Internal(cause) => ApiError::Internal(cause),
+            })?;
     let file_name = &opened.document.file_name;
     Ok(match opened.document.media_type {
         MediaType::Html => {
@@ -113,14 +129,13 @@ pub async fn document(
 }
 
 pub async fn upload_document(
-    State(state): State<AppState>,
+    State(mailbox): State<Arc<MailboxService>>,
     viewer: Option<Extension<SignedIn>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let viewer = signed_in(viewer)?;
     let id: UploadId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let (upload, bytes) = state
-        .mailbox
+    let (upload, bytes) = mailbox
         .upload_document(&viewer, id)
         .await
         .map_err(api_error)?;
@@ -128,11 +143,11 @@ pub async fn upload_document(
 }
 
 pub async fn export(
-    State(state): State<AppState>,
+    State(mailbox): State<Arc<MailboxService>>,
     viewer: Option<Extension<SignedIn>>,
 ) -> Result<Response, ApiError> {
     let viewer = signed_in(viewer)?;
-    let export = state.mailbox.export(&viewer).await.map_err(api_error)?;
+    let export = mailbox.export(&viewer).await.map_err(api_error)?;
     let body = Body::from_stream(ReaderStream::new(tokio::fs::File::from_std(export.file)));
     let mut response = file_response(body, "application/zip", "postkasse.zip");
     let headers = response.headers_mut();
@@ -153,15 +168,15 @@ fn wants_page(headers: &HeaderMap) -> bool {
 }
 
 pub async fn upload(
-    State(state): State<AppState>,
+    State(mailbox): State<Arc<MailboxService>>,
     viewer: Option<Extension<SignedIn>>,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let viewer = signed_in(viewer)?;
     let outcome = match multipart {
-        Ok(multipart) => match read_file(multipart, state.mailbox.max_upload_bytes()).await {
-            Ok((file_name, bytes)) => state.mailbox.upload(&viewer, &file_name, bytes).await,
+        Ok(multipart) => match read_file(multipart, mailbox.max_upload_bytes()).await {
+            Ok((file_name, bytes)) => mailbox.upload(&viewer, &file_name, bytes).await,
             Err(problem) => Err(UploadError::Invalid(problem)),
         },
         Err(_) => Err(UploadError::Invalid(UploadProblem::Missing)),

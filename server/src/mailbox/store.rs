@@ -26,16 +26,6 @@ pub struct Citizen {
     pub display_name: Option<String>,
 }
 
-/// What the mailbox keeps from the business message beside the letter
-/// itself: when the letter may be shown, whether its sender asked for an
-/// opening receipt, and its language.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LetterTerms {
-    pub effective_at: Option<DateTime<Utc>>,
-    pub opening_receipt: bool,
-    pub language: Option<String>,
-}
-
 /// How many letters a place holds, for the page count and the lead line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LetterCounts {

@@ -15,13 +15,15 @@
 //! same key, which the gateway (and the sink) recognise.
 
 pub mod channels;
+mod preferences;
 pub mod schedule;
 mod store;
 pub mod worker;
 
-pub use crate::broker::receipts::NoticeChannel;
+pub use app::domain::NoticeChannel;
 use app::domain::{Fnr, Title};
 use chrono::{DateTime, Utc};
+pub use preferences::Preferences;
 pub use store::Store;
 use uuid::Uuid;
 
@@ -63,6 +65,53 @@ impl OrderedBy {
             _ => None,
         }
     }
+}
+
+/// A notice the sender ordered (`epostvarsel` or `smsvarsel`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderedNotice {
+    /// `epostadresse` or `mobiltelefonnummer` as the sender gave it.
+    pub address: String,
+    pub text: String,
+    /// `repetisjoner`: days after the effective time.
+    pub repetitions: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderedNotices {
+    pub email: Option<OrderedNotice>,
+    pub sms: Option<OrderedNotice>,
+}
+
+/// Whether the text has a link or web address in it: the sender may not put
+/// one in a notice, and the citizen's own notice leaves such a title out (a
+/// notice with a link is what phishing looks like).
+pub fn contains_link(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    lower.contains("://")
+        || lower.contains("www.")
+        || lower.split_whitespace().any(|word| {
+            let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+            // A bare domain such as `example.no/login` or `nav.no`.
+            word.split_once('.').is_some_and(|(name, rest)| {
+                !name.is_empty()
+                    && rest.split(['/', '?']).next().is_some_and(|tld| {
+                        tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
+                    })
+            })
+        })
+}
+
+/// Where a channel's notices go, as the settings choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoticeRoute {
+    /// Stored and listed by `postkasse notices`, never sent (development).
+    Sink,
+    /// E-mail over SMTP.
+    Smtp,
+    /// SMS through the generic HTTP gateway.
+    Http,
 }
 
 /// A notice to schedule with a letter, committed in the same transaction.
@@ -121,9 +170,34 @@ pub enum NoticeOutcome {
     /// callback too when `push` is set.
     Failed {
         error: String,
-        receipt: Option<crate::broker::NewReceipt>,
-        push: bool,
+        receipt: Option<SenderReceipt>,
     },
+}
+
+/// A receipt for the sender of the letter a notice came with, queued in the
+/// transaction that records the notice's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderReceipt {
+    pub id: Uuid,
+    /// The business document's kind: `varslingfeiletkvittering`.
+    pub kind: &'static str,
+    pub document: String,
+    pub created_at: DateTime<Utc>,
+    /// Whether it is also pushed to the sender's callback.
+    pub push: bool,
+}
+
+/// What the sender is told when a notice they ordered cannot be sent: DPI's
+/// `varslingfeiletkvittering`. The broker makes it (`broker::ReceiptIssuer`),
+/// since it knows the message and the agency.
+#[async_trait::async_trait]
+pub trait SenderReceipts: Send + Sync + 'static {
+    async fn notice_failed(
+        &self,
+        message_row: Uuid,
+        channel: NoticeChannel,
+        description: &str,
+    ) -> anyhow::Result<SenderReceipt>;
 }
 
 /// The citizen's own choice of notices for every new letter.
@@ -171,7 +245,7 @@ pub const MAX_SMS_CHARS: usize = 160;
 /// only, and no link. A title that looks like a web address is left out.
 pub fn citizen_notice_text(nonsensitive_title: &Title, channel: NoticeChannel) -> String {
     let title = nonsensitive_title.as_str();
-    let text = if crate::broker::message::contains_link(title) {
+    let text = if contains_link(title) {
         "Du har fått et nytt brev i Postkasse.".to_owned()
     } else {
         format!("Du har fått et nytt brev i Postkasse: «{title}».")
@@ -190,7 +264,7 @@ pub fn citizen_notice_text(nonsensitive_title: &Title, channel: NoticeChannel) -
 /// then the citizen's own day-0 notice per channel (kept only where the
 /// citizen chose it, and only if the sender has no day-0 notice there).
 pub fn notices_for_letter(
-    ordered: &crate::broker::message::OrderedNotices,
+    ordered: &OrderedNotices,
     nonsensitive_title: &Title,
     effective: DateTime<Utc>,
     window: &schedule::DayWindow,
@@ -278,7 +352,6 @@ mod tests {
 
     #[test]
     fn sender_notices_come_first_and_the_citizens_own_are_day_zero() {
-        use crate::broker::message::{OrderedNotice, OrderedNotices};
         let window = schedule::DayWindow::new(
             chrono_tz::Europe::Oslo,
             chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),

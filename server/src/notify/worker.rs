@@ -10,19 +10,15 @@
 
 use super::{
     channels::{NoticeSender, OutgoingNotice, SendError},
-    NoticeChannel, NoticeJob, NoticeOutcome, OrderedBy, Store,
+    NoticeChannel, NoticeJob, NoticeOutcome, OrderedBy, SenderReceipts, Store,
 };
 use crate::{
-    broker::{
-        outbox::retry_delay,
-        receipts::{receipt, ReceiptContext, ReceiptKind},
-    },
-    clock::Clock,
+    clock::{retry_delay, Clock},
     krr::rules::channel_is_current,
     krr::RegisterEntry,
 };
 use anyhow::Context;
-use app::domain::{Fnr, OrgNr};
+use app::domain::Fnr;
 use chrono::{DateTime, Duration, Utc};
 use std::{collections::HashMap, sync::Arc};
 use tokio::{sync::Mutex, time::Instant};
@@ -93,14 +89,11 @@ impl Routes {
 pub struct NotifyWorker {
     /// The notice jobs.
     pub notices: Arc<dyn Store>,
-    /// The messages the jobs' letters came in, for failure receipts.
-    pub messages: Arc<dyn crate::broker::Store>,
-    pub agencies: Arc<dyn crate::agency::Store>,
+    /// The senders' failure receipts.
+    pub receipts: Arc<dyn SenderReceipts>,
     pub register: Arc<dyn crate::krr::Store>,
     pub clock: Arc<dyn Clock>,
     pub routes: Arc<Routes>,
-    /// This Postkasse, the issuer of failure receipts.
-    pub provider: OrgNr,
     pub settings: NotifyWorkerSettings,
 }
 
@@ -222,29 +215,13 @@ impl NotifyWorker {
         if job.ordered_by == OrderedBy::Citizen {
             return Ok(NoticeOutcome::Skipped(description));
         }
-        let message = self
-            .messages
-            .message_by_row(job.message_row)
-            .await?
-            .context("a notice job without its message")?;
-        let push = self
-            .agencies
-            .agency_by_org_nr(&message.agency)
-            .await?
-            .is_some_and(|agency| agency.callback.is_some());
-        let context = ReceiptContext::for_message(&message, &self.provider);
-        let now = self.clock.now();
+        let receipt = self
+            .receipts
+            .notice_failed(job.message_row, job.channel, &description)
+            .await?;
         Ok(NoticeOutcome::Failed {
-            receipt: Some(receipt(
-                &context,
-                ReceiptKind::NoticeFailed {
-                    channel: job.channel,
-                    description: description.clone(),
-                },
-                now,
-            )),
+            receipt: Some(receipt),
             error: description,
-            push,
         })
     }
 }

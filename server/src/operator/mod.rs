@@ -8,12 +8,13 @@
 //! and session cookies are random; only their SHA-256 is stored.
 
 pub mod routes;
+pub mod session_layer;
 mod store;
 
 pub use store::Store;
 
 use crate::{
-    auth::sha256_hex, clock::Clock, notify, settings::NoticeRoute, store::StorageError,
+    auth::sha256_hex, clock::Clock, notify, notify::NoticeRoute, store::StorageError,
     tokens::random_token,
 };
 use app::{

@@ -5,23 +5,28 @@
 //!   the sink's page, or back to the form with `?feil=kode`;
 //! - `POST /drift/logg-ut`: ends it.
 
-use super::{OPERATOR_COOKIE, SESSION_LIFETIME};
-use crate::{
-    auth::routes::{host_cookie, removal},
-    http::{ApiError, FieldError},
-    startup::AppState,
+use super::{Operators, OPERATOR_COOKIE, SESSION_LIFETIME};
+use crate::http::{
+    cookies::{host_cookie, removal},
+    ApiError, FieldError,
 };
 use app::api::operator::{SIGN_IN_PATH, SINK_PATH};
 use axum::{
-    extract::{rejection::FormRejection, State},
+    extract::{rejection::FormRejection, FromRef, State},
     response::{IntoResponse, Redirect, Response},
     routing::post,
     Form, Router,
 };
 use axum_extra::extract::cookie::{CookieJar, SameSite};
 use serde::Deserialize;
+use std::sync::Arc;
 
-pub fn router() -> Router<AppState> {
+/// The sign-in and sign-out posts; the state needs the [`Operators`].
+pub fn router<S>() -> Router<S>
+where
+    Arc<Operators>: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
     Router::new()
         .route(SIGN_IN_PATH, post(sign_in))
         .route(app::api::operator::SIGN_OUT_PATH, post(sign_out))
@@ -33,7 +38,7 @@ pub struct SignInForm {
 }
 
 async fn sign_in(
-    State(state): State<AppState>,
+    State(operators): State<Arc<Operators>>,
     jar: CookieJar,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
@@ -46,8 +51,7 @@ async fn sign_in(
     let code = form.kode.unwrap_or_default();
     let session = match code.trim() {
         "" => None,
-        code => state
-            .operators
+        code => operators
             .sign_in(code, jar.get(OPERATOR_COOKIE).map(|cookie| cookie.value()))
             .await
             .map_err(|error| ApiError::Internal(error.into()))?,
@@ -64,10 +68,12 @@ async fn sign_in(
     Ok((jar.add(cookie), Redirect::to(SINK_PATH)).into_response())
 }
 
-async fn sign_out(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+async fn sign_out(
+    State(operators): State<Arc<Operators>>,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
     if let Some(session) = jar.get(OPERATOR_COOKIE) {
-        state
-            .operators
+        operators
             .sign_out(session.value())
             .await
             .map_err(|error| ApiError::Internal(error.into()))?;

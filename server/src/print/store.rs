@@ -1,10 +1,10 @@
 //! What the print service remembers: citizens' postal addresses and the
 //! print queue (one job per letter routed to paper, holding its print order).
 //! Jobs are written by the broker's group commit, with the message they
-//! belong to; here they are listed and marked posted.
+//! belong to, and marked posted by the broker (which queues the receipts
+//! that causes); here they are listed.
 
 use crate::{
-    broker::NewReceipt,
     print::{PostalAddress, PrintOrder},
     store::StorageError,
 };
@@ -37,14 +37,4 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StorageError>;
 
     async fn print_jobs(&self, include_printed: bool) -> Result<Vec<PrintJob>, StorageError>;
-
-    /// Marks a print job posted and queues the receipts it causes; false when
-    /// there is no such unprinted job.
-    async fn mark_printed(
-        &self,
-        message_row: Uuid,
-        receipts: &[NewReceipt],
-        push_receipts: bool,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StorageError>;
 }

@@ -142,7 +142,7 @@ mod tests {
     #[test]
     fn pdf_text_keeps_norwegian_letters() {
         let pdf =
-            crate::demo::letter_pdf("Vedtak om bostøtte", "Kari", &["Du får støtte."]).unwrap();
+            crate::pdf::letter_pdf("Vedtak om bostøtte", "Kari", &["Du får støtte."]).unwrap();
         let text = extract(MediaType::Pdf, &pdf, &limits()).unwrap();
         assert!(text.contains("bostøtte"), "{text}");
         assert!(text.contains("får"), "{text}");

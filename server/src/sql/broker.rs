@@ -8,11 +8,10 @@
 use super::{insert_rows, mailbox::insert_letters, placeholders, Database, Query, Transaction};
 use crate::{
     broker::{
-        self, routing::Process, CommitOutcome, JobOutcome, NewMessage, NewReceipt,
+        self, routing::Process, CommitOutcome, JobOutcome, LetterTerms, NewMessage, NewReceipt,
         OpeningReceiptState, OutboxJob, OutboxKind, StatusEntry, StoredChannel, StoredMessage,
         StoredReceipt, TransportStatus,
     },
-    mailbox::LetterTerms,
     notify::{channel_code, NewNotice, NoticePreference, OrderedBy},
     store::StorageError,
 };
@@ -896,6 +895,32 @@ impl broker::Store for Database {
             at,
         )
         .await?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    async fn mark_printed(
+        &self,
+        message_row: Uuid,
+        receipts: &[NewReceipt],
+        push_receipts: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        let mut transaction = self.begin().await?;
+        let updated = transaction
+            .execute(
+                Query::new(
+                    "UPDATE print_job SET printed_at = $2
+                     WHERE message_row = $1 AND printed_at IS NULL",
+                )
+                .bind(message_row)
+                .bind(at),
+            )
+            .await?;
+        if updated == 0 {
+            return Ok(false);
+        }
+        queue_receipts(&mut transaction, message_row, receipts, push_receipts, at).await?;
         transaction.commit().await?;
         Ok(true)
     }

@@ -9,9 +9,8 @@ use super::{
     count, insert_rows, place_from_sql, stored_level, Database, Query, Transaction, OPEN_MAILBOX,
 };
 use crate::{
-    mailbox::{
-        self, ArchivedLetter, Citizen, LetterCounts, LetterSlice, LetterTerms, StoredUpload,
-    },
+    broker::LetterTerms,
+    mailbox::{self, ArchivedLetter, Citizen, LetterCounts, LetterSlice, StoredUpload},
     store::StorageError,
 };
 use app::{

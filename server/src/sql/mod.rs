@@ -83,6 +83,13 @@ pub struct StoreStatistics {
 }
 
 #[derive(sqlx::FromRow)]
+struct PragmaRow {
+    journal_mode: String,
+    synchronous: i64,
+    foreign_keys: i64,
+}
+
+#[derive(sqlx::FromRow)]
 struct StatisticsRow {
     citizens: i64,
     letters: i64,
@@ -195,23 +202,17 @@ impl Database {
         let Database::Sqlite(_) = self else {
             return Err(anyhow::anyhow!("pragmas are SQLite's").into());
         };
+        // One connection for all three: pragmas are per connection.
         let mut connection = self.acquire().await?;
-        let (journal_mode,): (String,) = connection
+        let row: PragmaRow = connection
             .connection()
-            .fetch_optional(Query::new("PRAGMA journal_mode"))
+            .fetch_optional(Query::new(
+                "SELECT journal_mode, synchronous, foreign_keys
+                 FROM pragma_journal_mode(), pragma_synchronous(), pragma_foreign_keys()",
+            ))
             .await?
             .ok_or(StorageError::NotFound)?;
-        let (synchronous,): (i64,) = connection
-            .connection()
-            .fetch_optional(Query::new("PRAGMA synchronous"))
-            .await?
-            .ok_or(StorageError::NotFound)?;
-        let (foreign_keys,): (i64,) = connection
-            .connection()
-            .fetch_optional(Query::new("PRAGMA foreign_keys"))
-            .await?
-            .ok_or(StorageError::NotFound)?;
-        Ok((journal_mode, synchronous, foreign_keys))
+        Ok((row.journal_mode, row.synchronous, row.foreign_keys))
     }
 
     /// Answers when the database can serve queries (the readiness check).

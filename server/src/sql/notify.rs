@@ -5,6 +5,7 @@
 
 use super::{broker::queue_receipts, placeholders, Database, Query};
 use crate::{
+    broker::NewReceipt,
     notify::{
         self, channel_code, parse_channel, NoticeJob, NoticeOutcome, NoticePreference, NoticeState,
         OrderedBy, SinkNotice,
@@ -190,17 +191,22 @@ impl notify::Store for Database {
                 .await?;
             if let NoticeOutcome::Failed {
                 receipt: Some(receipt),
-                push,
                 ..
             } = outcome
             {
                 // The sender's `varslingfeiletkvittering`, in the transaction
                 // that records the failure.
+                let queued = NewReceipt {
+                    id: receipt.id,
+                    kind: receipt.kind,
+                    document: receipt.document.clone(),
+                    created_at: receipt.created_at,
+                };
                 queue_receipts(
                     &mut transaction,
                     job.message_row,
-                    std::slice::from_ref(receipt),
-                    *push,
+                    std::slice::from_ref(&queued),
+                    receipt.push,
                     now,
                 )
                 .await?;

@@ -1,10 +1,9 @@
 //! The print service's store in SQL: postal addresses and the print queue.
-//! Jobs are inserted by the broker's group commit (see `sql/broker.rs`),
-//! with the message they belong to.
+//! Jobs are inserted by the broker's group commit, with the message they
+//! belong to, and marked posted by the broker (see `sql/broker.rs`).
 
-use super::{broker::queue_receipts, Database, Query};
+use super::{Database, Query};
 use crate::{
-    broker::NewReceipt,
     print::{self, PostalAddress, PrintJob, PrintOrder},
     store::StorageError,
 };
@@ -96,31 +95,5 @@ impl print::Store for Database {
             )
             .await?;
         rows.into_iter().map(PrintJobRow::into_job).collect()
-    }
-
-    async fn mark_printed(
-        &self,
-        message_row: Uuid,
-        receipts: &[NewReceipt],
-        push_receipts: bool,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StorageError> {
-        let mut transaction = self.begin().await?;
-        let updated = transaction
-            .execute(
-                Query::new(
-                    "UPDATE print_job SET printed_at = $2
-                     WHERE message_row = $1 AND printed_at IS NULL",
-                )
-                .bind(message_row)
-                .bind(at),
-            )
-            .await?;
-        if updated == 0 {
-            return Ok(false);
-        }
-        queue_receipts(&mut transaction, message_row, receipts, push_receipts, at).await?;
-        transaction.commit().await?;
-        Ok(true)
     }
 }

@@ -9,7 +9,7 @@ use crate::helpers::{
 };
 use app::domain::{Fnr, SecurityLevel};
 use chrono::{Duration, Utc};
-use postkasse::agency::client::OutgoingDocument;
+use postkasse::broker::client::OutgoingDocument;
 use postkasse::clock::ManualClock;
 use postkasse::mailbox::Store as _;
 use reqwest::{header, StatusCode};

@@ -7,7 +7,7 @@
 use crate::helpers::{
     citizen, on_both_backends, provider_files, testid_key_file, Backend, TestDatabase,
 };
-use postkasse::{agency::client::OutgoingLetter, broker::Store as _, krr::lookup::krr_time};
+use postkasse::{broker::client::OutgoingLetter, broker::Store as _, krr::lookup::krr_time};
 use rand::Rng;
 use reqwest::StatusCode;
 use sqlx::Row;
@@ -169,7 +169,7 @@ async fn every_acknowledged_letter_survives_sigkill_exactly_once(backend: Backen
         .to_owned();
 
     // The client's work, done before the clock starts.
-    let pdf = postkasse::demo::letter_pdf("Vedtak", "Test", &["Innhold."]).unwrap();
+    let pdf = postkasse::pdf::letter_pdf("Vedtak", "Test", &["Innhold."]).unwrap();
     let sender = app::domain::OrgNr::parse(AGENCY).unwrap();
     let letters: Arc<Vec<(OutgoingLetter, String, Vec<u8>)>> = Arc::new(
         (0..LETTERS)

@@ -432,7 +432,7 @@ impl TestApp {
     /// its id in the mailbox. Its main document's title must be unique there.
     pub async fn send_letter(
         &self,
-        letter: &postkasse::agency::client::OutgoingLetter,
+        letter: &postkasse::broker::client::OutgoingLetter,
     ) -> app::domain::LetterId {
         self.make_reachable(&letter.recipient, OWN_PROVIDER).await;
         let sender = self.sender(TEST_SENDER, "Brønnøysundregistrene").await;
@@ -495,12 +495,12 @@ pub fn test_letter(
     sender: &app::domain::OrgNr,
     recipient: &app::domain::Fnr,
     title: &str,
-) -> postkasse::agency::client::OutgoingLetter {
-    let pdf = postkasse::demo::letter_pdf(title, "Test", &["Innhold."]).expect("pdf");
-    postkasse::agency::client::OutgoingLetter::decision(
+) -> postkasse::broker::client::OutgoingLetter {
+    let pdf = postkasse::pdf::letter_pdf(title, "Test", &["Innhold."]).expect("pdf");
+    postkasse::broker::client::OutgoingLetter::decision(
         sender.clone(),
         recipient.clone(),
-        postkasse::agency::client::OutgoingDocument {
+        postkasse::broker::client::OutgoingDocument {
             file_name: "brev.pdf".to_owned(),
             mime: "application/pdf".to_owned(),
             title: title.to_owned(),
@@ -524,7 +524,7 @@ impl TestSender {
     pub async fn send(
         &self,
         app: &TestApp,
-        letter: &postkasse::agency::client::OutgoingLetter,
+        letter: &postkasse::broker::client::OutgoingLetter,
     ) -> reqwest::Response {
         let package = letter.package().expect("package");
         let message = letter.business_message(&package);

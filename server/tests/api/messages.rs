@@ -14,7 +14,7 @@ use postkasse::mailbox::Store as _;
 use postkasse::{broker::Store as _, print::Store as _};
 use postkasse::{
     broker::{cms, package},
-    krr::{person::MailboxProvider, providers},
+    krr::person::MailboxProvider,
     print::PostalAddress,
 };
 use reqwest::StatusCode;
@@ -191,7 +191,7 @@ impl TestProvider {
     async fn start(app: &TestApp, failures: u32) -> TestProvider {
         let org_nr = OrgNr::parse(OTHER_PROVIDER).unwrap();
         let key = provider_key();
-        let certificate = providers::self_signed(key, &org_nr, "Test Provider").unwrap();
+        let certificate = postkasse::keys::self_signed(key, &org_nr, "Test Provider").unwrap();
         let state = ProviderState {
             received: Arc::default(),
             attempts: Arc::default(),
@@ -446,7 +446,7 @@ async fn a_print_message_goes_to_the_print_queue(backend: Backend) {
     let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
     let letter = test_letter(&sender.org_nr(), &citizen(8), "Brev på papir");
     let package = letter.package().unwrap();
-    let message = postkasse::agency::client::print_message(
+    let message = postkasse::broker::client::print_message(
         &sender.org_nr(),
         &OrgNr::parse(OWN_PROVIDER).unwrap(),
         letter.message_id,

@@ -140,8 +140,12 @@ impl Setup {
     fn worker(&self, email: Arc<dyn NoticeSender>, sms: Arc<dyn NoticeSender>) -> NotifyWorker {
         NotifyWorker {
             notices: Arc::new(self.app.database.clone()),
-            messages: Arc::new(self.app.database.clone()),
-            agencies: Arc::new(self.app.database.clone()),
+            receipts: Arc::new(postkasse::broker::ReceiptIssuer::new(
+                Arc::new(self.app.database.clone()),
+                Arc::new(self.app.database.clone()),
+                OrgNr::parse(OWN_PROVIDER).unwrap(),
+                self.clock.clone(),
+            )),
             register: Arc::new(self.app.database.clone()),
             clock: self.clock.clone(),
             routes: Arc::new(Routes {
@@ -154,7 +158,6 @@ impl Setup {
                     limit: RateLimit::per_second(0),
                 },
             }),
-            provider: OrgNr::parse(OWN_PROVIDER).unwrap(),
             settings: NotifyWorkerSettings {
                 batch: 50,
                 max_attempts: 3,

@@ -11,7 +11,7 @@ use crate::helpers::{
 };
 use app::domain::{Fnr, LetterId, OrgNr, SecurityLevel};
 use chrono::{Duration, Utc};
-use postkasse::agency::client::{OutgoingDocument, OutgoingLetter};
+use postkasse::broker::client::{OutgoingDocument, OutgoingLetter};
 use postkasse::clock::{Clock, ManualClock};
 use postkasse::mailbox::Store as _;
 use postkasse::search::Store as _;
@@ -779,7 +779,7 @@ async fn uploads_are_searchable_until_deleted(backend: Backend) {
     let kari = citizen(14);
     let session = app.login_as(&kari).await;
     let pdf =
-        postkasse::demo::letter_pdf("Kvittering for sykkel", "Kari", &["Kjøpt i Bergen."]).unwrap();
+        postkasse::pdf::letter_pdf("Kvittering for sykkel", "Kari", &["Kjøpt i Bergen."]).unwrap();
     let form = reqwest::multipart::Form::new().part(
         "fil",
         reqwest::multipart::Part::bytes(pdf)

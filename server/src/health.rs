@@ -1,7 +1,6 @@
 //! Liveness and readiness for whoever runs Postkasse.
 
-use super::ApiError;
-use crate::startup::AppState;
+use crate::{http::ApiError, sql::Database};
 use axum::{extract::State, Json};
 use serde_json::{json, Value};
 
@@ -12,8 +11,8 @@ pub async fn healthz() -> &'static str {
 }
 
 /// The process can serve requests: the database answers.
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state.database.ping().await.map_err(|error| {
+pub async fn readyz(State(database): State<Database>) -> Result<Json<Value>, ApiError> {
+    database.ping().await.map_err(|error| {
         ApiError::Unavailable(anyhow::Error::new(error).context("database ping failed"))
     })?;
     Ok(Json(json!({ "status": "ready", "database": "ok" })))

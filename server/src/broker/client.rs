@@ -6,12 +6,13 @@
 
 use crate::broker::{
     message::{
-        OrderedNotice, OrderedNotices, ACTOR_AUTHORITY, PROCESS_DECISION, PROCESS_INFORMATION,
-        PROCESS_PRINT, SHA256_METHOD, STANDARD_DIGITAL, STANDARD_PRINT,
+        ACTOR_AUTHORITY, PROCESS_DECISION, PROCESS_INFORMATION, PROCESS_PRINT, SHA256_METHOD,
+        STANDARD_DIGITAL, STANDARD_PRINT,
     },
     package::{self, ManifestDocument, ManifestMottaker, ManifestSpec, PackageError},
     routing::Process,
 };
+use crate::notify::{OrderedNotice, OrderedNotices};
 use app::domain::{ConversationId, Fnr, MessageId, OrgNr, SecurityLevel};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};

@@ -1,31 +1,41 @@
 //! The citizen's own order in the archive: folders, where a letter lies, and
 //! the documents they upload themselves.
 
-use super::letter::checked_text_type;
+use super::letter::{CheckedText, TextRules};
 use super::{FolderId, MediaType, TextError};
 use serde::{Deserialize, Serialize};
 
-checked_text_type!(
-    /// A folder's name: 1 to 60 characters, trimmed, no control characters.
-    FolderName,
-    60
-);
+/// The rules of a [`FolderName`].
+pub enum FolderNameRules {}
 
-checked_text_type!(
-    /// The name of an uploaded document as the citizen sees it and as it is
-    /// written into the export: 1 to 120 characters, no path separators, so a
-    /// name can never climb out of the export's folder.
-    UploadName,
-    120,
-    no_path
-);
-
-fn no_path(text: &str) -> Result<(), TextError> {
-    if text.contains(['/', '\\']) || text == "." || text == ".." {
-        return Err(TextError::PathSeparators);
-    }
-    Ok(())
+impl TextRules for FolderNameRules {
+    const NAME: &'static str = "FolderName";
+    const MAX_CHARS: usize = 60;
 }
+
+/// A folder's name: 1 to 60 characters, trimmed, no control characters.
+pub type FolderName = CheckedText<FolderNameRules>;
+
+/// The rules of an [`UploadName`].
+pub enum UploadNameRules {}
+
+impl TextRules for UploadNameRules {
+    const NAME: &'static str = "UploadName";
+    const MAX_CHARS: usize = 120;
+
+    /// No path separators, and not `.` or `..`.
+    fn check(text: &str) -> Result<(), TextError> {
+        if text.contains(['/', '\\']) || text == "." || text == ".." {
+            return Err(TextError::PathSeparators);
+        }
+        Ok(())
+    }
+}
+
+/// The name of an uploaded document as the citizen sees it and as it is
+/// written into the export: 1 to 120 characters, no path separators, so a
+/// name can never climb out of the export's folder.
+pub type UploadName = CheckedText<UploadNameRules>;
 
 /// What a citizen may upload. Each has a fixed signature, so the content is
 /// checked by its bytes rather than trusted from the name or the browser.

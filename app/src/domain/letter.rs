@@ -3,7 +3,7 @@
 use super::{ConversationId, Fnr, LetterId, MessageId, OrgNr, SecurityLevel};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::fmt;
+use std::{fmt, marker::PhantomData};
 
 /// Why a piece of text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,59 +18,95 @@ pub enum TextError {
     PathSeparators,
 }
 
-/// A piece of text with a checked constructor: `parse` trims it, bounds it
-/// in characters and refuses control characters, then runs `$extra` (a
-/// `fn(&str) -> Result<(), TextError>`) when one is given. Serde goes through
-/// `parse` too, and `Display` and `as_str` give the text back.
-macro_rules! checked_text_type {
-    ($(#[$doc:meta])* $name:ident, $max:expr $(, $extra:expr)?) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
+/// The rules of one kind of [`CheckedText`]: its name, its length bound and
+/// any check beyond the common ones.
+pub trait TextRules {
+    /// What the text type is called; `Debug` shows it, as in `Title("…")`.
+    const NAME: &'static str;
+    /// The most characters (not bytes) the text may have.
+    const MAX_CHARS: usize;
 
-        impl $name {
-            pub const MAX_CHARS: usize = $max;
-
-            pub fn parse(input: &str) -> Result<$name, TextError> {
-                let text = $crate::domain::letter::checked_text(input, Self::MAX_CHARS)?;
-                $($extra(&text)?;)?
-                Ok($name(text))
-            }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = TextError;
-            fn try_from(value: String) -> Result<Self, Self::Error> {
-                $name::parse(&value)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(text: $name) -> String {
-                text.0
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
+    /// Runs after the common checks, on the trimmed text.
+    fn check(_text: &str) -> Result<(), TextError> {
+        Ok(())
+    }
 }
-pub(crate) use checked_text_type;
 
-checked_text_type!(
-    /// A title shown to the citizen: 1 to 255 characters, as DPI allows for
-    /// `ikkesensitivtittel` and manifest titles; surrounding whitespace trimmed.
-    Title,
-    255
-);
+/// A piece of text with a checked constructor: `parse` trims it, bounds it
+/// in characters and refuses control characters, then runs `R::check`.
+/// Serde goes through `parse` too, and `Display` and `as_str` give the text
+/// back. `R` is only a marker, so the traits are written by hand rather than
+/// derived (a derive would ask the same of `R`).
+#[derive(Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String", bound = "R: TextRules")]
+pub struct CheckedText<R>(String, PhantomData<fn() -> R>);
+
+impl<R: TextRules> CheckedText<R> {
+    pub const MAX_CHARS: usize = R::MAX_CHARS;
+
+    pub fn parse(input: &str) -> Result<Self, TextError> {
+        let text = checked_text(input, Self::MAX_CHARS)?;
+        R::check(&text)?;
+        Ok(Self(text, PhantomData))
+    }
+}
+
+impl<R> CheckedText<R> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<R: TextRules> TryFrom<String> for CheckedText<R> {
+    type Error = TextError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl<R> From<CheckedText<R>> for String {
+    fn from(text: CheckedText<R>) -> String {
+        text.0
+    }
+}
+
+impl<R> fmt::Display for CheckedText<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<R: TextRules> fmt::Debug for CheckedText<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple(R::NAME).field(&self.0).finish()
+    }
+}
+
+impl<R> Clone for CheckedText<R> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone(), PhantomData)
+    }
+}
+
+impl<R> PartialEq for CheckedText<R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<R> Eq for CheckedText<R> {}
+
+/// The rules of a [`Title`].
+pub enum TitleRules {}
+
+impl TextRules for TitleRules {
+    const NAME: &'static str = "Title";
+    const MAX_CHARS: usize = 255;
+}
+
+/// A title shown to the citizen: 1 to 255 characters, as DPI allows for
+/// `ikkesensitivtittel` and manifest titles; surrounding whitespace trimmed.
+pub type Title = CheckedText<TitleRules>;
 
 /// Trims, then checks length (in characters, not bytes) and control characters.
 pub fn checked_text(input: &str, max_chars: usize) -> Result<String, TextError> {
@@ -273,6 +309,22 @@ mod tests {
             Title::parse("a\u{0007}b"),
             Err(TextError::ControlCharacters)
         );
+    }
+
+    #[test]
+    fn serde_goes_through_parse_and_debug_names_the_type() {
+        use serde::de::{value, IntoDeserializer};
+        let read = |text: &'static str| {
+            let deserializer: value::StrDeserializer<'_, value::Error> = text.into_deserializer();
+            Title::deserialize(deserializer)
+        };
+        assert_eq!(read(" Vedtak ").unwrap().as_str(), "Vedtak");
+        assert!(read("  ").is_err());
+        assert_eq!(
+            format!("{:?}", read("Vedtak").unwrap()),
+            "Title(\"Vedtak\")"
+        );
+        assert_eq!(Title::MAX_CHARS, 255);
     }
 
     #[test]

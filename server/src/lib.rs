@@ -10,6 +10,7 @@
 //! - [`clock`]: time as a dependency.
 //! - [`demo`]: synthetic citizens and letters for trying Postkasse out.
 //! - [`http`]: the error shape and routes that belong to no domain.
+//! - [`validation`]: bad input by field, for every parser.
 //! - [`operator`]: operators' sign-in and the development sink's page.
 
 pub mod agency;
@@ -34,3 +35,4 @@ pub mod store;
 pub mod telemetry;
 pub mod testid;
 pub mod tokens;
+pub mod validation;

@@ -11,8 +11,8 @@
 
 use super::json_fields::{Fields, Problems};
 use crate::{
-    http::FieldError,
     print::{PostClass, PrintColour, PrintOrder, RawPostalAddress, ReturnHandling},
+    validation::FieldError,
 };
 use app::domain::{
     ConversationId, Fnr, MessageId, OrgNr, SecurityLevel, SyntheticIds, TextError, Title,

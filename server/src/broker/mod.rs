@@ -21,7 +21,6 @@ pub mod routing;
 
 use crate::{
     clock::Clock,
-    http::FieldError,
     krr::providers::OwnProvider,
     print::PrintOrder,
     storage::{
@@ -33,6 +32,7 @@ use crate::{
         Storage,
     },
     store::StorageError,
+    validation::FieldError,
 };
 use anyhow::Context;
 use app::domain::{

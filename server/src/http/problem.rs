@@ -11,22 +11,7 @@ use axum::{
 };
 use serde::Serialize;
 
-/// One bad input field: `name` is its path (`metadata.avsender.navn`,
-/// `document`), `reason` says what is wrong in plain words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub name: String,
-    pub reason: String,
-}
-
-impl FieldError {
-    pub fn new(name: impl Into<String>, reason: impl ToString) -> Self {
-        Self {
-            name: name.into(),
-            reason: reason.to_string(),
-        }
-    }
-}
+pub use crate::validation::FieldError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

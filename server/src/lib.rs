@@ -10,7 +10,8 @@
 //! - [`clock`]: time as a dependency.
 //! - [`demo`]: synthetic citizens and letters for trying Postkasse out.
 //! - [`http`]: the error shape and routes that belong to no domain.
-//! - [`validation`]: bad input by field, for every parser.
+//! - [`validation`]: bad input by field, for every parser; [`errors`]: how
+//!   failures become answers, and where internal causes are logged.
 //! - [`operator`]: operators' sign-in and the development sink's page.
 
 pub mod agency;
@@ -19,6 +20,7 @@ pub mod broker;
 pub mod cli;
 pub mod clock;
 pub mod demo;
+pub mod errors;
 pub mod http;
 pub mod keys;
 pub mod krr;

@@ -545,10 +545,9 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         .route("/messages/in", get(broker::http::incoming))
         .route("/messages/in/{id}/read", post(broker::http::acknowledge))
         .route("/api/openapi.json", get(broker::openapi::document))
-        // A grant is a few kilobytes; 64 kB is generous.
         .route(
             "/token",
-            post(agency::http::token).layer(DefaultBodyLimit::max(64 * 1024)),
+            post(agency::http::token).layer(DefaultBodyLimit::max(agency::http::MAX_BODY_BYTES)),
         )
         // 1000 national ids in JSON are about 16 kB; 256 kB leaves room for whitespace.
         .route(

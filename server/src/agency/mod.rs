@@ -144,8 +144,7 @@ impl FromRequestParts<AppState> for AgencyAccess {
         let stored = state
             .agencies
             .access_token(&token_hash(presented))
-            .await
-            .map_err(|error| ApiError::Internal(error.into()))?
+            .await?
             .ok_or(ApiError::Unauthorized)?;
         if stored.expires_at <= state.clock.now() {
             return Err(ApiError::Unauthorized);

@@ -148,11 +148,7 @@ async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Respons
     else {
         return Ok(Redirect::to("/").into_response());
     };
-    let next = state
-        .auth
-        .logout(&session)
-        .await
-        .map_err(|error| ApiError::Internal(error.into()))?;
+    let next = state.auth.logout(&session).await?;
     Ok((jar.add(removal(SESSION_COOKIE)), Redirect::to(&next)).into_response())
 }
 

@@ -44,7 +44,7 @@ impl From<BrokerError> for ApiError {
             BrokerError::Invalid(problems) => ApiError::Validation(problems),
             BrokerError::Conflict(message) => ApiError::Conflict(message),
             BrokerError::NotFound => ApiError::NotFound,
-            BrokerError::Internal(cause) => ApiError::Internal(cause),
+            BrokerError::Internal(cause) => ApiError::from(cause),
         }
     }
 }

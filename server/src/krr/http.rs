@@ -46,11 +46,7 @@ pub async fn lookup_persons(
         state.settings.synthetic_ids(),
     )
     .map_err(ApiError::Validation)?;
-    let personer = state
-        .register
-        .lookup(&ids, scopes)
-        .await
-        .map_err(|error| ApiError::Internal(error.into()))?;
+    let personer = state.register.lookup(&ids, scopes).await?;
     tracing::info!(
         client = access.client_name,
         persons = personer.len(),

@@ -20,7 +20,7 @@ mod store;
 
 pub use store::{RegisterEntry, Store, IMPORT_BATCH_ROWS};
 
-use crate::{clock::Clock, store::StorageError};
+use crate::{clock::Clock, errors::internal, store::StorageError};
 use app::{
     api::{
         contact::{
@@ -45,11 +45,6 @@ pub struct Register {
     /// The citizen's own notice choices, shown and changed beside their entry.
     notices: Arc<dyn crate::notify::Store>,
     clock: Arc<dyn Clock>,
-}
-
-fn internal(error: StorageError) -> AppError {
-    tracing::error!(error = format!("{error:#}"), "register access failed");
-    AppError::Internal
 }
 
 fn contact_problem(error: ContactError) -> Problem {

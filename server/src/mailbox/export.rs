@@ -13,7 +13,8 @@
 //! written to an unnamed temporary file (removed by the system when it is
 //! closed), one document at a time, and the response streams that file.
 
-use super::{internal, MailboxService};
+use super::MailboxService;
+use crate::errors::internal;
 use crate::storage::blobs::BlobStore;
 use app::{
     api::session::SignedIn,

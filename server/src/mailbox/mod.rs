@@ -17,6 +17,7 @@ pub use store::{ArchivedLetter, Citizen, LetterCounts, LetterSlice, Store, Store
 
 use crate::broker::Broker;
 use crate::clock::Clock;
+use crate::errors::internal;
 use crate::storage::broker::OpeningReceiptState;
 use crate::storage::{
     blobs::{BlobError, BlobStore},
@@ -79,11 +80,6 @@ pub enum DocumentError {
     NeedsOpeningConsent,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
-}
-
-fn internal(error: impl Into<anyhow::Error>) -> AppError {
-    tracing::error!(error = format!("{:#}", error.into()), "mailbox read failed");
-    AppError::Internal
 }
 
 fn readable_by(level: SecurityLevel, viewer: &SignedIn) -> bool {

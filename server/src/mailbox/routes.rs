@@ -18,7 +18,6 @@ use crate::{
 use app::api::archive::UploadProblem;
 use app::api::session::SignedIn;
 use app::domain::{LetterId, MediaType, UploadId};
-use app::error::AppError;
 use axum::{
     body::Body,
     extract::{
@@ -39,20 +38,6 @@ fn signed_in(viewer: Option<Extension<SignedIn>>) -> Result<SignedIn, ApiError> 
     viewer
         .map(|Extension(viewer)| viewer)
         .ok_or(ApiError::Unauthorized)
-}
-
-fn api_error(error: AppError) -> ApiError {
-    match error {
-        AppError::NotFound => ApiError::NotFound,
-        AppError::Unauthorized => ApiError::Unauthorized,
-        AppError::Invalid { field, problem } => {
-            ApiError::Validation(vec![FieldError::new(field, problem.to_string())])
-        }
-        // The cause was logged where it happened.
-        AppError::Internal | AppError::Transport(_) => {
-            ApiError::Internal(anyhow::anyhow!("mailbox request failed"))
-        }
-    }
 }
 
 /// Bytes to download, with their type and name, never cached.
@@ -92,7 +77,7 @@ pub async fn document(
             DocumentError::NeedsOpeningConsent => ApiError::Forbidden(
                 "the sender asked for an opening receipt: open the letter on its page first",
             ),
-            DocumentError::Internal(cause) => ApiError::Internal(cause),
+            DocumentError::Internal(cause) => ApiError::from(cause),
         })?;
     let file_name = &opened.document.file_name;
     Ok(match opened.document.media_type {
@@ -119,11 +104,7 @@ pub async fn upload_document(
 ) -> Result<Response, ApiError> {
     let viewer = signed_in(viewer)?;
     let id: UploadId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let (upload, bytes) = state
-        .mailbox
-        .upload_document(&viewer, id)
-        .await
-        .map_err(api_error)?;
+    let (upload, bytes) = state.mailbox.upload_document(&viewer, id).await?;
     Ok(file_response(bytes, &upload.media_type, &upload.name))
 }
 
@@ -132,7 +113,7 @@ pub async fn export(
     viewer: Option<Extension<SignedIn>>,
 ) -> Result<Response, ApiError> {
     let viewer = signed_in(viewer)?;
-    let export = state.mailbox.export(&viewer).await.map_err(api_error)?;
+    let export = state.mailbox.export(&viewer).await?;
     let body = Body::from_stream(ReaderStream::new(tokio::fs::File::from_std(export.file)));
     let mut response = file_response(body, "application/zip", "postkasse.zip");
     let headers = response.headers_mut();
@@ -177,7 +158,7 @@ pub async fn upload(
             super::archive::UPLOAD_FIELD,
             problem,
         )])),
-        Err(UploadError::Internal(cause)) => Err(ApiError::Internal(cause)),
+        Err(UploadError::Internal(cause)) => Err(ApiError::from(cause)),
     }
 }
 

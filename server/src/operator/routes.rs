@@ -46,11 +46,12 @@ async fn sign_in(
     let code = form.kode.unwrap_or_default();
     let session = match code.trim() {
         "" => None,
-        code => state
-            .operators
-            .sign_in(code, jar.get(OPERATOR_COOKIE).map(|cookie| cookie.value()))
-            .await
-            .map_err(|error| ApiError::Internal(error.into()))?,
+        code => {
+            state
+                .operators
+                .sign_in(code, jar.get(OPERATOR_COOKIE).map(|cookie| cookie.value()))
+                .await?
+        }
     };
     let Some(session) = session else {
         return Ok(Redirect::to(&format!("{SIGN_IN_PATH}?feil=kode")).into_response());
@@ -66,11 +67,7 @@ async fn sign_in(
 
 async fn sign_out(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
     if let Some(session) = jar.get(OPERATOR_COOKIE) {
-        state
-            .operators
-            .sign_out(session.value())
-            .await
-            .map_err(|error| ApiError::Internal(error.into()))?;
+        state.operators.sign_out(session.value()).await?;
     }
     Ok((
         jar.add(removal(OPERATOR_COOKIE)),

@@ -17,7 +17,7 @@ use crate::{
         Broker,
     },
     clock::{Clock, SystemClock},
-    http::{csrf, health, language, security_headers},
+    http::{csrf, extract, health, language, security_headers},
     krr::{self, providers::OwnProvider, Register},
     mailbox::{self, archive::TrashPurge, ArchiveLimits, MailboxService},
     notify::{
@@ -603,6 +603,9 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(
+            extract::limit_server_function_bodies,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::session_layer::resolve_session,

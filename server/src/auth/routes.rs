@@ -6,10 +6,13 @@
 //! - `GET /auth/frontchannel-logout?iss=…&sid=…` is framed by the provider's logout page.
 
 use super::{LoginError, LOGIN_COOKIE, LOGIN_LIFETIME, SESSION_COOKIE};
-use crate::{http::ApiError, startup::AppState};
+use crate::{
+    http::{extract::Query, ApiError},
+    startup::AppState,
+};
 use app::domain::SecurityLevel;
 use axum::{
-    extract::{Query, State},
+    extract::State,
     http::{header, HeaderValue, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},

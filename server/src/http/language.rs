@@ -29,12 +29,9 @@ pub async fn switch_language(
     jar: CookieJar,
     form: Result<Form<LanguageChoice>, FormRejection>,
 ) -> Response {
-    let Ok(Form(choice)) = form else {
-        return ApiError::Validation(vec![FieldError::new(
-            "sprak",
-            "the body must be a form with sprak=nb or sprak=en",
-        )])
-        .into_response();
+    let choice = match form {
+        Ok(Form(choice)) => choice,
+        Err(rejection) => return ApiError::from(rejection).into_response(),
     };
     let Some(locale) = choice.sprak.as_deref().and_then(parse_locale) else {
         return ApiError::Validation(vec![FieldError::new("sprak", "must be nb or en")])

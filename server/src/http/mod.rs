@@ -1,7 +1,8 @@
-//! HTTP plumbing shared by every route: the error shape, health checks and
-//! security headers. Routes that belong to a domain live in that domain's module.
+//! HTTP plumbing shared by every route: the error shape, extractors that
+//! answer with it, health checks and security headers. Routes that belong to a domain live in that domain's module.
 
 pub mod csrf;
+pub mod extract;
 pub mod health;
 pub mod language;
 pub mod problem;

@@ -32,15 +32,8 @@ pub async fn lookup_persons(
             "the access token grants neither krr:global/kontaktinformasjon.read nor krr:global/digitalpost.read",
         ));
     }
-    let Json(request) = body.map_err(|rejection| {
-        ApiError::Validation(vec![FieldError::new(
-            "body",
-            format!(
-                "must be a JSON object with a list personidentifikatorer: {}",
-                rejection.body_text()
-            ),
-        )])
-    })?;
+    // Read after the scope check, so a token without the scopes learns nothing of the body.
+    let Json(request) = body?;
     let ids = parse_ids(
         &request.personidentifikatorer,
         state.settings.synthetic_ids(),

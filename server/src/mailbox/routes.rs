@@ -12,7 +12,7 @@
 
 use super::{archive::UploadError, html, DocumentError};
 use crate::{
-    http::{problem::FieldError, ApiError},
+    http::{extract::Path, problem::FieldError, ApiError},
     startup::AppState,
 };
 use app::api::archive::UploadProblem;
@@ -22,7 +22,7 @@ use axum::{
     body::Body,
     extract::{
         multipart::{Multipart, MultipartRejection},
-        Path, State,
+        State,
     },
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Redirect, Response},
@@ -58,13 +58,22 @@ fn file_response(body: impl Into<Body>, content_type: &str, file_name: &str) -> 
     response
 }
 
+/// `/dokumenter/{letter_id}/{index}`: by name, so a refusal names the part.
+#[derive(Debug, serde::Deserialize)]
+pub struct DocumentPath {
+    letter_id: String,
+    index: usize,
+}
+
 pub async fn document(
     State(state): State<AppState>,
     viewer: Option<Extension<SignedIn>>,
-    Path((letter_id, index)): Path<(String, usize)>,
+    Path(DocumentPath { letter_id, index }): Path<DocumentPath>,
 ) -> Result<Response, ApiError> {
     let viewer = signed_in(viewer)?;
-    let letter_id: LetterId = letter_id.parse().map_err(|_| ApiError::NotFound)?;
+    let letter_id: LetterId = letter_id
+        .parse()
+        .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;
     let opened = state
         .mailbox
         .document(&viewer, letter_id, index)
@@ -103,7 +112,9 @@ pub async fn upload_document(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let viewer = signed_in(viewer)?;
-    let id: UploadId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let id: UploadId = id
+        .parse()
+        .map_err(|_| ApiError::invalid("id", "must be an upload's id (a UUID)"))?;
     let (upload, bytes) = state.mailbox.upload_document(&viewer, id).await?;
     Ok(file_response(bytes, &upload.media_type, &upload.name))
 }

@@ -8,7 +8,7 @@
 use super::{OPERATOR_COOKIE, SESSION_LIFETIME};
 use crate::{
     auth::routes::{host_cookie, removal},
-    http::{ApiError, FieldError},
+    http::ApiError,
     startup::AppState,
 };
 use app::api::operator::{SIGN_IN_PATH, SINK_PATH};
@@ -37,12 +37,7 @@ async fn sign_in(
     jar: CookieJar,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "kode",
-            "the body must be a form with the single-use code in kode",
-        )]));
-    };
+    let Form(form) = form?;
     let code = form.kode.unwrap_or_default();
     let session = match code.trim() {
         "" => None,

@@ -56,13 +56,18 @@ fn named_field(body_text: &str, whole: &str) -> FieldError {
     field_in_message(detail, whole)
 }
 
-/// "missing field `kode`" names `kode`; other messages name the whole value.
+/// "missing field `kode`" (or a duplicate or unknown one) names `kode`;
+/// other messages name the whole value.
 fn field_in_message(message: &str, whole: &str) -> FieldError {
     let named = message
         .split_once('`')
         .and_then(|(_, rest)| rest.split_once('`'))
         .map(|(name, _)| name)
-        .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field"));
+        .filter(|_| {
+            ["missing field", "duplicate field", "unknown field"]
+                .iter()
+                .any(|kind| message.starts_with(kind))
+        });
     FieldError::new(named.unwrap_or(whole), message)
 }
 

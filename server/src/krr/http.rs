@@ -12,6 +12,7 @@ use crate::{
 use app::domain::Fnr;
 use axum::{
     extract::{rejection::JsonRejection, State},
+    http::StatusCode,
     Json,
 };
 use serde::Deserialize;
@@ -33,7 +34,16 @@ pub async fn lookup_persons(
         ));
     }
     // Read after the scope check, so a token without the scopes learns nothing of the body.
-    let Json(request) = body?;
+    let Json(request) = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::from(rejection),
+        _ => ApiError::invalid(
+            "body",
+            format!(
+                "must be a JSON object with a list personidentifikatorer: {}",
+                rejection.body_text()
+            ),
+        ),
+    })?;
     let ids = parse_ids(
         &request.personidentifikatorer,
         state.settings.synthetic_ids(),

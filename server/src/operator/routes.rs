@@ -14,6 +14,7 @@ use crate::{
 use app::api::operator::{SIGN_IN_PATH, SINK_PATH};
 use axum::{
     extract::{rejection::FormRejection, State},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::post,
     Form, Router,
@@ -37,7 +38,13 @@ async fn sign_in(
     jar: CookieJar,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    let Form(form) = form?;
+    let Form(form) = form.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::from(rejection),
+        _ => ApiError::invalid(
+            "kode",
+            "the body must be a form with the single-use code in kode",
+        ),
+    })?;
     let code = form.kode.unwrap_or_default();
     let session = match code.trim() {
         "" => None,

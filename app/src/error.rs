@@ -60,6 +60,15 @@ pub enum Problem {
     UnknownLanguage,
     #[error("must be one of the mailboxes in the list")]
     UnknownProvider,
+    /// An id that is not one: a hand-edited address or a forged request.
+    #[error("is not a valid id")]
+    NotAnId,
+    #[error("must be a page number from 1 to {max}")]
+    PageOutOfRange { max: u32 },
+    /// A value of the wrong kind where the page sends a fixed one (a flag,
+    /// a number), or an argument that is missing altogether.
+    #[error("has the wrong form")]
+    Malformed,
 }
 
 impl AppError {
@@ -75,8 +84,41 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
-        AppError::Transport(error.to_string())
+        match error {
+            // Arguments this server could not read: the client's mistake, a
+            // 4xx naming the field, never an internal error. (The server
+            // functions take ids and numbers as text and parse them
+            // themselves; this catches what is left, such as a missing field.)
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message)
+                if answering_request() =>
+            {
+                crate::api::session::fail(AppError::invalid(
+                    &named_argument(&message),
+                    Problem::Malformed,
+                ))
+            }
+            other => AppError::Transport(other.to_string()),
+        }
     }
+}
+
+/// Whether this is the server answering a request (rather than a browser
+/// reading an answer, whose failures are the transport's).
+#[cfg(feature = "ssr")]
+fn answering_request() -> bool {
+    leptos::prelude::use_context::<http::request::Parts>().is_some()
+}
+
+/// The argument a deserializer's message names ("missing field `id`"), or
+/// `arguments` when it names none.
+#[cfg(feature = "ssr")]
+fn named_argument(message: &str) -> String {
+    message
+        .split_once("field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map_or("arguments", |(name, _)| name)
+        .to_owned()
 }
 
 impl AppError {

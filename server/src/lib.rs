@@ -10,6 +10,8 @@
 //! - [`clock`]: time as a dependency.
 //! - [`demo`]: synthetic citizens and letters for trying Postkasse out.
 //! - [`http`]: the error shape and routes that belong to no domain.
+//! - [`validation`]: bad input by field, for every parser; [`errors`]: how
+//!   failures become answers, and where internal causes are logged.
 //! - [`operator`]: operators' sign-in and the development sink's page.
 
 pub mod agency;
@@ -19,6 +21,7 @@ pub mod broker;
 pub mod cli;
 pub mod clock;
 pub mod demo;
+pub mod errors;
 pub mod health;
 pub mod http;
 pub mod keys;
@@ -36,3 +39,4 @@ pub mod store;
 pub mod telemetry;
 pub mod testid;
 pub mod tokens;
+pub mod validation;

@@ -19,7 +19,7 @@ use crate::{
     },
     clock::{Clock, SystemClock},
     health,
-    http::{csrf, language, security_headers},
+    http::{csrf, extract, language, security_headers},
     krr::{self, providers::OwnProvider, Register},
     mailbox::{self, archive::TrashPurge, ArchiveLimits, MailboxService},
     notify::{
@@ -606,6 +606,9 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(
+            extract::limit_server_function_bodies,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.operators.clone(),
             operator::session_layer::resolve_operator,

@@ -8,7 +8,7 @@
 //! cross-site check in front of the server refuses them from other sites.
 
 use crate::{
-    domain::{FolderId, LetterId, TextError, UploadId},
+    domain::{FolderId, TextError, UploadId},
     error::{AppError, Problem},
 };
 use chrono::{DateTime, Utc};
@@ -93,7 +93,7 @@ pub mod ssr {
 
     use super::*;
     use crate::api::session::{fail, SignedIn};
-    use crate::domain::{FolderName, Place};
+    use crate::domain::{FolderName, LetterId, Place};
     use std::sync::Arc;
 
     pub(super) fn folder_name(field: &str, input: &str) -> Result<FolderName, AppError> {
@@ -168,9 +168,10 @@ pub async fn create_folder(navn: String) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "rename_folder")]
-pub async fn rename_folder(id: FolderId, navn: String) -> Result<(), AppError> {
+pub async fn rename_folder(id: String, navn: String) -> Result<(), AppError> {
     use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
+    let id: FolderId = crate::api::input::id("id", &id)?;
     let name = ssr::folder_name("navn", &navn).map_err(fail)?;
     ssr::archive()?
         .rename_folder(&citizen, id, name)
@@ -179,9 +180,10 @@ pub async fn rename_folder(id: FolderId, navn: String) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "delete_folder")]
-pub async fn delete_folder(id: FolderId) -> Result<(), AppError> {
+pub async fn delete_folder(id: String) -> Result<(), AppError> {
     use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
+    let id: FolderId = crate::api::input::id("id", &id)?;
     ssr::archive()?
         .delete_folder(&citizen, id)
         .await
@@ -191,9 +193,14 @@ pub async fn delete_folder(id: FolderId) -> Result<(), AppError> {
 /// `ulest=true` marks the letter unread, `false` read. Marked unread, the
 /// citizen goes back to the inbox: showing the letter would read it again.
 #[server(endpoint = "mark_letter")]
-pub async fn mark_letter(id: LetterId, ulest: bool) -> Result<(), AppError> {
-    use crate::api::session::{fail, require_signed_in};
+pub async fn mark_letter(id: String, ulest: String) -> Result<(), AppError> {
+    use crate::api::{
+        input,
+        session::{fail, require_signed_in},
+    };
     let citizen = require_signed_in()?;
+    let id: crate::domain::LetterId = input::id("id", &id)?;
+    let ulest = input::flag("ulest", &ulest)?;
     ssr::archive()?
         .set_unread(&citizen, id, ulest)
         .await
@@ -207,9 +214,10 @@ pub async fn mark_letter(id: LetterId, ulest: bool) -> Result<(), AppError> {
 /// `til` is a place as in the inbox's address: `innboks`, `arkiv`,
 /// `papirkurv` or a folder's id.
 #[server(endpoint = "move_letter")]
-pub async fn move_letter(id: LetterId, til: String) -> Result<(), AppError> {
+pub async fn move_letter(id: String, til: String) -> Result<(), AppError> {
     use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
+    let id: crate::domain::LetterId = crate::api::input::id("id", &id)?;
     let to = ssr::place("til", &til).map_err(fail)?;
     ssr::archive()?
         .move_letter(&citizen, id, to)
@@ -225,9 +233,10 @@ pub async fn list_uploads() -> Result<Vec<UploadView>, AppError> {
 }
 
 #[server(endpoint = "delete_upload")]
-pub async fn delete_upload(id: UploadId) -> Result<(), AppError> {
+pub async fn delete_upload(id: String) -> Result<(), AppError> {
     use crate::api::session::{fail, require_signed_in};
     let citizen = require_signed_in()?;
+    let id: UploadId = crate::api::input::id("id", &id)?;
     ssr::archive()?
         .delete_upload(&citizen, id)
         .await

@@ -168,21 +168,27 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
 /// `mappe` is a place as in the address (`innboks` when absent), `side` the
 /// 1-based page (the first when absent).
 #[server(endpoint = "list_inbox")]
-pub async fn list_inbox(mappe: Option<String>, side: Option<u32>) -> Result<LetterPage, AppError> {
-    use crate::api::session;
+pub async fn list_inbox(
+    mappe: Option<String>,
+    side: Option<String>,
+) -> Result<LetterPage, AppError> {
+    use crate::api::{input, session};
     let citizen = session::require_signed_in()?;
+    let page = input::page("side", side.as_deref())?;
     let place = Place::from_param(mappe.as_deref().unwrap_or_default())
         .ok_or_else(|| session::fail(AppError::NotFound))?;
     ssr::mailbox()?
-        .inbox(&citizen, place, side.unwrap_or(1).max(1))
+        .inbox(&citizen, place, page.get())
         .await
         .map_err(session::fail)
 }
 
+/// `id` is the letter's id, as text.
 #[server(endpoint = "open_letter")]
-pub async fn open_letter(id: LetterId) -> Result<LetterView, AppError> {
-    use crate::api::session;
+pub async fn open_letter(id: String) -> Result<LetterView, AppError> {
+    use crate::api::{input, session};
     let citizen = session::require_signed_in()?;
+    let id: LetterId = input::id("id", &id)?;
     ssr::mailbox()?
         .letter(&citizen, id)
         .await
@@ -192,9 +198,10 @@ pub async fn open_letter(id: LetterId) -> Result<LetterView, AppError> {
 /// Opens a letter whose sender asked for an opening receipt: the receipt goes
 /// to the sender (once), and the documents can be read.
 #[server(endpoint = "accept_opening_receipt")]
-pub async fn accept_opening_receipt(id: LetterId) -> Result<(), AppError> {
-    use crate::api::session;
+pub async fn accept_opening_receipt(id: String) -> Result<(), AppError> {
+    use crate::api::{input, session};
     let citizen = session::require_signed_in()?;
+    let id: LetterId = input::id("id", &id)?;
     ssr::mailbox()?
         .accept_opening_receipt(&citizen, id)
         .await

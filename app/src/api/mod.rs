@@ -1,13 +1,16 @@
 //! What the pages ask the server: the server functions and the types that
 //! cross the wire, one module per domain. Each module's `ssr` part (server
 //! only) holds the service trait the server implements and its functions
-//! call; [`session`] finds who is making the request.
+//! call; [`session`] finds who is making the request, and [`input`] parses
+//! the arguments that come as text (ids, pages, flags).
 //!
 //! Nothing here renders anything: pages and components use this module,
 //! never the other way round.
 
 pub mod archive;
 pub mod contact;
+#[cfg(feature = "ssr")]
+pub mod input;
 pub mod mailbox;
 pub mod operator;
 pub mod search;

@@ -229,11 +229,19 @@ pub async fn search_archive(
     til: Option<String>,
     mappe: Option<String>,
     sortering: Option<String>,
-    side: Option<u32>,
-    prefiks: Option<bool>,
+    side: Option<String>,
+    prefiks: Option<String>,
 ) -> Result<SearchResults, AppError> {
-    use crate::api::session::{fail, require_signed_in};
+    use crate::api::{
+        input,
+        session::{fail, require_signed_in},
+    };
     let citizen = require_signed_in()?;
+    let side = input::page("side", side.as_deref())?.get();
+    let prefiks = match prefiks.as_deref() {
+        None => false,
+        Some(flag) => input::flag("prefiks", flag)?,
+    };
     let request = SearchFields {
         q,
         avsender,
@@ -241,8 +249,8 @@ pub async fn search_archive(
         til,
         mappe,
         sortering,
-        side,
-        prefiks: prefiks.unwrap_or(false),
+        side: Some(side),
+        prefiks,
     }
     .parse()
     .map_err(fail)?;

@@ -11,6 +11,7 @@ pub mod letter;
 pub mod national_id;
 pub mod notice;
 pub mod org_nr;
+pub mod page;
 pub mod security_level;
 
 pub use archive::{FolderName, Place, UploadName, UPLOAD_MEDIA_TYPES};
@@ -23,4 +24,5 @@ pub use letter::{
 pub use national_id::{Fnr, FnrError, FnrKind, SyntheticIds};
 pub use notice::NoticeChannel;
 pub use org_nr::{OrgNr, OrgNrError};
+pub use page::{PageError, PageNumber};
 pub use security_level::{SecurityLevel, SecurityLevelError};

@@ -8,7 +8,7 @@ use crate::{
         mailbox::{list_inbox, InboxEntry, LetterPage},
     },
     components::{error_notice::ErrorNotice, pager::PageLinks},
-    domain::Place,
+    domain::{PageNumber, Place},
     i18n::{t, tu_string, use_i18n},
     locale::{local_time, place_name},
 };
@@ -24,7 +24,11 @@ pub fn InboxPage() -> impl IntoView {
             query.with(|query| {
                 (
                     query.get("mappe"),
-                    query.get("side").and_then(|side| side.parse::<u32>().ok()),
+                    // A page number typed out of range shows the nearest page.
+                    query
+                        .get("side")
+                        .and_then(|side| side.parse::<u32>().ok())
+                        .map(|side| PageNumber::nearest(side).to_string()),
                 )
             })
         },

@@ -10,7 +10,7 @@ use crate::{
         },
     },
     components::{error_notice::ErrorNotice, pager::PageLinks},
-    domain::Place,
+    domain::{PageNumber, Place},
     error::AppError,
     i18n::{t, td_string, tu_string, use_i18n, Locale},
     locale::{local_time, place_name, problem_text},
@@ -102,8 +102,12 @@ pub fn SearchPage() -> impl IntoView {
                 current.get("til"),
                 current.get("mappe"),
                 current.get("sortering"),
-                current.get("side").and_then(|side| side.parse().ok()),
-                Some(prefix),
+                // A page number typed out of range shows the nearest page.
+                current
+                    .get("side")
+                    .and_then(|side| side.parse::<u32>().ok())
+                    .map(|side| PageNumber::nearest(side).to_string()),
+                Some(prefix.to_string()),
             )
             .await
         },

@@ -3,8 +3,8 @@
 //! shape: a form body in, the token or an OAuth error out.
 //!
 //! Refusals are `application/problem+json` (as every error here is) that also
-//! carry OAuth's `error` and `error_description`, so both a problem-aware
-//! client and a stock OAuth client understand them.
+//! carry OAuth's `error` and `error_description` ([`ApiError::OAuth`]), so
+//! both a problem-aware client and a stock OAuth client understand them.
 
 use super::maskinporten::Maskinporten;
 use super::maskinporten::{OAuthError, TokenError, TokenResponse};
@@ -16,10 +16,10 @@ use axum::{
     routing::post,
     Form, Json, Router,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
 
-/// The token endpoint. A grant is a few kilobytes; 64 kB is generous.
+/// The token endpoint. A grant is a few kilobytes; [`MAX_BODY_BYTES`] is generous.
 pub fn routes<S>() -> Router<S>
 where
     Arc<Maskinporten>: FromRef<S>,
@@ -27,7 +27,7 @@ where
 {
     Router::new().route(
         "/token",
-        post(token).layer(DefaultBodyLimit::max(64 * 1024)),
+        post(token).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
     )
 }
 
@@ -41,13 +41,21 @@ pub async fn token(
     State(maskinporten): State<Arc<Maskinporten>>,
     form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Response {
-    let Ok(Form(request)) = form else {
-        return refusal(
-            OAuthError::InvalidRequest,
-            "the body must be application/x-www-form-urlencoded with grant_type and assertion"
-                .to_owned(),
-        );
-    };
+    let request =
+        match form {
+            Ok(Form(request)) => request,
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return ApiError::PayloadTooLarge {
+                    limit: Some(MAX_BODY_BYTES),
+                }
+                .into_response()
+            }
+            Err(_) => return refusal(
+                OAuthError::InvalidRequest,
+                "the body must be application/x-www-form-urlencoded with grant_type and assertion"
+                    .to_owned(),
+            ),
+        };
     match maskinporten
         .exchange(request.grant_type.as_deref(), request.assertion.as_deref())
         .await
@@ -57,33 +65,23 @@ pub async fn token(
             tracing::info!(error = error.code(), detail, "token request refused");
             refusal(error, detail)
         }
-        Err(TokenError::Internal(cause)) => ApiError::Internal(cause).into_response(),
+        Err(TokenError::Internal(cause)) => ApiError::from(cause).into_response(),
     }
 }
 
+/// The largest token request: a grant is a few kilobytes, so 64 kB is generous.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// Tokens must not be cached on the way (RFC 6749 §5.1).
-fn no_store(mut response: Response) -> Response {
+fn granted(token: TokenResponse) -> Response {
+    let mut response = Json(token).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
-fn granted(token: TokenResponse) -> Response {
-    no_store(Json(token).into_response())
-}
-
-#[derive(Serialize)]
-struct TokenProblem {
-    #[serde(rename = "type")]
-    problem_type: String,
-    title: &'static str,
-    status: u16,
-    detail: String,
-    error: &'static str,
-    error_description: String,
-}
-
+/// A refused grant, as the one problem writer puts OAuth errors.
 fn refusal(error: OAuthError, detail: String) -> Response {
     let title = match error {
         OAuthError::InvalidRequest => "Invalid token request",
@@ -91,18 +89,10 @@ fn refusal(error: OAuthError, detail: String) -> Response {
         OAuthError::UnsupportedGrantType => "Unsupported grant type",
         OAuthError::InvalidScope => "Invalid scope",
     };
-    let problem = TokenProblem {
-        problem_type: format!("urn:postkasse:problem:{}", error.code().replace('_', "-")),
-        title,
-        status: StatusCode::BAD_REQUEST.as_u16(),
-        error_description: detail.clone(),
-        detail,
+    ApiError::OAuth {
         error: error.code(),
-    };
-    let mut response = (StatusCode::BAD_REQUEST, Json(problem)).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    no_store(response)
+        title,
+        detail,
+    }
+    .into_response()
 }

@@ -172,8 +172,7 @@ where
         let presented = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
         let maskinporten = Arc::<Maskinporten>::from_ref(state);
         authenticate(&maskinporten, presented)
-            .await
-            .map_err(|error| ApiError::Internal(error.into()))?
+            .await?
             .ok_or(ApiError::Unauthorized)
     }
 }

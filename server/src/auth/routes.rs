@@ -8,11 +8,12 @@
 use super::{Auth, LoginError, LOGIN_COOKIE, LOGIN_LIFETIME, SESSION_COOKIE};
 use crate::http::{
     cookies::{host_cookie, removal},
+    extract::Query,
     ApiError,
 };
 use app::domain::SecurityLevel;
 use axum::{
-    extract::{FromRef, Query, State},
+    extract::{FromRef, State},
     http::{header, HeaderValue, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -131,10 +132,7 @@ async fn logout(State(auth): State<Arc<Auth>>, jar: CookieJar) -> Result<Respons
     else {
         return Ok(Redirect::to("/").into_response());
     };
-    let next = auth
-        .logout(&session)
-        .await
-        .map_err(|error| ApiError::Internal(error.into()))?;
+    let next = auth.logout(&session).await?;
     Ok((jar.add(removal(SESSION_COOKIE)), Redirect::to(&next)).into_response())
 }
 

@@ -13,12 +13,16 @@
 use super::{Broker, BrokerError, Kanal, Submission};
 use crate::{
     agency::{maskinporten::Maskinporten, AgencyAccess, SEND_SCOPE},
-    http::{bearer_token, ApiError, FieldError},
+    http::{
+        bearer_token,
+        extract::{Path, Query},
+        ApiError, FieldError,
+    },
 };
 use axum::{
     extract::{
         multipart::{Field, MultipartRejection},
-        DefaultBodyLimit, FromRef, Multipart, Path, Query, State,
+        DefaultBodyLimit, FromRef, Multipart, State,
     },
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
@@ -64,7 +68,7 @@ impl From<BrokerError> for ApiError {
             BrokerError::Invalid(problems) => ApiError::Validation(problems),
             BrokerError::Conflict(message) => ApiError::Conflict(message),
             BrokerError::NotFound => ApiError::NotFound,
-            BrokerError::Internal(cause) => ApiError::Internal(cause),
+            BrokerError::Internal(cause) => ApiError::from(cause),
         }
     }
 }
@@ -227,6 +231,10 @@ pub struct ReceiptQuery {
 /// The most receipts one page holds.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
+/// The last page (0-based) one may ask for: further is a mistake, not a
+/// page that happens to be empty.
+pub const MAX_PAGE: u32 = 10_000;
+
 pub async fn incoming(
     State(broker): State<Arc<Broker>>,
     access: AgencyAccess,
@@ -235,6 +243,13 @@ pub async fn incoming(
     access.require(SEND_SCOPE)?;
     let mut problems = Vec::new();
     let kanal = Kanal::parse(query.kanal.as_deref()).map_err(|problem| problems.push(problem));
+    let page = query.page.unwrap_or(0);
+    if page > MAX_PAGE {
+        problems.push(FieldError::new(
+            "page",
+            format!("must be from 0 to {MAX_PAGE}"),
+        ));
+    }
     let page_size = query.page_size.unwrap_or(100);
     if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
         problems.push(FieldError::new(
@@ -250,7 +265,7 @@ pub async fn incoming(
             &access.org_nr,
             &kanal,
             query.avsenderidentifikator.as_deref(),
-            query.page.unwrap_or(0),
+            page,
             page_size,
         )
         .await?;

@@ -6,7 +6,7 @@
 //! (`additionalProperties: false`) and senders fix messages in rounds, so
 //! business messages are walked by hand with this instead.
 
-use crate::http::FieldError;
+use crate::validation::FieldError;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 

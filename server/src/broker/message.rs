@@ -11,9 +11,9 @@
 
 use super::json_fields::{Fields, Problems};
 use crate::{
-    http::FieldError,
     notify::{contains_link, OrderedNotice, OrderedNotices},
     print::{PostClass, PrintColour, PrintOrder, RawPostalAddress, ReturnHandling},
+    validation::FieldError,
 };
 use app::domain::{
     ConversationId, Fnr, MessageId, OrgNr, SecurityLevel, SyntheticIds, TextError, Title,

@@ -31,10 +31,10 @@ pub use store::{
 use crate::{
     blobs::{digest_of, sha256_of, BlobStore},
     clock::Clock,
-    http::FieldError,
     krr::providers::OwnProvider,
     print::{self, PrintOrder},
     store::StorageError,
+    validation::FieldError,
 };
 use anyhow::Context;
 use app::domain::{

@@ -15,7 +15,7 @@
 //! Everything here is synchronous and CPU-bound (inflating up to 50 MiB,
 //! parsing XML): async callers run it in `tokio::task::spawn_blocking`.
 
-use crate::http::FieldError;
+use crate::validation::FieldError;
 use app::domain::letter::checked_text;
 use app::domain::{MediaType, OrgNr, Title};
 use base64::Engine as _;

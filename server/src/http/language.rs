@@ -7,6 +7,7 @@ use crate::http::{cookies::host_cookie, ApiError, FieldError};
 use app::locale::{parse_locale, safe_return_path, LANGUAGE_COOKIE};
 use axum::{
     extract::rejection::FormRejection,
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form,
 };
@@ -26,12 +27,15 @@ pub async fn switch_language(
     jar: CookieJar,
     form: Result<Form<LanguageChoice>, FormRejection>,
 ) -> Response {
-    let Ok(Form(choice)) = form else {
-        return ApiError::Validation(vec![FieldError::new(
-            "sprak",
-            "the body must be a form with sprak=nb or sprak=en",
-        )])
-        .into_response();
+    let choice = match form {
+        Ok(Form(choice)) => choice,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return ApiError::from(rejection).into_response()
+        }
+        Err(_) => {
+            return ApiError::invalid("sprak", "the body must be a form with sprak=nb or sprak=en")
+                .into_response()
+        }
     };
     let Some(locale) = choice.sprak.as_deref().and_then(parse_locale) else {
         return ApiError::Validation(vec![FieldError::new("sprak", "must be nb or en")])

@@ -1,8 +1,10 @@
-//! HTTP plumbing shared by every route: the error shape, health checks and
-//! security headers. Routes that belong to a domain live in that domain's module.
+//! HTTP plumbing shared by every route: the error shape, extractors that
+//! answer with it, cookies and security headers. Routes that belong to a
+//! domain live in that domain's module.
 
 pub mod cookies;
 pub mod csrf;
+pub mod extract;
 pub mod language;
 pub mod problem;
 pub mod security_headers;

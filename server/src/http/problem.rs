@@ -1,8 +1,11 @@
-//! Errors as RFC 7807 `application/problem+json`, by meaning.
+//! Errors as RFC 7807 `application/problem+json`, by meaning: the one
+//! writer every HTTP route answers a refusal with, the token endpoint's
+//! OAuth refusals included.
 //!
 //! Validation problems list every bad field in `invalid-params` at once, so a
-//! sender can fix a message in one round. Internal errors are logged here with
-//! their cause and reach the client only as "internal error".
+//! sender can fix a message in one round. Internal errors reach the client
+//! only as "internal error"; their cause was logged once, where it became an
+//! [`ApiError`] (see [`crate::errors`]).
 
 use axum::{
     http::{header, HeaderValue, StatusCode},
@@ -11,27 +14,18 @@ use axum::{
 };
 use serde::Serialize;
 
-/// One bad input field: `name` is its path (`metadata.avsender.navn`,
-/// `document`), `reason` says what is wrong in plain words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub name: String,
-    pub reason: String,
-}
-
-impl FieldError {
-    pub fn new(name: impl Into<String>, reason: impl ToString) -> Self {
-        Self {
-            name: name.into(),
-            reason: reason.to_string(),
-        }
-    }
-}
+pub use crate::validation::FieldError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("invalid request")]
     Validation(Vec<FieldError>),
+    /// The body is larger than the route takes.
+    #[error("request body too large")]
+    PayloadTooLarge { limit: Option<usize> },
+    /// The body is not of the type the route takes; `expected` names it.
+    #[error("unsupported media type")]
+    UnsupportedMediaType { expected: &'static str },
     #[error("missing or invalid credentials")]
     Unauthorized,
     /// Authenticated but not allowed; the detail says what is missing.
@@ -41,42 +35,86 @@ pub enum ApiError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The token endpoint refuses a grant: a 400 that also carries OAuth's
+    /// `error` code and `error_description` (RFC 6749 §5.2), so both a
+    /// problem-aware client and a stock OAuth client understand it.
+    #[error("token request refused: {error}")]
+    OAuth {
+        /// RFC 6749's code, such as `invalid_grant`.
+        error: &'static str,
+        title: &'static str,
+        detail: String,
+    },
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// An internal failure whose cause is already logged: made only by
+    /// [`crate::errors`], from an `anyhow::Error` or an [`app::error::AppError`].
     #[error("internal error")]
-    Internal(#[from] anyhow::Error),
+    Internal,
 }
 
 #[derive(Debug, Serialize)]
 struct Problem {
     #[serde(rename = "type")]
-    problem_type: &'static str,
+    problem_type: String,
     title: &'static str,
     status: u16,
     detail: String,
     #[serde(rename = "invalid-params", skip_serializing_if = "Vec::is_empty")]
     invalid_params: Vec<FieldError>,
+    /// OAuth's error code, on the token endpoint's refusals only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_description: Option<String>,
+}
+
+impl Problem {
+    fn new(problem: &str, title: &'static str, status: StatusCode, detail: String) -> Self {
+        Problem {
+            problem_type: format!("urn:postkasse:problem:{problem}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            invalid_params: vec![],
+            error: None,
+            error_description: None,
+        }
+    }
+
+    fn with_fields(mut self, fields: Vec<FieldError>) -> Self {
+        self.invalid_params = fields;
+        self
+    }
 }
 
 impl ApiError {
-    fn status(&self) -> StatusCode {
+    pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Validation(_) => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) | ApiError::OAuth { .. } => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
+    /// A validation problem with one bad field.
+    pub fn invalid(name: impl Into<String>, reason: impl ToString) -> ApiError {
+        ApiError::Validation(vec![FieldError::new(name, reason)])
+    }
+
     fn problem(self) -> Problem {
-        let status = self.status().as_u16();
-        let (problem_type, title, detail, invalid_params) = match self {
-            ApiError::Validation(fields) => (
-                "urn:postkasse:problem:invalid-request",
+        let status = self.status();
+        match self {
+            ApiError::Validation(fields) => Problem::new(
+                "invalid-request",
                 "Invalid request",
+                status,
                 format!(
                     "{} field(s) are invalid: {}",
                     fields.len(),
@@ -86,65 +124,80 @@ impl ApiError {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-                fields,
-            ),
-            ApiError::Unauthorized => (
-                "urn:postkasse:problem:unauthorized",
-                "Unauthorized",
-                "a valid bearer token is required".to_owned(),
-                vec![],
-            ),
-            ApiError::Forbidden(detail) => (
-                "urn:postkasse:problem:forbidden",
-                "Forbidden",
-                detail.to_owned(),
-                vec![],
-            ),
-            ApiError::NotFound => (
-                "urn:postkasse:problem:not-found",
-                "Not found",
-                "no such resource".to_owned(),
-                vec![],
-            ),
-            ApiError::Conflict(detail) => {
-                ("urn:postkasse:problem:conflict", "Conflict", detail, vec![])
+            )
+            .with_fields(fields),
+            ApiError::PayloadTooLarge { limit } => {
+                let reason = match limit {
+                    Some(limit) => format!("must be at most {limit} bytes"),
+                    None => "is larger than this route takes".to_owned(),
+                };
+                Problem::new(
+                    "payload-too-large",
+                    "Payload too large",
+                    status,
+                    format!("the body {reason}"),
+                )
+                .with_fields(vec![FieldError::new("body", reason)])
             }
-            ApiError::Unavailable(_) => (
-                "urn:postkasse:problem:unavailable",
+            ApiError::UnsupportedMediaType { expected } => {
+                let reason = format!("must be {expected}");
+                Problem::new(
+                    "unsupported-media-type",
+                    "Unsupported media type",
+                    status,
+                    format!("the body {reason}"),
+                )
+                .with_fields(vec![FieldError::new("body", reason)])
+            }
+            ApiError::Unauthorized => Problem::new(
+                "unauthorized",
+                "Unauthorized",
+                status,
+                "a valid bearer token is required".to_owned(),
+            ),
+            ApiError::Forbidden(detail) => {
+                Problem::new("forbidden", "Forbidden", status, detail.to_owned())
+            }
+            ApiError::NotFound => Problem::new(
+                "not-found",
+                "Not found",
+                status,
+                "no such resource".to_owned(),
+            ),
+            ApiError::Conflict(detail) => Problem::new("conflict", "Conflict", status, detail),
+            ApiError::OAuth {
+                error,
+                title,
+                detail,
+            } => Problem {
+                error: Some(error),
+                error_description: Some(detail.clone()),
+                ..Problem::new(&error.replace('_', "-"), title, status, detail)
+            },
+            ApiError::Unavailable(_) => Problem::new(
+                "unavailable",
                 "Service unavailable",
+                status,
                 "the service cannot serve requests right now".to_owned(),
-                vec![],
             ),
-            ApiError::Internal(_) => (
-                "urn:postkasse:problem:internal",
+            ApiError::Internal => Problem::new(
+                "internal",
                 "Internal error",
+                status,
                 "internal error".to_owned(),
-                vec![],
             ),
-        };
-        Problem {
-            problem_type,
-            title,
-            status,
-            detail,
-            invalid_params,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match &self {
-            ApiError::Internal(cause) => {
-                tracing::error!(error = format!("{cause:#}"), "request failed")
-            }
-            ApiError::Unavailable(cause) => {
-                tracing::warn!(error = format!("{cause:#}"), "unavailable")
-            }
-            _ => {}
+        if let ApiError::Unavailable(cause) = &self {
+            tracing::warn!(error = format!("{cause:#}"), "unavailable");
         }
         let status = self.status();
         let unauthorized = matches!(self, ApiError::Unauthorized);
+        let oauth = matches!(self, ApiError::OAuth { .. });
         let mut response = (status, Json(self.problem())).into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -153,6 +206,10 @@ impl IntoResponse for ApiError {
         );
         if unauthorized {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if oauth {
+            // Token responses, refusals too, must not be cached (RFC 6749 §5.1, §5.2).
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         response
     }
@@ -198,12 +255,36 @@ mod tests {
     #[tokio::test]
     async fn internal_errors_do_not_leak_their_cause() {
         let cause = anyhow::anyhow!("connection to 10.0.0.5 refused, password=hunter2");
-        let (status, _, body) = body_of(ApiError::Internal(cause)).await;
+        let (status, _, body) = body_of(ApiError::from(cause)).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         let text = body.to_string();
         assert!(
             !text.contains("hunter2") && !text.contains("10.0.0.5"),
             "{text}"
         );
+    }
+
+    #[tokio::test]
+    async fn oauth_refusals_carry_both_shapes() {
+        let (status, content_type, body) = body_of(ApiError::OAuth {
+            error: "invalid_grant",
+            title: "Invalid grant",
+            detail: "the grant has expired".to_owned(),
+        })
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(content_type, "application/problem+json");
+        assert_eq!(body["type"], "urn:postkasse:problem:invalid-grant");
+        assert_eq!(body["error"], "invalid_grant");
+        assert_eq!(body["error_description"], "the grant has expired");
+        assert_eq!(body["detail"], "the grant has expired");
+    }
+
+    #[tokio::test]
+    async fn other_problems_have_no_oauth_fields() {
+        let (status, _, body) = body_of(ApiError::PayloadTooLarge { limit: Some(10) }).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(body.get("error").is_none(), "{body}");
+        assert_eq!(body["invalid-params"][0]["name"], "body");
     }
 }

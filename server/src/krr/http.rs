@@ -12,6 +12,7 @@ use crate::{
 use app::domain::Fnr;
 use axum::{
     extract::{rejection::JsonRejection, DefaultBodyLimit, FromRef, State},
+    http::StatusCode,
     routing::post,
     Json, Router,
 };
@@ -49,21 +50,20 @@ pub async fn lookup_persons(
             "the access token grants neither krr:global/kontaktinformasjon.read nor krr:global/digitalpost.read",
         ));
     }
-    let Json(request) = body.map_err(|rejection| {
-        ApiError::Validation(vec![FieldError::new(
+    // Read after the scope check, so a token without the scopes learns nothing of the body.
+    let Json(request) = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::from(rejection),
+        _ => ApiError::invalid(
             "body",
             format!(
                 "must be a JSON object with a list personidentifikatorer: {}",
                 rejection.body_text()
             ),
-        )])
+        ),
     })?;
     let ids = parse_ids(&request.personidentifikatorer, register.synthetic_ids())
         .map_err(ApiError::Validation)?;
-    let personer = register
-        .lookup(&ids, scopes)
-        .await
-        .map_err(|error| ApiError::Internal(error.into()))?;
+    let personer = register.lookup(&ids, scopes).await?;
     tracing::info!(
         client = access.client_name,
         persons = personer.len(),

@@ -20,7 +20,7 @@ mod store;
 
 pub use store::{RegisterEntry, Store, IMPORT_BATCH_ROWS};
 
-use crate::{clock::Clock, store::StorageError};
+use crate::{clock::Clock, errors::internal, store::StorageError};
 use app::{
     api::{
         contact::{
@@ -62,11 +62,6 @@ pub struct Register {
     clock: Arc<dyn Clock>,
     /// Whether test ids (Tenor's and Postkasse's synthetic ones) are people here.
     synthetic_ids: SyntheticIds,
-}
-
-fn internal(error: StorageError) -> AppError {
-    tracing::error!(error = format!("{error:#}"), "register access failed");
-    AppError::Internal
 }
 
 fn contact_problem(error: ContactError) -> Problem {

@@ -5,8 +5,9 @@
 //! Every call names the signed-in citizen and the store filters on them in the
 //! query, so another citizen's letter, folder or upload is not found (404).
 
-use super::{internal, MailboxService, Store, StoredUpload};
+use super::{MailboxService, Store, StoredUpload};
 use crate::clock::Clock;
+use crate::errors::internal;
 use crate::store::StorageError;
 use app::{
     api::{

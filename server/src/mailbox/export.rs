@@ -13,8 +13,9 @@
 //! written to an unnamed temporary file (removed by the system when it is
 //! closed), one document at a time, and the response streams that file.
 
-use super::{internal, MailboxService};
+use super::MailboxService;
 use crate::blobs::BlobStore;
+use crate::errors::internal;
 use app::{
     api::session::SignedIn,
     domain::{Place, SecurityLevel, Sha256Digest},

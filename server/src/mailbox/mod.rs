@@ -18,6 +18,7 @@ pub use store::{ArchivedLetter, Citizen, LetterCounts, LetterSlice, Store, Store
 use crate::blobs::{BlobError, BlobStore};
 use crate::broker::{Broker, OpeningReceiptState};
 use crate::clock::Clock;
+use crate::errors::internal;
 use crate::store::StorageError;
 use app::{
     api::{
@@ -73,11 +74,6 @@ pub enum DocumentError {
     NeedsOpeningConsent,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
-}
-
-fn internal(error: impl Into<anyhow::Error>) -> AppError {
-    tracing::error!(error = format!("{:#}", error.into()), "mailbox read failed");
-    AppError::Internal
 }
 
 fn readable_by(level: SecurityLevel, viewer: &SignedIn) -> bool {

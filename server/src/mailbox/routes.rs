@@ -11,16 +11,15 @@
 //! - `GET /eksport/postkasse.zip`: the whole archive as a zip.
 
 use super::{archive::UploadError, html, DocumentError, MailboxService};
-use crate::http::{problem::FieldError, ApiError};
+use crate::http::{extract::Path, problem::FieldError, ApiError};
 use app::api::archive::UploadProblem;
 use app::api::session::SignedIn;
 use app::domain::{LetterId, MediaType, UploadId};
-use app::error::AppError;
 use axum::{
     body::Body,
     extract::{
         multipart::{Multipart, MultipartRejection},
-        DefaultBodyLimit, FromRef, Path, State,
+        DefaultBodyLimit, FromRef, State,
     },
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Redirect, Response},
@@ -57,20 +56,6 @@ fn signed_in(viewer: Option<Extension<SignedIn>>) -> Result<SignedIn, ApiError> 
         .ok_or(ApiError::Unauthorized)
 }
 
-fn api_error(error: AppError) -> ApiError {
-    match error {
-        AppError::NotFound => ApiError::NotFound,
-        AppError::Unauthorized => ApiError::Unauthorized,
-        AppError::Invalid { field, problem } => {
-            ApiError::Validation(vec![FieldError::new(field, problem.to_string())])
-        }
-        // The cause was logged where it happened.
-        AppError::Internal | AppError::Transport(_) => {
-            ApiError::Internal(anyhow::anyhow!("mailbox request failed"))
-        }
-    }
-}
-
 /// Bytes to download, with their type and name, never cached.
 fn file_response(body: impl Into<Body>, content_type: &str, file_name: &str) -> Response {
     let mut response = body.into().into_response();
@@ -89,13 +74,22 @@ fn file_response(body: impl Into<Body>, content_type: &str, file_name: &str) -> 
     response
 }
 
+/// `/dokumenter/{letter_id}/{index}`: by name, so a refusal names the part.
+#[derive(Debug, serde::Deserialize)]
+pub struct DocumentPath {
+    letter_id: String,
+    index: usize,
+}
+
 pub async fn document(
     State(mailbox): State<Arc<MailboxService>>,
     viewer: Option<Extension<SignedIn>>,
-    Path((letter_id, index)): Path<(String, usize)>,
+    Path(DocumentPath { letter_id, index }): Path<DocumentPath>,
 ) -> Result<Response, ApiError> {
     let viewer = signed_in(viewer)?;
-    let letter_id: LetterId = letter_id.parse().map_err(|_| ApiError::NotFound)?;
+    let letter_id: LetterId = letter_id
+        .parse()
+        .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;
     let opened =
         mailbox
             .document(&viewer, letter_id, index)
@@ -108,7 +102,7 @@ pub async fn document(
                 DocumentError::NeedsOpeningConsent => ApiError::Forbidden(
                     "the sender asked for an opening receipt: open the letter on its page first",
                 ),
-                DocumentError::Internal(cause) => ApiError::Internal(cause),
+                DocumentError::Internal(cause) => ApiError::from(cause),
             })?;
     let file_name = &opened.document.file_name;
     Ok(match opened.document.media_type {
@@ -134,11 +128,10 @@ pub async fn upload_document(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let viewer = signed_in(viewer)?;
-    let id: UploadId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let (upload, bytes) = mailbox
-        .upload_document(&viewer, id)
-        .await
-        .map_err(api_error)?;
+    let id: UploadId = id
+        .parse()
+        .map_err(|_| ApiError::invalid("id", "must be an upload's id (a UUID)"))?;
+    let (upload, bytes) = mailbox.upload_document(&viewer, id).await?;
     Ok(file_response(bytes, &upload.media_type, &upload.name))
 }
 
@@ -147,7 +140,7 @@ pub async fn export(
     viewer: Option<Extension<SignedIn>>,
 ) -> Result<Response, ApiError> {
     let viewer = signed_in(viewer)?;
-    let export = mailbox.export(&viewer).await.map_err(api_error)?;
+    let export = mailbox.export(&viewer).await?;
     let body = Body::from_stream(ReaderStream::new(tokio::fs::File::from_std(export.file)));
     let mut response = file_response(body, "application/zip", "postkasse.zip");
     let headers = response.headers_mut();
@@ -192,7 +185,7 @@ pub async fn upload(
             super::archive::UPLOAD_FIELD,
             problem,
         )])),
-        Err(UploadError::Internal(cause)) => Err(ApiError::Internal(cause)),
+        Err(UploadError::Internal(cause)) => Err(ApiError::from(cause)),
     }
 }
 

@@ -129,10 +129,7 @@ impl OperatorConsole for Console {
             .notices
             .sink_notices(SinkPage::LIMIT)
             .await
-            .map_err(|error| {
-                tracing::error!(error = %error, "cannot read the sink");
-                AppError::Internal
-            })?;
+            .map_err(crate::errors::internal)?;
         Ok(SinkPage {
             notices: notices
                 .into_iter()

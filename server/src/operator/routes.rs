@@ -8,11 +8,12 @@
 use super::{Operators, OPERATOR_COOKIE, SESSION_LIFETIME};
 use crate::http::{
     cookies::{host_cookie, removal},
-    ApiError, FieldError,
+    ApiError,
 };
 use app::api::operator::{SIGN_IN_PATH, SINK_PATH};
 use axum::{
     extract::{rejection::FormRejection, FromRef, State},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::post,
     Form, Router,
@@ -42,19 +43,21 @@ async fn sign_in(
     jar: CookieJar,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::Validation(vec![FieldError::new(
+    let Form(form) = form.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::from(rejection),
+        _ => ApiError::invalid(
             "kode",
             "the body must be a form with the single-use code in kode",
-        )]));
-    };
+        ),
+    })?;
     let code = form.kode.unwrap_or_default();
     let session = match code.trim() {
         "" => None,
-        code => operators
-            .sign_in(code, jar.get(OPERATOR_COOKIE).map(|cookie| cookie.value()))
-            .await
-            .map_err(|error| ApiError::Internal(error.into()))?,
+        code => {
+            operators
+                .sign_in(code, jar.get(OPERATOR_COOKIE).map(|cookie| cookie.value()))
+                .await?
+        }
     };
     let Some(session) = session else {
         return Ok(Redirect::to(&format!("{SIGN_IN_PATH}?feil=kode")).into_response());
@@ -73,10 +76,7 @@ async fn sign_out(
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
     if let Some(session) = jar.get(OPERATOR_COOKIE) {
-        operators
-            .sign_out(session.value())
-            .await
-            .map_err(|error| ApiError::Internal(error.into()))?;
+        operators.sign_out(session.value()).await?;
     }
     Ok((
         jar.add(removal(OPERATOR_COOKIE)),

@@ -328,23 +328,14 @@ impl Search for SearchService {
         .await;
         let mut results = match found {
             Ok(Ok(results)) => results,
-            Ok(Err(error)) => {
-                tracing::error!(error = %error, "search failed");
-                return Err(AppError::Internal);
-            }
-            Err(error) => {
-                tracing::error!(error = %error, "search task failed");
-                return Err(AppError::Internal);
-            }
+            Ok(Err(error)) => return Err(crate::errors::internal(error)),
+            Err(error) => return Err(crate::errors::internal(error)),
         };
         results.unsearchable_documents = self
             .store
             .unsearchable_documents(&viewer.fnr, now)
             .await
-            .map_err(|error| {
-                tracing::error!(error = format!("{error:#}"), "search read failed");
-                AppError::Internal
-            })?;
+            .map_err(crate::errors::internal)?;
         Ok(results)
     }
 }

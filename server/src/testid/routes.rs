@@ -1,14 +1,17 @@
 //! TestID's endpoints, mounted under `/testid`.
 
 use super::{pages, IssuedCode, RegisteredClient, TestIdProvider, ACR_HIGH, ACR_SUBSTANTIAL};
-use crate::tokens::random_token;
+use crate::{
+    http::extract::{Form, Query},
+    tokens::random_token,
+};
 use app::domain::{Fnr, SyntheticIds};
 use axum::{
-    extract::{Query, State},
+    extract::State,
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
     routing::get,
-    Form, Json, Router,
+    Json, Router,
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::Duration;

@@ -234,6 +234,81 @@ pub async fn spawn_app_with_clock(
     adjust: impl FnOnce(&mut Settings),
     clock: Arc<dyn Clock>,
 ) -> Option<TestApp> {
+    spawn_app_on(server_runtime(), backend, adjust, clock).await
+}
+
+/// What a watched app logged at ERROR, one line per event.
+#[derive(Clone, Default)]
+pub struct ErrorLog(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl ErrorLog {
+    pub fn events(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Records ERROR events with their fields.
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ErrorLog {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _context: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if *event.metadata().level() != tracing::Level::ERROR {
+            return;
+        }
+        struct Fields(String);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!(" {}={value:?}", field.name()));
+            }
+        }
+        let mut fields = Fields(event.metadata().target().to_owned());
+        event.record(&mut fields);
+        self.0.lock().unwrap().push(fields.0);
+    }
+}
+
+/// Starts Postkasse on a runtime of its own whose threads log into an
+/// [`ErrorLog`], so a test can show that nothing it sent was logged as an
+/// error. (A subscriber per thread: other tests' servers log elsewhere.)
+pub async fn spawn_watched_app(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Settings),
+) -> Option<(TestApp, ErrorLog)> {
+    use tracing_subscriber::layer::SubscriberExt;
+    let log = ErrorLog::default();
+    let subscriber = tracing::Dispatch::new(tracing_subscriber::registry().with(log.clone()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("watched-server")
+        .on_thread_start(move || {
+            // Kept for the thread's life: the runtime lives as long as the test binary.
+            std::mem::forget(tracing::dispatcher::set_default(&subscriber));
+        })
+        .enable_all()
+        .build()
+        .expect("watched server runtime");
+    // Leaked: dropping a runtime inside a test's runtime is not allowed, and
+    // the server's rendering work may outlive the test by a moment.
+    let runtime: &'static tokio::runtime::Runtime = Box::leak(Box::new(runtime));
+    // The watch must see an error logged on the server's threads, or its silence proves nothing.
+    runtime
+        .spawn(async { tracing::error!("the watch is on") })
+        .await
+        .expect("the watch's check ran");
+    assert_eq!(log.events().len(), 1, "the watch saw no error");
+    log.0.lock().unwrap().clear();
+    let app = spawn_app_on(runtime, backend, adjust, Arc::new(SystemClock)).await?;
+    Some((app, log))
+}
+
+async fn spawn_app_on(
+    runtime: &'static tokio::runtime::Runtime,
+    backend: Backend,
+    adjust: impl FnOnce(&mut Settings),
+    clock: Arc<dyn Clock>,
+) -> Option<TestApp> {
     // Silent unless asked: TEST_LOG=1 shows the server's logs while debugging.
     if std::env::var_os("TEST_LOG").is_some() {
         postkasse::telemetry::init("debug,hyper=info,h2=info,sqlx=info,tower=info");
@@ -263,12 +338,12 @@ pub async fn spawn_app_with_clock(
     adjust(&mut settings);
     settings.check().expect("test settings pass their checks");
 
-    // The server runs on the shared server runtime, not this test's: Leptos
+    // The server runs on a runtime that outlives this test, not this test's: Leptos
     // spawns rendering work on "the current runtime", and a test's runtime
     // ends with the test while other tests' pages may still depend on it.
     let (started, address_known) = oneshot::channel();
     let (shutdown, stopped) = oneshot::channel::<()>();
-    server_runtime().spawn(async move {
+    runtime.spawn(async move {
         let mut services = Services::open_from(&settings).await.expect("open services");
         services.clock = clock;
         let stores = services.database.clone();

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod archive;
+mod bad_input;
 mod crash;
 mod health;
 mod krr;

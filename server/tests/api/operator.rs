@@ -45,7 +45,7 @@ async fn notice_in_sink(app: &TestApp) -> Uuid {
 }
 
 /// A code from `postkasse operator login-link`, read off the link it prints.
-async fn printed_code(app: &TestApp) -> String {
+pub(crate) async fn printed_code(app: &TestApp) -> String {
     let output = app.run_cli(&["operator", "login-link"]).await;
     assert!(
         output.status.success(),
@@ -62,7 +62,7 @@ async fn printed_code(app: &TestApp) -> String {
     code.to_owned()
 }
 
-async fn sign_in(app: &TestApp, code: &str) -> reqwest::Response {
+pub(crate) async fn sign_in(app: &TestApp, code: &str) -> reqwest::Response {
     app.client
         .post(app.url("/drift/logg-inn"))
         .form(&[("kode", code)])

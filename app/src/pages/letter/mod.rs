@@ -42,7 +42,7 @@ pub fn LetterPage() -> impl IntoView {
         move || (letter_id(), accept.version().get() + actions.version()),
         |(id, _)| async move {
             match id {
-                Some(id) => open_letter(id).await,
+                Some(id) => open_letter(id.to_string()).await,
                 None => Err(AppError::NotFound),
             }
         },

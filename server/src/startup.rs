@@ -565,7 +565,10 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
             get(mailbox::routes::document),
         )
         .route("/opplastinger/{id}", get(mailbox::routes::upload_document))
-        .route(app::locale::SWITCH_PATH, post(language::switch_language))
+        .route(
+            app::locale::SWITCH_PATH,
+            post(language::switch_language).layer(DefaultBodyLimit::max(language::MAX_FORM_BYTES)),
+        )
         .route("/eksport/postkasse.zip", get(mailbox::routes::export))
         .route(
             "/mine-dokumenter/last-opp",

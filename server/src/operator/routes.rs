@@ -22,10 +22,14 @@ use axum::{
 use axum_extra::extract::cookie::{CookieJar, SameSite};
 use serde::Deserialize;
 
+/// The largest sign-in or sign-out form: a code is well under 100 bytes.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(SIGN_IN_PATH, post(sign_in))
         .route(app::api::operator::SIGN_OUT_PATH, post(sign_out))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES))
 }
 
 #[derive(Debug, Deserialize)]

@@ -51,7 +51,7 @@ use app::{
     shell, App,
 };
 use axum::{
-    extract::FromRef,
+    extract::{DefaultBodyLimit, FromRef},
     routing::{get, post},
     Router,
 };
@@ -575,7 +575,10 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         .merge(mailbox::routes::routes(
             state.settings.mailbox.max_upload_bytes,
         ))
-        .route(app::locale::SWITCH_PATH, post(language::switch_language));
+        .route(
+            app::locale::SWITCH_PATH,
+            post(language::switch_language).layer(DefaultBodyLimit::max(language::MAX_FORM_BYTES)),
+        );
     if let Some(provider) = testid {
         router = router.nest("/testid", testid::routes::router(provider));
     }

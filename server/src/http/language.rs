@@ -17,6 +17,9 @@ use serde::Deserialize;
 /// A year: the choice outlives sessions, as citizens expect of a language.
 const REMEMBERED_FOR: time::Duration = time::Duration::days(365);
 
+/// The largest language form: two short fields.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
 #[derive(Debug, Deserialize)]
 pub struct LanguageChoice {
     sprak: Option<String>,

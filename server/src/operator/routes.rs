@@ -22,6 +22,9 @@ use axum_extra::extract::cookie::{CookieJar, SameSite};
 use serde::Deserialize;
 use std::sync::Arc;
 
+/// The largest sign-in or sign-out form: a code is well under 100 bytes.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
 /// The sign-in and sign-out posts; the state needs the [`Operators`].
 pub fn router<S>() -> Router<S>
 where
@@ -31,6 +34,7 @@ where
     Router::new()
         .route(SIGN_IN_PATH, post(sign_in))
         .route(app::api::operator::SIGN_OUT_PATH, post(sign_out))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES))
 }
 
 #[derive(Debug, Deserialize)]

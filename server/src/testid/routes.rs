@@ -27,6 +27,9 @@ use url::Url;
 const CODE_LIFETIME: Duration = Duration::seconds(60);
 const ID_TOKEN_LIFETIME: Duration = Duration::seconds(120);
 
+/// The largest body TestID reads.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 pub fn router<S>(provider: Arc<TestIdProvider>) -> Router<S> {
     Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
@@ -34,6 +37,8 @@ pub fn router<S>(provider: Arc<TestIdProvider>) -> Router<S> {
         .route("/authorize", get(authorize_page).post(authorize_submit))
         .route("/token", axum::routing::post(token))
         .route("/endsession", get(end_session))
+        // Its forms and token requests are a few fields.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(provider)
 }
 

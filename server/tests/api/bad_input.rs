@@ -9,6 +9,7 @@ use crate::helpers::{
     citizen, on_both_backends, set_cookie_value, spawn_watched_app, Backend, TestApp,
 };
 use crate::operator::{printed_code, sign_in};
+use postkasse::http::extract::MAX_SERVER_FUNCTION_BODY_BYTES;
 use reqwest::{header, Method, StatusCode};
 use serde_json::Value;
 
@@ -18,10 +19,15 @@ const NOT_AN_ID: &str = "not-a-uuid";
 const BAD_PAGES: [&str; 4] = ["0", "-1", "10001", "abc"];
 const SESSION_COOKIE: &str = "__Host-postkasse-session";
 const OPERATOR_COOKIE: &str = "__Host-postkasse-drift";
+/// Small limits, so a body over them is small.
+const MAX_PACKAGE_BYTES: usize = 64 * 1024;
+const MAX_UPLOAD_BYTES: usize = 64 * 1024;
 
-/// Larger than any limit below: 4 MB.
-fn oversized() -> Vec<u8> {
-    vec![b'a'; 4 * 1024 * 1024]
+/// Just over a route's limit. Not far over: a server may answer before
+/// reading a body it refuses and close the connection, and the client must
+/// have finished writing by then to read the answer.
+fn over(limit: usize) -> Vec<u8> {
+    vec![b'a'; limit + 1024]
 }
 
 /// What one request is, for the failure message, and what came back.
@@ -120,9 +126,13 @@ impl Caller<'_> {
         if !body.is_empty() {
             request = request.body(body);
         }
-        let response = request.send().await.unwrap();
+        let what = format!("{method} {path} ({size} bytes)");
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("{what}: {error:?}"));
         Answer {
-            what: format!("{method} {path} ({size} bytes)"),
+            what,
             status: response.status(),
             content_type: response
                 .headers()
@@ -151,8 +161,8 @@ impl Caller<'_> {
         .await
     }
 
-    async fn post_oversized(&self, path: &str, content_type: &str) -> Answer {
-        self.send(Method::POST, path, Some(content_type), oversized())
+    async fn post_oversized(&self, path: &str, content_type: &str, limit: usize) -> Answer {
+        self.send(Method::POST, path, Some(content_type), over(limit))
             .await
     }
 }
@@ -171,9 +181,8 @@ const CITIZEN_FUNCTIONS_WITHOUT_ARGUMENTS: [&str; 8] = [
 
 async fn bad_input_is_a_4xx_and_never_an_error(backend: Backend) {
     let Some((app, errors)) = spawn_watched_app(backend, |settings| {
-        // Small limits, so an oversized body is a few megabytes.
-        settings.broker.max_package_bytes = 64 * 1024;
-        settings.mailbox.max_upload_bytes = 64 * 1024;
+        settings.broker.max_package_bytes = MAX_PACKAGE_BYTES;
+        settings.mailbox.max_upload_bytes = MAX_UPLOAD_BYTES;
     })
     .await
     else {
@@ -240,6 +249,7 @@ async fn bad_input_is_a_4xx_and_never_an_error(backend: Backend) {
         .post_oversized(
             "/messages/out?kanal=test",
             "multipart/form-data; boundary=xyz",
+            postkasse::broker::http::max_request_bytes(MAX_PACKAGE_BYTES),
         )
         .await;
     oversized_send.assert_client_error();
@@ -253,7 +263,7 @@ async fn bad_input_is_a_4xx_and_never_an_error(backend: Backend) {
         .await
         .assert_problem_naming("body");
     agency
-        .post_oversized("/rest/v1/personer", "application/json")
+        .post_oversized("/rest/v1/personer", "application/json", 256 * 1024)
         .await
         .assert_client_error();
     agency
@@ -275,7 +285,11 @@ async fn bad_input_is_a_4xx_and_never_an_error(backend: Backend) {
         .await
         .assert_problem_naming("body");
     let oversized_token = anonymous
-        .post_oversized("/token", "application/x-www-form-urlencoded")
+        .post_oversized(
+            "/token",
+            "application/x-www-form-urlencoded",
+            postkasse::agency::http::MAX_BODY_BYTES,
+        )
         .await;
     assert_eq!(
         oversized_token.status,
@@ -312,6 +326,7 @@ async fn bad_input_is_a_4xx_and_never_an_error(backend: Backend) {
         .post_oversized(
             app::locale::SWITCH_PATH,
             "application/x-www-form-urlencoded",
+            postkasse::http::language::MAX_FORM_BYTES,
         )
         .await
         .assert_problem_naming("body");
@@ -320,7 +335,11 @@ async fn bad_input_is_a_4xx_and_never_an_error(backend: Backend) {
         .await
         .assert_problem_naming("sprak");
     anonymous
-        .post_oversized("/drift/logg-inn", "application/x-www-form-urlencoded")
+        .post_oversized(
+            "/drift/logg-inn",
+            "application/x-www-form-urlencoded",
+            postkasse::operator::routes::MAX_FORM_BYTES,
+        )
         .await
         .assert_problem_naming("body");
     anonymous
@@ -337,7 +356,11 @@ async fn bad_input_is_a_4xx_and_never_an_error(backend: Backend) {
         .await
         .assert_problem_naming("client_id");
     anonymous
-        .post_oversized("/testid/token", "application/x-www-form-urlencoded")
+        .post_oversized(
+            "/testid/token",
+            "application/x-www-form-urlencoded",
+            postkasse::testid::routes::MAX_BODY_BYTES,
+        )
         .await
         .assert_problem_naming("body");
 
@@ -360,6 +383,7 @@ async fn bad_input_is_a_4xx_and_never_an_error(backend: Backend) {
         .post_oversized(
             "/mine-dokumenter/last-opp",
             "multipart/form-data; boundary=xyz",
+            MAX_UPLOAD_BYTES + 64 * 1024,
         )
         .await
         .assert_client_error();
@@ -462,6 +486,7 @@ async fn bad_input_is_a_4xx_and_never_an_error(backend: Backend) {
             .post_oversized(
                 &format!("/api/{function}"),
                 "application/x-www-form-urlencoded",
+                MAX_SERVER_FUNCTION_BODY_BYTES,
             )
             .await;
         assert_eq!(
@@ -473,7 +498,11 @@ async fn bad_input_is_a_4xx_and_never_an_error(backend: Backend) {
         answer.assert_problem_naming("body");
     }
     let answer = operator_caller
-        .post_oversized("/api/sink_notices", "application/x-www-form-urlencoded")
+        .post_oversized(
+            "/api/sink_notices",
+            "application/x-www-form-urlencoded",
+            MAX_SERVER_FUNCTION_BODY_BYTES,
+        )
         .await;
     assert_eq!(
         answer.status,

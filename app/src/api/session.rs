@@ -46,29 +46,4 @@ pub fn require_operator() -> Result<OperatorSignedIn, AppError> {
         .ok_or_else(|| fail(AppError::Unauthorized))
 }
 
-/// Records the error's status on the response and hands it back.
-///
-/// Not for a form posted without JavaScript, though: Leptos answers that
-/// with a 302 back to the form's page, the error in its query, and a
-/// status set here would replace the 302 (leptos_axum applies it last),
-/// leaving the browser on a bare JSON body instead of the page.
-pub fn fail(error: AppError) -> AppError {
-    if !is_plain_form_post() {
-        error.set_response_status();
-    }
-    error
-}
-
-/// A POST that accepts HTML: a browser submitting a form by itself, which
-/// server functions redirect. (Pages are GETs; the JavaScript client asks for JSON.)
-fn is_plain_form_post() -> bool {
-    use http::{header::ACCEPT, Method};
-    use_context::<http::request::Parts>().is_some_and(|parts| {
-        parts.method == Method::POST
-            && parts
-                .headers
-                .get(ACCEPT)
-                .and_then(|accept| accept.to_str().ok())
-                .is_some_and(|accept| accept.contains("text/html"))
-    })
-}
+pub use crate::error::fail;

@@ -565,16 +565,12 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .merge(broker::http::routes(
-            state.settings.broker.max_package_bytes,
-        ))
+        .merge(broker::http::routes(&state.broker))
         .merge(agency::http::routes())
         .merge(krr::http::routes())
         .merge(auth::routes::router())
         .merge(operator::routes::router())
-        .merge(mailbox::routes::routes(
-            state.settings.mailbox.max_upload_bytes,
-        ))
+        .merge(mailbox::routes::routes(&state.mailbox))
         .route(
             app::locale::SWITCH_PATH,
             post(language::switch_language).layer(DefaultBodyLimit::max(language::MAX_FORM_BYTES)),

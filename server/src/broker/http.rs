@@ -43,9 +43,10 @@ pub fn max_request_bytes(max_package_bytes: usize) -> usize {
     max_package_bytes + max_package_bytes / 16 + MAX_BUSINESS_MESSAGE_BYTES + 64 * 1024
 }
 
-/// The agency API's routes, and its description. The state needs the broker
-/// and the [`Maskinporten`] that checks agencies' tokens.
-pub fn routes<S>(max_package_bytes: usize) -> Router<S>
+/// The agency API's routes, and its description, with the body limit the
+/// broker's own package limit implies. The state needs the broker and the
+/// [`Maskinporten`] that checks agencies' tokens.
+pub fn routes<S>(broker: &Broker) -> Router<S>
 where
     Arc<Broker>: FromRef<S>,
     Arc<Maskinporten>: FromRef<S>,
@@ -54,7 +55,9 @@ where
     Router::new()
         .route(
             "/messages/out",
-            post(send_message).layer(DefaultBodyLimit::max(max_request_bytes(max_package_bytes))),
+            post(send_message).layer(DefaultBodyLimit::max(max_request_bytes(
+                broker.max_package_bytes(),
+            ))),
         )
         .route("/messages/out/{id}/statuses", get(message_statuses))
         .route("/messages/in", get(incoming))

@@ -30,8 +30,9 @@ use bytes::Bytes;
 use std::sync::Arc;
 use tokio_util::io::ReaderStream;
 
-/// The mailbox's routes; `max_upload_bytes` bounds an upload's file.
-pub fn routes<S>(max_upload_bytes: usize) -> Router<S>
+/// The mailbox's routes, with the upload's body limit the mailbox's own
+/// upload limit implies.
+pub fn routes<S>(mailbox: &MailboxService) -> Router<S>
 where
     Arc<MailboxService>: FromRef<S>,
     S: Clone + Send + Sync + 'static,
@@ -43,7 +44,9 @@ where
         .route(
             "/mine-dokumenter/last-opp",
             // Room for the multipart framing around the file.
-            post(upload).layer(DefaultBodyLimit::max(max_upload_bytes + 64 * 1024)),
+            post(upload).layer(DefaultBodyLimit::max(
+                mailbox.max_upload_bytes() + 64 * 1024,
+            )),
         )
 }
 

@@ -229,7 +229,6 @@ pub async fn seed(
                 .submit(Submission {
                     agency: sender,
                     client_name: letter.sender.to_owned(),
-                    bearer_token: String::new(),
                     kanal: Kanal::default(),
                     forretningsmelding: Bytes::from(business_message.to_string()),
                     dokumentpakke: Bytes::from(package),

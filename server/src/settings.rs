@@ -36,6 +36,7 @@ pub struct Settings {
     pub oidc: OidcSettings,
     pub session: SessionSettings,
     pub maskinporten: MaskinportenSettings,
+    pub trust: TrustSettings,
     pub mailbox: MailboxSettings,
     pub notify: NotifySettings,
     pub search: SearchSettings,
@@ -210,11 +211,28 @@ pub struct SessionSettings {
     pub absolute_timeout_minutes: i64,
 }
 
-/// The Maskinporten-style token endpoint agencies exchange grants at.
+/// The Maskinporten-style token endpoint agencies exchange grants at, and
+/// the issuer whose tokens DPI messages may embed.
 #[derive(Debug, Clone, Deserialize)]
 pub struct MaskinportenSettings {
     /// How long an access token from `POST /token` is valid.
     pub token_lifetime_seconds: u64,
+    /// The `iss` of embedded tokens; empty: this installation's own issuer.
+    pub issuer: String,
+    /// Where that issuer publishes its keys (a JWKS); needed with `issuer`.
+    pub jwks_url: String,
+    /// How long fetched keys are used before they are fetched again.
+    pub jwks_cache_seconds: u64,
+    /// How far past `exp` a token is still taken, for clocks that differ.
+    pub clock_skew_seconds: u64,
+}
+
+/// The certificate authorities Postkasse trusts to issue enterprise
+/// certificates (virksomhetssertifikat), such as Buypass's and Commfides'.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TrustSettings {
+    /// PEM files of CA certificates; none: no certificate is trusted.
+    pub anchors: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -280,6 +298,14 @@ impl Settings {
         anyhow::ensure!(
             (1..=86_400).contains(&self.maskinporten.token_lifetime_seconds),
             "maskinporten.token_lifetime_seconds must be from 1 to 86400"
+        );
+        anyhow::ensure!(
+            self.maskinporten.issuer.is_empty() || !self.maskinporten.jwks_url.is_empty(),
+            "maskinporten.jwks_url must be set when maskinporten.issuer is"
+        );
+        anyhow::ensure!(
+            self.maskinporten.clock_skew_seconds <= 300,
+            "maskinporten.clock_skew_seconds must be at most 300"
         );
         anyhow::ensure!(
             (1..=3650).contains(&self.mailbox.trash_days),

@@ -5,7 +5,12 @@
 //! serves until the shutdown future resolves, finishing requests in flight.
 
 use crate::{
-    agency::{self, maskinporten::Maskinporten},
+    agency::{
+        self,
+        maskinporten::Maskinporten,
+        token_verifier::{IssuerKeys, JwksCache, TokenVerifier},
+    },
+    trust::TrustAnchors,
     auth::{
         self,
         oidc::{RelyingParty, RelyingPartySettings},
@@ -101,6 +106,38 @@ pub struct Services {
     pub own_provider: Arc<OwnProvider>,
 }
 
+/// The check of the Maskinporten tokens DPI messages embed: against the
+/// configured issuer's published keys, or this installation's own issuer.
+fn token_verifier(
+    settings: &Settings,
+    own: &Arc<Maskinporten>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<TokenVerifier> {
+    let configured = &settings.maskinporten;
+    let (issuer, keys) = if configured.issuer.is_empty() {
+        (own.audience().to_owned(), IssuerKeys::Own(own.clone()))
+    } else {
+        let url = url::Url::parse(&configured.jwks_url)
+            .context("maskinporten.jwks_url must be the issuer's JWKS URL")?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("cannot make an HTTP client")?;
+        let cache = JwksCache::new(
+            url,
+            http,
+            std::time::Duration::from_secs(configured.jwks_cache_seconds),
+        );
+        (configured.issuer.clone(), IssuerKeys::Published(cache))
+    };
+    Ok(TokenVerifier::new(
+        issuer,
+        keys,
+        chrono::Duration::seconds(configured.clock_skew_seconds as i64),
+        clock,
+    ))
+}
+
 impl Services {
     /// Opens the database (applying migrations) and the blob store, and
     /// registers this Postkasse as a mailbox provider.
@@ -141,7 +178,50 @@ impl Services {
         })
     }
 
-    pub fn broker(&self, settings: &Settings) -> anyhow::Result<Broker> {
+    /// This installation's Maskinporten-style token endpoint, whose tokens
+    /// name `public_url` as their issuer.
+    pub fn maskinporten(
+        &self,
+        settings: &Settings,
+        public_url: &str,
+    ) -> anyhow::Result<Arc<Maskinporten>> {
+        Ok(Arc::new(Maskinporten::new(
+            agency::maskinporten::token_audience(public_url),
+            chrono::Duration::seconds(settings.maskinporten.token_lifetime_seconds as i64),
+            &self.own_provider.private_key,
+            self.agency_store(),
+            self.clock.clone(),
+        )?))
+    }
+
+    /// What senders are checked against: the configured token issuer (by
+    /// default `own`) and the trust anchors for enterprise certificates.
+    pub fn sender_checks(
+        &self,
+        settings: &Settings,
+        own: &Arc<Maskinporten>,
+    ) -> anyhow::Result<broker::SenderChecks> {
+        Ok(broker::SenderChecks {
+            tokens: Arc::new(token_verifier(settings, own, self.clock.clone())?),
+            anchors: Arc::new(
+                TrustAnchors::from_pem_files(&settings.trust.anchors)
+                    .context("cannot read trust.anchors")?,
+            ),
+        })
+    }
+
+    /// The broker for the command line, outside a running server: its token
+    /// issuer is named by the configured public URL.
+    pub fn command_line_broker(&self, settings: &Settings) -> anyhow::Result<Broker> {
+        let own = self.maskinporten(settings, &settings.public_url(settings.site_addr()))?;
+        self.broker(settings, self.sender_checks(settings, &own)?)
+    }
+
+    pub fn broker(
+        &self,
+        settings: &Settings,
+        checks: broker::SenderChecks,
+    ) -> anyhow::Result<Broker> {
         Broker::new(
             broker::BrokerStores {
                 messages: self.broker_store(),
@@ -152,6 +232,7 @@ impl Services {
             self.blobs.clone(),
             self.clock.clone(),
             self.own_provider.clone(),
+            checks,
             broker::BrokerSettings {
                 synthetic_ids: settings.synthetic_ids(),
                 package_limits: broker::package::PackageLimits {
@@ -431,14 +512,9 @@ impl Application {
                 .into_iter()
                 .collect(),
         );
-        let maskinporten = Maskinporten::new(
-            agency::maskinporten::token_audience(&public_url),
-            chrono::Duration::seconds(settings.maskinporten.token_lifetime_seconds as i64),
-            &services.own_provider.private_key,
-            services.agency_store(),
-            clock.clone(),
-        )?;
-        let broker = Arc::new(services.broker(&settings)?);
+        let maskinporten = services.maskinporten(&settings, &public_url)?;
+        let checks = services.sender_checks(&settings, &maskinporten)?;
+        let broker = Arc::new(services.broker(&settings, checks)?);
         let outbox_workers = services.outbox_workers(&settings, &broker);
         let index_directory = settings.search.index_directory.clone();
         let commit_interval = settings.search.commit_interval();
@@ -473,7 +549,7 @@ impl Application {
                 settings.notify.email,
                 settings.notify.sms,
             )),
-            maskinporten: Arc::new(maskinporten),
+            maskinporten,
             form_targets,
             public_origin,
             mailbox: Arc::new(

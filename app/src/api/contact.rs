@@ -78,6 +78,9 @@ pub struct ContactSettings {
     pub reserved_at: Option<DateTime<Utc>>,
     /// Organisation number of the chosen provider, if any.
     pub provider: Option<String>,
+    /// The citizen's `postkasseadresse` at that provider: what a sender
+    /// addresses a letter to when it sends straight to the provider.
+    pub mailbox_address: Option<String>,
     pub providers: Vec<ProviderChoice>,
     pub language: Option<Language>,
     /// KRR's `varslingsstatus` is KAN_VARSLES.

@@ -1,6 +1,7 @@
 //! `POST /token`: agencies exchange a signed grant for an access token, as at
-//! Maskinporten. The rules are [`super::maskinporten`]'s; this is the HTTP
-//! shape: a form body in, the token or an OAuth error out.
+//! Maskinporten; `GET /jwk` publishes the key the tokens are signed with.
+//! The rules are [`super::maskinporten`]'s; this is the HTTP shape: a form
+//! body in, the token or an OAuth error out.
 //!
 //! Refusals are `application/problem+json` (as every error here is) that also
 //! carry OAuth's `error` and `error_description` ([`ApiError::OAuth`]), so
@@ -13,7 +14,7 @@ use axum::{
     extract::{rejection::FormRejection, DefaultBodyLimit, FromRef, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::post,
+    routing::{get, post},
     Form, Json, Router,
 };
 use serde::Deserialize;
@@ -25,10 +26,17 @@ where
     Arc<Maskinporten>: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new().route(
-        "/token",
-        post(token).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-    )
+    Router::new()
+        .route(
+            "/token",
+            post(token).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
+        .route("/jwk", get(jwk))
+}
+
+/// The keys access tokens are signed with, where Maskinporten publishes its own.
+pub async fn jwk(State(maskinporten): State<Arc<Maskinporten>>) -> Json<serde_json::Value> {
+    Json(maskinporten.jwks())
 }
 
 #[derive(Deserialize)]

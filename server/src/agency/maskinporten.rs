@@ -105,6 +105,10 @@ pub struct GrantClaims {
     pub exp: Option<f64>,
     pub jti: Option<String>,
     pub scope: Option<String>,
+    /// The organisation a data processor asks to act for (Maskinporten's
+    /// `consumer_org`); it must have delegated to the client's organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer_org: Option<String>,
 }
 
 /// A grant that passed every check on its claims.
@@ -235,6 +239,9 @@ pub struct AccessTokenClaims {
     pub client_id: String,
     pub client_amr: String,
     pub consumer: Consumer,
+    /// The data processor acting for the consumer, when one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier: Option<Consumer>,
     pub scope: String,
     pub iat: i64,
     pub exp: i64,
@@ -252,6 +259,18 @@ impl AccessTokenClaims {
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
         self.scope.split_whitespace()
     }
+
+    /// The organisation presenting the token: the supplier when a data
+    /// processor acts for the consumer, else the consumer.
+    pub fn client_org_nr(&self) -> Option<OrgNr> {
+        match &self.supplier {
+            Some(supplier) if supplier.authority == CONSUMER_AUTHORITY => {
+                OrgNr::parse_iso6523(&supplier.id).ok()
+            }
+            Some(_) => None,
+            None => self.consumer_org_nr(),
+        }
+    }
 }
 
 /// The token endpoint's answer (RFC 6749 §5.1).
@@ -268,6 +287,7 @@ pub struct Maskinporten {
     audience: String,
     token_lifetime: Duration,
     kid: String,
+    public_key: RsaPublicKey,
     signing_key: Arc<EncodingKey>,
     verifying_key: DecodingKey,
     store: Arc<dyn super::Store>,
@@ -293,6 +313,7 @@ impl Maskinporten {
             kid: key_id(&public_key),
             signing_key: Arc::new(EncodingKey::from_rsa_der(pkcs1.as_bytes())),
             verifying_key: decoding_key(&public_key),
+            public_key,
             store,
             clock,
         })
@@ -300,6 +321,24 @@ impl Maskinporten {
 
     pub fn audience(&self) -> &str {
         &self.audience
+    }
+
+    /// The key access tokens are signed with.
+    pub fn verifying_key(&self) -> &DecodingKey {
+        &self.verifying_key
+    }
+
+    /// The signing key as a JWKS (RFC 7517), as Maskinporten publishes its
+    /// keys at `/jwk`, for those who check its tokens elsewhere.
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({"keys": [{
+            "kty": "RSA",
+            "use": "sig",
+            "alg": "RS256",
+            "kid": self.kid,
+            "n": URL_SAFE_NO_PAD.encode(self.public_key.n().to_bytes_be()),
+            "e": URL_SAFE_NO_PAD.encode(self.public_key.e().to_bytes_be()),
+        }]})
     }
 
     /// Exchanges a grant for an access token. The grant's `jti` is spent
@@ -378,6 +417,11 @@ impl Maskinporten {
                 "the grant's jti has been used before; make a new grant for each request",
             ));
         }
+        let consumer = self.consumer_of(&agency, claims.consumer_org.as_deref()).await?;
+        let supplier = (consumer != agency.org_nr).then(|| Consumer {
+            authority: CONSUMER_AUTHORITY.to_owned(),
+            id: agency.org_nr.to_iso6523(),
+        });
         let scope = grant.scopes.join(" ");
         let claims = AccessTokenClaims {
             iss: self.audience.clone(),
@@ -385,8 +429,9 @@ impl Maskinporten {
             client_amr: CLIENT_AMR.to_owned(),
             consumer: Consumer {
                 authority: CONSUMER_AUTHORITY.to_owned(),
-                id: agency.org_nr.to_iso6523(),
+                id: consumer.to_iso6523(),
             },
+            supplier,
             scope: scope.clone(),
             iat: now.timestamp(),
             exp: (now + self.token_lifetime).timestamp(),
@@ -415,6 +460,42 @@ impl Maskinporten {
             expires_in: self.token_lifetime.num_seconds(),
             scope,
         })
+    }
+
+    /// Whom the token will act for: the client's own organisation, or the
+    /// one named by `consumer_org` when that one delegated to the client.
+    async fn consumer_of(
+        &self,
+        client: &super::registry::Agency,
+        consumer_org: Option<&str>,
+    ) -> Result<OrgNr, TokenError> {
+        let Some(consumer_org) = consumer_org else {
+            return Ok(client.org_nr.clone());
+        };
+        let consumer = OrgNr::parse(consumer_org.trim_start_matches("0192:")).map_err(|_| {
+            refused(
+                OAuthError::InvalidGrant,
+                "consumer_org must be an organisation number",
+            )
+        })?;
+        if consumer == client.org_nr {
+            return Ok(consumer);
+        }
+        let delegated = self
+            .store
+            .has_delegation(&consumer, &client.org_nr)
+            .await
+            .context("cannot look up the delegation")?;
+        if !delegated {
+            return Err(refused(
+                OAuthError::InvalidGrant,
+                format!(
+                    "consumer_org: {consumer} has not delegated to {}",
+                    client.org_nr
+                ),
+            ));
+        }
+        Ok(consumer)
     }
 
     /// Registered agencies and the tokens operators issued them.
@@ -499,7 +580,8 @@ fn key_id(public_key: &RsaPublicKey) -> String {
 }
 
 /// Signs a grant as an agency's own client would: RS256, `kid` = `iss` =
-/// the client id, living [`MAX_GRANT_LIFETIME_SECONDS`] from `now`. For the
+/// the client id, living [`MAX_GRANT_LIFETIME_SECONDS`] from `now`; with
+/// `consumer_org`, a data processor's grant to act for that organisation. For the
 /// operator's `postkasse agency grant` and for trying the API out.
 pub fn sign_grant(
     private_key_pem: &str,
@@ -507,6 +589,7 @@ pub fn sign_grant(
     audience: &str,
     scopes: &[String],
     now: DateTime<Utc>,
+    consumer_org: Option<&OrgNr>,
 ) -> anyhow::Result<String> {
     let key = EncodingKey::from_rsa_pem(private_key_pem.as_bytes())
         .context("the key is not a PEM RSA private key (PKCS#8 or PKCS#1)")?;
@@ -518,6 +601,7 @@ pub fn sign_grant(
         exp: Some((now.timestamp() + MAX_GRANT_LIFETIME_SECONDS) as f64),
         jti: Some(uuid::Uuid::new_v4().to_string()),
         scope: Some(scopes.join(" ")),
+        consumer_org: consumer_org.map(|org_nr| org_nr.as_str().to_owned()),
     };
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(client_id.to_owned());
@@ -547,6 +631,7 @@ mod tests {
             exp: Some(now + 120.0),
             jti: Some("a-jti".into()),
             scope: Some(format!("{CONTACT_SCOPE} {}", super::super::SEND_SCOPE)),
+            consumer_org: None,
         }
     }
 

@@ -2,16 +2,21 @@
 //! the scopes those tokens grant.
 //!
 //! - [`registry`]: registered agencies and the keys their grants are signed with.
+//! - [`delegation`]: processors allowed to send for an agency.
+//! - [`token_verifier`]: the Maskinporten token a DPI message embeds, checked
+//!   by the issuer's published keys.
 //! - [`maskinporten`]: `POST /token`, exchanging a signed grant for a
 //!   short-lived JWT access token, as at Maskinporten; [`http`] is its route.
 //! - Here: tokens an operator issues with `postkasse token issue` (only their
 //!   SHA-256 is stored; the token is shown once), and [`AgencyAccess`], which
 //!   accepts both kinds of token.
 
+pub mod delegation;
 pub mod http;
 pub mod maskinporten;
 pub mod registry;
 mod store;
+pub mod token_verifier;
 
 pub use store::{Store, StoredAccessToken};
 
@@ -135,7 +140,7 @@ pub async fn authenticate(
             .and_then(|claims| {
                 Some(AgencyAccess {
                     client_name: claims.client_id.clone(),
-                    org_nr: claims.consumer_org_nr()?,
+                    org_nr: claims.client_org_nr()?,
                     scopes: claims.scopes().map(str::to_owned).collect(),
                     client_id: Some(claims.client_id),
                 })

@@ -1,8 +1,9 @@
 //! What the agency register remembers: registered agencies (the
 //! Maskinporten-style clients), the grant ids they have spent, and the bearer
-//! tokens operators issued (by their SHA-256 only).
+//! tokens operators issued (by their SHA-256 only), and which processors may
+//! send for which agencies.
 
-use super::registry::Agency;
+use super::{delegation::Delegation, registry::Agency};
 use crate::store::StorageError;
 use app::domain::OrgNr;
 use async_trait::async_trait;
@@ -50,4 +51,22 @@ pub trait Store: Send + Sync + 'static {
         &self,
         token_hash: &str,
     ) -> Result<Option<StoredAccessToken>, StorageError>;
+
+    /// Records that the processor may send for the agency; `false` when it
+    /// already could.
+    async fn add_delegation(&self, delegation: &Delegation) -> Result<bool, StorageError>;
+
+    /// Withdraws a delegation; `false` when there was none.
+    async fn remove_delegation(
+        &self,
+        agency: &OrgNr,
+        processor: &OrgNr,
+    ) -> Result<bool, StorageError>;
+
+    /// Whether the processor may send for the agency.
+    async fn has_delegation(&self, agency: &OrgNr, processor: &OrgNr)
+        -> Result<bool, StorageError>;
+
+    /// Every delegation, by agency and then processor.
+    async fn delegations(&self) -> Result<Vec<Delegation>, StorageError>;
 }

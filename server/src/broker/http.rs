@@ -14,7 +14,6 @@ use super::{Broker, BrokerError, Kanal, Submission};
 use crate::{
     agency::{maskinporten::Maskinporten, AgencyAccess, SEND_SCOPE},
     http::{
-        bearer_token,
         extract::{Path, Query},
         ApiError, FieldError,
     },
@@ -24,7 +23,7 @@ use axum::{
         multipart::{Field, MultipartRejection},
         DefaultBodyLimit, FromRef, Multipart, State,
     },
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
@@ -84,7 +83,6 @@ pub struct KanalQuery {
 pub async fn send_message(
     State(broker): State<Arc<Broker>>,
     access: AgencyAccess,
-    headers: HeaderMap,
     Query(query): Query<KanalQuery>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
@@ -109,12 +107,10 @@ pub async fn send_message(
     ) else {
         return Err(ApiError::Validation(problems));
     };
-    let bearer = bearer_token(&headers).unwrap_or_default().to_owned();
     let acceptance = broker
         .submit(Submission {
             agency: access.org_nr.clone(),
             client_name: access.client_name.clone(),
-            bearer_token: bearer,
             kanal,
             forretningsmelding,
             dokumentpakke,

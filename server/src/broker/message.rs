@@ -3,11 +3,16 @@
 //! [`BusinessMessage`] Postkasse can trust. Field names and limits are DPI's
 //! (docs/protocol.md#business-messages-sbd); every problem is reported at once.
 //!
-//! Postkasse is the broker that looks citizens up in the register, as
-//! eFormidling's integration point is, so the SBD header's `receiver` of a
-//! `digital` message names the citizen by `personidentifikator` rather than
-//! naming their provider, and `mottaker.postkasseadresse` may be left out.
-//! That is an interpretation; see docs/protocol.md#choices-where-the-sources-are-silent.
+//! A `digital` message comes in one of two addressing shapes ([`Addressee`]):
+//!
+//! - **the provider shape**, DPI's own: the SBD header's `receiver` is this
+//!   mailbox provider (`0192:` and its organisation number) and
+//!   `mottaker.postkasseadresse` names the citizen's mailbox here;
+//! - **the broker shape**: Postkasse also plays the broker that looks citizens
+//!   up in the register, as eFormidling's integration point does, so the
+//!   `receiver` may name the citizen by `personidentifikator` and leave the
+//!   mailbox to the register. That shape is an interpretation; see
+//!   docs/protocol.md#choices-where-the-sources-are-silent.
 
 use super::json_fields::{Fields, Problems};
 use crate::{
@@ -43,10 +48,22 @@ use super::routing::Process;
 /// docs/protocol.md#choices-where-the-sources-are-silent).
 pub const MAX_EFFECTIVE_AHEAD_DAYS: i64 = 366;
 
+/// Whom a `digital` message is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addressee {
+    /// The broker shape: the citizen by national id; the register says where
+    /// their mailbox is.
+    Person(Fnr),
+    /// The provider shape: the citizen's mailbox at this provider, by its
+    /// `postkasseadresse`.
+    MailboxHere(String),
+}
+
 /// The `digital` body, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DigitalLetter {
-    pub recipient: Fnr,
+    pub addressee: Addressee,
+    /// `mottaker.postkasseadresse` as given.
     pub postkasseadresse: Option<String>,
     pub security_level: SecurityLevel,
     pub nonsensitive_title: Title,
@@ -63,14 +80,30 @@ pub enum Body {
     Print(PrintOrder),
 }
 
+impl Body {
+    /// The body's key in the SBD, and so the start of its fields' paths.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Body::Digital(_) => "digital",
+            Body::Print(_) => "utskrift",
+        }
+    }
+}
+
 /// A business message that passed every check.
 #[derive(Debug, Clone)]
 pub struct BusinessMessage {
     pub message_id: MessageId,
     pub conversation_id: ConversationId,
     pub process: Process,
+    /// The agency the letter is from (`avsender`).
     pub sender: OrgNr,
+    /// The data processor that sends for the agency (the SBD header's
+    /// sender, when it is not the agency).
+    pub processor: Option<OrgNr>,
     pub avsenderidentifikator: Option<String>,
+    /// The sender's Maskinporten access token, to be verified; never stored.
+    pub maskinportentoken: Option<String>,
     /// `dokumentpakkefingeravtrykk.digestValue`: base64 SHA-256 of the package as sent.
     pub package_fingerprint: String,
     pub body: Body,
@@ -83,8 +116,9 @@ pub struct BusinessMessage {
 pub struct Expectations<'a> {
     /// The organisation the access token was issued to.
     pub agency: &'a OrgNr,
-    /// The bearer token of the request: an embedded `maskinportentoken` must be it.
-    pub bearer_token: &'a str,
+    /// This mailbox provider's organisation number: the receiver of a
+    /// message in the provider shape.
+    pub provider: &'a OrgNr,
     pub synthetic_ids: SyntheticIds,
     pub now: DateTime<Utc>,
 }
@@ -116,13 +150,13 @@ pub fn parse(
 
     let (body, common) = match (digital, print) {
         (Some(digital), None) => {
-            let recipient = header
+            let receiver = header
                 .as_ref()
                 .and_then(|header| header.as_ref())
-                .and_then(|header| header.recipient.clone());
-            read_digital(digital, recipient, expect, &mut problems)
+                .and_then(|header| header.receiver.clone());
+            read_digital(digital, receiver, expect, &mut problems)
         }
-        (None, Some(print)) => read_print(print, expect, &mut problems),
+        (None, Some(print)) => read_print(print, &mut problems),
         (Some(_), Some(_)) => {
             problems.add(&sbd_path, "must have either digital or utskrift, not both");
             (None, None)
@@ -137,13 +171,11 @@ pub fn parse(
         return Err(problems.0);
     };
     if let Some(common) = &common {
-        if common.sender != header.sender {
+        let is_provider_shape = matches!(header.receiver, Some(Receiver::ThisProvider));
+        if is_provider_shape && common.maskinportentoken.is_none() {
             problems.add(
-                format!(
-                    "{sbd_path}.{}.avsender.virksomhetsidentifikator",
-                    header.body_key
-                ),
-                "must be the same organisation as the header's sender",
+                format!("{sbd_path}.{}.maskinportentoken", header.body_key),
+                "is required when the message is addressed to this mailbox provider",
             );
         }
     }
@@ -174,8 +206,10 @@ pub fn parse(
                 message_id: header.message_id,
                 conversation_id: header.conversation_id,
                 process: header.process,
-                sender: header.sender,
+                processor: (common.sender != header.sender).then_some(header.sender),
+                sender: common.sender,
                 avsenderidentifikator: common.avsenderidentifikator,
+                maskinportentoken: common.maskinportentoken,
                 package_fingerprint: common.fingerprint,
                 body,
                 document,
@@ -185,14 +219,23 @@ pub fn parse(
     }
 }
 
+/// A `digital` message's SBD receiver.
+#[derive(Debug, Clone)]
+enum Receiver {
+    /// The citizen's national id (the broker shape).
+    Person(Fnr),
+    /// This provider (the provider shape).
+    ThisProvider,
+}
+
 struct Header {
     path: String,
     message_id: MessageId,
     conversation_id: ConversationId,
     process: Process,
     sender: OrgNr,
-    /// For `digital`: the citizen named as the receiver.
-    recipient: Option<Fnr>,
+    /// For `digital`: whom the header's receiver names.
+    receiver: Option<Receiver>,
     body_key: &'static str,
 }
 
@@ -274,19 +317,8 @@ fn read_header(
     let (process, conversation_id) = read_scope(&mut header, problems);
     header.finish(problems);
 
-    let recipient = match (standard, receiver) {
-        (Some("digital"), Some((value, path))) => match Fnr::parse(value, expect.synthetic_ids) {
-            Ok(fnr) => Some(fnr),
-            Err(error) => {
-                problems.add(
-                        path,
-                        format!(
-                            "must be the recipient's personidentifikator (Postkasse looks up their mailbox): {error}"
-                        ),
-                    );
-                None
-            }
-        },
+    let receiver = match (standard, receiver) {
+        (Some("digital"), Some((value, path))) => read_receiver(value, &path, expect, problems),
         _ => None,
     };
     Some(Header {
@@ -295,9 +327,50 @@ fn read_header(
         conversation_id: conversation_id?,
         process: process?,
         sender: sender?,
-        recipient,
+        receiver,
         body_key: standard?,
     })
+}
+
+/// A `digital` message's receiver: this provider, or a citizen's national id.
+fn read_receiver(
+    value: &str,
+    path: &str,
+    expect: &Expectations<'_>,
+    problems: &mut Problems,
+) -> Option<Receiver> {
+    if value.contains(':') {
+        return match organisation(value) {
+            Ok(org_nr) if org_nr == *expect.provider => Some(Receiver::ThisProvider),
+            Ok(org_nr) => {
+                problems.add(
+                    path,
+                    format!(
+                        "names mailbox provider {org_nr}, but this is mailbox provider {}: send the message to {org_nr}",
+                        expect.provider
+                    ),
+                );
+                None
+            }
+            Err(reason) => {
+                problems.add(path, reason);
+                None
+            }
+        };
+    }
+    match Fnr::parse(value, expect.synthetic_ids) {
+        Ok(fnr) => Some(Receiver::Person(fnr)),
+        Err(error) => {
+            problems.add(
+                path,
+                format!(
+                    "must be this mailbox provider (0192:{}) or the recipient's personidentifikator: {error}",
+                    expect.provider
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// The identifier value of `sender[0]` or `receiver[0]`, with its path.
@@ -412,11 +485,11 @@ struct Common {
     sender: OrgNr,
     avsenderidentifikator: Option<String>,
     fingerprint: String,
+    maskinportentoken: Option<String>,
 }
 
 fn read_common(
     body: &mut Fields<'_>,
-    expect: &Expectations<'_>,
     problems: &mut Problems,
 ) -> Option<Common> {
     let sender = body
@@ -476,19 +549,16 @@ fn read_common(
                 }
             }
         });
-    if let Some(token) = body.string("maskinportentoken", problems) {
-        if token != expect.bearer_token {
-            problems.add(
-                body.path_of("maskinportentoken"),
-                "must be the access token this request is sent with",
-            );
-        }
-    }
+    // Checked by its issuer's keys once the message is read.
+    let maskinportentoken = body
+        .string("maskinportentoken", problems)
+        .map(str::to_owned);
     let (sender, avsenderidentifikator) = sender?;
     Some(Common {
         sender,
         avsenderidentifikator,
         fingerprint: fingerprint?,
+        maskinportentoken,
     })
 }
 
@@ -516,16 +586,30 @@ fn bounded_text(
 
 fn read_digital(
     mut body: Fields<'_>,
-    recipient: Option<Fnr>,
+    receiver: Option<Receiver>,
     expect: &Expectations<'_>,
     problems: &mut Problems,
 ) -> (Option<Body>, Option<Common>) {
-    let common = read_common(&mut body, expect, problems);
+    let common = read_common(&mut body, problems);
     let postkasseadresse = body.object("mottaker", problems).and_then(|mut mottaker| {
         let address = bounded_text(&mut mottaker, "postkasseadresse", 100, false, problems);
         mottaker.finish(problems);
         address
     });
+    let addressee = match receiver {
+        Some(Receiver::Person(fnr)) => Some(Addressee::Person(fnr)),
+        Some(Receiver::ThisProvider) => match &postkasseadresse {
+            Some(address) => Some(Addressee::MailboxHere(address.clone())),
+            None => {
+                problems.add(
+                    format!("{}.mottaker.postkasseadresse", body.path()),
+                    "is required when the message is addressed to this mailbox provider",
+                );
+                None
+            }
+        },
+        None => None,
+    };
     let security_level = match body.integer("sikkerhetsnivaa", problems) {
         Some(number) => match SecurityLevel::try_from(number) {
             Ok(level) => Some(level),
@@ -572,7 +656,7 @@ fn read_digital(
     body.finish(problems);
     let letter = (|| {
         Some(DigitalLetter {
-            recipient: recipient?,
+            addressee: addressee?,
             postkasseadresse,
             security_level: security_level?,
             nonsensitive_title: nonsensitive_title?,
@@ -749,10 +833,9 @@ fn repetitions(notice: &mut Fields<'_>, problems: &mut Problems) -> Option<Vec<u
 
 fn read_print(
     mut body: Fields<'_>,
-    expect: &Expectations<'_>,
     problems: &mut Problems,
 ) -> (Option<Body>, Option<Common>) {
-    let common = read_common(&mut body, expect, problems);
+    let common = read_common(&mut body, problems);
     let address = postal_address(&mut body, "mottaker", problems);
     let colour = enumeration::<PrintColour>(&mut body, "utskriftstype", true, problems);
     let post_class = enumeration::<PostClass>(&mut body, "posttype", false, problems);

@@ -29,22 +29,24 @@ pub use store::{
 };
 
 use crate::{
+    agency::token_verifier::{ExpectedParties, TokenVerifier},
     blobs::{digest_of, sha256_of, BlobStore},
     clock::Clock,
     krr::providers::OwnProvider,
+    trust::{TrustAnchors, VerifiedCertificate},
     print::{self, PrintOrder},
     store::StorageError,
     validation::FieldError,
 };
 use anyhow::Context;
 use app::domain::{
-    ConversationId, Document, DocumentRole, Letter, LetterId, MessageId, OrgNr, Sender,
+    ConversationId, Document, DocumentRole, Fnr, Letter, LetterId, MessageId, OrgNr, Sender,
     Sha256Digest, SyntheticIds,
 };
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use committer::GroupCommitter;
-use message::{Body, BusinessMessage, Expectations};
+use message::{Addressee, Body, BusinessMessage, DigitalLetter, Expectations};
 use receipts::{receipt, ErrorKind, ReceiptContext, ReceiptKind};
 use routing::{Channel, RecipientFacts};
 use serde_json::Value;
@@ -129,7 +131,6 @@ pub struct Submission {
     pub agency: OrgNr,
     /// The client's name, used as the sender's name when the agency is not registered.
     pub client_name: String,
-    pub bearer_token: String,
     pub kanal: Kanal,
     pub forretningsmelding: Bytes,
     pub dokumentpakke: Bytes,
@@ -158,6 +159,16 @@ pub struct Broker {
     outbox_work: Arc<Notify>,
     settings: BrokerSettings,
     receipts: ReceiptIssuer,
+    checks: SenderChecks,
+}
+
+/// What a message's sender is checked against besides its access token.
+#[derive(Clone)]
+pub struct SenderChecks {
+    /// The issuer of the Maskinporten tokens messages embed.
+    pub tokens: Arc<TokenVerifier>,
+    /// The certificate authorities enterprise certificates must chain to.
+    pub anchors: Arc<TrustAnchors>,
 }
 
 /// The stores the broker reads and writes.
@@ -175,6 +186,7 @@ impl Broker {
         blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
         own: Arc<OwnProvider>,
+        checks: SenderChecks,
         settings: BrokerSettings,
     ) -> anyhow::Result<Broker> {
         let own_certificate = Arc::new(
@@ -206,6 +218,7 @@ impl Broker {
             own_certificate,
             outbox_work: Arc::new(Notify::new()),
             settings,
+            checks,
         })
     }
 
@@ -230,20 +243,26 @@ impl Broker {
         let agency = self.agencies.agency_by_org_nr(&submission.agency).await?;
         let mut problems = Vec::new();
 
-        let document =
-            match decode_business_document(&submission.forretningsmelding, agency.as_ref()).await {
-                Ok(document) => Some(document),
-                Err(problem) => {
-                    problems.push(problem);
-                    None
-                }
-            };
+        let decoded = decode_business_document(
+            &submission.forretningsmelding,
+            agency.as_ref(),
+            &self.checks.anchors,
+            now,
+        )
+        .await;
+        let (document, signer) = match decoded {
+            Ok((document, signer)) => (Some(document), signer),
+            Err(problem) => {
+                problems.push(problem);
+                (None, Signer::Unsigned)
+            }
+        };
         let message = document.as_ref().and_then(|document| {
             message::parse(
                 document,
                 &Expectations {
                     agency: &submission.agency,
-                    bearer_token: &submission.bearer_token,
+                    provider: &self.own.provider.org_nr,
                     synthetic_ids: self.settings.synthetic_ids,
                     now,
                 },
@@ -251,6 +270,10 @@ impl Broker {
             .map_err(|found| problems.extend(found))
             .ok()
         });
+        if let Some(message) = &message {
+            problems.extend(signer_problem(&signer, message));
+            problems.extend(self.sender_problems(message).await?);
+        }
         let opened = self.open_package(submission.dokumentpakke.clone()).await?;
         let (fingerprint, package) = match opened {
             (fingerprint, Ok(package)) => (fingerprint, Some(package)),
@@ -289,7 +312,11 @@ impl Broker {
         // no-ops (blobs are content-addressed).
         let content_sha256 = content_hash(&message.document, &plain_digest);
 
-        let (destination, reason) = self.route(&message, now).await?;
+        let recipient = match &message.body {
+            Body::Digital(letter) => Some(self.recipient(letter, &package).await?),
+            Body::Print(_) => None,
+        };
+        let (destination, reason) = self.route(&message, recipient.as_ref(), now).await?;
         if let Destination::Mailbox = destination {
             let unshowable = unshowable_documents(&package);
             if !unshowable.is_empty() {
@@ -314,10 +341,18 @@ impl Broker {
                 .inline
                 .map(|bytes| (package_blob.digest, bytes)),
         );
-        let sender_name = agency
-            .as_ref()
-            .map(|agency| agency.name.clone())
-            .unwrap_or_else(|| submission.client_name.clone());
+        let sender_name = match &message.processor {
+            // The citizen sees the agency, not the processor that sent for it.
+            Some(_) => self
+                .agencies
+                .agency_by_org_nr(&message.sender)
+                .await?
+                .map_or_else(|| message.sender.to_string(), |agency| agency.name),
+            None => agency
+                .as_ref()
+                .map(|agency| agency.name.clone())
+                .unwrap_or_else(|| submission.client_name.clone()),
+        };
         let push_receipts = agency
             .as_ref()
             .is_some_and(|agency| agency.pushes_receipts());
@@ -325,6 +360,7 @@ impl Broker {
             .prepare(
                 Prepared {
                     submission: &submission,
+                    recipient,
                     documents,
                     message,
                     destination,
@@ -365,6 +401,47 @@ impl Broker {
                 answer_resend(&stored, &content_sha256)
             }
         }
+    }
+
+    /// What is wrong with who sent the message: a processor without a
+    /// delegation from the agency, or an embedded Maskinporten token that
+    /// does not prove the sender may send.
+    async fn sender_problems(
+        &self,
+        message: &BusinessMessage,
+    ) -> Result<Vec<FieldError>, BrokerError> {
+        let path = |field: &str| {
+            format!(
+                "forretningsmelding.standardBusinessDocument.{}.{field}",
+                message.body.key()
+            )
+        };
+        let mut problems = Vec::new();
+        if let Some(processor) = &message.processor {
+            if !self
+                .agencies
+                .has_delegation(&message.sender, processor)
+                .await?
+            {
+                problems.push(FieldError::new(
+                    path("avsender.virksomhetsidentifikator"),
+                    format!(
+                        "is 0192:{}, which has not let the sender 0192:{processor} send on its behalf",
+                        message.sender
+                    ),
+                ));
+            }
+        }
+        if let Some(token) = &message.maskinportentoken {
+            let expected = ExpectedParties {
+                agency: &message.sender,
+                processor: message.processor.as_ref(),
+            };
+            if let Err(refusal) = self.checks.tokens.verify(token, expected).await {
+                problems.push(FieldError::new(path("maskinportentoken"), refusal.0));
+            }
+        }
+        Ok(problems)
     }
 
     /// The package's fingerprint as sent, and the checked package with its
@@ -408,22 +485,68 @@ impl Broker {
         .map_err(|error| BrokerError::Internal(error.into()))
     }
 
+    /// The citizen a digital letter is for: named by national id, or found
+    /// by their mailbox address here. A mailbox address no one here has, or a
+    /// package that names someone else, is the sender's mistake.
+    async fn recipient(
+        &self,
+        letter: &DigitalLetter,
+        package: &package::Package,
+    ) -> Result<Fnr, BrokerError> {
+        let fnr = match &letter.addressee {
+            Addressee::Person(fnr) => fnr.clone(),
+            Addressee::MailboxHere(address) => self
+                .register
+                .entry_by_mailbox_address(&self.own.provider.org_nr, address)
+                .await?
+                .map(|entry| entry.person.fnr)
+                .ok_or_else(|| {
+                    BrokerError::Invalid(vec![FieldError::new(
+                        "forretningsmelding.standardBusinessDocument.digital.mottaker.postkasseadresse",
+                        "is not the address of a mailbox at this provider",
+                    )])
+                })?,
+        };
+        if package
+            .mottaker_personidentifikator
+            .as_deref()
+            .is_some_and(|id| id != fnr.as_str())
+        {
+            return Err(BrokerError::Invalid(vec![FieldError::new(
+                "dokumentpakke.manifest.xml",
+                "names another recipient than the business message",
+            )]));
+        }
+        Ok(fnr)
+    }
+
     /// Where the message goes and why.
     async fn route(
         &self,
         message: &BusinessMessage,
+        recipient: Option<&Fnr>,
         now: DateTime<Utc>,
     ) -> Result<(Destination, String), BrokerError> {
-        let letter = match &message.body {
-            Body::Print(order) => {
+        let (letter, recipient) = match (&message.body, recipient) {
+            (Body::Print(order), _) => {
                 return Ok((
                     Destination::Print(Box::new(order.clone())),
                     "the sender asked for print".to_owned(),
                 ))
             }
-            Body::Digital(letter) => letter,
+            (Body::Digital(letter), Some(recipient)) => (letter, recipient),
+            (Body::Digital(_), None) => {
+                return Err(anyhow::anyhow!("a digital letter without its recipient").into())
+            }
         };
-        let entry = self.register.register_entry(&letter.recipient).await?;
+        if let Addressee::MailboxHere(_) = letter.addressee {
+            // The sender looked the citizen up and chose this provider.
+            return Ok((
+                Destination::Mailbox,
+                "addressed to the citizen's mailbox at this provider".to_owned(),
+            ));
+        }
+        let entry = self.register.register_entry(recipient).await?;
         let decide = |address: Option<&crate::print::PostalAddress>| {
             routing::route(
                 message.process,
@@ -442,7 +565,7 @@ impl Broker {
         // rules ask for paper (without one they refuse the letter).
         let mut decision = decide(None);
         if decision.channel == Channel::Refused {
-            let address = self.print.postal_address(&letter.recipient).await?;
+            let address = self.print.postal_address(recipient).await?;
             decision = decide(address.as_ref());
         }
         tracing::info!(channel = decision.channel.code(), "routed");
@@ -470,6 +593,7 @@ impl Broker {
     ) -> Result<NewMessage, BrokerError> {
         let Prepared {
             submission,
+            recipient,
             documents,
             message,
             destination,
@@ -504,6 +628,7 @@ impl Broker {
                     };
                     let documents =
                         documents.context("a mailbox letter without its stored documents")?;
+                    let recipient = recipient.context("a mailbox letter without its recipient")?;
                     let sender =
                         Sender::new(message.sender.clone(), &sender_name).map_err(|error| {
                             anyhow::anyhow!("the agency's name is not usable: {error}")
@@ -512,7 +637,7 @@ impl Broker {
                         id: LetterId::generate(),
                         message_id: message.message_id,
                         conversation_id: message.conversation_id,
-                        recipient: letter.recipient.clone(),
+                        recipient,
                         sender,
                         nonsensitive_title: letter.nonsensitive_title.clone(),
                         title: package.main.title.clone(),
@@ -776,6 +901,8 @@ struct OpenedPackage {
 
 struct Prepared<'a> {
     submission: &'a Submission,
+    /// The citizen a digital letter is for.
+    recipient: Option<Fnr>,
     /// The stored documents of a letter for a mailbox here.
     documents: Option<Vec<Document>>,
     message: BusinessMessage,
@@ -803,63 +930,139 @@ fn answer_resend(stored: &StoredMessage, content_sha256: &str) -> Result<Accepta
     }
 }
 
-/// The business message: JSON as is, or a JWT signed with the agency's
-/// registered key (as DPI sends it), whose payload is the JSON.
+/// Who vouched for a business message's content.
+enum Signer {
+    /// Plain JSON: only the request's access token speaks for it.
+    Unsigned,
+    /// A JWT signed with the key the agency registered here.
+    RegisteredKey,
+    /// A JWS carrying an enterprise certificate chain (`x5c`) that chains to
+    /// a trust anchor.
+    Certificate(VerifiedCertificate),
+}
+
+const BUSINESS_MESSAGE: &str = "forretningsmelding";
+
+/// The business message: JSON as is, or a JWT whose payload is the JSON,
+/// signed either by an enterprise certificate in its `x5c` header (as DPI
+/// sends it) or with the key the agency registered here.
 async fn decode_business_document(
     bytes: &Bytes,
     agency: Option<&crate::agency::registry::Agency>,
-) -> Result<Value, FieldError> {
-    const NAME: &str = "forretningsmelding";
+    anchors: &Arc<TrustAnchors>,
+    now: DateTime<Utc>,
+) -> Result<(Value, Signer), FieldError> {
+    let refused = |text: &str| FieldError::new(BUSINESS_MESSAGE, text);
     let text = std::str::from_utf8(bytes)
-        .map_err(|_| FieldError::new(NAME, "must be UTF-8 text"))?
+        .map_err(|_| refused("must be UTF-8 text"))?
         .trim();
     if text.starts_with('{') {
         return serde_json::from_str(text)
-            .map_err(|error| FieldError::new(NAME, format!("is not valid JSON: {error}")));
+            .map(|document| (document, Signer::Unsigned))
+            .map_err(|error| {
+                FieldError::new(BUSINESS_MESSAGE, format!("is not valid JSON: {error}"))
+            });
     }
     if text.split('.').count() != 3 {
-        return Err(FieldError::new(
-            NAME,
+        return Err(refused(
             "must be a JSON business document or a JWT whose payload is one",
         ));
     }
-    let agency = agency.ok_or_else(|| {
-        FieldError::new(
-            NAME,
-            "is signed, but no key is registered for this organisation",
-        )
-    })?;
-    let public_key = crate::agency::registry::parse_public_key(&agency.public_key_pem)
-        .map_err(|_| FieldError::new(NAME, "cannot be checked: the registered key is unusable"))?;
+    let header =
+        jsonwebtoken::decode_header(text).map_err(|_| refused("has an unreadable JWT header"))?;
     let text = text.to_owned();
-    tokio::task::spawn_blocking(move || {
-        use rsa::pkcs1::EncodeRsaPublicKey;
-        let der = public_key
-            .to_pkcs1_der()
-            .map_err(|_| FieldError::new(NAME, "cannot be checked"))?;
-        let key = jsonwebtoken::DecodingKey::from_rsa_der(der.as_bytes());
-        let header = jsonwebtoken::decode_header(&text)
-            .map_err(|_| FieldError::new(NAME, "has an unreadable JWT header"))?;
-        let mut validation = jsonwebtoken::Validation::new(header.alg);
-        validation.algorithms = vec![
-            jsonwebtoken::Algorithm::RS256,
-            jsonwebtoken::Algorithm::RS384,
-            jsonwebtoken::Algorithm::RS512,
-        ];
-        validation.required_spec_claims.clear();
-        validation.validate_exp = false;
-        validation.validate_aud = false;
-        jsonwebtoken::decode::<Value>(&text, &key, &validation)
-            .map(|data| data.claims)
-            .map_err(|_| {
+    let anchors = anchors.clone();
+    let registered_key = match header.x5c {
+        Some(_) => None,
+        None => {
+            let agency = agency.ok_or_else(|| {
+                refused("is signed, but no key is registered for this organisation")
+            })?;
+            Some(
+                crate::agency::registry::parse_public_key(&agency.public_key_pem)
+                    .map_err(|_| refused("cannot be checked: the registered key is unusable"))?,
+            )
+        }
+    };
+    // Chain validation and RSA verification are CPU work.
+    tokio::task::spawn_blocking(move || match registered_key {
+        Some(public_key) => {
+            use rsa::pkcs1::EncodeRsaPublicKey;
+            let der = public_key
+                .to_pkcs1_der()
+                .map_err(|_| refused("cannot be checked"))?;
+            let key = jsonwebtoken::DecodingKey::from_rsa_der(der.as_bytes());
+            verify_jwt(&text, &key)
+                .map(|document| (document, Signer::RegisteredKey))
+                .map_err(|_| refused("is not signed with the key registered for this organisation"))
+        }
+        None => {
+            let chain = header
+                .x5c
+                .unwrap_or_default()
+                .iter()
+                .map(|certificate| {
+                    use base64::Engine;
+                    base64::engine::general_purpose::STANDARD.decode(certificate)
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| refused("has an x5c header that is not base64 certificates"))?;
+            let certificate = anchors.verify(&chain, now).map_err(|error| {
                 FieldError::new(
-                    NAME,
-                    "is not signed with the key registered for this organisation",
+                    BUSINESS_MESSAGE,
+                    format!("has an x5c certificate that is not accepted: {error}"),
                 )
-            })
+            })?;
+            let leaf = Certificate::from_der(&certificate.der)
+                .map_err(|_| refused("has an x5c certificate that does not parse"))?;
+            let key = jsonwebtoken::DecodingKey::from_rsa_der(
+                leaf.tbs_certificate
+                    .subject_public_key_info
+                    .subject_public_key
+                    .raw_bytes(),
+            );
+            verify_jwt(&text, &key)
+                .map(|document| (document, Signer::Certificate(certificate)))
+                .map_err(|_| refused("is not signed by the key of its x5c certificate"))
+        }
     })
     .await
-    .map_err(|_| FieldError::new(NAME, "could not be checked"))?
+    .map_err(|_| refused("could not be checked"))?
+}
+
+/// The payload of an RSA-signed JWT, when the signature verifies.
+fn verify_jwt(
+    text: &str,
+    key: &jsonwebtoken::DecodingKey,
+) -> Result<Value, jsonwebtoken::errors::Error> {
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.algorithms = vec![
+        jsonwebtoken::Algorithm::RS256,
+        jsonwebtoken::Algorithm::RS384,
+        jsonwebtoken::Algorithm::RS512,
+    ];
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<Value>(text, key, &validation).map(|data| data.claims)
+}
+
+/// A certificate-signed message must be signed by its sender: the SBD
+/// header's sender, which is the data processor when one sends.
+fn signer_problem(signer: &Signer, message: &BusinessMessage) -> Option<FieldError> {
+    let Signer::Certificate(certificate) = signer else {
+        return None;
+    };
+    let sender = message.processor.as_ref().unwrap_or(&message.sender);
+    (certificate.org_nr != *sender).then(|| {
+        FieldError::new(
+            BUSINESS_MESSAGE,
+            format!(
+                "is signed with the enterprise certificate of 0192:{}, not of the sender 0192:{sender}",
+                certificate.org_nr
+            ),
+        )
+    })
 }
 
 /// The manifest must agree with the business message (DPI's provider checks).
@@ -874,14 +1077,16 @@ fn check_package_against_message(
             "names another avsender than the business message",
         ));
     }
-    if let (Body::Digital(letter), Some(id)) =
-        (&message.body, &package.mottaker_personidentifikator)
+    if let (Body::Digital(letter), Some(address)) =
+        (&message.body, &package.mottaker_postkasseadresse)
     {
-        if id != letter.recipient.as_str() {
-            problems.push(FieldError::new(
-                "dokumentpakke.manifest.xml",
-                "names another recipient than the business message",
-            ));
+        if let Addressee::MailboxHere(addressed) = &letter.addressee {
+            if address != addressed {
+                problems.push(FieldError::new(
+                    "dokumentpakke.manifest.xml",
+                    "names another postkasseadresse than the business message",
+                ));
+            }
         }
     }
 }

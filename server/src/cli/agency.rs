@@ -1,9 +1,10 @@
-//! `agency` and `token`: registering agencies, and the sender-side tools
+//! `agency` and `token`: registering agencies and the processors that send
+//! for them, and the sender-side tools
 //! (grants, letters, bearer tokens) for trying the DPI API out.
 
 use super::org_nr_argument;
 use crate::{
-    agency::{self, maskinporten, registry},
+    agency::{self, delegation, maskinporten, registry},
     settings::Settings,
     startup::Services,
 };
@@ -37,6 +38,24 @@ pub enum AgencyCommand {
     },
     /// List the registered agencies.
     List,
+    /// Let a data processor (databehandler) send digital post on behalf of
+    /// an agency: the processor is the message's sender, the agency its avsender.
+    Delegate {
+        /// The agency the processor sends for.
+        #[arg(long, value_parser = org_nr_argument)]
+        agency: OrgNr,
+        #[arg(long, value_parser = org_nr_argument)]
+        processor: OrgNr,
+    },
+    /// Withdraw a processor's delegation.
+    Undelegate {
+        #[arg(long, value_parser = org_nr_argument)]
+        agency: OrgNr,
+        #[arg(long, value_parser = org_nr_argument)]
+        processor: OrgNr,
+    },
+    /// List which processors may send for which agencies.
+    Delegations,
     /// Print a signed grant, as an agency's own client makes one, to
     /// exchange at POST /token (for trying the API out).
     Grant {
@@ -52,6 +71,10 @@ pub enum AgencyCommand {
         /// public URL with a trailing slash.
         #[arg(long, value_name = "URL")]
         audience: Option<String>,
+        /// As a data processor, act for this agency (it must have delegated
+        /// to the client's organisation: `agency delegate`).
+        #[arg(long, value_parser = org_nr_argument)]
+        consumer_org: Option<OrgNr>,
     },
     /// Write a one-page letter as an agency's system sends it, for
     /// `POST /messages/out`: `forretningsmelding.json` (the business message)
@@ -218,11 +241,51 @@ pub async fn run(settings: &Settings, command: AgencyCommand) -> anyhow::Result<
             }
             Ok(())
         }
+        AgencyCommand::Delegate { agency, processor } => {
+            let services = Services::open_from(settings).await?;
+            let added = delegation::delegate(
+                services.agency_store().as_ref(),
+                agency.clone(),
+                processor.clone(),
+                services.clock.now(),
+            )
+            .await
+            .context("cannot record the delegation")?;
+            if added {
+                println!("{processor} may now send for {agency}");
+            } else {
+                println!("{processor} could already send for {agency}");
+            }
+            Ok(())
+        }
+        AgencyCommand::Undelegate { agency, processor } => {
+            let services = Services::open_from(settings).await?;
+            let removed = services
+                .agency_store()
+                .remove_delegation(&agency, &processor)
+                .await?;
+            anyhow::ensure!(removed, "{processor} has no delegation from {agency}");
+            println!("{processor} may no longer send for {agency}");
+            Ok(())
+        }
+        AgencyCommand::Delegations => {
+            let services = Services::open_from(settings).await?;
+            for delegation in services.agency_store().delegations().await? {
+                println!(
+                    "{}  sends for  {}  since {}",
+                    delegation.processor,
+                    delegation.agency,
+                    delegation.created_at.to_rfc3339()
+                );
+            }
+            Ok(())
+        }
         AgencyCommand::Grant {
             client_id,
             key,
             scopes,
             audience,
+            consumer_org,
         } => {
             let private_key_pem = std::fs::read_to_string(&key)
                 .with_context(|| format!("cannot read {}", key.display()))?;
@@ -235,6 +298,7 @@ pub async fn run(settings: &Settings, command: AgencyCommand) -> anyhow::Result<
                 &audience,
                 &scopes,
                 chrono::Utc::now(),
+                consumer_org.as_ref(),
             )
             .with_context(|| format!("cannot sign with {}", key.display()))?;
             println!("{grant}");

@@ -49,7 +49,7 @@ pub async fn demo(settings: Settings, seed_only: bool) -> anyhow::Result<()> {
     let report = demo::seed(
         services.mailbox_store().as_ref(),
         services.agency_store().as_ref(),
-        &services.broker(&settings)?,
+        &services.command_line_broker(&settings)?,
         &agency_key,
     )
     .await?;

@@ -166,8 +166,15 @@ impl Register {
                 if !providers.iter().any(|provider| provider.org_nr == chosen) {
                     return Err(AppError::invalid("provider", Problem::UnknownProvider));
                 }
+                // The address is stable: choosing the same provider again
+                // keeps the one senders may already have looked up.
+                let current = self.person(&citizen.fnr).await.map_err(internal)?.mailbox;
+                let address = match current {
+                    Some(mailbox) if mailbox.provider == chosen => mailbox.address,
+                    _ => mailbox_address(citizen),
+                };
                 SelfServiceChange::Mailbox(DigitalMailbox {
-                    address: mailbox_address(citizen),
+                    address,
                     provider: chosen,
                 })
             }
@@ -210,12 +217,17 @@ fn optional_field<T>(
         .map_err(|error| AppError::invalid(field, contact_problem(error)))
 }
 
-/// A `postkasseadresse` for the citizen, in the style of KRR's examples
-/// (`ola.nordmann#9YDT`). An interpretation: in the real system the chosen
-/// provider assigns the address when the citizen signs up with it; here the
-/// choice is made in one place, so the address is made here too (see
+/// A `postkasseadresse` for the citizen, in KRR's form (`ola.nordmann#9YDT`):
+/// their name, then a random suffix. An interpretation: in the real system
+/// the chosen provider assigns the address when the citizen signs up with it;
+/// here the choice is made in one place, so the address is made here too.
+/// A provider finds the citizen a message is for by this address alone, so
+/// the suffix is long enough not to be guessed (8 characters of 32, 40 bits;
+/// KRR's examples have 4) and leaves out the look-alikes 0/O and 1/I (see
 /// docs/protocol.md#choices-where-the-sources-are-silent).
 fn mailbox_address(citizen: &SignedIn) -> String {
+    use rand::Rng;
+    const SUFFIX_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     let name: String = citizen
         .display_name
         .as_deref()
@@ -224,12 +236,10 @@ fn mailbox_address(citizen: &SignedIn) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(".");
-    let suffix: String = crate::tokens::random_token()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(4)
-        .collect::<String>()
-        .to_uppercase();
+    let mut rng = rand::rngs::OsRng;
+    let suffix: String = (0..8)
+        .map(|_| char::from(SUFFIX_ALPHABET[rng.gen_range(0..SUFFIX_ALPHABET.len())]))
+        .collect();
     format!("{name}#{suffix}")
 }
 
@@ -259,6 +269,10 @@ impl app::api::contact::ssr::ContactRegister for Register {
                 .mailbox
                 .as_ref()
                 .map(|mailbox| mailbox.provider.as_str().to_owned()),
+            mailbox_address: person
+                .mailbox
+                .as_ref()
+                .map(|mailbox| mailbox.address.clone()),
             providers: providers
                 .iter()
                 .map(|provider| ProviderChoice {

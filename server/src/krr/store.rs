@@ -3,7 +3,7 @@
 
 use super::person::{MailboxProvider, Person, RecordedChange, SelfServiceChange};
 use crate::store::StorageError;
-use app::domain::Fnr;
+use app::domain::{Fnr, OrgNr};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -24,6 +24,14 @@ pub trait Store: Send + Sync + 'static {
     async fn register_entries(&self, ids: &[Fnr]) -> Result<Vec<RegisterEntry>, StorageError>;
 
     async fn register_entry(&self, fnr: &Fnr) -> Result<Option<RegisterEntry>, StorageError>;
+
+    /// The entry of the person whose mailbox at `provider` has this
+    /// `postkasseadresse`, if any: how a provider finds a message's citizen.
+    async fn entry_by_mailbox_address(
+        &self,
+        provider: &OrgNr,
+        address: &str,
+    ) -> Result<Option<RegisterEntry>, StorageError>;
 
     /// Applies one change the citizen made and records it in their audit trail,
     /// in one transaction; creates a blank active entry first if there is none.

@@ -4,6 +4,7 @@ use super::{Database, Query};
 use crate::{
     agency::{
         self,
+        delegation::Delegation,
         registry::{Agency, Callback},
         StoredAccessToken,
     },
@@ -198,5 +199,77 @@ impl agency::Store for Database {
             )
             .await?;
         row.map(AccessTokenRow::into_token).transpose()
+    }
+
+    async fn add_delegation(&self, delegation: &Delegation) -> Result<bool, StorageError> {
+        let inserted = self
+            .execute(
+                Query::new(
+                    "INSERT INTO processor_delegation (agency_org_nr, processor_org_nr, created_at)
+                     VALUES ($1, $2, $3)
+                     ON CONFLICT (agency_org_nr, processor_org_nr) DO NOTHING",
+                )
+                .bind(delegation.agency.as_str())
+                .bind(delegation.processor.as_str())
+                .bind(delegation.created_at),
+            )
+            .await?;
+        Ok(inserted == 1)
+    }
+
+    async fn remove_delegation(
+        &self,
+        agency: &OrgNr,
+        processor: &OrgNr,
+    ) -> Result<bool, StorageError> {
+        let removed = self
+            .execute(
+                Query::new(
+                    "DELETE FROM processor_delegation
+                     WHERE agency_org_nr = $1 AND processor_org_nr = $2",
+                )
+                .bind(agency.as_str())
+                .bind(processor.as_str()),
+            )
+            .await?;
+        Ok(removed == 1)
+    }
+
+    async fn has_delegation(
+        &self,
+        agency: &OrgNr,
+        processor: &OrgNr,
+    ) -> Result<bool, StorageError> {
+        let found: Option<(i32,)> = self
+            .fetch_optional(
+                Query::new(
+                    "SELECT 1 FROM processor_delegation
+                     WHERE agency_org_nr = $1 AND processor_org_nr = $2",
+                )
+                .bind(agency.as_str())
+                .bind(processor.as_str()),
+            )
+            .await?;
+        Ok(found.is_some())
+    }
+
+    async fn delegations(&self) -> Result<Vec<Delegation>, StorageError> {
+        let rows: Vec<(String, String, DateTime<Utc>)> = self
+            .fetch_all(Query::new(
+                "SELECT agency_org_nr, processor_org_nr, created_at FROM processor_delegation
+                 ORDER BY agency_org_nr, processor_org_nr",
+            ))
+            .await?;
+        rows.into_iter()
+            .map(|(agency, processor, created_at)| {
+                Ok(Delegation {
+                    agency: OrgNr::parse(&agency)
+                        .map_err(|_| StorageError::corrupt("delegation agency"))?,
+                    processor: OrgNr::parse(&processor)
+                        .map_err(|_| StorageError::corrupt("delegation processor"))?,
+                    created_at,
+                })
+            })
+            .collect()
     }
 }

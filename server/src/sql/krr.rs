@@ -280,6 +280,24 @@ impl krr::Store for Database {
         row.map(EntryRow::into_entry).transpose()
     }
 
+    async fn entry_by_mailbox_address(
+        &self,
+        provider: &OrgNr,
+        address: &str,
+    ) -> Result<Option<RegisterEntry>, StorageError> {
+        let row: Option<EntryRow> = self
+            .fetch_optional(
+                Query::new(format!(
+                    "SELECT {ENTRY_COLUMNS} {ENTRY_FROM}
+                     WHERE p.provider_org_nr = $1 AND p.mailbox_address = $2"
+                ))
+                .bind(provider.as_str())
+                .bind(address),
+            )
+            .await?;
+        row.map(EntryRow::into_entry).transpose()
+    }
+
     async fn apply_self_service(
         &self,
         fnr: &Fnr,

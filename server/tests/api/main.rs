@@ -6,6 +6,7 @@ mod helpers;
 mod archive;
 mod bad_input;
 mod crash;
+mod dpi_network;
 mod health;
 mod krr;
 mod language;

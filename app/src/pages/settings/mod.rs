@@ -255,6 +255,7 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
         reserved,
         reserved_at,
         provider,
+        mailbox_address,
         providers,
         language,
         can_be_notified,
@@ -340,6 +341,12 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
         <section aria-labelledby="postkasse-tittel" class="settings-section">
             <h2 id="postkasse-tittel">{t!(i18n, settings.digital_mailbox)}</h2>
             <p>{t!(i18n, settings.mailbox_lead)}</p>
+            {mailbox_address.map(|address| view! {
+                <p class="mailbox-address">
+                    {t!(i18n, settings.mailbox_address)}
+                    <strong translate="no">{address}</strong>
+                </p>
+            })}
             {reserved.then(|| view! {
                 <p>{t!(i18n, settings.mailbox_while_reserved)}</p>
             })}

@@ -8,6 +8,7 @@
 //! - [`krr`]: the contact and reservation register; [`agency`]: agencies' API access.
 //! - [`testid`]: the built-in test identity provider.
 //! - [`clock`]: time as a dependency.
+//! - [`trust`]: which senders' enterprise certificates are trusted.
 //! - [`demo`]: synthetic citizens and letters for trying Postkasse out.
 //! - [`http`]: the error shape and routes that belong to no domain.
 //! - [`validation`]: bad input by field, for every parser; [`errors`]: how
@@ -39,4 +40,5 @@ pub mod store;
 pub mod telemetry;
 pub mod testid;
 pub mod tokens;
+pub mod trust;
 pub mod validation;

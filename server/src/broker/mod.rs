@@ -21,6 +21,7 @@ mod receipt_issuer;
 pub mod receipts;
 pub mod routing;
 mod store;
+pub mod xades;
 
 pub use receipt_issuer::ReceiptIssuer;
 pub use store::{

@@ -10,7 +10,6 @@ use crate::{
         maskinporten::Maskinporten,
         token_verifier::{IssuerKeys, JwksCache, TokenVerifier},
     },
-    trust::TrustAnchors,
     auth::{
         self,
         oidc::{RelyingParty, RelyingPartySettings},
@@ -44,6 +43,7 @@ use crate::{
     settings::Settings,
     sql::Database,
     testid::{self, RegisteredClient, TestIdProvider},
+    trust::TrustAnchors,
 };
 use anyhow::Context;
 use app::{
@@ -128,7 +128,10 @@ fn token_verifier(
             http,
             std::time::Duration::from_secs(configured.jwks_cache_seconds),
         );
-        (configured.issuer.clone(), IssuerKeys::Published(cache))
+        (
+            configured.issuer.clone(),
+            IssuerKeys::Published(Box::new(cache)),
+        )
     };
     Ok(TokenVerifier::new(
         issuer,

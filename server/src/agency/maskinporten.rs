@@ -417,7 +417,9 @@ impl Maskinporten {
                 "the grant's jti has been used before; make a new grant for each request",
             ));
         }
-        let consumer = self.consumer_of(&agency, claims.consumer_org.as_deref()).await?;
+        let consumer = self
+            .consumer_of(&agency, claims.consumer_org.as_deref())
+            .await?;
         let supplier = (consumer != agency.org_nr).then(|| Consumer {
             authority: CONSUMER_AUTHORITY.to_owned(),
             id: agency.org_nr.to_iso6523(),

@@ -44,7 +44,7 @@ pub enum IssuerKeys {
     /// This installation's own token endpoint (`POST /token`).
     Own(Arc<Maskinporten>),
     /// A JWKS published at a URL, as Maskinporten's at `https://maskinporten.no/jwk`.
-    Published(JwksCache),
+    Published(Box<JwksCache>),
 }
 
 /// A JWKS fetched over HTTP and kept for `max_age`. A token with a key id
@@ -243,8 +243,8 @@ fn check_claims(
         .map(|exp| exp.floor() as i64)
         .ok_or_else(|| refusal("exp: is missing"))?;
     if exp + clock_skew.num_seconds() <= now.timestamp() {
-        let expired = DateTime::from_timestamp(exp, 0)
-            .map_or_else(|| exp.to_string(), |at| at.to_rfc3339());
+        let expired =
+            DateTime::from_timestamp(exp, 0).map_or_else(|| exp.to_string(), |at| at.to_rfc3339());
         return Err(refusal(format!(
             "exp: the token expired at {expired}, before the message was received"
         )));

@@ -488,10 +488,7 @@ struct Common {
     maskinportentoken: Option<String>,
 }
 
-fn read_common(
-    body: &mut Fields<'_>,
-    problems: &mut Problems,
-) -> Option<Common> {
+fn read_common(body: &mut Fields<'_>, problems: &mut Problems) -> Option<Common> {
     let sender = body
         .required_object("avsender", problems)
         .and_then(|mut avsender| {
@@ -831,10 +828,7 @@ fn repetitions(notice: &mut Fields<'_>, problems: &mut Problems) -> Option<Vec<u
     Some(days)
 }
 
-fn read_print(
-    mut body: Fields<'_>,
-    problems: &mut Problems,
-) -> (Option<Body>, Option<Common>) {
+fn read_print(mut body: Fields<'_>, problems: &mut Problems) -> (Option<Body>, Option<Common>) {
     let common = read_common(&mut body, problems);
     let address = postal_address(&mut body, "mottaker", problems);
     let colour = enumeration::<PrintColour>(&mut body, "utskriftstype", true, problems);

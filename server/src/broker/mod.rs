@@ -34,9 +34,9 @@ use crate::{
     blobs::{digest_of, sha256_of, BlobStore},
     clock::Clock,
     krr::providers::OwnProvider,
-    trust::{TrustAnchors, VerifiedCertificate},
     print::{self, PrintOrder},
     store::StorageError,
+    trust::{TrustAnchors, VerifiedCertificate},
     validation::FieldError,
 };
 use anyhow::Context;
@@ -293,6 +293,7 @@ impl Broker {
         }
         if let (Some(message), Some(opened)) = (&message, &package) {
             check_package_against_message(&opened.package, message, &mut problems);
+            problems.extend(package_signer_problem(opened.signature.as_ref(), message));
         }
         let (
             Some(message),
@@ -300,6 +301,7 @@ impl Broker {
                 package,
                 plain: plain_package,
                 plain_digest,
+                ..
             }),
             true,
         ) = (message, package, problems.is_empty())
@@ -455,6 +457,8 @@ impl Broker {
         let own = self.own.clone();
         let certificate = self.own_certificate.clone();
         let limits = self.settings.package_limits;
+        let anchors = self.checks.anchors.clone();
+        let now = self.clock.now();
         tokio::task::spawn_blocking(move || {
             let sent = digest_of(&bytes);
             let fingerprint = package::fingerprint_of(&sent);
@@ -474,8 +478,18 @@ impl Broker {
                 )])
             };
             let opened = plain.and_then(|(plain, plain_digest)| {
-                package::open(&plain, &limits).map(|package| OpenedPackage {
+                let package = package::open(&plain, &limits)?;
+                let signature = package
+                    .signatures_xml
+                    .as_ref()
+                    .map(|xml| xades::verify(&package.signed_files(), xml, &anchors, now))
+                    .transpose()
+                    .map_err(|error| {
+                        vec![FieldError::new(package::SIGNATURES, error.to_string())]
+                    })?;
+                Ok(OpenedPackage {
                     package,
+                    signature,
                     plain,
                     plain_digest,
                 })
@@ -896,6 +910,8 @@ enum Destination {
 /// A checked package: its contents, and its plain bytes with their digest.
 struct OpenedPackage {
     package: package::Package,
+    /// The sender's verified XAdES signature, when the package has one.
+    signature: Option<xades::PackageSignature>,
     plain: Bytes,
     plain_digest: Sha256Digest,
 }
@@ -1064,6 +1080,41 @@ fn signer_problem(signer: &Signer, message: &BusinessMessage) -> Option<FieldErr
             ),
         )
     })
+}
+
+/// The package must be signed by the agency or the processor sending for it;
+/// a message in DPI's own (provider) shape must be signed at all.
+fn package_signer_problem(
+    signature: Option<&xades::PackageSignature>,
+    message: &BusinessMessage,
+) -> Option<FieldError> {
+    let provider_shape = matches!(
+        &message.body,
+        Body::Digital(DigitalLetter {
+            addressee: Addressee::MailboxHere(_),
+            ..
+        })
+    );
+    match signature {
+        None if provider_shape => Some(FieldError::new(
+            package::SIGNATURES,
+            "is required: the sender signs the package (XAdES) when it sends to a mailbox provider",
+        )),
+        None => None,
+        Some(signature) => {
+            let signer = &signature.signer.org_nr;
+            let allowed = *signer == message.sender || message.processor.as_ref() == Some(signer);
+            (!allowed).then(|| {
+                FieldError::new(
+                    package::SIGNATURES,
+                    format!(
+                        "is signed by 0192:{signer}, which is neither the avsender 0192:{} nor the processor sending for it",
+                        message.sender
+                    ),
+                )
+            })
+        }
+    }
 }
 
 /// The manifest must agree with the business message (DPI's provider checks).

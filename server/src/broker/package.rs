@@ -127,6 +127,10 @@ pub struct Package {
     pub mottaker_postkasseadresse: Option<String>,
     pub main: PackageDocument,
     pub attachments: Vec<PackageDocument>,
+    /// `manifest.xml` as it is in the package, for checking its signature.
+    pub manifest_xml: Bytes,
+    /// `META-INF/signatures.xml`, the sender's XAdES signature, if any.
+    pub signatures_xml: Option<Bytes>,
 }
 
 // By hand: the national id must not reach logs, nor megabytes of document bytes.
@@ -142,6 +146,7 @@ impl fmt::Debug for Package {
             .field("mottaker_postkasseadresse", &self.mottaker_postkasseadresse)
             .field("main", &self.main)
             .field("attachments", &self.attachments)
+            .field("signed", &self.signatures_xml.is_some())
             .finish()
     }
 }
@@ -223,6 +228,9 @@ pub fn fingerprint_of(digest: &app::domain::Sha256Digest) -> String {
 const PACKAGE: &str = "dokumentpakke";
 const MANIFEST: &str = "dokumentpakke.manifest.xml";
 const MANIFEST_FILE: &str = "manifest.xml";
+const SIGNATURES_FILE: &str = "META-INF/signatures.xml";
+/// Where problems with the package's signature are reported.
+pub const SIGNATURES: &str = "dokumentpakke.META-INF/signatures.xml";
 const MIMETYPE_FILE: &str = "mimetype";
 
 /// Reads and checks a plain (decrypted) package, collecting every problem.
@@ -230,13 +238,8 @@ const MIMETYPE_FILE: &str = "mimetype";
 /// The documents are inflated within `limits.max_total_bytes` whatever the
 /// zip claims, so a zip bomb costs at most that much memory.
 ///
-/// XAdES (`META-INF/signatures.xml`) is accepted but not verified.
-// An interpretation (docs/protocol.md#choices-where-the-sources-are-silent):
-// there is no mature Rust crate for XAdES (XML-DSig with canonicalisation
-// and the XAdES qualifying properties), and a hand-made verifier would be
-// worse than none. Sender authenticity rests on the JWT-signed business
-// message and its Maskinporten token; the package is bound to it by the
-// `dokumentpakkefingeravtrykk` ([`fingerprint`]).
+/// The XAdES signature (`META-INF/signatures.xml`) is read here and checked
+/// by [`super::xades`] against [`Package::signed_files`].
 pub fn open(zip_bytes: &[u8], limits: &PackageLimits) -> Result<Package, Vec<FieldError>> {
     let fatal = |reason: String| vec![FieldError::new(PACKAGE, reason)];
     if !is_zip(zip_bytes) {
@@ -315,6 +318,7 @@ pub fn open(zip_bytes: &[u8], limits: &PackageLimits) -> Result<Package, Vec<Fie
         }
     }
 
+    let mut manifest_xml = Bytes::new();
     let manifest = match files.get(MANIFEST_FILE) {
         None => {
             problems.push(FieldError::new(
@@ -324,7 +328,11 @@ pub fn open(zip_bytes: &[u8], limits: &PackageLimits) -> Result<Package, Vec<Fie
             None
         }
         Some(&index) => match reader.read(index, MAX_MANIFEST_BYTES) {
-            Ok(bytes) => parse_manifest(&bytes, &mut problems),
+            Ok(bytes) => {
+                let parsed = parse_manifest(&bytes, &mut problems);
+                manifest_xml = Bytes::from(bytes);
+                parsed
+            }
             Err(problem) => {
                 problems.push(FieldError::new(MANIFEST, problem.reason()));
                 None
@@ -342,6 +350,17 @@ pub fn open(zip_bytes: &[u8], limits: &PackageLimits) -> Result<Package, Vec<Fie
             }
         }
     }
+
+    let signatures_xml = match files.get(SIGNATURES_FILE) {
+        None => None,
+        Some(&index) => match reader.read(index, MAX_MANIFEST_BYTES) {
+            Ok(bytes) => Some(Bytes::from(bytes)),
+            Err(problem) => {
+                problems.push(FieldError::new(SIGNATURES, problem.reason()));
+                None
+            }
+        },
+    };
 
     let Some(manifest) = manifest else {
         return Err(problems);
@@ -392,6 +411,8 @@ pub fn open(zip_bytes: &[u8], limits: &PackageLimits) -> Result<Package, Vec<Fie
             mottaker_postkasseadresse: manifest.postkasseadresse,
             main,
             attachments: attachments.into_iter().flatten().collect(),
+            manifest_xml,
+            signatures_xml,
         }),
         _ if problems.is_empty() => {
             // Every path that leaves a part missing records why; this is a
@@ -399,6 +420,22 @@ pub fn open(zip_bytes: &[u8], limits: &PackageLimits) -> Result<Package, Vec<Fie
             Err(vec![FieldError::new(MANIFEST, "is incomplete")])
         }
         _ => Err(problems),
+    }
+}
+
+impl Package {
+    /// Every file the sender's signature must cover: all but `mimetype` and
+    /// what is in `META-INF` (the package holds no file its manifest does
+    /// not name).
+    pub fn signed_files(&self) -> Vec<(&str, &[u8])> {
+        let mut files = vec![(MANIFEST_FILE, self.manifest_xml.as_ref())];
+        for document in std::iter::once(&self.main).chain(&self.attachments) {
+            files.push((document.href.as_str(), document.bytes.as_ref()));
+            if let Some(data) = &document.data {
+                files.push((data.href.as_str(), data.bytes.as_ref()));
+            }
+        }
+        files
     }
 }
 

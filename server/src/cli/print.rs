@@ -61,7 +61,11 @@ pub async fn run(settings: &Settings, command: PrintCommand) -> anyhow::Result<(
             }
             Ok(())
         }
-        PrintCommand::Done { id } => match services.command_line_broker(settings)?.mark_printed(id).await {
+        PrintCommand::Done { id } => match services
+            .command_line_broker(settings)?
+            .mark_printed(id)
+            .await
+        {
             Ok(()) => {
                 println!("marked posted; the sender's leveringskvittering is queued");
                 Ok(())

@@ -67,7 +67,7 @@ async fn mailbox_size(app: &TestApp, fnr: &Fnr) -> usize {
         .len()
 }
 
-async fn a_provider_shaped_message_reaches_the_mailbox_its_address_names(backend: Backend) {
+async fn a_provider_shaped_message_must_be_for_this_provider_and_complete(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
@@ -87,17 +87,10 @@ async fn a_provider_shaped_message_reaches_the_mailbox_its_address_names(backend
         name,
         "forretningsmelding.standardBusinessDocument.standardBusinessDocumentHeader.receiver[0].identifier.value"
     );
-    assert!(reason.contains(OTHER_PROVIDER) && reason.contains(OWN_PROVIDER), "{reason}");
-
-    // A mailbox address no one here has.
-    let mut message = letter.business_message(&package);
-    provider_shaped(&mut message, OWN_PROVIDER, "ola.nordmann#ZZZZ9999", &sender.token);
-    let (name, reason) = only_problem(&problem_of(send(message).await).await);
-    assert_eq!(
-        name,
-        "forretningsmelding.standardBusinessDocument.digital.mottaker.postkasseadresse"
+    assert!(
+        reason.contains(OTHER_PROVIDER) && reason.contains(OWN_PROVIDER),
+        "{reason}"
     );
-    assert!(reason.contains("not the address of a mailbox"), "{reason}");
 
     // The provider shape needs the sender's Maskinporten token.
     let mut message = letter.business_message(&package);
@@ -111,14 +104,15 @@ async fn a_provider_shaped_message_reaches_the_mailbox_its_address_names(backend
         name,
         "forretningsmelding.standardBusinessDocument.digital.maskinportentoken"
     );
-    assert_eq!(mailbox_size(&app, &kari).await, 0, "nothing was stored");
 
-    // Addressed right, it is delivered.
+    // DPI's senders sign their packages; an unsigned one is refused. (The
+    // signed way in is messages_built_by_independent_tools_are_verified_end_to_end.)
     let mut message = letter.business_message(&package);
     provider_shaped(&mut message, OWN_PROVIDER, &address, &sender.token);
-    let response = send(message).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    assert_eq!(mailbox_size(&app, &kari).await, 1);
+    let (name, reason) = only_problem(&problem_of(send(message).await).await);
+    assert_eq!(name, "dokumentpakke.META-INF/signatures.xml");
+    assert!(reason.contains("required"), "{reason}");
+    assert_eq!(mailbox_size(&app, &kari).await, 0, "nothing was stored");
 }
 
 async fn embedded_tokens_must_prove_the_sender_may_send(backend: Backend) {
@@ -165,7 +159,10 @@ async fn embedded_tokens_must_prove_the_sender_may_send(backend: Backend) {
         "exp": chrono::Utc::now().timestamp() + 60,
     }));
     let reason = token_problem(problem_of(with_token(&forged).await).await);
-    assert!(reason.contains("not signed by the token issuer"), "{reason}");
+    assert!(
+        reason.contains("not signed by the token issuer"),
+        "{reason}"
+    );
     assert_eq!(mailbox_size(&app, &kari).await, 0, "nothing was stored");
 
     // The sender's own token from this installation's issuer is accepted.
@@ -212,7 +209,10 @@ async fn a_processor_sends_for_an_agency_only_with_its_delegation(backend: Backe
     assert!(output.status.success(), "{output:?}");
     let listed = app.run_cli(&["agency", "delegations"]).await;
     let listed = String::from_utf8_lossy(&listed.stdout);
-    assert!(listed.contains(PROCESSOR) && listed.contains(TEST_SENDER), "{listed}");
+    assert!(
+        listed.contains(PROCESSOR) && listed.contains(TEST_SENDER),
+        "{listed}"
+    );
 
     let response = send().await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -223,9 +223,8 @@ async fn a_processor_sends_for_an_agency_only_with_its_delegation(backend: Backe
         .unwrap();
     assert_eq!(letters.len(), 1);
     assert_eq!(
-        letters[0].sender.org_nr.as_str(),
-        TEST_SENDER,
-        "the citizen sees the agency"
+        letters[0].sender_name, "Brønnøysundregistrene",
+        "the citizen sees the agency, not the processor"
     );
     // The processor, not the agency, fetches the receipts it caused.
     assert!(!processor.receipts(&app, "").await.is_empty());
@@ -303,10 +302,12 @@ async fn send_built(app: &TestApp, sender: &TestSender, built: &Path) -> reqwest
         )
         .part(
             "dokumentpakke",
-            reqwest::multipart::Part::bytes(std::fs::read(built.join("dokumentpakke.cms")).unwrap())
-                .file_name("dokumentpakke.cms")
-                .mime_str("application/cms")
-                .unwrap(),
+            reqwest::multipart::Part::bytes(
+                std::fs::read(built.join("dokumentpakke.cms")).unwrap(),
+            )
+            .file_name("dokumentpakke.cms")
+            .mime_str("application/cms")
+            .unwrap(),
         );
     app.client
         .post(app.url("/messages/out"))
@@ -357,10 +358,28 @@ async fn messages_built_by_independent_tools_are_verified_end_to_end(backend: Ba
             problem.to_string().contains(cause),
             "{variant}: the problem names {cause:?}: {problem}"
         );
-        assert_eq!(mailbox_size(&app, &kari).await, 0, "{variant}: nothing stored");
+        assert_eq!(
+            mailbox_size(&app, &kari).await,
+            0,
+            "{variant}: nothing stored"
+        );
     }
+    // A mailbox address no one here has.
+    let built = build_message(
+        keys.path(),
+        &work.path().join("unknown-address"),
+        "ola.nordmann#ZZZZ9999",
+        "good",
+    );
+    let (name, reason) = only_problem(&problem_of(send_built(&app, &sender, &built).await).await);
+    assert_eq!(
+        name,
+        "forretningsmelding.standardBusinessDocument.digital.mottaker.postkasseadresse"
+    );
+    assert!(reason.contains("not the address of a mailbox"), "{reason}");
     assert!(sender.receipts(&app, "").await.is_empty());
 
+    // Right in every way, it is delivered to the mailbox the address names.
     let built = build_message(keys.path(), &work.path().join("good"), &address, "good");
     let response = send_built(&app, &sender, &built).await;
     let status = response.status();
@@ -376,7 +395,7 @@ async fn messages_built_by_independent_tools_are_verified_end_to_end(backend: Ba
 }
 
 on_both_backends!(
-    a_provider_shaped_message_reaches_the_mailbox_its_address_names,
+    a_provider_shaped_message_must_be_for_this_provider_and_complete,
     embedded_tokens_must_prove_the_sender_may_send,
     a_processor_sends_for_an_agency_only_with_its_delegation,
     messages_built_by_independent_tools_are_verified_end_to_end,

@@ -781,6 +781,7 @@ async fn the_agency_api_is_described_at_api_openapi_json(backend: Backend) {
     let document: Value = response.json().await.unwrap();
     for path in [
         "/token",
+        "/jwk",
         "/messages/out",
         "/messages/out/{id}/statuses",
         "/messages/in",

@@ -5,8 +5,8 @@
 //! signxml and `openssl cms`: server/tests/tools/dpi_message.py).
 
 use crate::helpers::{
-    citizen, on_both_backends, provider_certificate_file, spawn_app, spawn_app_with, test_letter,
-    Backend, TestApp, TestSender, OWN_PROVIDER, TEST_SENDER,
+    citizen, on_both_backends, provider_certificate_file, refused, spawn_app, spawn_app_with,
+    test_letter, Backend, TestApp, TestSender, OWN_PROVIDER, TEST_SENDER,
 };
 use app::domain::Fnr;
 use postkasse::krr::Store as _;
@@ -38,15 +38,6 @@ fn provider_shaped(message: &mut Value, provider: &str, address: &str, token: &s
         format!("0192:{provider}").into();
     sbd["digital"]["mottaker"] = serde_json::json!({ "postkasseadresse": address });
     sbd["digital"]["maskinportentoken"] = token.into();
-}
-
-async fn problem_of(response: reqwest::Response) -> Value {
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    response.json().await.unwrap()
 }
 
 /// The problem's one invalid parameter: its name and reason.
@@ -82,7 +73,7 @@ async fn a_provider_shaped_message_must_be_for_this_provider_and_complete(backen
     // Another provider's organisation number: that provider's letter.
     let mut message = letter.business_message(&package);
     provider_shaped(&mut message, OTHER_PROVIDER, &address, &sender.token);
-    let (name, reason) = only_problem(&problem_of(send(message).await).await);
+    let (name, reason) = only_problem(&refused(send(message).await).await);
     assert_eq!(
         name,
         "forretningsmelding.standardBusinessDocument.standardBusinessDocumentHeader.receiver[0].identifier.value"
@@ -99,7 +90,7 @@ async fn a_provider_shaped_message_must_be_for_this_provider_and_complete(backen
         .as_object_mut()
         .unwrap()
         .remove("maskinportentoken");
-    let (name, _) = only_problem(&problem_of(send(message).await).await);
+    let (name, _) = only_problem(&refused(send(message).await).await);
     assert_eq!(
         name,
         "forretningsmelding.standardBusinessDocument.digital.maskinportentoken"
@@ -109,7 +100,7 @@ async fn a_provider_shaped_message_must_be_for_this_provider_and_complete(backen
     // signed way in is messages_built_by_independent_tools_are_verified_end_to_end.)
     let mut message = letter.business_message(&package);
     provider_shaped(&mut message, OWN_PROVIDER, &address, &sender.token);
-    let (name, reason) = only_problem(&problem_of(send(message).await).await);
+    let (name, reason) = only_problem(&refused(send(message).await).await);
     assert_eq!(name, "dokumentpakke.META-INF/signatures.xml");
     assert!(reason.contains("required"), "{reason}");
     assert_eq!(mailbox_size(&app, &kari).await, 0, "nothing was stored");
@@ -140,7 +131,7 @@ async fn embedded_tokens_must_prove_the_sender_may_send(backend: Backend) {
 
     // Another agency's token: its consumer is not the avsender.
     let other = app.sender("991825827", "Annen etat").await;
-    let reason = token_problem(problem_of(with_token(&other.token).await).await);
+    let reason = token_problem(refused(with_token(&other.token).await).await);
     assert!(reason.starts_with("consumer:"), "{reason}");
 
     // A token without the send scope.
@@ -148,7 +139,7 @@ async fn embedded_tokens_must_prove_the_sender_may_send(backend: Backend) {
         .agency
         .access_token(&app, &["krr:global/kontaktinformasjon.read"])
         .await;
-    let reason = token_problem(problem_of(with_token(&reader).await).await);
+    let reason = token_problem(refused(with_token(&reader).await).await);
     assert!(reason.starts_with("scope:"), "{reason}");
 
     // Not a token of the issuer at all: the same claims, signed by the agency.
@@ -158,7 +149,7 @@ async fn embedded_tokens_must_prove_the_sender_may_send(backend: Backend) {
         "scope": "digitalpostinnbygger:send",
         "exp": chrono::Utc::now().timestamp() + 60,
     }));
-    let reason = token_problem(problem_of(with_token(&forged).await).await);
+    let reason = token_problem(refused(with_token(&forged).await).await);
     assert!(
         reason.contains("not signed by the token issuer"),
         "{reason}"
@@ -168,6 +159,18 @@ async fn embedded_tokens_must_prove_the_sender_may_send(backend: Backend) {
     // The sender's own token from this installation's issuer is accepted.
     let response = with_token(&sender.token).await;
     assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+/// A letter from [`TEST_SENDER`] that [`PROCESSOR`] sends: the SBD header's
+/// sender is the processor, the body's avsender the agency.
+fn sent_by_processor(recipient: &Fnr, title: &str) -> (Value, Vec<u8>) {
+    let agency = app::domain::OrgNr::parse(TEST_SENDER).unwrap();
+    let letter = test_letter(&agency, recipient, title);
+    let package = letter.package().unwrap();
+    let mut message = letter.business_message(&package);
+    message["standardBusinessDocument"]["standardBusinessDocumentHeader"]["sender"][0]
+        ["identifier"]["value"] = format!("0192:{PROCESSOR}").into();
+    (message, package)
 }
 
 async fn a_processor_sends_for_an_agency_only_with_its_delegation(backend: Backend) {
@@ -180,15 +183,10 @@ async fn a_processor_sends_for_an_agency_only_with_its_delegation(backend: Backe
     // processor sends with its own access token.
     app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
     let processor = app.sender(PROCESSOR, "Databehandler AS").await;
-    let agency = app::domain::OrgNr::parse(TEST_SENDER).unwrap();
-    let letter = test_letter(&agency, &kari, "Vedtak via databehandler");
-    let package = letter.package().unwrap();
-    let mut message = letter.business_message(&package);
-    message["standardBusinessDocument"]["standardBusinessDocumentHeader"]["sender"][0]
-        ["identifier"]["value"] = format!("0192:{PROCESSOR}").into();
+    let (message, package) = sent_by_processor(&kari, "Vedtak via databehandler");
     let send = || processor.send_parts(&app, "", message.to_string(), package.clone());
 
-    let (name, reason) = only_problem(&problem_of(send().await).await);
+    let (name, reason) = only_problem(&refused(send().await).await);
     assert_eq!(
         name,
         "forretningsmelding.standardBusinessDocument.digital.avsender.virksomhetsidentifikator"
@@ -241,11 +239,7 @@ async fn a_processor_sends_for_an_agency_only_with_its_delegation(backend: Backe
         ])
         .await;
     assert!(output.status.success(), "{output:?}");
-    let other = test_letter(&agency, &kari, "Nytt vedtak via databehandler");
-    let package = other.package().unwrap();
-    let mut message = other.business_message(&package);
-    message["standardBusinessDocument"]["standardBusinessDocumentHeader"]["sender"][0]
-        ["identifier"]["value"] = format!("0192:{PROCESSOR}").into();
+    let (message, package) = sent_by_processor(&kari, "Nytt vedtak via databehandler");
     let response = processor
         .send_parts(&app, "", message.to_string(), package)
         .await;
@@ -353,7 +347,7 @@ async fn messages_built_by_independent_tools_are_verified_end_to_end(backend: Ba
     ];
     for (variant, cause) in refusals {
         let built = build_message(keys.path(), &work.path().join(variant), &address, variant);
-        let problem = problem_of(send_built(&app, &sender, &built).await).await;
+        let problem = refused(send_built(&app, &sender, &built).await).await;
         assert!(
             problem.to_string().contains(cause),
             "{variant}: the problem names {cause:?}: {problem}"
@@ -371,7 +365,7 @@ async fn messages_built_by_independent_tools_are_verified_end_to_end(backend: Ba
         "ola.nordmann#ZZZZ9999",
         "good",
     );
-    let (name, reason) = only_problem(&problem_of(send_built(&app, &sender, &built).await).await);
+    let (name, reason) = only_problem(&refused(send_built(&app, &sender, &built).await).await);
     assert_eq!(
         name,
         "forretningsmelding.standardBusinessDocument.digital.mottaker.postkasseadresse"

@@ -869,3 +869,13 @@ impl TestAgency {
             .to_owned()
     }
 }
+
+/// The problem a refused request answers with: 400, as `application/problem+json`.
+pub async fn refused(response: reqwest::Response) -> serde_json::Value {
+    assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    response.json().await.unwrap()
+}

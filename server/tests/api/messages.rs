@@ -3,8 +3,8 @@
 //! HTTP server, and the print queue.
 
 use crate::helpers::{
-    citizen, on_both_backends, spawn_app, test_letter, Backend, TestApp, TestSender, OWN_PROVIDER,
-    TEST_SENDER,
+    citizen, on_both_backends, refused, spawn_app, test_letter, Backend, TestApp, TestSender,
+    OWN_PROVIDER, TEST_SENDER,
 };
 use app::domain::{Fnr, OrgNr};
 use axum::{extract::State, http::StatusCode as AxumStatus, routing::post, Router};
@@ -591,15 +591,6 @@ fn problem_names(problem: &Value) -> Vec<String> {
         .iter()
         .map(|param| param["name"].as_str().unwrap().to_owned())
         .collect()
-}
-
-async fn refused(response: reqwest::Response) -> Value {
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    response.json().await.unwrap()
 }
 
 async fn bad_messages_are_refused_with_every_problem_named_and_nothing_stored(backend: Backend) {

@@ -60,6 +60,9 @@ pub enum Problem {
     UnknownLanguage,
     #[error("must be one of the mailboxes in the list")]
     UnknownProvider,
+    /// Moving letters needs a chosen mailbox at another provider.
+    #[error("must be a mailbox at another provider before letters can be moved there")]
+    NowhereToMove,
     /// An id that is not one: a hand-edited address or a forged request.
     #[error("is not a valid id")]
     NotAnId,

@@ -120,6 +120,7 @@ pub fn problem_text(locale: Locale, problem: Problem) -> String {
         Problem::NotMobile => td_string!(locale, problems.not_mobile).into(),
         Problem::UnknownLanguage => td_string!(locale, problems.unknown_language).into(),
         Problem::UnknownProvider => td_string!(locale, problems.unknown_provider).into(),
+        Problem::NowhereToMove => td_string!(locale, problems.nowhere_to_move).into(),
         Problem::NotAnId => td_string!(locale, problems.not_an_id).into(),
         Problem::PageOutOfRange { max } => {
             td_string!(locale, problems.page_out_of_range, max).to_string()

@@ -116,6 +116,7 @@ async fn run(url: &str, letters: usize, postgres: bool) -> anyhow::Result<(f64, 
                 receipts: Arc::new(postkasse::broker::ReceiptIssuer::new(
                     Arc::new(database.clone()),
                     Arc::new(database.clone()),
+                    Arc::new(database.clone()),
                     OrgNr::parse(OWN_PROVIDER).unwrap(),
                     clock.clone(),
                 )),
@@ -235,6 +236,7 @@ async fn seed(database: &Database, letters: usize) -> anyhow::Result<usize> {
                 received_at: received,
                 read_at: None,
                 documents: Vec::new(),
+                signer: None,
             };
             let notices = [NoticeChannel::Email, NoticeChannel::Sms]
                 .into_iter()

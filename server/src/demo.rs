@@ -231,7 +231,7 @@ pub async fn seed(
                     client_name: letter.sender.to_owned(),
                     kanal: Kanal::default(),
                     forretningsmelding: Bytes::from(business_message.to_string()),
-                    dokumentpakke: Bytes::from(package),
+                    dokumentpakke: Some(Bytes::from(package)),
                 })
                 .await
                 .map_err(|error| anyhow::anyhow!("seeding a letter failed: {error:?}"))?;

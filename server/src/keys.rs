@@ -58,7 +58,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 
-/// A self-signed certificate naming the organisation, valid for five years.
+/// A self-signed certificate naming the organisation, valid for five years;
+/// the organisation number is its subject's serialNumber, as in an
+/// enterprise certificate.
 pub fn self_signed(
     private_key: &RsaPrivateKey,
     org_nr: &OrgNr,
@@ -81,7 +83,15 @@ pub fn self_signed(
     let serial = SerialNumber::new(&rand::random::<[u8; 8]>().map(|b| b & 0x7f))?;
     let validity = Validity::from_now(Duration::from_secs(5 * 365 * 24 * 60 * 60))?;
     let signer = SigningKey::<Sha256>::new(private_key.clone());
-    let builder = CertificateBuilder::new(Profile::Root, serial, validity, subject, spki, &signer)
+    // A self-issued end-entity certificate, not a CA: another provider
+    // that trusts it (as a trust anchor) checks this Postkasse's
+    // signatures with it, and a CA certificate may not sign as an end entity.
+    let profile = Profile::Leaf {
+        issuer: subject.clone(),
+        enable_key_agreement: false,
+        enable_key_encipherment: true,
+    };
+    let builder = CertificateBuilder::new(profile, serial, validity, subject, spki, &signer)
         .context("cannot build the certificate")?;
     builder
         .build::<rsa::pkcs1v15::Signature>()

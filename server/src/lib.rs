@@ -4,7 +4,9 @@
 //! - [`settings`], [`telemetry`], [`startup`]: bootstrap; [`cli`]: the command line.
 //! - [`store`]: what every domain's store fails with; [`sql`]: those stores on
 //!   SQLite or PostgreSQL; [`blobs`]: document bytes, content-addressed.
-//! - [`broker`]: letters in from agencies; [`print`]: letters on paper.
+//! - [`broker`]: letters in from agencies (and from other providers);
+//!   [`print`]: letters on paper; [`moving`]: letters out to a citizen's new
+//!   provider.
 //! - [`krr`]: the contact and reservation register; [`agency`]: agencies' API access.
 //! - [`testid`]: the built-in test identity provider.
 //! - [`clock`]: time as a dependency.
@@ -28,6 +30,7 @@ pub mod http;
 pub mod keys;
 pub mod krr;
 pub mod mailbox;
+pub mod moving;
 pub mod notify;
 pub mod operator;
 pub mod pdf;

@@ -225,6 +225,11 @@ pub struct MaskinportenSettings {
     pub jwks_cache_seconds: u64,
     /// How far past `exp` a token is still taken, for clocks that differ.
     pub clock_skew_seconds: u64,
+    /// The network issuer's token endpoint, where this Postkasse gets its
+    /// own tokens; empty: this installation is the issuer.
+    pub token_url: String,
+    /// This Postkasse's client id at `token_url`.
+    pub client_id: String,
 }
 
 /// The certificate authorities Postkasse trusts to issue enterprise
@@ -302,6 +307,12 @@ impl Settings {
         anyhow::ensure!(
             self.maskinporten.issuer.is_empty() || !self.maskinporten.jwks_url.is_empty(),
             "maskinporten.jwks_url must be set when maskinporten.issuer is"
+        );
+        anyhow::ensure!(
+            self.maskinporten.token_url.is_empty()
+                || (!self.maskinporten.issuer.is_empty()
+                    && !self.maskinporten.client_id.is_empty()),
+            "maskinporten.token_url needs maskinporten.issuer and maskinporten.client_id"
         );
         anyhow::ensure!(
             self.maskinporten.clock_skew_seconds <= 300,

@@ -8,6 +8,7 @@ use crate::{
     agency::{
         self,
         maskinporten::Maskinporten,
+        network_tokens::{NetworkTokens, RemoteIssuer, TokenSource},
         token_verifier::{IssuerKeys, JwksCache, TokenVerifier},
     },
     auth::{
@@ -26,6 +27,7 @@ use crate::{
     http::{csrf, extract, language, security_headers},
     krr::{self, providers::OwnProvider, Register},
     mailbox::{self, archive::TrashPurge, ArchiveLimits, MailboxService},
+    moving::{self, worker::MoveWorker, LetterMoves},
     notify::{
         self,
         channels::{
@@ -49,8 +51,8 @@ use anyhow::Context;
 use app::{
     api::{
         archive::ssr::SharedArchive, contact::ssr::SharedContactRegister,
-        mailbox::ssr::SharedMailbox, operator::ssr::SharedOperatorConsole,
-        search::ssr::SharedSearch,
+        mailbox::ssr::SharedMailbox, moving::ssr::SharedLetterMoves,
+        operator::ssr::SharedOperatorConsole, search::ssr::SharedSearch,
     },
     csp::FormTargets,
     shell, App,
@@ -63,6 +65,7 @@ use axum::{
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use secrecy::SecretString;
 use std::{future::Future, net::SocketAddr, sync::Arc};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
@@ -83,6 +86,8 @@ pub struct AppState {
     /// The citizen's search over the archive's full-text index.
     pub search: Arc<SearchService>,
     pub register: Arc<Register>,
+    /// Moving citizens' letters to the providers they switched to.
+    pub moves: Arc<LetterMoves>,
     pub clock: Arc<dyn Clock>,
     /// The token endpoint agencies exchange grants at, and the check of its tokens.
     pub maskinporten: Arc<Maskinporten>,
@@ -106,39 +111,49 @@ pub struct Services {
     pub own_provider: Arc<OwnProvider>,
 }
 
-/// The check of the Maskinporten tokens DPI messages embed: against the
-/// configured issuer's published keys, or this installation's own issuer.
-fn token_verifier(
-    settings: &Settings,
-    own: &Arc<Maskinporten>,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<TokenVerifier> {
+/// The network's Maskinporten when it is another installation: its tokens
+/// are checked by the keys it publishes.
+fn network_issuer(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<TokenVerifier> {
     let configured = &settings.maskinporten;
-    let (issuer, keys) = if configured.issuer.is_empty() {
-        (own.audience().to_owned(), IssuerKeys::Own(own.clone()))
-    } else {
-        let url = url::Url::parse(&configured.jwks_url)
-            .context("maskinporten.jwks_url must be the issuer's JWKS URL")?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .context("cannot make an HTTP client")?;
-        let cache = JwksCache::new(
-            url,
-            http,
-            std::time::Duration::from_secs(configured.jwks_cache_seconds),
-        );
-        (
-            configured.issuer.clone(),
-            IssuerKeys::Published(Box::new(cache)),
-        )
-    };
+    let url = url::Url::parse(&configured.jwks_url)
+        .context("maskinporten.jwks_url must be the issuer's JWKS URL")?;
+    let cache = JwksCache::new(
+        url,
+        plain_http_client()?,
+        std::time::Duration::from_secs(configured.jwks_cache_seconds),
+    );
     Ok(TokenVerifier::new(
-        issuer,
-        keys,
-        chrono::Duration::seconds(configured.clock_skew_seconds as i64),
+        configured.issuer.clone(),
+        IssuerKeys::Published(Box::new(cache)),
+        clock_skew(settings),
         clock,
     ))
+}
+
+fn clock_skew(settings: &Settings) -> chrono::Duration {
+    chrono::Duration::seconds(settings.maskinporten.clock_skew_seconds as i64)
+}
+
+/// Retries, leases and timeouts of work that goes to other servers.
+fn outbox_settings(settings: &Settings) -> OutboxSettings {
+    let broker = &settings.broker;
+    OutboxSettings {
+        max_attempts: broker.max_attempts,
+        retry_base: chrono::Duration::milliseconds(broker.retry_base_milliseconds as i64),
+        retry_max: chrono::Duration::seconds(broker.retry_max_seconds as i64),
+        lease: chrono::Duration::seconds(broker.lease_seconds as i64),
+        poll: std::time::Duration::from_millis(broker.poll_milliseconds),
+        request_timeout: std::time::Duration::from_secs(broker.request_timeout_seconds),
+    }
+}
+
+/// An HTTP client that does not follow redirects: a server talking to
+/// other servers goes exactly where it was configured to.
+fn plain_http_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("cannot make an HTTP client")
 }
 
 impl Services {
@@ -182,35 +197,85 @@ impl Services {
     }
 
     /// This installation's Maskinporten-style token endpoint, whose tokens
-    /// name `public_url` as their issuer.
+    /// name `public_url` as their issuer; it accepts the network issuer's
+    /// tokens too when `maskinporten.issuer` names another one.
     pub fn maskinporten(
         &self,
         settings: &Settings,
         public_url: &str,
     ) -> anyhow::Result<Arc<Maskinporten>> {
-        Ok(Arc::new(Maskinporten::new(
+        let own = Maskinporten::new(
             agency::maskinporten::token_audience(public_url),
             chrono::Duration::seconds(settings.maskinporten.token_lifetime_seconds as i64),
             &self.own_provider.private_key,
             self.agency_store(),
             self.clock.clone(),
-        )?))
+        )?;
+        Ok(Arc::new(if settings.maskinporten.issuer.is_empty() {
+            own
+        } else {
+            own.with_network_issuer(Arc::new(network_issuer(settings, self.clock.clone())?))
+        }))
     }
 
-    /// What senders are checked against: the configured token issuer (by
+    /// What senders are checked against: the network's token issuer (by
     /// default `own`) and the trust anchors for enterprise certificates.
     pub fn sender_checks(
         &self,
         settings: &Settings,
         own: &Arc<Maskinporten>,
     ) -> anyhow::Result<broker::SenderChecks> {
+        let tokens = match own.network_issuer() {
+            Some(network) => network.clone(),
+            None => Arc::new(TokenVerifier::new(
+                own.audience().to_owned(),
+                IssuerKeys::Own(own.clone()),
+                clock_skew(settings),
+                self.clock.clone(),
+            )),
+        };
         Ok(broker::SenderChecks {
-            tokens: Arc::new(token_verifier(settings, own, self.clock.clone())?),
+            tokens,
             anchors: Arc::new(
                 TrustAnchors::from_pem_files(&settings.trust.anchors)
                     .context("cannot read trust.anchors")?,
             ),
         })
+    }
+
+    /// Where this Postkasse gets its own tokens for talking to other
+    /// providers: itself, unless the network's issuer is elsewhere.
+    pub fn network_tokens(
+        &self,
+        settings: &Settings,
+        own: &Arc<Maskinporten>,
+    ) -> anyhow::Result<Arc<NetworkTokens>> {
+        let configured = &settings.maskinporten;
+        let source = if configured.issuer.is_empty() {
+            TokenSource::Own(own.clone())
+        } else if configured.token_url.is_empty() {
+            TokenSource::Unconfigured
+        } else {
+            use rsa::pkcs8::EncodePrivateKey;
+            let pem = self
+                .own_provider
+                .private_key
+                .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+                .context("cannot encode the provider key")?;
+            TokenSource::Remote(Box::new(RemoteIssuer {
+                token_url: url::Url::parse(&configured.token_url)
+                    .context("maskinporten.token_url is not a URL")?,
+                client_id: configured.client_id.clone(),
+                audience: configured.issuer.clone(),
+                private_key_pem: SecretString::from(pem.to_string()),
+                http: plain_http_client()?,
+            }))
+        };
+        Ok(Arc::new(NetworkTokens::new(
+            source,
+            self.own_provider.provider.org_nr.clone(),
+            self.clock.clone(),
+        )))
     }
 
     /// The broker for the command line, outside a running server: its token
@@ -249,25 +314,15 @@ impl Services {
     }
 
     /// The outbox workers the settings ask for, woken by the broker.
-    fn outbox_workers(&self, settings: &Settings, broker: &Broker) -> Vec<OutboxWorker> {
-        let broker_settings = &settings.broker;
-        let outbox_settings = OutboxSettings {
-            max_attempts: broker_settings.max_attempts,
-            retry_base: chrono::Duration::milliseconds(
-                broker_settings.retry_base_milliseconds as i64,
-            ),
-            retry_max: chrono::Duration::seconds(broker_settings.retry_max_seconds as i64),
-            lease: chrono::Duration::seconds(broker_settings.lease_seconds as i64),
-            poll: std::time::Duration::from_millis(broker_settings.poll_milliseconds),
-            request_timeout: std::time::Duration::from_secs(
-                broker_settings.request_timeout_seconds,
-            ),
-        };
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
-        (0..broker_settings.outbox_workers)
+    fn outbox_workers(
+        &self,
+        settings: &Settings,
+        broker: &Broker,
+        tokens: Arc<NetworkTokens>,
+    ) -> Vec<OutboxWorker> {
+        let outbox_settings = outbox_settings(settings);
+        let http = plain_http_client().unwrap_or_default();
+        (0..settings.broker.outbox_workers)
             .map(|_| OutboxWorker {
                 store: self.broker_store(),
                 agencies: self.agency_store(),
@@ -276,10 +331,40 @@ impl Services {
                 clock: self.clock.clone(),
                 own: self.own_provider.clone(),
                 http: http.clone(),
+                tokens: tokens.clone(),
                 settings: outbox_settings.clone(),
                 wake: broker.outbox_work(),
             })
             .collect()
+    }
+
+    /// The service behind the settings page's "move my letters", and the
+    /// worker that moves them (one: a citizen's letters go one at a time).
+    fn letter_moves(
+        &self,
+        settings: &Settings,
+        tokens: Arc<NetworkTokens>,
+    ) -> (Arc<LetterMoves>, MoveWorker) {
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let store: Arc<dyn moving::Store> = Arc::new(self.database.clone());
+        let moves = LetterMoves::new(
+            store.clone(),
+            self.krr_store(),
+            self.clock.clone(),
+            wake.clone(),
+        );
+        let worker = MoveWorker {
+            store,
+            register: self.krr_store(),
+            blobs: self.blobs.clone(),
+            clock: self.clock.clone(),
+            own: self.own_provider.clone(),
+            tokens,
+            http: plain_http_client().unwrap_or_default(),
+            settings: outbox_settings(settings),
+            wake,
+        };
+        (Arc::new(moves), worker)
     }
 
     /// Where each channel's notices go, as the settings say, with its rate limit.
@@ -361,6 +446,7 @@ impl Services {
         broker::ReceiptIssuer::new(
             self.broker_store(),
             self.agency_store(),
+            self.krr_store(),
             self.own_provider.provider.org_nr.clone(),
             self.clock.clone(),
         )
@@ -433,6 +519,7 @@ pub struct Application {
     router: Router,
     address: SocketAddr,
     outbox_workers: Vec<OutboxWorker>,
+    move_worker: MoveWorker,
     trash_purge: TrashPurge,
     notify_workers: Vec<NotifyWorker>,
     indexer: Indexer,
@@ -518,7 +605,9 @@ impl Application {
         let maskinporten = services.maskinporten(&settings, &public_url)?;
         let checks = services.sender_checks(&settings, &maskinporten)?;
         let broker = Arc::new(services.broker(&settings, checks)?);
-        let outbox_workers = services.outbox_workers(&settings, &broker);
+        let network_tokens = services.network_tokens(&settings, &maskinporten)?;
+        let outbox_workers = services.outbox_workers(&settings, &broker, network_tokens.clone());
+        let (moves, move_worker) = services.letter_moves(&settings, network_tokens);
         let index_directory = settings.search.index_directory.clone();
         let commit_interval = settings.search.commit_interval();
         let search_index = tokio::task::spawn_blocking(move || {
@@ -572,6 +661,7 @@ impl Application {
             search,
             auth: Arc::new(auth),
             register: Arc::new(services.register(settings.synthetic_ids())),
+            moves,
             clock: services.clock.clone(),
             leptos_options,
             broker,
@@ -585,6 +675,7 @@ impl Application {
             router: router(state, testid),
             address,
             outbox_workers,
+            move_worker,
             trash_purge,
             notify_workers,
             indexer,
@@ -616,6 +707,7 @@ impl Application {
                     .map(|worker| tokio::spawn(worker.run())),
             )
             .collect();
+        workers.push(tokio::spawn(self.move_worker.run()));
         workers.push(tokio::spawn(self.trash_purge.run()));
         workers.push(tokio::spawn(self.indexer.run()));
         let served = axum::serve(self.listener, self.router)
@@ -667,6 +759,7 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
                 let archive: SharedArchive = state.mailbox.clone();
                 let search: SharedSearch = state.search.clone();
                 let register: SharedContactRegister = state.register.clone();
+                let moves: SharedLetterMoves = state.moves.clone();
                 let form_targets = state.form_targets.clone();
                 let console: SharedOperatorConsole = state.console.clone();
                 move || {
@@ -675,6 +768,7 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
                     provide_context(archive.clone());
                     provide_context(search.clone());
                     provide_context(register.clone());
+                    provide_context(moves.clone());
                     provide_context(form_targets.clone());
                 }
             },

@@ -473,7 +473,7 @@ pub mod testing {
             .expect("PEM encoding")
     }
 
-    const END_ENTITY_SLOT: usize = 0;
+    pub(super) const END_ENTITY_SLOT: usize = 0;
     const KEY_SLOTS: usize = 5;
 
     /// The certificate authorities take turns with the slots after the end
@@ -484,7 +484,7 @@ pub mod testing {
     }
 
     /// RSA keys are slow to generate in debug builds: tests share a few.
-    fn shared_key(slot: usize) -> RsaPrivateKey {
+    pub(super) fn shared_key(slot: usize) -> RsaPrivateKey {
         static KEYS: [OnceLock<RsaPrivateKey>; KEY_SLOTS] = [const { OnceLock::new() }; KEY_SLOTS];
         KEYS[slot % KEY_SLOTS]
             .get_or_init(|| {
@@ -550,7 +550,7 @@ pub mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::{TestCa, SERVER_AUTH};
+    use super::testing::{shared_key, TestCa, END_ENTITY_SLOT, SERVER_AUTH};
     use super::*;
     use chrono::Duration;
     use std::sync::OnceLock;
@@ -735,5 +735,21 @@ mod tests {
             .verify(&[ca.intermediate_der().to_vec()], Utc::now())
             .unwrap_err();
         assert!(matches!(error, TrustError::Other(_)), "{error:?}");
+    }
+
+    #[test]
+    fn a_providers_self_signed_certificate_is_trusted_where_it_is_an_anchor() {
+        // Another Postkasse trusts this one by configuring its certificate
+        // (from crate::keys::self_signed) as a trust anchor.
+        use x509_cert::der::Encode;
+        let key = shared_key(END_ENTITY_SLOT);
+        let certificate = crate::keys::self_signed(&key, &org_nr(), "Postkasse A").unwrap();
+        let der = certificate.to_der().unwrap();
+        let anchors = TrustAnchors::from_der_certificates(vec![der.clone()]).unwrap();
+        let verified = anchors
+            .verify(std::slice::from_ref(&der), Utc::now())
+            .unwrap();
+        assert_eq!(verified.org_nr, org_nr());
+        assert!(TrustAnchors::none().verify(&[der], Utc::now()).is_err());
     }
 }

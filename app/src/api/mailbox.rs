@@ -7,7 +7,7 @@
 //! decided by the service, so it never reaches the browser otherwise.
 
 use crate::{
-    domain::{LetterId, Place, SecurityLevel},
+    domain::{LetterId, PackageSigner, Place, SecurityLevel},
     error::AppError,
 };
 use chrono::{DateTime, Utc};
@@ -96,6 +96,8 @@ pub struct LetterView {
     /// The main document's text, when it is HTML or plain text and may be shown.
     pub body: Option<LetterBody>,
     pub public_sender: bool,
+    /// Who signed the letter's package; the signature was checked on arrival.
+    pub signer: Option<PackageSigner>,
     pub unread: bool,
     pub place: Place,
     /// Every view of this letter and download of its documents, newest first.

@@ -12,6 +12,7 @@ pub mod contact;
 #[cfg(feature = "ssr")]
 pub mod input;
 pub mod mailbox;
+pub mod moving;
 pub mod operator;
 pub mod search;
 #[cfg(feature = "ssr")]

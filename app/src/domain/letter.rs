@@ -252,6 +252,19 @@ pub struct Document {
     pub size_bytes: u64,
 }
 
+/// Who signed a letter's package (DPI's XAdES signature): checked when the
+/// letter arrived, its certificate chained to an authority this Postkasse
+/// trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageSigner {
+    /// The organisation number in the signing certificate.
+    pub org_nr: OrgNr,
+    /// The certificate's organisation and common name, for people.
+    pub name: String,
+    /// The signing time the signature claims.
+    pub signed_at: Option<DateTime<Utc>>,
+}
+
 /// A letter in a citizen's mailbox; a newly delivered one has no `read_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Letter {
@@ -268,6 +281,8 @@ pub struct Letter {
     pub received_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
     pub documents: Vec<Document>,
+    /// Who signed its package, when it came signed.
+    pub signer: Option<PackageSigner>,
 }
 
 /// One line of a citizen's inbox.

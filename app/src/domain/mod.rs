@@ -18,8 +18,8 @@ pub use archive::{FolderName, Place, UploadName, UPLOAD_MEDIA_TYPES};
 pub use ids::{ConversationId, FolderId, IdError, LetterId, MessageId, UploadId};
 pub use language::{Language, LanguageError};
 pub use letter::{
-    Document, DocumentRole, Letter, LetterSummary, MediaType, Sender, Sha256Digest, TextError,
-    Title,
+    Document, DocumentRole, Letter, LetterSummary, MediaType, PackageSigner, Sender, Sha256Digest,
+    TextError, Title,
 };
 pub use national_id::{Fnr, FnrError, FnrKind, SyntheticIds};
 pub use notice::NoticeChannel;

@@ -292,6 +292,9 @@ pub struct Maskinporten {
     verifying_key: DecodingKey,
     store: Arc<dyn super::Store>,
     clock: Arc<dyn Clock>,
+    /// The network's Maskinporten, when it is not this installation: its
+    /// access tokens are accepted as bearer tokens too.
+    network_issuer: Option<Arc<super::token_verifier::TokenVerifier>>,
 }
 
 impl Maskinporten {
@@ -316,7 +319,23 @@ impl Maskinporten {
             public_key,
             store,
             clock,
+            network_issuer: None,
         })
+    }
+
+    /// Accepts the access tokens of the network's Maskinporten as well as
+    /// this installation's own.
+    pub fn with_network_issuer(
+        mut self,
+        issuer: Arc<super::token_verifier::TokenVerifier>,
+    ) -> Maskinporten {
+        self.network_issuer = Some(issuer);
+        self
+    }
+
+    /// The network's Maskinporten, when it is not this installation.
+    pub fn network_issuer(&self) -> Option<&Arc<super::token_verifier::TokenVerifier>> {
+        self.network_issuer.as_ref()
     }
 
     pub fn audience(&self) -> &str {
@@ -420,20 +439,46 @@ impl Maskinporten {
         let consumer = self
             .consumer_of(&agency, claims.consumer_org.as_deref())
             .await?;
-        let supplier = (consumer != agency.org_nr).then(|| Consumer {
+        let supplier = (consumer != agency.org_nr).then_some(&agency.org_nr);
+        let response = self
+            .issue(
+                &agency.client_id,
+                &consumer,
+                supplier,
+                grant.scopes.join(" "),
+            )
+            .await?;
+        tracing::info!(
+            client_id = agency.client_id,
+            org_nr = agency.org_nr.as_str(),
+            scope = response.scope,
+            "access token issued"
+        );
+        Ok(response)
+    }
+
+    /// Signs an access token for `client_id` acting for `consumer` (through
+    /// `supplier`, a data processor, when one acts for it). The token
+    /// endpoint calls this once a grant has passed; this Postkasse calls it
+    /// for itself when it is the network's Maskinporten.
+    pub async fn issue(
+        &self,
+        client_id: &str,
+        consumer: &OrgNr,
+        supplier: Option<&OrgNr>,
+        scope: String,
+    ) -> anyhow::Result<TokenResponse> {
+        let now = self.clock.now();
+        let organisation = |org_nr: &OrgNr| Consumer {
             authority: CONSUMER_AUTHORITY.to_owned(),
-            id: agency.org_nr.to_iso6523(),
-        });
-        let scope = grant.scopes.join(" ");
+            id: org_nr.to_iso6523(),
+        };
         let claims = AccessTokenClaims {
             iss: self.audience.clone(),
-            client_id: agency.client_id.clone(),
+            client_id: client_id.to_owned(),
             client_amr: CLIENT_AMR.to_owned(),
-            consumer: Consumer {
-                authority: CONSUMER_AUTHORITY.to_owned(),
-                id: consumer.to_iso6523(),
-            },
-            supplier,
+            consumer: organisation(consumer),
+            supplier: supplier.map(organisation),
             scope: scope.clone(),
             iat: now.timestamp(),
             exp: (now + self.token_lifetime).timestamp(),
@@ -443,19 +488,13 @@ impl Maskinporten {
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
         header.kid = Some(self.kid.clone());
         let signing_key = self.signing_key.clone();
-        // Signing with the private key is CPU work too.
+        // Signing with the private key is CPU work.
         let access_token = tokio::task::spawn_blocking(move || {
             jsonwebtoken::encode(&header, &claims, &signing_key)
         })
         .await
         .context("token signing stopped")?
         .context("cannot sign the access token")?;
-        tracing::info!(
-            client_id = agency.client_id,
-            org_nr = agency.org_nr.as_str(),
-            scope,
-            "access token issued"
-        );
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer".to_owned(),

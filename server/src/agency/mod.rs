@@ -7,6 +7,8 @@
 //!   by the issuer's published keys.
 //! - [`maskinporten`]: `POST /token`, exchanging a signed grant for a
 //!   short-lived JWT access token, as at Maskinporten; [`http`] is its route.
+//! - [`network_tokens`]: this Postkasse's own tokens, for talking to other
+//!   mailbox providers.
 //! - Here: tokens an operator issues with `postkasse token issue` (only their
 //!   SHA-256 is stored; the token is shown once), and [`AgencyAccess`], which
 //!   accepts both kinds of token.
@@ -14,6 +16,7 @@
 pub mod delegation;
 pub mod http;
 pub mod maskinporten;
+pub mod network_tokens;
 pub mod registry;
 mod store;
 pub mod token_verifier;
@@ -129,22 +132,36 @@ fn is_jwt(token: &str) -> bool {
 }
 
 /// Who presented a token: a JWT access token this Postkasse issued at
-/// `POST /token`, or a token an operator issued; `None` for anything else.
+/// `POST /token` or the network's Maskinporten issued, or a token an
+/// operator issued; `None` for anything else.
 pub async fn authenticate(
     maskinporten: &Maskinporten,
     presented: &str,
 ) -> Result<Option<AgencyAccess>, StorageError> {
     if is_jwt(presented) {
-        return Ok(maskinporten
-            .verify_access_token(presented)
-            .and_then(|claims| {
-                Some(AgencyAccess {
-                    client_name: claims.client_id.clone(),
-                    org_nr: claims.client_org_nr()?,
-                    scopes: claims.scopes().map(str::to_owned).collect(),
-                    client_id: Some(claims.client_id),
-                })
+        if let Some(claims) = maskinporten.verify_access_token(presented) {
+            return Ok(claims.client_org_nr().map(|org_nr| AgencyAccess {
+                client_name: claims.client_id.clone(),
+                org_nr,
+                scopes: claims.scopes().map(str::to_owned).collect(),
+                client_id: Some(claims.client_id),
             }));
+        }
+        let Some(network) = maskinporten.network_issuer() else {
+            return Ok(None);
+        };
+        return Ok(network.access(presented).await.ok().map(|access| {
+            let client_name = access
+                .client_id
+                .clone()
+                .unwrap_or_else(|| access.org_nr.to_string());
+            AgencyAccess {
+                client_name,
+                org_nr: access.org_nr,
+                scopes: access.scopes,
+                client_id: access.client_id,
+            }
+        }));
     }
     // Looking up by digest means no comparison of secrets happens here.
     let Some(stored) = maskinporten

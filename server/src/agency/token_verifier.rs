@@ -146,6 +146,7 @@ struct Organisation {
 #[derive(Debug, Deserialize)]
 struct EmbeddedClaims {
     iss: Option<String>,
+    client_id: Option<String>,
     exp: Option<f64>,
     scope: Option<String>,
     consumer: Option<Organisation>,
@@ -177,6 +178,39 @@ impl TokenVerifier {
         token: &str,
         expected: ExpectedParties<'_>,
     ) -> Result<(), TokenRefusal> {
+        let claims = self.decode(token).await?;
+        check_claims(
+            &claims,
+            &self.issuer,
+            expected,
+            self.clock.now(),
+            self.clock_skew,
+        )
+    }
+
+    /// Who presents a bearer token the issuer made, and the scopes it
+    /// grants: the token's `supplier` when a data processor acts for the
+    /// `consumer`, else the consumer.
+    pub async fn access(&self, token: &str) -> Result<IssuedAccess, TokenRefusal> {
+        let claims = self.decode(token).await?;
+        check_issued(&claims, &self.issuer, self.clock.now(), self.clock_skew)?;
+        let org_nr = organisation(&claims.supplier)
+            .or_else(|| organisation(&claims.consumer))
+            .ok_or_else(|| refusal("consumer: must name an organisation (0192:…)"))?;
+        Ok(IssuedAccess {
+            org_nr,
+            scopes: claims
+                .scope
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            client_id: claims.client_id,
+        })
+    }
+
+    /// The token's claims, when the issuer signed it.
+    async fn decode(&self, token: &str) -> Result<EmbeddedClaims, TokenRefusal> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| refusal("is not a JWT (a Maskinporten access token)"))?;
         if header.alg != Algorithm::RS256 {
@@ -197,9 +231,9 @@ impl TokenVerifier {
         };
         let token = token.to_owned();
         // RSA verification is CPU work: off the async threads.
-        let claims = tokio::task::spawn_blocking(move || {
+        Ok(tokio::task::spawn_blocking(move || {
             let mut validation = Validation::new(Algorithm::RS256);
-            // Every claim is judged below, by the app's clock.
+            // Every claim is judged by the caller, by the app's clock.
             validation.validate_exp = false;
             validation.validate_nbf = false;
             validation.validate_aud = false;
@@ -217,21 +251,29 @@ impl TokenVerifier {
                 self.issuer
             )),
         })?
-        .claims;
-        check_claims(
-            &claims,
-            &self.issuer,
-            expected,
-            self.clock.now(),
-            self.clock_skew,
-        )
+        .claims)
     }
 }
 
-fn check_claims(
+/// What a bearer token from the issuer lets its presenter do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedAccess {
+    pub org_nr: OrgNr,
+    pub scopes: Vec<String>,
+    pub client_id: Option<String>,
+}
+
+fn organisation(claim: &Option<Organisation>) -> Option<OrgNr> {
+    claim
+        .as_ref()
+        .and_then(|organisation| organisation.id.as_deref())
+        .and_then(|id| OrgNr::parse_iso6523(id).ok())
+}
+
+/// The issuer made the token and it has not expired.
+fn check_issued(
     claims: &EmbeddedClaims,
     issuer: &str,
-    expected: ExpectedParties<'_>,
     now: DateTime<Utc>,
     clock_skew: Duration,
 ) -> Result<(), TokenRefusal> {
@@ -249,6 +291,17 @@ fn check_claims(
             "exp: the token expired at {expired}, before the message was received"
         )));
     }
+    Ok(())
+}
+
+fn check_claims(
+    claims: &EmbeddedClaims,
+    issuer: &str,
+    expected: ExpectedParties<'_>,
+    now: DateTime<Utc>,
+    clock_skew: Duration,
+) -> Result<(), TokenRefusal> {
+    check_issued(claims, issuer, now, clock_skew)?;
     if !claims
         .scope
         .as_deref()
@@ -258,12 +311,6 @@ fn check_claims(
     {
         return Err(refusal(format!("scope: must include {SEND_SCOPE}")));
     }
-    let organisation = |claim: &Option<Organisation>| {
-        claim
-            .as_ref()
-            .and_then(|organisation| organisation.id.as_deref())
-            .and_then(|id| OrgNr::parse_iso6523(id).ok())
-    };
     if organisation(&claims.consumer).as_ref() != Some(expected.agency) {
         return Err(refusal(format!(
             "consumer: must be 0192:{}, the message's avsender",

@@ -2,7 +2,9 @@
 //!
 //! - `POST /messages/out?kanal=`: a multipart request with the parts
 //!   `forretningsmelding` (the business message, JSON or a signed JWT) and
-//!   `dokumentpakke` (the ASiC-E package, plain or CMS-encrypted);
+//!   `dokumentpakke` (the ASiC-E package, plain or CMS-encrypted); another
+//!   mailbox provider sends its receipts here too, as a signed business
+//!   message without a package;
 //! - `GET /messages/out/{id}/statuses`: transport statuses;
 //! - `GET /messages/in?kanal=&avsenderidentifikator=&page=&page_size=`:
 //!   unacknowledged receipts, or 204 when there are none;
@@ -32,6 +34,10 @@ use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 use std::sync::Arc;
 use uuid::Uuid;
+
+/// What a request without a package is told.
+pub const DOKUMENTPAKKE_REQUIRED: &str =
+    "is required (only a receipt from another mailbox provider comes without one)";
 
 /// A business message is small JSON; anything larger is a mistake or abuse.
 pub const MAX_BUSINESS_MESSAGE_BYTES: usize = 256 * 1024;
@@ -96,17 +102,26 @@ pub async fn send_message(
     })?;
     let max_package_bytes = broker.max_package_bytes();
     let (parts, mut problems) = read_parts(multipart, max_package_bytes).await;
+    // Refused before the business message is read: a missing package is
+    // named too, since only a receipt comes without one.
+    let refused_early = !problems.is_empty() || kanal.is_err();
+    if refused_early
+        && parts.dokumentpakke.is_none()
+        && !problems
+            .iter()
+            .any(|problem| problem.name == "dokumentpakke")
+    {
+        problems.push(FieldError::new("dokumentpakke", DOKUMENTPAKKE_REQUIRED));
+    }
     if let Err(problem) = &kanal {
         problems.push(problem.clone());
     }
-    let (Some(forretningsmelding), Some(dokumentpakke), Ok(kanal), true) = (
-        parts.forretningsmelding,
-        parts.dokumentpakke,
-        kanal,
-        problems.is_empty(),
-    ) else {
+    let (Some(forretningsmelding), Ok(kanal), true) =
+        (parts.forretningsmelding, kanal, problems.is_empty())
+    else {
         return Err(ApiError::Validation(problems));
     };
+    let dokumentpakke = parts.dokumentpakke;
     let acceptance = broker
         .submit(Submission {
             agency: access.org_nr.clone(),
@@ -177,13 +192,14 @@ async fn read_parts(
             }
         }
     }
-    for (name, part) in [
-        ("forretningsmelding", &parts.forretningsmelding),
-        ("dokumentpakke", &parts.dokumentpakke),
-    ] {
-        if part.is_none() && !problems.iter().any(|problem| problem.name == name) {
-            problems.push(FieldError::new(name, "is required"));
-        }
+    // The package is left out only with a receipt, which the broker knows
+    // once it has read the business message.
+    if parts.forretningsmelding.is_none()
+        && !problems
+            .iter()
+            .any(|problem| problem.name == "forretningsmelding")
+    {
+        problems.push(FieldError::new("forretningsmelding", "is required"));
     }
     (parts, problems)
 }

@@ -30,10 +30,14 @@ use serde_json::Value;
 
 pub const STANDARD_DIGITAL: &str = "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost##urn:fdc:digdir.no:2020:innbyggerpost:schema:digital::1.0";
 pub const STANDARD_PRINT: &str = "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost##urn:fdc:digdir.no:2020:innbyggerpost:schema:utskrift::1.0";
+/// A letter one mailbox provider moves to another for a citizen who switched.
+pub const STANDARD_MOVED: &str = "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost##urn:fdc:digdir.no:2020:innbyggerpost:schema:flyttet::1.0";
 pub const PROCESS_DIGITAL: &str =
     "urn:fdc:digdir.no:2020:profile:egovernment:innbyggerpost:digital:ver1.0";
 pub const PROCESS_PRINT: &str =
     "urn:fdc:digdir.no:2020:profile:egovernment:innbyggerpost:utskrift:ver1.0";
+pub const PROCESS_MOVED: &str =
+    "urn:fdc:digdir.no:2020:profile:egovernment:innbyggerpost:flyttet:ver1.0";
 /// eFormidling's processes, which say whether the notification duty of
 /// eForvaltningsforskriften §8 applies.
 pub const PROCESS_DECISION: &str = "urn:no:difi:profile:digitalpost:vedtak:ver1.0";
@@ -74,10 +78,24 @@ pub struct DigitalLetter {
     pub notices: OrderedNotices,
 }
 
+/// The `flyttet` body: a letter the citizen's previous provider moves here,
+/// with what happened to it there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovedLetter {
+    /// Its fields in common with `digital`; it is always addressed to a
+    /// mailbox here, and orders no notices or receipts.
+    pub letter: DigitalLetter,
+    /// `mottakstidspunkt`: the day the first provider received it.
+    pub received_on: NaiveDate,
+    /// `aapnet`: whether the citizen had opened it.
+    pub opened: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
     Digital(DigitalLetter),
     Print(PrintOrder),
+    Moved(MovedLetter),
 }
 
 impl Body {
@@ -86,6 +104,16 @@ impl Body {
         match self {
             Body::Digital(_) => "digital",
             Body::Print(_) => "utskrift",
+            Body::Moved(_) => "flyttet",
+        }
+    }
+
+    /// The letter for a mailbox, when the body is one.
+    pub fn letter(&self) -> Option<&DigitalLetter> {
+        match self {
+            Body::Digital(letter) => Some(letter),
+            Body::Moved(moved) => Some(&moved.letter),
+            Body::Print(_) => None,
         }
     }
 }
@@ -145,24 +173,38 @@ pub fn parse(
         .map(|header| read_header(header, expect, &mut problems));
     let digital = sbd.object("digital", &mut problems);
     let print = sbd.object("utskrift", &mut problems);
+    let moved = sbd.object("flyttet", &mut problems);
     let sbd_path = sbd.path().to_owned();
     sbd.finish(&mut problems);
 
-    let (body, common) = match (digital, print) {
-        (Some(digital), None) => {
-            let receiver = header
-                .as_ref()
-                .and_then(|header| header.as_ref())
-                .and_then(|header| header.receiver.clone());
-            read_digital(digital, receiver, expect, &mut problems)
+    let receiver = header
+        .as_ref()
+        .and_then(|header| header.as_ref())
+        .and_then(|header| header.receiver.clone());
+    let (body, common) = match (digital, print, moved) {
+        (Some(digital), None, None) => read_digital(
+            digital,
+            receiver,
+            LetterKind::Digital,
+            expect,
+            &mut problems,
+        ),
+        (None, Some(print), None) => read_print(print, &mut problems),
+        (None, None, Some(moved)) => {
+            read_digital(moved, receiver, LetterKind::Moved, expect, &mut problems)
         }
-        (None, Some(print)) => read_print(print, &mut problems),
-        (Some(_), Some(_)) => {
-            problems.add(&sbd_path, "must have either digital or utskrift, not both");
+        (None, None, None) => {
+            problems.add(
+                &sbd_path,
+                "must have a digital, an utskrift or a flyttet body",
+            );
             (None, None)
         }
-        (None, None) => {
-            problems.add(&sbd_path, "must have a digital or an utskrift body");
+        _ => {
+            problems.add(
+                &sbd_path,
+                "must have only one of digital, utskrift and flyttet",
+            );
             (None, None)
         }
     };
@@ -185,8 +227,10 @@ pub fn parse(
             Some(Body::Digital(_)),
             Process::Decision | Process::Information
         ) | (Some(Body::Print(_)), Process::Print)
+            | (Some(Body::Moved(_)), Process::Information)
             | (None, _)
-    );
+    ) && (header.moved == matches!(body, Some(Body::Moved(_)))
+        || body.is_none());
     if !process_matches {
         problems.add(
             format!("{}.businessScope.scope[0].identifier", header.path),
@@ -237,6 +281,8 @@ struct Header {
     /// For `digital`: whom the header's receiver names.
     receiver: Option<Receiver>,
     body_key: &'static str,
+    /// Whether the process is `flyttet`, which only a moved letter names.
+    moved: bool,
 }
 
 fn read_header(
@@ -274,10 +320,11 @@ fn read_header(
             let body_key = match standard {
                 Some(STANDARD_DIGITAL) => Some("digital"),
                 Some(STANDARD_PRINT) => Some("utskrift"),
+                Some(STANDARD_MOVED) => Some("flyttet"),
                 Some(_) => {
                     problems.add(
                         identification.path_of("standard"),
-                        format!("must be {STANDARD_DIGITAL} or {STANDARD_PRINT}"),
+                        format!("must be {STANDARD_DIGITAL}, {STANDARD_PRINT} or {STANDARD_MOVED}"),
                     );
                     None
                 }
@@ -315,10 +362,29 @@ fn read_header(
     }
 
     let (process, conversation_id) = read_scope(&mut header, problems);
+    let moved = header
+        .value("businessScope")
+        .and_then(|scope| scope.get("scope"))
+        .and_then(Value::as_array)
+        .is_some_and(|scopes| {
+            scopes
+                .iter()
+                .any(|scope| scope.get("identifier").and_then(Value::as_str) == Some(PROCESS_MOVED))
+        });
     header.finish(problems);
 
     let receiver = match (standard, receiver) {
         (Some("digital"), Some((value, path))) => read_receiver(value, &path, expect, problems),
+        // A moved letter goes from provider to provider, never by national id.
+        (Some("flyttet"), Some((value, path))) => {
+            match read_receiver(value, &path, expect, problems) {
+                Some(Receiver::Person(_)) => {
+                    problems.add(path, "must be 0192: and this mailbox provider's number");
+                    None
+                }
+                receiver => receiver,
+            }
+        }
         _ => None,
     };
     Some(Header {
@@ -329,6 +395,7 @@ fn read_header(
         sender: sender?,
         receiver,
         body_key: standard?,
+        moved,
     })
 }
 
@@ -374,7 +441,7 @@ fn read_receiver(
 }
 
 /// The identifier value of `sender[0]` or `receiver[0]`, with its path.
-fn first_party<'a>(
+pub(super) fn first_party<'a>(
     header: &mut Fields<'a>,
     name: &'static str,
     problems: &mut Problems,
@@ -403,7 +470,7 @@ fn first_party<'a>(
 
 /// `0192:<organisation number>` (ISO 6523 ICD 0192, Norway's register).
 /// The legacy `9908:` prefix of old SDP messages is accepted too.
-fn organisation(value: &str) -> Result<OrgNr, String> {
+pub(super) fn organisation(value: &str) -> Result<OrgNr, String> {
     let number = value
         .strip_prefix("0192:")
         .or_else(|| value.strip_prefix("9908:"))
@@ -411,7 +478,7 @@ fn organisation(value: &str) -> Result<OrgNr, String> {
     OrgNr::parse(number).map_err(|error| error.to_string())
 }
 
-fn uuid(text: &str, path: &str, problems: &mut Problems) -> Option<uuid::Uuid> {
+pub(super) fn uuid(text: &str, path: &str, problems: &mut Problems) -> Option<uuid::Uuid> {
     match uuid::Uuid::parse_str(text) {
         Ok(id) if !id.is_nil() => Some(id),
         _ => {
@@ -421,7 +488,7 @@ fn uuid(text: &str, path: &str, problems: &mut Problems) -> Option<uuid::Uuid> {
     }
 }
 
-fn read_scope(
+pub(super) fn read_scope(
     header: &mut Fields<'_>,
     problems: &mut Problems,
 ) -> (Option<Process>, Option<ConversationId>) {
@@ -458,11 +525,15 @@ fn read_scope(
             Some(PROCESS_DIGITAL | PROCESS_DECISION) => Some(Process::Decision),
             Some(PROCESS_INFORMATION) => Some(Process::Information),
             Some(PROCESS_PRINT) => Some(Process::Print),
+            // A moved letter is not routed (it goes to the mailbox the
+            // message names); it is kept as information, and only a
+            // `flyttet` body may name this process (checked in `parse`).
+            Some(PROCESS_MOVED) => Some(Process::Information),
             Some(_) => {
                 problems.add(
                     entry.path_of("identifier"),
                     format!(
-                        "must be one of {PROCESS_DIGITAL}, {PROCESS_DECISION}, {PROCESS_INFORMATION}, {PROCESS_PRINT}"
+                        "must be one of {PROCESS_DIGITAL}, {PROCESS_DECISION}, {PROCESS_INFORMATION}, {PROCESS_PRINT}, {PROCESS_MOVED}"
                     ),
                 );
                 None
@@ -581,13 +652,22 @@ fn bounded_text(
     }
 }
 
+/// Which of the two letter bodies is read: they share most fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LetterKind {
+    Digital,
+    Moved,
+}
+
 fn read_digital(
     mut body: Fields<'_>,
     receiver: Option<Receiver>,
+    kind: LetterKind,
     expect: &Expectations<'_>,
     problems: &mut Problems,
 ) -> (Option<Body>, Option<Common>) {
     let common = read_common(&mut body, problems);
+    let moved = (kind == LetterKind::Moved).then(|| read_moved(&mut body, problems));
     let postkasseadresse = body.object("mottaker", problems).and_then(|mut mottaker| {
         let address = bounded_text(&mut mottaker, "postkasseadresse", 100, false, problems);
         mottaker.finish(problems);
@@ -663,7 +743,51 @@ fn read_digital(
             notices,
         })
     })();
-    (letter.map(Body::Digital), common)
+    let body = match moved {
+        None => letter.map(Body::Digital),
+        // Its notices were sent and its receipts given where it was first
+        // delivered; here it only joins the archive.
+        Some(moved) => (|| {
+            let (received_on, opened) = moved?;
+            Some(Body::Moved(MovedLetter {
+                letter: DigitalLetter {
+                    opening_receipt: false,
+                    notices: OrderedNotices::default(),
+                    ..letter?
+                },
+                received_on,
+                opened,
+            }))
+        })(),
+    };
+    (body, common)
+}
+
+/// The `flyttet` body's own fields: when the letter was sent on, the day it
+/// was first received, and whether it was opened.
+fn read_moved(body: &mut Fields<'_>, problems: &mut Problems) -> Option<(NaiveDate, bool)> {
+    if let Some(at) = body.required_string("tidspunkt", problems) {
+        if DateTime::parse_from_rfc3339(at).is_err() {
+            problems.add(
+                body.path_of("tidspunkt"),
+                "must be a date and time with zone (RFC 3339)",
+            );
+        }
+    }
+    let received_on = body
+        .required_string("mottakstidspunkt", problems)
+        .and_then(|day| match NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+            Ok(day) => Some(day),
+            Err(_) => {
+                problems.add(
+                    body.path_of("mottakstidspunkt"),
+                    "must be a date (YYYY-MM-DD)",
+                );
+                None
+            }
+        });
+    let opened = body.boolean("aapnet", problems).unwrap_or(false);
+    Some((received_on?, opened))
 }
 
 fn read_effective_time(

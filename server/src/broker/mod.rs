@@ -23,7 +23,7 @@ pub mod routing;
 mod store;
 pub mod xades;
 
-pub use receipt_issuer::ReceiptIssuer;
+pub use receipt_issuer::{receipt_push, ReceiptIssuer, ReceiptPush};
 pub use store::{
     CommitOutcome, JobOutcome, LetterTerms, NewMessage, NewReceipt, OpeningReceiptState, OutboxJob,
     OutboxKind, StatusEntry, Store, StoredChannel, StoredMessage, StoredReceipt, TransportStatus,
@@ -41,13 +41,13 @@ use crate::{
 };
 use anyhow::Context;
 use app::domain::{
-    ConversationId, Document, DocumentRole, Fnr, Letter, LetterId, MessageId, OrgNr, Sender,
-    Sha256Digest, SyntheticIds,
+    ConversationId, Document, DocumentRole, Fnr, Letter, LetterId, MessageId, OrgNr, PackageSigner,
+    Sender, Sha256Digest, SyntheticIds,
 };
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use committer::GroupCommitter;
-use message::{Addressee, Body, BusinessMessage, DigitalLetter, Expectations};
+use message::{Addressee, Body, BusinessMessage, DigitalLetter, Expectations, MovedLetter};
 use receipts::{receipt, ErrorKind, ReceiptContext, ReceiptKind};
 use routing::{Channel, RecipientFacts};
 use serde_json::Value;
@@ -134,7 +134,8 @@ pub struct Submission {
     pub client_name: String,
     pub kanal: Kanal,
     pub forretningsmelding: Bytes,
-    pub dokumentpakke: Bytes,
+    /// The package; only a receipt from another provider comes without one.
+    pub dokumentpakke: Option<Bytes>,
 }
 
 #[derive(Debug, Clone)]
@@ -203,6 +204,7 @@ impl Broker {
         let receipts = ReceiptIssuer::new(
             store.clone(),
             agencies.clone(),
+            register.clone(),
             own.provider.org_nr.clone(),
             clock.clone(),
         );
@@ -258,6 +260,14 @@ impl Broker {
                 (None, Signer::Unsigned)
             }
         };
+        if let Some(document) = document
+            .as_ref()
+            .filter(|document| receipts::is_receipt(document))
+        {
+            return self
+                .accept_provider_receipt(&submission, document, signer, now)
+                .await;
+        }
         let message = document.as_ref().and_then(|document| {
             message::parse(
                 document,
@@ -275,16 +285,24 @@ impl Broker {
             problems.extend(signer_problem(&signer, message));
             problems.extend(self.sender_problems(message).await?);
         }
-        let opened = self.open_package(submission.dokumentpakke.clone()).await?;
-        let (fingerprint, package) = match opened {
-            (fingerprint, Ok(package)) => (fingerprint, Some(package)),
-            (fingerprint, Err(found)) => {
-                problems.extend(found);
-                (fingerprint, None)
+        let (fingerprint, package) = match submission.dokumentpakke.clone() {
+            Some(bytes) => match self.open_package(bytes).await? {
+                (fingerprint, Ok(package)) => (Some(fingerprint), Some(package)),
+                (fingerprint, Err(found)) => {
+                    problems.extend(found);
+                    (Some(fingerprint), None)
+                }
+            },
+            None => {
+                problems.push(FieldError::new(
+                    "dokumentpakke",
+                    http::DOKUMENTPAKKE_REQUIRED,
+                ));
+                (None, None)
             }
         };
-        if let Some(message) = &message {
-            if message.package_fingerprint != fingerprint {
+        if let (Some(message), Some(fingerprint)) = (&message, &fingerprint) {
+            if message.package_fingerprint != *fingerprint {
                 problems.push(FieldError::new(
                     "dokumentpakke",
                     "does not match dokumentpakkefingeravtrykk (the SHA-256 of the package as sent)",
@@ -293,15 +311,23 @@ impl Broker {
         }
         if let (Some(message), Some(opened)) = (&message, &package) {
             check_package_against_message(&opened.package, message, &mut problems);
-            problems.extend(package_signer_problem(opened.signature.as_ref(), message));
+            let forwarded_by_provider = match &message.processor {
+                Some(processor) => self.is_other_provider(processor).await?,
+                None => false,
+            };
+            problems.extend(package_signer_problem(
+                opened.signature.as_ref(),
+                message,
+                forwarded_by_provider,
+            ));
         }
         let (
             Some(message),
             Some(OpenedPackage {
                 package,
+                signature,
                 plain: plain_package,
                 plain_digest,
-                ..
             }),
             true,
         ) = (message, package, problems.is_empty())
@@ -315,9 +341,9 @@ impl Broker {
         // no-ops (blobs are content-addressed).
         let content_sha256 = content_hash(&message.document, &plain_digest);
 
-        let recipient = match &message.body {
-            Body::Digital(letter) => Some(self.recipient(letter, &package).await?),
-            Body::Print(_) => None,
+        let recipient = match message.body.letter() {
+            Some(letter) => Some(self.recipient(letter, &package).await?),
+            None => None,
         };
         let (destination, reason) = self.route(&message, recipient.as_ref(), now).await?;
         if let Destination::Mailbox = destination {
@@ -356,9 +382,7 @@ impl Broker {
                 .map(|agency| agency.name.clone())
                 .unwrap_or_else(|| submission.client_name.clone()),
         };
-        let push_receipts = agency
-            .as_ref()
-            .is_some_and(|agency| agency.pushes_receipts());
+        let push_receipts = self.receipts.pushes_to(&submission.agency).await?;
         let new = self
             .prepare(
                 Prepared {
@@ -369,6 +393,7 @@ impl Broker {
                     destination,
                     reason,
                     package,
+                    signature,
                     package_digest: package_blob.digest,
                     inline_blobs,
                     content_sha256: content_sha256.clone(),
@@ -406,6 +431,125 @@ impl Broker {
         }
     }
 
+    /// Whether `org_nr` is another mailbox provider in the register.
+    async fn is_other_provider(&self, org_nr: &OrgNr) -> Result<bool, BrokerError> {
+        Ok(*org_nr != self.own.provider.org_nr
+            && self
+                .register
+                .mailbox_providers()
+                .await?
+                .iter()
+                .any(|provider| provider.org_nr == *org_nr))
+    }
+
+    /// A receipt another mailbox provider sends about a letter this broker
+    /// forwarded to it: checked (signed by that provider's enterprise
+    /// certificate, from the organisation the token names, about a letter
+    /// that went there), then queued for the agency as if made here, once
+    /// however often it comes.
+    async fn accept_provider_receipt(
+        &self,
+        submission: &Submission,
+        document: &Value,
+        signer: Signer,
+        now: DateTime<Utc>,
+    ) -> Result<Acceptance, BrokerError> {
+        let mut problems = Vec::new();
+        if submission.dokumentpakke.is_some() {
+            problems.push(FieldError::new(
+                "dokumentpakke",
+                "must be left out: a receipt has no package",
+            ));
+        }
+        let incoming = receipts::parse_incoming(document).map_err(|found| {
+            problems.extend(found);
+            BrokerError::Invalid(std::mem::take(&mut problems))
+        })?;
+        if incoming.provider != submission.agency {
+            problems.push(FieldError::new(
+                RECEIPT_SENDER,
+                "must be the organisation the access token was issued to",
+            ));
+        }
+        match &signer {
+            Signer::Certificate(certificate) if certificate.org_nr == incoming.provider => {}
+            Signer::Certificate(certificate) => problems.push(FieldError::new(
+                BUSINESS_MESSAGE,
+                format!(
+                    "is signed with the enterprise certificate of 0192:{}, not of the sender 0192:{}",
+                    certificate.org_nr, incoming.provider
+                ),
+            )),
+            Signer::Unsigned | Signer::RegisteredKey => problems.push(FieldError::new(
+                BUSINESS_MESSAGE,
+                "must be a JWS signed with the provider's enterprise certificate (x5c): receipts between providers are signed",
+            )),
+        }
+        if !problems.is_empty() {
+            return Err(BrokerError::Invalid(problems));
+        }
+        let message = self
+            .store
+            .forwarded_message(&incoming.provider, incoming.conversation_id)
+            .await?
+            .ok_or_else(|| {
+                BrokerError::Invalid(vec![FieldError::new(
+                    "forretningsmelding.standardBusinessDocument.standardBusinessDocumentHeader.businessScope.scope[0].instanceIdentifier",
+                    format!(
+                        "is not the conversation of a letter this broker forwarded to 0192:{}",
+                        incoming.provider
+                    ),
+                )])
+            })?;
+        let context = ReceiptContext::for_message(&message, &incoming.provider);
+        let kind = incoming.kind.body_key();
+        let receipt = receipts::receipt_with_id(&context, incoming.kind, incoming.at, incoming.id);
+        let push = self.receipts.pushes_to(&message.agency).await?;
+        let queued = self
+            .store
+            .record_provider_receipt(message.row_id, &receipt, push, now)
+            .await?;
+        if queued && push {
+            self.outbox_work.notify_waiters();
+        }
+        tracing::info!(kind, queued, "receipt from a mailbox provider");
+        Ok(Acceptance {
+            message_id: MessageId::from_uuid(incoming.id),
+            conversation_id: incoming.conversation_id,
+            received_at: now,
+        })
+    }
+
+    /// What is wrong with who moves a letter here: it must be another
+    /// mailbox provider in the register, sending as itself with its own
+    /// Maskinporten token (the avsender is the letter's original sender).
+    async fn mover_problems(
+        &self,
+        message: &BusinessMessage,
+    ) -> Result<Vec<FieldError>, BrokerError> {
+        let mut problems = Vec::new();
+        let mover = message.processor.as_ref().unwrap_or(&message.sender);
+        if !self.is_other_provider(mover).await? {
+            problems.push(FieldError::new(
+                "forretningsmelding.standardBusinessDocument.standardBusinessDocumentHeader.sender[0].identifier.value",
+                format!("is 0192:{mover}, which is not a mailbox provider in the register: only a provider moves letters"),
+            ));
+        }
+        if let Some(token) = &message.maskinportentoken {
+            let expected = ExpectedParties {
+                agency: mover,
+                processor: None,
+            };
+            if let Err(refusal) = self.checks.tokens.verify(token, expected).await {
+                problems.push(FieldError::new(
+                    "forretningsmelding.standardBusinessDocument.flyttet.maskinportentoken",
+                    refusal.0,
+                ));
+            }
+        }
+        Ok(problems)
+    }
+
     /// What is wrong with who sent the message: a processor without a
     /// delegation from the agency, or an embedded Maskinporten token that
     /// does not prove the sender may send.
@@ -420,11 +564,19 @@ impl Broker {
             )
         };
         let mut problems = Vec::new();
+        if let Body::Moved(_) = &message.body {
+            return self.mover_problems(message).await;
+        }
         if let Some(processor) = &message.processor {
-            if !self
-                .agencies
-                .has_delegation(&message.sender, processor)
-                .await?
+            // A token from the network's Maskinporten naming the agency as
+            // consumer and the processor as supplier is its word that the
+            // agency delegated (checked below); without one, the operator's
+            // register must hold the delegation.
+            if message.maskinportentoken.is_none()
+                && !self
+                    .agencies
+                    .has_delegation(&message.sender, processor)
+                    .await?
             {
                 problems.push(FieldError::new(
                     path("avsender.virksomhetsidentifikator"),
@@ -549,8 +701,10 @@ impl Broker {
                     "the sender asked for print".to_owned(),
                 ))
             }
-            (Body::Digital(letter), Some(recipient)) => (letter, recipient),
-            (Body::Digital(_), None) => {
+            (Body::Digital(letter) | Body::Moved(MovedLetter { letter, .. }), Some(recipient)) => {
+                (letter, recipient)
+            }
+            (Body::Digital(_) | Body::Moved(_), None) => {
                 return Err(anyhow::anyhow!("a digital letter without its recipient").into())
             }
         };
@@ -614,6 +768,7 @@ impl Broker {
             destination,
             reason,
             package,
+            signature,
             package_digest,
             inline_blobs,
             content_sha256,
@@ -636,10 +791,17 @@ impl Broker {
         let (channel, statuses, receipts): (StoredChannel, Vec<StatusEntry>, Vec<NewReceipt>) =
             match destination {
                 Destination::Mailbox => {
-                    let Body::Digital(letter) = &message.body else {
+                    let Some(letter) = message.body.letter() else {
                         return Err(
                             anyhow::anyhow!("a mailbox letter without a digital body").into()
                         );
+                    };
+                    // A moved letter keeps the day it first arrived and
+                    // whether it was opened; it was announced and receipted
+                    // where it first arrived.
+                    let moved = match &message.body {
+                        Body::Moved(moved) => Some(moved),
+                        _ => None,
                     };
                     let documents =
                         documents.context("a mailbox letter without its stored documents")?;
@@ -657,18 +819,25 @@ impl Broker {
                         nonsensitive_title: letter.nonsensitive_title.clone(),
                         title: package.main.title.clone(),
                         security_level: letter.security_level,
-                        received_at: now,
-                        read_at: None,
+                        received_at: moved.map_or(now, |moved| start_of_day(moved.received_on)),
+                        read_at: moved.and_then(|moved| moved.opened.then_some(now)),
                         documents,
+                        signer: signature.map(|signature| PackageSigner {
+                            org_nr: signature.signer.org_nr,
+                            name: signature.signer.subject,
+                            signed_at: signature.signing_time,
+                        }),
                     };
                     // Repetitions count from the effective time, or from
                     // now when the letter is available at once.
-                    notices = crate::notify::notices_for_letter(
-                        &letter.notices,
-                        &letter.nonsensitive_title,
-                        letter.effective_at.unwrap_or(now),
-                        &self.settings.notice_window,
-                    );
+                    if moved.is_none() {
+                        notices = crate::notify::notices_for_letter(
+                            &letter.notices,
+                            &letter.nonsensitive_title,
+                            letter.effective_at.unwrap_or(now),
+                            &self.settings.notice_window,
+                        );
+                    }
                     let terms = LetterTerms {
                         effective_at: letter.effective_at,
                         opening_receipt: letter.opening_receipt,
@@ -680,8 +849,13 @@ impl Broker {
                             created,
                             status(TransportStatus::Sent, "levert til postkassen"),
                         ],
-                        // Delivered means available: sent at once, before any effective time.
-                        vec![receipt(&context, ReceiptKind::Delivered, now)],
+                        // Delivered means available: sent at once, before
+                        // any effective time. The agency had this receipt
+                        // already for a moved letter.
+                        match moved {
+                            None => vec![receipt(&context, ReceiptKind::Delivered, now)],
+                            Some(_) => vec![],
+                        },
                     )
                 }
                 Destination::Provider(org_nr) => {
@@ -926,6 +1100,8 @@ struct Prepared<'a> {
     destination: Destination,
     reason: String,
     package: package::Package,
+    /// The package's verified XAdES signature, when it has one.
+    signature: Option<xades::PackageSignature>,
     package_digest: Sha256Digest,
     /// Blobs the commit stores itself.
     inline_blobs: Vec<(Sha256Digest, Bytes)>,
@@ -947,6 +1123,19 @@ fn answer_resend(stored: &StoredMessage, content_sha256: &str) -> Result<Accepta
     }
 }
 
+/// Midnight in Norway at the start of `day`, the time a moved letter keeps
+/// when only the day it first arrived is known.
+fn start_of_day(day: chrono::NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    chrono_tz::Europe::Oslo
+        .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map_or_else(
+            || day.and_time(chrono::NaiveTime::MIN).and_utc(),
+            |at| at.with_timezone(&Utc),
+        )
+}
+
 /// Who vouched for a business message's content.
 enum Signer {
     /// Plain JSON: only the request's access token speaks for it.
@@ -959,6 +1148,8 @@ enum Signer {
 }
 
 const BUSINESS_MESSAGE: &str = "forretningsmelding";
+const RECEIPT_SENDER: &str =
+    "forretningsmelding.standardBusinessDocument.standardBusinessDocumentHeader.sender[0].identifier.value";
 
 /// The business message: JSON as is, or a JWT whose payload is the JSON,
 /// signed either by an enterprise certificate in its `x5c` header (as DPI
@@ -1083,20 +1274,21 @@ fn signer_problem(signer: &Signer, message: &BusinessMessage) -> Option<FieldErr
 }
 
 /// The package must be signed by the agency or the processor sending for it;
-/// a message in DPI's own (provider) shape must be signed at all.
+/// a message in DPI's own (provider) shape must be signed at all, unless
+/// another mailbox provider forwards a letter its agency gave it unsigned
+/// (its signed business message then vouches for the package by its
+/// fingerprint; see docs/protocol.md).
 fn package_signer_problem(
     signature: Option<&xades::PackageSignature>,
     message: &BusinessMessage,
+    forwarded_by_provider: bool,
 ) -> Option<FieldError> {
-    let provider_shape = matches!(
-        &message.body,
-        Body::Digital(DigitalLetter {
-            addressee: Addressee::MailboxHere(_),
-            ..
-        })
-    );
+    let provider_shape = message
+        .body
+        .letter()
+        .is_some_and(|letter| matches!(letter.addressee, Addressee::MailboxHere(_)));
     match signature {
-        None if provider_shape => Some(FieldError::new(
+        None if provider_shape && !forwarded_by_provider => Some(FieldError::new(
             package::SIGNATURES,
             "is required: the sender signs the package (XAdES) when it sends to a mailbox provider",
         )),
@@ -1194,12 +1386,14 @@ fn content_hash(document: &Value, plain_package: &Sha256Digest) -> String {
             }
         }
     }
-    for body in ["digital", "utskrift"] {
+    for body in ["digital", "utskrift", "flyttet"] {
         if let Some(body) = document
             .pointer_mut(&format!("/standardBusinessDocument/{body}"))
             .and_then(Value::as_object_mut)
         {
             body.remove("dokumentpakkefingeravtrykk");
+            // When a moved letter was sent on: a new try has a new time.
+            body.remove("tidspunkt");
         }
     }
     let mut hasher = Sha256::new();

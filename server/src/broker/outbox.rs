@@ -1,6 +1,13 @@
 //! Outbox workers: the work a message causes after its answer — forwarding it
-//! to another provider, pushing receipts to an agency's callback — drained
-//! from the durable outbox with retries and backoff.
+//! to another provider, pushing receipts to an agency's callback or back to
+//! the provider that forwarded the letter here — drained from the durable
+//! outbox with retries and backoff.
+//!
+//! A letter goes to another provider as DPI delivers it there: in the
+//! provider shape (the citizen named by `postkasseadresse`), sent by this
+//! Postkasse on behalf of the agency, with a Maskinporten token that says so,
+//! signed with this Postkasse's certificate, the package encrypted to the
+//! other provider's. Receipts go back the same way, as business messages.
 //!
 //! A job is leased, not locked: a worker that dies (or a server killed
 //! mid-send) leaves its lease to expire, and the job is taken again. Sending
@@ -8,20 +15,26 @@
 //! receipt id.
 
 use super::{
-    cms, package,
+    cms,
+    message::ACTOR_AUTHORITY,
+    package,
+    receipt_issuer::{receipt_push, ReceiptPush},
     receipts::{receipt, ErrorKind, ReceiptContext, ReceiptKind},
     JobOutcome, OutboxJob, OutboxKind, StatusEntry, Store, StoredMessage, TransportStatus,
 };
 use crate::{
+    agency::network_tokens::NetworkTokens,
     blobs::BlobStore,
     clock::{retry_delay, Clock},
     krr::providers::OwnProvider,
 };
 use anyhow::Context;
+use app::domain::{Fnr, OrgNr, SyntheticIds};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
+use serde_json::{json, Value};
 use sha2::Sha256;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -50,11 +63,43 @@ pub struct OutboxWorker {
     pub clock: Arc<dyn Clock>,
     pub own: Arc<OwnProvider>,
     pub http: reqwest::Client,
+    /// This Postkasse's tokens for other providers' APIs.
+    pub tokens: Arc<NetworkTokens>,
     pub settings: OutboxSettings,
     pub wake: Arc<Notify>,
 }
 
-enum Attempt {
+/// Runs `work_once` until the task is dropped: again at once while it finds
+/// work, then when woken or after `poll`. A failure is logged as `what`
+/// failing, and the next try waits `poll`.
+pub async fn keep_working<F, Fut>(
+    what: &'static str,
+    wake: &Notify,
+    poll: std::time::Duration,
+    mut work_once: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<bool>>,
+{
+    loop {
+        match work_once().await {
+            Ok(true) => continue,
+            Ok(false) => {
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                }
+            }
+            Err(error) => {
+                tracing::error!(error = format!("{error:#}"), "{what} failed");
+                tokio::time::sleep(poll).await;
+            }
+        }
+    }
+}
+
+/// How one try to deliver went.
+pub enum Attempt {
     Delivered,
     /// Worth trying again (network trouble, 5xx, 429).
     Transient(String),
@@ -65,21 +110,10 @@ enum Attempt {
 impl OutboxWorker {
     /// Works until the task is dropped.
     pub async fn run(self) {
-        loop {
-            match self.work_once().await {
-                Ok(true) => continue,
-                Ok(false) => {
-                    tokio::select! {
-                        _ = self.wake.notified() => {}
-                        _ = tokio::time::sleep(self.settings.poll) => {}
-                    }
-                }
-                Err(error) => {
-                    tracing::error!(error = format!("{error:#}"), "outbox work failed");
-                    tokio::time::sleep(self.settings.poll).await;
-                }
-            }
-        }
+        keep_working("outbox work", &self.wake, self.settings.poll, || {
+            self.work_once()
+        })
+        .await
     }
 
     /// Does one due job, if there is one; says whether there was.
@@ -97,16 +131,20 @@ impl OutboxWorker {
             .message_by_row(job.message_row)
             .await?
             .context("an outbox job without its message")?;
-        let agency = self.agencies.agency_by_org_nr(&message.agency).await?;
-        let push_receipts = agency
-            .as_ref()
-            .is_some_and(|agency| agency.pushes_receipts());
-        let attempt = match job.kind {
-            OutboxKind::Forward => self.forward(&message).await,
-            OutboxKind::Callback => match agency.and_then(|agency| agency.callback) {
-                Some(callback) => self.push_receipt(&job, &callback).await,
-                None => Attempt::Permanent("the agency no longer has a callback".into()),
-            },
+        let push = receipt_push(
+            self.agencies.as_ref(),
+            self.register.as_ref(),
+            &self.own.provider.org_nr,
+            &message.agency,
+        )
+        .await?;
+        let push_receipts = push.is_some();
+        let attempt = match (job.kind, push) {
+            (OutboxKind::Forward, _) => self.forward(&message).await,
+            (OutboxKind::Callback, Some(push)) => self.push_receipt(&job, &push).await,
+            (OutboxKind::Callback, None) => {
+                Attempt::Permanent("the client no longer takes pushed receipts".into())
+            }
         };
         let now = self.clock.now();
         let outcome = self.outcome(&job, &message, attempt, now);
@@ -160,7 +198,9 @@ impl OutboxWorker {
                 // An interpretation: the receiving provider's acceptance is
                 // its promise of availability, so Postkasse passes it on as
                 // that provider's leveringskvittering (see
-                // docs/protocol.md#choices-where-the-sources-are-silent).
+                // docs/protocol.md#choices-where-the-sources-are-silent). A
+                // provider that sends its own is not passed on twice: a
+                // letter has one leveringskvittering, whichever came first.
                 let context = ReceiptContext::for_message(message, &provider);
                 JobOutcome::Delivered {
                     status: Some(status(
@@ -192,41 +232,43 @@ impl OutboxWorker {
         retry_delay(self.settings.retry_base, self.settings.retry_max, attempts)
     }
 
-    /// Sends the message on to the citizen's provider: the package encrypted
-    /// to that provider's certificate, the business message as a JWT signed by
-    /// this Postkasse with its certificate in `x5c`.
+    /// Sends the message on to the citizen's provider, as DPI delivers to a
+    /// provider: see the module's documentation.
     async fn forward(&self, message: &StoredMessage) -> Attempt {
-        match self.prepare_forward(message).await {
-            Ok((endpoint, business_message, package)) => {
-                let form = reqwest::multipart::Form::new()
-                    .part(
-                        "forretningsmelding",
-                        reqwest::multipart::Part::text(business_message)
-                            .mime_str("application/jwt")
-                            .expect("a valid mime type"),
-                    )
-                    .part(
-                        "dokumentpakke",
-                        reqwest::multipart::Part::bytes(package)
-                            .file_name("dokumentpakke.cms")
-                            .mime_str("application/cms")
-                            .expect("a valid mime type"),
-                    );
-                let request = self
-                    .http
-                    .post(endpoint)
-                    .timeout(self.settings.request_timeout)
-                    .multipart(form);
-                classify(request.send().await)
-            }
-            Err(error) => Attempt::Permanent(format!("{error:#}")),
-        }
+        let avsender = match serde_json::from_str(&message.document)
+            .map_err(anyhow::Error::from)
+            .and_then(|document| avsender_of(&document))
+        {
+            Ok(avsender) => avsender,
+            Err(error) => return Attempt::Permanent(format!("{error:#}")),
+        };
+        let token = match self.tokens.send_token(&avsender).await {
+            Ok(token) => token,
+            // The issuer may be down for a moment; a refusal repeats and
+            // ends in a failed job with its reason.
+            Err(error) => return Attempt::Transient(format!("no access token: {error:#}")),
+        };
+        let prepared = match self.prepare_forward(message, &token).await {
+            Ok(prepared) => prepared,
+            Err(error) => return Attempt::Permanent(format!("{error:#}")),
+        };
+        post_to_provider(
+            &self.http,
+            &prepared.endpoint,
+            &token,
+            prepared.business_message,
+            Some(prepared.package),
+            self.settings.request_timeout,
+        )
+        .await
     }
 
+    /// The business message and package for the provider, and where they go.
     async fn prepare_forward(
         &self,
         message: &StoredMessage,
-    ) -> anyhow::Result<(String, String, Vec<u8>)> {
+        token: &str,
+    ) -> anyhow::Result<Forward> {
         let provider_org = message
             .provider
             .as_ref()
@@ -242,32 +284,44 @@ impl OutboxWorker {
             .endpoint
             .clone()
             .context("the provider has no endpoint")?;
+        let mut document: Value = serde_json::from_str(&message.document)?;
+        let citizen = citizen_of(&document)?;
+        let mailbox_address = self
+            .register
+            .register_entry(&citizen)
+            .await?
+            .and_then(|entry| entry.person.mailbox)
+            .filter(|mailbox| mailbox.provider == *provider_org)
+            .map(|mailbox| mailbox.address)
+            .with_context(|| {
+                format!(
+                    "the register no longer names the citizen's mailbox at provider {provider_org}"
+                )
+            })?;
+        address_to_provider(
+            &mut document,
+            &self.own.provider.org_nr,
+            provider_org,
+            &mailbox_address,
+            token,
+        )?;
         let plain = self.blobs.get(&message.package).await?;
-        let mut document: serde_json::Value = serde_json::from_str(&message.document)?;
         let own = self.own.clone();
         let (business_message, package) = tokio::task::spawn_blocking(move || {
-            use x509_cert::der::Decode;
-            let certificate = x509_cert::Certificate::from_der(&provider.certificate_der)
-                .context("the provider's certificate does not parse")?;
-            let encrypted = cms::encrypt(&plain, &certificate, &mut rand::thread_rng())?;
-            if let Some(fingerprint) = document.pointer_mut(
-                "/standardBusinessDocument/digital/dokumentpakkefingeravtrykk/digestValue",
-            ) {
-                *fingerprint = serde_json::Value::String(package::fingerprint(&encrypted));
-            }
-            let jwt = sign_business_message(&document, &own)?;
-            anyhow::Ok((jwt, encrypted))
+            seal_for_provider(document, &plain, &provider.certificate_der, &own)
         })
         .await??;
-        Ok((endpoint, business_message, package))
+        Ok(Forward {
+            endpoint,
+            business_message,
+            package,
+        })
     }
 
-    /// Posts the receipt to the agency's callback, signed with their secret.
-    async fn push_receipt(
-        &self,
-        job: &OutboxJob,
-        callback: &crate::agency::registry::Callback,
-    ) -> Attempt {
+    /// Pushes the receipt where the message's client takes them: the
+    /// agency's callback, signed with its secret, or the API of the provider
+    /// that forwarded the letter here, as a signed business message.
+    async fn push_receipt(&self, job: &OutboxJob, push: &ReceiptPush) -> Attempt {
         let Some(receipt_id) = job.receipt_id else {
             return Attempt::Permanent("a callback job without a receipt".into());
         };
@@ -276,18 +330,172 @@ impl OutboxWorker {
             Ok(None) => return Attempt::Permanent("the receipt is gone".into()),
             Err(error) => return Attempt::Transient(format!("{error:#}")),
         };
-        let body = receipt.document.into_bytes();
-        let signature = callback_signature(callback.secret.expose_secret(), &body);
-        let request = self
-            .http
-            .post(callback.url.clone())
-            .timeout(self.settings.request_timeout)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(SIGNATURE_HEADER, format!("sha256={signature}"))
-            .header("X-Postkasse-Receipt-Id", receipt_id.to_string())
-            .body(body);
-        classify(request.send().await)
+        let request = match push {
+            ReceiptPush::Callback(callback) => {
+                let body = receipt.document.into_bytes();
+                let signature = callback_signature(callback.secret.expose_secret(), &body);
+                self.http
+                    .post(callback.url.clone())
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header(SIGNATURE_HEADER, format!("sha256={signature}"))
+                    .header("X-Postkasse-Receipt-Id", receipt_id.to_string())
+                    .body(body)
+            }
+            ReceiptPush::Provider { endpoint } => {
+                let token = match self.tokens.send_token(&self.own.provider.org_nr).await {
+                    Ok(token) => token,
+                    Err(error) => return Attempt::Transient(format!("no access token: {error:#}")),
+                };
+                let own = self.own.clone();
+                let signed = tokio::task::spawn_blocking(move || {
+                    let document: Value = serde_json::from_str(&receipt.document)?;
+                    sign_business_message(&document, &own)
+                })
+                .await;
+                let jwt = match signed {
+                    Ok(Ok(jwt)) => jwt,
+                    Ok(Err(error)) => return Attempt::Permanent(format!("{error:#}")),
+                    Err(error) => return Attempt::Transient(format!("{error:#}")),
+                };
+                return post_to_provider(
+                    &self.http,
+                    endpoint,
+                    &token,
+                    jwt,
+                    None,
+                    self.settings.request_timeout,
+                )
+                .await;
+            }
+        };
+        classify(request.timeout(self.settings.request_timeout).send().await)
     }
+}
+
+/// A forwarded letter, ready to post.
+struct Forward {
+    endpoint: String,
+    business_message: String,
+    package: Vec<u8>,
+}
+
+const DIGITAL: &str = "/standardBusinessDocument/digital";
+const HEADER: &str = "/standardBusinessDocument/standardBusinessDocumentHeader";
+
+/// The agency a stored `digital` message is from.
+fn avsender_of(document: &Value) -> anyhow::Result<OrgNr> {
+    let value = document
+        .pointer(&format!(
+            "{DIGITAL}/avsender/virksomhetsidentifikator/value"
+        ))
+        .and_then(Value::as_str)
+        .context("the stored message has no avsender")?;
+    OrgNr::parse_iso6523(value).map_err(|_| anyhow::anyhow!("the stored avsender is not 0192:…"))
+}
+
+/// The citizen a stored broker-shaped `digital` message is for: its receiver.
+fn citizen_of(document: &Value) -> anyhow::Result<Fnr> {
+    let value = document
+        .pointer(&format!("{HEADER}/receiver/0/identifier/value"))
+        .and_then(Value::as_str)
+        .context("the stored message has no receiver")?;
+    // It was checked when it came in; synthetic ids then were allowed or not.
+    Fnr::parse(value, SyntheticIds::Accepted)
+        .map_err(|_| anyhow::anyhow!("the stored receiver is not a national id"))
+}
+
+/// Readdresses a broker-shaped `digital` message the way DPI addresses a
+/// mailbox provider: sent by this Postkasse for the agency, received by the
+/// provider, the citizen named by their mailbox address there, with the
+/// token that lets this Postkasse send for the agency.
+fn address_to_provider(
+    document: &mut Value,
+    own: &OrgNr,
+    provider: &OrgNr,
+    mailbox_address: &str,
+    token: &str,
+) -> anyhow::Result<()> {
+    let party = |org_nr: &OrgNr| json!([{"identifier": {"authority": ACTOR_AUTHORITY, "value": org_nr.to_iso6523()}}]);
+    let header = document
+        .pointer_mut(HEADER)
+        .and_then(Value::as_object_mut)
+        .context("the stored message has no header")?;
+    header.insert("sender".to_owned(), party(own));
+    header.insert("receiver".to_owned(), party(provider));
+    let digital = document
+        .pointer_mut(DIGITAL)
+        .and_then(Value::as_object_mut)
+        .context("the stored message has no digital body")?;
+    digital.insert(
+        "mottaker".to_owned(),
+        json!({"postkasseadresse": mailbox_address}),
+    );
+    digital.insert("maskinportentoken".to_owned(), json!(token));
+    Ok(())
+}
+
+/// A business message and its package as they travel to another provider:
+/// the plain package encrypted (CMS) to the provider's certificate, the
+/// message naming it by fingerprint and signed by this Postkasse. CPU work:
+/// call it off the async threads.
+pub fn seal_for_provider(
+    mut document: Value,
+    plain: &[u8],
+    provider_certificate_der: &[u8],
+    own: &OwnProvider,
+) -> anyhow::Result<(String, Vec<u8>)> {
+    use x509_cert::der::Decode;
+    let certificate = x509_cert::Certificate::from_der(provider_certificate_der)
+        .context("the provider's certificate does not parse")?;
+    let encrypted = cms::encrypt(plain, &certificate, &mut rand::thread_rng())?;
+    let body = document
+        .get_mut("standardBusinessDocument")
+        .and_then(Value::as_object_mut)
+        .and_then(|sbd| {
+            sbd.iter_mut()
+                .find(|(key, _)| key.as_str() != "standardBusinessDocumentHeader")
+        })
+        .map(|(_, body)| body)
+        .context("the business message has no body")?;
+    body["dokumentpakkefingeravtrykk"] = json!({
+        "digestMethod": super::message::SHA256_METHOD,
+        "digestValue": package::fingerprint(&encrypted),
+    });
+    let jwt = sign_business_message(&document, own)?;
+    Ok((jwt, encrypted))
+}
+
+/// Posts a business message (a signed JWT) and its package, if it has one,
+/// to another provider's `POST /messages/out`, with this Postkasse's token.
+pub async fn post_to_provider(
+    http: &reqwest::Client,
+    endpoint: &str,
+    token: &str,
+    business_message: String,
+    package: Option<Vec<u8>>,
+    timeout: std::time::Duration,
+) -> Attempt {
+    let mut form = reqwest::multipart::Form::new().part(
+        "forretningsmelding",
+        reqwest::multipart::Part::text(business_message)
+            .mime_str("application/jwt")
+            .expect("a valid mime type"),
+    );
+    if let Some(package) = package {
+        form = form.part(
+            "dokumentpakke",
+            reqwest::multipart::Part::bytes(package)
+                .file_name("dokumentpakke.cms")
+                .mime_str("application/cms")
+                .expect("a valid mime type"),
+        );
+    }
+    let request = http
+        .post(endpoint)
+        .bearer_auth(token)
+        .timeout(timeout)
+        .multipart(form);
+    classify(request.send().await)
 }
 
 /// `hex(HMAC-SHA256(secret, body))`, what [`SIGNATURE_HEADER`] carries.

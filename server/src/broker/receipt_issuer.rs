@@ -1,5 +1,7 @@
 //! This Postkasse's receipts about stored messages: made from the message
-//! ([`super::receipts`]), and pushed to the agency's callback when it has one.
+//! ([`super::receipts`]), and pushed where the message's client wants them:
+//! an agency's callback, or the API of another mailbox provider that
+//! forwarded the letter here ([`receipt_push`]).
 
 use super::{
     receipts::{receipt, ReceiptContext, ReceiptKind},
@@ -16,9 +18,47 @@ use async_trait::async_trait;
 use std::sync::Arc;
 use uuid::Uuid;
 
+/// Where receipts for a client go besides the queue it fetches them from.
+#[derive(Debug, Clone)]
+pub enum ReceiptPush {
+    /// An agency's callback, signed with its secret.
+    Callback(crate::agency::registry::Callback),
+    /// Another mailbox provider's API, for letters it forwarded here: sent
+    /// as DPI sends receipts, as signed business messages.
+    Provider { endpoint: String },
+}
+
+/// Where receipts for `client` (the organisation that sent the message) are
+/// pushed, if anywhere.
+pub async fn receipt_push(
+    agencies: &dyn crate::agency::Store,
+    register: &dyn crate::krr::Store,
+    own: &OrgNr,
+    client: &OrgNr,
+) -> Result<Option<ReceiptPush>, StorageError> {
+    if let Some(callback) = agencies
+        .agency_by_org_nr(client)
+        .await?
+        .and_then(|agency| agency.callback)
+    {
+        return Ok(Some(ReceiptPush::Callback(callback)));
+    }
+    if client == own {
+        return Ok(None);
+    }
+    Ok(register
+        .mailbox_providers()
+        .await?
+        .into_iter()
+        .find(|provider| provider.org_nr == *client)
+        .and_then(|provider| provider.endpoint)
+        .map(|endpoint| ReceiptPush::Provider { endpoint }))
+}
+
 pub struct ReceiptIssuer {
     messages: Arc<dyn Store>,
     agencies: Arc<dyn crate::agency::Store>,
+    register: Arc<dyn crate::krr::Store>,
     /// This Postkasse, the issuer.
     own: OrgNr,
     clock: Arc<dyn Clock>,
@@ -28,29 +68,39 @@ impl ReceiptIssuer {
     pub fn new(
         messages: Arc<dyn Store>,
         agencies: Arc<dyn crate::agency::Store>,
+        register: Arc<dyn crate::krr::Store>,
         own: OrgNr,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             messages,
             agencies,
+            register,
             own,
             clock,
         }
     }
 
+    /// Whether receipts for `client` are pushed somewhere.
+    pub async fn pushes_to(&self, client: &OrgNr) -> Result<bool, StorageError> {
+        Ok(receipt_push(
+            self.agencies.as_ref(),
+            self.register.as_ref(),
+            &self.own,
+            client,
+        )
+        .await?
+        .is_some())
+    }
+
     /// A receipt from this Postkasse about a stored message, made now, and
-    /// whether the agency wants its receipts pushed to a callback.
+    /// whether it is pushed to the message's client.
     pub async fn issue(
         &self,
         message: &StoredMessage,
         kind: ReceiptKind,
     ) -> Result<(NewReceipt, bool), StorageError> {
-        let push = self
-            .agencies
-            .agency_by_org_nr(&message.agency)
-            .await?
-            .is_some_and(|agency| agency.pushes_receipts());
+        let push = self.pushes_to(&message.agency).await?;
         let context = ReceiptContext::for_message(message, &self.own);
         Ok((receipt(&context, kind, self.clock.now()), push))
     }

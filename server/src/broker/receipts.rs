@@ -7,9 +7,14 @@
 //! The receipt standards follow the naming of DPI's message standards, as
 //! Digdir lists them at <https://docs.digdir.no/identifiers.html>.
 
-use super::message::{ACTOR_AUTHORITY, PROCESS_DIGITAL, PROCESS_PRINT};
+use super::json_fields::Problems;
+use super::message::{
+    first_party, organisation as parse_organisation, read_scope, uuid, ACTOR_AUTHORITY,
+    PROCESS_DIGITAL, PROCESS_PRINT,
+};
 use super::routing::Process;
 use super::{NewReceipt, StoredMessage};
+use crate::validation::FieldError;
 use app::domain::{ConversationId, OrgNr};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
@@ -92,7 +97,17 @@ fn timestamp(at: DateTime<Utc>) -> String {
 
 /// Makes the receipt, ready to queue.
 pub fn receipt(context: &ReceiptContext<'_>, kind: ReceiptKind, at: DateTime<Utc>) -> NewReceipt {
-    let id = Uuid::new_v4();
+    receipt_with_id(context, kind, at, Uuid::new_v4())
+}
+
+/// Makes the receipt under a given id: another provider's receipt passed
+/// on keeps its id, so however often it is sent, it is queued once.
+pub fn receipt_with_id(
+    context: &ReceiptContext<'_>,
+    kind: ReceiptKind,
+    at: DateTime<Utc>,
+    id: Uuid,
+) -> NewReceipt {
     let key = kind.body_key();
     let mut body = json!({
         "avsender": {"virksomhetsidentifikator": organisation(context.provider)},
@@ -155,6 +170,199 @@ pub fn receipt(context: &ReceiptContext<'_>, kind: ReceiptKind, at: DateTime<Utc
     }
 }
 
+/// The body keys of the receipts a mailbox provider sends about a digital
+/// letter (`mottakskvittering` and `returpostkvittering` are the print
+/// service's).
+pub const PROVIDER_RECEIPTS: [&str; 4] = [
+    "leveringskvittering",
+    "aapningskvittering",
+    "varslingfeiletkvittering",
+    "feil",
+];
+
+/// Whether a business document is a receipt rather than a letter: its body
+/// is one of the receipts' keys.
+pub fn is_receipt(document: &Value) -> bool {
+    document
+        .get("standardBusinessDocument")
+        .and_then(Value::as_object)
+        .is_some_and(|sbd| {
+            sbd.keys().any(|key| {
+                PROVIDER_RECEIPTS.contains(&key.as_str())
+                    || matches!(key.as_str(), "mottakskvittering" | "returpostkvittering")
+            })
+        })
+}
+
+/// A receipt another mailbox provider sent about a letter it got from here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingReceipt {
+    /// The receipt's own `instanceIdentifier`.
+    pub id: Uuid,
+    pub conversation_id: ConversationId,
+    /// The provider that sent it (the SBD header's sender).
+    pub provider: OrgNr,
+    pub kind: ReceiptKind,
+    /// `tidspunkt`: when what it reports happened.
+    pub at: DateTime<Utc>,
+}
+
+const ROOT: &str = "forretningsmelding";
+
+/// Reads a receipt in DPI's shape, naming every field at fault.
+pub fn parse_incoming(document: &Value) -> Result<IncomingReceipt, Vec<FieldError>> {
+    let mut problems = Problems::default();
+    let Some(mut root) = problems.object(document, ROOT) else {
+        return Err(problems.0);
+    };
+    let sbd = root.required_object("standardBusinessDocument", &mut problems);
+    root.finish(&mut problems);
+    let Some(mut sbd) = sbd else {
+        return Err(problems.0);
+    };
+    let header = sbd.required_object("standardBusinessDocumentHeader", &mut problems);
+    let body_key = PROVIDER_RECEIPTS
+        .into_iter()
+        .find(|key| sbd.value(key).is_some());
+    let body = body_key.and_then(|key| sbd.object(key, &mut problems));
+    if body_key.is_none() {
+        problems.add(
+            sbd.path(),
+            format!(
+                "must have one of the bodies {} (a mailbox provider's receipts)",
+                PROVIDER_RECEIPTS.join(", ")
+            ),
+        );
+    }
+    sbd.finish(&mut problems);
+
+    let (id, conversation_id, provider) = match header {
+        Some(mut header) => {
+            header.value("headerVersion");
+            header.value("receiver");
+            let provider =
+                first_party(&mut header, "sender", &mut problems).and_then(|(value, path)| {
+                    match parse_organisation(value) {
+                        Ok(org_nr) => Some(org_nr),
+                        Err(reason) => {
+                            problems.add(path, reason);
+                            None
+                        }
+                    }
+                });
+            let mut id = None;
+            if let Some(mut identification) =
+                header.required_object("documentIdentification", &mut problems)
+            {
+                match (
+                    identification.required_string("type", &mut problems),
+                    body_key,
+                ) {
+                    (Some(kind), Some(key)) if kind != key => problems.add(
+                        identification.path_of("type"),
+                        format!("must be \"{key}\", the receipt's body"),
+                    ),
+                    _ => {}
+                }
+                identification.value("standard");
+                identification.value("typeVersion");
+                identification.value("creationDateAndTime");
+                id = identification
+                    .required_string("instanceIdentifier", &mut problems)
+                    .and_then(|text| {
+                        uuid(
+                            text,
+                            &identification.path_of("instanceIdentifier"),
+                            &mut problems,
+                        )
+                    });
+                identification.finish(&mut problems);
+            }
+            let (_, conversation_id) = read_scope(&mut header, &mut problems);
+            header.finish(&mut problems);
+            (id, conversation_id, provider)
+        }
+        None => (None, None, None),
+    };
+
+    let (kind, at) = match (body_key, body) {
+        (Some(key), Some(mut body)) => {
+            body.value("avsender");
+            body.value("mottaker");
+            let at = body
+                .required_string("tidspunkt", &mut problems)
+                .and_then(|text| match DateTime::parse_from_rfc3339(text) {
+                    Ok(at) => Some(at.with_timezone(&Utc)),
+                    Err(_) => {
+                        problems.add(
+                            body.path_of("tidspunkt"),
+                            "must be a date and time with zone (RFC 3339)",
+                        );
+                        None
+                    }
+                });
+            let kind = match key {
+                "leveringskvittering" => Some(ReceiptKind::Delivered),
+                "aapningskvittering" => Some(ReceiptKind::Opened),
+                "varslingfeiletkvittering" => {
+                    let channel = match body.required_string("varslingskanal", &mut problems) {
+                        Some("EPOST") => Some(NoticeChannel::Email),
+                        Some("SMS") => Some(NoticeChannel::Sms),
+                        Some(_) => {
+                            problems.add(
+                                body.path_of("varslingskanal"),
+                                "must be \"EPOST\" or \"SMS\"",
+                            );
+                            None
+                        }
+                        None => None,
+                    };
+                    let description = body
+                        .string("beskrivelse", &mut problems)
+                        .unwrap_or_default()
+                        .to_owned();
+                    channel.map(|channel| ReceiptKind::NoticeFailed {
+                        channel,
+                        description,
+                    })
+                }
+                _ => {
+                    let kind = match body.required_string("feiltype", &mut problems) {
+                        Some("KLIENT") => Some(ErrorKind::Client),
+                        Some("SERVER") => Some(ErrorKind::Server),
+                        Some(_) => {
+                            problems
+                                .add(body.path_of("feiltype"), "must be \"KLIENT\" or \"SERVER\"");
+                            None
+                        }
+                        None => None,
+                    };
+                    let details = body
+                        .string("detaljer", &mut problems)
+                        .unwrap_or_default()
+                        .to_owned();
+                    kind.map(|kind| ReceiptKind::Error { kind, details })
+                }
+            };
+            body.finish(&mut problems);
+            (kind, at)
+        }
+        _ => (None, None),
+    };
+    match (id, conversation_id, provider, kind, at, problems.is_empty()) {
+        (Some(id), Some(conversation_id), Some(provider), Some(kind), Some(at), true) => {
+            Ok(IncomingReceipt {
+                id,
+                conversation_id,
+                provider,
+                kind,
+                at,
+            })
+        }
+        _ => Err(problems.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +407,81 @@ mod tests {
             sbd["feil"]["mottaker"]["virksomhetsidentifikator"]["value"],
             "0192:974760673"
         );
+    }
+
+    #[test]
+    fn a_receipt_made_here_reads_back_as_the_same_receipt() {
+        let provider = OrgNr::parse("999900003").unwrap();
+        let agency = OrgNr::parse("974760673").unwrap();
+        let conversation_id = ConversationId::generate();
+        let context = ReceiptContext {
+            conversation_id,
+            process: Process::Decision,
+            provider: &provider,
+            agency: &agency,
+        };
+        let at = DateTime::parse_from_rfc3339("2026-12-07T10:00:00.250Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        for kind in [
+            ReceiptKind::Delivered,
+            ReceiptKind::Opened,
+            ReceiptKind::NoticeFailed {
+                channel: NoticeChannel::Sms,
+                description: "ukjent nummer".into(),
+            },
+            ReceiptKind::Error {
+                kind: ErrorKind::Server,
+                details: "disk full".into(),
+            },
+        ] {
+            let made = receipt(&context, kind.clone(), at);
+            let document: Value = serde_json::from_str(&made.document).unwrap();
+            assert!(is_receipt(&document));
+            assert_eq!(
+                parse_incoming(&document),
+                Ok(IncomingReceipt {
+                    id: made.id,
+                    conversation_id,
+                    provider: provider.clone(),
+                    kind,
+                    at,
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn a_letter_is_not_a_receipt_and_a_broken_receipt_names_its_fields() {
+        let letter = json!({"standardBusinessDocument": {"standardBusinessDocumentHeader": {}, "digital": {}}});
+        assert!(!is_receipt(&letter));
+        let broken = json!({"standardBusinessDocument": {
+            "standardBusinessDocumentHeader": {
+                "sender": [{"identifier": {"authority": ACTOR_AUTHORITY, "value": "0192:123"}}],
+                "documentIdentification": {"type": "feil", "instanceIdentifier": "x"},
+                "businessScope": {"scope": [{"type": "ConversationId", "instanceIdentifier": Uuid::new_v4().to_string(), "identifier": PROCESS_DIGITAL}]},
+            },
+            "varslingfeiletkvittering": {"tidspunkt": "i går", "varslingskanal": "BREVDUE"},
+        }});
+        assert!(is_receipt(&broken));
+        let problems = parse_incoming(&broken).unwrap_err();
+        let named: Vec<&str> = problems
+            .iter()
+            .map(|problem| problem.name.as_str())
+            .collect();
+        let header = "forretningsmelding.standardBusinessDocument.standardBusinessDocumentHeader";
+        let body = "forretningsmelding.standardBusinessDocument.varslingfeiletkvittering";
+        for expected in [
+            format!("{header}.sender[0].identifier.value"),
+            format!("{header}.documentIdentification.type"),
+            format!("{header}.documentIdentification.instanceIdentifier"),
+            format!("{body}.tidspunkt"),
+            format!("{body}.varslingskanal"),
+        ] {
+            assert!(
+                named.contains(&expected.as_str()),
+                "{expected} in {named:?}"
+            );
+        }
     }
 }

@@ -282,4 +282,21 @@ pub trait Store: Send + Sync + 'static {
         push_receipts: bool,
         at: DateTime<Utc>,
     ) -> Result<bool, StorageError>;
+
+    /// The message this Postkasse forwarded to `provider` in the conversation.
+    async fn forwarded_message(
+        &self,
+        provider: &OrgNr,
+        conversation_id: ConversationId,
+    ) -> Result<Option<StoredMessage>, StorageError>;
+
+    /// Queues a receipt another provider sent about a message forwarded to
+    /// it; false (and nothing queued) when it was queued before.
+    async fn record_provider_receipt(
+        &self,
+        message_row: Uuid,
+        receipt: &NewReceipt,
+        push_receipt: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
 }

@@ -184,6 +184,7 @@ impl MailboxService {
             documents,
             body: None,
             public_sender: false,
+            signer: letter.signer,
             unread: letter.read_at.is_none(),
             place: Place::Inbox,
             access_log: Vec::new(),

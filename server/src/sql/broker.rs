@@ -439,22 +439,26 @@ async fn notice_preferences(
 /// Queues receipts for the message in `message_row` (and, when `push` is set
 /// because the agency has a callback, a push job for each) inside the
 /// transaction that causes them. The receipt row copies the agency and
-/// channel from the message.
+/// channel from the message. A receipt already queued (the same id, or a
+/// second delivery or opening receipt for the message) is left out, and so
+/// is its push; returns how many were queued.
 pub(super) async fn queue_receipts(
     transaction: &mut Transaction,
     message_row: Uuid,
     receipts: &[NewReceipt],
     push: bool,
     now: DateTime<Utc>,
-) -> Result<(), StorageError> {
+) -> Result<usize, StorageError> {
+    let mut queued = Vec::with_capacity(receipts.len());
     for receipt in receipts {
-        transaction
+        let inserted = transaction
             .execute(
                 Query::new(
                     "INSERT INTO receipt (id, message_row, agency_org_nr, kanal,
                          avsenderidentifikator, kind, document, created_at)
                      SELECT $1, m.id, m.agency_org_nr, m.kanal, m.avsenderidentifikator, $3, $4, $5
-                     FROM dpi_message m WHERE m.id = $2",
+                     FROM dpi_message m WHERE m.id = $2
+                     ON CONFLICT DO NOTHING",
                 )
                 .bind(receipt.id)
                 .bind(message_row)
@@ -463,18 +467,21 @@ pub(super) async fn queue_receipts(
                 .bind(receipt.created_at),
             )
             .await?;
+        if inserted == 1 {
+            queued.push(receipt.id);
+        }
     }
     if push {
         insert_rows(
             transaction,
             OutboxWork::INSERT,
-            receipts
+            queued
                 .iter()
                 .map(|receipt| {
                     OutboxWork {
                         kind: OutboxKind::Callback,
                         message_row,
-                        receipt: Some(receipt.id),
+                        receipt: Some(*receipt),
                         due_at: now,
                     }
                     .values()
@@ -484,7 +491,7 @@ pub(super) async fn queue_receipts(
         )
         .await?;
     }
-    Ok(())
+    Ok(queued.len())
 }
 
 #[async_trait]
@@ -924,6 +931,45 @@ impl broker::Store for Database {
         transaction.commit().await?;
         Ok(true)
     }
+
+    async fn forwarded_message(
+        &self,
+        provider: &OrgNr,
+        conversation_id: ConversationId,
+    ) -> Result<Option<StoredMessage>, StorageError> {
+        let row: Option<MessageRow> = self
+            .fetch_optional(
+                Query::new(format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM dpi_message
+                     WHERE provider_org_nr = $1 AND conversation_id = $2
+                     ORDER BY received_at LIMIT 1"
+                ))
+                .bind(provider.as_str())
+                .bind(conversation_id.as_uuid()),
+            )
+            .await?;
+        row.map(MessageRow::into_message).transpose()
+    }
+
+    async fn record_provider_receipt(
+        &self,
+        message_row: Uuid,
+        receipt: &NewReceipt,
+        push_receipt: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        let mut transaction = self.begin().await?;
+        let queued = queue_receipts(
+            &mut transaction,
+            message_row,
+            std::slice::from_ref(receipt),
+            push_receipt,
+            at,
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(queued == 1)
+    }
 }
 
 #[cfg(test)]
@@ -956,6 +1002,7 @@ mod tests {
             received_at: now,
             read_at: None,
             documents: Vec::new(),
+            signer: None,
         };
         NewMessage {
             row_id: Uuid::new_v4(),

@@ -18,8 +18,8 @@ use app::{
     api::mailbox::{AccessEntry, AccessKind},
     domain::{
         ConversationId, Document, DocumentRole, Fnr, FolderId, FolderName, Letter, LetterId,
-        LetterSummary, MediaType, MessageId, OrgNr, Place, Sender, Sha256Digest, SyntheticIds,
-        Title, UploadId, UploadName,
+        LetterSummary, MediaType, MessageId, OrgNr, PackageSigner, Place, Sender, Sha256Digest,
+        SyntheticIds, Title, UploadId, UploadName,
     },
 };
 use async_trait::async_trait;
@@ -40,7 +40,15 @@ struct LetterRow {
     security_level: i32,
     received_at: DateTime<Utc>,
     read_at: Option<DateTime<Utc>>,
+    signer_org_nr: Option<String>,
+    signer_name: Option<String>,
+    signed_at: Option<DateTime<Utc>>,
 }
+
+/// The columns of a [`LetterRow`], from `letter l JOIN sender s`.
+const LETTER_COLUMNS: &str = "l.id, l.message_id, l.conversation_id, l.sender_org_nr,
+    s.name AS sender_name, l.recipient_fnr, l.nonsensitive_title, l.title,
+    l.security_level, l.received_at, l.read_at, l.signer_org_nr, l.signer_name, l.signed_at";
 
 #[derive(sqlx::FromRow)]
 struct LetterSummaryRow {
@@ -122,6 +130,15 @@ impl LetterRow {
             received_at: self.received_at,
             read_at: self.read_at,
             documents,
+            signer: match (self.signer_org_nr, self.signer_name) {
+                (Some(org_nr), Some(name)) => Some(PackageSigner {
+                    org_nr: OrgNr::parse(&org_nr)
+                        .map_err(|_| StorageError::corrupt("signer's org number"))?,
+                    name,
+                    signed_at: self.signed_at,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -374,7 +391,8 @@ pub(super) async fn insert_letters(
         transaction,
         "INSERT INTO letter (id, message_id, conversation_id, sender_org_nr,
              recipient_fnr, nonsensitive_title, title, security_level, received_at,
-             read_at, effective_at, opening_receipt, language)",
+             read_at, effective_at, opening_receipt, language, signer_org_nr, signer_name,
+             signed_at)",
         letters
             .iter()
             .map(|(letter, terms)| letter_values(letter, terms))
@@ -408,6 +426,9 @@ fn letter_values(letter: &Letter, terms: &LetterTerms) -> Vec<Value> {
         Value::from(terms.effective_at),
         Value::from(terms.opening_receipt),
         Value::from(terms.language.as_deref()),
+        Value::from(letter.signer.as_ref().map(|signer| signer.org_nr.as_str())),
+        Value::from(letter.signer.as_ref().map(|signer| signer.name.as_str())),
+        Value::from(letter.signer.as_ref().and_then(|signer| signer.signed_at)),
     ]
 }
 
@@ -490,15 +511,13 @@ impl mailbox::Store for Database {
     ) -> Result<Letter, StorageError> {
         let row: LetterRow = self
             .fetch_one(
-                Query::new(
-                    "SELECT l.id, l.message_id, l.conversation_id, l.sender_org_nr,
-                         s.name AS sender_name, l.recipient_fnr, l.nonsensitive_title, l.title,
-                         l.security_level, l.received_at, l.read_at
+                Query::new(format!(
+                    "SELECT {LETTER_COLUMNS}
                      FROM letter l JOIN sender s ON s.org_nr = l.sender_org_nr
                      WHERE l.id = $1 AND l.recipient_fnr = $2
                        AND (l.effective_at IS NULL OR l.effective_at <= $3)
                        AND l.purged_at IS NULL",
-                )
+                ))
                 .bind(id.as_uuid())
                 .bind(owner.as_str())
                 .bind(now),
@@ -907,9 +926,7 @@ impl mailbox::Store for Database {
         let letters: Vec<ArchivedLetterRow> = self
             .fetch_all(
                 Query::new(format!(
-                    "SELECT l.id, l.message_id, l.conversation_id, l.sender_org_nr,
-                         s.name AS sender_name, l.recipient_fnr, l.nonsensitive_title, l.title,
-                         l.security_level, l.received_at, l.read_at,
+                    "SELECT {LETTER_COLUMNS},
                          l.folder_id, l.archived, l.deleted_at,
                          (l.opening_receipt AND l.opening_receipt_sent_at IS NULL)
                              AS opening_receipt_pending

@@ -29,6 +29,7 @@ mod blobs;
 mod broker;
 mod krr;
 mod mailbox;
+mod moving;
 mod notify;
 mod operator;
 mod print;

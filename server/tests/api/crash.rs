@@ -35,10 +35,14 @@ const MAILBOX_CITIZENS: u32 = 16;
 const PRINT_CITIZENS: u32 = 4;
 
 /// Where the server process keeps its data, shared by every start.
-struct Environment {
-    database_url: String,
-    blobs: PathBuf,
-    scratch: PathBuf,
+pub(crate) struct Environment {
+    pub(crate) database_url: String,
+    pub(crate) blobs: PathBuf,
+    pub(crate) scratch: PathBuf,
+    /// 0: any free port, a new one at each start.
+    pub(crate) port: u16,
+    /// A settings file on top of the built-in defaults.
+    pub(crate) config: Option<PathBuf>,
 }
 
 impl Environment {
@@ -56,13 +60,16 @@ impl Environment {
                 provider_certificate,
             )
             .env("POSTKASSE__TESTID__KEY_FILE", testid_key_file())
-            .env("POSTKASSE__APPLICATION__PORT", "0")
+            .env("POSTKASSE__APPLICATION__PORT", self.port.to_string())
             .env("RUST_LOG", "error")
             .kill_on_drop(true);
+        if let Some(config) = &self.config {
+            command.env("POSTKASSE_CONFIG", config);
+        }
         command
     }
 
-    async fn cli(&self, args: &[&str]) -> String {
+    pub(crate) async fn cli(&self, args: &[&str]) -> String {
         let output = self.command(args).output().await.expect("run postkasse");
         assert!(
             output.status.success(),
@@ -73,7 +80,7 @@ impl Environment {
     }
 
     /// Starts `postkasse serve` and waits until it says where it listens.
-    async fn start(&self) -> (Child, String) {
+    pub(crate) async fn start(&self) -> (Child, String) {
         let mut child = self
             .command(&["serve"])
             .stdout(std::process::Stdio::piped())
@@ -124,6 +131,8 @@ async fn every_acknowledged_letter_survives_sigkill_exactly_once(backend: Backen
         database_url: database.url.clone(),
         blobs: scratch.path().join("blobs"),
         scratch: scratch.path().to_path_buf(),
+        port: 0,
+        config: None,
     });
     environment.cli(&["migrate"]).await;
     environment

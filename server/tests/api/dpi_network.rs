@@ -6,7 +6,8 @@
 
 use crate::helpers::{
     citizen, on_both_backends, provider_certificate_file, refused, spawn_app, spawn_app_with,
-    test_letter, Backend, TestApp, TestSender, OWN_PROVIDER, TEST_SENDER,
+    test_letter, without_hydration_markers, Backend, TestApp, TestSender, OWN_PROVIDER,
+    TEST_SENDER,
 };
 use app::domain::Fnr;
 use postkasse::krr::Store as _;
@@ -386,6 +387,29 @@ async fn messages_built_by_independent_tools_are_verified_end_to_end(backend: Ba
         .unwrap();
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].title.as_str(), "Vedtak om skatt");
+
+    // The letter keeps who signed its package, and its page says so.
+    let letter = app
+        .database
+        .letter_for(&kari, letters[0].id, chrono::Utc::now())
+        .await
+        .unwrap();
+    let signer = letter.signer.expect("the package's signer is stored");
+    assert_eq!(signer.org_nr.as_str(), TEST_SENDER);
+    assert!(signer.signed_at.is_some(), "signxml writes a SigningTime");
+    let session = app.login_as(&kari).await;
+    let page = without_hydration_markers(
+        &app.get_as(&format!("/brev/{}", letters[0].id), &session)
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        page.contains(&format!("(organisasjonsnummer {TEST_SENDER})"))
+            && page.contains("Signaturen og sertifikatet ble kontrollert"),
+        "{page}"
+    );
 }
 
 on_both_backends!(

@@ -39,10 +39,126 @@ struct LoginOutcome {
     session_set_cookie: Option<String>,
 }
 
+/// Logs in at the Postkasse at `address` through its TestID: asks for
+/// `level` ("substantial"/"high"), the tester then picks `acr` and types
+/// `pid`. `session` is a session cookie the browser already has.
+#[allow(clippy::too_many_arguments)]
+async fn login_at(
+    client: &reqwest::Client,
+    address: &str,
+    pid: &Fnr,
+    level: &str,
+    acr: &str,
+    return_to: &str,
+    session: Option<&str>,
+) -> LoginOutcome {
+    let start = client
+        .get(format!(
+            "{address}/auth/login?level={level}&return_to={return_to}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    let binding = set_cookie_value(&start, "__Host-postkasse-login").expect("login cookie");
+    let authorize = start.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let page = client.get(&authorize).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let mut form = hidden_fields(&page.text().await.unwrap());
+    form.push(("pid".into(), pid.as_str().into()));
+    form.push(("acr".into(), acr.into()));
+    let submitted = client
+        .post(format!("{address}/testid/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), StatusCode::SEE_OTHER);
+    let callback = submitted.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let mut cookies = format!("__Host-postkasse-login={binding}");
+    if let Some(session) = session {
+        cookies.push_str(&format!("; __Host-postkasse-session={session}"));
+    }
+    let finished = client
+        .get(&callback)
+        .header(header::COOKIE, cookies)
+        .send()
+        .await
+        .unwrap();
+    let session_set_cookie = set_cookie_header(&finished, "__Host-postkasse-session");
+    LoginOutcome {
+        status: finished.status(),
+        location: finished
+            .headers()
+            .get(header::LOCATION)
+            .map(|value| value.to_str().unwrap().to_owned()),
+        session: set_cookie_value(&finished, "__Host-postkasse-session")
+            .filter(|value| !value.is_empty()),
+        session_set_cookie,
+    }
+}
+
+/// Logs `pid` in at the Postkasse at `address`; the session cookie's value.
+pub(crate) async fn login_as_at(client: &reqwest::Client, address: &str, pid: &Fnr) -> String {
+    let outcome = login_at(
+        client,
+        address,
+        pid,
+        "substantial",
+        SUBSTANTIAL,
+        "/innboks",
+        None,
+    )
+    .await;
+    assert_eq!(outcome.status, StatusCode::SEE_OTHER);
+    outcome.session.expect("session cookie")
+}
+
+/// A page at the Postkasse at `address`, in a session.
+pub(crate) async fn get_at(
+    client: &reqwest::Client,
+    address: &str,
+    path: &str,
+    session: &str,
+) -> reqwest::Response {
+    client
+        .get(format!("{address}{path}"))
+        .header(
+            header::COOKIE,
+            format!("__Host-postkasse-session={session}"),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Calls a server function at the Postkasse at `address` in a session.
+pub(crate) async fn server_fn_at(
+    client: &reqwest::Client,
+    address: &str,
+    name: &str,
+    form: &[(&str, String)],
+    session: &str,
+) -> reqwest::Response {
+    client
+        .post(format!("{address}/api/{name}"))
+        .header(
+            header::COOKIE,
+            format!("__Host-postkasse-session={session}"),
+        )
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 impl TestApp {
-    /// Logs in through TestID: asks for `level` ("substantial"/"high"), the
-    /// tester then picks `acr` and types `pid`. `session` is a session cookie
-    /// the browser already has.
     async fn login(
         &self,
         pid: &Fnr,
@@ -51,65 +167,20 @@ impl TestApp {
         return_to: &str,
         session: Option<&str>,
     ) -> LoginOutcome {
-        let start = self
-            .client
-            .get(self.url(&format!("/auth/login?level={level}&return_to={return_to}")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(start.status(), StatusCode::SEE_OTHER);
-        let binding = set_cookie_value(&start, "__Host-postkasse-login").expect("login cookie");
-        let authorize = start.headers()[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        let page = self.client.get(&authorize).send().await.unwrap();
-        assert_eq!(page.status(), StatusCode::OK);
-        let mut form = hidden_fields(&page.text().await.unwrap());
-        form.push(("pid".into(), pid.as_str().into()));
-        form.push(("acr".into(), acr.into()));
-        let submitted = self
-            .client
-            .post(self.url("/testid/authorize"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(submitted.status(), StatusCode::SEE_OTHER);
-        let callback = submitted.headers()[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        let mut cookies = format!("__Host-postkasse-login={binding}");
-        if let Some(session) = session {
-            cookies.push_str(&format!("; __Host-postkasse-session={session}"));
-        }
-        let finished = self
-            .client
-            .get(&callback)
-            .header(header::COOKIE, cookies)
-            .send()
-            .await
-            .unwrap();
-        let session_set_cookie = set_cookie_header(&finished, "__Host-postkasse-session");
-        LoginOutcome {
-            status: finished.status(),
-            location: finished
-                .headers()
-                .get(header::LOCATION)
-                .map(|value| value.to_str().unwrap().to_owned()),
-            session: set_cookie_value(&finished, "__Host-postkasse-session")
-                .filter(|value| !value.is_empty()),
-            session_set_cookie,
-        }
+        login_at(
+            &self.client,
+            &self.address,
+            pid,
+            level,
+            acr,
+            return_to,
+            session,
+        )
+        .await
     }
 
     pub(crate) async fn login_as(&self, pid: &Fnr) -> String {
-        let outcome = self
-            .login(pid, "substantial", SUBSTANTIAL, "/innboks", None)
-            .await;
-        assert_eq!(outcome.status, StatusCode::SEE_OTHER);
-        outcome.session.expect("session cookie")
+        login_as_at(&self.client, &self.address, pid).await
     }
 
     /// A session at level high, logged in afresh.
@@ -120,15 +191,7 @@ impl TestApp {
     }
 
     pub(crate) async fn get_as(&self, path: &str, session: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .header(
-                header::COOKIE,
-                format!("__Host-postkasse-session={session}"),
-            )
-            .send()
-            .await
-            .unwrap()
+        get_at(&self.client, &self.address, path, session).await
     }
 
     pub(crate) async fn server_fn_as(
@@ -137,16 +200,7 @@ impl TestApp {
         form: &[(&str, String)],
         session: &str,
     ) -> reqwest::Response {
-        self.client
-            .post(self.url(&format!("/api/{name}")))
-            .header(
-                header::COOKIE,
-                format!("__Host-postkasse-session={session}"),
-            )
-            .form(form)
-            .send()
-            .await
-            .unwrap()
+        server_fn_at(&self.client, &self.address, name, form, session).await
     }
 
     /// The provider session id recorded for a session cookie.

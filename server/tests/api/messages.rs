@@ -28,7 +28,7 @@ fn body_of<'a>(receipt: &'a Value, kind: &str) -> &'a Value {
     &receipt["forretningsmelding"]["standardBusinessDocument"][kind]
 }
 
-fn receipt_kinds(receipts: &[Value]) -> Vec<String> {
+pub(crate) fn receipt_kinds(receipts: &[Value]) -> Vec<String> {
     receipts
         .iter()
         .map(|receipt| {

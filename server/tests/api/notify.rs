@@ -143,6 +143,7 @@ impl Setup {
             receipts: Arc::new(postkasse::broker::ReceiptIssuer::new(
                 Arc::new(self.app.database.clone()),
                 Arc::new(self.app.database.clone()),
+                Arc::new(self.app.database.clone()),
                 OrgNr::parse(OWN_PROVIDER).unwrap(),
                 self.clock.clone(),
             )),

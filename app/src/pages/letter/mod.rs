@@ -104,6 +104,31 @@ fn LetterDetails(
                 </dd>
                 <dt>{t!(i18n, letter.received)}</dt>
                 <dd><time datetime=letter.received_at.to_rfc3339()>{local_time(locale, letter.received_at)}</time></dd>
+                {letter.signer.map(|signer| {
+                    let signed = tu_string!(
+                        i18n,
+                        letter.signed_by,
+                        name = signer.name,
+                        org_nr = signer.org_nr.to_string()
+                    )
+                    .to_string();
+                    view! {
+                        <dt>{t!(i18n, letter.signature)}</dt>
+                        <dd class="letter-signature">
+                            {signed}
+                            {signer
+                                .signed_at
+                                .map(|at| {
+                                    view! {
+                                        " "
+                                        <time datetime=at.to_rfc3339()>{local_time(locale, at)}</time>
+                                    }
+                                })}
+                            ". "
+                            {t!(i18n, letter.signature_verified)}
+                        </dd>
+                    }
+                })}
             </dl>
             {if letter.locked {
                 view! {

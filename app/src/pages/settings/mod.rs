@@ -23,6 +23,7 @@ use crate::{
         ChooseMailbox, ChooseNotices, ConfirmContact, ContactSettings, NoticeChoice,
         ProviderChoice, Reserve, WithdrawReservation,
     },
+    api::moving::{load_move_status, MoveStatus, StartMove},
     components::{
         error_notice::ErrorNotice,
         forms::{described_by, FieldError, SavedNote, TextField},
@@ -53,6 +54,7 @@ enum Saved {
     Mailbox,
     Language,
     Notices,
+    Moving,
 }
 
 impl Saved {
@@ -66,6 +68,7 @@ impl Saved {
             Saved::Mailbox => td_string!(locale, settings.saved_mailbox),
             Saved::Language => td_string!(locale, settings.saved_language),
             Saved::Notices => td_string!(locale, settings.saved_notices),
+            Saved::Moving => td_string!(locale, settings.saved_moving),
         }
     }
 }
@@ -81,6 +84,7 @@ struct Forms {
     mailbox: ServerAction<ChooseMailbox>,
     language: ServerAction<ChooseLanguage>,
     notices: ServerAction<ChooseNotices>,
+    moving: ServerAction<StartMove>,
     /// The server function and error a form posted without JavaScript left in
     /// the page's address.
     posted_error: Memo<Option<(String, AppError)>>,
@@ -102,6 +106,7 @@ impl Forms {
         let mailbox = ServerAction::<ChooseMailbox>::new();
         let language = ServerAction::<ChooseLanguage>::new();
         let notices = ServerAction::<ChooseNotices>::new();
+        let moving = ServerAction::<StartMove>::new();
 
         // Read from the query ourselves rather than trusting the error each
         // ServerAction starts with: the router provides that once per address
@@ -125,6 +130,7 @@ impl Forms {
                 mailbox.version().get(),
                 language.version().get(),
                 notices.version().get(),
+                moving.version().get(),
             ]
             .into_iter()
             .any(|version| version > 0)
@@ -140,6 +146,7 @@ impl Forms {
         follow(mailbox, Saved::Mailbox, saves, note);
         follow(language, Saved::Language, saves, note);
         follow(notices, Saved::Notices, saves, note);
+        follow(moving, Saved::Moving, saves, note);
 
         Forms {
             email,
@@ -150,6 +157,7 @@ impl Forms {
             mailbox,
             language,
             notices,
+            moving,
             posted_error,
             any_completed,
             saves,
@@ -352,6 +360,7 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
             })}
             <SavedNote note=forms.note_in(&[Saved::Mailbox]) />
             <MailboxForm providers current=provider forms />
+            <MoveLetters forms />
         </section>
 
         <section aria-labelledby="spraak-tittel" class="settings-section">
@@ -510,6 +519,76 @@ fn MailboxForm(
         </ActionForm>
     }
     .into_any()
+}
+
+/// Moving the letters here to the provider the citizen chose, and how far
+/// that has come; nothing while the mailbox is here.
+#[component]
+fn MoveLetters(forms: Forms) -> impl IntoView {
+    let status = Resource::new(move || forms.saves.get(), |_| load_move_status());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Ok(Some(status)) => view! { <MoveView status forms /> }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn MoveView(status: MoveStatus, forms: Forms) -> impl IntoView {
+    let error = forms.error(forms.moving);
+    let i18n = use_i18n();
+    let provider = status.provider_name.clone();
+    let progress = (status.requested > 0).then(|| {
+        let (moved, requested, failed) = (status.moved, status.requested, status.failed);
+        view! {
+            <p id="flytting-framdrift">
+                {tu_string!(i18n, settings.move_progress, moved, requested, provider = provider.clone())
+                    .to_string()}
+            </p>
+            <progress max=requested value=moved aria-labelledby="flytting-framdrift"></progress>
+            {(failed > 0)
+                .then(|| view! {
+                    <p class="warning">{tu_string!(i18n, settings.move_failed, failed).to_string()}</p>
+                })}
+            {(status.in_progress() > 0)
+                .then(|| view! {
+                    <p>
+                        <a href="/innstillinger#flytting">{t!(i18n, settings.move_refresh)}</a>
+                    </p>
+                })}
+        }
+    });
+    let offer = if status.movable > 0 {
+        let movable = status.movable;
+        view! {
+            <p>{tu_string!(i18n, settings.move_offer, movable, provider = provider.clone()).to_string()}</p>
+            <ActionForm action=forms.moving attr:class="settings-form">
+                <button type="submit" aria-describedby=described_by(None, "flytting-feil", error)>
+                    {tu_string!(i18n, settings.move_start, provider = provider.clone()).to_string()}
+                </button>
+            </ActionForm>
+            <FieldError id="flytting-feil" label=tu_string!(i18n, settings.move_heading) error />
+        }
+        .into_any()
+    } else if status.requested == 0 {
+        view! { <p>{t!(i18n, settings.move_nothing)}</p> }.into_any()
+    } else {
+        ().into_any()
+    };
+    view! {
+        <div class="move-letters" id="flytting">
+            <h3>{t!(i18n, settings.move_heading)}</h3>
+            <SavedNote note=forms.note_in(&[Saved::Moving]) />
+            {progress}
+            {offer}
+        </div>
+    }
 }
 
 #[component]

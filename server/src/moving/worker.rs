@@ -1,0 +1,192 @@
+//! Move workers: each takes a queued letter, sends it to the citizen's new
+//! provider as a `flyttet` message, and records how it went, with retries
+//! and backoff like the broker's outbox.
+//!
+//! The message is DPI's: sent by this Postkasse as itself (its own
+//! Maskinporten token, its certificate's signature), to the provider by its
+//! organisation number, the citizen by their mailbox address there; the
+//! avsender and the fields of the letter's `digital` body as the agency sent
+//! them; the day it arrived here and whether it was opened; and the package
+//! it came in, encrypted to the new provider.
+
+use super::{MoveJob, MoveOutcome, Store};
+use crate::{
+    agency::network_tokens::NetworkTokens,
+    blobs::BlobStore,
+    broker::{
+        client::envelope,
+        message::{PROCESS_MOVED, STANDARD_MOVED},
+        outbox::{keep_working, post_to_provider, seal_for_provider, Attempt, OutboxSettings},
+    },
+    clock::{retry_delay, Clock},
+    krr::{self, providers::OwnProvider},
+};
+use anyhow::Context;
+use app::domain::MessageId;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// The fields of the letter's `digital` body a `flyttet` message repeats.
+const REPEATED_FIELDS: [&str; 6] = [
+    "avsender",
+    "sikkerhetsnivaa",
+    "ikkesensitivtittel",
+    "spraak",
+    "virkningsdato",
+    "virkningstidspunkt",
+];
+
+pub struct MoveWorker {
+    pub store: Arc<dyn Store>,
+    pub register: Arc<dyn krr::Store>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub clock: Arc<dyn Clock>,
+    pub own: Arc<OwnProvider>,
+    pub tokens: Arc<NetworkTokens>,
+    pub http: reqwest::Client,
+    /// Attempts, backoff, lease and timeouts, as the outbox has them.
+    pub settings: OutboxSettings,
+    pub wake: Arc<Notify>,
+}
+
+impl MoveWorker {
+    /// Works until the task is dropped.
+    pub async fn run(self) {
+        keep_working("moving a letter", &self.wake, self.settings.poll, || {
+            self.work_once()
+        })
+        .await
+    }
+
+    /// Moves one due letter, if there is one; says whether there was.
+    pub async fn work_once(&self) -> anyhow::Result<bool> {
+        let now = self.clock.now();
+        let Some(job) = self
+            .store
+            .claim_move(now, now + self.settings.lease)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let attempt = self.send(&job).await;
+        let now = self.clock.now();
+        let outcome = match attempt {
+            Attempt::Delivered => MoveOutcome::Moved,
+            Attempt::Transient(error) if job.attempts < self.settings.max_attempts => {
+                tracing::warn!(attempt = job.attempts, error = %error, "moving a letter will be retried");
+                MoveOutcome::Retry {
+                    at: now
+                        + retry_delay(
+                            self.settings.retry_base,
+                            self.settings.retry_max,
+                            job.attempts,
+                        ),
+                    error,
+                }
+            }
+            Attempt::Transient(error) | Attempt::Permanent(error) => {
+                tracing::warn!(attempts = job.attempts, error = %error, "moving a letter gave up");
+                MoveOutcome::Failed { error }
+            }
+        };
+        self.store.finish_move(job.id, &outcome, now).await?;
+        Ok(true)
+    }
+
+    async fn send(&self, job: &MoveJob) -> Attempt {
+        let token = match self.tokens.send_token(&self.own.provider.org_nr).await {
+            Ok(token) => token,
+            Err(error) => return Attempt::Transient(format!("no access token: {error:#}")),
+        };
+        match self.prepare(job, &token).await {
+            Ok((endpoint, business_message, package)) => {
+                post_to_provider(
+                    &self.http,
+                    &endpoint,
+                    &token,
+                    business_message,
+                    Some(package),
+                    self.settings.request_timeout,
+                )
+                .await
+            }
+            Err(error) => Attempt::Permanent(format!("{error:#}")),
+        }
+    }
+
+    /// Where the letter goes, its signed `flyttet` message and its package.
+    async fn prepare(
+        &self,
+        job: &MoveJob,
+        token: &str,
+    ) -> anyhow::Result<(String, String, Vec<u8>)> {
+        let provider = self
+            .register
+            .mailbox_providers()
+            .await?
+            .into_iter()
+            .find(|provider| provider.org_nr == job.provider)
+            .context("the provider is no longer registered")?;
+        let endpoint = provider
+            .endpoint
+            .clone()
+            .context("the provider has no endpoint")?;
+        let original: Value = serde_json::from_str(&job.message_document)?;
+        let document = moved_message(job, &original, &self.own, token, self.clock.now())?;
+        let plain = self.blobs.get(&job.package).await?;
+        let own = self.own.clone();
+        let (business_message, package) = tokio::task::spawn_blocking(move || {
+            seal_for_provider(document, &plain, &provider.certificate_der, &own)
+        })
+        .await??;
+        Ok((endpoint, business_message, package))
+    }
+}
+
+/// The `flyttet` business message for a letter, before its package is sealed.
+fn moved_message(
+    job: &MoveJob,
+    original: &Value,
+    own: &OwnProvider,
+    token: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Value> {
+    let digital = original
+        .pointer("/standardBusinessDocument/digital")
+        .and_then(Value::as_object)
+        .context("the letter did not come as a digital message")?;
+    let mut body: Map<String, Value> = REPEATED_FIELDS
+        .into_iter()
+        .filter_map(|key| Some((key.to_owned(), digital.get(key)?.clone())))
+        .collect();
+    body.insert(
+        "mottaker".into(),
+        json!({"postkasseadresse": job.mailbox_address}),
+    );
+    body.insert("maskinportentoken".into(), json!(token));
+    body.insert(
+        "tidspunkt".into(),
+        json!(now.to_rfc3339_opts(SecondsFormat::Millis, true)),
+    );
+    let received_on = job
+        .received_at
+        .with_timezone(&chrono_tz::Europe::Oslo)
+        .date_naive();
+    body.insert(
+        "mottakstidspunkt".into(),
+        json!(received_on.format("%Y-%m-%d").to_string()),
+    );
+    body.insert("aapnet".into(), json!(job.read_at.is_some()));
+    Ok(envelope(
+        &own.provider.org_nr,
+        &job.provider.to_iso6523(),
+        STANDARD_MOVED,
+        "flyttet",
+        MessageId::from_uuid(job.id),
+        job.conversation_id,
+        PROCESS_MOVED,
+        Value::Object(body),
+    ))
+}

@@ -1,0 +1,348 @@
+//! Two Postkasse installations talking DPI to each other. A is the broker the
+//! agency sends to and the network's Maskinporten; B is the citizen's mailbox
+//! provider, which trusts A's tokens (by A's `/jwk`) and A's certificate, and
+//! gets its own tokens from A's `/token`. A forwards the letter to B in DPI's
+//! provider shape; the citizen opens it at B; B's receipts come back to A as
+//! signed business messages and reach the agency, each once.
+
+use crate::helpers::{
+    citizen, on_both_backends, provider_files, refused, registered_agency_key, spawn_app_with,
+    test_letter, Backend, TestApp, OWN_PROVIDER, TEST_SENDER,
+};
+use crate::messages::receipt_kinds;
+use app::domain::{Fnr, OrgNr};
+use postkasse::{
+    broker::Store as _,
+    krr::{person::MailboxProvider, providers::OwnProvider, Store as _},
+    mailbox::Store as _,
+    settings::Settings,
+};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::{path::PathBuf, time::Duration};
+use x509_cert::der::Encode;
+
+/// B's organisation number.
+pub(crate) const PROVIDER_B: &str = "921000006";
+const B_CLIENT_ID: &str = "postkasse-b";
+
+/// B's key, certificate and public key, made before either installation
+/// starts: A trusts B's certificate from its first moment.
+pub(crate) struct KeysOfB {
+    _directory: tempfile::TempDir,
+    pub(crate) key_file: PathBuf,
+    pub(crate) certificate_file: PathBuf,
+    pub(crate) public_key_file: PathBuf,
+    pub(crate) provider: OwnProvider,
+}
+
+/// B's key and certificate files.
+#[derive(Clone)]
+pub(crate) struct FilesOfB {
+    key_file: PathBuf,
+    certificate_file: PathBuf,
+}
+
+impl KeysOfB {
+    pub(crate) fn files(&self) -> FilesOfB {
+        FilesOfB {
+            key_file: self.key_file.clone(),
+            certificate_file: self.certificate_file.clone(),
+        }
+    }
+}
+
+/// B's settings: its own identity, trusting A's certificate, and A at
+/// `a_address` as the network's Maskinporten, where B is a client.
+pub(crate) fn as_provider_b(settings: &mut Settings, files: &FilesOfB, a_address: &str) {
+    settings.provider.org_nr = PROVIDER_B.into();
+    settings.provider.name = "Postkasse B".into();
+    settings.provider.key_file = files.key_file.clone();
+    settings.provider.certificate_file = files.certificate_file.clone();
+    settings.trust.anchors = vec![provider_files().1];
+    settings.maskinporten.issuer = format!("{a_address}/");
+    settings.maskinporten.jwks_url = format!("{a_address}/jwk");
+    settings.maskinporten.token_url = format!("{a_address}/token");
+    settings.maskinporten.client_id = B_CLIENT_ID.into();
+}
+
+pub(crate) async fn keys_of_b() -> KeysOfB {
+    tokio::task::spawn_blocking(|| {
+        use rsa::pkcs8::EncodePublicKey;
+        let directory = tempfile::tempdir().unwrap();
+        let key_file = directory.path().join("b-key.pem");
+        let certificate_file = directory.path().join("b-certificate.pem");
+        let public_key_file = directory.path().join("b-public.pem");
+        let provider = OwnProvider::load_or_create(
+            OrgNr::parse(PROVIDER_B).unwrap(),
+            "Postkasse B",
+            &key_file,
+            &certificate_file,
+        )
+        .unwrap();
+        let public = provider
+            .private_key
+            .to_public_key()
+            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap();
+        std::fs::write(&public_key_file, public).unwrap();
+        KeysOfB {
+            _directory: directory,
+            key_file,
+            certificate_file,
+            public_key_file,
+            provider,
+        }
+    })
+    .await
+    .unwrap()
+}
+
+/// Registers a provider in an installation's register, with the address of
+/// its API.
+pub(crate) async fn register_provider(
+    app: &TestApp,
+    org_nr: &str,
+    name: &str,
+    address: &str,
+    der: Vec<u8>,
+) {
+    app.database
+        .upsert_mailbox_provider(&MailboxProvider {
+            org_nr: OrgNr::parse(org_nr).unwrap(),
+            name: name.into(),
+            endpoint: Some(format!("{address}/messages/out")),
+            certificate_der: der,
+        })
+        .await
+        .unwrap();
+}
+
+/// The installation knows the agency's name, as a provider looks it up in
+/// the Central Coordinating Register; a business message carries only its
+/// number.
+pub(crate) async fn name_the_agency(app: &TestApp) {
+    postkasse::agency::registry::register(
+        &app.database,
+        &postkasse::clock::SystemClock,
+        postkasse::agency::registry::NewAgency {
+            org_nr: OrgNr::parse(TEST_SENDER).unwrap(),
+            name: "Brønnøysundregistrene".into(),
+            client_id: "brreg-at-b".into(),
+            public_key_pem: std::fs::read_to_string(&registered_agency_key().public_key_file)
+                .unwrap(),
+            avsenderidentifikatorer: vec![],
+            callback_url: None,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+pub(crate) fn certificate_der(file: &PathBuf) -> Vec<u8> {
+    use x509_cert::der::DecodePem;
+    let pem = std::fs::read_to_string(file).unwrap();
+    x509_cert::Certificate::from_pem(pem.as_bytes())
+        .unwrap()
+        .to_der()
+        .unwrap()
+}
+
+/// Asks `check` every 50 ms for up to 15 s until it answers.
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..300 {
+        if let Some(found) = check().await {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("waited 15 s for {what}");
+}
+
+pub(crate) async fn letters_at(app: &TestApp, fnr: &Fnr) -> Vec<app::domain::LetterSummary> {
+    app.database
+        .letters_for(fnr, chrono::Utc::now())
+        .await
+        .unwrap()
+}
+
+async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(backend: Backend) {
+    let b_keys = keys_of_b().await;
+    let b_certificate = b_keys.certificate_file.clone();
+    let Some(a) = spawn_app_with(backend, |settings| {
+        settings.trust.anchors = vec![b_certificate];
+    })
+    .await
+    else {
+        return;
+    };
+    let (b_files, a_address) = (b_keys.files(), a.address.clone());
+    let b = spawn_app_with(backend, move |settings| {
+        as_provider_b(settings, &b_files, &a_address)
+    })
+    .await
+    .expect("B starts where A did");
+
+    // Each knows the other as a provider; B is a client at A's Maskinporten.
+    register_provider(
+        &a,
+        PROVIDER_B,
+        "Postkasse B",
+        &b.address,
+        certificate_der(&b_keys.certificate_file),
+    )
+    .await;
+    register_provider(
+        &b,
+        OWN_PROVIDER,
+        "Postkasse A",
+        &a.address,
+        certificate_der(&provider_files().1),
+    )
+    .await;
+    let added = a
+        .run_cli(&[
+            "agency",
+            "add",
+            "--org-nr",
+            PROVIDER_B,
+            "--name",
+            "Postkasse B",
+            "--client-id",
+            B_CLIENT_ID,
+            "--public-key",
+            b_keys.public_key_file.to_str().unwrap(),
+        ])
+        .await;
+    assert!(added.status.success(), "{added:?}");
+
+    name_the_agency(&b).await;
+
+    // Both registers say Kari's mailbox is at B, under the same address.
+    let kari = citizen(21);
+    a.make_reachable(&kari, PROVIDER_B).await;
+    b.make_reachable(&kari, PROVIDER_B).await;
+
+    let sender = a.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+    let mut letter = test_letter(&sender.org_nr(), &kari, "Vedtak sendt videre");
+    letter.opening_receipt = true;
+    let response = sender.send(&a, &letter).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    // B has the letter, from the agency (not from A), in Kari's archive.
+    let at_b = eventually("the letter at B", || async {
+        let letters = letters_at(&b, &kari).await;
+        (!letters.is_empty()).then_some(letters)
+    })
+    .await;
+    assert_eq!(at_b.len(), 1);
+    assert_eq!(at_b[0].title.as_str(), "Vedtak sendt videre");
+    assert_eq!(at_b[0].sender_name, "Brønnøysundregistrene");
+    assert!(letters_at(&a, &kari).await.is_empty(), "A kept no copy");
+
+    // Delivered: one leveringskvittering, from B.
+    let receipts = eventually("the leveringskvittering at A", || async {
+        let receipts = sender.receipts(&a, "").await;
+        (!receipts.is_empty()).then_some(receipts)
+    })
+    .await;
+    assert_eq!(receipt_kinds(&receipts), ["leveringskvittering"]);
+
+    // Kari opens it at B and agrees to the opening receipt.
+    let session = b.login_as(&kari).await;
+    let accepted = b
+        .server_fn_as(
+            "accept_opening_receipt",
+            &[("id", at_b[0].id.to_string())],
+            &session,
+        )
+        .await;
+    assert!(accepted.status().is_success(), "{}", accepted.status());
+
+    let receipts = eventually("B's aapningskvittering at A", || async {
+        let receipts = sender.receipts(&a, "").await;
+        (receipts.len() >= 2).then_some(receipts)
+    })
+    .await;
+    assert_eq!(
+        receipt_kinds(&receipts),
+        ["leveringskvittering", "aapningskvittering"]
+    );
+    let opened = &receipts[1]["forretningsmelding"]["standardBusinessDocument"];
+    assert_eq!(
+        opened["standardBusinessDocumentHeader"]["businessScope"]["scope"][0]["instanceIdentifier"],
+        letter.conversation_id.to_string()
+    );
+    assert_eq!(
+        opened["aapningskvittering"]["avsender"]["virksomhetsidentifikator"]["value"],
+        format!("0192:{PROVIDER_B}"),
+        "the receipt is B's"
+    );
+    assert_eq!(
+        opened["aapningskvittering"]["mottaker"]["virksomhetsidentifikator"]["value"],
+        format!("0192:{TEST_SENDER}"),
+        "for the agency"
+    );
+
+    // B's receipt sent again (as a retry would) is taken, and kept once.
+    let b_client = OrgNr::parse(OWN_PROVIDER).unwrap();
+    let sent_by_b = b
+        .database
+        .unread_receipts(&b_client, "", None, 0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|receipt| receipt.kind == "aapningskvittering")
+        .expect("B's own copy of its receipt");
+    let document: Value = serde_json::from_str(&sent_by_b.document).unwrap();
+    let signed =
+        postkasse::broker::outbox::sign_business_message(&document, &b_keys.provider).unwrap();
+    let b_token = a
+        .run_cli(&[
+            "token",
+            "issue",
+            "--client",
+            "Postkasse B",
+            "--org-nr",
+            PROVIDER_B,
+            "--scope",
+            "digitalpostinnbygger:send",
+        ])
+        .await;
+    assert!(b_token.status.success(), "{b_token:?}");
+    let b_token = String::from_utf8(b_token.stdout).unwrap().trim().to_owned();
+    let post_receipt = |business_message: String| {
+        let form = reqwest::multipart::Form::new().part(
+            "forretningsmelding",
+            reqwest::multipart::Part::text(business_message),
+        );
+        a.client
+            .post(a.url("/messages/out"))
+            .bearer_auth(&b_token)
+            .multipart(form)
+            .send()
+    };
+    let again = post_receipt(signed).await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        receipt_kinds(&sender.receipts(&a, "").await),
+        ["leveringskvittering", "aapningskvittering"],
+        "each receipt reaches the agency once"
+    );
+
+    // Unsigned, the same receipt is refused, naming why.
+    let problem = refused(post_receipt(document.to_string()).await.unwrap()).await;
+    let params = problem["invalid-params"].as_array().unwrap();
+    assert_eq!(params[0]["name"], "forretningsmelding", "{problem}");
+    assert!(
+        params[0]["reason"].as_str().unwrap().contains("signed"),
+        "{problem}"
+    );
+}
+
+on_both_backends!(a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts);

@@ -243,6 +243,9 @@ pub struct ReceiptQuery {
     page_size: Option<u32>,
 }
 
+/// DPI's bound on `avsenderidentifikator`.
+pub const MAX_AVSENDERIDENTIFIKATOR_CHARS: usize = 100;
+
 /// The most receipts one page holds.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
@@ -264,6 +267,13 @@ pub async fn incoming(
             "page",
             format!("must be from 0 to {MAX_PAGE}"),
         ));
+    }
+    // The same rule as the business message's field: bounded, no control
+    // characters (which a database would not store either).
+    if let Some(Err(error)) = query.avsenderidentifikator.as_deref().map(|identifier| {
+        app::domain::letter::checked_text(identifier, MAX_AVSENDERIDENTIFIKATOR_CHARS)
+    }) {
+        problems.push(FieldError::new("avsenderidentifikator", error));
     }
     let page_size = query.page_size.unwrap_or(100);
     if !(1..=MAX_PAGE_SIZE).contains(&page_size) {

@@ -14,6 +14,7 @@ mod mailbox;
 mod messages;
 mod moving;
 mod notify;
+mod openapi;
 mod operator;
 mod provider_network;
 mod schema;

@@ -5,80 +5,34 @@
 //! has each exactly once, with its sender, day and read state.
 
 use crate::{
-    crash::Environment,
     helpers::{
         citizen, on_both_backends, spawn_app_with, Backend, TestDatabase, OWN_PROVIDER, TEST_SENDER,
     },
     login::{get_at, login_as_at, server_fn_at},
     provider_network::{
-        as_provider_b, certificate_der, eventually, keys_of_b, letters_at, name_the_agency,
-        register_provider, PROVIDER_B,
+        as_provider_b, certificate_der, eventually, http_client, keys_of_b, letters_at,
+        name_the_agency, post_message, register_provider, InstallationA, PROVIDER_B,
     },
 };
 use app::domain::OrgNr;
-use postkasse::{
-    krr::{lookup::krr_time, Store as _},
-    mailbox::Store as _,
-    moving::Store as _,
-};
+use postkasse::{krr::Store as _, mailbox::Store as _, moving::Store as _};
 use reqwest::StatusCode;
-use std::{collections::HashSet, time::Duration};
+use std::collections::HashSet;
 
 const LETTERS: usize = 200;
 /// Letters Kari has read at A before she moves.
 const READ_BEFORE: usize = 10;
-
-/// A port nothing listens on now: A keeps it across restarts, since its
-/// address is the issuer B trusts.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 async fn letters_move_to_the_new_provider_once_even_across_a_crash(backend: Backend) {
     let Some(database) = TestDatabase::create(backend).await else {
         return;
     };
     let b_keys = keys_of_b().await;
-    let scratch = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let a_address = format!("http://127.0.0.1:{port}");
-    // Quick retries, and a short lease so a move A held when it was killed
-    // is taken up soon after it starts again.
-    let config = scratch.path().join("a.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[trust]\nanchors = [{:?}]\n\n[broker]\nretry_base_milliseconds = 50\nretry_max_seconds = 1\nlease_seconds = 2\npoll_milliseconds = 50\n",
-            b_keys.certificate_file
-        ),
-    )
-    .unwrap();
-    let a = Environment {
-        database_url: database.url.clone(),
-        blobs: scratch.path().join("blobs"),
-        scratch: scratch.path().to_path_buf(),
-        port,
-        config: Some(config),
-    };
-    a.cli(&["migrate"]).await;
+    let a = InstallationA::new(&database, &b_keys).await;
+    let a_address = a.address.clone();
     let kari = citizen(22);
-    let register = scratch.path().join("register.csv");
-    std::fs::write(
-        &register,
-        format!(
-            "personidentifikator,reservasjon,epostadresse,epostadresse_oppdatert,postkasseadresse,postkasseleverandoeradresse\n{},NEI,kari@example.no,{},kari#AAAAAAAA,{OWN_PROVIDER}\n",
-            kari.as_str(),
-            krr_time(chrono::Utc::now() - chrono::Duration::days(30)),
-        ),
-    )
-    .unwrap();
-    a.cli(&["krr", "import", register.to_str().unwrap()]).await;
-    let (mut a_process, listening) = a.start().await;
-    assert_eq!(listening, a_address);
+    a.register(&kari, "kari#AAAAAAAA", OWN_PROVIDER).await;
+    let mut a_process = a.start().await;
 
     let b_files = b_keys.files();
     let issuer = a_address.clone();
@@ -96,61 +50,25 @@ async fn letters_move_to_the_new_provider_once_even_across_a_crash(backend: Back
         certificate_der(&crate::helpers::provider_files().1),
     )
     .await;
-    let b_certificate = b_keys.certificate_file.to_str().unwrap().to_owned();
-    let b_endpoint = format!("{}/messages/out", b.address);
-    a.cli(&[
-        "provider",
-        "add",
-        "--org-nr",
-        PROVIDER_B,
-        "--name",
-        "Postkasse B",
-        "--endpoint",
-        &b_endpoint,
-        "--certificate",
-        &b_certificate,
-    ])
-    .await;
+    a.add_provider_b(&b, &b_keys).await;
 
     // Kari's letters at A, as an agency sends them.
-    let token = a
-        .cli(&[
-            "token",
-            "issue",
-            "--client",
-            "moving test",
-            "--org-nr",
-            TEST_SENDER,
-            "--scope",
-            "digitalpostinnbygger:send",
-        ])
-        .await
-        .trim()
-        .to_owned();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap();
+    let token = a.send_token(TEST_SENDER).await;
+    let client = http_client();
     let sender = OrgNr::parse(TEST_SENDER).unwrap();
     let mut titles = HashSet::new();
     for index in 0..LETTERS {
         let title = format!("Brev nummer {index}");
         let letter = crate::helpers::test_letter(&sender, &kari, &title);
         let package = letter.package().unwrap();
-        let form = reqwest::multipart::Form::new()
-            .part(
-                "forretningsmelding",
-                reqwest::multipart::Part::text(letter.business_message(&package).to_string()),
-            )
-            .part("dokumentpakke", reqwest::multipart::Part::bytes(package));
-        let response = client
-            .post(format!("{a_address}/messages/out"))
-            .bearer_auth(&token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+        let response = post_message(
+            &client,
+            &a_address,
+            &token,
+            letter.business_message(&package).to_string(),
+            Some(package),
+        )
+        .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         titles.insert(title);
     }
@@ -222,8 +140,7 @@ async fn letters_move_to_the_new_provider_once_even_across_a_crash(backend: Back
     a_process.kill().await.expect("SIGKILL A");
     let moved_before_the_kill = letters_at(&b, &kari).await.len();
     assert!(moved_before_the_kill < LETTERS, "killed before the end");
-    let (mut a_process, listening) = a.start().await;
-    assert_eq!(listening, a_address, "A comes back where B expects it");
+    let mut a_process = a.start().await;
 
     let counts = eventually("every letter moved", || async {
         let counts = a_storage

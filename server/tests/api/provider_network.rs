@@ -1,19 +1,23 @@
-//! Two Postkasse installations talking DPI to each other. A is the broker the
-//! agency sends to and the network's Maskinporten; B is the citizen's mailbox
-//! provider, which trusts A's tokens (by A's `/jwk`) and A's certificate, and
-//! gets its own tokens from A's `/token`. A forwards the letter to B in DPI's
+//! Two Postkasse installations talking DPI to each other: A as the real
+//! `postkasse serve` process, B in the test. A is the broker the agency sends
+//! to and the network's Maskinporten; B is the citizen's mailbox provider,
+//! which trusts A's tokens (by A's `/jwk`) and A's certificate, and gets its
+//! own tokens from A's `/token`. A forwards the letter to B in DPI's
 //! provider shape; the citizen opens it at B; B's receipts come back to A as
 //! signed business messages and reach the agency, each once.
 
-use crate::helpers::{
-    citizen, on_both_backends, provider_files, refused, registered_agency_key, spawn_app_with,
-    test_letter, Backend, TestApp, OWN_PROVIDER, TEST_SENDER,
+use crate::{
+    crash::Environment,
+    helpers::{
+        citizen, on_both_backends, provider_files, refused, registered_agency_key, spawn_app_with,
+        test_letter, Backend, TestApp, TestDatabase, OWN_PROVIDER, TEST_SENDER,
+    },
+    messages::receipt_kinds,
 };
-use crate::messages::receipt_kinds;
 use app::domain::{Fnr, OrgNr};
 use postkasse::{
     broker::Store as _,
-    krr::{person::MailboxProvider, providers::OwnProvider, Store as _},
+    krr::{lookup::krr_time, person::MailboxProvider, providers::OwnProvider, Store as _},
     mailbox::Store as _,
     settings::Settings,
 };
@@ -170,16 +174,171 @@ pub(crate) async fn letters_at(app: &TestApp, fnr: &Fnr) -> Vec<app::domain::Let
         .unwrap()
 }
 
+/// A port nothing listens on now: A keeps it across restarts, since its
+/// address is the issuer B trusts.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Installation A as the real `postkasse serve` process, on its database,
+/// trusting B's certificate; migrated, not yet started.
+pub(crate) struct InstallationA {
+    pub(crate) environment: Environment,
+    pub(crate) address: String,
+    pub(crate) scratch: tempfile::TempDir,
+}
+
+impl InstallationA {
+    pub(crate) async fn new(database: &TestDatabase, b_keys: &KeysOfB) -> InstallationA {
+        let scratch = tempfile::tempdir().unwrap();
+        let port = free_port();
+        // Quick retries, and a short lease so work A held when it was killed
+        // is taken up soon after it starts again.
+        let config = scratch.path().join("a.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[trust]\nanchors = [{:?}]\n\n[broker]\nretry_base_milliseconds = 50\nretry_max_seconds = 1\nlease_seconds = 2\npoll_milliseconds = 50\n",
+                b_keys.certificate_file
+            ),
+        )
+        .unwrap();
+        let environment = Environment {
+            database_url: database.url.clone(),
+            blobs: scratch.path().join("blobs"),
+            scratch: scratch.path().to_path_buf(),
+            port,
+            config: Some(config),
+        };
+        environment.cli(&["migrate"]).await;
+        InstallationA {
+            environment,
+            address: format!("http://127.0.0.1:{port}"),
+            scratch,
+        }
+    }
+
+    /// Puts the citizen in A's register with a mailbox at `provider`.
+    pub(crate) async fn register(&self, fnr: &Fnr, address: &str, provider: &str) {
+        let file = self
+            .scratch
+            .path()
+            .join(format!("register-{}.csv", fnr.as_str()));
+        std::fs::write(
+            &file,
+            format!(
+                "personidentifikator,reservasjon,epostadresse,epostadresse_oppdatert,postkasseadresse,postkasseleverandoeradresse\n{},NEI,innbygger@example.no,{},{address},{provider}\n",
+                fnr.as_str(),
+                krr_time(chrono::Utc::now() - chrono::Duration::days(30)),
+            ),
+        )
+        .unwrap();
+        self.environment
+            .cli(&["krr", "import", file.to_str().unwrap()])
+            .await;
+    }
+
+    /// Registers B, at its address, as a provider in A's register.
+    pub(crate) async fn add_provider_b(&self, b: &TestApp, b_keys: &KeysOfB) {
+        self.environment
+            .cli(&[
+                "provider",
+                "add",
+                "--org-nr",
+                PROVIDER_B,
+                "--name",
+                "Postkasse B",
+                "--endpoint",
+                &format!("{}/messages/out", b.address),
+                "--certificate",
+                b_keys.certificate_file.to_str().unwrap(),
+            ])
+            .await;
+    }
+
+    /// A token for `org_nr` to send with, as an operator issues one.
+    pub(crate) async fn send_token(&self, org_nr: &str) -> String {
+        self.environment
+            .cli(&[
+                "token",
+                "issue",
+                "--client",
+                org_nr,
+                "--org-nr",
+                org_nr,
+                "--scope",
+                "digitalpostinnbygger:send",
+            ])
+            .await
+            .trim()
+            .to_owned()
+    }
+
+    /// Starts `postkasse serve`; it listens where B expects it.
+    pub(crate) async fn start(&self) -> tokio::process::Child {
+        let (process, listening) = self.environment.start().await;
+        assert_eq!(listening, self.address, "A listens where B expects it");
+        process
+    }
+}
+
+/// A multipart `POST /messages/out` at `address` with these parts.
+pub(crate) async fn post_message(
+    client: &reqwest::Client,
+    address: &str,
+    token: &str,
+    business_message: String,
+    package: Option<Vec<u8>>,
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new().part(
+        "forretningsmelding",
+        reqwest::multipart::Part::text(business_message),
+    );
+    if let Some(package) = package {
+        form = form.part("dokumentpakke", reqwest::multipart::Part::bytes(package));
+    }
+    client
+        .post(format!("{address}/messages/out"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The agency's unacknowledged receipts at `address` (none on 204).
+async fn receipts_at(client: &reqwest::Client, address: &str, token: &str) -> Vec<Value> {
+    let response = client
+        .get(format!("{address}/messages/in"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    match response.status() {
+        StatusCode::NO_CONTENT => Vec::new(),
+        StatusCode::OK => response.json().await.unwrap(),
+        other => panic!("GET /messages/in answered {other}"),
+    }
+}
+
+pub(crate) fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
 async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(backend: Backend) {
-    let b_keys = keys_of_b().await;
-    let b_certificate = b_keys.certificate_file.clone();
-    let Some(a) = spawn_app_with(backend, |settings| {
-        settings.trust.anchors = vec![b_certificate];
-    })
-    .await
-    else {
+    let Some(database) = TestDatabase::create(backend).await else {
         return;
     };
+    let b_keys = keys_of_b().await;
+    let a = InstallationA::new(&database, &b_keys).await;
     let (b_files, a_address) = (b_keys.files(), a.address.clone());
     let b = spawn_app_with(backend, move |settings| {
         as_provider_b(settings, &b_files, &a_address)
@@ -188,24 +347,9 @@ async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(back
     .expect("B starts where A did");
 
     // Each knows the other as a provider; B is a client at A's Maskinporten.
-    register_provider(
-        &a,
-        PROVIDER_B,
-        "Postkasse B",
-        &b.address,
-        certificate_der(&b_keys.certificate_file),
-    )
-    .await;
-    register_provider(
-        &b,
-        OWN_PROVIDER,
-        "Postkasse A",
-        &a.address,
-        certificate_der(&provider_files().1),
-    )
-    .await;
-    let added = a
-        .run_cli(&[
+    a.add_provider_b(&b, &b_keys).await;
+    a.environment
+        .cli(&[
             "agency",
             "add",
             "--org-nr",
@@ -218,19 +362,47 @@ async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(back
             b_keys.public_key_file.to_str().unwrap(),
         ])
         .await;
-    assert!(added.status.success(), "{added:?}");
-
+    register_provider(
+        &b,
+        OWN_PROVIDER,
+        "Postkasse A",
+        &a.address,
+        certificate_der(&provider_files().1),
+    )
+    .await;
     name_the_agency(&b).await;
 
     // Both registers say Kari's mailbox is at B, under the same address.
     let kari = citizen(21);
-    a.make_reachable(&kari, PROVIDER_B).await;
     b.make_reachable(&kari, PROVIDER_B).await;
+    let address = b
+        .database
+        .register_entry(&kari)
+        .await
+        .unwrap()
+        .and_then(|entry| entry.person.mailbox)
+        .unwrap()
+        .address;
+    a.register(&kari, &address, PROVIDER_B).await;
+    let agency_token = a.send_token(TEST_SENDER).await;
+    let mut a_process = a.start().await;
+    let client = http_client();
 
-    let sender = a.sender(TEST_SENDER, "Brønnøysundregistrene").await;
-    let mut letter = test_letter(&sender.org_nr(), &kari, "Vedtak sendt videre");
+    let mut letter = test_letter(
+        &OrgNr::parse(TEST_SENDER).unwrap(),
+        &kari,
+        "Vedtak sendt videre",
+    );
     letter.opening_receipt = true;
-    let response = sender.send(&a, &letter).await;
+    let package = letter.package().unwrap();
+    let response = post_message(
+        &client,
+        &a.address,
+        &agency_token,
+        letter.business_message(&package).to_string(),
+        Some(package),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::CREATED);
 
     // B has the letter, from the agency (not from A), in Kari's archive.
@@ -242,11 +414,19 @@ async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(back
     assert_eq!(at_b.len(), 1);
     assert_eq!(at_b[0].title.as_str(), "Vedtak sendt videre");
     assert_eq!(at_b[0].sender_name, "Brønnøysundregistrene");
-    assert!(letters_at(&a, &kari).await.is_empty(), "A kept no copy");
+    let a_storage = database.database().await;
+    assert!(
+        a_storage
+            .letters_for(&kari, chrono::Utc::now())
+            .await
+            .unwrap()
+            .is_empty(),
+        "A kept no copy"
+    );
 
     // Delivered: one leveringskvittering, from B.
     let receipts = eventually("the leveringskvittering at A", || async {
-        let receipts = sender.receipts(&a, "").await;
+        let receipts = receipts_at(&client, &a.address, &agency_token).await;
         (!receipts.is_empty()).then_some(receipts)
     })
     .await;
@@ -264,7 +444,7 @@ async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(back
     assert!(accepted.status().is_success(), "{}", accepted.status());
 
     let receipts = eventually("B's aapningskvittering at A", || async {
-        let receipts = sender.receipts(&a, "").await;
+        let receipts = receipts_at(&client, &a.address, &agency_token).await;
         (receipts.len() >= 2).then_some(receipts)
     })
     .await;
@@ -289,10 +469,9 @@ async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(back
     );
 
     // B's receipt sent again (as a retry would) is taken, and kept once.
-    let b_client = OrgNr::parse(OWN_PROVIDER).unwrap();
     let sent_by_b = b
         .database
-        .unread_receipts(&b_client, "", None, 0, 10)
+        .unread_receipts(&OrgNr::parse(OWN_PROVIDER).unwrap(), "", None, 0, 10)
         .await
         .unwrap()
         .into_iter()
@@ -301,48 +480,27 @@ async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(back
     let document: Value = serde_json::from_str(&sent_by_b.document).unwrap();
     let signed =
         postkasse::broker::outbox::sign_business_message(&document, &b_keys.provider).unwrap();
-    let b_token = a
-        .run_cli(&[
-            "token",
-            "issue",
-            "--client",
-            "Postkasse B",
-            "--org-nr",
-            PROVIDER_B,
-            "--scope",
-            "digitalpostinnbygger:send",
-        ])
-        .await;
-    assert!(b_token.status.success(), "{b_token:?}");
-    let b_token = String::from_utf8(b_token.stdout).unwrap().trim().to_owned();
-    let post_receipt = |business_message: String| {
-        let form = reqwest::multipart::Form::new().part(
-            "forretningsmelding",
-            reqwest::multipart::Part::text(business_message),
-        );
-        a.client
-            .post(a.url("/messages/out"))
-            .bearer_auth(&b_token)
-            .multipart(form)
-            .send()
-    };
-    let again = post_receipt(signed).await.unwrap();
+    let b_token = a.send_token(PROVIDER_B).await;
+    let again = post_message(&client, &a.address, &b_token, signed, None).await;
     assert_eq!(again.status(), StatusCode::CREATED);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
-        receipt_kinds(&sender.receipts(&a, "").await),
+        receipt_kinds(&receipts_at(&client, &a.address, &agency_token).await),
         ["leveringskvittering", "aapningskvittering"],
         "each receipt reaches the agency once"
     );
 
     // Unsigned, the same receipt is refused, naming why.
-    let problem = refused(post_receipt(document.to_string()).await.unwrap()).await;
+    let problem =
+        refused(post_message(&client, &a.address, &b_token, document.to_string(), None).await)
+            .await;
     let params = problem["invalid-params"].as_array().unwrap();
     assert_eq!(params[0]["name"], "forretningsmelding", "{problem}");
     assert!(
         params[0]["reason"].as_str().unwrap().contains("signed"),
         "{problem}"
     );
+    a_process.kill().await.unwrap();
 }
 
 on_both_backends!(a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts);

@@ -525,7 +525,35 @@ fn MailboxForm(
 /// that has come; nothing while the mailbox is here.
 #[component]
 fn MoveLetters(forms: Forms) -> impl IntoView {
-    let status = Resource::new(move || forms.saves.get(), |_| load_move_status());
+    // Hydrated, the progress is fetched again every few seconds while
+    // letters are on their way; without JavaScript the page has a link.
+    let tick = RwSignal::new(0_u32);
+    let status = Resource::new(
+        move || (forms.saves.get(), tick.get()),
+        |_| load_move_status(),
+    );
+    Effect::new(move |_| {
+        let moving = move || {
+            status
+                .get_untracked()
+                .and_then(Result::ok)
+                .flatten()
+                .is_some_and(|status| status.in_progress() > 0)
+        };
+        let interval = set_interval_with_handle(
+            move || {
+                if moving() {
+                    tick.update(|tick| *tick = tick.wrapping_add(1));
+                }
+            },
+            std::time::Duration::from_secs(2),
+        );
+        on_cleanup(move || {
+            if let Ok(interval) = interval {
+                interval.clear();
+            }
+        });
+    });
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

@@ -16,9 +16,10 @@ use app::domain::OrgNr;
 use chrono::Utc;
 use postkasse::{
     agency,
+    csv_import::NoProgress,
     demo::population_csv,
     krr::{
-        import::{import_csv, ImportRules, NoProgress},
+        import::{import_csv, ImportRules},
         person::MailboxProvider,
     },
     settings::{Environment, Settings},

@@ -9,8 +9,9 @@ use crate::{
         routing::Process,
         Broker, Kanal, Submission,
     },
+    csv_import::{ImportReport, NoProgress},
     krr::{
-        import::{self, ImportReport, ImportRules, NoProgress},
+        import::{self, ImportRules},
         lookup::krr_time,
         person::MailboxProvider,
     },

@@ -9,7 +9,7 @@
 //!   provider.
 //! - [`krr`]: the contact and reservation register; [`agency`]: agencies' API access.
 //! - [`testid`]: the built-in test identity provider.
-//! - [`clock`]: time as a dependency.
+//! - [`clock`]: time as a dependency; [`csv_import`]: operators' bulk imports.
 //! - [`trust`]: which senders' enterprise certificates are trusted.
 //! - [`demo`]: synthetic citizens and letters for trying Postkasse out.
 //! - [`http`]: the error shape and routes that belong to no domain.
@@ -23,6 +23,7 @@ pub mod blobs;
 pub mod broker;
 pub mod cli;
 pub mod clock;
+pub mod csv_import;
 pub mod demo;
 pub mod errors;
 pub mod health;

@@ -1,7 +1,6 @@
 //! `krr import`: bulk entries for the contact and reservation register.
 
 use crate::{krr::import, settings::Settings, startup::Services};
-use anyhow::Context;
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 
@@ -23,14 +22,7 @@ pub async fn run(settings: &Settings, command: KrrCommand) -> anyhow::Result<()>
 }
 
 async fn import_file(settings: &Settings, services: &Services, file: &Path) -> anyhow::Result<()> {
-    let input =
-        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-    let size = input.metadata().ok().map(|metadata| metadata.len());
-    let bar = indicatif::ProgressBar::new(size.unwrap_or(0)).with_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
-        )?,
-    );
+    let (input, size) = crate::csv_import::open(file)?;
     let store = services.krr_store();
     let rules = import::ImportRules {
         synthetic_ids: settings.synthetic_ids(),
@@ -44,26 +36,11 @@ async fn import_file(settings: &Settings, services: &Services, file: &Path) -> a
     };
     let report = import::import_csv(
         store.as_ref(),
-        std::io::BufReader::new(input),
+        input,
         size,
         rules,
-        &bar,
+        &crate::csv_import::progress_bar(size)?,
     )
     .await?;
-    for bad in &report.bad_rows {
-        eprintln!("line {}: {}", bad.line, bad.reason);
-    }
-    println!(
-        "{} rows: {} written, {} unchanged, {} refused",
-        report.rows,
-        report.written,
-        report.unchanged,
-        report.bad_rows.len()
-    );
-    anyhow::ensure!(
-        report.is_clean(),
-        "{} rows were refused (listed above); every other row was applied",
-        report.bad_rows.len()
-    );
-    Ok(())
+    crate::csv_import::print_report(&report)
 }

@@ -31,6 +31,11 @@ pub enum AddressCommand {
         #[arg(long)]
         poststed: String,
     },
+    /// Insert or update postal addresses from a CSV extract of the
+    /// population register, with FREG's field names as its header. Good rows
+    /// are applied; bad rows are listed by line and make the command exit
+    /// non-zero.
+    Import { file: std::path::PathBuf },
 }
 
 pub async fn run(settings: &Settings, command: PrintCommand) -> anyhow::Result<()> {
@@ -93,6 +98,22 @@ pub async fn run_address(settings: &Settings, command: AddressCommand) -> anyhow
             services.print().set_address(&fnr, &address).await?;
             println!("address set");
             Ok(())
+        }
+        AddressCommand::Import { file } => {
+            let services = Services::open_from(settings).await?;
+            let (input, size) = crate::csv_import::open(&file)?;
+            let report = crate::print::import::import_addresses(
+                services.print_store().as_ref(),
+                input,
+                size,
+                crate::print::import::AddressRows {
+                    synthetic_ids: settings.synthetic_ids(),
+                },
+                &crate::csv_import::progress_bar(size)?,
+                services.clock.now(),
+            )
+            .await?;
+            crate::csv_import::print_report(&report)
         }
     }
 }

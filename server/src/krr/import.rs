@@ -2,19 +2,16 @@
 //! (`postkasse krr import FILE.csv`) and the demo's synthetic population.
 //!
 //! The header names KRR's fields; `personidentifikator` is required, every
-//! other column optional. Each row is checked on its own: good rows are
-//! written in batches of [`IMPORT_BATCH_ROWS`], each batch one transaction;
-//! bad rows are reported with their line number and reason and change
-//! nothing. Importing the same file again writes nothing new.
-//!
-//! Parsing runs on a blocking thread (it reads a file) and hands batches to
-//! the async side over a channel, so reading and writing overlap.
+//! other column optional. Rows are read and stored as [`crate::csv_import`]
+//! does it, in batches of [`IMPORT_BATCH_ROWS`]. Importing the same file
+//! again writes nothing new.
 
 use super::{
     contact::{EmailAddress, MobileNumber},
     person::{Channel, DigitalMailbox, Person, PersonStatus},
 };
 use super::{Store, IMPORT_BATCH_ROWS};
+use crate::csv_import::{import, ImportReport, Progress, Row, RowReader};
 use anyhow::Context;
 use app::domain::{Fnr, Language, OrgNr, SyntheticIds};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
@@ -39,64 +36,6 @@ pub const COLUMNS: [&str; 15] = [
     "spraak_oppdatert",
 ];
 
-/// A row that was not imported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadRow {
-    /// 1-based line number in the file (the header is line 1).
-    pub line: u64,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImportReport {
-    /// Data rows read (good and bad).
-    pub rows: u64,
-    /// Entries inserted or changed.
-    pub written: u64,
-    /// Good rows whose entry was already stored exactly so.
-    pub unchanged: u64,
-    pub bad_rows: Vec<BadRow>,
-}
-
-impl ImportReport {
-    pub fn is_clean(&self) -> bool {
-        self.bad_rows.is_empty()
-    }
-}
-
-/// Where the import reports how far it has come; the CLI draws a bar.
-pub trait Progress: Send + Sync {
-    /// The input's size in bytes, when known.
-    fn start(&self, total_bytes: Option<u64>);
-    /// `bytes` of the input have been read and their rows stored.
-    fn advance(&self, bytes: u64, rows: u64);
-    fn finish(&self);
-}
-
-/// For imports nobody watches (the demo, tests).
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn start(&self, _: Option<u64>) {}
-    fn advance(&self, _: u64, _: u64) {}
-    fn finish(&self) {}
-}
-
-impl Progress for indicatif::ProgressBar {
-    fn start(&self, total_bytes: Option<u64>) {
-        if let Some(total) = total_bytes {
-            self.set_length(total);
-        }
-    }
-    fn advance(&self, bytes: u64, rows: u64) {
-        self.set_position(bytes);
-        self.set_message(format!("{rows} rows"));
-    }
-    fn finish(&self) {
-        self.finish();
-    }
-}
-
 /// What parsing needs to know besides the text.
 #[derive(Debug, Clone)]
 pub struct ImportRules {
@@ -107,13 +46,6 @@ pub struct ImportRules {
     pub now: DateTime<Utc>,
 }
 
-struct Batch {
-    persons: Vec<Person>,
-    bad_rows: Vec<BadRow>,
-    rows: u64,
-    bytes_read: u64,
-}
-
 /// Imports every good row of `input` into the register.
 pub async fn import_csv(
     store: &dyn Store,
@@ -122,142 +54,35 @@ pub async fn import_csv(
     rules: ImportRules,
     progress: &dyn Progress,
 ) -> anyhow::Result<ImportReport> {
-    progress.start(total_bytes);
     let now = rules.now;
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(4);
-    let parser = tokio::task::spawn_blocking(move || parse_batches(input, &rules, &sender));
-    let mut report = ImportReport::default();
-    while let Some(batch) = receiver.recv().await {
-        let written = store
-            .import_entries(&batch.persons, now)
-            .await
-            .context("cannot store imported entries")?;
-        report.rows += batch.rows;
-        report.written += written;
-        report.unchanged += batch.persons.len() as u64 - written.min(batch.persons.len() as u64);
-        report.bad_rows.extend(batch.bad_rows);
-        progress.advance(batch.bytes_read, report.rows);
-    }
-    // The parser's own failure (an unreadable file or header) comes last, once
-    // the channel has closed.
-    parser.await.context("the CSV reader stopped")??;
-    progress.finish();
-    Ok(report)
+    import(
+        input,
+        total_bytes,
+        RegisterRows(rules),
+        IMPORT_BATCH_ROWS,
+        progress,
+        |persons| async move {
+            store
+                .import_entries(&persons, now)
+                .await
+                .context("cannot store imported entries")
+        },
+    )
+    .await
 }
 
-fn parse_batches(
-    input: impl Read,
-    rules: &ImportRules,
-    sender: &tokio::sync::mpsc::Sender<Batch>,
-) -> anyhow::Result<()> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(input);
-    let header = reader
-        .headers()
-        .context("cannot read the CSV header")?
-        .clone();
-    let columns = Columns::from_header(&header)?;
-    let mut batch = new_batch();
-    let mut record = csv::StringRecord::new();
-    loop {
-        let line = reader.position().line() + 1;
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                batch.rows += 1;
-                let line = record.position().map_or(line, |position| position.line());
-                match columns.person(&record, rules) {
-                    Ok(person) => batch.persons.push(person),
-                    Err(reasons) => batch.bad_rows.push(BadRow {
-                        line,
-                        reason: reasons.join("; "),
-                    }),
-                }
-            }
-            Err(error) => {
-                // A broken row (bad UTF-8, say) is reported; the file goes on.
-                batch.rows += 1;
-                batch.bad_rows.push(BadRow {
-                    line: error.position().map_or(line, |position| position.line()),
-                    reason: format!("cannot be read: {error}"),
-                });
-                if !matches!(
-                    error.kind(),
-                    csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
-                ) {
-                    return Err(error).context("cannot read the CSV file");
-                }
-            }
-        }
-        if batch.persons.len() >= IMPORT_BATCH_ROWS {
-            batch.bytes_read = reader.position().byte();
-            let full = std::mem::replace(&mut batch, new_batch());
-            if sender.blocking_send(full).is_err() {
-                return Ok(()); // The writer stopped; its error is reported there.
-            }
-        }
-    }
-    batch.bytes_read = reader.position().byte();
-    let _ = sender.blocking_send(batch);
-    Ok(())
-}
+/// A file of register entries, read by KRR's field names.
+pub struct RegisterRows(pub ImportRules);
 
-fn new_batch() -> Batch {
-    Batch {
-        persons: Vec::with_capacity(IMPORT_BATCH_ROWS),
-        bad_rows: Vec::new(),
-        rows: 0,
-        bytes_read: 0,
-    }
-}
+impl RowReader for RegisterRows {
+    type Row = Person;
+    const COLUMNS: &'static [&'static str] = &COLUMNS;
+    const REQUIRED: &'static [&'static str] = &["personidentifikator"];
 
-/// Where each known column is in this file.
-struct Columns {
-    index: [Option<usize>; COLUMNS.len()],
-}
-
-impl Columns {
-    fn from_header(header: &csv::StringRecord) -> anyhow::Result<Columns> {
-        let mut index = [None; COLUMNS.len()];
-        for (position, name) in header.iter().enumerate() {
-            let known = COLUMNS
-                .iter()
-                .position(|column| column.eq_ignore_ascii_case(name))
-                .with_context(|| {
-                    format!(
-                        "the header names an unknown column {name:?}; known columns: {}",
-                        COLUMNS.join(", ")
-                    )
-                })?;
-            anyhow::ensure!(index[known].is_none(), "the header names {name:?} twice");
-            index[known] = Some(position);
-        }
-        anyhow::ensure!(
-            index[0].is_some(),
-            "the header must name the column personidentifikator"
-        );
-        Ok(Columns { index })
-    }
-
-    fn get<'r>(&self, record: &'r csv::StringRecord, column: &str) -> &'r str {
-        let known = COLUMNS
-            .iter()
-            .position(|name| *name == column)
-            .expect("a known column");
-        self.index[known]
-            .and_then(|position| record.get(position))
-            .unwrap_or_default()
-    }
-
-    fn person(
-        &self,
-        record: &csv::StringRecord,
-        rules: &ImportRules,
-    ) -> Result<Person, Vec<String>> {
+    fn read(&self, row: &Row<'_>) -> Result<Person, Vec<String>> {
+        let rules = &self.0;
         let mut reasons = Vec::new();
-        let get = |column: &str| self.get(record, column);
+        let get = |column: &str| row.get(column);
         let mut time = |column: &str| -> Option<DateTime<Utc>> {
             let text = get(column);
             if text.is_empty() {
@@ -415,6 +240,7 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::csv_import::{read_all, BadRow};
 
     fn rules() -> ImportRules {
         ImportRules {
@@ -425,16 +251,7 @@ mod tests {
     }
 
     fn parse(csv_text: &str) -> (Vec<Person>, Vec<BadRow>) {
-        let (sender, mut receiver) = tokio::sync::mpsc::channel(100);
-        parse_batches(csv_text.as_bytes(), &rules(), &sender).unwrap();
-        drop(sender);
-        let mut persons = Vec::new();
-        let mut bad = Vec::new();
-        while let Ok(batch) = receiver.try_recv() {
-            persons.extend(batch.persons);
-            bad.extend(batch.bad_rows);
-        }
-        (persons, bad)
+        read_all(csv_text, &RegisterRows(rules())).unwrap()
     }
 
     #[test]
@@ -501,11 +318,9 @@ mod tests {
 
     #[test]
     fn an_unknown_column_refuses_the_whole_file() {
-        let (sender, _receiver) = tokio::sync::mpsc::channel(1);
-        let error = parse_batches(
-            "personidentifikator,epost\n14838510036,x\n".as_bytes(),
-            &rules(),
-            &sender,
+        let error = read_all(
+            "personidentifikator,epost\n14838510036,x\n",
+            &RegisterRows(rules()),
         )
         .unwrap_err();
         assert!(error.to_string().contains("\"epost\""), "{error}");

@@ -4,8 +4,11 @@
 //! In DPI the print provider takes addresses from the sender (`utskrift`) or,
 //! for letters the broker sends to print, from the national population
 //! register (FREG). Postkasse has no FREG connection; operators load the
-//! addresses it needs with `postkasse address set`, a stand-in for that lookup.
+//! addresses it needs with `postkasse address set`, or in bulk from a
+//! register extract with `postkasse address import` ([`import`]), a stand-in
+//! for that lookup.
 
+pub mod import;
 mod service;
 mod store;
 

@@ -36,5 +36,13 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<(), StorageError>;
 
+    /// Sets many addresses in one transaction; returns how many were new or
+    /// changed.
+    async fn set_postal_addresses(
+        &self,
+        addresses: &[(Fnr, PostalAddress)],
+        at: DateTime<Utc>,
+    ) -> Result<u64, StorageError>;
+
     async fn print_jobs(&self, include_printed: bool) -> Result<Vec<PrintJob>, StorageError>;
 }

@@ -2,7 +2,7 @@
 //! Jobs are inserted by the broker's group commit, with the message they
 //! belong to, and marked posted by the broker (see `sql/broker.rs`).
 
-use super::{Database, Query};
+use super::{insert_rows, Database, Query};
 use crate::{
     print::{self, PostalAddress, PrintJob, PrintOrder},
     store::StorageError,
@@ -10,6 +10,7 @@ use crate::{
 use app::domain::{Fnr, MessageId, OrgNr, Sha256Digest};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sea_query::Value;
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
@@ -79,6 +80,38 @@ impl print::Store for Database {
         )
         .await?;
         Ok(())
+    }
+
+    async fn set_postal_addresses(
+        &self,
+        addresses: &[(Fnr, PostalAddress)],
+        at: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        let rows = addresses
+            .iter()
+            .map(|(fnr, address)| {
+                let address = serde_json::to_string(address)
+                    .map_err(|error| StorageError::Other(error.into()))?;
+                Ok(vec![
+                    Value::from(fnr.as_str()),
+                    Value::from(address),
+                    Value::from(at),
+                ])
+            })
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        let mut transaction = self.begin_write().await?;
+        // An address stored exactly so is left alone, and not counted.
+        let written = insert_rows(
+            &mut transaction,
+            "INSERT INTO postal_address (fnr, address, updated_at)",
+            rows,
+            " ON CONFLICT (fnr) DO UPDATE
+              SET address = excluded.address, updated_at = excluded.updated_at
+              WHERE postal_address.address IS DISTINCT FROM excluded.address",
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(written)
     }
 
     async fn print_jobs(&self, include_printed: bool) -> Result<Vec<PrintJob>, StorageError> {

@@ -394,6 +394,22 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// Runs an import command (`krr import`, `address import`) on a file
+    /// holding `csv`; returns its exit success, stdout and stderr.
+    pub async fn import_csv(&self, command: &[&str], csv: &str) -> (bool, String, String) {
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("import.csv");
+        std::fs::write(&file, csv).unwrap();
+        let mut args = command.to_vec();
+        args.push(file.to_str().unwrap());
+        let output = self.run_cli(&args).await;
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
     /// Runs the `postkasse` command line against this app's database (and
     /// its key files), from a scratch directory, and waits for it.
     pub async fn run_cli(&self, args: &[&str]) -> std::process::Output {

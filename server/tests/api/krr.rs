@@ -32,17 +32,7 @@ impl TestApp {
 
     /// Imports `csv` with the command line; returns its exit success, stdout and stderr.
     async fn import(&self, csv: &str) -> (bool, String, String) {
-        let directory = tempfile::tempdir().unwrap();
-        let file = directory.path().join("persons.csv");
-        std::fs::write(&file, csv).unwrap();
-        let output = self
-            .run_cli(&["krr", "import", file.to_str().unwrap()])
-            .await;
-        (
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        self.import_csv(&["krr", "import"], csv).await
     }
 
     async fn register_size(&self) -> u64 {

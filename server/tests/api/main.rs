@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod addresses;
 mod archive;
 mod bad_input;
 mod crash;

@@ -382,7 +382,10 @@ impl Broker {
                 .map(|agency| agency.name.clone())
                 .unwrap_or_else(|| submission.client_name.clone()),
         };
-        let push_receipts = self.receipts.pushes_to(&submission.agency).await?;
+        let push_receipts = self
+            .receipts
+            .pushes_to(agency.as_ref(), &submission.agency)
+            .await?;
         let new = self
             .prepare(
                 Prepared {
@@ -434,12 +437,7 @@ impl Broker {
     /// Whether `org_nr` is another mailbox provider in the register.
     async fn is_other_provider(&self, org_nr: &OrgNr) -> Result<bool, BrokerError> {
         Ok(*org_nr != self.own.provider.org_nr
-            && self
-                .register
-                .mailbox_providers()
-                .await?
-                .iter()
-                .any(|provider| provider.org_nr == *org_nr))
+            && self.register.mailbox_provider(org_nr).await?.is_some())
     }
 
     /// A receipt another mailbox provider sends about a letter this broker
@@ -504,7 +502,11 @@ impl Broker {
         let context = ReceiptContext::for_message(&message, &incoming.provider);
         let kind = incoming.kind.body_key();
         let receipt = receipts::receipt_with_id(&context, incoming.kind, incoming.at, incoming.id);
-        let push = self.receipts.pushes_to(&message.agency).await?;
+        let client = self.agencies.agency_by_org_nr(&message.agency).await?;
+        let push = self
+            .receipts
+            .pushes_to(client.as_ref(), &message.agency)
+            .await?;
         let queued = self
             .store
             .record_provider_receipt(message.row_id, &receipt, push, now)

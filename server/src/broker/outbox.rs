@@ -131,8 +131,9 @@ impl OutboxWorker {
             .message_by_row(job.message_row)
             .await?
             .context("an outbox job without its message")?;
+        let agency = self.agencies.agency_by_org_nr(&message.agency).await?;
         let push = receipt_push(
-            self.agencies.as_ref(),
+            agency.as_ref(),
             self.register.as_ref(),
             &self.own.provider.org_nr,
             &message.agency,
@@ -275,10 +276,8 @@ impl OutboxWorker {
             .context("no provider to forward to")?;
         let provider = self
             .register
-            .mailbox_providers()
+            .mailbox_provider(provider_org)
             .await?
-            .into_iter()
-            .find(|provider| provider.org_nr == *provider_org)
             .context("the provider is no longer registered")?;
         let endpoint = provider
             .endpoint

@@ -29,28 +29,23 @@ pub enum ReceiptPush {
 }
 
 /// Where receipts for `client` (the organisation that sent the message) are
-/// pushed, if anywhere.
+/// pushed, if anywhere: `agency` is the client as registered here, when it
+/// is; the register is asked only when it has no callback.
 pub async fn receipt_push(
-    agencies: &dyn crate::agency::Store,
+    agency: Option<&crate::agency::registry::Agency>,
     register: &dyn crate::krr::Store,
     own: &OrgNr,
     client: &OrgNr,
 ) -> Result<Option<ReceiptPush>, StorageError> {
-    if let Some(callback) = agencies
-        .agency_by_org_nr(client)
-        .await?
-        .and_then(|agency| agency.callback)
-    {
+    if let Some(callback) = agency.and_then(|agency| agency.callback.clone()) {
         return Ok(Some(ReceiptPush::Callback(callback)));
     }
     if client == own {
         return Ok(None);
     }
     Ok(register
-        .mailbox_providers()
+        .mailbox_provider(client)
         .await?
-        .into_iter()
-        .find(|provider| provider.org_nr == *client)
         .and_then(|provider| provider.endpoint)
         .map(|endpoint| ReceiptPush::Provider { endpoint }))
 }
@@ -81,16 +76,18 @@ impl ReceiptIssuer {
         }
     }
 
-    /// Whether receipts for `client` are pushed somewhere.
-    pub async fn pushes_to(&self, client: &OrgNr) -> Result<bool, StorageError> {
-        Ok(receipt_push(
-            self.agencies.as_ref(),
-            self.register.as_ref(),
-            &self.own,
-            client,
+    /// Whether receipts for `client`, registered here as `agency` (if at
+    /// all), are pushed somewhere.
+    pub async fn pushes_to(
+        &self,
+        agency: Option<&crate::agency::registry::Agency>,
+        client: &OrgNr,
+    ) -> Result<bool, StorageError> {
+        Ok(
+            receipt_push(agency, self.register.as_ref(), &self.own, client)
+                .await?
+                .is_some(),
         )
-        .await?
-        .is_some())
     }
 
     /// A receipt from this Postkasse about a stored message, made now, and
@@ -100,7 +97,8 @@ impl ReceiptIssuer {
         message: &StoredMessage,
         kind: ReceiptKind,
     ) -> Result<(NewReceipt, bool), StorageError> {
-        let push = self.pushes_to(&message.agency).await?;
+        let agency = self.agencies.agency_by_org_nr(&message.agency).await?;
+        let push = self.pushes_to(agency.as_ref(), &message.agency).await?;
         let context = ReceiptContext::for_message(message, &self.own);
         Ok((receipt(&context, kind, self.clock.now()), push))
     }

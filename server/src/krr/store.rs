@@ -57,6 +57,12 @@ pub trait Store: Send + Sync + 'static {
 
     async fn mailbox_providers(&self) -> Result<Vec<MailboxProvider>, StorageError>;
 
+    /// The registered provider with this organisation number, if any.
+    async fn mailbox_provider(
+        &self,
+        org_nr: &OrgNr,
+    ) -> Result<Option<MailboxProvider>, StorageError>;
+
     /// Registers a provider, or updates its name, endpoint and certificate.
     async fn upsert_mailbox_provider(&self, provider: &MailboxProvider)
         -> Result<(), StorageError>;

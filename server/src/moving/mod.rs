@@ -64,11 +64,10 @@ impl LetterMoves {
         };
         Ok(self
             .register
-            .mailbox_providers()
+            .mailbox_provider(&mailbox.provider)
             .await?
-            .into_iter()
             // Only another provider has an endpoint; this one has none.
-            .find(|provider| provider.org_nr == mailbox.provider && provider.endpoint.is_some())
+            .filter(|provider| provider.endpoint.is_some())
             .map(|provider| Destination {
                 provider,
                 mailbox_address: mailbox.address,

@@ -124,10 +124,8 @@ impl MoveWorker {
     ) -> anyhow::Result<(String, String, Vec<u8>)> {
         let provider = self
             .register
-            .mailbox_providers()
+            .mailbox_provider(&job.provider)
             .await?
-            .into_iter()
-            .find(|provider| provider.org_nr == job.provider)
             .context("the provider is no longer registered")?;
         let endpoint = provider
             .endpoint

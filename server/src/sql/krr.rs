@@ -402,6 +402,22 @@ impl krr::Store for Database {
         rows.into_iter().map(ProviderRow::into_provider).collect()
     }
 
+    async fn mailbox_provider(
+        &self,
+        org_nr: &OrgNr,
+    ) -> Result<Option<MailboxProvider>, StorageError> {
+        let row: Option<ProviderRow> = self
+            .fetch_optional(
+                Query::new(
+                    "SELECT org_nr, name, endpoint, certificate_der FROM mailbox_provider
+                     WHERE org_nr = $1",
+                )
+                .bind(org_nr.as_str()),
+            )
+            .await?;
+        row.map(ProviderRow::into_provider).transpose()
+    }
+
     async fn upsert_mailbox_provider(
         &self,
         provider: &MailboxProvider,

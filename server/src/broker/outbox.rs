@@ -29,7 +29,7 @@ use crate::{
     krr::providers::OwnProvider,
 };
 use anyhow::Context;
-use app::domain::{Fnr, OrgNr, SyntheticIds};
+use app::domain::{Fnr, OrgNr, Sha256Digest, SyntheticIds};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
@@ -249,19 +249,14 @@ impl OutboxWorker {
             // ends in a failed job with its reason.
             Err(error) => return Attempt::Transient(format!("no access token: {error:#}")),
         };
-        let prepared = match self.prepare_forward(message, &token).await {
-            Ok(prepared) => prepared,
-            Err(error) => return Attempt::Permanent(format!("{error:#}")),
-        };
-        post_to_provider(
-            &self.http,
-            &prepared.endpoint,
-            &token,
-            prepared.business_message,
-            Some(prepared.package),
-            self.settings.request_timeout,
-        )
-        .await
+        match self.prepare_forward(message, &token).await {
+            Ok(sealed) => {
+                sealed
+                    .post(&self.http, &token, self.settings.request_timeout)
+                    .await
+            }
+            Err(error) => Attempt::Permanent(format!("{error:#}")),
+        }
     }
 
     /// The business message and package for the provider, and where they go.
@@ -269,20 +264,11 @@ impl OutboxWorker {
         &self,
         message: &StoredMessage,
         token: &str,
-    ) -> anyhow::Result<Forward> {
+    ) -> anyhow::Result<Sealed> {
         let provider_org = message
             .provider
             .as_ref()
             .context("no provider to forward to")?;
-        let provider = self
-            .register
-            .mailbox_provider(provider_org)
-            .await?
-            .context("the provider is no longer registered")?;
-        let endpoint = provider
-            .endpoint
-            .clone()
-            .context("the provider has no endpoint")?;
         let mut document: Value = serde_json::from_str(&message.document)?;
         let citizen = citizen_of(&document)?;
         let mailbox_address = self
@@ -304,17 +290,15 @@ impl OutboxWorker {
             &mailbox_address,
             token,
         )?;
-        let plain = self.blobs.get(&message.package).await?;
-        let own = self.own.clone();
-        let (business_message, package) = tokio::task::spawn_blocking(move || {
-            seal_for_provider(document, &plain, &provider.certificate_der, &own)
-        })
-        .await??;
-        Ok(Forward {
-            endpoint,
-            business_message,
-            package,
-        })
+        seal(
+            self.register.as_ref(),
+            self.blobs.as_ref(),
+            &self.own,
+            provider_org,
+            document,
+            &message.package,
+        )
+        .await
     }
 
     /// Pushes the receipt where the message's client takes them: the
@@ -371,11 +355,65 @@ impl OutboxWorker {
     }
 }
 
-/// A forwarded letter, ready to post.
-struct Forward {
-    endpoint: String,
-    business_message: String,
-    package: Vec<u8>,
+/// A business message and its package, ready to post to another provider.
+pub struct Sealed {
+    /// The provider's `POST /messages/out`.
+    pub endpoint: String,
+    /// The signed business message.
+    pub business_message: String,
+    /// The package, encrypted to the provider.
+    pub package: Vec<u8>,
+}
+
+impl Sealed {
+    /// Posts them, with this Postkasse's token.
+    pub async fn post(
+        self,
+        http: &reqwest::Client,
+        token: &str,
+        timeout: std::time::Duration,
+    ) -> Attempt {
+        post_to_provider(
+            http,
+            &self.endpoint,
+            token,
+            self.business_message,
+            Some(self.package),
+            timeout,
+        )
+        .await
+    }
+}
+
+/// Seals `document` and the stored plain `package` for `provider` (see
+/// [`seal_for_provider`]), with where to post them.
+pub async fn seal(
+    register: &dyn crate::krr::Store,
+    blobs: &dyn BlobStore,
+    own: &Arc<OwnProvider>,
+    provider: &OrgNr,
+    document: Value,
+    package: &Sha256Digest,
+) -> anyhow::Result<Sealed> {
+    let provider = register
+        .mailbox_provider(provider)
+        .await?
+        .context("the provider is no longer registered")?;
+    let endpoint = provider
+        .endpoint
+        .clone()
+        .context("the provider has no endpoint")?;
+    let plain = blobs.get(package).await?;
+    let own = own.clone();
+    let (business_message, package) = tokio::task::spawn_blocking(move || {
+        seal_for_provider(document, &plain, &provider.certificate_der, &own)
+    })
+    .await??;
+    Ok(Sealed {
+        endpoint,
+        business_message,
+        package,
+    })
 }
 
 const DIGITAL: &str = "/standardBusinessDocument/digital";
@@ -437,7 +475,7 @@ fn address_to_provider(
 /// the plain package encrypted (CMS) to the provider's certificate, the
 /// message naming it by fingerprint and signed by this Postkasse. CPU work:
 /// call it off the async threads.
-pub fn seal_for_provider(
+fn seal_for_provider(
     mut document: Value,
     plain: &[u8],
     provider_certificate_der: &[u8],

@@ -16,7 +16,7 @@ use crate::{
     broker::{
         client::envelope,
         message::{PROCESS_MOVED, STANDARD_MOVED},
-        outbox::{keep_working, post_to_provider, seal_for_provider, Attempt, OutboxSettings},
+        outbox::{keep_working, seal, Attempt, OutboxSettings, Sealed},
     },
     clock::{retry_delay, Clock},
     krr::{self, providers::OwnProvider},
@@ -101,45 +101,28 @@ impl MoveWorker {
             Err(error) => return Attempt::Transient(format!("no access token: {error:#}")),
         };
         match self.prepare(job, &token).await {
-            Ok((endpoint, business_message, package)) => {
-                post_to_provider(
-                    &self.http,
-                    &endpoint,
-                    &token,
-                    business_message,
-                    Some(package),
-                    self.settings.request_timeout,
-                )
-                .await
+            Ok(sealed) => {
+                sealed
+                    .post(&self.http, &token, self.settings.request_timeout)
+                    .await
             }
             Err(error) => Attempt::Permanent(format!("{error:#}")),
         }
     }
 
-    /// Where the letter goes, its signed `flyttet` message and its package.
-    async fn prepare(
-        &self,
-        job: &MoveJob,
-        token: &str,
-    ) -> anyhow::Result<(String, String, Vec<u8>)> {
-        let provider = self
-            .register
-            .mailbox_provider(&job.provider)
-            .await?
-            .context("the provider is no longer registered")?;
-        let endpoint = provider
-            .endpoint
-            .clone()
-            .context("the provider has no endpoint")?;
+    /// The letter's `flyttet` message and package, sealed for its provider.
+    async fn prepare(&self, job: &MoveJob, token: &str) -> anyhow::Result<Sealed> {
         let original: Value = serde_json::from_str(&job.message_document)?;
         let document = moved_message(job, &original, &self.own, token, self.clock.now())?;
-        let plain = self.blobs.get(&job.package).await?;
-        let own = self.own.clone();
-        let (business_message, package) = tokio::task::spawn_blocking(move || {
-            seal_for_provider(document, &plain, &provider.certificate_der, &own)
-        })
-        .await??;
-        Ok((endpoint, business_message, package))
+        seal(
+            self.register.as_ref(),
+            self.blobs.as_ref(),
+            &self.own,
+            &job.provider,
+            document,
+            &job.package,
+        )
+        .await
     }
 }
 

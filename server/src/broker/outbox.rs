@@ -98,6 +98,40 @@ pub async fn keep_working<F, Fut>(
     }
 }
 
+impl OutboxSettings {
+    /// What the `attempts`th try of `what` comes to: a transient failure is
+    /// tried again after the backoff, until the attempts run out.
+    pub fn settle(
+        &self,
+        what: &str,
+        attempt: Attempt,
+        attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Settled {
+        match attempt {
+            Attempt::Delivered => Settled::Delivered,
+            Attempt::Transient(error) if attempts < self.max_attempts => {
+                tracing::warn!(attempt = attempts, error = %error, "{what} will be retried");
+                Settled::Retry {
+                    at: now + retry_delay(self.retry_base, self.retry_max, attempts),
+                    error,
+                }
+            }
+            Attempt::Transient(error) | Attempt::Permanent(error) => {
+                tracing::warn!(attempts, error = %error, "{what} gave up");
+                Settled::GaveUp(error)
+            }
+        }
+    }
+}
+
+/// What a try comes to.
+pub enum Settled {
+    Delivered,
+    Retry { at: DateTime<Utc>, error: String },
+    GaveUp(String),
+}
+
 /// How one try to deliver went.
 pub enum Attempt {
     Delivered,
@@ -194,8 +228,11 @@ impl OutboxWorker {
             },
             error,
         };
-        match attempt {
-            Attempt::Delivered if forwarding => {
+        match self
+            .settings
+            .settle("outbox job", attempt, job.attempts, now)
+        {
+            Settled::Delivered if forwarding => {
                 // An interpretation: the receiving provider's acceptance is
                 // its promise of availability, so Postkasse passes it on as
                 // that provider's leveringskvittering (see
@@ -211,26 +248,13 @@ impl OutboxWorker {
                     receipts: vec![receipt(&context, ReceiptKind::Delivered, now)],
                 }
             }
-            Attempt::Delivered => JobOutcome::Delivered {
+            Settled::Delivered => JobOutcome::Delivered {
                 status: None,
                 receipts: vec![],
             },
-            Attempt::Transient(error) if job.attempts < self.settings.max_attempts => {
-                tracing::warn!(attempt = job.attempts, error = %error, "outbox job will be retried");
-                JobOutcome::Retry {
-                    at: now + self.backoff(job.attempts),
-                    error,
-                }
-            }
-            Attempt::Transient(error) | Attempt::Permanent(error) => {
-                tracing::warn!(attempts = job.attempts, error = %error, "outbox job gave up");
-                failed(error)
-            }
+            Settled::Retry { at, error } => JobOutcome::Retry { at, error },
+            Settled::GaveUp(error) => failed(error),
         }
-    }
-
-    fn backoff(&self, attempts: u32) -> Duration {
-        retry_delay(self.settings.retry_base, self.settings.retry_max, attempts)
     }
 
     /// Sends the message on to the citizen's provider, as DPI delivers to a

@@ -16,9 +16,9 @@ use crate::{
     broker::{
         client::envelope,
         message::{PROCESS_MOVED, STANDARD_MOVED},
-        outbox::{keep_working, seal, Attempt, OutboxSettings, Sealed},
+        outbox::{keep_working, seal, Attempt, OutboxSettings, Sealed, Settled},
     },
-    clock::{retry_delay, Clock},
+    clock::Clock,
     krr::{self, providers::OwnProvider},
 };
 use anyhow::Context;
@@ -72,24 +72,13 @@ impl MoveWorker {
         };
         let attempt = self.send(&job).await;
         let now = self.clock.now();
-        let outcome = match attempt {
-            Attempt::Delivered => MoveOutcome::Moved,
-            Attempt::Transient(error) if job.attempts < self.settings.max_attempts => {
-                tracing::warn!(attempt = job.attempts, error = %error, "moving a letter will be retried");
-                MoveOutcome::Retry {
-                    at: now
-                        + retry_delay(
-                            self.settings.retry_base,
-                            self.settings.retry_max,
-                            job.attempts,
-                        ),
-                    error,
-                }
-            }
-            Attempt::Transient(error) | Attempt::Permanent(error) => {
-                tracing::warn!(attempts = job.attempts, error = %error, "moving a letter gave up");
-                MoveOutcome::Failed { error }
-            }
+        let outcome = match self
+            .settings
+            .settle("moving a letter", attempt, job.attempts, now)
+        {
+            Settled::Delivered => MoveOutcome::Moved,
+            Settled::Retry { at, error } => MoveOutcome::Retry { at, error },
+            Settled::GaveUp(error) => MoveOutcome::Failed { error },
         };
         self.store.finish_move(job.id, &outcome, now).await?;
         Ok(true)

@@ -6,8 +6,8 @@
 
 use crate::broker::{
     message::{
-        ACTOR_AUTHORITY, PROCESS_DECISION, PROCESS_INFORMATION, PROCESS_PRINT, SHA256_METHOD,
-        STANDARD_DIGITAL, STANDARD_PRINT,
+        identifier, party, ACTOR_AUTHORITY, PROCESS_DECISION, PROCESS_INFORMATION, PROCESS_PRINT,
+        SHA256_METHOD, STANDARD_DIGITAL, STANDARD_PRINT,
     },
     package::{self, ManifestDocument, ManifestMottaker, ManifestSpec, PackageError},
     routing::Process,
@@ -95,7 +95,7 @@ impl OutgoingLetter {
     /// sent: encrypted, if it is encrypted).
     pub fn business_message(&self, package_as_sent: &[u8]) -> Value {
         let mut digital = json!({
-            "avsender": {"virksomhetsidentifikator": organisation(&self.sender)},
+            "avsender": {"virksomhetsidentifikator": identifier(&self.sender)},
             "mottaker": {},
             "dokumentpakkefingeravtrykk": {
                 "digestMethod": SHA256_METHOD,
@@ -144,10 +144,6 @@ impl OutgoingLetter {
     }
 }
 
-fn organisation(org_nr: &OrgNr) -> Value {
-    json!({"authority": ACTOR_AUTHORITY, "value": format!("0192:{org_nr}")})
-}
-
 /// The SBD around a body.
 #[allow(clippy::too_many_arguments)]
 pub fn envelope(
@@ -164,7 +160,7 @@ pub fn envelope(
         "standardBusinessDocument": {
             "standardBusinessDocumentHeader": {
                 "headerVersion": "1.0",
-                "sender": [{"identifier": organisation(sender)}],
+                "sender": [party(sender)],
                 "receiver": [{"identifier": {"authority": ACTOR_AUTHORITY, "value": receiver}}],
                 "documentIdentification": {
                     "standard": standard,
@@ -198,7 +194,7 @@ pub fn print_message(
     package_as_sent: &[u8],
 ) -> Value {
     let body = json!({
-        "avsender": {"virksomhetsidentifikator": organisation(sender)},
+        "avsender": {"virksomhetsidentifikator": identifier(sender)},
         "mottaker": recipient,
         "dokumentpakkefingeravtrykk": {
             "digestMethod": SHA256_METHOD,

@@ -468,6 +468,17 @@ pub(super) fn first_party<'a>(
     Some((value?, value_path))
 }
 
+/// An organisation as a business message names it:
+/// `{"authority": "iso6523-actorid-upis", "value": "0192:<orgnr>"}`.
+pub fn identifier(org_nr: &OrgNr) -> Value {
+    serde_json::json!({"authority": ACTOR_AUTHORITY, "value": org_nr.to_iso6523()})
+}
+
+/// An SBD header's sender or receiver: `{"identifier": ...}`.
+pub fn party(org_nr: &OrgNr) -> Value {
+    serde_json::json!({ "identifier": identifier(org_nr) })
+}
+
 /// `0192:<organisation number>` (ISO 6523 ICD 0192, Norway's register).
 /// The legacy `9908:` prefix of old SDP messages is accepted too.
 pub(super) fn organisation(value: &str) -> Result<OrgNr, String> {

@@ -16,7 +16,7 @@
 
 use super::{
     cms,
-    message::ACTOR_AUTHORITY,
+    message::party,
     package,
     receipt_issuer::{receipt_push, ReceiptPush},
     receipts::{receipt, ErrorKind, ReceiptContext, ReceiptKind},
@@ -476,13 +476,12 @@ fn address_to_provider(
     mailbox_address: &str,
     token: &str,
 ) -> anyhow::Result<()> {
-    let party = |org_nr: &OrgNr| json!([{"identifier": {"authority": ACTOR_AUTHORITY, "value": org_nr.to_iso6523()}}]);
     let header = document
         .pointer_mut(HEADER)
         .and_then(Value::as_object_mut)
         .context("the stored message has no header")?;
-    header.insert("sender".to_owned(), party(own));
-    header.insert("receiver".to_owned(), party(provider));
+    header.insert("sender".to_owned(), json!([party(own)]));
+    header.insert("receiver".to_owned(), json!([party(provider)]));
     let digital = document
         .pointer_mut(DIGITAL)
         .and_then(Value::as_object_mut)

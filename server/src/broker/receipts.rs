@@ -9,7 +9,7 @@
 
 use super::json_fields::Problems;
 use super::message::{
-    first_party, organisation as parse_organisation, read_scope, uuid, ACTOR_AUTHORITY,
+    first_party, identifier, organisation as parse_organisation, party, read_scope, uuid,
     PROCESS_DIGITAL, PROCESS_PRINT,
 };
 use super::routing::Process;
@@ -83,12 +83,28 @@ impl<'a> ReceiptContext<'a> {
     }
 }
 
-fn party(org_nr: &OrgNr) -> Value {
-    json!({"identifier": {"authority": ACTOR_AUTHORITY, "value": format!("0192:{org_nr}")}})
+/// `varslingskanal` as receipts write it.
+const CHANNEL_CODES: [(NoticeChannel, &str); 2] =
+    [(NoticeChannel::Email, "EPOST"), (NoticeChannel::Sms, "SMS")];
+/// `feiltype` as receipts write it.
+const ERROR_CODES: [(ErrorKind, &str); 2] =
+    [(ErrorKind::Client, "KLIENT"), (ErrorKind::Server, "SERVER")];
+
+/// The code a receipt writes for `value`.
+fn code<T: PartialEq>(codes: &[(T, &'static str)], value: &T) -> &'static str {
+    codes
+        .iter()
+        .find(|(known, _)| known == value)
+        .map(|(_, code)| *code)
+        .expect("every value has a code")
 }
 
-fn organisation(org_nr: &OrgNr) -> Value {
-    json!({"authority": ACTOR_AUTHORITY, "value": format!("0192:{org_nr}")})
+/// The value a receipt's code stands for.
+fn from_code<T: Copy>(codes: &[(T, &'static str)], text: &str) -> Option<T> {
+    codes
+        .iter()
+        .find(|(_, code)| *code == text)
+        .map(|(value, _)| *value)
 }
 
 fn timestamp(at: DateTime<Utc>) -> String {
@@ -110,8 +126,8 @@ pub fn receipt_with_id(
 ) -> NewReceipt {
     let key = kind.body_key();
     let mut body = json!({
-        "avsender": {"virksomhetsidentifikator": organisation(context.provider)},
-        "mottaker": {"virksomhetsidentifikator": organisation(context.agency)},
+        "avsender": {"virksomhetsidentifikator": identifier(context.provider)},
+        "mottaker": {"virksomhetsidentifikator": identifier(context.agency)},
         "tidspunkt": timestamp(at),
     });
     match &kind {
@@ -119,17 +135,11 @@ pub fn receipt_with_id(
             channel,
             description,
         } => {
-            body["varslingskanal"] = json!(match channel {
-                NoticeChannel::Email => "EPOST",
-                NoticeChannel::Sms => "SMS",
-            });
+            body["varslingskanal"] = json!(code(&CHANNEL_CODES, channel));
             body["beskrivelse"] = json!(description);
         }
         ReceiptKind::Error { kind, details } => {
-            body["feiltype"] = json!(match kind {
-                ErrorKind::Client => "KLIENT",
-                ErrorKind::Server => "SERVER",
-            });
+            body["feiltype"] = json!(code(&ERROR_CODES, kind));
             body["detaljer"] = json!(details);
         }
         _ => {}
@@ -305,18 +315,18 @@ pub fn parse_incoming(document: &Value) -> Result<IncomingReceipt, Vec<FieldErro
                 "leveringskvittering" => Some(ReceiptKind::Delivered),
                 "aapningskvittering" => Some(ReceiptKind::Opened),
                 "varslingfeiletkvittering" => {
-                    let channel = match body.required_string("varslingskanal", &mut problems) {
-                        Some("EPOST") => Some(NoticeChannel::Email),
-                        Some("SMS") => Some(NoticeChannel::Sms),
-                        Some(_) => {
-                            problems.add(
-                                body.path_of("varslingskanal"),
-                                "must be \"EPOST\" or \"SMS\"",
-                            );
-                            None
-                        }
-                        None => None,
-                    };
+                    let channel = body
+                        .required_string("varslingskanal", &mut problems)
+                        .and_then(|text| {
+                            let channel = from_code(&CHANNEL_CODES, text);
+                            if channel.is_none() {
+                                problems.add(
+                                    body.path_of("varslingskanal"),
+                                    "must be \"EPOST\" or \"SMS\"",
+                                );
+                            }
+                            channel
+                        });
                     let description = body
                         .string("beskrivelse", &mut problems)
                         .unwrap_or_default()
@@ -327,16 +337,18 @@ pub fn parse_incoming(document: &Value) -> Result<IncomingReceipt, Vec<FieldErro
                     })
                 }
                 _ => {
-                    let kind = match body.required_string("feiltype", &mut problems) {
-                        Some("KLIENT") => Some(ErrorKind::Client),
-                        Some("SERVER") => Some(ErrorKind::Server),
-                        Some(_) => {
-                            problems
-                                .add(body.path_of("feiltype"), "must be \"KLIENT\" or \"SERVER\"");
-                            None
-                        }
-                        None => None,
-                    };
+                    let kind = body
+                        .required_string("feiltype", &mut problems)
+                        .and_then(|text| {
+                            let kind = from_code(&ERROR_CODES, text);
+                            if kind.is_none() {
+                                problems.add(
+                                    body.path_of("feiltype"),
+                                    "must be \"KLIENT\" or \"SERVER\"",
+                                );
+                            }
+                            kind
+                        });
                     let details = body
                         .string("detaljer", &mut problems)
                         .unwrap_or_default()
@@ -366,6 +378,7 @@ pub fn parse_incoming(document: &Value) -> Result<IncomingReceipt, Vec<FieldErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::broker::message::ACTOR_AUTHORITY;
 
     #[test]
     fn a_feil_receipt_carries_the_conversation_a_new_id_and_the_reason() {

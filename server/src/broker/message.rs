@@ -85,8 +85,9 @@ pub struct MovedLetter {
     /// Its fields in common with `digital`; it is always addressed to a
     /// mailbox here, and orders no notices or receipts.
     pub letter: DigitalLetter,
-    /// `mottakstidspunkt`: the day the first provider received it.
-    pub received_on: NaiveDate,
+    /// `mottakstidspunkt`, the day the first provider received it, at its
+    /// start in Norway (the field is a date only).
+    pub received_at: DateTime<Utc>,
     /// `aapnet`: whether the citizen had opened it.
     pub opened: bool,
 }
@@ -759,14 +760,14 @@ fn read_digital(
         // Its notices were sent and its receipts given where it was first
         // delivered; here it only joins the archive.
         Some(moved) => (|| {
-            let (received_on, opened) = moved?;
+            let (received_at, opened) = moved?;
             Some(Body::Moved(MovedLetter {
                 letter: DigitalLetter {
                     opening_receipt: false,
                     notices: OrderedNotices::default(),
                     ..letter?
                 },
-                received_on,
+                received_at,
                 opened,
             }))
         })(),
@@ -776,7 +777,7 @@ fn read_digital(
 
 /// The `flyttet` body's own fields: when the letter was sent on, the day it
 /// was first received, and whether it was opened.
-fn read_moved(body: &mut Fields<'_>, problems: &mut Problems) -> Option<(NaiveDate, bool)> {
+fn read_moved(body: &mut Fields<'_>, problems: &mut Problems) -> Option<(DateTime<Utc>, bool)> {
     if let Some(at) = body.required_string("tidspunkt", problems) {
         if DateTime::parse_from_rfc3339(at).is_err() {
             problems.add(
@@ -785,20 +786,33 @@ fn read_moved(body: &mut Fields<'_>, problems: &mut Problems) -> Option<(NaiveDa
             );
         }
     }
-    let received_on = body
+    let received_at = body
         .required_string("mottakstidspunkt", problems)
-        .and_then(|day| match NaiveDate::parse_from_str(day, "%Y-%m-%d") {
-            Ok(day) => Some(day),
-            Err(_) => {
-                problems.add(
-                    body.path_of("mottakstidspunkt"),
-                    "must be a date (YYYY-MM-DD)",
-                );
-                None
+        .and_then(|day| {
+            match NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                .ok()
+                .and_then(start_of_day_in_norway)
+            {
+                Some(at) => Some(at),
+                None => {
+                    problems.add(
+                        body.path_of("mottakstidspunkt"),
+                        "must be a date (YYYY-MM-DD)",
+                    );
+                    None
+                }
             }
         });
     let opened = body.boolean("aapnet", problems).unwrap_or(false);
-    Some((received_on?, opened))
+    Some((received_at?, opened))
+}
+
+/// Midnight in Norway at the start of `day`: how a field that holds only a
+/// date (`virkningsdato`, `mottakstidspunkt`) becomes a time.
+fn start_of_day_in_norway(day: NaiveDate) -> Option<DateTime<Utc>> {
+    Oslo.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map(|time| time.with_timezone(&Utc))
 }
 
 fn read_effective_time(
@@ -819,9 +833,7 @@ fn read_effective_time(
         (None, None) => return Ok(None),
         (Some(date), None) => NaiveDate::parse_from_str(date, "%Y-%m-%d")
             .ok()
-            .and_then(|date| date.and_hms_opt(0, 0, 0))
-            .and_then(|midnight| Oslo.from_local_datetime(&midnight).earliest())
-            .map(|time| time.with_timezone(&Utc))
+            .and_then(start_of_day_in_norway)
             .ok_or("virkningsdato"),
         (None, Some(time)) => DateTime::parse_from_rfc3339(time)
             .map(|time| time.with_timezone(&Utc))

@@ -821,7 +821,7 @@ impl Broker {
                         nonsensitive_title: letter.nonsensitive_title.clone(),
                         title: package.main.title.clone(),
                         security_level: letter.security_level,
-                        received_at: moved.map_or(now, |moved| start_of_day(moved.received_on)),
+                        received_at: moved.map_or(now, |moved| moved.received_at),
                         read_at: moved.and_then(|moved| moved.opened.then_some(now)),
                         documents,
                         signer: signature.map(|signature| PackageSigner {
@@ -1123,19 +1123,6 @@ fn answer_resend(stored: &StoredMessage, content_sha256: &str) -> Result<Accepta
             stored.message_id
         )))
     }
-}
-
-/// Midnight in Norway at the start of `day`, the time a moved letter keeps
-/// when only the day it first arrived is known.
-fn start_of_day(day: chrono::NaiveDate) -> DateTime<Utc> {
-    use chrono::TimeZone;
-    chrono_tz::Europe::Oslo
-        .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
-        .earliest()
-        .map_or_else(
-            || day.and_time(chrono::NaiveTime::MIN).and_utc(),
-            |at| at.with_timezone(&Utc),
-        )
 }
 
 /// Who vouched for a business message's content.

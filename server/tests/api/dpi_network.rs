@@ -10,7 +10,6 @@ use crate::helpers::{
     TEST_SENDER,
 };
 use app::domain::Fnr;
-use postkasse::krr::Store as _;
 use postkasse::mailbox::Store as _;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -18,17 +17,6 @@ use std::path::{Path, PathBuf};
 
 const OTHER_PROVIDER: &str = "921000006";
 const PROCESSOR: &str = "991825827";
-
-/// The mailbox address the register holds for the citizen.
-async fn address_of(app: &TestApp, fnr: &Fnr) -> String {
-    app.database
-        .register_entry(fnr)
-        .await
-        .unwrap()
-        .and_then(|entry| entry.person.mailbox)
-        .expect("a mailbox")
-        .address
-}
 
 /// The business message for `letter` in DPI's provider shape: addressed to
 /// this provider, the citizen named by their mailbox address, with the
@@ -51,21 +39,13 @@ fn only_problem(problem: &Value) -> (String, String) {
     )
 }
 
-async fn mailbox_size(app: &TestApp, fnr: &Fnr) -> usize {
-    app.database
-        .letters_for(fnr, chrono::Utc::now())
-        .await
-        .unwrap()
-        .len()
-}
-
 async fn a_provider_shaped_message_must_be_for_this_provider_and_complete(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
     let kari = citizen(4);
     app.make_reachable(&kari, OWN_PROVIDER).await;
-    let address = address_of(&app, &kari).await;
+    let address = app.mailbox_address(&kari).await;
     let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
     let letter = test_letter(&sender.org_nr(), &kari, "Vedtak i tilbyderform");
     let package = letter.package().unwrap();
@@ -104,7 +84,7 @@ async fn a_provider_shaped_message_must_be_for_this_provider_and_complete(backen
     let (name, reason) = only_problem(&refused(send(message).await).await);
     assert_eq!(name, "dokumentpakke.META-INF/signatures.xml");
     assert!(reason.contains("required"), "{reason}");
-    assert_eq!(mailbox_size(&app, &kari).await, 0, "nothing was stored");
+    assert_eq!(app.letters(&kari).await.len(), 0, "nothing was stored");
 }
 
 async fn embedded_tokens_must_prove_the_sender_may_send(backend: Backend) {
@@ -155,7 +135,7 @@ async fn embedded_tokens_must_prove_the_sender_may_send(backend: Backend) {
         reason.contains("not signed by the token issuer"),
         "{reason}"
     );
-    assert_eq!(mailbox_size(&app, &kari).await, 0, "nothing was stored");
+    assert_eq!(app.letters(&kari).await.len(), 0, "nothing was stored");
 
     // The sender's own token from this installation's issuer is accepted.
     let response = with_token(&sender.token).await;
@@ -193,7 +173,7 @@ async fn a_processor_sends_for_an_agency_only_with_its_delegation(backend: Backe
         "forretningsmelding.standardBusinessDocument.digital.avsender.virksomhetsidentifikator"
     );
     assert!(reason.contains(PROCESSOR), "{reason}");
-    assert_eq!(mailbox_size(&app, &kari).await, 0);
+    assert_eq!(app.letters(&kari).await.len(), 0);
 
     let output = app
         .run_cli(&[
@@ -335,7 +315,7 @@ async fn messages_built_by_independent_tools_are_verified_end_to_end(backend: Ba
     };
     let kari = citizen(7);
     app.make_reachable(&kari, OWN_PROVIDER).await;
-    let address = address_of(&app, &kari).await;
+    let address = app.mailbox_address(&kari).await;
     let sender = app.sender(TEST_SENDER, "Skatteetaten").await;
 
     let refusals = [
@@ -354,7 +334,7 @@ async fn messages_built_by_independent_tools_are_verified_end_to_end(backend: Ba
             "{variant}: the problem names {cause:?}: {problem}"
         );
         assert_eq!(
-            mailbox_size(&app, &kari).await,
+            app.letters(&kari).await.len(),
             0,
             "{variant}: nothing stored"
         );

@@ -362,12 +362,7 @@ async fn spawn_app_on(
     Some(TestApp {
         database_url: database.url.clone(),
         address,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            // A stuck request fails the test with its URL instead of hanging the run.
-            .timeout(std::time::Duration::from_secs(20))
-            .build()
-            .expect("HTTP client"),
+        client: http_client(),
         database: stores,
         blob_directory: blobs.path().to_path_buf(),
         _database: database,
@@ -376,6 +371,36 @@ async fn spawn_app_on(
         _index: index,
         _shutdown: shutdown,
     })
+}
+
+/// The tests' HTTP client: no redirects followed, and a stuck request fails
+/// the test with its URL instead of hanging the run.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("HTTP client")
+}
+
+/// The unacknowledged receipts `GET /messages/in` (at `url`, with its
+/// query) hands `token`'s agency; none on 204.
+pub async fn receipts_at(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> Vec<serde_json::Value> {
+    let response = client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET /messages/in");
+    match response.status() {
+        reqwest::StatusCode::NO_CONTENT => Vec::new(),
+        reqwest::StatusCode::OK => response.json().await.unwrap(),
+        other => panic!("GET /messages/in answered {other}"),
+    }
 }
 
 /// The page without Leptos's empty hydration markers (`<!>`), which debug
@@ -541,6 +566,27 @@ impl TestApp {
             .id
     }
 
+    /// The citizen's letters in effect now, newest first.
+    pub async fn letters(&self, fnr: &app::domain::Fnr) -> Vec<app::domain::LetterSummary> {
+        use postkasse::mailbox::Store as _;
+        self.database
+            .letters_for(fnr, chrono::Utc::now())
+            .await
+            .unwrap()
+    }
+
+    /// The mailbox address the register holds for the citizen.
+    pub async fn mailbox_address(&self, fnr: &app::domain::Fnr) -> String {
+        use postkasse::krr::Store as _;
+        self.database
+            .register_entry(fnr)
+            .await
+            .unwrap()
+            .and_then(|entry| entry.person.mailbox)
+            .expect("a mailbox")
+            .address
+    }
+
     /// Puts the citizen in the register: active, not reserved, a current
     /// e-mail, and a mailbox at `provider`.
     pub async fn make_reachable(&self, fnr: &app::domain::Fnr, provider: &str) {
@@ -655,18 +701,12 @@ impl TestSender {
 
     /// The unacknowledged receipts on `kanal` (empty on 204).
     pub async fn receipts(&self, app: &TestApp, kanal: &str) -> Vec<serde_json::Value> {
-        let response = app
-            .client
-            .get(app.url(&format!("/messages/in?kanal={kanal}")))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("GET /messages/in");
-        match response.status() {
-            reqwest::StatusCode::NO_CONTENT => Vec::new(),
-            reqwest::StatusCode::OK => response.json().await.unwrap(),
-            other => panic!("GET /messages/in answered {other}"),
-        }
+        receipts_at(
+            &app.client,
+            &app.url(&format!("/messages/in?kanal={kanal}")),
+            &self.token,
+        )
+        .await
     }
 
     pub async fn statuses(&self, app: &TestApp, message_id: &str) -> reqwest::Response {

@@ -6,12 +6,13 @@
 
 use crate::{
     helpers::{
-        citizen, on_both_backends, spawn_app_with, Backend, TestDatabase, OWN_PROVIDER, TEST_SENDER,
+        citizen, http_client, on_both_backends, spawn_app_with, Backend, TestDatabase,
+        OWN_PROVIDER, TEST_SENDER,
     },
     login::{get_at, login_as_at, server_fn_at},
     provider_network::{
-        as_provider_b, certificate_der, eventually, http_client, keys_of_b, letters_at,
-        name_the_agency, post_message, register_provider, InstallationA, PROVIDER_B,
+        as_provider_b, certificate_der, eventually, keys_of_b, name_the_agency, post_message,
+        register_provider, InstallationA, PROVIDER_B,
     },
 };
 use app::domain::OrgNr;
@@ -134,11 +135,11 @@ async fn letters_move_to_the_new_provider_once_even_across_a_crash(backend: Back
 
     // Killed mid-move, and started again.
     eventually("the first letters at B", || async {
-        (letters_at(&b, &kari).await.len() >= LETTERS / 5).then_some(())
+        (b.letters(&kari).await.len() >= LETTERS / 5).then_some(())
     })
     .await;
     a_process.kill().await.expect("SIGKILL A");
-    let moved_before_the_kill = letters_at(&b, &kari).await.len();
+    let moved_before_the_kill = b.letters(&kari).await.len();
     assert!(moved_before_the_kill < LETTERS, "killed before the end");
     let mut a_process = a.start().await;
 
@@ -153,7 +154,7 @@ async fn letters_move_to_the_new_provider_once_even_across_a_crash(backend: Back
     assert_eq!(counts.moved, LETTERS as u64, "{counts:?}");
     a_process.kill().await.unwrap();
 
-    let at_b = letters_at(&b, &kari).await;
+    let at_b = b.letters(&kari).await;
     assert_eq!(at_b.len(), LETTERS, "each letter exactly once");
     let moved_titles: HashSet<String> = at_b
         .iter()

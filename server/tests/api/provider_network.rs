@@ -9,8 +9,9 @@
 use crate::{
     crash::Environment,
     helpers::{
-        citizen, on_both_backends, provider_files, refused, registered_agency_key, spawn_app_with,
-        test_letter, Backend, TestApp, TestDatabase, OWN_PROVIDER, TEST_SENDER,
+        citizen, http_client, on_both_backends, provider_files, receipts_at, refused,
+        registered_agency_key, spawn_app_with, test_letter, Backend, TestApp, TestDatabase,
+        OWN_PROVIDER, TEST_SENDER,
     },
     messages::receipt_kinds,
 };
@@ -167,13 +168,6 @@ where
     panic!("waited 15 s for {what}");
 }
 
-pub(crate) async fn letters_at(app: &TestApp, fnr: &Fnr) -> Vec<app::domain::LetterSummary> {
-    app.database
-        .letters_for(fnr, chrono::Utc::now())
-        .await
-        .unwrap()
-}
-
 /// A port nothing listens on now: A keeps it across restarts, since its
 /// address is the issuer B trusts.
 fn free_port() -> u16 {
@@ -310,29 +304,6 @@ pub(crate) async fn post_message(
         .unwrap()
 }
 
-/// The agency's unacknowledged receipts at `address` (none on 204).
-async fn receipts_at(client: &reqwest::Client, address: &str, token: &str) -> Vec<Value> {
-    let response = client
-        .get(format!("{address}/messages/in"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    match response.status() {
-        StatusCode::NO_CONTENT => Vec::new(),
-        StatusCode::OK => response.json().await.unwrap(),
-        other => panic!("GET /messages/in answered {other}"),
-    }
-}
-
-pub(crate) fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
-}
-
 async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(backend: Backend) {
     let Some(database) = TestDatabase::create(backend).await else {
         return;
@@ -375,14 +346,7 @@ async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(back
     // Both registers say Kari's mailbox is at B, under the same address.
     let kari = citizen(21);
     b.make_reachable(&kari, PROVIDER_B).await;
-    let address = b
-        .database
-        .register_entry(&kari)
-        .await
-        .unwrap()
-        .and_then(|entry| entry.person.mailbox)
-        .unwrap()
-        .address;
+    let address = b.mailbox_address(&kari).await;
     a.register(&kari, &address, PROVIDER_B).await;
     let agency_token = a.send_token(TEST_SENDER).await;
     let mut a_process = a.start().await;
@@ -407,7 +371,7 @@ async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(back
 
     // B has the letter, from the agency (not from A), in Kari's archive.
     let at_b = eventually("the letter at B", || async {
-        let letters = letters_at(&b, &kari).await;
+        let letters = b.letters(&kari).await;
         (!letters.is_empty()).then_some(letters)
     })
     .await;
@@ -426,7 +390,12 @@ async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(back
 
     // Delivered: one leveringskvittering, from B.
     let receipts = eventually("the leveringskvittering at A", || async {
-        let receipts = receipts_at(&client, &a.address, &agency_token).await;
+        let receipts = receipts_at(
+            &client,
+            &format!("{}/messages/in", a.address),
+            &agency_token,
+        )
+        .await;
         (!receipts.is_empty()).then_some(receipts)
     })
     .await;
@@ -444,7 +413,12 @@ async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(back
     assert!(accepted.status().is_success(), "{}", accepted.status());
 
     let receipts = eventually("B's aapningskvittering at A", || async {
-        let receipts = receipts_at(&client, &a.address, &agency_token).await;
+        let receipts = receipts_at(
+            &client,
+            &format!("{}/messages/in", a.address),
+            &agency_token,
+        )
+        .await;
         (receipts.len() >= 2).then_some(receipts)
     })
     .await;
@@ -485,7 +459,14 @@ async fn a_letter_forwarded_to_another_postkasse_comes_back_as_its_receipts(back
     assert_eq!(again.status(), StatusCode::CREATED);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
-        receipt_kinds(&receipts_at(&client, &a.address, &agency_token).await),
+        receipt_kinds(
+            &receipts_at(
+                &client,
+                &format!("{}/messages/in", a.address),
+                &agency_token
+            )
+            .await
+        ),
         ["leveringskvittering", "aapningskvittering"],
         "each receipt reaches the agency once"
     );

@@ -282,7 +282,8 @@ impl Broker {
             .ok()
         });
         if let Some(message) = &message {
-            problems.extend(signer_problem(&signer, message));
+            let header_sender = message.processor.as_ref().unwrap_or(&message.sender);
+            problems.extend(signer_problem(&signer, header_sender));
             problems.extend(self.sender_problems(message).await?);
         }
         let (fingerprint, package) = match submission.dokumentpakke.clone() {
@@ -465,19 +466,12 @@ impl Broker {
         })?;
         if incoming.provider != submission.agency {
             problems.push(FieldError::new(
-                RECEIPT_SENDER,
+                HEADER_SENDER,
                 "must be the organisation the access token was issued to",
             ));
         }
         match &signer {
-            Signer::Certificate(certificate) if certificate.org_nr == incoming.provider => {}
-            Signer::Certificate(certificate) => problems.push(FieldError::new(
-                BUSINESS_MESSAGE,
-                format!(
-                    "is signed with the enterprise certificate of 0192:{}, not of the sender 0192:{}",
-                    certificate.org_nr, incoming.provider
-                ),
-            )),
+            Signer::Certificate(_) => problems.extend(signer_problem(&signer, &incoming.provider)),
             Signer::Unsigned | Signer::RegisteredKey => problems.push(FieldError::new(
                 BUSINESS_MESSAGE,
                 "must be a JWS signed with the provider's enterprise certificate (x5c): receipts between providers are signed",
@@ -522,39 +516,10 @@ impl Broker {
         })
     }
 
-    /// What is wrong with who moves a letter here: it must be another
-    /// mailbox provider in the register, sending as itself with its own
-    /// Maskinporten token (the avsender is the letter's original sender).
-    async fn mover_problems(
-        &self,
-        message: &BusinessMessage,
-    ) -> Result<Vec<FieldError>, BrokerError> {
-        let mut problems = Vec::new();
-        let mover = message.processor.as_ref().unwrap_or(&message.sender);
-        if !self.is_other_provider(mover).await? {
-            problems.push(FieldError::new(
-                "forretningsmelding.standardBusinessDocument.standardBusinessDocumentHeader.sender[0].identifier.value",
-                format!("is 0192:{mover}, which is not a mailbox provider in the register: only a provider moves letters"),
-            ));
-        }
-        if let Some(token) = &message.maskinportentoken {
-            let expected = ExpectedParties {
-                agency: mover,
-                processor: None,
-            };
-            if let Err(refusal) = self.checks.tokens.verify(token, expected).await {
-                problems.push(FieldError::new(
-                    "forretningsmelding.standardBusinessDocument.flyttet.maskinportentoken",
-                    refusal.0,
-                ));
-            }
-        }
-        Ok(problems)
-    }
-
     /// What is wrong with who sent the message: a processor without a
-    /// delegation from the agency, or an embedded Maskinporten token that
-    /// does not prove the sender may send.
+    /// delegation from the agency, a letter moved here by someone who is not
+    /// another mailbox provider, or an embedded Maskinporten token that does
+    /// not prove the sender may send.
     async fn sender_problems(
         &self,
         message: &BusinessMessage,
@@ -566,33 +531,53 @@ impl Broker {
             )
         };
         let mut problems = Vec::new();
-        if let Body::Moved(_) = &message.body {
-            return self.mover_problems(message).await;
-        }
-        if let Some(processor) = &message.processor {
+        // A moved letter comes from the citizen's previous provider, sending
+        // as itself (the avsender is the letter's original sender).
+        let moved_by = match &message.body {
+            Body::Moved(_) => Some(message.processor.as_ref().unwrap_or(&message.sender)),
+            _ => None,
+        };
+        match (moved_by, &message.processor) {
+            (Some(mover), _) => {
+                if !self.is_other_provider(mover).await? {
+                    problems.push(FieldError::new(
+                        HEADER_SENDER,
+                        format!("is 0192:{mover}, which is not a mailbox provider in the register: only a provider moves letters"),
+                    ));
+                }
+            }
             // A token from the network's Maskinporten naming the agency as
             // consumer and the processor as supplier is its word that the
             // agency delegated (checked below); without one, the operator's
             // register must hold the delegation.
-            if message.maskinportentoken.is_none()
-                && !self
-                    .agencies
-                    .has_delegation(&message.sender, processor)
-                    .await?
-            {
-                problems.push(FieldError::new(
-                    path("avsender.virksomhetsidentifikator"),
-                    format!(
-                        "is 0192:{}, which has not let the sender 0192:{processor} send on its behalf",
-                        message.sender
-                    ),
-                ));
+            (None, Some(processor)) => {
+                if message.maskinportentoken.is_none()
+                    && !self
+                        .agencies
+                        .has_delegation(&message.sender, processor)
+                        .await?
+                {
+                    problems.push(FieldError::new(
+                        path("avsender.virksomhetsidentifikator"),
+                        format!(
+                            "is 0192:{}, which has not let the sender 0192:{processor} send on its behalf",
+                            message.sender
+                        ),
+                    ));
+                }
             }
+            (None, None) => {}
         }
         if let Some(token) = &message.maskinportentoken {
-            let expected = ExpectedParties {
-                agency: &message.sender,
-                processor: message.processor.as_ref(),
+            let expected = match moved_by {
+                Some(mover) => ExpectedParties {
+                    agency: mover,
+                    processor: None,
+                },
+                None => ExpectedParties {
+                    agency: &message.sender,
+                    processor: message.processor.as_ref(),
+                },
             };
             if let Err(refusal) = self.checks.tokens.verify(token, expected).await {
                 problems.push(FieldError::new(path("maskinportentoken"), refusal.0));
@@ -1137,7 +1122,8 @@ enum Signer {
 }
 
 const BUSINESS_MESSAGE: &str = "forretningsmelding";
-const RECEIPT_SENDER: &str =
+/// Where the SBD header names its sender.
+const HEADER_SENDER: &str =
     "forretningsmelding.standardBusinessDocument.standardBusinessDocumentHeader.sender[0].identifier.value";
 
 /// The business message: JSON as is, or a JWT whose payload is the JSON,
@@ -1245,12 +1231,11 @@ fn verify_jwt(
 }
 
 /// A certificate-signed message must be signed by its sender: the SBD
-/// header's sender, which is the data processor when one sends.
-fn signer_problem(signer: &Signer, message: &BusinessMessage) -> Option<FieldError> {
+/// header's sender (the data processor, when one sends).
+fn signer_problem(signer: &Signer, sender: &OrgNr) -> Option<FieldError> {
     let Signer::Certificate(certificate) = signer else {
         return None;
     };
-    let sender = message.processor.as_ref().unwrap_or(&message.sender);
     (certificate.org_nr != *sender).then(|| {
         FieldError::new(
             BUSINESS_MESSAGE,

@@ -194,11 +194,8 @@ impl TokenVerifier {
     pub async fn access(&self, token: &str) -> Result<IssuedAccess, TokenRefusal> {
         let claims = self.decode(token).await?;
         check_issued(&claims, &self.issuer, self.clock.now(), self.clock_skew)?;
-        let org_nr = organisation(&claims.supplier)
-            .or_else(|| organisation(&claims.consumer))
-            .ok_or_else(|| refusal("consumer: must name an organisation (0192:…)"))?;
         Ok(IssuedAccess {
-            org_nr,
+            org_nr: presenter(&claims)?,
             scopes: claims
                 .scope
                 .unwrap_or_default()
@@ -268,6 +265,19 @@ fn organisation(claim: &Option<Organisation>) -> Option<OrgNr> {
         .as_ref()
         .and_then(|organisation| organisation.id.as_deref())
         .and_then(|id| OrgNr::parse_iso6523(id).ok())
+}
+
+/// Who presents the token: its `supplier` when it names one (a data
+/// processor acting for the consumer), else its `consumer`, as
+/// `AccessTokenClaims::client_org_nr` reads this installation's own tokens.
+/// A claim that is there must name an organisation.
+fn presenter(claims: &EmbeddedClaims) -> Result<OrgNr, TokenRefusal> {
+    match &claims.supplier {
+        Some(_) => organisation(&claims.supplier)
+            .ok_or_else(|| refusal("supplier: must name an organisation (0192:…)")),
+        None => organisation(&claims.consumer)
+            .ok_or_else(|| refusal("consumer: must name an organisation (0192:…)")),
+    }
 }
 
 /// The issuer made the token and it has not expired.
@@ -417,5 +427,21 @@ mod tests {
         assert_eq!(check(delegated.clone(), Some(&processor)), Ok(()));
         // The same token does not let the processor pose as the agency itself.
         assert!(refused_for(delegated, None).starts_with("supplier:"));
+    }
+
+    #[test]
+    fn a_bearer_token_is_presented_by_its_supplier_else_its_consumer() {
+        assert_eq!(presenter(&claims(good())), Ok(org("974760673")));
+        let mut processor = good();
+        processor["supplier"] =
+            serde_json::json!({"authority": "iso6523-actorid-upis", "ID": "0192:991825827"});
+        assert_eq!(presenter(&claims(processor)), Ok(org("991825827")));
+        // A supplier that names no organisation is not read as the consumer.
+        let mut garbled = good();
+        garbled["supplier"] = serde_json::json!({"authority": "iso6523-actorid-upis", "ID": "x"});
+        assert!(presenter(&claims(garbled))
+            .unwrap_err()
+            .0
+            .starts_with("supplier:"));
     }
 }

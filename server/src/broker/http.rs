@@ -243,9 +243,6 @@ pub struct ReceiptQuery {
     page_size: Option<u32>,
 }
 
-/// DPI's bound on `avsenderidentifikator`.
-pub const MAX_AVSENDERIDENTIFIKATOR_CHARS: usize = 100;
-
 /// The most receipts one page holds.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
@@ -271,7 +268,10 @@ pub async fn incoming(
     // The same rule as the business message's field: bounded, no control
     // characters (which a database would not store either).
     if let Some(Err(error)) = query.avsenderidentifikator.as_deref().map(|identifier| {
-        app::domain::letter::checked_text(identifier, MAX_AVSENDERIDENTIFIKATOR_CHARS)
+        app::domain::letter::checked_text(
+            identifier,
+            super::message::MAX_AVSENDERIDENTIFIKATOR_CHARS,
+        )
     }) {
         problems.push(FieldError::new("avsenderidentifikator", error));
     }

@@ -42,6 +42,8 @@ pub const PROCESS_MOVED: &str =
 /// eForvaltningsforskriften §8 applies.
 pub const PROCESS_DECISION: &str = "urn:no:difi:profile:digitalpost:vedtak:ver1.0";
 pub const PROCESS_INFORMATION: &str = "urn:no:difi:profile:digitalpost:info:ver1.0";
+/// DPI's bound on `avsenderidentifikator`, in the message and in queries.
+pub const MAX_AVSENDERIDENTIFIKATOR_CHARS: usize = 100;
 pub const SHA256_METHOD: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
 pub const ACTOR_AUTHORITY: &str = "iso6523-actorid-upis";
 
@@ -601,8 +603,13 @@ fn read_common(body: &mut Fields<'_>, problems: &mut Problems) -> Option<Common>
                         _ => None,
                     }
                 });
-            let identifier =
-                bounded_text(&mut avsender, "avsenderidentifikator", 100, false, problems);
+            let identifier = bounded_text(
+                &mut avsender,
+                "avsenderidentifikator",
+                MAX_AVSENDERIDENTIFIKATOR_CHARS,
+                false,
+                problems,
+            );
             bounded_text(&mut avsender, "fakturaReferanse", 40, false, problems);
             avsender.finish(problems);
             Some((sender?, identifier))

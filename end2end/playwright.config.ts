@@ -118,6 +118,8 @@ export default defineConfig({
         // sink whenever the suite runs (the default window is 09:00-17:00).
         POSTKASSE__NOTIFY__WINDOW_OPENS: '00:00',
         POSTKASSE__NOTIFY__WINDOW_CLOSES: '23:59',
+        // Every spec checks paper letters from 127.0.0.1: room for all of them.
+        POSTKASSE__PRINT__CHECKS_PER_MINUTE: '120',
         LEPTOS_SITE_ROOT: siteRoot,
       },
       url: `${APP_URL}/readyz`,

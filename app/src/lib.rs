@@ -36,6 +36,7 @@ use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
 };
 use pages::{
+    check::CheckPage,
     folders::FoldersPage,
     inbox::InboxPage,
     landing::Landing,
@@ -106,6 +107,7 @@ fn Frame() -> impl IntoView {
                     <Route path=StaticSegment("") view=Landing ssr=SsrMode::Async />
                     <Route path=StaticSegment("innboks") view=InboxPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sok") view=SearchPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("kontroll") view=CheckPage ssr=SsrMode::Async />
                     <Route
                         path=StaticSegment("innstillinger")
                         view=SettingsPage

@@ -40,6 +40,29 @@ pub struct Settings {
     pub mailbox: MailboxSettings,
     pub notify: NotifySettings,
     pub search: SearchSettings,
+    pub print: PrintSettings,
+}
+
+/// The print chain: preflight, cut-off times, the print house's drop.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PrintSettings {
+    /// The most pages a letter for paper may have.
+    pub max_pages: u32,
+    /// Norwegian wall-clock times (`HH:MM`) at which waiting letters are batched.
+    pub cut_offs: Vec<String>,
+    /// The most sheets a C5 envelope takes; thicker letters go in C4.
+    pub c5_max_sheets: u32,
+    /// The folder shared with the print house (`outgoing/`, `responses/`).
+    pub drop_directory: PathBuf,
+    /// How often the chain looks for a cut-off, batches to hand over and answers.
+    pub poll_milliseconds: u64,
+    /// A batch the print house did not take is offered again after this, doubling.
+    pub retry_base_milliseconds: u64,
+    pub retry_max_seconds: u64,
+    /// Letters made print-ready per round of a cut-off.
+    pub letters_per_round: usize,
+    /// Codes one client may try at the public check page per minute.
+    pub checks_per_minute: u32,
 }
 
 /// The citizen's archive: the trash, uploads.

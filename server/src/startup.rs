@@ -50,9 +50,10 @@ use crate::{
 use anyhow::Context;
 use app::{
     api::{
-        archive::ssr::SharedArchive, contact::ssr::SharedContactRegister,
-        mailbox::ssr::SharedMailbox, moving::ssr::SharedLetterMoves,
-        operator::ssr::SharedOperatorConsole, search::ssr::SharedSearch,
+        archive::ssr::SharedArchive, check::ssr::SharedPaperLetterCheck,
+        contact::ssr::SharedContactRegister, mailbox::ssr::SharedMailbox,
+        moving::ssr::SharedLetterMoves, operator::ssr::SharedOperatorConsole,
+        search::ssr::SharedSearch,
     },
     csp::FormTargets,
     shell, App,
@@ -99,6 +100,8 @@ pub struct AppState {
     pub operators: Arc<Operators>,
     /// What the operator pages show.
     pub console: Arc<Console>,
+    /// The public check of paper letters' codes.
+    pub paper_checks: SharedPaperLetterCheck,
 }
 
 /// The services Postkasse runs on, opened from settings.
@@ -309,8 +312,37 @@ impl Services {
                 },
                 max_group: settings.broker.max_commit_group,
                 notice_window: settings.notify.window()?,
+                preflight: print::preflight::PreflightRules {
+                    max_pages: settings.print.max_pages,
+                },
             },
         )
+    }
+
+    /// The print chain, printing `public_url`'s check page on every letter.
+    pub fn print_chain(
+        &self,
+        settings: &Settings,
+        public_url: &str,
+    ) -> anyhow::Result<Arc<print::worker::PrintChain>> {
+        let print = &settings.print;
+        Ok(Arc::new(print::worker::PrintChain {
+            store: self.print_store(),
+            blobs: self.blobs.clone(),
+            clock: self.clock.clone(),
+            house: Arc::new(print::transport::DropDirectory::new(&print.drop_directory)),
+            receipts: Arc::new(self.receipt_issuer()),
+            settings: print::worker::PrintSettings {
+                cut_offs: print::schedule::CutOffs::parse(&print.cut_offs)?,
+                c5_max_sheets: print.c5_max_sheets,
+                check_url: format!("{public_url}/kontroll"),
+                letters_per_round: print.letters_per_round.max(1),
+                parallel: std::thread::available_parallelism().map_or(2, usize::from),
+                retry_base: chrono::Duration::milliseconds(print.retry_base_milliseconds as i64),
+                retry_max: chrono::Duration::seconds(print.retry_max_seconds as i64),
+                poll: std::time::Duration::from_millis(print.poll_milliseconds),
+            },
+        }))
     }
 
     /// The outbox workers the settings ask for, woken by the broker.
@@ -520,6 +552,7 @@ pub struct Application {
     address: SocketAddr,
     outbox_workers: Vec<OutboxWorker>,
     move_worker: MoveWorker,
+    print_worker: print::worker::PrintWorker,
     trash_purge: TrashPurge,
     notify_workers: Vec<NotifyWorker>,
     indexer: Indexer,
@@ -608,6 +641,7 @@ impl Application {
         let network_tokens = services.network_tokens(&settings, &maskinporten)?;
         let outbox_workers = services.outbox_workers(&settings, &broker, network_tokens.clone());
         let (moves, move_worker) = services.letter_moves(&settings, network_tokens);
+        let print_chain = services.print_chain(&settings, &public_url)?;
         let index_directory = settings.search.index_directory.clone();
         let commit_interval = settings.search.commit_interval();
         let search_index = tokio::task::spawn_blocking(move || {
@@ -634,7 +668,12 @@ impl Application {
             index_feed: Some(index_feed.clone()),
         };
         let notify_workers = services.notify_workers(&settings)?;
+        let paper_checks: SharedPaperLetterCheck = Arc::new(print::check::PaperLetterChecks::new(
+            services.print(),
+            settings.print.checks_per_minute,
+        ));
         let state = AppState {
+            paper_checks,
             operators: Arc::new(Operators::new(services.operator_store(), clock.clone())),
             console: Arc::new(Console::new(
                 services.notify_store(),
@@ -676,6 +715,7 @@ impl Application {
             address,
             outbox_workers,
             move_worker,
+            print_worker: print::worker::PrintWorker { chain: print_chain },
             trash_purge,
             notify_workers,
             indexer,
@@ -708,11 +748,16 @@ impl Application {
             )
             .collect();
         workers.push(tokio::spawn(self.move_worker.run()));
+        workers.push(tokio::spawn(self.print_worker.run()));
         workers.push(tokio::spawn(self.trash_purge.run()));
         workers.push(tokio::spawn(self.indexer.run()));
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         for worker in workers {
             worker.abort();
         }
@@ -762,8 +807,10 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
                 let moves: SharedLetterMoves = state.moves.clone();
                 let form_targets = state.form_targets.clone();
                 let console: SharedOperatorConsole = state.console.clone();
+                let paper_checks = state.paper_checks.clone();
                 move || {
                     provide_context(console.clone());
+                    provide_context(paper_checks.clone());
                     provide_context(mailbox.clone());
                     provide_context(archive.clone());
                     provide_context(search.clone());
@@ -780,6 +827,9 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(
             extract::limit_server_function_bodies,
+        ))
+        .layer(axum::middleware::from_fn(
+            crate::http::client_address::note_client_address,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.operators.clone(),

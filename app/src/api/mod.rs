@@ -8,6 +8,7 @@
 //! never the other way round.
 
 pub mod archive;
+pub mod check;
 pub mod contact;
 #[cfg(feature = "ssr")]
 pub mod input;

@@ -34,7 +34,7 @@ use crate::{
     blobs::{digest_of, sha256_of, BlobStore},
     clock::Clock,
     krr::providers::OwnProvider,
-    print::{self, PrintOrder},
+    print::{self, verification::VerificationCode, NewPrintJob, PrintOrder},
     store::StorageError,
     trust::{TrustAnchors, VerifiedCertificate},
     validation::FieldError,
@@ -145,6 +145,8 @@ pub struct BrokerSettings {
     pub max_group: usize,
     /// The daytime window notices are scheduled into.
     pub notice_window: crate::notify::schedule::DayWindow,
+    /// What print houses take, checked before a letter is queued for paper.
+    pub preflight: print::preflight::PreflightRules,
 }
 
 pub struct Broker {
@@ -346,11 +348,30 @@ impl Broker {
             Some(letter) => Some(self.recipient(letter, &package).await?),
             None => None,
         };
-        let (destination, reason) = self.route(&message, recipient.as_ref(), now).await?;
+        let (mut destination, mut reason) = self.route(&message, recipient.as_ref(), now).await?;
         if let Destination::Mailbox = destination {
             let unshowable = unshowable_documents(&package);
             if !unshowable.is_empty() {
                 return Err(BrokerError::Invalid(unshowable));
+            }
+        }
+        if let Destination::Print(_) = destination {
+            let unprintable = self.preflight(&package).await?;
+            if !unprintable.is_empty() {
+                if let Body::Print(_) = message.body {
+                    return Err(BrokerError::Invalid(unprintable));
+                }
+                // A digital letter the rules sent to paper was valid as sent:
+                // it is accepted, and the sender learns from a feil receipt.
+                destination = Destination::Refused;
+                reason = format!(
+                    "{reason}, but it cannot be printed: {}",
+                    unprintable
+                        .iter()
+                        .map(|problem| format!("{} {}", problem.name, problem.reason))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
             }
         }
         // The package and (for a mailbox here) the documents are staged at
@@ -359,7 +380,9 @@ impl Broker {
         let (package_blob, documents) =
             tokio::join!(self.blobs.stage(plain_digest, plain_package), async {
                 match destination {
-                    Destination::Mailbox => self.stage_documents(&package).await.map(Some),
+                    Destination::Mailbox | Destination::Print(_) => {
+                        self.stage_documents(&package).await.map(Some)
+                    }
                     _ => Ok(None),
                 }
             });
@@ -740,6 +763,31 @@ impl Broker {
         Ok((destination, decision.reason))
     }
 
+    /// Preflight for a letter headed for paper: each broken rule, named by
+    /// the document it is in. Rendering pages is CPU work, done off the
+    /// runtime.
+    async fn preflight(&self, package: &package::Package) -> Result<Vec<FieldError>, BrokerError> {
+        let rules = self.settings.preflight;
+        let documents: Vec<(String, String, Bytes)> = named_documents(package)
+            .map(|(field, document)| (field, document.href.clone(), document.bytes.clone()))
+            .collect();
+        let problems = tokio::task::spawn_blocking(move || {
+            documents
+                .into_iter()
+                .flat_map(|(field, href, bytes)| {
+                    print::preflight::check(&bytes, &rules)
+                        .into_iter()
+                        .map(move |problem| {
+                            FieldError::new(field.clone(), format!("{href}, {problem}"))
+                        })
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .context("preflight failed")?;
+        Ok(problems)
+    }
+
     /// Stores the documents a mailbox letter needs and builds the message
     /// with everything it causes.
     async fn prepare(
@@ -848,14 +896,26 @@ impl Broker {
                 Destination::Provider(org_nr) => {
                     (StoredChannel::Provider(org_nr), vec![created], vec![])
                 }
-                Destination::Print(order) => (
-                    StoredChannel::Print(order),
-                    vec![
-                        created,
-                        status(TransportStatus::Sent, "lagt i utskriftskøen"),
-                    ],
-                    vec![receipt(&context, ReceiptKind::Received, now)],
-                ),
+                Destination::Print(order) => {
+                    let documents =
+                        documents.context("a print letter without its stored documents")?;
+                    (
+                        StoredChannel::Print(Box::new(NewPrintJob {
+                            order: *order,
+                            sender_name: sender_name.clone(),
+                            title: package.main.title.to_string(),
+                            documents: documents.iter().map(|document| document.digest).collect(),
+                            check_code: VerificationCode::generate(),
+                        })),
+                        vec![
+                            created,
+                            status(TransportStatus::Sent, "lagt i utskriftskøen"),
+                        ],
+                        // The mottakskvittering comes when the print house
+                        // has taken the letter (print::answers).
+                        vec![],
+                    )
+                }
                 Destination::Refused => (
                     StoredChannel::Refused,
                     vec![created, status(TransportStatus::Failed, &reason)],
@@ -1035,28 +1095,6 @@ impl Broker {
             self.outbox_work.notify_waiters();
         }
         Ok(())
-    }
-
-    /// The operator marks a print job posted: the agency gets its
-    /// `leveringskvittering`.
-    pub async fn mark_printed(&self, message_row: Uuid) -> Result<(), BrokerError> {
-        let message = self
-            .store
-            .message_by_row(message_row)
-            .await?
-            .ok_or(BrokerError::NotFound)?;
-        let (delivered, push) = self.own_receipt(&message, ReceiptKind::Delivered).await?;
-        let now = delivered.created_at;
-        if self
-            .store
-            .mark_printed(message_row, &[delivered], push, now)
-            .await?
-        {
-            self.outbox_work.notify_waiters();
-            Ok(())
-        } else {
-            Err(BrokerError::NotFound)
-        }
     }
 }
 
@@ -1311,15 +1349,21 @@ fn check_package_against_message(
 
 /// Documents a mailbox here cannot show, or whose bytes are not what their
 /// type says.
+/// Each document in the package with the field that names it in problems.
+fn named_documents(
+    package: &package::Package,
+) -> impl Iterator<Item = (String, &package::PackageDocument)> {
+    std::iter::once(("dokumentpakke.hoveddokument".to_owned(), &package.main)).chain(
+        package
+            .attachments
+            .iter()
+            .enumerate()
+            .map(|(index, document)| (format!("dokumentpakke.vedlegg[{index}]"), document)),
+    )
+}
+
 fn unshowable_documents(package: &package::Package) -> Vec<FieldError> {
-    std::iter::once(("dokumentpakke.hoveddokument".to_owned(), &package.main))
-        .chain(
-            package
-                .attachments
-                .iter()
-                .enumerate()
-                .map(|(index, document)| (format!("dokumentpakke.vedlegg[{index}]"), document)),
-        )
+    named_documents(package)
         .filter_map(|(name, document)| match document.media_type() {
             None => Some(FieldError::new(
                 name,

@@ -4,12 +4,13 @@
 //! forwarded the letter here ([`receipt_push`]).
 
 use super::{
-    receipts::{receipt, ReceiptContext, ReceiptKind},
+    receipts::{receipt, ErrorKind, ReceiptContext, ReceiptKind},
     NewReceipt, Store, StoredMessage,
 };
 use crate::{
     clock::Clock,
     notify::{NoticeChannel, SenderReceipt, SenderReceipts},
+    print::answers::{PrintReceipt, PrintReceipts},
     store::StorageError,
 };
 use anyhow::Context;
@@ -104,23 +105,19 @@ impl ReceiptIssuer {
     }
 }
 
-#[async_trait]
-impl SenderReceipts for ReceiptIssuer {
-    async fn notice_failed(
+impl ReceiptIssuer {
+    /// A receipt about the message stored as `message_row`, in the shape
+    /// notices and the print chain queue receipts in.
+    async fn issue_for_row(
         &self,
         message_row: Uuid,
-        channel: NoticeChannel,
-        description: &str,
+        kind: ReceiptKind,
     ) -> anyhow::Result<SenderReceipt> {
         let message = self
             .messages
             .message_by_row(message_row)
             .await?
-            .context("a notice job without its message")?;
-        let kind = ReceiptKind::NoticeFailed {
-            channel,
-            description: description.to_owned(),
-        };
+            .context("a receipt for a message that is not stored")?;
         let (receipt, push) = self.issue(&message, kind).await?;
         Ok(SenderReceipt {
             id: receipt.id,
@@ -129,5 +126,42 @@ impl SenderReceipts for ReceiptIssuer {
             created_at: receipt.created_at,
             push,
         })
+    }
+}
+
+#[async_trait]
+impl SenderReceipts for ReceiptIssuer {
+    async fn notice_failed(
+        &self,
+        message_row: Uuid,
+        channel: NoticeChannel,
+        description: &str,
+    ) -> anyhow::Result<SenderReceipt> {
+        let kind = ReceiptKind::NoticeFailed {
+            channel,
+            description: description.to_owned(),
+        };
+        self.issue_for_row(message_row, kind).await
+    }
+}
+
+#[async_trait]
+impl PrintReceipts for ReceiptIssuer {
+    async fn print_receipt(
+        &self,
+        message_row: Uuid,
+        receipt: &PrintReceipt,
+    ) -> anyhow::Result<SenderReceipt> {
+        let kind = match receipt {
+            PrintReceipt::Received => ReceiptKind::Received,
+            PrintReceipt::Delivered => ReceiptKind::Delivered,
+            PrintReceipt::ReturnedMail => ReceiptKind::ReturnedMail,
+            // The print house, not the sender, failed.
+            PrintReceipt::Failed { reason } => ReceiptKind::Error {
+                kind: ErrorKind::Server,
+                details: reason.clone(),
+            },
+        };
+        self.issue_for_row(message_row, kind).await
     }
 }

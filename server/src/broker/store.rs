@@ -9,7 +9,7 @@
 //! many letters share one fsync without acknowledging any before it is
 //! durable.
 
-use crate::{broker::routing::Process, print::PrintOrder, store::StorageError};
+use crate::{broker::routing::Process, print::NewPrintJob, store::StorageError};
 use app::domain::{ConversationId, Fnr, Letter, LetterId, MessageId, OrgNr, Sha256Digest};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -74,7 +74,7 @@ pub struct LetterTerms {
 pub enum StoredChannel {
     Mailbox(Box<(Letter, LetterTerms)>),
     Provider(OrgNr),
-    Print(Box<PrintOrder>),
+    Print(Box<NewPrintJob>),
     Refused,
 }
 
@@ -270,16 +270,6 @@ pub trait Store: Send + Sync + 'static {
         letter: LetterId,
         receipt: &NewReceipt,
         push_receipt: bool,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StorageError>;
-
-    /// Marks a print job posted and queues the receipts it causes; false when
-    /// there is no such unprinted job.
-    async fn mark_printed(
-        &self,
-        message_row: Uuid,
-        receipts: &[NewReceipt],
-        push_receipts: bool,
         at: DateTime<Utc>,
     ) -> Result<bool, StorageError>;
 

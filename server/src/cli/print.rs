@@ -1,18 +1,32 @@
 //! `print` and `address`: the print queue, and postal addresses for letters
 //! that go on paper.
 
-use crate::{broker::BrokerError, print::PostalAddress, settings::Settings, startup::Services};
+use crate::{
+    print::{
+        answers::{Answer, AnswerStatus},
+        PostalAddress,
+    },
+    settings::Settings,
+    startup::Services,
+};
 use app::domain::Fnr;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
 pub enum PrintCommand {
-    /// List letters waiting to be printed (with --all, printed ones too).
+    /// List letters in the print queue with their state (with --all,
+    /// posted, failed and returned ones too).
     List {
         #[arg(long)]
         all: bool,
     },
-    /// Mark a letter posted; the sender gets its leveringskvittering.
+    /// Batch every waiting letter now, as at a cut-off, and hand the
+    /// batches to the print house.
+    Batch,
+    /// Record the answers the print house has left in the drop.
+    Answers,
+    /// Record that a letter was posted, as the print house's answer would;
+    /// the sender gets its leveringskvittering.
     Done { id: uuid::Uuid },
 }
 
@@ -49,36 +63,55 @@ pub async fn run(settings: &Settings, command: PrintCommand) -> anyhow::Result<(
             for job in jobs {
                 let address = &job.order.address;
                 println!(
-                    "{}  {}  from {}  to {}, {} {} {}{}",
+                    "{}  {}  {:<8}  from {}  to {}, {} {} {}",
                     job.message_row,
                     job.created_at.format("%Y-%m-%d %H:%M"),
+                    job.state,
                     job.agency,
                     address.navn,
                     address.adresselinje1,
                     address.postnummer.as_deref().unwrap_or_default(),
                     address.poststed.as_deref().unwrap_or_default(),
-                    if job.printed_at.is_some() {
-                        "  (posted)"
-                    } else {
-                        ""
-                    },
                 );
             }
             Ok(())
         }
-        PrintCommand::Done { id } => match services
-            .command_line_broker(settings)?
-            .mark_printed(id)
-            .await
-        {
-            Ok(()) => {
-                println!("marked posted; the sender's leveringskvittering is queued");
-                Ok(())
+        PrintCommand::Batch => {
+            let chain = services.print_chain(settings, &public_url(settings))?;
+            let progress = chain.cut(services.clock.now()).await?;
+            let delivered = chain.deliver_due().await?;
+            println!(
+                "{} letters in {} batches, {} batches handed to the print house, {} letters could not be made print-ready",
+                progress.letters_batched, progress.batches_made, delivered, progress.letters_failed
+            );
+            Ok(())
+        }
+        PrintCommand::Answers => {
+            let chain = services.print_chain(settings, &public_url(settings))?;
+            let recorded = chain.read_answers().await?;
+            println!("{recorded} new answers recorded");
+            Ok(())
+        }
+        PrintCommand::Done { id } => {
+            let chain = services.print_chain(settings, &public_url(settings))?;
+            let answer = Answer {
+                letter: id,
+                status: AnswerStatus::Posted,
+                reason: None,
+            };
+            match chain.record(&[answer]).await? {
+                1 => {
+                    println!("marked posted; the sender's leveringskvittering is queued");
+                    Ok(())
+                }
+                _ => anyhow::bail!("no print job {id} that is not already posted"),
             }
-            Err(BrokerError::NotFound) => anyhow::bail!("no unposted print job {id}"),
-            Err(error) => Err(error.into()),
-        },
+        }
     }
+}
+
+fn public_url(settings: &Settings) -> String {
+    settings.public_url(settings.site_addr())
 }
 
 pub async fn run_address(settings: &Settings, command: AddressCommand) -> anyhow::Result<()> {

@@ -2,6 +2,7 @@
 //! answer with it, cookies and security headers. Routes that belong to a
 //! domain live in that domain's module.
 
+pub mod client_address;
 pub mod cookies;
 pub mod csrf;
 pub mod extract;

@@ -8,9 +8,18 @@
 //! register extract with `postkasse address import` ([`import`]), a stand-in
 //! for that lookup.
 
+pub mod answers;
+pub mod batch;
+pub mod check;
 pub mod import;
+pub mod letter;
+pub mod preflight;
+pub mod schedule;
 mod service;
-mod store;
+pub mod store;
+pub mod transport;
+pub mod verification;
+pub mod worker;
 
 pub use service::PrintService;
 pub use store::{PrintJob, Store};
@@ -167,7 +176,7 @@ impl PostalAddress {
 }
 
 /// `utskriftstype`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum PrintColour {
     #[serde(rename = "SORT_HVIT")]
     BlackAndWhite,
@@ -176,7 +185,7 @@ pub enum PrintColour {
 }
 
 /// `posttype`: A (1–2 working days) or B (3–5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum PostClass {
     A,
     B,
@@ -220,6 +229,19 @@ impl PrintOrder {
             return_handling: ReturnHandling::Direct,
         }
     }
+}
+
+/// A letter headed for paper, as the broker's commit stores it: how to
+/// print it, and what printing it takes without its package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPrintJob {
+    pub order: PrintOrder,
+    pub sender_name: String,
+    /// The main document's title, shown by the public check page.
+    pub title: String,
+    /// The documents in the blob store, main document first.
+    pub documents: Vec<app::domain::Sha256Digest>,
+    pub check_code: verification::VerificationCode,
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The print service as operators use it: the queue of letters to print,
 //! and the postal addresses letters routed to paper are sent to.
 
-use super::{PostalAddress, PrintJob, Store};
+use super::{store::CheckedLetter, verification::VerificationCode, PostalAddress, PrintJob, Store};
 use crate::{clock::Clock, store::StorageError};
 use app::domain::Fnr;
 use std::sync::Arc;
@@ -16,10 +16,19 @@ impl PrintService {
         Self { store, clock }
     }
 
-    /// Letters waiting to be printed, oldest first; with `include_printed`,
-    /// the ones already posted too.
-    pub async fn queue(&self, include_printed: bool) -> Result<Vec<PrintJob>, StorageError> {
-        self.store.print_jobs(include_printed).await
+    /// Letters in the print queue, oldest first; with `include_done`, the
+    /// ones posted, failed or returned too.
+    pub async fn queue(&self, include_done: bool) -> Result<Vec<PrintJob>, StorageError> {
+        self.store.print_jobs(include_done).await
+    }
+
+    /// What the public check page says about the paper letter with this
+    /// code: only letters Postkasse has batched for print are found.
+    pub async fn check(
+        &self,
+        code: &VerificationCode,
+    ) -> Result<Option<CheckedLetter>, StorageError> {
+        self.store.letter_by_check_code(code).await
     }
 
     /// Where the citizen's letters on paper go from now on.

@@ -1,13 +1,14 @@
-//! What the print service remembers: citizens' postal addresses and the
-//! print queue (one job per letter routed to paper, holding its print order).
-//! Jobs are written by the broker's group commit, with the message they
-//! belong to, and marked posted by the broker (which queues the receipts
-//! that causes); here they are listed.
+//! What the print service remembers: citizens' postal addresses, the print
+//! queue (one job per letter routed to paper, holding its print order and
+//! its documents), the batches letters are handed over in, and the print
+//! house's answers. Jobs are written by the broker's group commit, with the
+//! message they belong to; the print chain moves them on from there.
 
-use crate::{
-    print::{PostalAddress, PrintOrder},
-    store::StorageError,
+use super::{
+    answers::AnswerStatus, batch::BatchKind, verification::VerificationCode, PostalAddress,
+    PrintOrder, ReturnHandling,
 };
+use crate::{notify::SenderReceipt, store::StorageError};
 use app::domain::{Fnr, MessageId, OrgNr, Sha256Digest};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -21,8 +22,81 @@ pub struct PrintJob {
     pub agency: OrgNr,
     pub order: PrintOrder,
     pub package: Sha256Digest,
+    pub state: String,
+    pub batch: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub printed_at: Option<DateTime<Utc>>,
+}
+
+/// A letter waiting for the next cut-off, with what it takes to print it.
+#[derive(Debug, Clone)]
+pub struct WaitingLetter {
+    pub message_row: Uuid,
+    pub order: PrintOrder,
+    pub sender_name: String,
+    pub documents: Vec<Sha256Digest>,
+    pub check_code: VerificationCode,
+}
+
+/// A letter made print-ready, for a new batch.
+#[derive(Debug, Clone)]
+pub struct BatchedLetter {
+    pub message_row: Uuid,
+    pub pdf: Sha256Digest,
+    pub pages: u32,
+    pub sheets: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewBatch {
+    pub id: Uuid,
+    pub cut_off: DateTime<Utc>,
+    pub kind: BatchKind,
+    pub letters: Vec<BatchedLetter>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A batch not yet handed over, with its letters.
+#[derive(Debug, Clone)]
+pub struct BatchToDeliver {
+    pub id: Uuid,
+    pub cut_off: DateTime<Utc>,
+    pub kind: BatchKind,
+    pub attempts: u32,
+    pub letters: Vec<LetterInBatch>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LetterInBatch {
+    pub message_row: Uuid,
+    pub order: PrintOrder,
+    pub pdf: Sha256Digest,
+    pub pages: u32,
+    pub sheets: u32,
+}
+
+/// An answer from the print house as it is recorded: what happened, what
+/// the sender sees, and the receipt it gets.
+#[derive(Debug, Clone)]
+pub struct RecordedAnswer {
+    pub message_row: Uuid,
+    pub status: AnswerStatus,
+    pub detail: String,
+    /// The transport status's description; FEILET when `failed`.
+    pub description: String,
+    pub failed: bool,
+    pub receipt: Option<SenderReceipt>,
+    pub at: DateTime<Utc>,
+}
+
+/// What the public check page may say about a printed letter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedLetter {
+    pub sender_name: String,
+    pub sender: OrgNr,
+    pub title: String,
+    /// When Postkasse received it for print.
+    pub sent_at: DateTime<Utc>,
 }
 
 #[async_trait]
@@ -44,5 +118,51 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<u64, StorageError>;
 
-    async fn print_jobs(&self, include_printed: bool) -> Result<Vec<PrintJob>, StorageError>;
+    /// The queue, oldest first; with `include_done`, posted, failed and
+    /// returned letters too.
+    async fn print_jobs(&self, include_done: bool) -> Result<Vec<PrintJob>, StorageError>;
+
+    /// Letters that arrived before `created_before` and wait for a batch,
+    /// oldest first, at most `limit`.
+    async fn waiting_letters(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<WaitingLetter>, StorageError>;
+
+    /// Stores the batches and moves their letters into them, with a status
+    /// for each letter's sender, all or nothing: `false` (and nothing
+    /// stored) when another node batched one of the letters first.
+    async fn create_batches(&self, batches: &[NewBatch]) -> Result<bool, StorageError>;
+
+    /// Batches not yet handed over whose next attempt is due.
+    async fn batches_due(&self, now: DateTime<Utc>) -> Result<Vec<BatchToDeliver>, StorageError>;
+
+    /// The batch is with the print house; its letters' senders see it.
+    async fn batch_delivered(&self, batch: Uuid, at: DateTime<Utc>) -> Result<(), StorageError>;
+
+    async fn batch_delivery_failed(
+        &self,
+        batch: Uuid,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+
+    /// How a queued letter's returns are handled; `None` for no such letter.
+    async fn return_handling(
+        &self,
+        message_row: Uuid,
+    ) -> Result<Option<ReturnHandling>, StorageError>;
+
+    /// Records the answers, each with its status and receipt, in one
+    /// transaction. An answer already recorded for the letter is skipped, so
+    /// reading the same answers twice changes nothing. Returns how many were
+    /// new.
+    async fn record_answers(&self, answers: &[RecordedAnswer]) -> Result<usize, StorageError>;
+
+    /// The letter printed with this check code.
+    async fn letter_by_check_code(
+        &self,
+        code: &VerificationCode,
+    ) -> Result<Option<CheckedLetter>, StorageError>;
 }

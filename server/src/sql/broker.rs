@@ -236,10 +236,14 @@ impl MessageToStore<'_> {
     }
 }
 
-/// A letter routed to paper, with its print order as JSON.
+/// A letter routed to paper, with its print order and documents as JSON.
 struct PrintJobToStore {
     message_row: Uuid,
     order: String,
+    sender_name: String,
+    title: String,
+    documents: String,
+    check_code: String,
     created_at: DateTime<Utc>,
 }
 
@@ -335,10 +339,14 @@ impl<'a> GroupRows<'a> {
                     });
                     ("leverandoer", Some(org_nr), None)
                 }
-                StoredChannel::Print(order) => {
+                StoredChannel::Print(job) => {
                     rows.print_jobs.push(PrintJobToStore {
                         message_row: message.row_id,
-                        order: super::print::order_to_json(order)?,
+                        order: super::print::order_to_json(&job.order)?,
+                        sender_name: job.sender_name.clone(),
+                        title: job.title.clone(),
+                        documents: super::print::documents_to_json(&job.documents)?,
+                        check_code: job.check_code.as_str().to_owned(),
                         created_at: message.received_at,
                     });
                     ("utskrift", None, None)
@@ -557,13 +565,18 @@ impl broker::Store for Database {
         .await?;
         insert_rows(
             &mut transaction,
-            "INSERT INTO print_job (message_row, print_order, created_at)",
+            "INSERT INTO print_job (message_row, print_order, sender_name, title, documents,
+                 check_code, created_at)",
             rows.print_jobs
                 .iter()
                 .map(|job| {
                     vec![
                         Value::from(job.message_row),
                         Value::from(job.order.as_str()),
+                        Value::from(job.sender_name.as_str()),
+                        Value::from(job.title.as_str()),
+                        Value::from(job.documents.as_str()),
+                        Value::from(job.check_code.as_str()),
                         Value::from(job.created_at),
                     ]
                 })
@@ -902,32 +915,6 @@ impl broker::Store for Database {
             at,
         )
         .await?;
-        transaction.commit().await?;
-        Ok(true)
-    }
-
-    async fn mark_printed(
-        &self,
-        message_row: Uuid,
-        receipts: &[NewReceipt],
-        push_receipts: bool,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StorageError> {
-        let mut transaction = self.begin().await?;
-        let updated = transaction
-            .execute(
-                Query::new(
-                    "UPDATE print_job SET printed_at = $2
-                     WHERE message_row = $1 AND printed_at IS NULL",
-                )
-                .bind(message_row)
-                .bind(at),
-            )
-            .await?;
-        if updated == 0 {
-            return Ok(false);
-        }
-        queue_receipts(&mut transaction, message_row, receipts, push_receipts, at).await?;
         transaction.commit().await?;
         Ok(true)
     }

@@ -2,9 +2,18 @@
 //! Jobs are inserted by the broker's group commit, with the message they
 //! belong to, and marked posted by the broker (see `sql/broker.rs`).
 
-use super::{insert_rows, Database, Query};
+use super::{broker::queue_receipts, insert_rows, Database, Query};
 use crate::{
-    print::{self, PostalAddress, PrintJob, PrintOrder},
+    broker::NewReceipt,
+    print::{
+        self,
+        batch::{BatchKind, Envelope},
+        store::{
+            BatchToDeliver, CheckedLetter, LetterInBatch, NewBatch, RecordedAnswer, WaitingLetter,
+        },
+        verification::VerificationCode,
+        PostClass, PostalAddress, PrintColour, PrintJob, PrintOrder, ReturnHandling,
+    },
     store::StorageError,
 };
 use app::domain::{Fnr, MessageId, OrgNr, Sha256Digest};
@@ -20,6 +29,8 @@ struct PrintJobRow {
     agency_org_nr: String,
     print_order: String,
     package_sha256: String,
+    state: String,
+    batch_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     printed_at: Option<DateTime<Utc>>,
 }
@@ -31,19 +42,124 @@ impl PrintJobRow {
             message_id: MessageId::from_uuid(self.message_id),
             agency: OrgNr::parse(&self.agency_org_nr)
                 .map_err(|_| StorageError::corrupt("org number"))?,
-            order: serde_json::from_str(&self.print_order)
-                .map_err(|_| StorageError::corrupt("print order"))?,
-            package: Sha256Digest::from_hex(&self.package_sha256)
-                .ok_or_else(|| StorageError::corrupt("digest"))?,
+            order: order_from_json(&self.print_order)?,
+            package: digest(&self.package_sha256)?,
+            state: self.state,
+            batch: self.batch_id,
             created_at: self.created_at,
             printed_at: self.printed_at,
         })
     }
 }
 
+fn digest(hex: &str) -> Result<Sha256Digest, StorageError> {
+    Sha256Digest::from_hex(hex).ok_or_else(|| StorageError::corrupt("digest"))
+}
+
+fn order_from_json(text: &str) -> Result<PrintOrder, StorageError> {
+    serde_json::from_str(text).map_err(|_| StorageError::corrupt("print order"))
+}
+
+/// A job's documents as stored: their digests, main document first.
+pub(super) fn documents_to_json(documents: &[Sha256Digest]) -> Result<String, StorageError> {
+    serde_json::to_string(
+        &documents
+            .iter()
+            .map(Sha256Digest::to_hex)
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|error| StorageError::Other(error.into()))
+}
+
+fn documents_from_json(text: &str) -> Result<Vec<Sha256Digest>, StorageError> {
+    let hexes: Vec<String> =
+        serde_json::from_str(text).map_err(|_| StorageError::corrupt("print documents"))?;
+    hexes.iter().map(|hex| digest(hex)).collect()
+}
+
+fn post_class_code(post_class: PostClass) -> &'static str {
+    match post_class {
+        PostClass::A => "A",
+        PostClass::B => "B",
+    }
+}
+
+fn colour_code(colour: PrintColour) -> &'static str {
+    match colour {
+        PrintColour::BlackAndWhite => "SORT_HVIT",
+        PrintColour::Colour => "FARGE",
+    }
+}
+
+fn batch_kind(post_class: &str, colour: &str, envelope: &str) -> Result<BatchKind, StorageError> {
+    Ok(BatchKind {
+        post_class: match post_class {
+            "A" => PostClass::A,
+            "B" => PostClass::B,
+            _ => return Err(StorageError::corrupt("post class")),
+        },
+        colour: match colour {
+            "SORT_HVIT" => PrintColour::BlackAndWhite,
+            "FARGE" => PrintColour::Colour,
+            _ => return Err(StorageError::corrupt("colour")),
+        },
+        envelope: Envelope::parse(envelope).ok_or_else(|| StorageError::corrupt("envelope"))?,
+    })
+}
+
+/// The status rows a letter's sender sees, one per letter.
+fn status_rows(
+    message_rows: impl IntoIterator<Item = Uuid>,
+    failed: bool,
+    description: &str,
+    at: DateTime<Utc>,
+) -> Vec<Vec<Value>> {
+    message_rows
+        .into_iter()
+        .map(|message_row| {
+            vec![
+                Value::from(message_row),
+                Value::from(if failed { "FEILET" } else { "SENDT" }),
+                Value::from(description),
+                Value::from(at),
+            ]
+        })
+        .collect()
+}
+
+const INSERT_STATUS: &str = "INSERT INTO dpi_status (message_row, status, beskrivelse, at)";
+
 /// A print order as its stored JSON.
 pub(super) fn order_to_json(order: &PrintOrder) -> Result<String, StorageError> {
     serde_json::to_string(order).map_err(|error| StorageError::Other(error.into()))
+}
+
+#[derive(sqlx::FromRow)]
+struct WaitingRow {
+    message_row: Uuid,
+    print_order: String,
+    sender_name: String,
+    documents: String,
+    check_code: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    id: Uuid,
+    cut_off: DateTime<Utc>,
+    post_class: String,
+    colour: String,
+    envelope: String,
+    attempts: i32,
+}
+
+#[derive(sqlx::FromRow)]
+struct LetterInBatchRow {
+    message_row: Uuid,
+    print_order: String,
+    pdf_sha256: Option<String>,
+    pages: Option<i32>,
+    sheets: Option<i32>,
 }
 
 #[async_trait]
@@ -114,19 +230,340 @@ impl print::Store for Database {
         Ok(written)
     }
 
-    async fn print_jobs(&self, include_printed: bool) -> Result<Vec<PrintJob>, StorageError> {
+    async fn print_jobs(&self, include_done: bool) -> Result<Vec<PrintJob>, StorageError> {
         let rows: Vec<PrintJobRow> = self
             .fetch_all(
                 Query::new(
                     "SELECT p.message_row, m.message_id, m.agency_org_nr, p.print_order,
-                         m.package_sha256, p.created_at, p.printed_at
+                         m.package_sha256, p.state, p.batch_id, p.created_at, p.printed_at
                      FROM print_job p JOIN dpi_message m ON m.id = p.message_row
-                     WHERE $1 OR p.printed_at IS NULL
+                     WHERE $1 OR p.state IN ('waiting', 'batched', 'accepted')
                      ORDER BY p.created_at, p.message_row",
                 )
-                .bind(include_printed),
+                .bind(include_done),
             )
             .await?;
         rows.into_iter().map(PrintJobRow::into_job).collect()
+    }
+
+    async fn waiting_letters(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<WaitingLetter>, StorageError> {
+        let rows: Vec<WaitingRow> = self
+            .fetch_all(
+                Query::new(
+                    "SELECT message_row, print_order, sender_name, documents, check_code
+                     FROM print_job
+                     WHERE state = 'waiting' AND created_at < $1
+                     ORDER BY created_at, message_row
+                     LIMIT $2",
+                )
+                .bind(created_before)
+                .bind(limit as i64),
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(WaitingLetter {
+                    message_row: row.message_row,
+                    order: order_from_json(&row.print_order)?,
+                    sender_name: row.sender_name,
+                    documents: documents_from_json(&row.documents)?,
+                    check_code: row
+                        .check_code
+                        .as_deref()
+                        .and_then(|code| VerificationCode::parse(code).ok())
+                        .ok_or_else(|| StorageError::corrupt("check code"))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_batches(&self, batches: &[NewBatch]) -> Result<bool, StorageError> {
+        let mut transaction = self.begin_write().await?;
+        for batch in batches {
+            let (pages, sheets) = batch
+                .letters
+                .iter()
+                .fold((0, 0), |(pages, sheets), letter| {
+                    (pages + letter.pages, sheets + letter.sheets)
+                });
+            transaction
+                .execute(
+                    Query::new(
+                        "INSERT INTO print_batch (id, cut_off, post_class, colour, envelope,
+                             letters, pages, sheets, next_attempt_at, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                    )
+                    .bind(batch.id)
+                    .bind(batch.cut_off)
+                    .bind(post_class_code(batch.kind.post_class))
+                    .bind(colour_code(batch.kind.colour))
+                    .bind(batch.kind.envelope.as_str())
+                    .bind(batch.letters.len() as i32)
+                    .bind(pages as i32)
+                    .bind(sheets as i32)
+                    .bind(batch.created_at),
+                )
+                .await?;
+            for letter in &batch.letters {
+                let moved = transaction
+                    .execute(
+                        Query::new(
+                            "UPDATE print_job
+                             SET state = 'batched', batch_id = $2, pdf_sha256 = $3,
+                                 pages = $4, sheets = $5
+                             WHERE message_row = $1 AND state = 'waiting'",
+                        )
+                        .bind(letter.message_row)
+                        .bind(batch.id)
+                        .bind(letter.pdf.to_hex())
+                        .bind(letter.pages as i32)
+                        .bind(letter.sheets as i32),
+                    )
+                    .await?;
+                if moved == 0 {
+                    // Another node batched it: this run's batches are dropped whole.
+                    return Ok(false);
+                }
+            }
+            let description = format!(
+                "lagt i utskriftsbunke {} ({}-post, {}, {})",
+                batch.id,
+                post_class_code(batch.kind.post_class),
+                batch.kind.envelope.as_str(),
+                match batch.kind.colour {
+                    PrintColour::BlackAndWhite => "svart-hvitt",
+                    PrintColour::Colour => "farge",
+                }
+            );
+            insert_rows(
+                &mut transaction,
+                INSERT_STATUS,
+                status_rows(
+                    batch.letters.iter().map(|letter| letter.message_row),
+                    false,
+                    &description,
+                    batch.created_at,
+                ),
+                "",
+            )
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    async fn batches_due(&self, now: DateTime<Utc>) -> Result<Vec<BatchToDeliver>, StorageError> {
+        let batches: Vec<BatchRow> = self
+            .fetch_all(
+                Query::new(
+                    "SELECT id, cut_off, post_class, colour, envelope, attempts
+                     FROM print_batch
+                     WHERE delivered_at IS NULL AND next_attempt_at <= $1
+                     ORDER BY created_at, id",
+                )
+                .bind(now),
+            )
+            .await?;
+        let mut due = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let letters: Vec<LetterInBatchRow> = self
+                .fetch_all(
+                    Query::new(
+                        "SELECT message_row, print_order, pdf_sha256, pages, sheets
+                         FROM print_job WHERE batch_id = $1
+                         ORDER BY created_at, message_row",
+                    )
+                    .bind(batch.id),
+                )
+                .await?;
+            due.push(BatchToDeliver {
+                id: batch.id,
+                cut_off: batch.cut_off,
+                kind: batch_kind(&batch.post_class, &batch.colour, &batch.envelope)?,
+                attempts: u32::try_from(batch.attempts).unwrap_or_default(),
+                letters: letters
+                    .into_iter()
+                    .map(|row| {
+                        Ok(LetterInBatch {
+                            message_row: row.message_row,
+                            order: order_from_json(&row.print_order)?,
+                            pdf: digest(row.pdf_sha256.as_deref().unwrap_or_default())?,
+                            pages: u32::try_from(row.pages.unwrap_or_default()).unwrap_or_default(),
+                            sheets: u32::try_from(row.sheets.unwrap_or_default())
+                                .unwrap_or_default(),
+                        })
+                    })
+                    .collect::<Result<_, StorageError>>()?,
+            });
+        }
+        Ok(due)
+    }
+
+    async fn batch_delivered(&self, batch: Uuid, at: DateTime<Utc>) -> Result<(), StorageError> {
+        let mut transaction = self.begin_write().await?;
+        let updated = transaction
+            .execute(
+                Query::new(
+                    "UPDATE print_batch SET delivered_at = $2, attempts = attempts + 1,
+                         last_error = NULL
+                     WHERE id = $1 AND delivered_at IS NULL",
+                )
+                .bind(batch)
+                .bind(at),
+            )
+            .await?;
+        if updated == 1 {
+            let letters: Vec<(Uuid,)> = transaction
+                .fetch_all(
+                    Query::new("SELECT message_row FROM print_job WHERE batch_id = $1").bind(batch),
+                )
+                .await?;
+            insert_rows(
+                &mut transaction,
+                INSERT_STATUS,
+                status_rows(
+                    letters.into_iter().map(|(row,)| row),
+                    false,
+                    &format!("utskriftsbunke {batch} levert til trykkeriet"),
+                    at,
+                ),
+                "",
+            )
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn batch_delivery_failed(
+        &self,
+        batch: Uuid,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.execute(
+            Query::new(
+                "UPDATE print_batch
+                 SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3
+                 WHERE id = $1 AND delivered_at IS NULL",
+            )
+            .bind(batch)
+            .bind(error)
+            .bind(retry_at),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn return_handling(
+        &self,
+        message_row: Uuid,
+    ) -> Result<Option<ReturnHandling>, StorageError> {
+        let row: Option<(String,)> = self
+            .fetch_optional(
+                Query::new("SELECT print_order FROM print_job WHERE message_row = $1")
+                    .bind(message_row),
+            )
+            .await?;
+        row.map(|(order,)| order_from_json(&order).map(|order| order.return_handling))
+            .transpose()
+    }
+
+    async fn record_answers(&self, answers: &[RecordedAnswer]) -> Result<usize, StorageError> {
+        let mut transaction = self.begin_write().await?;
+        let mut recorded = 0;
+        for answer in answers {
+            let inserted = transaction
+                .execute(
+                    Query::new(
+                        "INSERT INTO print_event (message_row, event, detail, at)
+                         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(answer.message_row)
+                    .bind(answer.status.as_str())
+                    .bind(answer.detail.as_str())
+                    .bind(answer.at),
+                )
+                .await?;
+            if inserted == 0 {
+                continue;
+            }
+            recorded += 1;
+            // A late answer never takes the letter back (see AnswerStatus::rank).
+            transaction
+                .execute(
+                    Query::new(
+                        "UPDATE print_job
+                         SET state = $2,
+                             printed_at = CASE WHEN $2 = 'posted' THEN $4 ELSE printed_at END
+                         WHERE message_row = $1
+                           AND (CASE state WHEN 'waiting' THEN 0 WHEN 'batched' THEN 1
+                                WHEN 'accepted' THEN 2 WHEN 'posted' THEN 3 ELSE 4 END) < $3",
+                    )
+                    .bind(answer.message_row)
+                    .bind(answer.status.as_str())
+                    .bind(i32::from(answer.status.rank()))
+                    .bind(answer.at),
+                )
+                .await?;
+            insert_rows(
+                &mut transaction,
+                INSERT_STATUS,
+                status_rows(
+                    [answer.message_row],
+                    answer.failed,
+                    &answer.description,
+                    answer.at,
+                ),
+                "",
+            )
+            .await?;
+            if let Some(receipt) = &answer.receipt {
+                queue_receipts(
+                    &mut transaction,
+                    answer.message_row,
+                    &[NewReceipt {
+                        id: receipt.id,
+                        kind: receipt.kind,
+                        document: receipt.document.clone(),
+                        created_at: receipt.created_at,
+                    }],
+                    receipt.push,
+                    answer.at,
+                )
+                .await?;
+            }
+        }
+        transaction.commit().await?;
+        Ok(recorded)
+    }
+
+    async fn letter_by_check_code(
+        &self,
+        code: &VerificationCode,
+    ) -> Result<Option<CheckedLetter>, StorageError> {
+        let row: Option<(String, String, String, DateTime<Utc>)> = self
+            .fetch_optional(
+                Query::new(
+                    "SELECT p.sender_name, m.agency_org_nr, p.title, p.created_at
+                     FROM print_job p JOIN dpi_message m ON m.id = p.message_row
+                     WHERE p.check_code = $1 AND p.state <> 'waiting'",
+                )
+                .bind(code.as_str()),
+            )
+            .await?;
+        row.map(|(sender_name, agency, title, sent_at)| {
+            Ok(CheckedLetter {
+                sender_name,
+                sender: OrgNr::parse(&agency).map_err(|_| StorageError::corrupt("org number"))?,
+                title,
+                sent_at,
+            })
+        })
+        .transpose()
     }
 }

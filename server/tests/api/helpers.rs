@@ -15,7 +15,11 @@ use postkasse::{
 };
 use secrecy::SecretString;
 use sqlx::{Connection, Executor, PgConnection};
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 use tempfile::TempDir;
 use tokio::sync::{oneshot, OnceCell};
 
@@ -217,6 +221,9 @@ pub struct TestApp {
     _blobs: TempDir,
     pub index_directory: PathBuf,
     _index: TempDir,
+    /// The folder shared with the print house.
+    pub print_drop: PathBuf,
+    _print_drop: TempDir,
     _shutdown: oneshot::Sender<()>,
 }
 
@@ -329,6 +336,14 @@ async fn spawn_app_on(
     settings.broker.poll_milliseconds = 50;
     settings.broker.request_timeout_seconds = 5;
     settings.testid.key_file = testid_key_file();
+    // The print house's drop; no cut-offs unless a test sets them, so letters
+    // for paper wait until the test batches them.
+    let print_drop = tempfile::tempdir().expect("temporary directory");
+    settings.print.drop_directory = print_drop.path().to_path_buf();
+    settings.print.cut_offs = Vec::new();
+    settings.print.poll_milliseconds = 50;
+    settings.print.retry_base_milliseconds = 50;
+    settings.print.retry_max_seconds = 1;
     (
         settings.provider.key_file,
         settings.provider.certificate_file,
@@ -369,6 +384,8 @@ async fn spawn_app_on(
         _blobs: blobs,
         index_directory: index.path().to_path_buf(),
         _index: index,
+        print_drop: print_drop.path().to_path_buf(),
+        _print_drop: print_drop,
         _shutdown: shutdown,
     })
 }
@@ -443,11 +460,23 @@ impl TestApp {
 
     /// [`TestApp::run_cli`] with more environment variables (settings).
     pub async fn run_cli_with(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-        let (provider_key, provider_certificate) = provider_files();
         let scratch = tempfile::tempdir().expect("temporary directory");
-        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_postkasse"))
+        self.cli_command(args, scratch.path())
+            .envs(env.iter().copied())
+            .output()
+            .await
+            .expect("run postkasse")
+    }
+
+    /// The `postkasse` command line against this app's database, its key
+    /// files and its print drop, run in `scratch`; for a test to start (and
+    /// kill) itself.
+    pub fn cli_command(&self, args: &[&str], scratch: &Path) -> tokio::process::Command {
+        let (provider_key, provider_certificate) = provider_files();
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_postkasse"));
+        command
             .args(args)
-            .current_dir(scratch.path())
+            .current_dir(scratch)
             .env("POSTKASSE__DATABASE__URL", &self.database_url)
             .env("POSTKASSE__BLOBS__DIRECTORY", &self.blob_directory)
             .env("POSTKASSE__PROVIDER__KEY_FILE", provider_key)
@@ -456,12 +485,10 @@ impl TestApp {
                 provider_certificate,
             )
             .env("POSTKASSE__TESTID__KEY_FILE", testid_key_file())
+            .env("POSTKASSE__PRINT__DROP_DIRECTORY", &self.print_drop)
             .env("RUST_LOG", "warn")
-            .envs(env.iter().copied())
-            .output()
-            .await
-            .expect("run postkasse");
-        output
+            .kill_on_drop(true);
+        command
     }
 
     /// Issues an agency token with the given scopes through the command line,
@@ -605,6 +632,26 @@ impl TestApp {
         self.database.import_entries(&[entry], now).await.unwrap();
     }
 
+    /// The citizen in the register, reserved against digital post, with a
+    /// postal address at Storgata 1, 0155 Oslo: their letters go to paper.
+    pub async fn reserve_with_address(
+        &self,
+        fnr: &app::domain::Fnr,
+        name: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
+        self.make_reachable(fnr, OWN_PROVIDER).await;
+        self.database
+            .apply_self_service(fnr, &postkasse::krr::person::SelfServiceChange::Reserve, at)
+            .await
+            .unwrap();
+        let address =
+            postkasse::print::PostalAddress::norwegian(name, "Storgata 1", "0155", "Oslo").unwrap();
+        postkasse::print::Store::set_postal_address(&self.database, fnr, &address, at)
+            .await
+            .unwrap();
+    }
+
     /// A registered agency with an access token that may send.
     pub async fn sender(&self, org_nr: &str, name: &str) -> TestSender {
         let org = app::domain::OrgNr::parse(org_nr).unwrap();
@@ -644,6 +691,29 @@ pub fn test_letter(
             bytes: pdf,
         },
     )
+}
+
+/// `letter` as an `utskrift` message to this Postkasse as print provider,
+/// for `recipient_name` at Storgata 1, 0155 Oslo, returns to the sender in
+/// Oslo: the business message and the package.
+pub fn print_message_for(
+    letter: &postkasse::broker::client::OutgoingLetter,
+    recipient_name: &str,
+) -> (serde_json::Value, Vec<u8>) {
+    let oslo = |name: &str| {
+        postkasse::print::PostalAddress::norwegian(name, "Storgata 1", "0155", "Oslo").unwrap()
+    };
+    let package = letter.package().unwrap();
+    let message = postkasse::broker::client::print_message(
+        &letter.sender,
+        &app::domain::OrgNr::parse(OWN_PROVIDER).unwrap(),
+        letter.message_id,
+        letter.conversation_id,
+        &oslo(recipient_name),
+        &oslo("Avsender"),
+        &package,
+    );
+    (message, package)
 }
 
 /// An agency that may send, with its access token.

@@ -17,6 +17,7 @@ mod moving;
 mod notify;
 mod openapi;
 mod operator;
+mod print_chain;
 mod provider_network;
 mod schema;
 mod search;

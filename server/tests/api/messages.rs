@@ -24,7 +24,7 @@ use std::time::Duration;
 
 const OTHER_PROVIDER: &str = "921000006";
 
-fn body_of<'a>(receipt: &'a Value, kind: &str) -> &'a Value {
+pub(crate) fn body_of<'a>(receipt: &'a Value, kind: &str) -> &'a Value {
     &receipt["forretningsmelding"]["standardBusinessDocument"][kind]
 }
 
@@ -41,7 +41,7 @@ pub(crate) fn receipt_kinds(receipts: &[Value]) -> Vec<String> {
         .collect()
 }
 
-fn conversation_of(receipt: &Value) -> String {
+pub(crate) fn conversation_of(receipt: &Value) -> String {
     receipt["forretningsmelding"]["standardBusinessDocument"]["standardBusinessDocumentHeader"]
         ["businessScope"]["scope"][0]["instanceIdentifier"]
         .as_str()
@@ -340,16 +340,8 @@ async fn a_reserved_citizen_gets_a_decision_on_paper(backend: Backend) {
         return;
     };
     let kari = citizen(5);
-    app.make_reachable(&kari, OWN_PROVIDER).await;
-    app.database
-        .apply_self_service(
-            &kari,
-            &postkasse::krr::person::SelfServiceChange::Reserve,
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
-    set_address(&app, &kari, "Kari Nordmann").await;
+    app.reserve_with_address(&kari, "Kari Nordmann", chrono::Utc::now())
+        .await;
     let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
     let letter = test_letter(&sender.org_nr(), &kari, "Vedtak");
     assert_eq!(
@@ -366,16 +358,14 @@ async fn a_reserved_citizen_gets_a_decision_on_paper(backend: Backend) {
     let jobs = app.database.print_jobs(false).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].order.address, oslo_address("Kari Nordmann"));
-    assert_eq!(
-        receipt_kinds(&sender.receipts(&app, "").await),
-        ["mottakskvittering"]
-    );
+    // The mottakskvittering waits for the print house to take the letter.
+    assert!(sender.receipts(&app, "").await.is_empty());
     assert_eq!(
         status_codes(&app, &sender, &letter.message_id.to_string()).await,
         ["OPPRETTET", "SENDT"]
     );
 
-    // The operator posts it: the sender learns it was delivered.
+    // The operator records it posted: the sender learns it was delivered.
     let output = app
         .run_cli(&["print", "done", &jobs[0].message_row.to_string()])
         .await;
@@ -386,9 +376,14 @@ async fn a_reserved_citizen_gets_a_decision_on_paper(backend: Backend) {
     );
     assert_eq!(
         receipt_kinds(&sender.receipts(&app, "").await),
-        ["mottakskvittering", "leveringskvittering"]
+        ["leveringskvittering"]
     );
     assert!(app.database.print_jobs(false).await.unwrap().is_empty());
+    // Recorded once: a second `print done` is refused.
+    let again = app
+        .run_cli(&["print", "done", &jobs[0].message_row.to_string()])
+        .await;
+    assert!(!again.status.success());
 }
 
 async fn unknown_people_are_printed_if_an_address_is_known_and_refused_if_not(backend: Backend) {
@@ -412,8 +407,8 @@ async fn unknown_people_are_printed_if_an_address_is_known_and_refused_if_not(ba
 
     assert_eq!(app.database.print_jobs(false).await.unwrap().len(), 1);
     let receipts = sender.receipts(&app, "").await;
-    assert_eq!(receipt_kinds(&receipts), ["mottakskvittering", "feil"]);
-    let feil = body_of(&receipts[1], "feil");
+    assert_eq!(receipt_kinds(&receipts), ["feil"]);
+    let feil = body_of(&receipts[0], "feil");
     assert_eq!(feil["feiltype"], "KLIENT");
     let details = feil["detaljer"].as_str().unwrap();
     assert!(
@@ -422,7 +417,7 @@ async fn unknown_people_are_printed_if_an_address_is_known_and_refused_if_not(ba
         "{details}"
     );
     assert_eq!(
-        conversation_of(&receipts[1]),
+        conversation_of(&receipts[0]),
         refused.conversation_id.to_string()
     );
     assert_eq!(
@@ -445,16 +440,7 @@ async fn a_print_message_goes_to_the_print_queue(backend: Backend) {
     };
     let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
     let letter = test_letter(&sender.org_nr(), &citizen(8), "Brev på papir");
-    let package = letter.package().unwrap();
-    let message = postkasse::broker::client::print_message(
-        &sender.org_nr(),
-        &OrgNr::parse(OWN_PROVIDER).unwrap(),
-        letter.message_id,
-        letter.conversation_id,
-        &oslo_address("Per Hansen"),
-        &oslo_address("Brønnøysundregistrene"),
-        &package,
-    );
+    let (message, package) = crate::helpers::print_message_for(&letter, "Per Hansen");
     let response = sender
         .send_parts(&app, "", message.to_string(), package)
         .await;
@@ -467,10 +453,7 @@ async fn a_print_message_goes_to_the_print_queue(backend: Backend) {
     let jobs = app.database.print_jobs(false).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].order.address.navn, "Per Hansen");
-    assert_eq!(
-        receipt_kinds(&sender.receipts(&app, "").await),
-        ["mottakskvittering"]
-    );
+    assert!(sender.receipts(&app, "").await.is_empty());
 }
 
 async fn a_resend_gets_the_first_answer_and_a_changed_resend_a_conflict(backend: Backend) {

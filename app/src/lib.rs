@@ -43,6 +43,7 @@ use pages::{
     letter::LetterPage,
     not_found::NotFound,
     operator::{OperatorSignInPage, SinkNoticesPage},
+    print_console::{PrintBatchPage, PrintConsolePage, PrintLetterPage},
     search::SearchPage,
     settings::SettingsPage,
     uploads::UploadsPage,
@@ -122,6 +123,21 @@ fn Frame() -> impl IntoView {
                     <Route
                         path=(StaticSegment("drift"), StaticSegment("logg-inn"))
                         view=OperatorSignInPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("drift"), StaticSegment("utskrift"))
+                        view=PrintConsolePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("drift"), StaticSegment("utskrift"), StaticSegment("bunke"), ParamSegment("id"))
+                        view=PrintBatchPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("drift"), StaticSegment("utskrift"), StaticSegment("brev"), ParamSegment("id"))
+                        view=PrintLetterPage
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -19,7 +19,8 @@ pub const A4_POINTS: (f32, f32) = (595.28, 841.89);
 /// Points in a millimetre.
 pub const POINTS_PER_MM: f32 = 72.0 / 25.4;
 
-static DEJAVU_SANS: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+/// DejaVu Sans, the one font Postkasse writes with (PDFs, the console's chart).
+pub static DEJAVU_SANS: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
 /// The one font Postkasse writes with; it covers Norwegian and Sámi letters.
 pub fn font() -> Font {

@@ -53,7 +53,7 @@ use app::{
         archive::ssr::SharedArchive, check::ssr::SharedPaperLetterCheck,
         contact::ssr::SharedContactRegister, mailbox::ssr::SharedMailbox,
         moving::ssr::SharedLetterMoves, operator::ssr::SharedOperatorConsole,
-        search::ssr::SharedSearch,
+        print_console::ssr::SharedPrintConsole, search::ssr::SharedSearch,
     },
     csp::FormTargets,
     shell, App,
@@ -102,6 +102,8 @@ pub struct AppState {
     pub console: Arc<Console>,
     /// The public check of paper letters' codes.
     pub paper_checks: SharedPaperLetterCheck,
+    /// The print service in the operators' console, and its downloads.
+    pub print_console: Arc<print::console::PrintConsoleService>,
 }
 
 /// The services Postkasse runs on, opened from settings.
@@ -672,8 +674,14 @@ impl Application {
             services.print(),
             settings.print.checks_per_minute,
         ));
+        let print_console = Arc::new(print::console::PrintConsoleService::new(
+            services.print_store(),
+            services.blobs.clone(),
+            clock.clone(),
+        ));
         let state = AppState {
             paper_checks,
+            print_console,
             operators: Arc::new(Operators::new(services.operator_store(), clock.clone())),
             console: Arc::new(Console::new(
                 services.notify_store(),
@@ -786,6 +794,7 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         .merge(krr::http::routes())
         .merge(auth::routes::router())
         .merge(operator::routes::router())
+        .merge(print::routes::router())
         .merge(mailbox::routes::routes(&state.mailbox))
         .route(
             app::locale::SWITCH_PATH,
@@ -808,9 +817,11 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
                 let form_targets = state.form_targets.clone();
                 let console: SharedOperatorConsole = state.console.clone();
                 let paper_checks = state.paper_checks.clone();
+                let print_console: SharedPrintConsole = state.print_console.clone();
                 move || {
                     provide_context(console.clone());
                     provide_context(paper_checks.clone());
+                    provide_context(print_console.clone());
                     provide_context(mailbox.clone());
                     provide_context(archive.clone());
                     provide_context(search.clone());

@@ -15,6 +15,7 @@ pub mod input;
 pub mod mailbox;
 pub mod moving;
 pub mod operator;
+pub mod print_console;
 pub mod search;
 #[cfg(feature = "ssr")]
 pub mod session;

@@ -10,4 +10,5 @@ pub mod forms;
 pub mod header;
 pub mod language_switch;
 pub mod listed;
+pub mod operator_sign_in;
 pub mod pager;

@@ -9,6 +9,7 @@ pub mod landing;
 pub mod letter;
 pub mod not_found;
 pub mod operator;
+pub mod print_console;
 pub mod search;
 pub mod settings;
 pub mod uploads;

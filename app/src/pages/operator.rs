@@ -9,7 +9,7 @@ use crate::{
     api::operator::{
         sink_notices, ChannelRoute, SinkNoticeView, SinkPage, SIGN_IN_PATH, SIGN_OUT_PATH,
     },
-    components::error_notice::ErrorNotice,
+    components::{error_notice::ErrorNotice, operator_sign_in::OperatorSignInPrompt},
     domain::NoticeChannel,
     error::AppError,
     i18n::{t, tu_string, use_i18n},
@@ -65,24 +65,14 @@ pub fn SinkNoticesPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match sink.await {
                     Ok(page) => view! { <SinkNotices page /> }.into_any(),
-                    Err(AppError::Unauthorized) => view! { <OperatorSignInPrompt /> }.into_any(),
+                    Err(AppError::Unauthorized) => view! {
+                        <OperatorSignInPrompt title=tu_string!(i18n, operator.sink_title).to_owned() />
+                    }
+                    .into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
         </Suspense>
-    }
-}
-
-/// Not the citizens' login: operators sign in with a code from the server.
-#[component]
-fn OperatorSignInPrompt() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    AppError::Unauthorized.set_response_status();
-    let i18n = use_i18n();
-    view! {
-        <h1>{t!(i18n, operator.sink_title)}</h1>
-        <p>{t!(i18n, operator.not_signed_in)}</p>
-        <p><a class="button" href=SIGN_IN_PATH>{t!(i18n, operator.sign_in_title)}</a></p>
     }
 }
 

@@ -10,10 +10,13 @@
 
 pub mod answers;
 pub mod batch;
+pub mod chart;
 pub mod check;
+pub mod console;
 pub mod import;
 pub mod letter;
 pub mod preflight;
+pub mod routes;
 pub mod schedule;
 mod service;
 pub mod store;

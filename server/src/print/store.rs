@@ -99,6 +99,63 @@ pub struct CheckedLetter {
     pub sent_at: DateTime<Utc>,
 }
 
+/// A batch as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchSummary {
+    pub id: Uuid,
+    pub cut_off: DateTime<Utc>,
+    pub kind: BatchKind,
+    pub letters: u64,
+    pub pages: u64,
+    pub sheets: u64,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// A letter for paper as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleLetter {
+    pub job: PrintJob,
+    pub pages: Option<u32>,
+    pub sheets: Option<u32>,
+    pub pdf: Option<Sha256Digest>,
+}
+
+/// One of the sender's transport statuses for a letter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineStep {
+    pub at: DateTime<Utc>,
+    pub status: String,
+    pub description: String,
+}
+
+/// Letters that arrived on a day (UTC) and went to one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelDay {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// `postkasse`, `leverandoer`, `utskrift` or `feil`.
+    pub channel: String,
+    pub letters: u64,
+}
+
+/// What an operator downloaded: a letter's PDF or its whole batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Download {
+    Letter,
+    Batch,
+}
+
+impl Download {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Download::Letter => "letter",
+            Download::Batch => "batch",
+        }
+    }
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     async fn postal_address(&self, fnr: &Fnr) -> Result<Option<PostalAddress>, StorageError>;
@@ -165,4 +222,50 @@ pub trait Store: Send + Sync + 'static {
         &self,
         code: &VerificationCode,
     ) -> Result<Option<CheckedLetter>, StorageError>;
+
+    // The console.
+
+    /// Letters for paper by state.
+    async fn state_counts(&self) -> Result<Vec<(String, u64)>, StorageError>;
+
+    /// Letters in C5 and in C4 batches.
+    async fn envelope_counts(&self) -> Result<(u64, u64), StorageError>;
+
+    /// The oldest waiting letters, at most `limit`.
+    async fn waiting_jobs(&self, limit: u32) -> Result<Vec<PrintJob>, StorageError>;
+
+    /// The newest batches, at most `limit`.
+    async fn recent_batches(&self, limit: u32) -> Result<Vec<BatchSummary>, StorageError>;
+
+    async fn batch_summary(&self, batch: Uuid) -> Result<Option<BatchSummary>, StorageError>;
+
+    async fn letters_in_batch(&self, batch: Uuid) -> Result<Vec<ConsoleLetter>, StorageError>;
+
+    async fn console_letter(
+        &self,
+        message_row: Uuid,
+    ) -> Result<Option<ConsoleLetter>, StorageError>;
+
+    /// The letter's transport statuses, oldest first.
+    async fn timeline(&self, message_row: Uuid) -> Result<Vec<TimelineStep>, StorageError>;
+
+    /// Operators' downloads of the letter, oldest first.
+    async fn downloads(
+        &self,
+        message_row: Uuid,
+    ) -> Result<Vec<(DateTime<Utc>, Download)>, StorageError>;
+
+    /// Records a download for each of the letters.
+    async fn record_download(
+        &self,
+        message_rows: &[Uuid],
+        what: Download,
+        at: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+
+    /// Offers the batch to the print house again now; false for no such batch.
+    async fn resend_batch(&self, batch: Uuid, at: DateTime<Utc>) -> Result<bool, StorageError>;
+
+    /// Messages per day and channel since `since`.
+    async fn letters_per_day(&self, since: DateTime<Utc>) -> Result<Vec<ChannelDay>, StorageError>;
 }

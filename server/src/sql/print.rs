@@ -9,7 +9,8 @@ use crate::{
         self,
         batch::{BatchKind, Envelope},
         store::{
-            BatchToDeliver, CheckedLetter, LetterInBatch, NewBatch, RecordedAnswer, WaitingLetter,
+            BatchSummary, BatchToDeliver, ChannelDay, CheckedLetter, ConsoleLetter, Download,
+            LetterInBatch, NewBatch, RecordedAnswer, TimelineStep, WaitingLetter,
         },
         verification::VerificationCode,
         PostClass, PostalAddress, PrintColour, PrintJob, PrintOrder, ReturnHandling,
@@ -154,6 +155,65 @@ struct BatchRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct BatchSummaryRow {
+    id: Uuid,
+    cut_off: DateTime<Utc>,
+    post_class: String,
+    colour: String,
+    envelope: String,
+    letters: i32,
+    pages: i32,
+    sheets: i32,
+    attempts: i32,
+    last_error: Option<String>,
+    delivered_at: Option<DateTime<Utc>>,
+}
+
+impl BatchSummaryRow {
+    fn into_summary(self) -> Result<BatchSummary, StorageError> {
+        let count = |value: i32| u64::try_from(value).unwrap_or_default();
+        Ok(BatchSummary {
+            id: self.id,
+            cut_off: self.cut_off,
+            kind: batch_kind(&self.post_class, &self.colour, &self.envelope)?,
+            letters: count(self.letters),
+            pages: count(self.pages),
+            sheets: count(self.sheets),
+            attempts: u32::try_from(self.attempts).unwrap_or_default(),
+            last_error: self.last_error,
+            delivered_at: self.delivered_at,
+        })
+    }
+}
+
+const BATCH_SUMMARY_COLUMNS: &str = "id, cut_off, post_class, colour, envelope, letters, pages,
+    sheets, attempts, last_error, delivered_at";
+
+#[derive(sqlx::FromRow)]
+struct ConsoleLetterRow {
+    #[sqlx(flatten)]
+    job: PrintJobRow,
+    pages: Option<i32>,
+    sheets: Option<i32>,
+    pdf_sha256: Option<String>,
+}
+
+impl ConsoleLetterRow {
+    fn into_letter(self) -> Result<ConsoleLetter, StorageError> {
+        Ok(ConsoleLetter {
+            job: self.job.into_job()?,
+            pages: self.pages.and_then(|pages| u32::try_from(pages).ok()),
+            sheets: self.sheets.and_then(|sheets| u32::try_from(sheets).ok()),
+            pdf: self.pdf_sha256.as_deref().map(digest).transpose()?,
+        })
+    }
+}
+
+/// A print job with its message's id, agency and package.
+const JOB_COLUMNS: &str = "p.message_row, m.message_id, m.agency_org_nr, p.print_order,
+    m.package_sha256, p.state, p.batch_id, p.created_at, p.printed_at";
+
+#[derive(sqlx::FromRow)]
 struct LetterInBatchRow {
     message_row: Uuid,
     print_order: String,
@@ -233,13 +293,12 @@ impl print::Store for Database {
     async fn print_jobs(&self, include_done: bool) -> Result<Vec<PrintJob>, StorageError> {
         let rows: Vec<PrintJobRow> = self
             .fetch_all(
-                Query::new(
-                    "SELECT p.message_row, m.message_id, m.agency_org_nr, p.print_order,
-                         m.package_sha256, p.state, p.batch_id, p.created_at, p.printed_at
+                Query::new(format!(
+                    "SELECT {JOB_COLUMNS}
                      FROM print_job p JOIN dpi_message m ON m.id = p.message_row
                      WHERE $1 OR p.state IN ('waiting', 'batched', 'accepted')
-                     ORDER BY p.created_at, p.message_row",
-                )
+                     ORDER BY p.created_at, p.message_row"
+                ))
                 .bind(include_done),
             )
             .await?;
@@ -565,5 +624,220 @@ impl print::Store for Database {
             })
         })
         .transpose()
+    }
+
+    async fn state_counts(&self) -> Result<Vec<(String, u64)>, StorageError> {
+        let rows: Vec<(String, i64)> = self
+            .fetch_all(Query::new(
+                "SELECT state, COUNT(*) FROM print_job GROUP BY state ORDER BY state",
+            ))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(state, letters)| (state, super::count(letters)))
+            .collect())
+    }
+
+    async fn envelope_counts(&self) -> Result<(u64, u64), StorageError> {
+        let rows: Vec<(String, i64)> = self
+            .fetch_all(Query::new(
+                "SELECT b.envelope, COUNT(*) FROM print_job p
+                 JOIN print_batch b ON b.id = p.batch_id
+                 GROUP BY b.envelope",
+            ))
+            .await?;
+        let of = |envelope: &str| {
+            rows.iter()
+                .find(|(found, _)| found == envelope)
+                .map_or(0, |(_, letters)| super::count(*letters))
+        };
+        Ok((of("C5"), of("C4")))
+    }
+
+    async fn waiting_jobs(&self, limit: u32) -> Result<Vec<PrintJob>, StorageError> {
+        let rows: Vec<PrintJobRow> = self
+            .fetch_all(
+                Query::new(format!(
+                    "SELECT {JOB_COLUMNS}
+                     FROM print_job p JOIN dpi_message m ON m.id = p.message_row
+                     WHERE p.state = 'waiting'
+                     ORDER BY p.created_at, p.message_row
+                     LIMIT $1"
+                ))
+                .bind(i64::from(limit)),
+            )
+            .await?;
+        rows.into_iter().map(PrintJobRow::into_job).collect()
+    }
+
+    async fn recent_batches(&self, limit: u32) -> Result<Vec<BatchSummary>, StorageError> {
+        let rows: Vec<BatchSummaryRow> = self
+            .fetch_all(
+                Query::new(format!(
+                    "SELECT {BATCH_SUMMARY_COLUMNS} FROM print_batch
+                     ORDER BY created_at DESC, id LIMIT $1"
+                ))
+                .bind(i64::from(limit)),
+            )
+            .await?;
+        rows.into_iter()
+            .map(BatchSummaryRow::into_summary)
+            .collect()
+    }
+
+    async fn batch_summary(&self, batch: Uuid) -> Result<Option<BatchSummary>, StorageError> {
+        let row: Option<BatchSummaryRow> = self
+            .fetch_optional(
+                Query::new(format!(
+                    "SELECT {BATCH_SUMMARY_COLUMNS} FROM print_batch WHERE id = $1"
+                ))
+                .bind(batch),
+            )
+            .await?;
+        row.map(BatchSummaryRow::into_summary).transpose()
+    }
+
+    async fn letters_in_batch(&self, batch: Uuid) -> Result<Vec<ConsoleLetter>, StorageError> {
+        let rows: Vec<ConsoleLetterRow> = self
+            .fetch_all(
+                Query::new(format!(
+                    "SELECT {JOB_COLUMNS}, p.pages, p.sheets, p.pdf_sha256
+                     FROM print_job p JOIN dpi_message m ON m.id = p.message_row
+                     WHERE p.batch_id = $1
+                     ORDER BY p.created_at, p.message_row"
+                ))
+                .bind(batch),
+            )
+            .await?;
+        rows.into_iter()
+            .map(ConsoleLetterRow::into_letter)
+            .collect()
+    }
+
+    async fn console_letter(
+        &self,
+        message_row: Uuid,
+    ) -> Result<Option<ConsoleLetter>, StorageError> {
+        let row: Option<ConsoleLetterRow> = self
+            .fetch_optional(
+                Query::new(format!(
+                    "SELECT {JOB_COLUMNS}, p.pages, p.sheets, p.pdf_sha256
+                     FROM print_job p JOIN dpi_message m ON m.id = p.message_row
+                     WHERE p.message_row = $1"
+                ))
+                .bind(message_row),
+            )
+            .await?;
+        row.map(ConsoleLetterRow::into_letter).transpose()
+    }
+
+    async fn timeline(&self, message_row: Uuid) -> Result<Vec<TimelineStep>, StorageError> {
+        let rows: Vec<(DateTime<Utc>, String, String)> = self
+            .fetch_all(
+                Query::new(
+                    "SELECT at, status, beskrivelse FROM dpi_status
+                     WHERE message_row = $1 ORDER BY id",
+                )
+                .bind(message_row),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, status, description)| TimelineStep {
+                at,
+                status,
+                description,
+            })
+            .collect())
+    }
+
+    async fn downloads(
+        &self,
+        message_row: Uuid,
+    ) -> Result<Vec<(DateTime<Utc>, Download)>, StorageError> {
+        let rows: Vec<(DateTime<Utc>, String)> = self
+            .fetch_all(
+                Query::new("SELECT at, what FROM print_access WHERE message_row = $1 ORDER BY id")
+                    .bind(message_row),
+            )
+            .await?;
+        rows.into_iter()
+            .map(|(at, what)| {
+                let what = match what.as_str() {
+                    "letter" => Download::Letter,
+                    "batch" => Download::Batch,
+                    _ => return Err(StorageError::corrupt("download kind")),
+                };
+                Ok((at, what))
+            })
+            .collect()
+    }
+
+    async fn record_download(
+        &self,
+        message_rows: &[Uuid],
+        what: Download,
+        at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let mut transaction = self.begin_write().await?;
+        insert_rows(
+            &mut transaction,
+            "INSERT INTO print_access (message_row, what, at)",
+            message_rows
+                .iter()
+                .map(|row| {
+                    vec![
+                        Value::from(*row),
+                        Value::from(what.as_str()),
+                        Value::from(at),
+                    ]
+                })
+                .collect(),
+            "",
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn resend_batch(&self, batch: Uuid, at: DateTime<Utc>) -> Result<bool, StorageError> {
+        let updated = self
+            .execute(
+                Query::new(
+                    "UPDATE print_batch
+                     SET delivered_at = NULL, next_attempt_at = $2, last_error = NULL
+                     WHERE id = $1",
+                )
+                .bind(batch)
+                .bind(at),
+            )
+            .await?;
+        Ok(updated == 1)
+    }
+
+    async fn letters_per_day(&self, since: DateTime<Utc>) -> Result<Vec<ChannelDay>, StorageError> {
+        // Days in UTC, written the same way by both backends.
+        let day = match self.backend() {
+            super::Backend::Sqlite => "substr(received_at, 1, 10)",
+            super::Backend::Postgres => "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+        };
+        let rows: Vec<(String, String, i64)> = self
+            .fetch_all(
+                Query::new(format!(
+                    "SELECT {day} AS day, channel, COUNT(*) FROM dpi_message
+                     WHERE received_at >= $1
+                     GROUP BY day, channel ORDER BY day, channel"
+                ))
+                .bind(since),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(day, channel, letters)| ChannelDay {
+                day,
+                channel,
+                letters: super::count(letters),
+            })
+            .collect())
     }
 }

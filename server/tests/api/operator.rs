@@ -71,7 +71,15 @@ pub(crate) async fn sign_in(app: &TestApp, code: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn get(app: &TestApp, path: &str, cookies: &str) -> (StatusCode, String) {
+/// A signed-in operator's cookie header, from a printed code.
+pub(crate) async fn operator_cookie(app: &TestApp) -> String {
+    let code = printed_code(app).await;
+    let signed_in = sign_in(app, &code).await;
+    let session = set_cookie_value(&signed_in, OPERATOR_COOKIE).expect("an operator session");
+    operator(&session)
+}
+
+pub(crate) async fn get(app: &TestApp, path: &str, cookies: &str) -> (StatusCode, String) {
     let response = app
         .client
         .get(app.url(path))

@@ -12,6 +12,7 @@ use crate::{
     },
     login::server_fn_at,
     messages::{body_of, conversation_of, receipt_kinds},
+    operator::{get, operator_cookie},
     provider_network::eventually,
 };
 use app::domain::Fnr;
@@ -733,9 +734,145 @@ async fn each_answer_becomes_one_receipt_across_a_sigkill(backend: Backend) {
     );
 }
 
+/// The console: an operator follows a letter from the queue into a batch,
+/// downloads the batch and the letter (each download in the letter's log),
+/// sees the chart, and sends the batch again; no one else sees any of it.
+async fn operators_follow_the_queue_batches_and_letters(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app(backend).await else {
+        return;
+    };
+    let sender = app.sender(TEST_SENDER, "Skatteetaten").await;
+    let letter = crate::helpers::test_letter(&sender.org_nr(), &citizen(10), "Brev på papir");
+    let (message, package) = crate::helpers::print_message_for(&letter, "Ola Nordmann");
+    let response = sender
+        .send_parts(&app, "", message.to_string(), package)
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let row = app.database.print_jobs(false).await.unwrap()[0].message_row;
+
+    // Nobody but an operator gets in.
+    let citizen_session = app.login_as(&citizen(10)).await;
+    for path in [
+        "/drift/utskrift".to_owned(),
+        format!("/drift/utskrift/brev/{row}"),
+        format!("/drift/utskrift/brev/{row}/last-ned"),
+    ] {
+        for cookie in [
+            "".to_owned(),
+            format!("__Host-postkasse-session={citizen_session}"),
+        ] {
+            let (status, page) = get(&app, &path, &cookie).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+            assert!(!page.contains("utskriftskøen"), "{path}: {page}");
+        }
+    }
+    let operator = operator_cookie(&app).await;
+
+    // The letter waits in the queue; the chart and its table are there.
+    let (status, page) = get(&app, "/drift/utskrift", &operator).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains(&format!("/drift/utskrift/brev/{row}")),
+        "{page}"
+    );
+    assert!(page.contains("<svg"), "the chart is drawn on the server");
+    assert!(page.contains("Brev per dag") && page.contains("Papir"));
+
+    let batched = app.run_cli(&["print", "batch"]).await;
+    assert!(batched.status.success());
+    let (_, manifest) = batches_in(&app.print_drop).remove(0);
+    let batch = manifest.batch;
+    let (_, page) = get(&app, "/drift/utskrift", &operator).await;
+    assert!(
+        page.contains(&format!("/drift/utskrift/bunke/{batch}")),
+        "{page}"
+    );
+
+    let (status, page) = get(&app, &format!("/drift/utskrift/bunke/{batch}"), &operator).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Ola Nordmann, 0155"), "{page}");
+    assert!(page.contains(&format!("/drift/utskrift/bunke/{batch}/last-ned")));
+
+    // Downloads: the batch as a zip, the letter as its PDF.
+    let zip = app
+        .client
+        .get(app.url(&format!("/drift/utskrift/bunke/{batch}/last-ned")))
+        .header(reqwest::header::COOKIE, &operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status(), StatusCode::OK);
+    assert_eq!(
+        zip.headers()[reqwest::header::CONTENT_TYPE],
+        "application/zip"
+    );
+    let scratch = tempfile::tempdir().unwrap();
+    let zip_file = scratch.path().join("batch.zip");
+    std::fs::write(&zip_file, zip.bytes().await.unwrap()).unwrap();
+    let listing = tool(
+        "python3",
+        &["-m", "zipfile", "-l", zip_file.to_str().unwrap()],
+    );
+    assert!(
+        listing.contains("manifest.json") && listing.contains(&format!("{row}.pdf")),
+        "{listing}"
+    );
+    let pdf = app
+        .client
+        .get(app.url(&format!("/drift/utskrift/brev/{row}/last-ned")))
+        .header(reqwest::header::COOKIE, &operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-1.7"));
+
+    // The letter's page: its timeline and both downloads.
+    let (status, page) = get(&app, &format!("/drift/utskrift/brev/{row}"), &operator).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("lagt i utskriftskøen") && page.contains("utskriftsbunke"),
+        "{page}"
+    );
+    assert!(
+        page.contains("lastet ned med bunken") && page.contains("lastet ned alene"),
+        "{page}"
+    );
+    let (status, _) = get(
+        &app,
+        "/drift/utskrift/brev/00000000-0000-0000-0000-000000000000",
+        &operator,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Sent again: handed over a second time (the drop keeps the first).
+    let resend = app
+        .client
+        .post(app.url("/api/resend_print_batch"))
+        .header(reqwest::header::COOKIE, &operator)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&[("id", batch.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resend.status(), StatusCode::OK);
+    eventually("the batch handed over again", || async {
+        let steps = app.database.timeline(row).await.unwrap();
+        let handed = steps
+            .iter()
+            .filter(|step| step.description.contains("levert til trykkeriet"))
+            .count();
+        (handed == 2).then_some(())
+    })
+    .await;
+    assert_eq!(batches_in(&app.print_drop).len(), 1);
+}
+
 on_both_backends!(
     paper_letters_are_batched_at_the_cut_off_printed_and_answered,
     a_letter_that_cannot_be_printed_gets_a_feil_receipt,
     unprintable_documents_are_refused_by_name,
     each_answer_becomes_one_receipt_across_a_sigkill,
+    operators_follow_the_queue_batches_and_letters,
 );

@@ -1,6 +1,6 @@
 import type { APIRequestContext } from '@playwright/test';
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { appStorageEnv, runDataDir } from './servers';
@@ -49,6 +49,45 @@ export async function postkasse(args: string[]): Promise<string> {
     env: { ...process.env, ...appStorageEnv(dataDir) },
   });
   return stdout;
+}
+
+/** The single-use code at the end of the operator sign-in link the command line prints. */
+export async function printedCode(): Promise<string> {
+  const link = (await postkasse(['operator', 'login-link'])).trim();
+  const match = /\/drift\/logg-inn\?kode=([A-Za-z0-9_-]{40,})$/.exec(link);
+  if (!match) throw new Error(`not a sign-in link: ${link}`);
+  return match[1];
+}
+
+/**
+ * Puts the citizen in the register reserved against digital post, with a
+ * postal address (`postkasse address set`): their letters go to paper.
+ */
+export async function reserveWithAddress(fnr: string, name: string): Promise<void> {
+  const file = path.join(runDataDir(), `register-${fnr}.csv`);
+  const now = new Date().toISOString();
+  await writeFile(
+    file,
+    'personidentifikator,reservasjon,reservasjonstidspunkt,postkasseadresse,postkasseleverandoeradresse\n' +
+      `${fnr},JA,${now},innbygger${fnr.slice(0, 6)}#E2E,${OWN_PROVIDER}\n`,
+  );
+  await postkasse(['krr', 'import', file]);
+  await postkasse(['address', 'set', '--fnr', fnr, '--navn', name, '--adresselinje1', 'Storgata 1', '--postnummer', '0155', '--poststed', 'Oslo']);
+}
+
+/** A letter Postkasse batched for the print house, found in the drop by its recipient's name. */
+export async function printedLetter(name: string): Promise<{ batch: string; letter: string; pdf: string }> {
+  const outgoing = path.join(runDataDir(), 'data', 'print-drop', 'outgoing');
+  for (const batch of await readdir(outgoing)) {
+    if (batch.startsWith('.')) continue;
+    const manifest = JSON.parse(await readFile(path.join(outgoing, batch, 'manifest.json'), 'utf8')) as {
+      batch: string;
+      letters: { letter: string; file: string; address: { navn: string } }[];
+    };
+    const letter = manifest.letters.find((entry) => entry.address.navn === name);
+    if (letter) return { batch: manifest.batch, letter: letter.letter, pdf: path.join(outgoing, batch, letter.file) };
+  }
+  throw new Error(`no printed letter to ${name} in ${outgoing}`);
 }
 
 /** This Postkasse's organisation number as a mailbox provider (the default settings). */

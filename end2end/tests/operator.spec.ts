@@ -1,4 +1,4 @@
-import { SEND_SCOPE, issueAgencyToken, postkasse, registerWithMailboxHere, sendLetter } from './agency';
+import { SEND_SCOPE, issueAgencyToken, printedCode, registerWithMailboxHere, sendLetter } from './agency';
 import { arrived, checkA11y, expect, test, visit } from './a11y';
 import { type Citizen, syntheticCitizen } from './citizens';
 
@@ -12,14 +12,6 @@ const CITIZENS: Record<string, Citizen> = {
   ssr: syntheticCitizen(1958, 5, 21),
   hydrate: syntheticCitizen(1961, 11, 3),
 };
-
-/** The single-use code at the end of the link the command line prints. */
-async function printedCode(): Promise<string> {
-  const link = (await postkasse(['operator', 'login-link'])).trim();
-  const match = /\/drift\/logg-inn\?kode=([A-Za-z0-9_-]{40,})$/.exec(link);
-  expect(match, `a sign-in link: ${link}`).not.toBeNull();
-  return match![1];
-}
 
 test.describe('the operator console', () => {
   test.slow();

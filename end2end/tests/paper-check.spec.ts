@@ -1,11 +1,8 @@
 import { execFile } from 'node:child_process';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { promisify } from 'node:util';
-import { OWN_PROVIDER, SEND_SCOPE, issueAgencyToken, postkasse, sendLetter } from './agency';
+import { SEND_SCOPE, issueAgencyToken, postkasse, printedLetter, reserveWithAddress, sendLetter } from './agency';
 import { arrived, checkA11y, expect, test, visit } from './a11y';
 import { type Citizen, syntheticCitizen } from './citizens';
-import { runDataDir } from './servers';
 
 // The public check of a paper letter (/kontroll), without JavaScript and
 // hydrated: a reserved citizen's letter goes to print, is batched into the
@@ -19,34 +16,13 @@ const CITIZENS: Record<string, Citizen> = {
   hydrate: syntheticCitizen(1964, 9, 23),
 };
 
-/** Reserves the citizen against digital post and gives them a postal address. */
-async function reserveWithAddress(citizen: Citizen, name: string): Promise<void> {
-  const file = path.join(runDataDir(), `register-${citizen.fnr}.csv`);
-  const now = new Date().toISOString();
-  await writeFile(
-    file,
-    'personidentifikator,reservasjon,reservasjonstidspunkt,postkasseadresse,postkasseleverandoeradresse\n' +
-      `${citizen.fnr},JA,${now},innbygger${citizen.fnr.slice(0, 6)}#E2E,${OWN_PROVIDER}\n`,
-  );
-  await postkasse(['krr', 'import', file]);
-  await postkasse(['address', 'set', '--fnr', citizen.fnr, '--navn', name, '--adresselinje1', 'Storgata 1', '--postnummer', '0155', '--poststed', 'Oslo']);
-}
-
-/** The check code printed on the letter addressed to `name`, from the drop. */
+/** The check code printed on the letter addressed to `name` (poppler's pdftotext reads it). */
 async function printedCode(name: string): Promise<string> {
-  const outgoing = path.join(runDataDir(), 'data', 'print-drop', 'outgoing');
-  for (const batch of await readdir(outgoing)) {
-    if (batch.startsWith('.')) continue;
-    const manifest = JSON.parse(await readFile(path.join(outgoing, batch, 'manifest.json'), 'utf8')) as {
-      letters: { file: string; address: { navn: string } }[];
-    };
-    const letter = manifest.letters.find((entry) => entry.address.navn === name);
-    if (!letter) continue;
-    const { stdout } = await promisify(execFile)('pdftotext', ['-f', '1', '-l', '1', path.join(outgoing, batch, letter.file), '-']);
-    const match = /Kontrollkode: (\S+)/.exec(stdout);
-    if (match) return match[1];
-  }
-  throw new Error(`no printed letter to ${name} in ${outgoing}`);
+  const { pdf } = await printedLetter(name);
+  const { stdout } = await promisify(execFile)('pdftotext', ['-f', '1', '-l', '1', pdf, '-']);
+  const match = /Kontrollkode: (\S+)/.exec(stdout);
+  if (!match) throw new Error(`no check code on the letter to ${name}: ${stdout}`);
+  return match[1];
 }
 
 test.describe('checking a paper letter', () => {
@@ -56,7 +32,7 @@ test.describe('checking a paper letter', () => {
     expect(citizen, `a citizen for the project ${project}`).toBeDefined();
     const name = `Papir Mottaker ${project}`;
     const title = `Vedtak på papir ${project}`;
-    await reserveWithAddress(citizen, name);
+    await reserveWithAddress(citizen.fnr, name);
     const token = await issueAgencyToken([SEND_SCOPE]);
     await sendLetter(request, token, '', { to: citizen.fnr, title });
     await postkasse(['print', 'batch']);

@@ -339,6 +339,9 @@ impl Services {
                 c5_max_sheets: print.c5_max_sheets,
                 check_url: format!("{public_url}/kontroll"),
                 letters_per_round: print.letters_per_round.max(1),
+                preflight: print::preflight::PreflightRules {
+                    max_pages: print.max_pages,
+                },
                 parallel: std::thread::available_parallelism().map_or(2, usize::from),
                 retry_base: chrono::Duration::milliseconds(print.retry_base_milliseconds as i64),
                 retry_max: chrono::Duration::seconds(print.retry_max_seconds as i64),

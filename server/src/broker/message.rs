@@ -17,7 +17,7 @@
 use super::json_fields::{Fields, Problems};
 use crate::{
     notify::{contains_link, OrderedNotice, OrderedNotices},
-    print::{PostClass, PrintColour, PrintOrder, RawPostalAddress, ReturnHandling},
+    print::{PostClass, PrintColour, PrintIfUnread, PrintOrder, RawPostalAddress, ReturnHandling},
     validation::FieldError,
 };
 use app::domain::{
@@ -78,6 +78,9 @@ pub struct DigitalLetter {
     pub effective_at: Option<DateTime<Utc>>,
     pub opening_receipt: bool,
     pub notices: OrderedNotices,
+    /// `utskriftHvisUlest`, Postkasse's extension: print the letter if it is
+    /// not opened by a deadline.
+    pub print_if_unread: Option<PrintIfUnread>,
 }
 
 /// The `flyttet` body: a letter the citizen's previous provider moves here,
@@ -749,6 +752,9 @@ fn read_digital(
         .object("varsler", problems)
         .map(|varsler| read_notices(varsler, problems))
         .unwrap_or_default();
+    let print_if_unread = body.object(PRINT_IF_UNREAD, problems).map(|order| {
+        read_print_if_unread(order, expect.now, effective_at.ok().flatten(), problems)
+    });
     body.finish(problems);
     let letter = (|| {
         Some(DigitalLetter {
@@ -760,6 +766,7 @@ fn read_digital(
             effective_at: effective_at.ok()?,
             opening_receipt,
             notices,
+            print_if_unread: print_if_unread.transpose().ok()?,
         })
     })();
     let body = match moved {
@@ -772,6 +779,7 @@ fn read_digital(
                 letter: DigitalLetter {
                     opening_receipt: false,
                     notices: OrderedNotices::default(),
+                    print_if_unread: None,
                     ..letter?
                 },
                 received_at,
@@ -780,6 +788,56 @@ fn read_digital(
         })(),
     };
     (body, common)
+}
+
+/// The key of Postkasse's print-if-unread extension in the `digital` body.
+pub const PRINT_IF_UNREAD: &str = "utskriftHvisUlest";
+
+/// `utskriftHvisUlest`: `frist` (RFC 3339, after now and any effective time,
+/// at most [`MAX_EFFECTIVE_AHEAD_DAYS`] ahead), and optionally
+/// `utskriftstype` and `posttype` as in `utskrift` (default black and white,
+/// B post). The address is the citizen's in the population register when
+/// the deadline comes.
+fn read_print_if_unread(
+    mut order: Fields<'_>,
+    now: DateTime<Utc>,
+    effective_at: Option<DateTime<Utc>>,
+    problems: &mut Problems,
+) -> Result<PrintIfUnread, ()> {
+    let deadline = order.required_string("frist", problems).and_then(|text| {
+        let Ok(at) = DateTime::parse_from_rfc3339(text) else {
+            problems.add(
+                order.path_of("frist"),
+                "must be a date and time with zone (RFC 3339)",
+            );
+            return None;
+        };
+        let at = at.with_timezone(&Utc);
+        let earliest = effective_at.map_or(now, |effective| effective.max(now));
+        if at <= earliest {
+            problems.add(
+                order.path_of("frist"),
+                "must be later than now and than the letter's effective time",
+            );
+            None
+        } else if at > now + Duration::days(MAX_EFFECTIVE_AHEAD_DAYS) {
+            problems.add(
+                order.path_of("frist"),
+                format!("must be at most {MAX_EFFECTIVE_AHEAD_DAYS} days ahead"),
+            );
+            None
+        } else {
+            Some(at)
+        }
+    });
+    let colour = enumeration::<PrintColour>(&mut order, "utskriftstype", false, problems);
+    let post_class = enumeration::<PostClass>(&mut order, "posttype", false, problems);
+    order.finish(problems);
+    Ok(PrintIfUnread {
+        deadline: deadline.ok_or(())?,
+        colour: colour.ok_or(())?.unwrap_or(PrintColour::BlackAndWhite),
+        post_class: post_class.ok_or(())?.unwrap_or(PostClass::B),
+    })
 }
 
 /// The `flyttet` body's own fields: when the letter was sent on, the day it

@@ -873,17 +873,37 @@ impl Broker {
                             &self.settings.notice_window,
                         );
                     }
+                    let mut delivered_statuses = vec![
+                        created,
+                        status(TransportStatus::Sent, "levert til postkassen"),
+                    ];
+                    if let Some(order) = &letter.print_if_unread {
+                        let reminders = crate::notify::print_reminders(
+                            &notices,
+                            order.deadline,
+                            letter.effective_at.unwrap_or(now),
+                            &self.settings.notice_window,
+                        );
+                        notices.extend(reminders);
+                        delivered_statuses.push(status(
+                            TransportStatus::Sent,
+                            &format!(
+                                "skrives ut om det ikke er åpnet innen {}",
+                                order
+                                    .deadline
+                                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                            ),
+                        ));
+                    }
                     let terms = LetterTerms {
                         effective_at: letter.effective_at,
                         opening_receipt: letter.opening_receipt,
                         language: Some(letter.language.clone()),
+                        print_if_unread: letter.print_if_unread,
                     };
                     (
                         StoredChannel::Mailbox(Box::new((delivered, terms))),
-                        vec![
-                            created,
-                            status(TransportStatus::Sent, "levert til postkassen"),
-                        ],
+                        delivered_statuses,
                         // Delivered means available: sent at once, before
                         // any effective time. The agency had this receipt
                         // already for a moved letter.

@@ -67,6 +67,8 @@ pub struct LetterTerms {
     pub effective_at: Option<DateTime<Utc>>,
     pub opening_receipt: bool,
     pub language: Option<String>,
+    /// Print the letter if it is still unopened at a deadline.
+    pub print_if_unread: Option<crate::print::PrintIfUnread>,
 }
 
 /// Where the message went, as stored.

@@ -309,9 +309,104 @@ pub fn notices_for_letter(
     notices
 }
 
+/// The reminders before a print-if-unread deadline: an e-mail two days
+/// before and an SMS the day before, each in the daytime window, each only
+/// while the letter is unopened (as every notice) and only if it falls
+/// after the letter is available and before the deadline. They count as
+/// ordered by the sender, who asked for the letter to be printed; a
+/// reminder on a day the letter already has a notice on that channel is
+/// left out.
+pub fn print_reminders(
+    existing: &[NewNotice],
+    deadline: DateTime<Utc>,
+    available: DateTime<Utc>,
+    window: &schedule::DayWindow,
+) -> Vec<NewNotice> {
+    let first_day = window.local_date(available);
+    [
+        (NoticeChannel::Email, chrono::Duration::days(2)),
+        (NoticeChannel::Sms, chrono::Duration::days(1)),
+    ]
+    .into_iter()
+    .filter_map(|(channel, before)| {
+        let due_at = window.due(deadline - before, 0);
+        if due_at <= available || due_at >= deadline {
+            return None;
+        }
+        let day = (window.local_date(due_at) - first_day).num_days();
+        let day = u8::try_from(day).ok().filter(|day| *day > 0)?;
+        let taken = existing
+            .iter()
+            .any(|notice| notice.channel == channel && notice.day == day);
+        (!taken).then(|| NewNotice {
+            channel,
+            day,
+            ordered_by: OrderedBy::Sender,
+            text: format!(
+                "Påminnelse: Du har et ulest brev i Postkasse. Åpnes det ikke innen {}, sendes det til deg i posten.",
+                deadline
+                    .with_timezone(&chrono_tz::Europe::Oslo)
+                    .format("%d.%m.%Y kl. %H:%M")
+            ),
+            due_at,
+        })
+    })
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reminders_come_by_email_then_sms_before_the_deadline_in_the_daytime() {
+        let window = schedule::DayWindow::new(
+            chrono_tz::Europe::Oslo,
+            chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            chrono::NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
+        )
+        .unwrap();
+        let at = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        // Available Monday 7 December 10:00, printed Friday 11 December 12:00 if unread.
+        let reminders = print_reminders(
+            &[],
+            at("2026-12-11T12:00:00+01:00"),
+            at("2026-12-07T10:00:00+01:00"),
+            &window,
+        );
+        let when: Vec<(NoticeChannel, u8, DateTime<Utc>)> = reminders
+            .iter()
+            .map(|notice| (notice.channel, notice.day, notice.due_at))
+            .collect();
+        assert_eq!(
+            when,
+            [
+                (NoticeChannel::Email, 2, at("2026-12-09T12:00:00+01:00")),
+                (NoticeChannel::Sms, 3, at("2026-12-10T12:00:00+01:00")),
+            ]
+        );
+        assert!(reminders[0].text.contains("11.12.2026 kl. 12:00"));
+        // A deadline the next morning leaves no room for the e-mail, and an
+        // SMS already ordered for that day is not doubled.
+        let existing = [NewNotice {
+            channel: NoticeChannel::Sms,
+            day: 1,
+            ordered_by: OrderedBy::Sender,
+            text: String::new(),
+            due_at: at("2026-12-08T09:00:00+01:00"),
+        }];
+        assert!(print_reminders(
+            &existing,
+            at("2026-12-08T20:00:00+01:00"),
+            at("2026-12-07T10:00:00+01:00"),
+            &window,
+        )
+        .is_empty());
+    }
 
     #[test]
     fn the_citizens_own_notices_follow_the_preference_and_the_senders_always_go() {

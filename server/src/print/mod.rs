@@ -234,6 +234,16 @@ impl PrintOrder {
     }
 }
 
+/// Print if unread (Postkasse's `utskriftHvisUlest`, as Digipost's
+/// `printIfUnread`): a digital letter not opened by the deadline is printed,
+/// to the citizen's address in the population register, and posted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrintIfUnread {
+    pub deadline: chrono::DateTime<chrono::Utc>,
+    pub colour: PrintColour,
+    pub post_class: PostClass,
+}
+
 /// A letter headed for paper, as the broker's commit stores it: how to
 /// print it, and what printing it takes without its package.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -156,6 +156,34 @@ impl Download {
     }
 }
 
+/// A print-if-unread letter whose deadline has come.
+#[derive(Debug, Clone)]
+pub struct UnreadDue {
+    pub message_row: Uuid,
+    pub owner: Fnr,
+    pub opened: bool,
+    pub colour: super::PrintColour,
+    pub post_class: super::PostClass,
+    pub sender_name: String,
+    pub title: String,
+    /// The letter's documents in the blob store, main document first.
+    pub documents: Vec<Sha256Digest>,
+}
+
+/// What became of a print-if-unread letter at its deadline.
+#[derive(Debug, Clone)]
+pub enum UnreadOutcome {
+    /// Opened in time: nothing is printed.
+    Opened,
+    /// Queued for the next cut-off.
+    Printed(Box<super::NewPrintJob>),
+    /// It cannot be printed; the sender gets this receipt.
+    Failed {
+        reason: String,
+        receipt: SenderReceipt,
+    },
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     async fn postal_address(&self, fnr: &Fnr) -> Result<Option<PostalAddress>, StorageError>;
@@ -268,4 +296,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Messages per day and channel since `since`.
     async fn letters_per_day(&self, since: DateTime<Utc>) -> Result<Vec<ChannelDay>, StorageError>;
+
+    // Print if unread.
+
+    /// Letters to print if unread whose deadline is at or before `now`, at
+    /// most `limit`.
+    async fn unread_prints_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<UnreadDue>, StorageError>;
+
+    /// Records what became of the letter at its deadline, with the status
+    /// (and job, or receipt) it causes; false, and nothing changed, when it
+    /// was settled already.
+    async fn settle_unread_print(
+        &self,
+        message_row: Uuid,
+        outcome: &UnreadOutcome,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
 }

@@ -5,13 +5,17 @@
 //! commands call it too); [`PrintWorker`] runs the steps in a loop.
 
 use super::{
-    answers::{consequence, Answer, AnswerStatus, PrintReceipts},
+    answers::{consequence, Answer, AnswerStatus, PrintReceipt, PrintReceipts},
     batch::{self, BatchKind, Envelope, Manifest, ManifestLetter},
     letter::{self, LetterToPrint},
     schedule::CutOffs,
-    store::{BatchToDeliver, BatchedLetter, NewBatch, RecordedAnswer, WaitingLetter},
+    store::{
+        BatchToDeliver, BatchedLetter, NewBatch, RecordedAnswer, UnreadDue, UnreadOutcome,
+        WaitingLetter,
+    },
     transport::{BatchFiles, PrintHouse},
-    Store,
+    verification::VerificationCode,
+    NewPrintJob, PrintOrder, Store,
 };
 use crate::{
     blobs::BlobStore,
@@ -34,6 +38,9 @@ pub struct PrintSettings {
     pub letters_per_round: usize,
     /// Letters made print-ready at once (CPU-bound: about the core count).
     pub parallel: usize,
+    /// What documents must be for paper: letters printed because unread
+    /// are checked at their deadline.
+    pub preflight: super::preflight::PreflightRules,
     pub retry_base: chrono::Duration,
     pub retry_max: chrono::Duration,
     pub poll: std::time::Duration,
@@ -56,15 +63,20 @@ pub struct Progress {
     pub letters_failed: usize,
     pub batches_delivered: usize,
     pub answers_recorded: usize,
+    /// Letters unread at their deadline, queued for print.
+    pub unread_printed: usize,
 }
 
 impl PrintChain {
-    /// Every step once: batch at the latest cut-off, deliver, read answers.
+    /// Every step once: queue letters unread at their deadline, batch at
+    /// the latest cut-off, deliver, read answers.
     pub async fn step(&self) -> anyhow::Result<Progress> {
+        let unread_printed = self.print_unread().await?;
         let mut progress = match self.settings.cut_offs.latest(self.clock.now()) {
             Some(cut_off) => self.cut(cut_off).await?,
             None => Progress::default(),
         };
+        progress.unread_printed = unread_printed;
         progress.batches_delivered = self.deliver_due().await?;
         progress.answers_recorded = self.read_answers().await?;
         Ok(progress)
@@ -156,6 +168,100 @@ impl PrintChain {
                 "print batches made"
             );
         }
+    }
+
+    /// Settles every print-if-unread letter whose deadline has come: opened
+    /// ones are left alone; unopened ones go into the queue, to the
+    /// citizen's address in the population register, or fail with a `feil`
+    /// receipt when there is no address or a document cannot be printed.
+    /// Returns how many were queued.
+    pub async fn print_unread(&self) -> anyhow::Result<usize> {
+        let mut queued = 0;
+        loop {
+            let due = self
+                .store
+                .unread_prints_due(self.clock.now(), self.settings.letters_per_round)
+                .await?;
+            if due.is_empty() {
+                return Ok(queued);
+            }
+            for letter in due {
+                let outcome = self.unread_outcome(&letter).await?;
+                let printed = matches!(outcome, UnreadOutcome::Printed(_));
+                if self
+                    .store
+                    .settle_unread_print(letter.message_row, &outcome, self.clock.now())
+                    .await?
+                    && printed
+                {
+                    queued += 1;
+                }
+            }
+        }
+    }
+
+    async fn unread_outcome(&self, letter: &UnreadDue) -> anyhow::Result<UnreadOutcome> {
+        if letter.opened {
+            return Ok(UnreadOutcome::Opened);
+        }
+        let failure = match self.store.postal_address(&letter.owner).await? {
+            None => Err("the citizen has no postal address in the population register".to_owned()),
+            Some(address) => self.unprintable(&letter.documents).await?.map(|()| address),
+        };
+        match failure {
+            Ok(address) => Ok(UnreadOutcome::Printed(Box::new(NewPrintJob {
+                order: PrintOrder {
+                    colour: letter.colour,
+                    post_class: letter.post_class,
+                    ..PrintOrder::with_defaults(address, None)
+                },
+                sender_name: letter.sender_name.clone(),
+                title: letter.title.clone(),
+                documents: letter.documents.clone(),
+                check_code: VerificationCode::generate(),
+            }))),
+            Err(reason) => {
+                let receipt = self
+                    .receipts
+                    .print_receipt(
+                        letter.message_row,
+                        &PrintReceipt::Failed {
+                            reason: format!("utskrift feilet: {reason}"),
+                        },
+                    )
+                    .await?;
+                Ok(UnreadOutcome::Failed { reason, receipt })
+            }
+        }
+    }
+
+    /// `Err` with the reason when a document would be refused by preflight.
+    async fn unprintable(
+        &self,
+        documents: &[app::domain::Sha256Digest],
+    ) -> anyhow::Result<Result<(), String>> {
+        let mut contents = Vec::with_capacity(documents.len());
+        for digest in documents {
+            contents.push(self.blobs.get(digest).await?);
+        }
+        let rules = self.settings.preflight;
+        let problems = tokio::task::spawn_blocking(move || {
+            contents
+                .iter()
+                .enumerate()
+                .flat_map(|(index, bytes)| {
+                    super::preflight::check(bytes, &rules)
+                        .into_iter()
+                        .map(move |problem| format!("document {}, {problem}", index + 1))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?;
+        Ok(if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        })
     }
 
     /// The letter as the print house gets it, or why it cannot be made.

@@ -236,17 +236,6 @@ impl MessageToStore<'_> {
     }
 }
 
-/// A letter routed to paper, with its print order and documents as JSON.
-struct PrintJobToStore {
-    message_row: Uuid,
-    order: String,
-    sender_name: String,
-    title: String,
-    documents: String,
-    check_code: String,
-    created_at: DateTime<Utc>,
-}
-
 /// A mailbox letter's notice, to be scheduled if its recipient wants it.
 struct NoticeToSchedule<'a> {
     letter: Uuid,
@@ -285,7 +274,10 @@ struct GroupRows<'a> {
     statuses: Vec<MessageStatus<'a>>,
     receipts: Vec<MessageReceipt<'a>>,
     outbox: Vec<OutboxWork>,
-    print_jobs: Vec<PrintJobToStore>,
+    /// Letters routed to paper, as `print_job` rows.
+    print_jobs: Vec<Vec<Value>>,
+    /// Letters to print if unread: message row, letter, order.
+    unread_prints: Vec<(Uuid, Uuid, crate::print::PrintIfUnread)>,
     notices: Vec<NoticeToSchedule<'a>>,
 }
 
@@ -305,6 +297,7 @@ impl<'a> GroupRows<'a> {
             receipts: Vec::new(),
             outbox: Vec::new(),
             print_jobs: Vec::new(),
+            unread_prints: Vec::new(),
             notices: Vec::new(),
         };
         let mut seen = HashSet::new();
@@ -320,6 +313,10 @@ impl<'a> GroupRows<'a> {
                 StoredChannel::Mailbox(delivery) => {
                     let (letter, terms) = delivery.as_ref();
                     rows.letters.push((letter, terms));
+                    if let Some(order) = terms.print_if_unread {
+                        rows.unread_prints
+                            .push((message.row_id, letter.id.as_uuid(), order));
+                    }
                     rows.notices
                         .extend(message.notices.iter().map(|notice| NoticeToSchedule {
                             letter: letter.id.as_uuid(),
@@ -340,15 +337,11 @@ impl<'a> GroupRows<'a> {
                     ("leverandoer", Some(org_nr), None)
                 }
                 StoredChannel::Print(job) => {
-                    rows.print_jobs.push(PrintJobToStore {
-                        message_row: message.row_id,
-                        order: super::print::order_to_json(&job.order)?,
-                        sender_name: job.sender_name.clone(),
-                        title: job.title.clone(),
-                        documents: super::print::documents_to_json(&job.documents)?,
-                        check_code: job.check_code.as_str().to_owned(),
-                        created_at: message.received_at,
-                    });
+                    rows.print_jobs.push(super::print::print_job_values(
+                        message.row_id,
+                        job,
+                        message.received_at,
+                    )?);
                     ("utskrift", None, None)
                 }
                 StoredChannel::Refused => ("feil", None, None),
@@ -565,19 +558,23 @@ impl broker::Store for Database {
         .await?;
         insert_rows(
             &mut transaction,
-            "INSERT INTO print_job (message_row, print_order, sender_name, title, documents,
-                 check_code, created_at)",
-            rows.print_jobs
+            super::print::INSERT_PRINT_JOB,
+            rows.print_jobs,
+            "",
+        )
+        .await?;
+        insert_rows(
+            &mut transaction,
+            "INSERT INTO print_if_unread (message_row, letter_id, deadline, colour, post_class)",
+            rows.unread_prints
                 .iter()
-                .map(|job| {
+                .map(|(message_row, letter, order)| {
                     vec![
-                        Value::from(job.message_row),
-                        Value::from(job.order.as_str()),
-                        Value::from(job.sender_name.as_str()),
-                        Value::from(job.title.as_str()),
-                        Value::from(job.documents.as_str()),
-                        Value::from(job.check_code.as_str()),
-                        Value::from(job.created_at),
+                        Value::from(*message_row),
+                        Value::from(*letter),
+                        Value::from(order.deadline),
+                        Value::from(super::print::colour_code(order.colour)),
+                        Value::from(super::print::post_class_code(order.post_class)),
                     ]
                 })
                 .collect(),

@@ -12,8 +12,9 @@ use crate::{
             BatchSummary, BatchToDeliver, ChannelDay, CheckedLetter, ConsoleLetter, Download,
             LetterInBatch, NewBatch, RecordedAnswer, TimelineStep, WaitingLetter,
         },
+        store::{UnreadDue, UnreadOutcome},
         verification::VerificationCode,
-        PostClass, PostalAddress, PrintColour, PrintJob, PrintOrder, ReturnHandling,
+        NewPrintJob, PostClass, PostalAddress, PrintColour, PrintJob, PrintOrder, ReturnHandling,
     },
     store::StorageError,
 };
@@ -61,6 +62,29 @@ fn order_from_json(text: &str) -> Result<PrintOrder, StorageError> {
     serde_json::from_str(text).map_err(|_| StorageError::corrupt("print order"))
 }
 
+/// Inserting print jobs, with [`print_job_values`]' rows.
+pub(super) const INSERT_PRINT_JOB: &str = "INSERT INTO print_job (message_row, print_order,
+    sender_name, title, documents, check_code, created_at)";
+
+/// A new print job's row for [`INSERT_PRINT_JOB`]: the broker's commit
+/// writes letters routed to paper, and a letter unread at its deadline is
+/// queued the same way.
+pub(super) fn print_job_values(
+    message_row: Uuid,
+    job: &NewPrintJob,
+    created_at: DateTime<Utc>,
+) -> Result<Vec<Value>, StorageError> {
+    Ok(vec![
+        Value::from(message_row),
+        Value::from(order_to_json(&job.order)?),
+        Value::from(job.sender_name.as_str()),
+        Value::from(job.title.as_str()),
+        Value::from(documents_to_json(&job.documents)?),
+        Value::from(job.check_code.as_str()),
+        Value::from(created_at),
+    ])
+}
+
 /// A job's documents as stored: their digests, main document first.
 pub(super) fn documents_to_json(documents: &[Sha256Digest]) -> Result<String, StorageError> {
     serde_json::to_string(
@@ -78,14 +102,14 @@ fn documents_from_json(text: &str) -> Result<Vec<Sha256Digest>, StorageError> {
     hexes.iter().map(|hex| digest(hex)).collect()
 }
 
-fn post_class_code(post_class: PostClass) -> &'static str {
+pub(super) fn post_class_code(post_class: PostClass) -> &'static str {
     match post_class {
         PostClass::A => "A",
         PostClass::B => "B",
     }
 }
 
-fn colour_code(colour: PrintColour) -> &'static str {
+pub(super) fn colour_code(colour: PrintColour) -> &'static str {
     match colour {
         PrintColour::BlackAndWhite => "SORT_HVIT",
         PrintColour::Colour => "FARGE",
@@ -152,6 +176,18 @@ struct BatchRow {
     colour: String,
     envelope: String,
     attempts: i32,
+}
+
+#[derive(sqlx::FromRow)]
+struct UnreadDueRow {
+    message_row: Uuid,
+    letter_id: Uuid,
+    recipient_fnr: String,
+    opened: bool,
+    colour: String,
+    post_class: String,
+    sender_name: String,
+    title: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -839,5 +875,136 @@ impl print::Store for Database {
                 letters: super::count(letters),
             })
             .collect())
+    }
+
+    async fn unread_prints_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<UnreadDue>, StorageError> {
+        let rows: Vec<UnreadDueRow> = self
+            .fetch_all(
+                Query::new(
+                    // Opened as notices and opening receipts count it: the
+                    // citizen viewed the letter (its access log has an entry).
+                    "SELECT u.message_row, u.letter_id, l.recipient_fnr,
+                         EXISTS (SELECT 1 FROM letter_access a
+                             WHERE a.letter_id = l.id AND a.owner_fnr = l.recipient_fnr)
+                             AS opened,
+                         u.colour, u.post_class, s.name AS sender_name, l.title
+                     FROM print_if_unread u
+                     JOIN letter l ON l.id = u.letter_id
+                     JOIN sender s ON s.org_nr = l.sender_org_nr
+                     WHERE u.state = 'pending' AND u.deadline <= $1
+                     ORDER BY u.deadline, u.message_row
+                     LIMIT $2",
+                )
+                .bind(now)
+                .bind(limit as i64),
+            )
+            .await?;
+        let mut due = Vec::with_capacity(rows.len());
+        for row in rows {
+            let documents: Vec<(String,)> = self
+                .fetch_all(
+                    Query::new(
+                        "SELECT sha256 FROM document WHERE letter_id = $1 ORDER BY position",
+                    )
+                    .bind(row.letter_id),
+                )
+                .await?;
+            let kind = batch_kind(&row.post_class, &row.colour, "C5")?;
+            due.push(UnreadDue {
+                message_row: row.message_row,
+                owner: Fnr::parse(&row.recipient_fnr, app::domain::SyntheticIds::Accepted)
+                    .map_err(|_| StorageError::corrupt("national id"))?,
+                opened: row.opened,
+                colour: kind.colour,
+                post_class: kind.post_class,
+                sender_name: row.sender_name,
+                title: row.title,
+                documents: documents
+                    .iter()
+                    .map(|(hex,)| digest(hex))
+                    .collect::<Result<_, _>>()?,
+            });
+        }
+        Ok(due)
+    }
+
+    async fn settle_unread_print(
+        &self,
+        message_row: Uuid,
+        outcome: &UnreadOutcome,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        let (state, failed, description) = match outcome {
+            UnreadOutcome::Opened => (
+                "opened",
+                false,
+                "åpnet før fristen; skrives ikke ut".to_owned(),
+            ),
+            UnreadOutcome::Printed(_) => (
+                "printed",
+                false,
+                "ikke åpnet innen fristen; lagt i utskriftskøen".to_owned(),
+            ),
+            UnreadOutcome::Failed { reason, .. } => (
+                "failed",
+                true,
+                format!("ikke åpnet innen fristen, men kan ikke skrives ut: {reason}"),
+            ),
+        };
+        let mut transaction = self.begin_write().await?;
+        let settled = transaction
+            .execute(
+                Query::new(
+                    "UPDATE print_if_unread SET state = $2, settled_at = $3
+                     WHERE message_row = $1 AND state = 'pending'",
+                )
+                .bind(message_row)
+                .bind(state)
+                .bind(at),
+            )
+            .await?;
+        if settled == 0 {
+            return Ok(false);
+        }
+        insert_rows(
+            &mut transaction,
+            INSERT_STATUS,
+            status_rows([message_row], failed, &description, at),
+            "",
+        )
+        .await?;
+        match outcome {
+            UnreadOutcome::Opened => {}
+            UnreadOutcome::Printed(job) => {
+                insert_rows(
+                    &mut transaction,
+                    INSERT_PRINT_JOB,
+                    vec![print_job_values(message_row, job, at)?],
+                    "",
+                )
+                .await?;
+            }
+            UnreadOutcome::Failed { receipt, .. } => {
+                queue_receipts(
+                    &mut transaction,
+                    message_row,
+                    &[NewReceipt {
+                        id: receipt.id,
+                        kind: receipt.kind,
+                        document: receipt.document.clone(),
+                        created_at: receipt.created_at,
+                    }],
+                    receipt.push,
+                    at,
+                )
+                .await?;
+            }
+        }
+        transaction.commit().await?;
+        Ok(true)
     }
 }

@@ -869,10 +869,182 @@ async fn operators_follow_the_queue_batches_and_letters(backend: Backend) {
     assert_eq!(batches_in(&app.print_drop).len(), 1);
 }
 
+/// Print if unread (`utskriftHvisUlest`, Postkasse's extension): three
+/// letters with a deadline three days ahead. The reminders are scheduled;
+/// at the deadline Kari's unread letter is queued for print, Ola's opened
+/// one is not, and Per's (no postal address) fails with a feil receipt;
+/// Kari's is batched and its sender gets the print house's mottakskvittering.
+async fn an_unread_letter_is_printed_at_its_deadline(backend: Backend) {
+    let start = chrono::Utc::now();
+    let clock = Arc::new(ManualClock::starting_at(start));
+    let deadline = clock.now() + chrono::Duration::days(3);
+    // The day's cut-off an hour after the deadline.
+    let cut_off = (deadline + chrono::Duration::hours(1))
+        .with_timezone(&chrono_tz::Europe::Oslo)
+        .format("%H:%M")
+        .to_string();
+    let Some(app) = spawn_app_with_clock(
+        backend,
+        move |settings| settings.print.cut_offs = vec![cut_off],
+        clock.clone(),
+    )
+    .await
+    else {
+        return;
+    };
+    let mut sender = app.sender(TEST_SENDER, "Skatteetaten").await;
+    sender.token = app.issue_token(&["digitalpostinnbygger:send"]).await;
+    let (kari, ola, per) = (citizen(11), citizen(12), citizen(13));
+    let mut letters = Vec::new();
+    for (fnr, name) in [
+        (&kari, Some("Kari Nordmann")),
+        (&ola, Some("Ola Nordmann")),
+        (&per, None),
+    ] {
+        app.make_reachable(fnr, crate::helpers::OWN_PROVIDER).await;
+        if let Some(name) = name {
+            let address =
+                postkasse::print::PostalAddress::norwegian(name, "Storgata 1", "0155", "Oslo")
+                    .unwrap();
+            app.database
+                .set_postal_address(fnr, &address, clock.now())
+                .await
+                .unwrap();
+        }
+        let letter = crate::helpers::test_letter(&sender.org_nr(), fnr, "Vedtak om bostøtte");
+        let package = letter.package().unwrap();
+        let mut message = letter.business_message(&package);
+        message["standardBusinessDocument"]["digital"]["utskriftHvisUlest"] = serde_json::json!({
+            "frist": deadline.to_rfc3339(),
+            "posttype": "A",
+        });
+        let response = sender
+            .send_parts(&app, "", message.to_string(), package)
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{}",
+            response.text().await.unwrap()
+        );
+        letters.push(letter);
+    }
+    // Delivered digitally, with the deadline in the statuses.
+    let statuses_of = |index: usize| {
+        let id = letters[index].message_id.to_string();
+        let (app, sender) = (&app, &sender);
+        async move { statuses(app, sender, &id).await }
+    };
+    assert!(statuses_of(0)
+        .await
+        .iter()
+        .any(|(_, text)| text.starts_with("skrives ut om det ikke er åpnet innen")));
+    // The reminders: an e-mail and an SMS per letter.
+    let reminders: Vec<(String,)> = app
+        .database
+        .fetch_all(postkasse::sql::Query::new(
+            "SELECT channel FROM notice_job WHERE text LIKE 'Påminnelse%' ORDER BY due_at",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(reminders.len(), 6, "{reminders:?}");
+
+    // Ola opens his in time, on the letter page.
+    let ola_letter = app.letters(&ola).await[0].id;
+    let session = app.login_as(&ola).await;
+    let (status, _) = get(
+        &app,
+        &format!("/brev/{ola_letter}"),
+        &format!("__Host-postkasse-session={session}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // A minute before the deadline both reminders are due: the e-mail goes
+    // to Kari and Per (Ola has opened his); they have no mobile number in
+    // the register, so the SMS fails and the sender is told.
+    clock.advance(chrono::Duration::days(3) - chrono::Duration::minutes(1));
+    eventually("the e-mail reminders in the sink", || async {
+        let sent = postkasse::notify::Store::sink_notices(&app.database, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|notice| notice.text.starts_with("Påminnelse"))
+            .count();
+        (sent == 2).then_some(())
+    })
+    .await;
+    assert!(app.database.print_jobs(true).await.unwrap().is_empty());
+
+    clock.advance(chrono::Duration::minutes(2));
+    let jobs = eventually("Kari's letter in the print queue", || async {
+        let jobs = app.database.print_jobs(true).await.unwrap();
+        (!jobs.is_empty()).then_some(jobs)
+    })
+    .await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].message_id, letters[0].message_id);
+    assert_eq!(jobs[0].order.address.navn, "Kari Nordmann");
+    assert_eq!(jobs[0].order.post_class, postkasse::print::PostClass::A);
+    let (_, last) = statuses_of(0).await.pop().unwrap();
+    assert_eq!(last, "ikke åpnet innen fristen; lagt i utskriftskøen");
+    eventually("Ola's and Per's settled", || async {
+        let ola_done =
+            statuses_of(1).await.last().unwrap().1 == "åpnet før fristen; skrives ikke ut";
+        let per_done = statuses_of(2).await.last().unwrap().0 == "FEILET";
+        (ola_done && per_done).then_some(())
+    })
+    .await;
+    let receipts = sender.receipts(&app, "").await;
+    let per_conversation = letters[2].conversation_id.to_string();
+    assert_eq!(
+        kinds_in(&receipts, &per_conversation),
+        ["leveringskvittering", "varslingfeiletkvittering", "feil"]
+    );
+    let feil = receipts
+        .iter()
+        .find(|receipt| {
+            conversation_of(receipt) == per_conversation
+                && receipt_kinds(std::slice::from_ref(receipt)) == ["feil"]
+        })
+        .unwrap();
+    assert!(body_of(feil, "feil")["detaljer"]
+        .as_str()
+        .unwrap()
+        .contains("no postal address"));
+
+    // Kari's goes into the next batch, and the print house takes it.
+    clock.advance(chrono::Duration::hours(2));
+    let (folder, manifest) = eventually("Kari's letter in a batch", || async {
+        let mut batches = batches_in(&app.print_drop);
+        (batches.len() == 1).then(|| batches.remove(0))
+    })
+    .await;
+    assert_eq!(manifest.letters.len(), 1);
+    check_print_ready_pdf(
+        &folder.join(&manifest.letters[0].file),
+        &["Kari Nordmann", "Storgata 1", "0155 Oslo"],
+    );
+    print_house(&app.print_drop, &["accept"]);
+    eventually("the answer read", || async {
+        (unread_answers(&app.print_drop) == 0).then_some(())
+    })
+    .await;
+    let receipts = sender.receipts(&app, "").await;
+    assert_eq!(
+        kinds_in(&receipts, &letters[0].conversation_id.to_string()),
+        [
+            "leveringskvittering",
+            "varslingfeiletkvittering",
+            "mottakskvittering"
+        ]
+    );
+}
+
 on_both_backends!(
     paper_letters_are_batched_at_the_cut_off_printed_and_answered,
     a_letter_that_cannot_be_printed_gets_a_feil_receipt,
     unprintable_documents_are_refused_by_name,
     each_answer_becomes_one_receipt_across_a_sigkill,
     operators_follow_the_queue_batches_and_letters,
+    an_unread_letter_is_printed_at_its_deadline,
 );

@@ -63,10 +63,8 @@ pub fn letters_per_day_svg(days: &[DayCounts], labels: &ChartLabels) -> Result<S
             .margin(12)
             .x_label_area_size(32)
             .y_label_area_size(56)
-            .build_cartesian_2d(
-                (0..segments).into_segmented(),
-                0f64..(highest as f64 * 1.15),
-            )
+            // Headroom above the highest bar keeps the legend clear of the bars.
+            .build_cartesian_2d((0..segments).into_segmented(), 0f64..(highest as f64 * 1.6))
             .map_err(|error| error.to_string())?;
         let day_labels: Vec<String> = days.iter().map(|day| day.label.clone()).collect();
         chart

@@ -639,9 +639,8 @@ mod preflight_samples {
 const CRASH_LETTERS: usize = 100;
 
 /// The print house answers each of 100 letters in a file of its own (200
-/// files: accepted, then posted), and `postkasse print answers` (a process,
-/// as the server's worker would run the same step) is killed with SIGKILL
-/// while it reads them, then run again. Every letter ends with exactly one
+/// files: accepted, then posted), and the real `postkasse serve` process is
+/// killed with SIGKILL while its print worker reads them, then started again. Every letter ends with exactly one
 /// mottakskvittering and one leveringskvittering. Where the kill lands
 /// among reading a file, recording it and putting it aside is up to
 /// timing; every such point leaves the file to be read again.
@@ -686,27 +685,45 @@ async fn each_answer_becomes_one_receipt_across_a_sigkill(backend: Backend) {
             .filter(|job| job.state != "batched")
             .count()
     };
+    // The real server, as a process on the same database, blobs and drop,
+    // reads the answers; it is killed with SIGKILL while it does.
     let scratch = tempfile::tempdir().unwrap();
-    let mut reader = app
-        .cli_command(&["print", "answers"], scratch.path())
-        .spawn()
-        .unwrap();
+    let config = scratch.path().join("print.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[print]\ncut_offs = []\npoll_milliseconds = 20\ndrop_directory = {:?}\n",
+            app.print_drop
+        ),
+    )
+    .unwrap();
+    let server = crate::crash::Environment {
+        database_url: app.database_url.clone(),
+        blobs: app.blob_directory.clone(),
+        scratch: scratch.path().to_path_buf(),
+        port: 0,
+        config: Some(config),
+    };
+    let (mut process, _) = server.start().await;
     eventually("the first answers recorded", || async {
         (answered_letters().await >= 10).then_some(())
     })
     .await;
-    reader.start_kill().unwrap();
-    reader.wait().await.unwrap();
+    process.start_kill().unwrap();
+    process.wait().await.unwrap();
     let left = unread_answers(&app.print_drop);
-    assert!(left > 0, "the reader finished before it was killed");
-
-    let finished = app.run_cli(&["print", "answers"]).await;
     assert!(
-        finished.status.success(),
-        "{}",
-        String::from_utf8_lossy(&finished.stderr)
+        left > 0,
+        "the server read every answer before it was killed"
     );
-    assert_eq!(unread_answers(&app.print_drop), 0);
+
+    let (mut process, _) = server.start().await;
+    eventually("every answer read after the restart", || async {
+        (unread_answers(&app.print_drop) == 0).then_some(())
+    })
+    .await;
+    process.start_kill().unwrap();
+    process.wait().await.unwrap();
 
     let receipts = crate::helpers::receipts_at(
         &app.client,
@@ -1040,6 +1057,65 @@ async fn an_unread_letter_is_printed_at_its_deadline(backend: Backend) {
     );
 }
 
+/// A batch the print house's drop cannot take (here: `outgoing` is a file,
+/// not a folder) stays with Postkasse, the error recorded, and is offered
+/// again until it is taken, once.
+async fn a_batch_the_drop_refuses_is_offered_again(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app(backend).await else {
+        return;
+    };
+    let sender = app.sender(TEST_SENDER, "Skatteetaten").await;
+    let letter = crate::helpers::test_letter(&sender.org_nr(), &citizen(14), "Brev på papir");
+    let (message, package) = crate::helpers::print_message_for(&letter, "Ola Nordmann");
+    let response = sender
+        .send_parts(&app, "", message.to_string(), package)
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    std::fs::create_dir_all(&app.print_drop).unwrap();
+    let blocker = app.print_drop.join("outgoing");
+    std::fs::write(&blocker, b"not a folder").unwrap();
+
+    let batched = app.run_cli(&["print", "batch"]).await;
+    assert!(batched.status.success());
+    let said = String::from_utf8_lossy(&batched.stdout).into_owned();
+    assert!(
+        said.contains("1 letters in 1 batches, 0 batches handed"),
+        "{said}"
+    );
+    let refused = eventually("a refused delivery recorded", || async {
+        let batches = app.database.recent_batches(10).await.unwrap();
+        batches
+            .into_iter()
+            .find(|batch| batch.attempts >= 2 && batch.last_error.is_some())
+    })
+    .await;
+    assert!(refused.delivered_at.is_none());
+
+    std::fs::remove_file(&blocker).unwrap();
+    let delivered = eventually("the batch taken at a later attempt", || async {
+        let batch = app
+            .database
+            .batch_summary(refused.id)
+            .await
+            .unwrap()
+            .unwrap();
+        batch.delivered_at.is_some().then_some(batch)
+    })
+    .await;
+    assert_eq!(delivered.last_error, None);
+    assert_eq!(batches_in(&app.print_drop).len(), 1);
+    let row = app.database.print_jobs(true).await.unwrap()[0].message_row;
+    let handed_over = app
+        .database
+        .timeline(row)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|step| step.description.contains("levert til trykkeriet"))
+        .count();
+    assert_eq!(handed_over, 1);
+}
+
 on_both_backends!(
     paper_letters_are_batched_at_the_cut_off_printed_and_answered,
     a_letter_that_cannot_be_printed_gets_a_feil_receipt,
@@ -1047,4 +1123,5 @@ on_both_backends!(
     each_answer_becomes_one_receipt_across_a_sigkill,
     operators_follow_the_queue_batches_and_letters,
     an_unread_letter_is_printed_at_its_deadline,
+    a_batch_the_drop_refuses_is_offered_again,
 );

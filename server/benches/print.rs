@@ -123,6 +123,20 @@ fn lopdf_merge(documents: &[Arc<Vec<u8>>]) -> (Vec<u8>, usize) {
     (out, count)
 }
 
+/// Postkasse's print-ready letter with these documents: (pages, bytes).
+fn print_ready(letter: &Letter, documents: &[Arc<Vec<u8>>]) -> (usize, usize) {
+    let ready = letter::assemble(&LetterToPrint {
+        letter: letter.id,
+        code: &letter.code,
+        order: &letter.order,
+        sender_name: "Skatteetaten",
+        check_url: "https://postkasse.example/kontroll",
+        documents,
+    })
+    .unwrap();
+    (ready.pages as usize, ready.pdf.len())
+}
+
 /// Runs `work` over the letters on every core; returns (seconds, pages, bytes).
 fn on_every_core(
     letters: &[Letter],
@@ -191,33 +205,12 @@ fn main() {
         let (bytes, pages) = lopdf_merge(&letter.documents);
         (pages, bytes.len())
     });
-    let (seconds, pages, bytes) = on_every_core(&letters, |letter| {
-        let ready = letter::assemble(&LetterToPrint {
-            letter: letter.id,
-            code: &letter.code,
-            order: &letter.order,
-            sender_name: "Skatteetaten",
-            check_url: "https://postkasse.example/kontroll",
-            documents: &letter.documents,
-        })
-        .unwrap();
-        (ready.pages as usize, ready.pdf.len())
-    });
-
+    let (seconds, pages, bytes) =
+        on_every_core(&letters, |letter| print_ready(letter, &letter.documents));
     // Where the time goes: the same letters with no documents, only the
     // address sheet and its blank back.
-    let (sheet_seconds, sheet_pages, sheet_bytes) = on_every_core(&letters, |letter| {
-        let ready = letter::assemble(&LetterToPrint {
-            letter: letter.id,
-            code: &letter.code,
-            order: &letter.order,
-            sender_name: "Skatteetaten",
-            check_url: "https://postkasse.example/kontroll",
-            documents: &[],
-        })
-        .unwrap();
-        (ready.pages as usize, ready.pdf.len())
-    });
+    let (sheet_seconds, sheet_pages, sheet_bytes) =
+        on_every_core(&letters, |letter| print_ready(letter, &[]));
 
     let report = |name: &str, seconds: f64, pages: usize, bytes: usize| {
         println!(

@@ -751,6 +751,17 @@ async fn each_answer_becomes_one_receipt_across_a_sigkill(backend: Backend) {
     );
 }
 
+/// An `utskrift` message from the test agency for `name`, accepted.
+async fn send_print_letter(app: &TestApp, recipient: &Fnr, name: &str) {
+    let sender = app.sender(TEST_SENDER, "Skatteetaten").await;
+    let letter = crate::helpers::test_letter(&sender.org_nr(), recipient, "Brev på papir");
+    let (message, package) = crate::helpers::print_message_for(&letter, name);
+    let response = sender
+        .send_parts(app, "", message.to_string(), package)
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
 /// The console: an operator follows a letter from the queue into a batch,
 /// downloads the batch and the letter (each download in the letter's log),
 /// sees the chart, and sends the batch again; no one else sees any of it.
@@ -758,13 +769,7 @@ async fn operators_follow_the_queue_batches_and_letters(backend: Backend) {
     let Some(app) = crate::helpers::spawn_app(backend).await else {
         return;
     };
-    let sender = app.sender(TEST_SENDER, "Skatteetaten").await;
-    let letter = crate::helpers::test_letter(&sender.org_nr(), &citizen(10), "Brev på papir");
-    let (message, package) = crate::helpers::print_message_for(&letter, "Ola Nordmann");
-    let response = sender
-        .send_parts(&app, "", message.to_string(), package)
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
+    send_print_letter(&app, &citizen(10), "Ola Nordmann").await;
     let row = app.database.print_jobs(false).await.unwrap()[0].message_row;
 
     // Nobody but an operator gets in.
@@ -1064,13 +1069,7 @@ async fn a_batch_the_drop_refuses_is_offered_again(backend: Backend) {
     let Some(app) = crate::helpers::spawn_app(backend).await else {
         return;
     };
-    let sender = app.sender(TEST_SENDER, "Skatteetaten").await;
-    let letter = crate::helpers::test_letter(&sender.org_nr(), &citizen(14), "Brev på papir");
-    let (message, package) = crate::helpers::print_message_for(&letter, "Ola Nordmann");
-    let response = sender
-        .send_parts(&app, "", message.to_string(), package)
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
+    send_print_letter(&app, &citizen(14), "Ola Nordmann").await;
     std::fs::create_dir_all(&app.print_drop).unwrap();
     let blocker = app.print_drop.join("outgoing");
     std::fs::write(&blocker, b"not a folder").unwrap();

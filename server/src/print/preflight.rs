@@ -471,6 +471,12 @@ mod tests {
     }
 
     #[test]
+    fn postkasses_own_letters_pass() {
+        let letter = crate::pdf::letter_pdf("Vedtak", "Kari Nordmann", &["Innvilget."]).unwrap();
+        assert_eq!(check(&letter, &PreflightRules::default()), vec![]);
+    }
+
+    #[test]
     fn a_clean_a4_page_passes() {
         let bytes = pdf(A4, square_at(100.0), true);
         assert_eq!(check(&bytes, &PreflightRules::default()), vec![]);

@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { SEND_SCOPE, issueAgencyToken, postkasse, printedLetter, reserveWithAddress, sendLetter } from './agency';
 import { arrived, checkA11y, expect, test, visit } from './a11y';
 import { type Citizen, syntheticCitizen } from './citizens';
+import { pdfText } from './pdf';
 
 // The public check of a paper letter (/kontroll), without JavaScript and
 // hydrated: a reserved citizen's letter goes to print, is batched into the
@@ -19,9 +18,9 @@ const CITIZENS: Record<string, Citizen> = {
 /** The check code printed on the letter addressed to `name` (poppler's pdftotext reads it). */
 async function printedCode(name: string): Promise<string> {
   const { pdf } = await printedLetter(name);
-  const { stdout } = await promisify(execFile)('pdftotext', ['-f', '1', '-l', '1', pdf, '-']);
-  const match = /Kontrollkode: (\S+)/.exec(stdout);
-  if (!match) throw new Error(`no check code on the letter to ${name}: ${stdout}`);
+  const text = await pdfText(pdf, 1);
+  const match = /Kontrollkode: (\S+)/.exec(text);
+  if (!match) throw new Error(`no check code on the letter to ${name}: ${text}`);
   return match[1];
 }
 

@@ -995,6 +995,15 @@ async fn an_unread_letter_is_printed_at_its_deadline(backend: Backend) {
         (sent == 2).then_some(())
     })
     .await;
+    eventually("the failed SMS reminders told to the sender", || async {
+        let receipts = sender.receipts(&app, "").await;
+        let failed = receipt_kinds(&receipts)
+            .iter()
+            .filter(|kind| *kind == "varslingfeiletkvittering")
+            .count();
+        (failed == 2).then_some(())
+    })
+    .await;
     assert!(app.database.print_jobs(true).await.unwrap().is_empty());
 
     clock.advance(chrono::Duration::minutes(2));

@@ -6,7 +6,8 @@
 //! letters' PDFs and a manifest that says how each is to be handled, with
 //! the SHA-256 of each file so the print house can check what it got.
 
-use super::{PostClass, PostalAddress, PrintColour, ReturnHandling};
+use super::{PostClass, PostalAddress, PrintColour, PrintOrder, ReturnHandling};
+use app::domain::Sha256Digest;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -83,7 +84,50 @@ pub struct Manifest {
     pub letters: Vec<ManifestLetter>,
 }
 
+impl ManifestLetter {
+    /// The entry for a letter printed as `order` says, in a batch of `kind`,
+    /// its print-ready PDF `pdf` in the batch folder.
+    pub fn new(
+        letter: Uuid,
+        order: &PrintOrder,
+        kind: BatchKind,
+        pdf: &Sha256Digest,
+        pages: u32,
+        sheets: u32,
+    ) -> ManifestLetter {
+        ManifestLetter {
+            letter,
+            file: file_name(letter),
+            sha256: pdf.to_hex(),
+            pages,
+            sheets,
+            envelope: kind.envelope,
+            post_class: kind.post_class,
+            colour: kind.colour,
+            return_handling: order.return_handling,
+            address: order.address.clone(),
+            return_address: order.return_address.clone(),
+        }
+    }
+}
+
 impl Manifest {
+    pub fn new(
+        batch: Uuid,
+        cut_off: DateTime<Utc>,
+        kind: BatchKind,
+        letters: Vec<ManifestLetter>,
+    ) -> Manifest {
+        Manifest {
+            batch,
+            cut_off,
+            post_class: kind.post_class,
+            colour: kind.colour,
+            envelope: kind.envelope,
+            letters,
+        }
+    }
+
     pub fn pages(&self) -> u32 {
         self.letters.iter().map(|letter| letter.pages).sum()
     }

@@ -7,7 +7,7 @@ use super::{
     batch,
     chart::{self, ChartLabels, DayCounts},
     store::{BatchSummary, ConsoleLetter, Download},
-    PrintColour, Store,
+    Store,
 };
 use crate::{blobs::BlobStore, clock::Clock, errors::internal};
 use app::{
@@ -73,30 +73,23 @@ impl PrintConsoleService {
         let mut manifest_letters = Vec::with_capacity(letters.len());
         for letter in &letters {
             let Some(pdf) = letter.pdf else { continue };
-            let file = batch::file_name(letter.job.message_row);
-            files.push((file.clone(), self.blobs.get(&pdf).await?));
-            manifest_letters.push(batch::ManifestLetter {
-                letter: letter.job.message_row,
-                file,
-                sha256: pdf.to_hex(),
-                pages: letter.pages.unwrap_or_default(),
-                sheets: letter.sheets.unwrap_or_default(),
-                envelope: summary.kind.envelope,
-                post_class: summary.kind.post_class,
-                colour: summary.kind.colour,
-                return_handling: letter.job.order.return_handling,
-                address: letter.job.order.address.clone(),
-                return_address: letter.job.order.return_address.clone(),
-            });
+            let entry = batch::ManifestLetter::new(
+                letter.job.message_row,
+                &letter.job.order,
+                summary.kind,
+                &pdf,
+                letter.pages.unwrap_or_default(),
+                letter.sheets.unwrap_or_default(),
+            );
+            files.push((entry.file.clone(), self.blobs.get(&pdf).await?));
+            manifest_letters.push(entry);
         }
-        let manifest = serde_json::to_vec_pretty(&batch::Manifest {
-            batch: id,
-            cut_off: summary.cut_off,
-            post_class: summary.kind.post_class,
-            colour: summary.kind.colour,
-            envelope: summary.kind.envelope,
-            letters: manifest_letters,
-        })?;
+        let manifest = serde_json::to_vec_pretty(&batch::Manifest::new(
+            id,
+            summary.cut_off,
+            summary.kind,
+            manifest_letters,
+        ))?;
         let zip = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<u8>> {
             let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
             // PDFs are compressed already.
@@ -122,26 +115,12 @@ impl PrintConsoleService {
     }
 }
 
-fn post_class(kind: super::PostClass) -> String {
-    match kind {
-        super::PostClass::A => "A".to_owned(),
-        super::PostClass::B => "B".to_owned(),
-    }
-}
-
-fn colour(colour: PrintColour) -> String {
-    match colour {
-        PrintColour::BlackAndWhite => "SORT_HVIT".to_owned(),
-        PrintColour::Colour => "FARGE".to_owned(),
-    }
-}
-
 fn batch_view(summary: BatchSummary) -> BatchView {
     BatchView {
         id: summary.id.to_string(),
         cut_off: summary.cut_off,
-        post_class: post_class(summary.kind.post_class),
-        colour: colour(summary.kind.colour),
+        post_class: summary.kind.post_class.code().to_owned(),
+        colour: summary.kind.colour.code().to_owned(),
         envelope: summary.kind.envelope.as_str().to_owned(),
         letters: summary.letters,
         pages: summary.pages,
@@ -231,8 +210,8 @@ impl PrintConsole for PrintConsoleService {
                     id: job.message_row.to_string(),
                     received_at: job.created_at,
                     agency: job.agency.to_string(),
-                    post_class: post_class(job.order.post_class),
-                    colour: colour(job.order.colour),
+                    post_class: job.order.post_class.code().to_owned(),
+                    colour: job.order.colour.code().to_owned(),
                 })
                 .collect(),
             batches: batches.into_iter().map(batch_view).collect(),

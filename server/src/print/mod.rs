@@ -187,11 +187,31 @@ pub enum PrintColour {
     Colour,
 }
 
+impl PrintColour {
+    /// As DPI writes it: `SORT_HVIT` or `FARGE`.
+    pub fn code(self) -> &'static str {
+        match self {
+            PrintColour::BlackAndWhite => "SORT_HVIT",
+            PrintColour::Colour => "FARGE",
+        }
+    }
+}
+
 /// `posttype`: A (1–2 working days) or B (3–5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum PostClass {
     A,
     B,
+}
+
+impl PostClass {
+    /// As DPI writes it: `A` or `B`.
+    pub fn code(self) -> &'static str {
+        match self {
+            PostClass::A => "A",
+            PostClass::B => "B",
+        }
+    }
 }
 
 /// `retur.returposthaandtering`.

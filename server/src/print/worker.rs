@@ -335,31 +335,19 @@ impl PrintChain {
                 .get(&letter.pdf)
                 .await
                 .context("reading a print-ready letter failed")?;
-            let file = batch::file_name(letter.message_row);
-            letters.push(ManifestLetter {
-                letter: letter.message_row,
-                file: file.clone(),
-                sha256: letter.pdf.to_hex(),
-                pages: letter.pages,
-                sheets: letter.sheets,
-                envelope: batch.kind.envelope,
-                post_class: batch.kind.post_class,
-                colour: batch.kind.colour,
-                return_handling: letter.order.return_handling,
-                address: letter.order.address.clone(),
-                return_address: letter.order.return_address.clone(),
-            });
-            files.push((file, bytes));
+            let entry = ManifestLetter::new(
+                letter.message_row,
+                &letter.order,
+                batch.kind,
+                &letter.pdf,
+                letter.pages,
+                letter.sheets,
+            );
+            files.push((entry.file.clone(), bytes));
+            letters.push(entry);
         }
         Ok(BatchFiles {
-            manifest: Manifest {
-                batch: batch.id,
-                cut_off: batch.cut_off,
-                post_class: batch.kind.post_class,
-                colour: batch.kind.colour,
-                envelope: batch.kind.envelope,
-                letters,
-            },
+            manifest: Manifest::new(batch.id, batch.cut_off, batch.kind, letters),
             files,
         })
     }

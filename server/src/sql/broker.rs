@@ -443,6 +443,30 @@ async fn notice_preferences(
 /// channel from the message. A receipt already queued (the same id, or a
 /// second delivery or opening receipt for the message) is left out, and so
 /// is its push; returns how many were queued.
+/// Queues a receipt another domain made (a notice's failure, a print
+/// house's answer) with the write that caused it, pushed if it says so.
+pub(super) async fn queue_sender_receipt(
+    transaction: &mut Transaction,
+    message_row: Uuid,
+    receipt: &crate::notify::SenderReceipt,
+    now: DateTime<Utc>,
+) -> Result<usize, StorageError> {
+    let queued = NewReceipt {
+        id: receipt.id,
+        kind: receipt.kind,
+        document: receipt.document.clone(),
+        created_at: receipt.created_at,
+    };
+    queue_receipts(
+        transaction,
+        message_row,
+        std::slice::from_ref(&queued),
+        receipt.push,
+        now,
+    )
+    .await
+}
+
 pub(super) async fn queue_receipts(
     transaction: &mut Transaction,
     message_row: Uuid,
@@ -573,8 +597,8 @@ impl broker::Store for Database {
                         Value::from(*message_row),
                         Value::from(*letter),
                         Value::from(order.deadline),
-                        Value::from(super::print::colour_code(order.colour)),
-                        Value::from(super::print::post_class_code(order.post_class)),
+                        Value::from(order.colour.code()),
+                        Value::from(order.post_class.code()),
                     ]
                 })
                 .collect(),

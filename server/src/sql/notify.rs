@@ -3,9 +3,8 @@
 //! The notice jobs themselves are inserted by the broker's group commit, in
 //! the letter's transaction; here they are claimed, finished and read.
 
-use super::{broker::queue_receipts, placeholders, Database, Query};
+use super::{broker::queue_sender_receipt, placeholders, Database, Query};
 use crate::{
-    broker::NewReceipt,
     notify::{
         self, channel_code, parse_channel, NoticeJob, NoticeOutcome, NoticePreference, NoticeState,
         OrderedBy, SinkNotice,
@@ -196,20 +195,7 @@ impl notify::Store for Database {
             {
                 // The sender's `varslingfeiletkvittering`, in the transaction
                 // that records the failure.
-                let queued = NewReceipt {
-                    id: receipt.id,
-                    kind: receipt.kind,
-                    document: receipt.document.clone(),
-                    created_at: receipt.created_at,
-                };
-                queue_receipts(
-                    &mut transaction,
-                    job.message_row,
-                    std::slice::from_ref(&queued),
-                    receipt.push,
-                    now,
-                )
-                .await?;
+                queue_sender_receipt(&mut transaction, job.message_row, receipt, now).await?;
             }
         }
         transaction.commit().await

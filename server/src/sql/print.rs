@@ -2,9 +2,8 @@
 //! Jobs are inserted by the broker's group commit, with the message they
 //! belong to, and marked posted by the broker (see `sql/broker.rs`).
 
-use super::{broker::queue_receipts, insert_rows, Database, Query};
+use super::{broker::queue_sender_receipt, insert_rows, Database, Query};
 use crate::{
-    broker::NewReceipt,
     print::{
         self,
         batch::{BatchKind, Envelope},
@@ -100,20 +99,6 @@ fn documents_from_json(text: &str) -> Result<Vec<Sha256Digest>, StorageError> {
     let hexes: Vec<String> =
         serde_json::from_str(text).map_err(|_| StorageError::corrupt("print documents"))?;
     hexes.iter().map(|hex| digest(hex)).collect()
-}
-
-pub(super) fn post_class_code(post_class: PostClass) -> &'static str {
-    match post_class {
-        PostClass::A => "A",
-        PostClass::B => "B",
-    }
-}
-
-pub(super) fn colour_code(colour: PrintColour) -> &'static str {
-    match colour {
-        PrintColour::BlackAndWhite => "SORT_HVIT",
-        PrintColour::Colour => "FARGE",
-    }
 }
 
 fn batch_kind(post_class: &str, colour: &str, envelope: &str) -> Result<BatchKind, StorageError> {
@@ -394,8 +379,8 @@ impl print::Store for Database {
                     )
                     .bind(batch.id)
                     .bind(batch.cut_off)
-                    .bind(post_class_code(batch.kind.post_class))
-                    .bind(colour_code(batch.kind.colour))
+                    .bind(batch.kind.post_class.code())
+                    .bind(batch.kind.colour.code())
                     .bind(batch.kind.envelope.as_str())
                     .bind(batch.letters.len() as i32)
                     .bind(pages as i32)
@@ -427,7 +412,7 @@ impl print::Store for Database {
             let description = format!(
                 "lagt i utskriftsbunke {} ({}-post, {}, {})",
                 batch.id,
-                post_class_code(batch.kind.post_class),
+                batch.kind.post_class.code(),
                 batch.kind.envelope.as_str(),
                 match batch.kind.colour {
                     PrintColour::BlackAndWhite => "svart-hvitt",
@@ -618,19 +603,8 @@ impl print::Store for Database {
             )
             .await?;
             if let Some(receipt) = &answer.receipt {
-                queue_receipts(
-                    &mut transaction,
-                    answer.message_row,
-                    &[NewReceipt {
-                        id: receipt.id,
-                        kind: receipt.kind,
-                        document: receipt.document.clone(),
-                        created_at: receipt.created_at,
-                    }],
-                    receipt.push,
-                    answer.at,
-                )
-                .await?;
+                queue_sender_receipt(&mut transaction, answer.message_row, receipt, answer.at)
+                    .await?;
             }
         }
         transaction.commit().await?;
@@ -989,19 +963,7 @@ impl print::Store for Database {
                 .await?;
             }
             UnreadOutcome::Failed { receipt, .. } => {
-                queue_receipts(
-                    &mut transaction,
-                    message_row,
-                    &[NewReceipt {
-                        id: receipt.id,
-                        kind: receipt.kind,
-                        document: receipt.document.clone(),
-                        created_at: receipt.created_at,
-                    }],
-                    receipt.push,
-                    at,
-                )
-                .await?;
+                queue_sender_receipt(&mut transaction, message_row, receipt, at).await?;
             }
         }
         transaction.commit().await?;

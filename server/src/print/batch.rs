@@ -127,14 +127,6 @@ impl Manifest {
             letters,
         }
     }
-
-    pub fn pages(&self) -> u32 {
-        self.letters.iter().map(|letter| letter.pages).sum()
-    }
-
-    pub fn sheets(&self) -> u32 {
-        self.letters.iter().map(|letter| letter.sheets).sum()
-    }
 }
 
 /// A letter's file name in its batch folder.

@@ -72,6 +72,18 @@ pub enum Problem {
     /// a number), or an argument that is missing altogether.
     #[error("has the wrong form")]
     Malformed,
+    /// A reply sent after the form's deadline.
+    #[error("cannot be sent: the reply deadline has passed")]
+    ReplyDeadlinePassed,
+    /// A second reply to a form that takes one.
+    #[error("cannot be sent: this letter has been answered already")]
+    AlreadyAnswered,
+    /// A draft that still has problems, sent without the review.
+    #[error("has answers that must be corrected first")]
+    ReplyHasProblems,
+    /// A letter at level 4 is answered after a login at level 4.
+    #[error("needs a login at security level 4 (high)")]
+    NeedsHigherLevel,
 }
 
 impl AppError {

@@ -126,6 +126,10 @@ pub fn problem_text(locale: Locale, problem: Problem) -> String {
             td_string!(locale, problems.page_out_of_range, max).to_string()
         }
         Problem::Malformed => td_string!(locale, problems.malformed).into(),
+        Problem::ReplyDeadlinePassed => td_string!(locale, problems.reply_deadline_passed).into(),
+        Problem::AlreadyAnswered => td_string!(locale, problems.already_answered).into(),
+        Problem::ReplyHasProblems => td_string!(locale, problems.reply_has_problems).into(),
+        Problem::NeedsHigherLevel => td_string!(locale, problems.needs_higher_level).into(),
     }
 }
 

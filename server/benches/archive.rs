@@ -80,6 +80,7 @@ fn letter(recipient: &Fnr, number: usize) -> anyhow::Result<Letter> {
             document(DocumentRole::Main, 0)?,
             document(DocumentRole::Attachment, 1)?,
         ],
+        link: None,
         signer: None,
     })
 }

@@ -236,6 +236,7 @@ async fn seed(database: &Database, letters: usize) -> anyhow::Result<usize> {
                 received_at: received,
                 read_at: None,
                 documents: Vec::new(),
+                link: None,
                 signer: None,
             };
             let notices = [NoticeChannel::Email, NoticeChannel::Sms]

@@ -72,8 +72,10 @@ pub struct MailboxSettings {
     pub trash_days: u32,
     /// How often the server looks for trash to empty.
     pub purge_interval_seconds: u64,
-    /// The largest document a citizen may upload.
+    /// The largest document a citizen may upload, or attach to a reply.
     pub max_upload_bytes: usize,
+    /// How often the server looks for reply forms left unanswered at their deadline.
+    pub unanswered_interval_seconds: u64,
 }
 
 /// The searchable archive: its index and the text extraction feeding it.
@@ -346,8 +348,11 @@ impl Settings {
             "mailbox.trash_days must be from 1 to 3650"
         );
         anyhow::ensure!(
-            self.mailbox.purge_interval_seconds > 0 && self.mailbox.max_upload_bytes > 0,
-            "mailbox.purge_interval_seconds and mailbox.max_upload_bytes must be positive"
+            self.mailbox.purge_interval_seconds > 0
+                && self.mailbox.max_upload_bytes > 0
+                && self.mailbox.unanswered_interval_seconds > 0,
+            "mailbox.purge_interval_seconds, mailbox.max_upload_bytes and \
+             mailbox.unanswered_interval_seconds must be positive"
         );
         self.notify.window()?;
         anyhow::ensure!(

@@ -41,6 +41,7 @@ use crate::{
     },
     operator::{self, Console, Operators},
     print,
+    replies::{self, ReplyService, UnansweredWorker},
     search::{self, index::SearchIndex, Indexer, SearchService},
     settings::Settings,
     sql::Database,
@@ -53,7 +54,8 @@ use app::{
         archive::ssr::SharedArchive, check::ssr::SharedPaperLetterCheck,
         contact::ssr::SharedContactRegister, mailbox::ssr::SharedMailbox,
         moving::ssr::SharedLetterMoves, operator::ssr::SharedOperatorConsole,
-        print_console::ssr::SharedPrintConsole, search::ssr::SharedSearch,
+        print_console::ssr::SharedPrintConsole, replies::ssr::SharedReplies,
+        search::ssr::SharedSearch,
     },
     csp::FormTargets,
     shell, App,
@@ -104,6 +106,8 @@ pub struct AppState {
     pub paper_checks: SharedPaperLetterCheck,
     /// The print service in the operators' console, and its downloads.
     pub print_console: Arc<print::console::PrintConsoleService>,
+    /// Citizens' answers to letters' reply forms.
+    pub replies: Arc<ReplyService>,
 }
 
 /// The services Postkasse runs on, opened from settings.
@@ -561,6 +565,7 @@ pub struct Application {
     trash_purge: TrashPurge,
     notify_workers: Vec<NotifyWorker>,
     indexer: Indexer,
+    unanswered_worker: UnansweredWorker,
 }
 
 impl Application {
@@ -682,7 +687,20 @@ impl Application {
             services.blobs.clone(),
             clock.clone(),
         ));
+        let replies = Arc::new(ReplyService::new(
+            Arc::new(services.database.clone()),
+            services.blobs.clone(),
+            Arc::new(services.receipt_issuer()),
+            clock.clone(),
+            broker.outbox_work(),
+            settings.mailbox.max_upload_bytes,
+        ));
+        let unanswered_worker = UnansweredWorker::new(
+            replies.clone(),
+            std::time::Duration::from_secs(settings.mailbox.unanswered_interval_seconds),
+        );
         let state = AppState {
+            replies,
             paper_checks,
             print_console,
             operators: Arc::new(Operators::new(services.operator_store(), clock.clone())),
@@ -730,6 +748,7 @@ impl Application {
             trash_purge,
             notify_workers,
             indexer,
+            unanswered_worker,
         })
     }
 
@@ -762,6 +781,7 @@ impl Application {
         workers.push(tokio::spawn(self.print_worker.run()));
         workers.push(tokio::spawn(self.trash_purge.run()));
         workers.push(tokio::spawn(self.indexer.run()));
+        workers.push(tokio::spawn(self.unanswered_worker.run()));
         let served = axum::serve(
             self.listener,
             self.router
@@ -799,6 +819,7 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         .merge(operator::routes::router())
         .merge(print::routes::router())
         .merge(mailbox::routes::routes(&state.mailbox))
+        .merge(replies::routes::routes(&state.replies))
         .route(
             app::locale::SWITCH_PATH,
             post(language::switch_language).layer(DefaultBodyLimit::max(language::MAX_FORM_BYTES)),
@@ -821,7 +842,9 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
                 let console: SharedOperatorConsole = state.console.clone();
                 let paper_checks = state.paper_checks.clone();
                 let print_console: SharedPrintConsole = state.print_console.clone();
+                let replies: SharedReplies = state.replies.clone();
                 move || {
+                    provide_context(replies.clone());
                     provide_context(console.clone());
                     provide_context(paper_checks.clone());
                     provide_context(print_console.clone());

@@ -7,7 +7,7 @@
 //! decided by the service, so it never reaches the browser otherwise.
 
 use crate::{
-    domain::{LetterId, PackageSigner, Place, SecurityLevel},
+    domain::{LetterId, LetterLink, PackageSigner, Place, SecurityLevel},
     error::AppError,
 };
 use chrono::{DateTime, Utc};
@@ -98,6 +98,10 @@ pub struct LetterView {
     pub public_sender: bool,
     /// Who signed the letter's package; the signature was checked on arrival.
     pub signer: Option<PackageSigner>,
+    /// The sender's link out, when the documents may be read.
+    pub link: Option<LetterLink>,
+    /// The link's deadline has not passed (on the server's clock).
+    pub link_open: bool,
     pub unread: bool,
     pub place: Place,
     /// Every view of this letter and download of its documents, newest first.

@@ -16,6 +16,7 @@ pub mod mailbox;
 pub mod moving;
 pub mod operator;
 pub mod print_console;
+pub mod replies;
 pub mod search;
 #[cfg(feature = "ssr")]
 pub mod session;

@@ -41,6 +41,15 @@ pub type UploadName = CheckedText<UploadNameRules>;
 /// checked by its bytes rather than trusted from the name or the browser.
 pub const UPLOAD_MEDIA_TYPES: [MediaType; 3] = [MediaType::Pdf, MediaType::Png, MediaType::Jpeg];
 
+/// Which of the formats citizens may upload (to their archive, or with an
+/// answer to a reply form) the bytes are, by their signature; the file's
+/// name and the browser's label are not trusted.
+pub fn sniff_upload(bytes: &[u8]) -> Option<MediaType> {
+    UPLOAD_MEDIA_TYPES
+        .into_iter()
+        .find(|media_type| media_type.matches_content(bytes))
+}
+
 /// Where a letter lies in the archive. A letter is in exactly one place:
 /// the inbox, the archive, one folder, or the trash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -76,6 +85,21 @@ impl Place {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uploads_are_known_by_their_bytes() {
+        assert_eq!(sniff_upload(b"%PDF-1.7\n"), Some(MediaType::Pdf));
+        assert_eq!(
+            sniff_upload(b"\x89PNG\r\n\x1a\n rest"),
+            Some(MediaType::Png)
+        );
+        assert_eq!(
+            sniff_upload(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some(MediaType::Jpeg)
+        );
+        assert_eq!(sniff_upload(b"just text, named brev.pdf"), None);
+        assert_eq!(sniff_upload(b"<html><script>"), None);
+    }
 
     #[test]
     fn places_round_trip_through_their_url_names() {

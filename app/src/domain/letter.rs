@@ -281,6 +281,8 @@ pub struct Letter {
     pub received_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
     pub documents: Vec<Document>,
+    /// A link out to the sender's own service (DPI's `lenke`).
+    pub link: Option<super::LetterLink>,
     /// Who signed its package, when it came signed.
     pub signer: Option<PackageSigner>,
 }

@@ -12,6 +12,7 @@ pub mod national_id;
 pub mod notice;
 pub mod org_nr;
 pub mod page;
+pub mod reply_form;
 pub mod security_level;
 
 pub use archive::{FolderName, Place, UploadName, UPLOAD_MEDIA_TYPES};
@@ -25,4 +26,5 @@ pub use national_id::{Fnr, FnrError, FnrKind, SyntheticIds};
 pub use notice::NoticeChannel;
 pub use org_nr::{OrgNr, OrgNrError};
 pub use page::{PageError, PageNumber};
+pub use reply_form::{Answer, AnswerFile, LetterLink, Question, QuestionKind, ReplyForm};
 pub use security_level::{SecurityLevel, SecurityLevelError};

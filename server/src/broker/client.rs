@@ -26,6 +26,14 @@ pub struct OutgoingDocument {
     pub bytes: Vec<u8>,
 }
 
+/// A document's extension file (`<data href mime>`): a lenke, a reply form.
+#[derive(Debug, Clone)]
+pub struct OutgoingData {
+    pub file_name: String,
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
 /// A letter as an agency's system would describe it.
 #[derive(Debug, Clone)]
 pub struct OutgoingLetter {
@@ -38,6 +46,8 @@ pub struct OutgoingLetter {
     pub security_level: SecurityLevel,
     pub language: String,
     pub main: OutgoingDocument,
+    /// The main document's extension, if any.
+    pub main_data: Option<OutgoingData>,
     pub attachments: Vec<OutgoingDocument>,
     pub opening_receipt: bool,
     pub effective_at: Option<DateTime<Utc>>,
@@ -59,6 +69,7 @@ impl OutgoingLetter {
             security_level: SecurityLevel::Substantial,
             language: "nb".to_owned(),
             main,
+            main_data: None,
             attachments: Vec::new(),
             opening_receipt: false,
             effective_at: None,
@@ -75,7 +86,13 @@ impl OutgoingLetter {
                 personidentifikator: Some(self.recipient.as_str().to_owned()),
                 postkasseadresse: None,
             }),
-            main: ManifestDocument::new(&self.main.file_name, &self.main.mime, &self.main.title),
+            main: ManifestDocument {
+                data: self
+                    .main_data
+                    .as_ref()
+                    .map(|data| (data.file_name.clone(), data.mime.clone())),
+                ..ManifestDocument::new(&self.main.file_name, &self.main.mime, &self.main.title)
+            },
             attachments: self
                 .attachments
                 .iter()
@@ -87,6 +104,11 @@ impl OutgoingLetter {
         let files: Vec<(String, Vec<u8>)> = std::iter::once(&self.main)
             .chain(&self.attachments)
             .map(|document| (document.file_name.clone(), document.bytes.clone()))
+            .chain(
+                self.main_data
+                    .iter()
+                    .map(|data| (data.file_name.clone(), data.bytes.clone())),
+            )
             .collect();
         package::build(&spec, &files)
     }

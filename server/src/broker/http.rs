@@ -21,16 +21,13 @@ use crate::{
     },
 };
 use axum::{
-    extract::{
-        multipart::{Field, MultipartRejection},
-        DefaultBodyLimit, FromRef, Multipart, State,
-    },
+    extract::{multipart::MultipartRejection, DefaultBodyLimit, FromRef, Multipart, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
 };
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use serde::Deserialize;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -184,7 +181,7 @@ async fn read_parts(
             problems.push(FieldError::new(name, "must appear only once"));
             continue;
         }
-        match read_capped(field, limit).await {
+        match crate::http::extract::read_capped(field, limit).await {
             Ok(bytes) => *slot = Some(bytes),
             Err(reason) => {
                 problems.push(FieldError::new(name, reason));
@@ -202,22 +199,6 @@ async fn read_parts(
         problems.push(FieldError::new("forretningsmelding", "is required"));
     }
     (parts, problems)
-}
-
-pub(crate) async fn read_capped(mut field: Field<'_>, max_bytes: usize) -> Result<Bytes, String> {
-    let mut buffer = BytesMut::new();
-    loop {
-        match field.chunk().await {
-            Ok(Some(chunk)) => {
-                if buffer.len() + chunk.len() > max_bytes {
-                    return Err(format!("must be at most {max_bytes} bytes"));
-                }
-                buffer.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(buffer.freeze()),
-            Err(error) => return Err(format!("could not be read: {}", error.body_text())),
-        }
-    }
 }
 
 fn message_id(text: &str) -> Result<app::domain::MessageId, ApiError> {

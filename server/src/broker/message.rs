@@ -14,7 +14,7 @@
 //!   mailbox to the register. That shape is an interpretation; see
 //!   docs/protocol.md#choices-where-the-sources-are-silent.
 
-use super::json_fields::{Fields, Problems};
+use crate::json_fields::{Fields, Problems};
 use crate::{
     notify::{contains_link, OrderedNotice, OrderedNotices},
     print::{PostClass, PrintColour, PrintIfUnread, PrintOrder, RawPostalAddress, ReturnHandling},

@@ -11,8 +11,8 @@
 pub mod client;
 pub mod cms;
 pub mod committer;
+pub mod extensions;
 pub mod http;
-mod json_fields;
 pub mod message;
 pub mod openapi;
 pub mod outbox;
@@ -312,8 +312,13 @@ impl Broker {
                 ));
             }
         }
+        let mut extensions = extensions::Extensions::default();
         if let (Some(message), Some(opened)) = (&message, &package) {
             check_package_against_message(&opened.package, message, &mut problems);
+            match extensions::read(&opened.package, now) {
+                Ok(found) => extensions = found,
+                Err(found) => problems.extend(found),
+            }
             let forwarded_by_provider = match &message.processor {
                 Some(processor) => self.is_other_provider(processor).await?,
                 None => false,
@@ -426,6 +431,7 @@ impl Broker {
                     content_sha256: content_sha256.clone(),
                     sender_name,
                     push_receipts,
+                    extensions,
                 },
                 now,
             )
@@ -809,6 +815,7 @@ impl Broker {
             content_sha256,
             sender_name,
             push_receipts,
+            extensions,
         } = prepared;
         let context = ReceiptContext {
             conversation_id: message.conversation_id,
@@ -857,6 +864,7 @@ impl Broker {
                         received_at: moved.map_or(now, |moved| moved.received_at),
                         read_at: moved.and_then(|moved| moved.opened.then_some(now)),
                         documents,
+                        link: extensions.link,
                         signer: signature.map(|signature| PackageSigner {
                             org_nr: signature.signer.org_nr,
                             name: signature.signer.subject,
@@ -900,6 +908,7 @@ impl Broker {
                         opening_receipt: letter.opening_receipt,
                         language: Some(letter.language.clone()),
                         print_if_unread: letter.print_if_unread,
+                        reply_form: extensions.reply_form,
                     };
                     (
                         StoredChannel::Mailbox(Box::new((delivered, terms))),
@@ -1153,6 +1162,8 @@ struct Prepared<'a> {
     content_sha256: String,
     sender_name: String,
     push_receipts: bool,
+    /// The link and reply form the package's extensions add.
+    extensions: extensions::Extensions,
 }
 
 /// The first answer again for the same message; 409 for different content

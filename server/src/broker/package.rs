@@ -89,6 +89,10 @@ pub const DPI_MIME_TYPES: &[&str] = &[
     "application/vnd.difi.dpi.arrangement+xml",
 ];
 
+/// The types a document's `data` file may have besides DPI's: Postkasse's
+/// reply form (docs/replies.md).
+pub const POSTKASSE_DATA_TYPES: &[&str] = &[crate::replies::form::MEDIA_TYPE];
+
 /// File name endings of programs and scripts, which DPI forbids. The list is
 /// not exhaustive; the content check in [`executable_reason`] catches
 /// renamed binaries.
@@ -784,7 +788,7 @@ fn parse_document(
 ) -> DocumentSpec {
     let before = problems.len();
     let href = parse_href(node, &format!("{field}.href"), seen_hrefs, problems);
-    let mime = parse_mime(node, &format!("{field}.mime"), problems);
+    let mime = parse_mime(node, &format!("{field}.mime"), &[], problems);
     if let Some(href) = &href {
         if is_executable_name(href) {
             problems.push(FieldError::new(
@@ -831,7 +835,12 @@ fn parse_document(
     let data = child(node, "data").map(|data| {
         let data_field = format!("{field}.data");
         let href = parse_href(data, &format!("{data_field}.href"), seen_hrefs, problems);
-        let mime = parse_mime(data, &format!("{data_field}.mime"), problems);
+        let mime = parse_mime(
+            data,
+            &format!("{data_field}.mime"),
+            POSTKASSE_DATA_TYPES,
+            problems,
+        );
         if href.as_deref().is_some_and(is_executable_name) {
             problems.push(FieldError::new(
                 format!("{data_field}.href"),
@@ -890,9 +899,11 @@ fn parse_href(
     Some(href.to_owned())
 }
 
+/// The type in `node`'s `mime`, when it is one of DPI's or of `extra`.
 fn parse_mime(
     node: roxmltree::Node<'_, '_>,
     field: &str,
+    extra: &[&'static str],
     problems: &mut Vec<FieldError>,
 ) -> Option<String> {
     let Some(mime) = node.attribute("mime") else {
@@ -905,7 +916,11 @@ fn parse_mime(
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    match DPI_MIME_TYPES.iter().find(|allowed| **allowed == essence) {
+    match DPI_MIME_TYPES
+        .iter()
+        .chain(extra)
+        .find(|allowed| **allowed == essence)
+    {
         Some(allowed) => Some((*allowed).to_owned()),
         None => {
             problems.push(FieldError::new(

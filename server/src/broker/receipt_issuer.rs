@@ -1,5 +1,6 @@
-//! This Postkasse's receipts about stored messages: made from the message
-//! ([`super::receipts`]), and pushed where the message's client wants them:
+//! This Postkasse's receipts about stored messages, and the citizens'
+//! replies to them: made from the message ([`super::receipts`]), and pushed
+//! where the message's client wants them:
 //! an agency's callback, or the API of another mailbox provider that
 //! forwarded the letter here ([`receipt_push`]).
 
@@ -11,11 +12,15 @@ use crate::{
     clock::Clock,
     notify::{NoticeChannel, SenderReceipt, SenderReceipts},
     print::answers::{PrintReceipt, PrintReceipts},
+    replies::{OutgoingReply, ReplyMessages},
     store::StorageError,
 };
 use anyhow::Context;
+use app::domain::reply_form::Answer;
 use app::domain::OrgNr;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -164,4 +169,75 @@ impl PrintReceipts for ReceiptIssuer {
         };
         self.issue_for_row(message_row, kind).await
     }
+}
+
+#[async_trait]
+impl ReplyMessages for ReceiptIssuer {
+    async fn reply_message(
+        &self,
+        message_row: Uuid,
+        reply: &OutgoingReply,
+    ) -> anyhow::Result<SenderReceipt> {
+        let kind = ReceiptKind::Reply {
+            body: reply_body(reply),
+        };
+        self.issue_for_row(message_row, kind).await
+    }
+
+    async fn unanswered_receipt(
+        &self,
+        message_row: Uuid,
+        deadline: DateTime<Utc>,
+    ) -> anyhow::Result<SenderReceipt> {
+        self.issue_for_row(message_row, ReceiptKind::Unanswered { deadline })
+            .await
+    }
+}
+
+/// The `svar` body beyond the common fields (docs/replies.md): who answered
+/// at which level, when, to which form, and the answers by question id. An
+/// attached file comes with its SHA-256 and its bytes in base64.
+fn reply_body(reply: &OutgoingReply) -> serde_json::Map<String, Value> {
+    use base64::Engine as _;
+    let answers: serde_json::Map<String, Value> = reply
+        .answers
+        .iter()
+        .map(|(id, answer, bytes)| {
+            let value = match answer {
+                Answer::Choice(value) | Answer::Text(value) => json!(value),
+                Answer::Choices(values) => json!(values),
+                Answer::Number(number) => json!(number),
+                Answer::Date(date) => json!(date.format("%Y-%m-%d").to_string()),
+                Answer::Attachment(file) => json!({
+                    "filnavn": file.file_name,
+                    "mimetype": file.media_type,
+                    "sha256": file.sha256,
+                    "stoerrelse": file.size_bytes,
+                    "innhold": bytes
+                        .as_ref()
+                        .map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes)),
+                }),
+            };
+            (id.clone(), value)
+        })
+        .collect();
+    let mut body = serde_json::Map::new();
+    body.insert("svarId".into(), json!(reply.id.to_string()));
+    body.insert(
+        "innbygger".into(),
+        json!({"personidentifikator": reply.citizen.as_str()}),
+    );
+    body.insert("sikkerhetsnivaa".into(), json!(reply.level.as_number()));
+    body.insert(
+        "sendt".into(),
+        json!(reply
+            .sent_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+    );
+    body.insert(
+        "skjema".into(),
+        json!({"tittel": reply.form_title, "versjon": reply.form_version}),
+    );
+    body.insert("svar".into(), Value::Object(answers));
+    body
 }

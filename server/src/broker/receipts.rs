@@ -7,13 +7,13 @@
 //! The receipt standards follow the naming of DPI's message standards, as
 //! Digdir lists them at <https://docs.digdir.no/identifiers.html>.
 
-use super::json_fields::Problems;
 use super::message::{
     first_party, identifier, organisation as parse_organisation, party, read_scope, uuid,
     PROCESS_DIGITAL, PROCESS_PRINT,
 };
 use super::routing::Process;
 use super::{NewReceipt, StoredMessage};
+use crate::json_fields::Problems;
 use crate::validation::FieldError;
 use app::domain::{ConversationId, OrgNr};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -44,6 +44,15 @@ pub enum ReceiptKind {
         kind: ErrorKind,
         details: String,
     },
+    /// Postkasse's own: the citizen's answer to a letter's reply form
+    /// (docs/replies.md). `body` holds what it says beyond the common fields.
+    Reply {
+        body: serde_json::Map<String, Value>,
+    },
+    /// Postkasse's own: the form's deadline passed without an answer.
+    Unanswered {
+        deadline: DateTime<Utc>,
+    },
 }
 
 impl ReceiptKind {
@@ -55,9 +64,32 @@ impl ReceiptKind {
             ReceiptKind::Received => "mottakskvittering",
             ReceiptKind::ReturnedMail => "returpostkvittering",
             ReceiptKind::Error { .. } => "feil",
+            ReceiptKind::Reply { .. } => REPLY,
+            ReceiptKind::Unanswered { .. } => UNANSWERED,
+        }
+    }
+
+    /// The `documentIdentification.standard`: DPI's for its receipts,
+    /// Postkasse's for its own documents.
+    fn standard(&self) -> String {
+        let key = self.body_key();
+        match self {
+            ReceiptKind::Reply { .. } | ReceiptKind::Unanswered { .. } => {
+                format!("{POSTKASSE_STANDARD}{key}::1.0")
+            }
+            _ => format!(
+                "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost##urn:fdc:digdir.no:2020:innbyggerpost:schema:{key}::1.0"
+            ),
         }
     }
 }
+
+/// The body key of a citizen's reply and of the receipt for a form left
+/// unanswered: Postkasse's own documents, beside DPI's receipts.
+pub const REPLY: &str = "svar";
+pub const UNANSWERED: &str = "ubesvartkvittering";
+/// The namespace of Postkasse's own documents' standards.
+const POSTKASSE_STANDARD: &str = "urn:postkasse:innbyggerpost:schema:";
 
 /// Who the receipt is about: the message it answers.
 #[derive(Debug, Clone)]
@@ -142,6 +174,14 @@ pub fn receipt_with_id(
             body["feiltype"] = json!(code(&ERROR_CODES, kind));
             body["detaljer"] = json!(details);
         }
+        ReceiptKind::Reply { body: reply } => {
+            for (name, value) in reply {
+                body[name.as_str()] = value.clone();
+            }
+        }
+        ReceiptKind::Unanswered { deadline } => {
+            body["svarfrist"] = json!(timestamp(*deadline));
+        }
         _ => {}
     }
     let process = match context.process {
@@ -155,9 +195,7 @@ pub fn receipt_with_id(
                 "sender": [party(context.provider)],
                 "receiver": [party(context.agency)],
                 "documentIdentification": {
-                    "standard": format!(
-                        "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost##urn:fdc:digdir.no:2020:innbyggerpost:schema:{key}::1.0"
-                    ),
+                    "standard": kind.standard(),
                     "typeVersion": "1.0",
                     "instanceIdentifier": id.to_string(),
                     "type": key,

@@ -61,7 +61,7 @@ pub struct NewReceipt {
 
 /// What the mailbox keeps from the business message beside the letter
 /// itself: when the letter may be shown, whether its sender asked for an
-/// opening receipt, and its language.
+/// opening receipt, its language, and the reply form it carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LetterTerms {
     pub effective_at: Option<DateTime<Utc>>,
@@ -69,6 +69,8 @@ pub struct LetterTerms {
     pub language: Option<String>,
     /// Print the letter if it is still unopened at a deadline.
     pub print_if_unread: Option<crate::print::PrintIfUnread>,
+    /// The questions the sender asks the citizen to answer here.
+    pub reply_form: Option<app::domain::ReplyForm>,
 }
 
 /// Where the message went, as stored.

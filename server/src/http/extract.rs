@@ -167,6 +167,27 @@ pub async fn limit_server_function_bodies(request: Request, next: Next) -> Respo
     }
 }
 
+/// A multipart field's bytes, refused once they pass `max_bytes`; the
+/// reason reads after the field's name.
+pub async fn read_capped(
+    mut field: axum::extract::multipart::Field<'_>,
+    max_bytes: usize,
+) -> Result<bytes::Bytes, String> {
+    let mut buffer = bytes::BytesMut::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                if buffer.len() + chunk.len() > max_bytes {
+                    return Err(format!("must be at most {max_bytes} bytes"));
+                }
+                buffer.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(buffer.freeze()),
+            Err(error) => return Err(format!("could not be read: {}", error.body_text())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,15 @@ pub mod security_headers;
 
 pub use problem::{ApiError, FieldError};
 
+/// Whether a browser posted a form by itself (it asks for HTML): such a post
+/// is answered by sending the browser back to a page, not with JSON.
+pub fn wants_page(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
 /// The token of an `Authorization: Bearer …` header, if there is a non-empty one.
 pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
     headers

@@ -15,9 +15,7 @@ use app::{
         mailbox::AccessKind,
         session::SignedIn,
     },
-    domain::{
-        FolderId, FolderName, LetterId, MediaType, Place, UploadId, UploadName, UPLOAD_MEDIA_TYPES,
-    },
+    domain::{archive::sniff_upload, FolderId, FolderName, LetterId, Place, UploadId, UploadName},
     error::{AppError, Problem},
 };
 use bytes::Bytes;
@@ -34,14 +32,6 @@ pub enum UploadError {
 
 /// The upload form's file field.
 pub const UPLOAD_FIELD: &str = "fil";
-
-/// Which of the formats citizens may upload the bytes are, by their
-/// signature; the file's name and the browser's label are not trusted.
-pub fn sniff_upload(bytes: &[u8]) -> Option<MediaType> {
-    UPLOAD_MEDIA_TYPES
-        .into_iter()
-        .find(|media_type| media_type.matches_content(bytes))
-}
 
 fn upload_view(upload: StoredUpload) -> UploadView {
     UploadView {
@@ -298,26 +288,5 @@ impl TrashPurge {
                 Err(error) => tracing::error!(error = format!("{error:#}"), "trash purge failed"),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sniff_upload;
-    use app::domain::MediaType;
-
-    #[test]
-    fn uploads_are_known_by_their_bytes() {
-        assert_eq!(sniff_upload(b"%PDF-1.7\n"), Some(MediaType::Pdf));
-        assert_eq!(
-            sniff_upload(b"\x89PNG\r\n\x1a\n rest"),
-            Some(MediaType::Png)
-        );
-        assert_eq!(
-            sniff_upload(&[0xFF, 0xD8, 0xFF, 0xE0]),
-            Some(MediaType::Jpeg)
-        );
-        assert_eq!(sniff_upload(b"just text, named brev.pdf"), None);
-        assert_eq!(sniff_upload(b"<html><script>"), None);
     }
 }

@@ -149,8 +149,25 @@ impl MailboxService {
         readable_by(letter.security_level, viewer) && opening != OpeningReceiptState::Pending
     }
 
-    fn view(viewer: &SignedIn, letter: Letter, opening: OpeningReceiptState) -> LetterView {
+    fn view(
+        viewer: &SignedIn,
+        letter: Letter,
+        opening: OpeningReceiptState,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> LetterView {
         let readable = readable_by(letter.security_level, viewer);
+        // After its deadline the link's address does not reach the page at
+        // all, so nothing can follow it.
+        let link = letter
+            .link
+            .clone()
+            .filter(|_| Self::may_open(viewer, &letter, opening))
+            .map(|mut link| {
+                if !link.is_open(now) {
+                    link.url.clear();
+                }
+                link
+            });
         let opening_receipt_pending = opening == OpeningReceiptState::Pending;
         let documents = if Self::may_open(viewer, &letter, opening) {
             letter
@@ -185,6 +202,8 @@ impl MailboxService {
             body: None,
             public_sender: false,
             signer: letter.signer,
+            link_open: link.as_ref().is_some_and(|link| link.is_open(now)),
+            link,
             unread: letter.read_at.is_none(),
             place: Place::Inbox,
             access_log: Vec::new(),
@@ -373,7 +392,7 @@ impl app::api::mailbox::ssr::Mailbox for MailboxService {
             .await
             .map_err(internal)?
             .is_some();
-        let mut view = Self::view(viewer, letter, opening);
+        let mut view = Self::view(viewer, letter, opening, self.clock.now());
         view.unread = view.unread && !open;
         view.body = body;
         view.public_sender = public_sender;

@@ -155,14 +155,6 @@ pub async fn export(
     Ok(response)
 }
 
-/// A browser posting the form by itself asks for HTML; it is sent back to the page.
-fn wants_page(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
-}
-
 pub async fn upload(
     State(mailbox): State<Arc<MailboxService>>,
     viewer: Option<Extension<SignedIn>>,
@@ -177,7 +169,7 @@ pub async fn upload(
         },
         Err(_) => Err(UploadError::Invalid(UploadProblem::Missing)),
     };
-    let page = wants_page(&headers);
+    let page = crate::http::wants_page(&headers);
     match outcome {
         Ok(_) if page => Ok(Redirect::to(&format!("{UPLOAD_PAGE}?lagret=1")).into_response()),
         Ok(upload) => Ok((StatusCode::CREATED, Json(upload)).into_response()),
@@ -208,7 +200,7 @@ async fn read_file(
             continue;
         }
         let file_name = field.file_name().unwrap_or_default().to_owned();
-        let bytes = crate::broker::http::read_capped(field, max_bytes)
+        let bytes = crate::http::extract::read_capped(field, max_bytes)
             .await
             .map_err(|_| UploadProblem::TooLarge)?;
         if file_name.is_empty() && bytes.is_empty() {

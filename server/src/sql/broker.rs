@@ -1010,6 +1010,7 @@ mod tests {
             received_at: now,
             read_at: None,
             documents: Vec::new(),
+            link: None,
             signer: None,
         };
         NewMessage {

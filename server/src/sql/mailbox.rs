@@ -18,8 +18,8 @@ use app::{
     api::mailbox::{AccessEntry, AccessKind},
     domain::{
         ConversationId, Document, DocumentRole, Fnr, FolderId, FolderName, Letter, LetterId,
-        LetterSummary, MediaType, MessageId, OrgNr, PackageSigner, Place, Sender, Sha256Digest,
-        SyntheticIds, Title, UploadId, UploadName,
+        LetterLink, LetterSummary, MediaType, MessageId, OrgNr, PackageSigner, Place, Sender,
+        Sha256Digest, SyntheticIds, Title, UploadId, UploadName,
     },
 };
 use async_trait::async_trait;
@@ -41,6 +41,10 @@ struct LetterRow {
     received_at: DateTime<Utc>,
     read_at: Option<DateTime<Utc>>,
     signer_org_nr: Option<String>,
+    link_url: Option<String>,
+    link_description: Option<String>,
+    link_button_text: Option<String>,
+    link_deadline: Option<DateTime<Utc>>,
     signer_name: Option<String>,
     signed_at: Option<DateTime<Utc>>,
 }
@@ -48,7 +52,8 @@ struct LetterRow {
 /// The columns of a [`LetterRow`], from `letter l JOIN sender s`.
 const LETTER_COLUMNS: &str = "l.id, l.message_id, l.conversation_id, l.sender_org_nr,
     s.name AS sender_name, l.recipient_fnr, l.nonsensitive_title, l.title,
-    l.security_level, l.received_at, l.read_at, l.signer_org_nr, l.signer_name, l.signed_at";
+    l.security_level, l.received_at, l.read_at, l.signer_org_nr, l.signer_name, l.signed_at,
+    l.link_url, l.link_description, l.link_button_text, l.link_deadline";
 
 #[derive(sqlx::FromRow)]
 struct LetterSummaryRow {
@@ -130,6 +135,12 @@ impl LetterRow {
             received_at: self.received_at,
             read_at: self.read_at,
             documents,
+            link: self.link_url.map(|url| LetterLink {
+                url,
+                description: self.link_description,
+                button_text: self.link_button_text,
+                deadline: self.link_deadline,
+            }),
             signer: match (self.signer_org_nr, self.signer_name) {
                 (Some(org_nr), Some(name)) => Some(PackageSigner {
                     org_nr: OrgNr::parse(&org_nr)
@@ -392,7 +403,7 @@ pub(super) async fn insert_letters(
         "INSERT INTO letter (id, message_id, conversation_id, sender_org_nr,
              recipient_fnr, nonsensitive_title, title, security_level, received_at,
              read_at, effective_at, opening_receipt, language, signer_org_nr, signer_name,
-             signed_at)",
+             signed_at, link_url, link_description, link_button_text, link_deadline)",
         letters
             .iter()
             .map(|(letter, terms)| letter_values(letter, terms))
@@ -408,6 +419,7 @@ pub(super) async fn insert_letters(
         "",
     )
     .await?;
+    super::replies::insert_forms(transaction, letters).await?;
     Ok(())
 }
 
@@ -429,6 +441,20 @@ fn letter_values(letter: &Letter, terms: &LetterTerms) -> Vec<Value> {
         Value::from(letter.signer.as_ref().map(|signer| signer.org_nr.as_str())),
         Value::from(letter.signer.as_ref().map(|signer| signer.name.as_str())),
         Value::from(letter.signer.as_ref().and_then(|signer| signer.signed_at)),
+        Value::from(letter.link.as_ref().map(|link| link.url.as_str())),
+        Value::from(
+            letter
+                .link
+                .as_ref()
+                .and_then(|link| link.description.as_deref()),
+        ),
+        Value::from(
+            letter
+                .link
+                .as_ref()
+                .and_then(|link| link.button_text.as_deref()),
+        ),
+        Value::from(letter.link.as_ref().and_then(|link| link.deadline)),
     ]
 }
 

@@ -33,6 +33,7 @@ mod moving;
 mod notify;
 mod operator;
 mod print;
+mod replies;
 mod search;
 
 use crate::store::StorageError;

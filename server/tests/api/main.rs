@@ -19,6 +19,7 @@ mod openapi;
 mod operator;
 mod print_chain;
 mod provider_network;
+mod replies;
 mod schema;
 mod search;
 mod storage;

@@ -42,6 +42,7 @@ fn letter_for(recipient: &Fnr, minutes_ago: i64) -> Letter {
             digest: Sha256Digest::from_bytes([42; 32]),
             size_bytes: 1234,
         }],
+        link: None,
         signer: None,
     }
 }

@@ -1,7 +1,9 @@
 //! A letter's page (`/brev/<id>`): its facts, its documents (or why they
 //! are closed: a higher login level needed, an opening receipt to agree to),
-//! what can be done with it ([`tools`]) and who has seen it.
+//! what the sender asks of the citizen ([`reply`]), what can be done with
+//! it ([`tools`]) and who has seen it.
 
+mod reply;
 mod tools;
 
 use crate::{
@@ -21,6 +23,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use reply::{LinkOut, ReplySection};
 use tools::{LetterActions, LetterTools};
 
 #[component]
@@ -75,6 +78,11 @@ fn LetterDetails(
     let step_up = format!("/auth/login?level=high&return_to=/brev/{}", letter.id);
     let letter_id = letter.id.to_string();
     let access_log = letter.access_log.clone();
+    let link = letter
+        .link
+        .clone()
+        .map(|link| view! { <LinkOut link open=letter.link_open /> });
+    let reply = view! { <ReplySection letter=letter.id sender=letter.sender_name.clone() /> };
     let tools = view! { <LetterTools id=letter.id unread=letter.unread place=letter.place folders actions /> };
     let body = letter.body.clone().map(|body| match body {
         // Sanitised on the server: no scripts, handlers or outside references.
@@ -175,6 +183,8 @@ fn LetterDetails(
                                 .collect_view()}
                         </ul>
                     </section>
+                    {link}
+                    {reply}
                 }
                 .into_any()
             }}

@@ -1,6 +1,7 @@
-//! Reading a JSON object field by field while collecting every problem, so a
-//! sender learns about all of them in one answer. Problems are named by their
-//! path in the request (`forretningsmelding.digital.spraak`).
+//! Reading a JSON object (a business message, a reply form) field by field
+//! while collecting every problem, so a sender learns about all of them in
+//! one answer. Problems are named by their path in the request
+//! (`forretningsmelding.digital.spraak`).
 //!
 //! serde stops at the first error; DPI's schemas are strict
 //! (`additionalProperties: false`) and senders fix messages in rounds, so
@@ -144,14 +145,11 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Notes every key that was never asked for: DPI's schemas allow no others.
+    /// Notes every key that was never asked for: DPI's schemas, and the reply form's, allow no others.
     pub fn finish(self, problems: &mut Problems) {
         for key in self.object.keys() {
             if !self.seen.contains(key.as_str()) {
-                problems.add(
-                    format!("{}.{key}", self.path),
-                    "is not a field of this message",
-                );
+                problems.add(format!("{}.{key}", self.path), "is not a known field here");
             }
         }
     }

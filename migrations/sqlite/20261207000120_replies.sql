@@ -1,0 +1,36 @@
+-- Keep in step with migrations/postgres.
+-- Replies (docs/replies.md). A letter's link out (DPI's lenke extension)
+-- is kept on the letter.
+ALTER TABLE letter ADD COLUMN link_url TEXT;
+ALTER TABLE letter ADD COLUMN link_description TEXT;
+ALTER TABLE letter ADD COLUMN link_button_text TEXT;
+ALTER TABLE letter ADD COLUMN link_deadline TEXT;
+
+-- The reply form a letter carries (Postkasse's svarskjema extension), as
+-- app::domain::ReplyForm in JSON. not_answered_at: when the agency was
+-- told that the deadline passed without an answer.
+CREATE TABLE reply_form (
+    letter_id       BLOB PRIMARY KEY NOT NULL REFERENCES letter (id) ON DELETE CASCADE,
+    form            TEXT NOT NULL,
+    deadline        TEXT NOT NULL,
+    not_answered_at TEXT
+) STRICT;
+
+CREATE INDEX reply_form_unanswered ON reply_form (deadline) WHERE not_answered_at IS NULL;
+
+-- The citizen's answers to a letter's form: a draft (sent_at NULL) until
+-- they send it after the review. answers: question id to answer; problems:
+-- question id to what is wrong, both JSON. A letter's form is sent once.
+CREATE TABLE reply (
+    id         BLOB PRIMARY KEY NOT NULL,
+    letter_id  BLOB NOT NULL REFERENCES letter (id) ON DELETE CASCADE,
+    owner_fnr  TEXT NOT NULL REFERENCES citizen (fnr),
+    answers    TEXT NOT NULL,
+    problems   TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at    TEXT,
+    sent_level INTEGER CHECK (sent_level IN (3, 4))
+) STRICT;
+
+CREATE INDEX reply_by_letter ON reply (owner_fnr, letter_id);
+CREATE UNIQUE INDEX reply_sent_once ON reply (letter_id) WHERE sent_at IS NOT NULL;

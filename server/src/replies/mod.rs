@@ -1,0 +1,459 @@
+//! Replies: the citizen answers the questions a letter's sender asks
+//! (Postkasse's reply form, docs/replies.md), and the sender fetches the
+//! answer as a business message beside its receipts.
+//!
+//! - [`form`] reads the form a sender puts in a letter's package.
+//! - [`answers`] reads a posted answer against the form.
+//! - [`ReplyService`] keeps drafts, sends a reviewed one once, and refuses
+//!   answers after the deadline or below the letter's security level.
+//! - [`routes`] takes the posted form (multipart, with attachments).
+//! - [`UnansweredWorker`] tells the sender when a deadline passes unanswered.
+//!
+//! The business messages themselves are made where receipts are made
+//! ([`ReplyMessages`], implemented by the broker), so this domain does not
+//! depend on the broker.
+
+pub mod answers;
+pub mod form;
+pub mod routes;
+mod store;
+
+pub use store::{FormLookup, LetterForm, SendOutcome, Sending, Store, StoredReply, Unanswered};
+
+use crate::blobs::BlobStore;
+use crate::clock::Clock;
+use crate::errors::internal;
+use crate::notify::SenderReceipt;
+use app::{
+    api::{
+        replies::{field_values, ssr::Replies, ReplyArea, ReplyView},
+        session::SignedIn,
+    },
+    domain::{reply_form::Answer, Fnr, LetterId, SecurityLevel},
+    error::{AppError, Problem},
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::{sync::Arc, time::Duration};
+use uuid::Uuid;
+
+/// A sent reply as the sender receives it.
+#[derive(Debug, Clone)]
+pub struct OutgoingReply {
+    pub id: Uuid,
+    pub citizen: Fnr,
+    pub level: SecurityLevel,
+    pub sent_at: DateTime<Utc>,
+    pub form_title: String,
+    pub form_version: u32,
+    /// The answers on the citizen's path, in the form's order, each with the
+    /// bytes of an attached file.
+    pub answers: Vec<(String, Answer, Option<bytes::Bytes>)>,
+}
+
+/// Makes the business messages a reply causes; the broker knows the letter's
+/// message and its agency (`broker::ReceiptIssuer`).
+#[async_trait]
+pub trait ReplyMessages: Send + Sync + 'static {
+    /// The reply, for the sender of the message stored as `message_row`.
+    async fn reply_message(
+        &self,
+        message_row: Uuid,
+        reply: &OutgoingReply,
+    ) -> anyhow::Result<SenderReceipt>;
+
+    /// Tells the sender that the form's deadline passed without an answer.
+    async fn unanswered_receipt(
+        &self,
+        message_row: Uuid,
+        deadline: DateTime<Utc>,
+    ) -> anyhow::Result<SenderReceipt>;
+}
+
+/// Why a posted answer was not kept.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    #[error("not found")]
+    NotFound,
+    #[error("the reply deadline has passed")]
+    Closed,
+    #[error("the letter needs a login at security level 4")]
+    NeedsHigherLevel,
+    #[error("the letter has been answered already")]
+    AlreadyAnswered,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub struct ReplyService {
+    store: Arc<dyn Store>,
+    blobs: Arc<dyn BlobStore>,
+    messages: Arc<dyn ReplyMessages>,
+    clock: Arc<dyn Clock>,
+    /// Wakes the outbox that pushes messages to senders' callbacks.
+    outbox_work: Arc<tokio::sync::Notify>,
+    max_file_bytes: usize,
+}
+
+impl ReplyService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
+        messages: Arc<dyn ReplyMessages>,
+        clock: Arc<dyn Clock>,
+        outbox_work: Arc<tokio::sync::Notify>,
+        max_file_bytes: usize,
+    ) -> Self {
+        Self {
+            store,
+            blobs,
+            messages,
+            clock,
+            outbox_work,
+            max_file_bytes,
+        }
+    }
+
+    pub fn max_file_bytes(&self) -> usize {
+        self.max_file_bytes
+    }
+
+    /// The letter's form, when the viewer may answer it now.
+    async fn answerable(
+        &self,
+        viewer: &SignedIn,
+        letter: LetterId,
+    ) -> Result<Box<LetterForm>, PostError> {
+        let now = self.clock.now();
+        let FormLookup::Form(form) = self
+            .store
+            .letter_form(&viewer.fnr, letter, now)
+            .await
+            .map_err(anyhow::Error::from)?
+        else {
+            return Err(PostError::NotFound);
+        };
+        if viewer.level < form.security_level {
+            return Err(PostError::NeedsHigherLevel);
+        }
+        if !form.form.is_open(now) {
+            return Err(PostError::Closed);
+        }
+        if self
+            .store
+            .sent_reply(&viewer.fnr, letter)
+            .await
+            .map_err(anyhow::Error::from)?
+            .is_some()
+        {
+            return Err(PostError::AlreadyAnswered);
+        }
+        Ok(form)
+    }
+
+    /// Keeps what the citizen posted as a draft, problems and all, and
+    /// returns its id. Files in `posted` are stored already; an attachment
+    /// question without a new file keeps the one of the earlier draft
+    /// `earlier` names.
+    pub async fn save_draft(
+        &self,
+        viewer: &SignedIn,
+        letter: LetterId,
+        earlier: Option<Uuid>,
+        mut posted: answers::Posted,
+    ) -> Result<StoredReply, PostError> {
+        let form = self.answerable(viewer, letter).await?;
+        let earlier = match earlier {
+            Some(id) => self
+                .store
+                .reply(&viewer.fnr, letter, id)
+                .await
+                .map_err(anyhow::Error::from)?
+                .filter(|reply| reply.sent_at.is_none()),
+            None => None,
+        };
+        if let Some(earlier) = &earlier {
+            for (id, answer) in &earlier.answers {
+                if let Answer::Attachment(file) = answer {
+                    posted
+                        .files
+                        .entry(id.clone())
+                        .or_insert_with(|| Ok(file.clone()));
+                }
+            }
+        }
+        let read = answers::read(&form.form, &posted);
+        let reply = StoredReply {
+            id: earlier
+                .as_ref()
+                .map_or_else(Uuid::new_v4, |earlier| earlier.id),
+            letter,
+            answers: read.answers,
+            problems: read.problems,
+            created_at: self.clock.now(),
+            sent_at: None,
+            sent_level: None,
+        };
+        if !self
+            .store
+            .save_draft(&viewer.fnr, &reply)
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            return Err(PostError::NotFound);
+        }
+        Ok(reply)
+    }
+
+    /// Checks an attached file by its bytes (as uploads are) and stores it.
+    pub async fn store_file(
+        &self,
+        file_name: &str,
+        bytes: bytes::Bytes,
+    ) -> anyhow::Result<Result<app::domain::AnswerFile, app::api::replies::AnswerProblem>> {
+        use app::api::replies::AnswerProblem;
+        if bytes.len() > self.max_file_bytes {
+            return Ok(Err(AnswerProblem::FileTooLarge));
+        }
+        let Some(media_type) = app::domain::archive::sniff_upload(&bytes) else {
+            return Ok(Err(AnswerProblem::FileWrongKind));
+        };
+        // A name the citizen cannot see as theirs is replaced, not refused:
+        // the bytes are what matters.
+        let file_name = app::domain::UploadName::parse(file_name)
+            .map_or_else(|_| "vedlegg".to_owned(), |name| name.to_string());
+        let size_bytes = bytes.len() as u64;
+        let digest = self
+            .blobs
+            .put(bytes)
+            .await
+            .map_err(|error| anyhow::anyhow!("storing an attachment failed: {error}"))?;
+        Ok(Ok(app::domain::AnswerFile {
+            file_name,
+            media_type: media_type.as_mime().to_owned(),
+            sha256: digest.to_hex(),
+            size_bytes,
+        }))
+    }
+
+    fn view(form: &app::domain::ReplyForm, reply: StoredReply) -> ReplyView {
+        let path = form
+            .path(&reply.answers)
+            .into_iter()
+            .map(|question| question.id.clone())
+            .collect();
+        let files = reply
+            .answers
+            .iter()
+            .filter_map(|(id, answer)| match answer {
+                Answer::Attachment(file) => Some((id.clone(), file.clone())),
+                _ => None,
+            })
+            .collect();
+        ReplyView {
+            id: reply.id,
+            values: reply
+                .answers
+                .iter()
+                .map(|(id, answer)| (id.clone(), field_values(answer)))
+                .collect(),
+            files,
+            problems: reply.problems,
+            path,
+            sent_at: reply.sent_at,
+            sent_level: reply.sent_level,
+        }
+    }
+
+    /// Tells senders about forms whose deadline passed unanswered; returns
+    /// how many were told.
+    pub async fn settle_unanswered(&self, limit: u32) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        let mut told = 0;
+        for due in self.store.unanswered(now, limit).await? {
+            let receipt = self
+                .messages
+                .unanswered_receipt(due.message_row, due.deadline)
+                .await?;
+            if self
+                .store
+                .record_unanswered(due.letter, due.message_row, &receipt, now)
+                .await?
+            {
+                told += 1;
+                if receipt.push {
+                    self.outbox_work.notify_waiters();
+                }
+            }
+        }
+        Ok(told)
+    }
+}
+
+fn refusal(error: PostError) -> AppError {
+    match error {
+        PostError::NotFound => AppError::NotFound,
+        PostError::Closed => AppError::invalid("svar", Problem::ReplyDeadlinePassed),
+        PostError::NeedsHigherLevel => AppError::invalid("svar", Problem::NeedsHigherLevel),
+        PostError::AlreadyAnswered => AppError::invalid("svar", Problem::AlreadyAnswered),
+        PostError::Internal(cause) => internal(cause),
+    }
+}
+
+#[async_trait]
+impl Replies for ReplyService {
+    async fn area(
+        &self,
+        viewer: &SignedIn,
+        letter: LetterId,
+        draft: Option<Uuid>,
+    ) -> Result<Option<ReplyArea>, AppError> {
+        let now = self.clock.now();
+        let form = match self
+            .store
+            .letter_form(&viewer.fnr, letter, now)
+            .await
+            .map_err(internal)?
+        {
+            FormLookup::NoSuchLetter => return Err(AppError::NotFound),
+            FormLookup::NoForm => return Ok(None),
+            FormLookup::Form(form) => form,
+        };
+        // Below the letter's level the page shows only that it is locked.
+        if viewer.level < form.security_level {
+            return Ok(None);
+        }
+        let sent = self
+            .store
+            .sent_reply(&viewer.fnr, letter)
+            .await
+            .map_err(internal)?;
+        let draft = match draft {
+            Some(id) => self
+                .store
+                .reply(&viewer.fnr, letter, id)
+                .await
+                .map_err(internal)?
+                .filter(|reply| reply.sent_at.is_none()),
+            None => None,
+        };
+        Ok(Some(ReplyArea {
+            letter,
+            open: form.form.is_open(now),
+            sent: sent.map(|reply| Self::view(&form.form, reply)),
+            draft: draft.map(|reply| Self::view(&form.form, reply)),
+            form: form.form,
+        }))
+    }
+
+    async fn send(&self, viewer: &SignedIn, letter: LetterId, draft: Uuid) -> Result<(), AppError> {
+        let form = match self.answerable(viewer, letter).await {
+            Ok(form) => form,
+            // Sending the same draft twice is harmless.
+            Err(PostError::AlreadyAnswered) => {
+                let sent = self
+                    .store
+                    .sent_reply(&viewer.fnr, letter)
+                    .await
+                    .map_err(internal)?;
+                return match sent {
+                    Some(sent) if sent.id == draft => Ok(()),
+                    _ => Err(refusal(PostError::AlreadyAnswered)),
+                };
+            }
+            Err(error) => return Err(refusal(error)),
+        };
+        let reply = self
+            .store
+            .reply(&viewer.fnr, letter, draft)
+            .await
+            .map_err(internal)?
+            .ok_or(AppError::NotFound)?;
+        if !reply.problems.is_empty() {
+            return Err(AppError::invalid("svar", Problem::ReplyHasProblems));
+        }
+        let now = self.clock.now();
+        let mut answers = Vec::new();
+        for question in form.form.path(&reply.answers) {
+            let Some(answer) = reply.answers.get(&question.id) else {
+                continue;
+            };
+            let bytes = match answer {
+                Answer::Attachment(file) => {
+                    let digest = app::domain::Sha256Digest::from_hex(&file.sha256)
+                        .ok_or_else(|| internal(anyhow::anyhow!("a stored file's digest")))?;
+                    Some(self.blobs.get(&digest).await.map_err(internal)?)
+                }
+                _ => None,
+            };
+            answers.push((question.id.clone(), answer.clone(), bytes));
+        }
+        let outgoing = OutgoingReply {
+            id: reply.id,
+            citizen: viewer.fnr.clone(),
+            level: viewer.level,
+            sent_at: now,
+            form_title: form.form.title.clone(),
+            form_version: form.form.version,
+            answers,
+        };
+        let message = self
+            .messages
+            .reply_message(form.message_row, &outgoing)
+            .await
+            .map_err(internal)?;
+        let outcome = self
+            .store
+            .send(
+                &viewer.fnr,
+                &Sending {
+                    letter,
+                    draft,
+                    level: viewer.level,
+                    message_row: form.message_row,
+                    message: &message,
+                    at: now,
+                },
+            )
+            .await
+            .map_err(internal)?;
+        match outcome {
+            SendOutcome::Sent => {
+                if message.push {
+                    self.outbox_work.notify_waiters();
+                }
+                tracing::info!(reply = %draft, "reply sent");
+                Ok(())
+            }
+            SendOutcome::AlreadyAnswered => Err(refusal(PostError::AlreadyAnswered)),
+            SendOutcome::NotFound => Err(AppError::NotFound),
+        }
+    }
+}
+
+/// Tells senders, every `interval`, about forms whose deadline passed
+/// unanswered.
+pub struct UnansweredWorker {
+    service: Arc<ReplyService>,
+    interval: Duration,
+}
+
+impl UnansweredWorker {
+    pub fn new(service: Arc<ReplyService>, interval: Duration) -> Self {
+        Self { service, interval }
+    }
+
+    pub async fn run(self) {
+        loop {
+            match self.service.settle_unanswered(100).await {
+                Ok(told) if told > 0 => {
+                    tracing::info!(told, "unanswered reply forms reported to their senders");
+                    continue;
+                }
+                Ok(_) => {}
+                Err(error) => tracing::error!(error = %error, "reporting unanswered forms failed"),
+            }
+            tokio::time::sleep(self.interval).await;
+        }
+    }
+}

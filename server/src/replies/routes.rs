@@ -1,0 +1,180 @@
+//! `POST /brev/{letter_id}/svar`: the citizen's answers to a letter's form,
+//! as a multipart form (fields `q.<question id>`, files for attachment
+//! questions, and `utkast`, the draft being corrected).
+//!
+//! The answers are kept as a draft, problems and all. A browser's own form
+//! post is sent back to the letter (`/brev/{id}?utkast=<draft>#svar`), where
+//! the draft is shown for correction or review; other clients get the draft
+//! as JSON (201), or problem+json naming each question at fault (422).
+
+use super::{answers::Posted, answers::FIELD_PREFIX, PostError, ReplyService};
+use crate::http::{extract::Path, problem::FieldError, ApiError};
+use app::api::{replies::AnswerProblem, session::SignedIn};
+use app::domain::LetterId;
+use axum::{
+    extract::{
+        multipart::{Multipart, MultipartRejection},
+        DefaultBodyLimit, FromRef, State,
+    },
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+    routing::post,
+    Extension, Json, Router,
+};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The most attachment questions' files one post carries, at the most each.
+const MAX_FILES_PER_POST: usize = 10;
+/// Room for the text fields and the multipart framing.
+const TEXT_ROOM_BYTES: usize = 1024 * 1024;
+
+pub fn routes<S>(replies: &ReplyService) -> Router<S>
+where
+    Arc<ReplyService>: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new().route(
+        "/brev/{letter_id}/svar",
+        post(answer).layer(DefaultBodyLimit::max(
+            replies.max_file_bytes() * MAX_FILES_PER_POST + TEXT_ROOM_BYTES,
+        )),
+    )
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct AnswerPath {
+    letter_id: String,
+}
+
+pub async fn answer(
+    State(replies): State<Arc<ReplyService>>,
+    viewer: Option<Extension<SignedIn>>,
+    headers: HeaderMap,
+    Path(AnswerPath { letter_id }): Path<AnswerPath>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let Extension(viewer) = viewer.ok_or(ApiError::Unauthorized)?;
+    let letter: LetterId = letter_id
+        .parse()
+        .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;
+    let multipart =
+        multipart.map_err(|_| ApiError::invalid("svar", "must be multipart/form-data"))?;
+    let (earlier, posted) = read_form(&replies, multipart).await?;
+    let page = crate::http::wants_page(&headers);
+    let letter_page = format!("/brev/{letter}");
+    match replies.save_draft(&viewer, letter, earlier, posted).await {
+        Ok(draft) if page => {
+            Ok(Redirect::to(&format!("{letter_page}?utkast={}#svar", draft.id)).into_response())
+        }
+        Ok(draft) if draft.problems.is_empty() => Ok((
+            StatusCode::CREATED,
+            Json(serde_json::json!({"utkast": draft.id, "problemer": {}})),
+        )
+            .into_response()),
+        Ok(draft) => Err(ApiError::Validation(
+            draft
+                .problems
+                .iter()
+                .map(|(id, problem)| {
+                    FieldError::new(format!("{FIELD_PREFIX}{id}"), described(*problem))
+                })
+                .collect(),
+        )),
+        // The letter's page says why (closed, answered, locked) by itself.
+        Err(PostError::Closed | PostError::AlreadyAnswered | PostError::NeedsHigherLevel)
+            if page =>
+        {
+            Ok(Redirect::to(&format!("{letter_page}#svar")).into_response())
+        }
+        Err(PostError::NotFound) => Err(ApiError::NotFound),
+        Err(PostError::Closed) => Err(ApiError::Conflict(
+            "the reply deadline (svarfrist) has passed".into(),
+        )),
+        Err(PostError::AlreadyAnswered) => Err(ApiError::Conflict(
+            "this letter has been answered already".into(),
+        )),
+        Err(PostError::NeedsHigherLevel) => Err(ApiError::Forbidden(
+            "a login at security level 4 (high) is required to answer this letter",
+        )),
+        Err(PostError::Internal(cause)) => Err(ApiError::from(cause)),
+    }
+}
+
+/// What is wrong with an answer, in English, for API clients.
+fn described(problem: AnswerProblem) -> String {
+    match problem {
+        AnswerProblem::Missing => "is required".to_owned(),
+        AnswerProblem::NotAChoice => "is not one of the question's choices".to_owned(),
+        AnswerProblem::TooLong { max } => format!("must be at most {max} characters"),
+        AnswerProblem::NotANumber => "must be a whole number".to_owned(),
+        AnswerProblem::BelowMin { min } => format!("must be at least {min}"),
+        AnswerProblem::AboveMax { max } => format!("must be at most {max}"),
+        AnswerProblem::NotADate => "must be a date as YYYY-MM-DD".to_owned(),
+        AnswerProblem::FileWrongKind => "must be a PDF, PNG or JPEG file".to_owned(),
+        AnswerProblem::FileTooLarge => "is too large".to_owned(),
+    }
+}
+
+/// The form's fields: `utkast`, and each `q.<id>` as text or, with a file
+/// name, as an attached file (checked and stored at once).
+async fn read_form(
+    replies: &ReplyService,
+    mut multipart: Multipart,
+) -> Result<(Option<Uuid>, Posted), ApiError> {
+    let mut posted = Posted::default();
+    let mut earlier = None;
+    let mut files = 0;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => {
+                return Err(ApiError::invalid(
+                    "svar",
+                    "is too large or not well-formed multipart",
+                ))
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "utkast" {
+            let text = field.text().await.unwrap_or_default();
+            earlier = match text.trim() {
+                "" => None,
+                id => Some(
+                    id.parse()
+                        .map_err(|_| ApiError::invalid("utkast", "must be a draft's id"))?,
+                ),
+            };
+            continue;
+        }
+        let Some(id) = name.strip_prefix(FIELD_PREFIX).map(str::to_owned) else {
+            continue;
+        };
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                let bytes = crate::http::extract::read_capped(field, replies.max_file_bytes())
+                    .await
+                    .map_err(|_| ApiError::invalid(name.clone(), "is too large"))?;
+                // An empty file input is posted as a nameless, empty part.
+                if file_name.is_empty() && bytes.is_empty() {
+                    continue;
+                }
+                files += 1;
+                if files > MAX_FILES_PER_POST {
+                    return Err(ApiError::invalid(name, "is one file too many"));
+                }
+                let stored = replies.store_file(&file_name, bytes).await?;
+                posted.files.insert(id, stored);
+            }
+            None => {
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|_| ApiError::invalid(name, "is not text"))?;
+                posted.values.entry(id).or_default().push(text);
+            }
+        }
+    }
+    Ok((earlier, posted))
+}

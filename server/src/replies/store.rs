@@ -1,0 +1,131 @@
+//! What the replies domain remembers: each letter's form (written with the
+//! letter, by the broker's commit), the citizen's drafts and sent replies,
+//! and which forms the sender was told went unanswered.
+//!
+//! Every method about a citizen's data takes the citizen (the owner), and an
+//! implementation filters on them in the query itself.
+
+use crate::notify::SenderReceipt;
+use crate::store::StorageError;
+use app::api::replies::AnswerProblem;
+use app::domain::{reply_form::Answer, Fnr, LetterId, ReplyForm, SecurityLevel};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// A letter's form, with what answering it needs to know of the letter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LetterForm {
+    pub form: ReplyForm,
+    pub security_level: SecurityLevel,
+    pub sender_name: String,
+    /// The business message the letter came in: the reply answers it.
+    pub message_row: Uuid,
+}
+
+/// What a letter has by way of a form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormLookup {
+    /// Not the owner's letter, not in effect, or purged.
+    NoSuchLetter,
+    NoForm,
+    Form(Box<LetterForm>),
+}
+
+/// A draft or a sent reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReply {
+    pub id: Uuid,
+    pub letter: LetterId,
+    pub answers: BTreeMap<String, Answer>,
+    pub problems: BTreeMap<String, AnswerProblem>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub sent_level: Option<SecurityLevel>,
+}
+
+/// A draft being sent: which, at what login level, and the business
+/// message it becomes, answering the message stored as `message_row`.
+#[derive(Debug, Clone)]
+pub struct Sending<'a> {
+    pub letter: LetterId,
+    pub draft: Uuid,
+    pub level: SecurityLevel,
+    pub message_row: Uuid,
+    pub message: &'a SenderReceipt,
+    pub at: DateTime<Utc>,
+}
+
+/// What sending a draft came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Sent now, or already by an earlier request for this same draft.
+    Sent,
+    /// Another reply to the letter was sent before.
+    AlreadyAnswered,
+    /// The owner has no such draft for the letter.
+    NotFound,
+}
+
+/// A form whose deadline passed without a sent reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unanswered {
+    pub letter: LetterId,
+    pub message_row: Uuid,
+    pub deadline: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The form of the owner's letter; the letter must be theirs, in effect
+    /// at `now` and not purged.
+    async fn letter_form(
+        &self,
+        owner: &Fnr,
+        letter: LetterId,
+        now: DateTime<Utc>,
+    ) -> Result<FormLookup, StorageError>;
+
+    /// Writes the draft: a new one, or over the owner's unsent draft with
+    /// the same id. Returns false when the id is taken by a sent reply or
+    /// by another citizen's draft (then nothing is written).
+    async fn save_draft(&self, owner: &Fnr, reply: &StoredReply) -> Result<bool, StorageError>;
+
+    /// The owner's reply to the letter with this id, draft or sent.
+    async fn reply(
+        &self,
+        owner: &Fnr,
+        letter: LetterId,
+        id: Uuid,
+    ) -> Result<Option<StoredReply>, StorageError>;
+
+    /// The owner's sent reply to the letter, if any.
+    async fn sent_reply(
+        &self,
+        owner: &Fnr,
+        letter: LetterId,
+    ) -> Result<Option<StoredReply>, StorageError>;
+
+    /// Marks the owner's draft sent and queues its message for the sender,
+    /// in one transaction.
+    async fn send(&self, owner: &Fnr, sending: &Sending<'_>) -> Result<SendOutcome, StorageError>;
+
+    /// Forms whose deadline is before `now`, with no sent reply, whose sender
+    /// has not been told; the oldest deadline first, at most `limit`.
+    async fn unanswered(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Unanswered>, StorageError>;
+
+    /// Queues `receipt` (the form went unanswered) and notes it, once: false
+    /// when it was noted before, or a reply was sent after all.
+    async fn record_unanswered(
+        &self,
+        letter: LetterId,
+        message_row: Uuid,
+        receipt: &SenderReceipt,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+}

@@ -1,0 +1,596 @@
+//! Replies (docs/replies.md): a letter's link out and reply form checked at
+//! intake; the citizen's answer kept as a draft, reviewed, sent once and
+//! fetched by the agency as a `svar` message, which the agency's side checks
+//! against its form with Python's `jsonschema` (`tests/tools/check_reply.py`);
+//! deadlines on a test clock; another citizen and a lower login level kept out.
+
+use crate::helpers::{
+    citizen, on_both_backends, refused, spawn_app, spawn_app_with_clock, test_letter, Backend,
+    TestApp, TEST_SENDER,
+};
+use app::domain::{Fnr, LetterId, OrgNr, SecurityLevel};
+use chrono::{Duration, Utc};
+use postkasse::broker::client::{OutgoingData, OutgoingLetter};
+use postkasse::clock::{Clock as _, ManualClock};
+use reqwest::{header, StatusCode};
+use serde_json::{json, Value};
+use std::{path::Path, sync::Arc};
+
+const FORM_TYPE: &str = "application/vnd.postkasse.svarskjema+json";
+const LINK_TYPE: &str = "application/vnd.difi.dpi.lenke+xml";
+
+/// A course sign-up: yes/no branching to a reason, a choice, a short text,
+/// an attachment, and a number.
+fn course_form(deadline: chrono::DateTime<Utc>) -> Value {
+    json!({
+        "versjon": 1,
+        "tittel": "Påmelding til kurs",
+        "ingress": "Svar før fristen, så vi kan planlegge.",
+        "svarfrist": deadline.to_rfc3339(),
+        "fritekst": false,
+        "spoersmaal": [
+            {"id": "deltar", "type": "JA_NEI", "tekst": "Kommer du på kurset?", "paakrevd": true,
+             "forgrening": {"nei": "grunn"}},
+            {"id": "dag", "type": "ETT_VALG", "tekst": "Hvilken dag passer?", "paakrevd": true,
+             "alternativer": [{"verdi": "man", "tekst": "Mandag"}, {"verdi": "tir", "tekst": "Tirsdag"}]},
+            {"id": "allergi", "type": "KORT_TEKST", "tekst": "Allergier", "hjelpetekst": "La stå tom om du ikke har noen."},
+            {"id": "attest", "type": "VEDLEGG", "tekst": "Legeattest", "paakrevd": true},
+            {"id": "antall", "type": "TALL", "tekst": "Hvor mange følger deg?", "min": 0, "maks": 3,
+             "nesteSpoersmaal": "SLUTT"},
+            {"id": "grunn", "type": "LANG_TEKST", "tekst": "Hvorfor ikke?", "paakrevd": true}
+        ]
+    })
+}
+
+fn letter_with(
+    recipient: &Fnr,
+    title: &str,
+    mime: &str,
+    file: &str,
+    bytes: Vec<u8>,
+) -> OutgoingLetter {
+    let mut letter = test_letter(&OrgNr::parse(TEST_SENDER).unwrap(), recipient, title);
+    letter.main_data = Some(OutgoingData {
+        file_name: file.to_owned(),
+        mime: mime.to_owned(),
+        bytes,
+    });
+    letter
+}
+
+fn form_letter(recipient: &Fnr, title: &str, form: &Value) -> OutgoingLetter {
+    letter_with(
+        recipient,
+        title,
+        FORM_TYPE,
+        "svarskjema.json",
+        form.to_string().into_bytes(),
+    )
+}
+
+fn pdf() -> Vec<u8> {
+    postkasse::pdf::letter_pdf("Legeattest", "Lege", &["Frisk nok."]).unwrap()
+}
+
+/// Posts answers to `/brev/{letter}/svar` as a browser does (asking for
+/// HTML): text fields, and files by question id.
+async fn post_answers(
+    app: &TestApp,
+    letter: LetterId,
+    session: &str,
+    draft: Option<&str>,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, Vec<u8>)],
+    accept: &str,
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new();
+    if let Some(draft) = draft {
+        form = form.text("utkast", draft.to_owned());
+    }
+    for (id, value) in fields {
+        form = form.text(format!("q.{id}"), (*value).to_owned());
+    }
+    for (id, name, bytes) in files {
+        form = form.part(
+            format!("q.{id}"),
+            reqwest::multipart::Part::bytes(bytes.clone()).file_name((*name).to_owned()),
+        );
+    }
+    app.client
+        .post(app.url(&format!("/brev/{letter}/svar")))
+        .header(
+            header::COOKIE,
+            format!("__Host-postkasse-session={session}"),
+        )
+        .header(header::ACCEPT, accept)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+const PAGE: &str = "text/html";
+const API: &str = "application/json";
+
+/// The draft id from the address a page post is sent back to.
+fn draft_in(response: &reqwest::Response) -> String {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[header::LOCATION].to_str().unwrap();
+    location
+        .split("utkast=")
+        .nth(1)
+        .and_then(|rest| rest.split('#').next())
+        .unwrap_or_else(|| panic!("no draft in {location}"))
+        .to_owned()
+}
+
+async fn page(app: &TestApp, path: &str, session: &str) -> String {
+    let response = app.get_as(path, session).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    crate::helpers::without_hydration_markers(&response.text().await.unwrap())
+}
+
+/// The `svar` documents among the agency's waiting messages, with their ids.
+fn svar_documents(entries: &[Value]) -> Vec<(String, Value)> {
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let document = &entry["forretningsmelding"];
+            document["standardBusinessDocument"].get("svar")?;
+            Some((entry["id"].as_str()?.to_owned(), document.clone()))
+        })
+        .collect()
+}
+
+/// Runs the agency's independent check of a delivered reply.
+fn agency_checks(form: &Value, message: &Value) -> (bool, String) {
+    let scratch = tempfile::tempdir().unwrap();
+    let form_file = scratch.path().join("form.json");
+    let message_file = scratch.path().join("message.json");
+    std::fs::write(&form_file, form.to_string()).unwrap();
+    std::fs::write(&message_file, message.to_string()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/check_reply.py");
+    let output = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&form_file)
+        .arg(&message_file)
+        .output()
+        .expect("python3 runs tests/tools/check_reply.py (jsonschema from PyPI)");
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+async fn a_bad_form_or_link_names_every_problem_and_stores_nothing(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let kari = citizen(3);
+    app.make_reachable(&kari, crate::helpers::OWN_PROVIDER)
+        .await;
+    let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+
+    let mut form = course_form(Utc::now() - Duration::days(1));
+    form["versjon"] = json!(2);
+    form["spoersmaal"][1]["alternativer"][1]["verdi"] = json!("man");
+    form["spoersmaal"][4]["nesteSpoersmaal"] = json!("deltar");
+    form["spoersmaal"][5]["type"] = json!("ESSAY");
+    let problem = refused(
+        sender
+            .send(&app, &form_letter(&kari, "Dårlig skjema", &form))
+            .await,
+    )
+    .await;
+    let names: Vec<&str> = problem["invalid-params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|param| param["name"].as_str().unwrap())
+        .collect();
+    let data = "dokumentpakke.hoveddokument.data";
+    for expected in [
+        format!("{data}.versjon"),
+        format!("{data}.svarfrist"),
+        format!("{data}.spoersmaal[1].alternativer[1].verdi"),
+        format!("{data}.spoersmaal[4].nesteSpoersmaal"),
+        format!("{data}.spoersmaal[5].type"),
+    ] {
+        assert!(
+            names.contains(&expected.as_str()),
+            "{expected} in {names:?}"
+        );
+    }
+
+    let link = "<lenke xmlns=\"http://begrep.difi.no/sdp/utvidelser/lenke\"><url>javascript:alert(1)</url>\
+         <frist>snart</frist></lenke>";
+    let problem = refused(
+        sender
+            .send(
+                &app,
+                &letter_with(
+                    &kari,
+                    "Dårlig lenke",
+                    LINK_TYPE,
+                    "lenke.xml",
+                    link.as_bytes().to_vec(),
+                ),
+            )
+            .await,
+    )
+    .await;
+    let names: Vec<&str> = problem["invalid-params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|param| param["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, [format!("{data}.url"), format!("{data}.frist")]);
+    assert!(app.letters(&kari).await.is_empty(), "nothing is stored");
+}
+
+async fn a_link_out_shows_until_its_deadline(backend: Backend) {
+    let clock = Arc::new(ManualClock::starting_at(Utc::now()));
+    let Some(app) = spawn_app_with_clock(backend, |_| {}, clock.clone()).await else {
+        return;
+    };
+    let kari = citizen(4);
+    let deadline = Utc::now() + Duration::days(2);
+    let link = format!(
+        "<lenke xmlns=\"http://begrep.difi.no/sdp/utvidelser/lenke\">\
+         <url>https://skatteetaten.example/klage?sak=42</url>\
+         <beskrivelse lang=\"nb\">Du kan klage på vedtaket i klagetjenesten.</beskrivelse>\
+         <knappTekst lang=\"nb\">Klag på vedtaket</knappTekst>\
+         <frist>{}</frist></lenke>",
+        deadline.to_rfc3339()
+    );
+    let letter = app
+        .send_letter(&letter_with(
+            &kari,
+            "Vedtak med klagefrist",
+            LINK_TYPE,
+            "lenke.xml",
+            link.into_bytes(),
+        ))
+        .await;
+    let session = app.login_as(&kari).await;
+    let shown = page(&app, &format!("/brev/{letter}"), &session).await;
+    assert!(
+        shown.contains("Du kan klage på vedtaket i klagetjenesten."),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("href=\"https://skatteetaten.example/klage?sak=42\""),
+        "{shown}"
+    );
+    assert!(shown.contains("Klag på vedtaket"));
+
+    // Sessions end on the same clock: log in again.
+    clock.advance(Duration::days(3));
+    let session = app.login_as(&kari).await;
+    let shown = page(&app, &format!("/brev/{letter}"), &session).await;
+    assert!(
+        !shown.contains("skatteetaten.example"),
+        "the button is gone"
+    );
+    assert!(
+        shown.contains("Fristen for denne lenken gikk ut"),
+        "{shown}"
+    );
+}
+
+async fn a_citizen_answers_and_the_agency_fetches_the_reply_once(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let kari = citizen(5);
+    let form = course_form(Utc::now() + Duration::days(5));
+    let letter = app
+        .send_letter(&form_letter(&kari, "Innkalling til kurs", &form))
+        .await;
+    let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+    let session = app.login_as(&kari).await;
+    let path = format!("/brev/{letter}");
+    let shown = page(&app, &path, &session).await;
+    assert!(
+        shown.contains("Påmelding til kurs") && shown.contains("Svar innen"),
+        "{shown}"
+    );
+    assert!(shown.contains("name=\"q.deltar\""));
+
+    // A number out of range and a file that is not a PDF: the draft keeps
+    // the answers, and the page names each problem beside its question.
+    let first = post_answers(
+        &app,
+        letter,
+        &session,
+        None,
+        &[
+            ("deltar", "ja"),
+            ("dag", "tir"),
+            ("allergi", "Nøtter"),
+            ("antall", "7"),
+        ],
+        &[("attest", "attest.pdf", b"not a pdf at all".to_vec())],
+        PAGE,
+    )
+    .await;
+    let draft = draft_in(&first);
+    let shown = page(&app, &format!("{path}?utkast={draft}"), &session).await;
+    assert!(shown.contains("Tallet kan være høyst 3."), "{shown}");
+    assert!(
+        shown.contains("Filen må være en PDF, PNG eller JPEG."),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("value=\"Nøtter\""),
+        "answers are kept: {shown}"
+    );
+
+    // Corrected: the review lists what is sent, the reason (not asked) left out.
+    let second = post_answers(
+        &app,
+        letter,
+        &session,
+        Some(&draft),
+        &[
+            ("deltar", "ja"),
+            ("dag", "tir"),
+            ("allergi", "Nøtter"),
+            ("antall", "2"),
+            ("grunn", "ikke spurt"),
+        ],
+        &[("attest", "legeattest.pdf", pdf())],
+        PAGE,
+    )
+    .await;
+    assert_eq!(draft_in(&second), draft, "the same draft");
+    let shown = page(&app, &format!("{path}?utkast={draft}"), &session).await;
+    assert!(shown.contains("Se over før du sender"), "{shown}");
+    assert!(shown.contains("Tirsdag") && shown.contains("legeattest.pdf"));
+    assert!(!shown.contains("ikke spurt"));
+    assert!(
+        svar_documents(&sender.receipts(&app, "").await).is_empty(),
+        "not sent before the review"
+    );
+
+    // Sent twice (a double click): one reply.
+    for _ in 0..2 {
+        let sent = app
+            .server_fn_as(
+                "send_reply",
+                &[("id", letter.to_string()), ("utkast", draft.clone())],
+                &session,
+            )
+            .await;
+        assert!(sent.status().is_success(), "{}", sent.text().await.unwrap());
+    }
+    let shown = page(&app, &path, &session).await;
+    assert!(
+        shown.contains("Ditt svar") && shown.contains("Sendt "),
+        "{shown}"
+    );
+
+    let waiting = svar_documents(&sender.receipts(&app, "").await);
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    let (id, message) = &waiting[0];
+    let body = &message["standardBusinessDocument"]["svar"];
+    assert_eq!(body["innbygger"]["personidentifikator"], kari.as_str());
+    assert_eq!(body["sikkerhetsnivaa"], 3);
+    assert_eq!(body["svar"]["dag"], "tir");
+    assert_eq!(body["svar"]["antall"], 2);
+    assert!(body["svar"].get("grunn").is_none());
+    let (fits, report) = agency_checks(&form, message);
+    assert!(fits, "the agency's check: {report}");
+    // A reply that does not fit the form is caught by the same check.
+    let mut tampered = message.clone();
+    tampered["standardBusinessDocument"]["svar"]["svar"]["dag"] = json!("fre");
+    assert!(!agency_checks(&form, &tampered).0);
+
+    // Acknowledged, it is never handed out again.
+    let read = app
+        .client
+        .post(app.url(&format!("/messages/in/{id}/read")))
+        .bearer_auth(&sender.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::NO_CONTENT);
+    assert!(svar_documents(&sender.receipts(&app, "").await).is_empty());
+
+    // A second answer is refused: the form takes one.
+    let again = post_answers(&app, letter, &session, None, &[("deltar", "nei")], &[], API).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+}
+
+async fn a_late_answer_is_refused_and_the_agency_hears_the_form_went_unanswered(backend: Backend) {
+    let clock = Arc::new(ManualClock::starting_at(Utc::now()));
+    let Some(app) = spawn_app_with_clock(
+        backend,
+        |settings| settings.mailbox.unanswered_interval_seconds = 1,
+        clock.clone(),
+    )
+    .await
+    else {
+        return;
+    };
+    let kari = citizen(6);
+    let form = course_form(Utc::now() + Duration::days(2));
+    let letter = app
+        .send_letter(&form_letter(&kari, "Kurs med frist", &form))
+        .await;
+    let mut sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+    let session = app.login_as(&kari).await;
+    let draft = draft_in(
+        &post_answers(
+            &app,
+            letter,
+            &session,
+            None,
+            &[("deltar", "nei"), ("grunn", "Syk")],
+            &[],
+            PAGE,
+        )
+        .await,
+    );
+
+    // Sessions and access tokens end on the same clock: log in again.
+    clock.advance(Duration::days(3));
+    let session = app.login_as(&kari).await;
+    sender.token = sender
+        .agency
+        .access_token_at(&app, &["digitalpostinnbygger:send"], clock.now())
+        .await;
+    let late = post_answers(
+        &app,
+        letter,
+        &session,
+        None,
+        &[("deltar", "nei"), ("grunn", "Syk")],
+        &[],
+        API,
+    )
+    .await;
+    assert_eq!(late.status(), StatusCode::CONFLICT);
+    let problem: Value = late.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("deadline"),
+        "{problem}"
+    );
+    let sent = app
+        .server_fn_as(
+            "send_reply",
+            &[("id", letter.to_string()), ("utkast", draft)],
+            &session,
+        )
+        .await;
+    assert_eq!(sent.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let shown = page(&app, &format!("/brev/{letter}"), &session).await;
+    assert!(shown.contains("Svarfristen gikk ut"), "{shown}");
+    assert!(!shown.contains("name=\"q.deltar\""), "the form is closed");
+
+    // The worker tells the agency once.
+    let mut told = Vec::new();
+    for _ in 0..100 {
+        told = sender
+            .receipts(&app, "")
+            .await
+            .into_iter()
+            .filter(|entry| {
+                crate::messages::receipt_kinds(std::slice::from_ref(entry))
+                    == ["ubesvartkvittering"]
+            })
+            .collect();
+        if !told.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(told.len(), 1, "one ubesvartkvittering");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let again = sender
+        .receipts(&app, "")
+        .await
+        .into_iter()
+        .filter(|entry| {
+            crate::messages::receipt_kinds(std::slice::from_ref(entry)) == ["ubesvartkvittering"]
+        })
+        .count();
+    assert_eq!(again, 1, "told once");
+}
+
+async fn another_citizen_and_a_lower_level_are_kept_out(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (kari, ola) = (citizen(7), citizen(8));
+    let form = course_form(Utc::now() + Duration::days(5));
+    let mut sensitive = form_letter(&kari, "Innkalling, nivå 4", &form);
+    sensitive.security_level = SecurityLevel::High;
+    let letter = app.send_letter(&sensitive).await;
+    app.make_reachable(&ola, crate::helpers::OWN_PROVIDER).await;
+
+    // Kari at level 3 is asked to log in again at level 4.
+    let kari_substantial = app.login_as(&kari).await;
+    let locked = post_answers(
+        &app,
+        letter,
+        &kari_substantial,
+        None,
+        &[("deltar", "nei")],
+        &[],
+        API,
+    )
+    .await;
+    assert_eq!(locked.status(), StatusCode::FORBIDDEN);
+    let shown = page(&app, &format!("/brev/{letter}"), &kari_substantial).await;
+    assert!(shown.contains("level=high"), "a step-up link: {shown}");
+    assert!(!shown.contains("name=\"q.deltar\""));
+
+    let kari_high = app.login_at_high(&kari).await;
+    let draft = draft_in(
+        &post_answers(
+            &app,
+            letter,
+            &kari_high,
+            None,
+            &[("deltar", "nei"), ("grunn", "Syk")],
+            &[],
+            PAGE,
+        )
+        .await,
+    );
+
+    // Ola gets 404 from every route and server function, and Kari's draft is untouched.
+    let ola_session = app.login_at_high(&ola).await;
+    let posted = post_answers(
+        &app,
+        letter,
+        &ola_session,
+        Some(&draft),
+        &[("deltar", "ja")],
+        &[],
+        API,
+    )
+    .await;
+    assert_eq!(posted.status(), StatusCode::NOT_FOUND);
+    for (name, form) in [
+        (
+            "load_reply_area",
+            vec![("id", letter.to_string()), ("utkast", draft.clone())],
+        ),
+        (
+            "send_reply",
+            vec![("id", letter.to_string()), ("utkast", draft.clone())],
+        ),
+    ] {
+        let response = app.server_fn_as(name, &form, &ola_session).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{name}");
+    }
+    let sent = app
+        .server_fn_as(
+            "send_reply",
+            &[("id", letter.to_string()), ("utkast", draft)],
+            &kari_high,
+        )
+        .await;
+    assert!(sent.status().is_success());
+    let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+    let waiting = svar_documents(&sender.receipts(&app, "").await);
+    assert_eq!(waiting.len(), 1);
+    let body = &waiting[0].1["standardBusinessDocument"]["svar"];
+    assert_eq!(body["sikkerhetsnivaa"], 4);
+    assert_eq!(body["svar"]["deltar"], "nei");
+}
+
+on_both_backends!(
+    a_bad_form_or_link_names_every_problem_and_stores_nothing,
+    a_link_out_shows_until_its_deadline,
+    a_citizen_answers_and_the_agency_fetches_the_reply_once,
+    a_late_answer_is_refused_and_the_agency_hears_the_form_went_unanswered,
+    another_citizen_and_a_lower_level_are_kept_out,
+);

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""The agency's side of a reply: checks a delivered `svar` business message
+against the reply form the agency sent, with the `jsonschema` package from
+PyPI, independently of Postkasse's own code.
+
+Usage: check_reply.py FORM.json MESSAGE.json
+Prints each fault and exits 1, or exits 0 when the reply fits the form.
+
+The JSON Schema for the answers is derived here from the form: each
+question's type gives its value's schema, and the questions the citizen was
+asked (following the form's branches) give the required ones.
+"""
+
+import base64
+import hashlib
+import json
+import sys
+
+import jsonschema
+
+SHA256_HEX = "^[0-9a-f]{64}$"
+
+
+def value_schema(question):
+    kind = question["type"]
+    if kind == "JA_NEI":
+        return {"enum": ["ja", "nei"]}
+    if kind == "ETT_VALG":
+        return {"enum": [choice["verdi"] for choice in question["alternativer"]]}
+    if kind == "FLERE_VALG":
+        return {
+            "type": "array",
+            "uniqueItems": True,
+            "minItems": 1,
+            "items": {"enum": [choice["verdi"] for choice in question["alternativer"]]},
+        }
+    if kind == "KORT_TEKST":
+        return {"type": "string", "minLength": 1, "maxLength": 200}
+    if kind == "LANG_TEKST":
+        return {"type": "string", "minLength": 1, "maxLength": 4000}
+    if kind == "TALL":
+        schema = {"type": "integer"}
+        if "min" in question:
+            schema["minimum"] = question["min"]
+        if "maks" in question:
+            schema["maximum"] = question["maks"]
+        return schema
+    if kind == "DATO":
+        return {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    if kind == "VEDLEGG":
+        return {
+            "type": "object",
+            "required": ["filnavn", "mimetype", "sha256", "stoerrelse", "innhold"],
+            "additionalProperties": False,
+            "properties": {
+                "filnavn": {"type": "string", "minLength": 1},
+                "mimetype": {"enum": ["application/pdf", "image/png", "image/jpeg"]},
+                "sha256": {"type": "string", "pattern": SHA256_HEX},
+                "stoerrelse": {"type": "integer", "minimum": 1},
+                "innhold": {"type": "string", "contentEncoding": "base64"},
+            },
+        }
+    raise ValueError(f"unknown question type {kind}")
+
+
+def asked(form, answers):
+    """The ids of the questions on the citizen's path, as the form branches."""
+    questions = form["spoersmaal"]
+    ids = [question["id"] for question in questions]
+    path, index = [], 0
+    while index < len(questions):
+        question = questions[index]
+        path.append(question["id"])
+        answer = answers.get(question["id"])
+        target = None
+        if isinstance(answer, str):
+            target = question.get("forgrening", {}).get(answer)
+        target = target or question.get("nesteSpoersmaal")
+        if target is None:
+            index += 1
+        elif target == "SLUTT":
+            break
+        else:
+            index = ids.index(target)
+    return path
+
+
+def answers_schema(form, answers):
+    path = asked(form, answers)
+    questions = {question["id"]: question for question in form["spoersmaal"]}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {id: value_schema(questions[id]) for id in path},
+        "required": [id for id in path if questions[id].get("paakrevd", False)],
+    }
+
+
+MESSAGE_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["standardBusinessDocument"],
+    "properties": {
+        "standardBusinessDocument": {
+            "type": "object",
+            "required": ["standardBusinessDocumentHeader", "svar"],
+            "properties": {
+                "svar": {
+                    "type": "object",
+                    "required": [
+                        "avsender", "mottaker", "tidspunkt", "svarId", "innbygger",
+                        "sikkerhetsnivaa", "sendt", "skjema", "svar",
+                    ],
+                    "properties": {
+                        "svarId": {"type": "string", "format": "uuid"},
+                        "innbygger": {
+                            "type": "object",
+                            "required": ["personidentifikator"],
+                            "properties": {"personidentifikator": {"type": "string", "pattern": r"^\d{11}$"}},
+                        },
+                        "sikkerhetsnivaa": {"enum": [3, 4]},
+                        "sendt": {"type": "string", "format": "date-time"},
+                        "skjema": {
+                            "type": "object",
+                            "required": ["tittel", "versjon"],
+                            "properties": {"versjon": {"const": 1}},
+                        },
+                    },
+                }
+            },
+        }
+    },
+}
+
+
+def main():
+    form = json.load(open(sys.argv[1], encoding="utf-8"))
+    message = json.load(open(sys.argv[2], encoding="utf-8"))
+    checker = jsonschema.FormatChecker()
+    faults = [
+        f"message: {error.json_path}: {error.message}"
+        for error in jsonschema.Draft202012Validator(MESSAGE_SCHEMA, format_checker=checker).iter_errors(message)
+    ]
+    if not faults:
+        body = message["standardBusinessDocument"]["svar"]
+        answers = body["svar"]
+        faults += [
+            f"answers: {error.json_path}: {error.message}"
+            for error in jsonschema.Draft202012Validator(
+                answers_schema(form, answers), format_checker=checker
+            ).iter_errors(answers)
+        ]
+        if body["skjema"]["tittel"] != form["tittel"]:
+            faults.append("skjema.tittel is not the form's title")
+        for id, answer in answers.items():
+            if isinstance(answer, dict) and "innhold" in answer:
+                content = base64.b64decode(answer["innhold"], validate=True)
+                if hashlib.sha256(content).hexdigest() != answer["sha256"]:
+                    faults.append(f"answers.{id}: sha256 does not match the content")
+                if len(content) != answer["stoerrelse"]:
+                    faults.append(f"answers.{id}: stoerrelse does not match the content")
+    for fault in faults:
+        print(fault)
+    sys.exit(1 if faults else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -117,11 +117,23 @@ export async function sendLetter(
   request: APIRequestContext,
   token: string,
   kanal: string,
-  options: { to: string; title: string; openingReceipt?: boolean; emailNotice?: { address: string; text: string } },
+  options: {
+    to: string;
+    title: string;
+    openingReceipt?: boolean;
+    emailNotice?: { address: string; text: string };
+    /** A reply form (docs/replies.md), put in the package as the main document's extension. */
+    replyForm?: object;
+  },
 ): Promise<string> {
   const out = path.join(runDataDir(), `letter-${options.to}-${Date.now()}`);
   const args = ['agency', 'letter', '--from', AGENCY_ORG_NR, '--to', options.to, '--title', options.title, '--out', out];
   if (options.openingReceipt) args.push('--opening-receipt');
+  if (options.replyForm) {
+    const form = `${out}-svarskjema.json`;
+    await writeFile(form, JSON.stringify(options.replyForm));
+    args.push('--reply-form', form);
+  }
   if (options.emailNotice) args.push('--email-notice', options.emailNotice.address, '--notice-text', options.emailNotice.text);
   const messageId = (await postkasse(args)).trim();
   const response = await request.post(`/messages/out?kanal=${kanal}`, {
@@ -153,4 +165,19 @@ export async function receiptKinds(request: APIRequestContext, token: string, ka
     forretningsmelding: { standardBusinessDocument: { standardBusinessDocumentHeader: { documentIdentification: { type: string } } } };
   }[];
   return receipts.map((receipt) => receipt.forretningsmelding.standardBusinessDocument.standardBusinessDocumentHeader.documentIdentification.type);
+}
+
+/** The answers of the unacknowledged replies (`svar` messages) on `kanal`. */
+export async function repliesWaiting(
+  request: APIRequestContext,
+  token: string,
+  kanal: string,
+): Promise<{ svar: Record<string, any> }[]> {
+  const response = await request.get(`/messages/in?kanal=${kanal}`, { headers: { Authorization: `Bearer ${token}` } });
+  if (response.status() === 204) return [];
+  const waiting = (await response.json()) as { forretningsmelding: { standardBusinessDocument: { svar?: { svar: Record<string, any> } } } }[];
+  return waiting.flatMap((entry) => {
+    const reply = entry.forretningsmelding.standardBusinessDocument.svar;
+    return reply ? [{ svar: reply.svar }] : [];
+  });
 }

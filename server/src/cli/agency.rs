@@ -111,6 +111,13 @@ pub enum AgencyCommand {
         /// The notice's repetisjoner: days after the effective time.
         #[arg(long, value_delimiter = ',', default_value = "0")]
         notice_days: Vec<u8>,
+        /// A reply form (JSON, docs/replies.md) for the citizen to answer,
+        /// as the main document's extension.
+        #[arg(long, value_name = "FILE", conflicts_with = "link")]
+        reply_form: Option<PathBuf>,
+        /// A link out (DPI's lenke XML) as the main document's extension.
+        #[arg(long, value_name = "FILE")]
+        link: Option<PathBuf>,
         #[arg(long, value_name = "DIRECTORY")]
         out: PathBuf,
     },
@@ -147,6 +154,8 @@ pub async fn run(settings: &Settings, command: AgencyCommand) -> anyhow::Result<
             email_notice,
             notice_text,
             notice_days,
+            reply_form,
+            link,
             out,
         } => {
             let recipient = app::domain::Fnr::parse(&to, settings.synthetic_ids())
@@ -172,6 +181,25 @@ pub async fn run(settings: &Settings, command: AgencyCommand) -> anyhow::Result<
                 text: notice_text,
                 repetitions: notice_days,
             });
+            let extension = match (reply_form, link) {
+                (Some(file), _) => {
+                    Some((file, crate::replies::form::MEDIA_TYPE, "svarskjema.json"))
+                }
+                (None, Some(file)) => Some((
+                    file,
+                    crate::broker::extensions::LINK_MEDIA_TYPE,
+                    "lenke.xml",
+                )),
+                (None, None) => None,
+            };
+            if let Some((file, mime, file_name)) = extension {
+                letter.main_data = Some(crate::broker::client::OutgoingData {
+                    file_name: file_name.to_owned(),
+                    mime: mime.to_owned(),
+                    bytes: std::fs::read(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?,
+                });
+            }
             let package = letter.package()?;
             let message = letter.business_message(&package);
             std::fs::create_dir_all(&out)

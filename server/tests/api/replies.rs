@@ -142,18 +142,20 @@ fn svar_documents(entries: &[Value]) -> Vec<(String, Value)> {
         .collect()
 }
 
-/// Runs the agency's independent check of a delivered reply.
+/// Runs the agency's independent check of a delivered reply: against the
+/// form, and both against the API's OpenAPI description.
 fn agency_checks(form: &Value, message: &Value) -> (bool, String) {
     let scratch = tempfile::tempdir().unwrap();
     let form_file = scratch.path().join("form.json");
     let message_file = scratch.path().join("message.json");
     std::fs::write(&form_file, form.to_string()).unwrap();
     std::fs::write(&message_file, message.to_string()).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/check_reply.py");
+    let server = Path::new(env!("CARGO_MANIFEST_DIR"));
     let output = std::process::Command::new("python3")
-        .arg(script)
+        .arg(server.join("tests/tools/check_reply.py"))
         .arg(&form_file)
         .arg(&message_file)
+        .arg(server.join("src/broker/openapi.json"))
         .output()
         .expect("python3 runs tests/tools/check_reply.py (jsonschema from PyPI)");
     (

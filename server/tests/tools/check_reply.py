@@ -3,8 +3,10 @@
 against the reply form the agency sent, with the `jsonschema` package from
 PyPI, independently of Postkasse's own code.
 
-Usage: check_reply.py FORM.json MESSAGE.json
+Usage: check_reply.py FORM.json MESSAGE.json [OPENAPI.json]
 Prints each fault and exits 1, or exits 0 when the reply fits the form.
+With the API's OpenAPI description, the form is also checked against its
+Svarskjema schema and the message against its Receipt schema.
 
 The JSON Schema for the answers is derived here from the form: each
 question's type gives its value's schema, and the questions the citizen was
@@ -134,6 +136,20 @@ MESSAGE_SCHEMA = {
 }
 
 
+def against_openapi(openapi, component, instance, checker):
+    """Faults of `instance` against one of the OpenAPI description's schemas,
+    its references resolved within the description."""
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": f"#/components/schemas/{component}",
+        "components": openapi["components"],
+    }
+    return [
+        f"{component}: {error.json_path}: {error.message}"
+        for error in jsonschema.Draft202012Validator(schema, format_checker=checker).iter_errors(instance)
+    ]
+
+
 def main():
     form = json.load(open(sys.argv[1], encoding="utf-8"))
     message = json.load(open(sys.argv[2], encoding="utf-8"))
@@ -142,6 +158,10 @@ def main():
         f"message: {error.json_path}: {error.message}"
         for error in jsonschema.Draft202012Validator(MESSAGE_SCHEMA, format_checker=checker).iter_errors(message)
     ]
+    if len(sys.argv) > 3:
+        openapi = json.load(open(sys.argv[3], encoding="utf-8"))
+        faults += against_openapi(openapi, "Svarskjema", form, checker)
+        faults += against_openapi(openapi, "Receipt", message, checker)
     if not faults:
         body = message["standardBusinessDocument"]["svar"]
         answers = body["svar"]

@@ -105,6 +105,7 @@ test.describe('a letter with a reply form', () => {
       expect(answer.status()).toBe(javaScriptEnabled() ? 200 : 302);
       await expect(page.getByRole('heading', { name: 'Ditt svar' })).toBeVisible();
       await expect(page.getByRole('status').filter({ hasText: 'Sendt' })).toBeVisible();
+      await expect(page.getByRole('link', { name: /Kvittering for svaret \(PDF, forseglet av Postkasse\)/ })).toBeVisible();
       await checkA11y(page);
       const replies = await repliesWaiting(request, token, kanal);
       expect(replies).toHaveLength(1);

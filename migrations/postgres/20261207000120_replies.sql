@@ -21,6 +21,7 @@ CREATE INDEX reply_form_unanswered ON reply_form (deadline) WHERE not_answered_a
 -- The citizen's answers to a letter's form: a draft (sent_at NULL) until
 -- they send it after the review. answers: question id to answer; problems:
 -- question id to what is wrong, both JSON. A letter's form is sent once.
+-- receipt_upload_id: the sealed PDF receipt in the citizen's documents.
 CREATE TABLE reply (
     id         UUID PRIMARY KEY NOT NULL,
     letter_id  UUID NOT NULL REFERENCES letter (id) ON DELETE CASCADE,
@@ -29,7 +30,8 @@ CREATE TABLE reply (
     problems   TEXT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL,
     sent_at    TIMESTAMPTZ,
-    sent_level INTEGER CHECK (sent_level IN (3, 4))
+    sent_level INTEGER CHECK (sent_level IN (3, 4)),
+    receipt_upload_id UUID REFERENCES upload (id)
 );
 
 CREATE INDEX reply_by_letter ON reply (owner_fnr, letter_id);

@@ -9,6 +9,9 @@
 //!   provider.
 //! - [`krr`]: the contact and reservation register; [`agency`]: agencies' API access.
 //! - [`testid`]: the built-in test identity provider.
+//! - [`seal`]: Postkasse's PAdES seal on the PDFs it makes.
+//! - [`replies`]: the citizen answers a letter's reply form.
+//! - [`json_fields`]: reading JSON field by field, collecting every problem.
 //! - [`clock`]: time as a dependency; [`csv_import`]: operators' bulk imports.
 //! - [`trust`]: which senders' enterprise certificates are trusted.
 //! - [`demo`]: synthetic citizens and letters for trying Postkasse out.
@@ -38,6 +41,7 @@ pub mod operator;
 pub mod pdf;
 pub mod print;
 pub mod replies;
+pub mod seal;
 pub mod search;
 pub mod settings;
 pub mod sql;

@@ -694,6 +694,10 @@ impl Application {
             clock.clone(),
             broker.outbox_work(),
             settings.mailbox.max_upload_bytes,
+            Arc::new(crate::seal::Sealer::new(
+                services.own_provider.private_key.clone(),
+                &services.own_provider.provider.certificate_der,
+            )?),
         ));
         let unanswered_worker = UnansweredWorker::new(
             replies.clone(),

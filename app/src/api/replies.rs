@@ -59,6 +59,8 @@ pub struct ReplyView {
     pub path: Vec<String>,
     pub sent_at: Option<DateTime<Utc>>,
     pub sent_level: Option<SecurityLevel>,
+    /// The sealed PDF receipt among the citizen's documents, once sent.
+    pub receipt_href: Option<String>,
 }
 
 impl ReplyView {

@@ -15,10 +15,13 @@
 
 pub mod answers;
 pub mod form;
+pub mod receipt;
 pub mod routes;
 mod store;
 
-pub use store::{FormLookup, LetterForm, SendOutcome, Sending, Store, StoredReply, Unanswered};
+pub use store::{
+    FormLookup, LetterForm, ReceiptFile, SendOutcome, Sending, Store, StoredReply, Unanswered,
+};
 
 use crate::blobs::BlobStore;
 use crate::clock::Clock;
@@ -93,6 +96,8 @@ pub struct ReplyService {
     /// Wakes the outbox that pushes messages to senders' callbacks.
     outbox_work: Arc<tokio::sync::Notify>,
     max_file_bytes: usize,
+    /// Seals the citizen's receipt of each sent reply.
+    sealer: Arc<crate::seal::Sealer>,
 }
 
 impl ReplyService {
@@ -103,6 +108,7 @@ impl ReplyService {
         clock: Arc<dyn Clock>,
         outbox_work: Arc<tokio::sync::Notify>,
         max_file_bytes: usize,
+        sealer: Arc<crate::seal::Sealer>,
     ) -> Self {
         Self {
             store,
@@ -111,6 +117,7 @@ impl ReplyService {
             clock,
             outbox_work,
             max_file_bytes,
+            sealer,
         }
     }
 
@@ -193,6 +200,7 @@ impl ReplyService {
             created_at: self.clock.now(),
             sent_at: None,
             sent_level: None,
+            receipt: None,
         };
         if !self
             .store
@@ -252,6 +260,9 @@ impl ReplyService {
             .collect();
         ReplyView {
             id: reply.id,
+            receipt_href: reply
+                .receipt
+                .map(|upload| format!("/opplastinger/{upload}")),
             values: reply
                 .answers
                 .iter()
@@ -263,6 +274,59 @@ impl ReplyService {
             sent_at: reply.sent_at,
             sent_level: reply.sent_level,
         }
+    }
+
+    /// The citizen's sealed receipt for the reply, in the blob store.
+    async fn receipt(
+        &self,
+        form: &LetterForm,
+        reply: &OutgoingReply,
+    ) -> anyhow::Result<ReceiptFile> {
+        let (letter, sealer, sent) = (form.clone(), self.sealer.clone(), reply.clone());
+        let bytes = tokio::task::spawn_blocking(move || {
+            let facts = receipt::ReceiptFacts {
+                letter_title: &letter.letter_title,
+                sender_name: &letter.sender_name,
+                form: &letter.form,
+                reply_id: sent.id,
+                sent_at: sent.sent_at,
+                level: sent.level,
+                answers: sent
+                    .answers
+                    .iter()
+                    .map(|(id, answer, _)| (id.as_str(), answer))
+                    .collect(),
+            };
+            let pdf = receipt::receipt_pdf(&facts)?;
+            sealer.seal(
+                &pdf,
+                "Kvittering for svar sendt fra Postkasse",
+                sent.sent_at,
+            )
+        })
+        .await??;
+        let size_bytes = bytes.len() as u64;
+        let digest = self
+            .blobs
+            .put(bytes::Bytes::from(bytes))
+            .await
+            .map_err(|error| anyhow::anyhow!("storing a receipt failed: {error}"))?;
+        let name = format!(
+            "Kvittering for svar, {} {}.pdf",
+            form.form.title,
+            reply
+                .sent_at
+                .with_timezone(&chrono_tz::Europe::Oslo)
+                .format("%d.%m.%Y")
+        );
+        Ok(ReceiptFile {
+            upload: app::domain::UploadId::generate(),
+            // A form's title may hold what a file name may not.
+            name: app::domain::UploadName::parse(&name.replace(['/', '\\'], "-"))
+                .or_else(|_| app::domain::UploadName::parse("Kvittering for svar.pdf"))?,
+            digest,
+            size_bytes,
+        })
     }
 
     /// Tells senders about forms whose deadline passed unanswered; returns
@@ -402,6 +466,7 @@ impl Replies for ReplyService {
             .reply_message(form.message_row, &outgoing)
             .await
             .map_err(internal)?;
+        let receipt = self.receipt(&form, &outgoing).await.map_err(internal)?;
         let outcome = self
             .store
             .send(
@@ -412,6 +477,7 @@ impl Replies for ReplyService {
                     level: viewer.level,
                     message_row: form.message_row,
                     message: &message,
+                    receipt: &receipt,
                     at: now,
                 },
             )

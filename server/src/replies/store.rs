@@ -8,7 +8,9 @@
 use crate::notify::SenderReceipt;
 use crate::store::StorageError;
 use app::api::replies::AnswerProblem;
-use app::domain::{reply_form::Answer, Fnr, LetterId, ReplyForm, SecurityLevel};
+use app::domain::{
+    reply_form::Answer, Fnr, LetterId, ReplyForm, SecurityLevel, Sha256Digest, UploadId, UploadName,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -19,6 +21,8 @@ use uuid::Uuid;
 pub struct LetterForm {
     pub form: ReplyForm,
     pub security_level: SecurityLevel,
+    /// The letter's title (the receipt names it; the citizen may read it).
+    pub letter_title: String,
     pub sender_name: String,
     /// The business message the letter came in: the reply answers it.
     pub message_row: Uuid,
@@ -43,6 +47,18 @@ pub struct StoredReply {
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub sent_level: Option<SecurityLevel>,
+    /// The sealed receipt in the citizen's documents, once sent.
+    pub receipt: Option<UploadId>,
+}
+
+/// The sealed receipt of a reply, stored in the blob store, to be listed
+/// among the citizen's documents when the reply is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptFile {
+    pub upload: UploadId,
+    pub name: UploadName,
+    pub digest: Sha256Digest,
+    pub size_bytes: u64,
 }
 
 /// A draft being sent: which, at what login level, and the business
@@ -54,6 +70,7 @@ pub struct Sending<'a> {
     pub level: SecurityLevel,
     pub message_row: Uuid,
     pub message: &'a SenderReceipt,
+    pub receipt: &'a ReceiptFile,
     pub at: DateTime<Utc>,
 }
 

@@ -11,7 +11,7 @@ use crate::{
     replies::{self, FormLookup, LetterForm, SendOutcome, Sending, StoredReply, Unanswered},
     store::StorageError,
 };
-use app::domain::{Fnr, Letter, LetterId, ReplyForm};
+use app::domain::{Fnr, Letter, LetterId, ReplyForm, UploadId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_query::Value;
@@ -57,6 +57,7 @@ fn from_json<T: serde::de::DeserializeOwned>(
 struct LetterFormRow {
     form: Option<String>,
     security_level: i32,
+    title: String,
     sender_name: String,
     message_row: Option<Uuid>,
 }
@@ -70,6 +71,7 @@ struct ReplyRow {
     created_at: DateTime<Utc>,
     sent_at: Option<DateTime<Utc>>,
     sent_level: Option<i32>,
+    receipt_upload_id: Option<Uuid>,
 }
 
 impl ReplyRow {
@@ -82,12 +84,13 @@ impl ReplyRow {
             created_at: self.created_at,
             sent_at: self.sent_at,
             sent_level: self.sent_level.map(stored_level).transpose()?,
+            receipt: self.receipt_upload_id.map(UploadId::from_uuid),
         })
     }
 }
 
-const REPLY_COLUMNS: &str =
-    "r.id, r.letter_id, r.answers, r.problems, r.created_at, r.sent_at, r.sent_level";
+const REPLY_COLUMNS: &str = "r.id, r.letter_id, r.answers, r.problems, r.created_at, r.sent_at,
+    r.sent_level, r.receipt_upload_id";
 
 #[async_trait]
 impl replies::Store for Database {
@@ -100,7 +103,8 @@ impl replies::Store for Database {
         let row: Option<LetterFormRow> = self
             .fetch_optional(
                 Query::new(
-                    "SELECT f.form, l.security_level, s.name AS sender_name, m.id AS message_row
+                    "SELECT f.form, l.security_level, l.title, s.name AS sender_name,
+                            m.id AS message_row
                      FROM letter l
                      JOIN sender s ON s.org_nr = l.sender_org_nr
                      LEFT JOIN reply_form f ON f.letter_id = l.id
@@ -123,6 +127,7 @@ impl replies::Store for Database {
         Ok(FormLookup::Form(Box::new(LetterForm {
             form: from_json::<ReplyForm>(&form, "reply form")?,
             security_level: stored_level(row.security_level)?,
+            letter_title: row.title,
             sender_name: row.sender_name,
             message_row,
         })))
@@ -200,6 +205,7 @@ impl replies::Store for Database {
             level,
             message_row,
             message,
+            receipt,
             at,
         } = *sending;
         let mut transaction = self.begin_write().await?;
@@ -218,17 +224,36 @@ impl replies::Store for Database {
             Some(_) => return Ok(SendOutcome::AlreadyAnswered),
             None => {}
         }
+        // The receipt joins the owner's documents only if the reply is sent.
+        let size_bytes =
+            i64::try_from(receipt.size_bytes).map_err(|_| anyhow::anyhow!("receipt size"))?;
+        transaction
+            .execute(
+                Query::new(
+                    "INSERT INTO upload (id, owner_fnr, name, media_type, sha256, size_bytes,
+                         uploaded_at)
+                     VALUES ($1, $2, $3, 'application/pdf', $4, $5, $6)",
+                )
+                .bind(receipt.upload.as_uuid())
+                .bind(owner.as_str())
+                .bind(receipt.name.as_str())
+                .bind(receipt.digest.to_hex())
+                .bind(size_bytes)
+                .bind(at),
+            )
+            .await?;
         let updated = transaction
             .execute(
                 Query::new(
-                    "UPDATE reply SET sent_at = $4, sent_level = $5
+                    "UPDATE reply SET sent_at = $4, sent_level = $5, receipt_upload_id = $6
                      WHERE id = $1 AND letter_id = $2 AND owner_fnr = $3 AND sent_at IS NULL",
                 )
                 .bind(id)
                 .bind(letter.as_uuid())
                 .bind(owner.as_str())
                 .bind(at)
-                .bind(i32::from(level.as_number())),
+                .bind(i32::from(level.as_number()))
+                .bind(receipt.upload.as_uuid()),
             )
             .await;
         match updated {

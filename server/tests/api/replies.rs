@@ -168,6 +168,63 @@ fn agency_checks(form: &Value, message: &Value) -> (bool, String) {
     )
 }
 
+/// The sealed receipt the letter page links to: among the citizen's
+/// documents, its text what was answered, its seal checked by poppler's
+/// pdfsig and by pyHanko against this Postkasse's certificate.
+async fn check_sealed_receipt(app: &TestApp, session: &str, letter_page: &str) {
+    let href = letter_page
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.starts_with("/opplastinger/"))
+        .unwrap_or_else(|| panic!("a receipt link: {letter_page}"));
+    let response = app.get_as(href, session).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/pdf");
+    let scratch = tempfile::tempdir().unwrap();
+    let file = scratch.path().join("kvittering.pdf");
+    std::fs::write(&file, response.bytes().await.unwrap()).unwrap();
+    let file = file.to_str().unwrap();
+    let text = crate::print_chain::tool("pdftotext", &[file, "-"]);
+    for expected in [
+        "Kvittering for svar",
+        "Innkalling til kurs",
+        "Tirsdag",
+        "Nøtter",
+        "legeattest.pdf",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    let signatures = crate::print_chain::tool("pdfsig", &[file]);
+    assert!(signatures.contains("Signature is Valid."), "{signatures}");
+    assert!(signatures.contains("Total document signed"), "{signatures}");
+    assert!(signatures.contains("ETSI.CAdES.detached"), "{signatures}");
+    let certificate = crate::helpers::provider_certificate_file();
+    let verdict = std::process::Command::new("pyhanko")
+        .args([
+            "sign",
+            "validate",
+            "--no-revocation-check",
+            "--trust-replace",
+            "--trust",
+        ])
+        .arg(&certificate)
+        .args(["--pretty-print", file])
+        .output()
+        .expect("pyhanko runs (pyhanko-cli from PyPI, installed by .ci/setup)");
+    let report = String::from_utf8_lossy(&verdict.stdout).into_owned();
+    assert!(
+        verdict.status.success() && report.contains("The signature is cryptographically sound."),
+        "pyHanko: {report}{}",
+        String::from_utf8_lossy(&verdict.stderr)
+    );
+    let documents = page(app, "/mine-dokumenter", session).await;
+    assert!(
+        documents.contains("Kvittering for svar, Påmelding til kurs"),
+        "{documents}"
+    );
+}
+
 async fn a_bad_form_or_link_names_every_problem_and_stores_nothing(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -376,6 +433,7 @@ async fn a_citizen_answers_and_the_agency_fetches_the_reply_once(backend: Backen
         shown.contains("Ditt svar") && shown.contains("Sendt "),
         "{shown}"
     );
+    check_sealed_receipt(&app, &session, &shown).await;
 
     let waiting = svar_documents(&sender.receipts(&app, "").await);
     assert_eq!(waiting.len(), 1, "{waiting:?}");

@@ -453,5 +453,8 @@ fn SentReply(questions: Vec<Question>, reply: ReplyView) -> impl IntoView {
             {sent_at.map(|at| tu_string!(i18n, reply.sent_at, time = local_time(locale, at)).to_string())}
         </p>
         <dl class="answers">{answer_list(locale, &questions, &reply)}</dl>
+        {reply.receipt_href.clone().map(|href| view! {
+            <p><a href=href rel="external">{t!(i18n, reply.receipt)}</a></p>
+        })}
     }
 }

@@ -766,10 +766,12 @@ async fn the_agency_api_is_described_at_api_openapi_json(backend: Backend) {
     }
 }
 
+/// What an agency's callback got: (signature header, id header, body) per
+/// push, and how many attempts were made (the first one is refused).
 #[derive(Clone, Default)]
-struct CallbackState {
-    pushes: Arc<Mutex<Vec<(String, String, Bytes)>>>,
-    attempts: Arc<Mutex<u32>>,
+pub(crate) struct CallbackState {
+    pub(crate) pushes: Arc<Mutex<Vec<(String, String, Bytes)>>>,
+    pub(crate) attempts: Arc<Mutex<u32>>,
 }
 
 async fn record_callback(
@@ -801,10 +803,9 @@ async fn record_callback(
     AxumStatus::NO_CONTENT
 }
 
-async fn receipts_are_pushed_to_a_callback_signed_with_its_secret(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+/// An HTTP server that records what is pushed to it, and the test sender
+/// registered with it as its callback; the callback's secret.
+pub(crate) async fn sender_with_callback(app: &TestApp) -> (CallbackState, String) {
     let state = CallbackState::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let callback_url = format!("http://{}/kvitteringer", listener.local_addr().unwrap());
@@ -841,6 +842,25 @@ async fn receipts_are_pushed_to_a_callback_signed_with_its_secret(backend: Backe
         .last()
         .expect("the secret is printed")
         .to_owned();
+    (state, secret)
+}
+
+/// Waits (up to 10 s) until `count` pushes have arrived, and returns them.
+pub(crate) async fn pushes(state: &CallbackState, count: usize) -> Vec<(String, String, Bytes)> {
+    for _ in 0..200 {
+        if state.pushes.lock().unwrap().len() >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    state.pushes.lock().unwrap().clone()
+}
+
+async fn receipts_are_pushed_to_a_callback_signed_with_its_secret(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (state, secret) = sender_with_callback(&app).await;
 
     let kari = citizen(14);
     app.make_reachable(&kari, OWN_PROVIDER).await;
@@ -851,13 +871,7 @@ async fn receipts_are_pushed_to_a_callback_signed_with_its_secret(backend: Backe
         StatusCode::CREATED
     );
 
-    for _ in 0..200 {
-        if !state.pushes.lock().unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let pushes = state.pushes.lock().unwrap().clone();
+    let pushes = pushes(&state, 1).await;
     assert_eq!(pushes.len(), 1, "pushed once, after one failed attempt");
     assert_eq!(*state.attempts.lock().unwrap(), 2);
     let (signature, receipt_id, body) = &pushes[0];

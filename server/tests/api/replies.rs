@@ -225,6 +225,66 @@ async fn check_sealed_receipt(app: &TestApp, session: &str, letter_page: &str) {
     );
 }
 
+async fn a_reply_is_pushed_to_the_agencys_callback_with_a_valid_hmac(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (callback, secret) = crate::messages::sender_with_callback(&app).await;
+    let kari = citizen(9);
+    let form = course_form(Utc::now() + Duration::days(5));
+    let letter = app
+        .send_letter(&form_letter(&kari, "Kurs med varsling", &form))
+        .await;
+    let session = app.login_as(&kari).await;
+    let draft = draft_in(
+        &post_answers(
+            &app,
+            letter,
+            &session,
+            None,
+            &[("deltar", "nei"), ("grunn", "Bortreist")],
+            &[],
+            PAGE,
+        )
+        .await,
+    );
+    let sent = app
+        .server_fn_as(
+            "send_reply",
+            &[("id", letter.to_string()), ("utkast", draft)],
+            &session,
+        )
+        .await;
+    assert!(sent.status().is_success());
+
+    // The delivery receipt, then the reply, each pushed once.
+    let pushes = crate::messages::pushes(&callback, 2).await;
+    assert_eq!(pushes.len(), 2, "{pushes:?}");
+    let (signature, id, body) = pushes
+        .iter()
+        .find(|(_, _, body)| {
+            serde_json::from_slice::<Value>(body).unwrap()["standardBusinessDocument"]["svar"]
+                .is_object()
+        })
+        .expect("the reply was pushed");
+    assert_eq!(
+        *signature,
+        format!(
+            "sha256={}",
+            postkasse::broker::outbox::callback_signature(&secret, body)
+        )
+    );
+    let pushed: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(
+        pushed["standardBusinessDocument"]["svar"]["svar"]["grunn"],
+        "Bortreist"
+    );
+    let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+    let waiting = svar_documents(&sender.receipts(&app, "").await);
+    assert_eq!(waiting.len(), 1, "it also waits to be fetched");
+    assert_eq!(&waiting[0].0, id);
+}
+
 async fn a_bad_form_or_link_names_every_problem_and_stores_nothing(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -649,6 +709,7 @@ async fn another_citizen_and_a_lower_level_are_kept_out(backend: Backend) {
 
 on_both_backends!(
     a_bad_form_or_link_names_every_problem_and_stores_nothing,
+    a_reply_is_pushed_to_the_agencys_callback_with_a_valid_hmac,
     a_link_out_shows_until_its_deadline,
     a_citizen_answers_and_the_agency_fetches_the_reply_once,
     a_late_answer_is_refused_and_the_agency_hears_the_form_went_unanswered,

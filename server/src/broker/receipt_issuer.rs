@@ -179,7 +179,7 @@ impl ReplyMessages for ReceiptIssuer {
         reply: &OutgoingReply,
     ) -> anyhow::Result<SenderReceipt> {
         let kind = ReceiptKind::Reply {
-            body: reply_body(reply),
+            body: reply_body(reply)?,
         };
         self.issue_for_row(message_row, kind).await
     }
@@ -195,10 +195,14 @@ impl ReplyMessages for ReceiptIssuer {
 }
 
 /// The `svar` body beyond the common fields (docs/replies.md): who answered
-/// at which level, when, to which form, and the answers by question id. An
-/// attached file comes with its SHA-256 and its bytes in base64.
-fn reply_body(reply: &OutgoingReply) -> serde_json::Map<String, Value> {
-    use base64::Engine as _;
+/// at which level, when, to which form, and the answers by question id. The
+/// attached files travel in `vedleggspakke`, an ASiC-E container (the
+/// `mimetype` entry first, then each file as `<question id>/<file name>`)
+/// with its SHA-256 fingerprint; each answer names its file there (`fil`)
+/// with the file's own SHA-256.
+fn reply_body(reply: &OutgoingReply) -> anyhow::Result<serde_json::Map<String, Value>> {
+    use base64::{engine::general_purpose::STANDARD, Engine as _};
+    let mut files = Vec::new();
     let answers: serde_json::Map<String, Value> = reply
         .answers
         .iter()
@@ -208,15 +212,17 @@ fn reply_body(reply: &OutgoingReply) -> serde_json::Map<String, Value> {
                 Answer::Choices(values) => json!(values),
                 Answer::Number(number) => json!(number),
                 Answer::Date(date) => json!(date.format("%Y-%m-%d").to_string()),
-                Answer::Attachment(file) => json!({
-                    "filnavn": file.file_name,
-                    "mimetype": file.media_type,
-                    "sha256": file.sha256,
-                    "stoerrelse": file.size_bytes,
-                    "innhold": bytes
-                        .as_ref()
-                        .map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes)),
-                }),
+                Answer::Attachment(file) => {
+                    let href = format!("{id}/{}", file.file_name);
+                    files.push((href.clone(), bytes.clone().unwrap_or_default().to_vec()));
+                    json!({
+                        "fil": href,
+                        "filnavn": file.file_name,
+                        "mimetype": file.media_type,
+                        "sha256": file.sha256,
+                        "stoerrelse": file.size_bytes,
+                    })
+                }
             };
             (id.clone(), value)
         })
@@ -239,5 +245,18 @@ fn reply_body(reply: &OutgoingReply) -> serde_json::Map<String, Value> {
         json!({"tittel": reply.form_title, "versjon": reply.form_version}),
     );
     body.insert("svar".into(), Value::Object(answers));
-    body
+    if !files.is_empty() {
+        let container = super::package::build_container(None, &files)?;
+        body.insert(
+            "vedleggspakke".into(),
+            json!({
+                "innhold": STANDARD.encode(&container),
+                "fingeravtrykk": {
+                    "digestMethod": super::message::SHA256_METHOD,
+                    "digestValue": super::package::fingerprint(&container),
+                },
+            }),
+        );
+    }
+    Ok(body)
 }

@@ -510,6 +510,14 @@ async fn a_citizen_answers_and_the_agency_fetches_the_reply_once(backend: Backen
     let mut tampered = message.clone();
     tampered["standardBusinessDocument"]["svar"]["svar"]["dag"] = json!("fre");
     assert!(!agency_checks(&form, &tampered).0);
+    let mut tampered = message.clone();
+    tampered["standardBusinessDocument"]["svar"]["svar"]["attest"]["sha256"] =
+        json!("0".repeat(64));
+    let (fits, report) = agency_checks(&form, &tampered);
+    assert!(
+        !fits && report.contains("sha256 does not match the file"),
+        "{report}"
+    );
 
     // Acknowledged, it is never handed out again.
     let read = app

@@ -15,8 +15,10 @@ asked (following the form's branches) give the required ones.
 
 import base64
 import hashlib
+import io
 import json
 import sys
+import zipfile
 
 import jsonschema
 
@@ -52,14 +54,14 @@ def value_schema(question):
     if kind == "VEDLEGG":
         return {
             "type": "object",
-            "required": ["filnavn", "mimetype", "sha256", "stoerrelse", "innhold"],
+            "required": ["fil", "filnavn", "mimetype", "sha256", "stoerrelse"],
             "additionalProperties": False,
             "properties": {
+                "fil": {"type": "string", "minLength": 1},
                 "filnavn": {"type": "string", "minLength": 1},
                 "mimetype": {"enum": ["application/pdf", "image/png", "image/jpeg"]},
                 "sha256": {"type": "string", "pattern": SHA256_HEX},
                 "stoerrelse": {"type": "integer", "minimum": 1},
-                "innhold": {"type": "string", "contentEncoding": "base64"},
             },
         }
     raise ValueError(f"unknown question type {kind}")
@@ -150,6 +152,38 @@ def against_openapi(openapi, component, instance, checker):
     ]
 
 
+def package_faults(body, answers):
+    """The attached files against the ASiC-E container they travel in."""
+    files = {id: answer for id, answer in answers.items() if isinstance(answer, dict)}
+    if not files:
+        return ["vedleggspakke without attachments"] if "vedleggspakke" in body else []
+    if "vedleggspakke" not in body:
+        return ["attachments without a vedleggspakke"]
+    package = body["vedleggspakke"]
+    container = base64.b64decode(package["innhold"], validate=True)
+    faults = []
+    fingerprint = base64.b64encode(hashlib.sha256(container).digest()).decode()
+    if package["fingeravtrykk"]["digestValue"] != fingerprint:
+        faults.append("vedleggspakke: the fingerprint does not match the container")
+    with zipfile.ZipFile(io.BytesIO(container)) as archive:
+        first = archive.infolist()[0]
+        if first.filename != "mimetype" or first.compress_type != zipfile.ZIP_STORED:
+            faults.append("vedleggspakke: mimetype is not the first, stored entry")
+        elif archive.read("mimetype") != b"application/vnd.etsi.asic-e+zip":
+            faults.append("vedleggspakke: not ASiC-E")
+        for id, answer in files.items():
+            try:
+                content = archive.read(answer["fil"])
+            except KeyError:
+                faults.append(f"answers.{id}: {answer['fil']} is not in the container")
+                continue
+            if hashlib.sha256(content).hexdigest() != answer["sha256"]:
+                faults.append(f"answers.{id}: sha256 does not match the file")
+            if len(content) != answer["stoerrelse"]:
+                faults.append(f"answers.{id}: stoerrelse does not match the file")
+    return faults
+
+
 def main():
     form = json.load(open(sys.argv[1], encoding="utf-8"))
     message = json.load(open(sys.argv[2], encoding="utf-8"))
@@ -173,13 +207,7 @@ def main():
         ]
         if body["skjema"]["tittel"] != form["tittel"]:
             faults.append("skjema.tittel is not the form's title")
-        for id, answer in answers.items():
-            if isinstance(answer, dict) and "innhold" in answer:
-                content = base64.b64decode(answer["innhold"], validate=True)
-                if hashlib.sha256(content).hexdigest() != answer["sha256"]:
-                    faults.append(f"answers.{id}: sha256 does not match the content")
-                if len(content) != answer["stoerrelse"]:
-                    faults.append(f"answers.{id}: stoerrelse does not match the content")
+        faults += package_faults(body, answers)
     for fault in faults:
         print(fault)
     sys.exit(1 if faults else 0)

@@ -66,6 +66,13 @@ pub fn current() -> Locale {
     use_i18n().get_locale_untracked()
 }
 
+/// The Norwegian local date, as `12.12.2026`.
+pub fn local_date(time: DateTime<Utc>) -> String {
+    time.with_timezone(&chrono_tz::Europe::Oslo)
+        .format("%d.%m.%Y")
+        .to_string()
+}
+
 /// Norwegian local time, as citizens read it.
 pub fn local_time(locale: Locale, time: DateTime<Utc>) -> String {
     let local = time.with_timezone(&chrono_tz::Europe::Oslo);

@@ -38,6 +38,8 @@ pub struct InboxEntry {
     pub attachment_count: u32,
     /// The sender is a public body registered to send through the DPI API.
     pub public_sender: bool,
+    /// The sender asks for an answer by then, and none has been sent.
+    pub reply_by: Option<DateTime<Utc>>,
 }
 
 /// The letters on one page of a place, with the place's counts.

@@ -300,6 +300,8 @@ pub struct LetterSummary {
     pub document_count: u32,
     /// The sender is registered here as an agency that sends through DPI.
     pub public_sender: bool,
+    /// The deadline of the letter's reply form, while it is unanswered.
+    pub reply_by: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::{
     components::{error_notice::ErrorNotice, pager::PageLinks},
     domain::{PageNumber, Place},
     i18n::{t, tu_string, use_i18n},
-    locale::{local_time, place_name},
+    locale::{local_date, local_time, place_name},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -180,6 +180,10 @@ fn InboxLine(entry: InboxEntry) -> impl IntoView {
                     {attachments.map(|text| view! {
                         <span class="visually-hidden">", "</span>
                         <span class="attachments">{text}</span>
+                    })}
+                    {entry.reply_by.map(|deadline| view! {
+                        <span class="visually-hidden">", "</span>
+                        <span class="reply-by">{tu_string!(i18n, inbox.reply_by, date = local_date(deadline)).to_string()}</span>
                     })}
                 </span>
                 <span class="visually-hidden">{t!(i18n, common.received)}</span>

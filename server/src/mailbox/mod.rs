@@ -141,6 +141,10 @@ impl MailboxService {
             unread: summary.unread,
             attachment_count: summary.document_count.saturating_sub(1),
             public_sender: summary.public_sender,
+            // Only the citizen who may read the letter sees what it asks.
+            reply_by: summary
+                .reply_by
+                .filter(|_| readable_by(summary.security_level, viewer)),
         }
     }
 

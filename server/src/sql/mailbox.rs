@@ -66,13 +66,17 @@ struct LetterSummaryRow {
     read_at: Option<DateTime<Utc>>,
     document_count: i64,
     public_sender: bool,
+    reply_by: Option<DateTime<Utc>>,
 }
 
 /// The columns of a [`LetterSummaryRow`], from `letter l JOIN sender s`.
 const SUMMARY_COLUMNS: &str = "l.id, s.name AS sender_name, l.nonsensitive_title,
     l.title, l.security_level, l.received_at, l.read_at,
     (SELECT COUNT(*) FROM document d WHERE d.letter_id = l.id) AS document_count,
-    EXISTS (SELECT 1 FROM agency a WHERE a.org_nr = l.sender_org_nr) AS public_sender";
+    EXISTS (SELECT 1 FROM agency a WHERE a.org_nr = l.sender_org_nr) AS public_sender,
+    (SELECT f.deadline FROM reply_form f WHERE f.letter_id = l.id
+       AND NOT EXISTS (SELECT 1 FROM reply r
+                       WHERE r.letter_id = l.id AND r.sent_at IS NOT NULL)) AS reply_by";
 
 #[derive(sqlx::FromRow)]
 struct DocumentRow {
@@ -167,6 +171,7 @@ impl LetterSummaryRow {
             document_count: u32::try_from(self.document_count)
                 .map_err(|_| StorageError::corrupt("count"))?,
             public_sender: self.public_sender,
+            reply_by: self.reply_by,
         })
     }
 }

@@ -420,6 +420,19 @@ async fn a_citizen_answers_and_the_agency_fetches_the_reply_once(backend: Backen
         "{shown}"
     );
     assert!(shown.contains("name=\"q.deltar\""));
+    let deadline = form["svarfrist"]
+        .as_str()
+        .unwrap()
+        .parse::<chrono::DateTime<Utc>>()
+        .unwrap();
+    let inbox = page(&app, "/innboks", &session).await;
+    let reply_by = format!(
+        "svar innen {}",
+        deadline
+            .with_timezone(&chrono_tz::Europe::Oslo)
+            .format("%d.%m.%Y")
+    );
+    assert!(inbox.contains(&reply_by), "{reply_by} in {inbox}");
 
     // A number out of range and a file that is not a PDF: the draft keeps
     // the answers, and the page names each problem beside its question.
@@ -494,6 +507,8 @@ async fn a_citizen_answers_and_the_agency_fetches_the_reply_once(backend: Backen
         "{shown}"
     );
     check_sealed_receipt(&app, &session, &shown).await;
+    let inbox = page(&app, "/innboks", &session).await;
+    assert!(!inbox.contains("svar innen"), "answered: {inbox}");
 
     let waiting = svar_documents(&sender.receipts(&app, "").await);
     assert_eq!(waiting.len(), 1, "{waiting:?}");

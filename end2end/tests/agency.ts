@@ -181,3 +181,14 @@ export async function repliesWaiting(
     return reply ? [{ svar: reply.svar }] : [];
   });
 }
+
+/** The texts of the unacknowledged messages citizens wrote (`melding`) on `kanal`. */
+export async function messagesWaiting(request: APIRequestContext, token: string, kanal: string): Promise<string[]> {
+  const response = await request.get(`/messages/in?kanal=${kanal}`, { headers: { Authorization: `Bearer ${token}` } });
+  if (response.status() === 204) return [];
+  const waiting = (await response.json()) as { forretningsmelding: { standardBusinessDocument: { melding?: { tekst: string } } } }[];
+  return waiting.flatMap((entry) => {
+    const message = entry.forretningsmelding.standardBusinessDocument.melding;
+    return message ? [message.tekst] : [];
+  });
+}

@@ -1,4 +1,4 @@
-import { SEND_SCOPE, issueAgencyToken, registerWithMailboxHere, repliesWaiting, sendLetter } from './agency';
+import { SEND_SCOPE, issueAgencyToken, messagesWaiting, registerWithMailboxHere, repliesWaiting, sendLetter } from './agency';
 import { arrived, checkA11y, expect, javaScriptEnabled, test, visit } from './a11y';
 import { type Citizen, letterLinks, logInAtTestId, syntheticCitizen } from './citizens';
 
@@ -22,6 +22,7 @@ function courseForm(): object {
     tittel: 'Påmelding til kurs',
     ingress: 'Svar før fristen, så vi kan planlegge.',
     svarfrist: deadline,
+    fritekst: true,
     spoersmaal: [
       {
         id: 'dag',
@@ -43,7 +44,7 @@ function courseForm(): object {
 test.describe('a letter with a reply form', () => {
   test.slow();
 
-  test('the citizen answers with a choice, a text and an attachment, reviews and sends it once', async ({ page, request }) => {
+  test('the citizen answers with a choice, a text and an attachment, reviews and sends it once, then writes a message', async ({ page, request }) => {
     const project = test.info().project.name;
     const citizen = CITIZENS[project];
     expect(citizen, `a citizen for the project ${project}`).toBeDefined();
@@ -111,6 +112,20 @@ test.describe('a letter with a reply form', () => {
       expect(replies).toHaveLength(1);
       expect(replies[0].svar).toMatchObject({ dag: 'tir', allergi: 'Nøtter', antall: 2 });
       expect(replies[0].svar.attest.filnavn).toBe('legeattest.pdf');
+    });
+
+    await test.step('she writes a follow-up message in the letter\'s conversation', async () => {
+      const conversation = page.getByRole('region', { name: 'Samtale med avsenderen' });
+      await conversation.getByLabel('Skriv en melding til Brønnøysundregistrene').fill('Kan jeg ta med en ledsager?');
+      await conversation.getByLabel('Vedlegg (valgfritt)').setInputFiles({ name: 'timeplan.pdf', mimeType: 'application/pdf', buffer: PDF });
+      await conversation.getByRole('button', { name: 'Send meldingen' }).click();
+      await expect(page).toHaveURL(/melding=sendt/);
+      await arrived(page);
+      const thread = page.getByRole('region', { name: 'Samtale med avsenderen' });
+      await expect(thread.getByRole('status')).toHaveText('Meldingen er sendt.');
+      await expect(thread.getByRole('listitem').filter({ hasText: 'Kan jeg ta med en ledsager?' })).toContainText('timeplan.pdf');
+      await expect(thread.getByRole('listitem').filter({ hasText: 'Du svarte på skjemaet.' })).toHaveCount(1);
+      expect(await messagesWaiting(request, token, kanal)).toEqual(['Kan jeg ta med en ledsager?']);
     });
   });
 });

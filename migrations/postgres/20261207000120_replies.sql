@@ -36,3 +36,19 @@ CREATE TABLE reply (
 
 CREATE INDEX reply_by_letter ON reply (owner_fnr, letter_id);
 CREATE UNIQUE INDEX reply_sent_once ON reply (letter_id) WHERE sent_at IS NOT NULL;
+
+-- What the citizen writes to a letter's sender, where the sender's form
+-- allows it (fritekst). id: the key the message form posts with, so a
+-- message posted twice is kept once. attachment: app::domain::AnswerFile
+-- as JSON.
+CREATE TABLE citizen_message (
+    id         UUID PRIMARY KEY NOT NULL,
+    letter_id  UUID NOT NULL REFERENCES letter (id) ON DELETE CASCADE,
+    owner_fnr  TEXT NOT NULL REFERENCES citizen (fnr),
+    text       TEXT NOT NULL,
+    attachment TEXT,
+    sent_at    TIMESTAMPTZ NOT NULL,
+    sent_level INTEGER NOT NULL CHECK (sent_level IN (3, 4))
+);
+
+CREATE INDEX citizen_message_by_letter ON citizen_message (owner_fnr, letter_id);

@@ -80,7 +80,67 @@ pub struct ReplyArea {
     pub sent: Option<ReplyView>,
     /// The draft the address names, when it is the citizen's and unsent.
     pub draft: Option<ReplyView>,
+    /// The conversation the letter is part of, oldest first: the sender's
+    /// letters, the reply, the citizen's messages.
+    pub thread: Vec<ThreadEntry>,
+    /// The key the message form posts with, so a message posted twice is
+    /// kept once.
+    pub message_key: Uuid,
 }
+
+/// One step of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThreadEntry {
+    /// A letter from the sender; `current` is the one whose page this is.
+    Letter {
+        id: LetterId,
+        title: String,
+        at: DateTime<Utc>,
+        current: bool,
+    },
+    /// The citizen answered the form.
+    Reply { at: DateTime<Utc> },
+    /// The citizen wrote to the sender.
+    Message {
+        text: String,
+        file_name: Option<String>,
+        at: DateTime<Utc>,
+    },
+}
+
+/// Why a message was refused, as the address tells the page (`?meldingfeil=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MessageProblem {
+    Empty,
+    TooLong,
+    FileWrongKind,
+    FileTooLarge,
+}
+
+impl MessageProblem {
+    pub fn code(self) -> &'static str {
+        match self {
+            MessageProblem::Empty => "tom",
+            MessageProblem::TooLong => "lang",
+            MessageProblem::FileWrongKind => "filtype",
+            MessageProblem::FileTooLarge => "filstorrelse",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<MessageProblem> {
+        [
+            MessageProblem::Empty,
+            MessageProblem::TooLong,
+            MessageProblem::FileWrongKind,
+            MessageProblem::FileTooLarge,
+        ]
+        .into_iter()
+        .find(|problem| problem.code() == code)
+    }
+}
+
+/// The most characters a message may have.
+pub const MESSAGE_MAX_CHARS: usize = 4000;
 
 /// The value a stored answer shows as in a form field.
 pub fn field_values(answer: &Answer) -> Vec<String> {

@@ -12,11 +12,11 @@ use crate::{
     clock::Clock,
     notify::{NoticeChannel, SenderReceipt, SenderReceipts},
     print::answers::{PrintReceipt, PrintReceipts},
-    replies::{OutgoingReply, ReplyMessages},
+    replies::{OutgoingMessage, OutgoingReply, ReplyMessages},
     store::StorageError,
 };
 use anyhow::Context;
-use app::domain::reply_form::Answer;
+use app::domain::reply_form::{Answer, AnswerFile};
 use app::domain::OrgNr;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -178,8 +178,21 @@ impl ReplyMessages for ReceiptIssuer {
         message_row: Uuid,
         reply: &OutgoingReply,
     ) -> anyhow::Result<SenderReceipt> {
-        let kind = ReceiptKind::Reply {
+        let kind = ReceiptKind::FromCitizen {
+            key: super::receipts::REPLY,
             body: reply_body(reply)?,
+        };
+        self.issue_for_row(message_row, kind).await
+    }
+
+    async fn citizen_message(
+        &self,
+        message_row: Uuid,
+        message: &OutgoingMessage,
+    ) -> anyhow::Result<SenderReceipt> {
+        let kind = ReceiptKind::FromCitizen {
+            key: super::receipts::MESSAGE,
+            body: message_body(message)?,
         };
         self.issue_for_row(message_row, kind).await
     }
@@ -194,14 +207,68 @@ impl ReplyMessages for ReceiptIssuer {
     }
 }
 
-/// The `svar` body beyond the common fields (docs/replies.md): who answered
-/// at which level, when, to which form, and the answers by question id. The
-/// attached files travel in `vedleggspakke`, an ASiC-E container (the
-/// `mimetype` entry first, then each file as `<question id>/<file name>`)
-/// with its SHA-256 fingerprint; each answer names its file there (`fil`)
-/// with the file's own SHA-256.
-fn reply_body(reply: &OutgoingReply) -> anyhow::Result<serde_json::Map<String, Value>> {
+/// What every document from a citizen says beyond the common fields: its
+/// id (under `id_key`), who sent it at which login level, and when.
+fn from_citizen(
+    id_key: &str,
+    id: Uuid,
+    citizen: &app::domain::Fnr,
+    level: app::domain::SecurityLevel,
+    sent_at: DateTime<Utc>,
+) -> serde_json::Map<String, Value> {
+    let mut body = serde_json::Map::new();
+    body.insert(id_key.into(), json!(id.to_string()));
+    body.insert(
+        "innbygger".into(),
+        json!({"personidentifikator": citizen.as_str()}),
+    );
+    body.insert("sikkerhetsnivaa".into(), json!(level.as_number()));
+    body.insert(
+        "sendt".into(),
+        json!(sent_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+    );
+    body
+}
+
+/// An attached file as the document names it: `fil`, its name in
+/// `vedleggspakke`, is `<folder>/<file name>`.
+fn attached(folder: &str, file: &AnswerFile) -> Value {
+    json!({
+        "fil": format!("{folder}/{}", file.file_name),
+        "filnavn": file.file_name,
+        "mimetype": file.media_type,
+        "sha256": file.sha256,
+        "stoerrelse": file.size_bytes,
+    })
+}
+
+/// Adds `vedleggspakke`, an ASiC-E container of `files` (`(fil, bytes)`)
+/// with its SHA-256 fingerprint, when there are any.
+fn attach_files(
+    body: &mut serde_json::Map<String, Value>,
+    files: &[(String, Vec<u8>)],
+) -> anyhow::Result<()> {
     use base64::{engine::general_purpose::STANDARD, Engine as _};
+    if files.is_empty() {
+        return Ok(());
+    }
+    let container = super::package::build_container(None, files)?;
+    body.insert(
+        "vedleggspakke".into(),
+        json!({
+            "innhold": STANDARD.encode(&container),
+            "fingeravtrykk": {
+                "digestMethod": super::message::SHA256_METHOD,
+                "digestValue": super::package::fingerprint(&container),
+            },
+        }),
+    );
+    Ok(())
+}
+
+/// The `svar` body (docs/replies.md): the answers by question id, each
+/// attached file in `vedleggspakke` (ASiC-E) and named by its answer.
+fn reply_body(reply: &OutgoingReply) -> anyhow::Result<serde_json::Map<String, Value>> {
     let mut files = Vec::new();
     let answers: serde_json::Map<String, Value> = reply
         .answers
@@ -213,50 +280,52 @@ fn reply_body(reply: &OutgoingReply) -> anyhow::Result<serde_json::Map<String, V
                 Answer::Number(number) => json!(number),
                 Answer::Date(date) => json!(date.format("%Y-%m-%d").to_string()),
                 Answer::Attachment(file) => {
-                    let href = format!("{id}/{}", file.file_name);
-                    files.push((href.clone(), bytes.clone().unwrap_or_default().to_vec()));
-                    json!({
-                        "fil": href,
-                        "filnavn": file.file_name,
-                        "mimetype": file.media_type,
-                        "sha256": file.sha256,
-                        "stoerrelse": file.size_bytes,
-                    })
+                    let named = attached(id, file);
+                    files.push((
+                        named["fil"].as_str().unwrap_or_default().to_owned(),
+                        bytes.clone().unwrap_or_default().to_vec(),
+                    ));
+                    named
                 }
             };
             (id.clone(), value)
         })
         .collect();
-    let mut body = serde_json::Map::new();
-    body.insert("svarId".into(), json!(reply.id.to_string()));
-    body.insert(
-        "innbygger".into(),
-        json!({"personidentifikator": reply.citizen.as_str()}),
-    );
-    body.insert("sikkerhetsnivaa".into(), json!(reply.level.as_number()));
-    body.insert(
-        "sendt".into(),
-        json!(reply
-            .sent_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+    let mut body = from_citizen(
+        "svarId",
+        reply.id,
+        &reply.citizen,
+        reply.level,
+        reply.sent_at,
     );
     body.insert(
         "skjema".into(),
         json!({"tittel": reply.form_title, "versjon": reply.form_version}),
     );
     body.insert("svar".into(), Value::Object(answers));
-    if !files.is_empty() {
-        let container = super::package::build_container(None, &files)?;
-        body.insert(
-            "vedleggspakke".into(),
-            json!({
-                "innhold": STANDARD.encode(&container),
-                "fingeravtrykk": {
-                    "digestMethod": super::message::SHA256_METHOD,
-                    "digestValue": super::package::fingerprint(&container),
-                },
-            }),
-        );
+    attach_files(&mut body, &files)?;
+    Ok(body)
+}
+
+/// The `melding` body (docs/replies.md): the text, and an attached file.
+fn message_body(message: &OutgoingMessage) -> anyhow::Result<serde_json::Map<String, Value>> {
+    let mut body = from_citizen(
+        "meldingId",
+        message.id,
+        &message.citizen,
+        message.level,
+        message.sent_at,
+    );
+    body.insert("tekst".into(), json!(message.text));
+    let mut files = Vec::new();
+    if let Some((file, bytes)) = &message.attachment {
+        let named = attached("vedlegg", file);
+        files.push((
+            named["fil"].as_str().unwrap_or_default().to_owned(),
+            bytes.to_vec(),
+        ));
+        body.insert("vedlegg".into(), named);
     }
+    attach_files(&mut body, &files)?;
     Ok(body)
 }

@@ -44,9 +44,11 @@ pub enum ReceiptKind {
         kind: ErrorKind,
         details: String,
     },
-    /// Postkasse's own: the citizen's answer to a letter's reply form
-    /// (docs/replies.md). `body` holds what it says beyond the common fields.
-    Reply {
+    /// Postkasse's own: what a citizen sends the agency about a letter
+    /// (docs/replies.md): `svar`, the answer to its reply form, or
+    /// `melding`, a message. `body` holds what it says beyond the common fields.
+    FromCitizen {
+        key: &'static str,
         body: serde_json::Map<String, Value>,
     },
     /// Postkasse's own: the form's deadline passed without an answer.
@@ -64,7 +66,7 @@ impl ReceiptKind {
             ReceiptKind::Received => "mottakskvittering",
             ReceiptKind::ReturnedMail => "returpostkvittering",
             ReceiptKind::Error { .. } => "feil",
-            ReceiptKind::Reply { .. } => REPLY,
+            ReceiptKind::FromCitizen { key, .. } => key,
             ReceiptKind::Unanswered { .. } => UNANSWERED,
         }
     }
@@ -74,7 +76,7 @@ impl ReceiptKind {
     fn standard(&self) -> String {
         let key = self.body_key();
         match self {
-            ReceiptKind::Reply { .. } | ReceiptKind::Unanswered { .. } => {
+            ReceiptKind::FromCitizen { .. } | ReceiptKind::Unanswered { .. } => {
                 format!("{POSTKASSE_STANDARD}{key}::1.0")
             }
             _ => format!(
@@ -84,9 +86,10 @@ impl ReceiptKind {
     }
 }
 
-/// The body key of a citizen's reply and of the receipt for a form left
-/// unanswered: Postkasse's own documents, beside DPI's receipts.
+/// The body keys of a citizen's reply and message and of the receipt for a
+/// form left unanswered: Postkasse's own documents, beside DPI's receipts.
 pub const REPLY: &str = "svar";
+pub const MESSAGE: &str = "melding";
 pub const UNANSWERED: &str = "ubesvartkvittering";
 /// The namespace of Postkasse's own documents' standards.
 const POSTKASSE_STANDARD: &str = "urn:postkasse:innbyggerpost:schema:";
@@ -174,8 +177,8 @@ pub fn receipt_with_id(
             body["feiltype"] = json!(code(&ERROR_CODES, kind));
             body["detaljer"] = json!(details);
         }
-        ReceiptKind::Reply { body: reply } => {
-            for (name, value) in reply {
+        ReceiptKind::FromCitizen { body: citizen, .. } => {
+            for (name, value) in citizen {
                 body[name.as_str()] = value.clone();
             }
         }

@@ -20,7 +20,8 @@ pub mod routes;
 mod store;
 
 pub use store::{
-    FormLookup, LetterForm, ReceiptFile, SendOutcome, Sending, Store, StoredReply, Unanswered,
+    FormLookup, LetterForm, NewCitizenMessage, ReceiptFile, SendOutcome, Sending, Store,
+    StoredReply, StoredThreadEntry, Unanswered,
 };
 
 use crate::blobs::BlobStore;
@@ -29,7 +30,7 @@ use crate::errors::internal;
 use crate::notify::SenderReceipt;
 use app::{
     api::{
-        replies::{field_values, ssr::Replies, ReplyArea, ReplyView},
+        replies::{field_values, ssr::Replies, ReplyArea, ReplyView, ThreadEntry},
         session::SignedIn,
     },
     domain::{reply_form::Answer, Fnr, LetterId, SecurityLevel},
@@ -54,6 +55,17 @@ pub struct OutgoingReply {
     pub answers: Vec<(String, Answer, Option<bytes::Bytes>)>,
 }
 
+/// A message the citizen writes to a letter's sender, as the sender receives it.
+#[derive(Debug, Clone)]
+pub struct OutgoingMessage {
+    pub id: Uuid,
+    pub citizen: Fnr,
+    pub level: SecurityLevel,
+    pub sent_at: DateTime<Utc>,
+    pub text: String,
+    pub attachment: Option<(app::domain::AnswerFile, bytes::Bytes)>,
+}
+
 /// Makes the business messages a reply causes; the broker knows the letter's
 /// message and its agency (`broker::ReceiptIssuer`).
 #[async_trait]
@@ -65,12 +77,61 @@ pub trait ReplyMessages: Send + Sync + 'static {
         reply: &OutgoingReply,
     ) -> anyhow::Result<SenderReceipt>;
 
+    /// The citizen's message, for the sender of the message stored as `message_row`.
+    async fn citizen_message(
+        &self,
+        message_row: Uuid,
+        message: &OutgoingMessage,
+    ) -> anyhow::Result<SenderReceipt>;
+
     /// Tells the sender that the form's deadline passed without an answer.
     async fn unanswered_receipt(
         &self,
         message_row: Uuid,
         deadline: DateTime<Utc>,
     ) -> anyhow::Result<SenderReceipt>;
+}
+
+/// Why the viewer may not answer or write about a letter at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shut {
+    /// Not their letter, or it has no form.
+    NotFound,
+    NeedsHigherLevel,
+}
+
+impl From<Shut> for PostError {
+    fn from(shut: Shut) -> Self {
+        match shut {
+            Shut::NotFound => PostError::NotFound,
+            Shut::NeedsHigherLevel => PostError::NeedsHigherLevel,
+        }
+    }
+}
+
+impl From<Shut> for MessageError {
+    fn from(shut: Shut) -> Self {
+        match shut {
+            Shut::NotFound => MessageError::NotFound,
+            Shut::NeedsHigherLevel => MessageError::NeedsHigherLevel,
+        }
+    }
+}
+
+/// Why a message was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    #[error("not found")]
+    NotFound,
+    /// The letter's sender takes no messages (its form says `fritekst: false`).
+    #[error("the sender does not take messages about this letter")]
+    NotTaken,
+    #[error("the letter needs a login at security level 4")]
+    NeedsHigherLevel,
+    #[error("the message is refused: {0:?}")]
+    Invalid(app::api::replies::MessageProblem),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
 }
 
 /// Why a posted answer was not kept.
@@ -125,6 +186,23 @@ impl ReplyService {
         self.max_file_bytes
     }
 
+    /// The letter's form, when the viewer has the letter, it has a form,
+    /// and the viewer is logged in at its level.
+    async fn form_at_level(
+        &self,
+        viewer: &SignedIn,
+        letter: LetterId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Result<Box<LetterForm>, Shut>> {
+        let FormLookup::Form(form) = self.store.letter_form(&viewer.fnr, letter, now).await? else {
+            return Ok(Err(Shut::NotFound));
+        };
+        if viewer.level < form.security_level {
+            return Ok(Err(Shut::NeedsHigherLevel));
+        }
+        Ok(Ok(form))
+    }
+
     /// The letter's form, when the viewer may answer it now.
     async fn answerable(
         &self,
@@ -132,17 +210,7 @@ impl ReplyService {
         letter: LetterId,
     ) -> Result<Box<LetterForm>, PostError> {
         let now = self.clock.now();
-        let FormLookup::Form(form) = self
-            .store
-            .letter_form(&viewer.fnr, letter, now)
-            .await
-            .map_err(anyhow::Error::from)?
-        else {
-            return Err(PostError::NotFound);
-        };
-        if viewer.level < form.security_level {
-            return Err(PostError::NeedsHigherLevel);
-        }
+        let form = self.form_at_level(viewer, letter, now).await??;
         if !form.form.is_open(now) {
             return Err(PostError::Closed);
         }
@@ -242,6 +310,124 @@ impl ReplyService {
             sha256: digest.to_hex(),
             size_bytes,
         }))
+    }
+
+    /// Sends the citizen's message about the letter to its sender, once per
+    /// `key` (the form's hidden key): a second post with it changes nothing.
+    pub async fn send_message(
+        &self,
+        viewer: &SignedIn,
+        letter: LetterId,
+        key: Uuid,
+        text: &str,
+        file: Option<Result<app::domain::AnswerFile, app::api::replies::AnswerProblem>>,
+    ) -> Result<(), MessageError> {
+        use app::api::replies::{AnswerProblem, MessageProblem, MESSAGE_MAX_CHARS};
+        let now = self.clock.now();
+        let form = self.form_at_level(viewer, letter, now).await??;
+        if !form.form.free_text {
+            return Err(MessageError::NotTaken);
+        }
+        let text = text.trim().replace("\r\n", "\n");
+        if text.is_empty() {
+            return Err(MessageError::Invalid(MessageProblem::Empty));
+        }
+        if text.chars().count() > MESSAGE_MAX_CHARS {
+            return Err(MessageError::Invalid(MessageProblem::TooLong));
+        }
+        let attachment = match file {
+            None => None,
+            Some(Ok(file)) => {
+                let digest = app::domain::Sha256Digest::from_hex(&file.sha256)
+                    .ok_or_else(|| anyhow::anyhow!("a stored file's digest"))?;
+                let bytes = self
+                    .blobs
+                    .get(&digest)
+                    .await
+                    .map_err(|error| anyhow::anyhow!("reading an attachment: {error}"))?;
+                Some((file, bytes))
+            }
+            Some(Err(AnswerProblem::FileTooLarge)) => {
+                return Err(MessageError::Invalid(MessageProblem::FileTooLarge))
+            }
+            Some(Err(_)) => return Err(MessageError::Invalid(MessageProblem::FileWrongKind)),
+        };
+        let outgoing = OutgoingMessage {
+            id: key,
+            citizen: viewer.fnr.clone(),
+            level: viewer.level,
+            sent_at: now,
+            text,
+            attachment,
+        };
+        let message = self
+            .messages
+            .citizen_message(form.message_row, &outgoing)
+            .await?;
+        let kept = self
+            .store
+            .send_message(
+                &viewer.fnr,
+                &NewCitizenMessage {
+                    id: key,
+                    letter,
+                    text: &outgoing.text,
+                    attachment: outgoing.attachment.as_ref().map(|(file, _)| file),
+                    level: viewer.level,
+                    message_row: form.message_row,
+                    message: &message,
+                    at: now,
+                },
+            )
+            .await
+            .map_err(anyhow::Error::from)?;
+        if kept {
+            if message.push {
+                self.outbox_work.notify_waiters();
+            }
+            tracing::info!(message = %key, "citizen message sent");
+        }
+        Ok(())
+    }
+
+    /// The conversation as the viewer may see it: a letter above their
+    /// level by its non-sensitive title.
+    fn thread_view(
+        viewer: &SignedIn,
+        current: LetterId,
+        stored: Vec<StoredThreadEntry>,
+    ) -> Vec<ThreadEntry> {
+        stored
+            .into_iter()
+            .map(|entry| match entry {
+                StoredThreadEntry::Letter {
+                    id,
+                    title,
+                    nonsensitive_title,
+                    security_level,
+                    at,
+                } => ThreadEntry::Letter {
+                    id,
+                    title: if viewer.level >= security_level {
+                        title
+                    } else {
+                        nonsensitive_title
+                    },
+                    at,
+                    current: id == current,
+                },
+                StoredThreadEntry::Reply { at } => ThreadEntry::Reply { at },
+                StoredThreadEntry::Message {
+                    text,
+                    attachment,
+                    at,
+                } => ThreadEntry::Message {
+                    text,
+                    file_name: attachment.map(|file| file.file_name),
+                    at,
+                },
+            })
+            .collect()
     }
 
     fn view(form: &app::domain::ReplyForm, reply: StoredReply) -> ReplyView {
@@ -401,8 +587,15 @@ impl Replies for ReplyService {
                 .filter(|reply| reply.sent_at.is_none()),
             None => None,
         };
+        let thread = self
+            .store
+            .thread(&viewer.fnr, letter, now)
+            .await
+            .map_err(internal)?;
         Ok(Some(ReplyArea {
             letter,
+            thread: Self::thread_view(viewer, letter, thread),
+            message_key: Uuid::new_v4(),
             open: form.form.is_open(now),
             sent: sent.map(|reply| Self::view(&form.form, reply)),
             draft: draft.map(|reply| Self::view(&form.form, reply)),

@@ -1,3 +1,5 @@
+//! `POST /brev/{letter_id}/svar` (below) and `/melding` ([`message`]).
+//!
 //! `POST /brev/{letter_id}/svar`: the citizen's answers to a letter's form,
 //! as a multipart form (fields `q.<question id>`, files for attachment
 //! questions, and `utkast`, the draft being corrected).
@@ -34,17 +36,36 @@ where
     Arc<ReplyService>: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new().route(
-        "/brev/{letter_id}/svar",
-        post(answer).layer(DefaultBodyLimit::max(
-            replies.max_file_bytes() * MAX_FILES_PER_POST + TEXT_ROOM_BYTES,
-        )),
-    )
+    Router::new()
+        .route(
+            "/brev/{letter_id}/svar",
+            post(answer).layer(DefaultBodyLimit::max(
+                replies.max_file_bytes() * MAX_FILES_PER_POST + TEXT_ROOM_BYTES,
+            )),
+        )
+        .route(
+            "/brev/{letter_id}/melding",
+            post(message).layer(DefaultBodyLimit::max(
+                replies.max_file_bytes() + TEXT_ROOM_BYTES,
+            )),
+        )
 }
 
 #[derive(Debug, serde::Deserialize)]
 pub struct AnswerPath {
     letter_id: String,
+}
+
+/// The signed-in citizen and the letter the address names.
+fn citizen_and_letter(
+    viewer: Option<Extension<SignedIn>>,
+    letter_id: &str,
+) -> Result<(SignedIn, LetterId), ApiError> {
+    let Extension(viewer) = viewer.ok_or(ApiError::Unauthorized)?;
+    let letter = letter_id
+        .parse()
+        .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;
+    Ok((viewer, letter))
 }
 
 pub async fn answer(
@@ -54,10 +75,7 @@ pub async fn answer(
     Path(AnswerPath { letter_id }): Path<AnswerPath>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    let Extension(viewer) = viewer.ok_or(ApiError::Unauthorized)?;
-    let letter: LetterId = letter_id
-        .parse()
-        .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;
+    let (viewer, letter) = citizen_and_letter(viewer, &letter_id)?;
     let multipart =
         multipart.map_err(|_| ApiError::invalid("svar", "must be multipart/form-data"))?;
     let (earlier, posted) = read_form(&replies, multipart).await?;
@@ -98,6 +116,99 @@ pub async fn answer(
             "a login at security level 4 (high) is required to answer this letter",
         )),
         Err(PostError::Internal(cause)) => Err(ApiError::from(cause)),
+    }
+}
+
+/// `POST /brev/{letter_id}/melding`: the citizen's message to the letter's
+/// sender (fields `nokkel`, the form's key; `tekst`; `vedlegg`, a file). A
+/// browser's own post is sent back to the letter's conversation, with a
+/// refusal as a code (`?meldingfeil=`); other clients get 201, or
+/// problem+json naming the field.
+pub async fn message(
+    State(replies): State<Arc<ReplyService>>,
+    viewer: Option<Extension<SignedIn>>,
+    headers: HeaderMap,
+    Path(AnswerPath { letter_id }): Path<AnswerPath>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    use super::MessageError;
+    use app::api::replies::MessageProblem;
+    let (viewer, letter) = citizen_and_letter(viewer, &letter_id)?;
+    let mut multipart =
+        multipart.map_err(|_| ApiError::invalid("melding", "must be multipart/form-data"))?;
+    let (mut key, mut text, mut file) = (None, String::new(), None);
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| ApiError::invalid("melding", "is too large or not well-formed multipart"))?
+    {
+        match field.name().unwrap_or_default() {
+            "nokkel" => {
+                let value = field.text().await.unwrap_or_default();
+                key =
+                    Some(value.trim().parse::<Uuid>().map_err(|_| {
+                        ApiError::invalid("nokkel", "must be the form's key (a UUID)")
+                    })?);
+            }
+            "tekst" => {
+                text = field
+                    .text()
+                    .await
+                    .map_err(|_| ApiError::invalid("tekst", "is not text"))?;
+            }
+            "vedlegg" => {
+                let file_name = field.file_name().unwrap_or_default().to_owned();
+                let bytes = crate::http::extract::read_capped(field, replies.max_file_bytes())
+                    .await
+                    .map_err(|_| ApiError::invalid("vedlegg", "is too large"))?;
+                if !(file_name.is_empty() && bytes.is_empty()) {
+                    file = Some(replies.store_file(&file_name, bytes).await?);
+                }
+            }
+            _ => {}
+        }
+    }
+    let key = key.ok_or_else(|| ApiError::invalid("nokkel", "is required"))?;
+    let page = crate::http::wants_page(&headers);
+    let conversation = format!("/brev/{letter}");
+    match replies
+        .send_message(&viewer, letter, key, &text, file)
+        .await
+    {
+        Ok(()) if page => {
+            Ok(Redirect::to(&format!("{conversation}?melding=sendt#samtale")).into_response())
+        }
+        Ok(()) => Ok(StatusCode::CREATED.into_response()),
+        Err(MessageError::Invalid(problem)) if page => Ok(Redirect::to(&format!(
+            "{conversation}?meldingfeil={}#samtale",
+            problem.code()
+        ))
+        .into_response()),
+        Err(MessageError::Invalid(problem)) => {
+            let (field, reason) = match problem {
+                MessageProblem::Empty => ("tekst", "is required".to_owned()),
+                MessageProblem::TooLong => (
+                    "tekst",
+                    format!(
+                        "must be at most {} characters",
+                        app::api::replies::MESSAGE_MAX_CHARS
+                    ),
+                ),
+                MessageProblem::FileWrongKind => {
+                    ("vedlegg", "must be a PDF, PNG or JPEG file".to_owned())
+                }
+                MessageProblem::FileTooLarge => ("vedlegg", "is too large".to_owned()),
+            };
+            Err(ApiError::Validation(vec![FieldError::new(field, reason)]))
+        }
+        Err(MessageError::NotFound) => Err(ApiError::NotFound),
+        Err(MessageError::NotTaken) => Err(ApiError::Forbidden(
+            "the sender does not take messages about this letter",
+        )),
+        Err(MessageError::NeedsHigherLevel) => Err(ApiError::Forbidden(
+            "a login at security level 4 (high) is required to write about this letter",
+        )),
+        Err(MessageError::Internal(cause)) => Err(ApiError::from(cause)),
     }
 }
 

@@ -9,7 +9,8 @@ use crate::notify::SenderReceipt;
 use crate::store::StorageError;
 use app::api::replies::AnswerProblem;
 use app::domain::{
-    reply_form::Answer, Fnr, LetterId, ReplyForm, SecurityLevel, Sha256Digest, UploadId, UploadName,
+    reply_form::{Answer, AnswerFile},
+    Fnr, LetterId, ReplyForm, SecurityLevel, Sha256Digest, UploadId, UploadName,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -74,6 +75,42 @@ pub struct Sending<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// A message the citizen writes to the sender of a letter, with the
+/// business message it becomes (answering the message stored as
+/// `message_row`).
+#[derive(Debug, Clone)]
+pub struct NewCitizenMessage<'a> {
+    /// The key the form posted with.
+    pub id: Uuid,
+    pub letter: LetterId,
+    pub text: &'a str,
+    pub attachment: Option<&'a AnswerFile>,
+    pub level: SecurityLevel,
+    pub message_row: Uuid,
+    pub message: &'a SenderReceipt,
+    pub at: DateTime<Utc>,
+}
+
+/// One step of a letter's conversation, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredThreadEntry {
+    Letter {
+        id: LetterId,
+        title: String,
+        nonsensitive_title: String,
+        security_level: SecurityLevel,
+        at: DateTime<Utc>,
+    },
+    Reply {
+        at: DateTime<Utc>,
+    },
+    Message {
+        text: String,
+        attachment: Option<AnswerFile>,
+        at: DateTime<Utc>,
+    },
+}
+
 /// What sending a draft came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendOutcome {
@@ -127,6 +164,25 @@ pub trait Store: Send + Sync + 'static {
     /// Marks the owner's draft sent and queues its message for the sender,
     /// in one transaction.
     async fn send(&self, owner: &Fnr, sending: &Sending<'_>) -> Result<SendOutcome, StorageError>;
+
+    /// Keeps the owner's message and queues its business message, in one
+    /// transaction; false when a message with this id was kept before
+    /// (then nothing is written).
+    async fn send_message(
+        &self,
+        owner: &Fnr,
+        message: &NewCitizenMessage<'_>,
+    ) -> Result<bool, StorageError>;
+
+    /// The conversation of the owner's letter, oldest first: the letters of
+    /// the same sender with the same ConversationId that are in effect at
+    /// `now`, the replies to their forms, and the owner's messages.
+    async fn thread(
+        &self,
+        owner: &Fnr,
+        letter: LetterId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoredThreadEntry>, StorageError>;
 
     /// Forms whose deadline is before `now`, with no sent reply, whose sender
     /// has not been told; the oldest deadline first, at most `limit`.

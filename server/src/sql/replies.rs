@@ -8,7 +8,10 @@ use super::{
 use crate::{
     broker::LetterTerms,
     notify::SenderReceipt,
-    replies::{self, FormLookup, LetterForm, SendOutcome, Sending, StoredReply, Unanswered},
+    replies::{
+        self, FormLookup, LetterForm, NewCitizenMessage, SendOutcome, Sending, StoredReply,
+        StoredThreadEntry, Unanswered,
+    },
     store::StorageError,
 };
 use app::domain::{Fnr, Letter, LetterId, ReplyForm, UploadId};
@@ -266,6 +269,126 @@ impl replies::Store for Database {
         queue_sender_receipt(&mut transaction, message_row, message, at).await?;
         transaction.commit().await?;
         Ok(SendOutcome::Sent)
+    }
+
+    async fn send_message(
+        &self,
+        owner: &Fnr,
+        message: &NewCitizenMessage<'_>,
+    ) -> Result<bool, StorageError> {
+        let mut transaction = self.begin_write().await?;
+        let attachment = message.attachment.map(json).transpose()?;
+        // Kept only for the owner's own letter; a second post with the same
+        // key writes nothing.
+        let inserted = transaction
+            .execute(
+                Query::new(
+                    "INSERT INTO citizen_message (id, letter_id, owner_fnr, text, attachment,
+                         sent_at, sent_level)
+                     SELECT $1, l.id, l.recipient_fnr, $4, $5, $6, $7
+                     FROM letter l WHERE l.id = $2 AND l.recipient_fnr = $3
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(message.id)
+                .bind(message.letter.as_uuid())
+                .bind(owner.as_str())
+                .bind(message.text)
+                .bind(attachment)
+                .bind(message.at)
+                .bind(i32::from(message.level.as_number())),
+            )
+            .await?;
+        if inserted == 0 {
+            return Ok(false);
+        }
+        queue_sender_receipt(
+            &mut transaction,
+            message.message_row,
+            message.message,
+            message.at,
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    async fn thread(
+        &self,
+        owner: &Fnr,
+        letter: LetterId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoredThreadEntry>, StorageError> {
+        // The conversation: the owner's letters from the same sender under
+        // the same ConversationId, in effect and not purged.
+        const CONVERSATION: &str = "SELECT c.id FROM letter c JOIN letter me
+               ON me.id = $1 AND me.recipient_fnr = $2
+             WHERE c.recipient_fnr = $2 AND c.conversation_id = me.conversation_id
+               AND c.sender_org_nr = me.sender_org_nr
+               AND (c.effective_at IS NULL OR c.effective_at <= $3) AND c.purged_at IS NULL";
+        let letters: Vec<(Uuid, String, String, i32, DateTime<Utc>)> = self
+            .fetch_all(
+                Query::new(format!(
+                    "SELECT l.id, l.title, l.nonsensitive_title, l.security_level, l.received_at
+                     FROM letter l WHERE l.id IN ({CONVERSATION})"
+                ))
+                .bind(letter.as_uuid())
+                .bind(owner.as_str())
+                .bind(now),
+            )
+            .await?;
+        let replies: Vec<(DateTime<Utc>,)> = self
+            .fetch_all(
+                Query::new(format!(
+                    "SELECT r.sent_at FROM reply r
+                     WHERE r.owner_fnr = $2 AND r.sent_at IS NOT NULL
+                       AND r.letter_id IN ({CONVERSATION})"
+                ))
+                .bind(letter.as_uuid())
+                .bind(owner.as_str())
+                .bind(now),
+            )
+            .await?;
+        let messages: Vec<(String, Option<String>, DateTime<Utc>)> = self
+            .fetch_all(
+                Query::new(format!(
+                    "SELECT m.text, m.attachment, m.sent_at FROM citizen_message m
+                     WHERE m.owner_fnr = $2 AND m.letter_id IN ({CONVERSATION})"
+                ))
+                .bind(letter.as_uuid())
+                .bind(owner.as_str())
+                .bind(now),
+            )
+            .await?;
+        let mut thread = Vec::with_capacity(letters.len() + replies.len() + messages.len());
+        for (id, title, nonsensitive_title, level, at) in letters {
+            thread.push(StoredThreadEntry::Letter {
+                id: LetterId::from_uuid(id),
+                title,
+                nonsensitive_title,
+                security_level: stored_level(level)?,
+                at,
+            });
+        }
+        thread.extend(
+            replies
+                .into_iter()
+                .map(|(at,)| StoredThreadEntry::Reply { at }),
+        );
+        for (text, attachment, at) in messages {
+            thread.push(StoredThreadEntry::Message {
+                text,
+                attachment: attachment
+                    .map(|attachment| from_json(&attachment, "message attachment"))
+                    .transpose()?,
+                at,
+            });
+        }
+        thread.sort_by_key(|entry| match entry {
+            StoredThreadEntry::Letter { at, .. }
+            | StoredThreadEntry::Reply { at }
+            | StoredThreadEntry::Message { at, .. } => *at,
+        });
+        Ok(thread)
     }
 
     async fn unanswered(

@@ -96,8 +96,19 @@ async fn post_answers(
             reqwest::multipart::Part::bytes(bytes.clone()).file_name((*name).to_owned()),
         );
     }
+    post_form(app, &format!("/brev/{letter}/svar"), session, form, accept).await
+}
+
+/// A multipart form posted in the session, asking for `accept`.
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    session: &str,
+    form: reqwest::multipart::Form,
+    accept: &str,
+) -> reqwest::Response {
     app.client
-        .post(app.url(&format!("/brev/{letter}/svar")))
+        .post(app.url(path))
         .header(
             header::COOKIE,
             format!("__Host-postkasse-session={session}"),
@@ -283,6 +294,164 @@ async fn a_reply_is_pushed_to_the_agencys_callback_with_a_valid_hmac(backend: Ba
     let waiting = svar_documents(&sender.receipts(&app, "").await);
     assert_eq!(waiting.len(), 1, "it also waits to be fetched");
     assert_eq!(&waiting[0].0, id);
+}
+
+/// Posts a message to `/brev/{letter}/melding` with the form's key.
+async fn post_message(
+    app: &TestApp,
+    letter: LetterId,
+    session: &str,
+    key: &str,
+    text: &str,
+    file: Option<(&str, Vec<u8>)>,
+    accept: &str,
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new()
+        .text("nokkel", key.to_owned())
+        .text("tekst", text.to_owned());
+    if let Some((name, bytes)) = file {
+        form = form.part(
+            "vedlegg",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+    }
+    post_form(
+        app,
+        &format!("/brev/{letter}/melding"),
+        session,
+        form,
+        accept,
+    )
+    .await
+}
+
+/// The form key the letter page's message form posts with.
+fn message_key(page: &str) -> String {
+    let at = page.find("name=\"nokkel\"").expect("a message form");
+    let rest = &page[at..];
+    let value = &rest[rest.find("value=\"").unwrap() + 7..];
+    value[..value.find('"').unwrap()].to_owned()
+}
+
+async fn a_conversation_threads_messages_and_the_agencys_next_letter(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (kari, ola) = (citizen(10), citizen(11));
+    let mut form = course_form(Utc::now() + Duration::days(5));
+    form["fritekst"] = json!(true);
+    let first = form_letter(&kari, "Vedtak om kurs", &form);
+    let conversation = first.conversation_id;
+    let letter = app.send_letter(&first).await;
+    let session = app.login_as(&kari).await;
+    let path = format!("/brev/{letter}");
+    let shown = page(&app, &path, &session).await;
+    assert!(shown.contains("Samtale med avsenderen"), "{shown}");
+    let key = message_key(&shown);
+
+    // Empty, it is refused beside the field; sent twice with one key, it is kept once.
+    let empty = post_message(&app, letter, &session, &key, "  ", None, PAGE).await;
+    assert!(empty.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .contains("meldingfeil=tom"));
+    let shown = page(&app, &format!("{path}?meldingfeil=tom"), &session).await;
+    assert!(shown.contains("Skriv en melding før du sender."), "{shown}");
+    for _ in 0..2 {
+        let sent = post_message(
+            &app,
+            letter,
+            &session,
+            &key,
+            "Kan jeg ta med en ledsager?",
+            Some(("timeplan.pdf", pdf())),
+            PAGE,
+        )
+        .await;
+        assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+        assert!(sent.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .contains("melding=sendt"));
+    }
+
+    // The agency gets it once, with its file, and answers in the same conversation.
+    let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+    let messages: Vec<Value> = sender
+        .receipts(&app, "")
+        .await
+        .into_iter()
+        .filter(|entry| {
+            entry["forretningsmelding"]["standardBusinessDocument"]["melding"].is_object()
+        })
+        .map(|entry| entry["forretningsmelding"].clone())
+        .collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let body = &messages[0]["standardBusinessDocument"]["melding"];
+    assert_eq!(body["tekst"], "Kan jeg ta med en ledsager?");
+    assert_eq!(body["vedlegg"]["filnavn"], "timeplan.pdf");
+    assert_eq!(
+        messages[0]["standardBusinessDocument"]["standardBusinessDocumentHeader"]["businessScope"]
+            ["scope"][0]["instanceIdentifier"],
+        conversation.to_string()
+    );
+    let (fits, report) = agency_checks(&form, &messages[0]);
+    assert!(fits, "the agency's check: {report}");
+    let mut answer = test_letter(
+        &OrgNr::parse(TEST_SENDER).unwrap(),
+        &kari,
+        "Svar: ledsager er velkommen",
+    );
+    answer.conversation_id = conversation;
+    app.send_letter(&answer).await;
+
+    let shown = page(&app, &path, &session).await;
+    let thread = &shown[shown.find("Samtale med avsenderen").unwrap()..];
+    let asked = thread
+        .find("Kan jeg ta med en ledsager?")
+        .expect("the message in the thread");
+    let answered = thread
+        .find("Svar: ledsager er velkommen")
+        .expect("the agency's next letter");
+    assert!(asked < answered, "oldest first: {thread}");
+    assert!(thread.contains("timeplan.pdf"));
+
+    // Another citizen: 404, and nothing is sent.
+    let ola_session = app.login_as(&ola).await;
+    let foreign = post_message(
+        &app,
+        letter,
+        &ola_session,
+        &uuid::Uuid::new_v4().to_string(),
+        "Hei",
+        None,
+        API,
+    )
+    .await;
+    assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
+
+    // A form that does not take messages: refused, and no message form shown.
+    let closed = app
+        .send_letter(&form_letter(
+            &kari,
+            "Uten meldinger",
+            &course_form(Utc::now() + Duration::days(5)),
+        ))
+        .await;
+    let refused = post_message(
+        &app,
+        closed,
+        &session,
+        &uuid::Uuid::new_v4().to_string(),
+        "Hei",
+        None,
+        API,
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(!page(&app, &format!("/brev/{closed}"), &session)
+        .await
+        .contains("name=\"nokkel\""));
 }
 
 async fn a_bad_form_or_link_names_every_problem_and_stores_nothing(backend: Backend) {
@@ -733,6 +902,7 @@ async fn another_citizen_and_a_lower_level_are_kept_out(backend: Backend) {
 on_both_backends!(
     a_bad_form_or_link_names_every_problem_and_stores_nothing,
     a_reply_is_pushed_to_the_agencys_callback_with_a_valid_hmac,
+    a_conversation_threads_messages_and_the_agencys_next_letter,
     a_link_out_shows_until_its_deadline,
     a_citizen_answers_and_the_agency_fetches_the_reply_once,
     a_late_answer_is_refused_and_the_agency_hears_the_form_went_unanswered,

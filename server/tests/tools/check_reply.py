@@ -4,6 +4,7 @@ against the reply form the agency sent, with the `jsonschema` package from
 PyPI, independently of Postkasse's own code.
 
 Usage: check_reply.py FORM.json MESSAGE.json [OPENAPI.json]
+(MESSAGE may be a `svar`, or a free-text `melding` the form allows.)
 Prints each fault and exits 1, or exits 0 when the reply fits the form.
 With the API's OpenAPI description, the form is also checked against its
 Svarskjema schema and the message against its Receipt schema.
@@ -184,10 +185,29 @@ def package_faults(body, answers):
     return faults
 
 
+def message_faults(form, message, checker):
+    """A citizen's free-text message: allowed by the form, shaped as the
+    OpenAPI description says, its attachment in its container."""
+    faults = [] if form.get("fritekst") else ["a message, but the form does not allow them"]
+    if len(sys.argv) > 3:
+        openapi = json.load(open(sys.argv[3], encoding="utf-8"))
+        faults += against_openapi(openapi, "Receipt", message, checker)
+    body = message["standardBusinessDocument"]["melding"]
+    if not body.get("tekst", "").strip():
+        faults.append("melding.tekst is empty")
+    attached = {"vedlegg": body["vedlegg"]} if "vedlegg" in body else {}
+    return faults + package_faults(body, attached)
+
+
 def main():
     form = json.load(open(sys.argv[1], encoding="utf-8"))
     message = json.load(open(sys.argv[2], encoding="utf-8"))
     checker = jsonschema.FormatChecker()
+    if "melding" in message.get("standardBusinessDocument", {}):
+        faults = message_faults(form, message, checker)
+        for fault in faults:
+            print(fault)
+        sys.exit(1 if faults else 0)
     faults = [
         f"message: {error.json_path}: {error.message}"
         for error in jsonschema.Draft202012Validator(MESSAGE_SCHEMA, format_checker=checker).iter_errors(message)

@@ -8,7 +8,10 @@
 //! shown for review, and sent with a server-function form.
 
 use crate::{
-    api::replies::{load_reply_area, AnswerProblem, ReplyArea, ReplyView, SendReply},
+    api::replies::{
+        load_reply_area, AnswerProblem, MessageProblem, ReplyArea, ReplyView, SendReply,
+        ThreadEntry, MESSAGE_MAX_CHARS,
+    },
     components::forms::{error_text, form_error},
     domain::{
         reply_form::{Question, QuestionKind, NO, YES},
@@ -103,7 +106,12 @@ fn ReplyForm(
         open,
         sent,
         draft,
+        thread,
+        message_key,
     } = area;
+    let conversation = form.free_text.then(|| {
+        view! { <Conversation letter thread message_key sender=sender.clone() /> }
+    });
     let deadline = local_time(locale, form.deadline);
     let step = match (sent, draft) {
         (Some(sent), _) => {
@@ -129,6 +137,123 @@ fn ReplyForm(
             </p>
             {form.intro.clone().map(|intro| view! { <p>{intro}</p> })}
             {step}
+        </section>
+        {conversation}
+    }
+}
+
+/// The letter's conversation with its sender, and the form to write to them.
+#[component]
+fn Conversation(
+    letter: LetterId,
+    thread: Vec<ThreadEntry>,
+    message_key: uuid::Uuid,
+    sender: String,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let query = use_query_map();
+    // Only a known code from the address is shown, never its text.
+    let problem = query.with_untracked(|query| {
+        query
+            .get("meldingfeil")
+            .and_then(|code| MessageProblem::from_code(&code))
+    });
+    let sent = query.with_untracked(|query| query.get("melding").is_some());
+    let text_problem = problem.and_then(|problem| match problem {
+        MessageProblem::Empty => Some(td_string!(locale, reply.message_empty).to_owned()),
+        MessageProblem::TooLong => {
+            Some(td_string!(locale, reply.message_too_long, max = MESSAGE_MAX_CHARS).to_string())
+        }
+        _ => None,
+    });
+    let file_problem = problem.and_then(|problem| match problem {
+        MessageProblem::FileWrongKind => {
+            Some(td_string!(locale, reply.answer_file_wrong_kind).to_owned())
+        }
+        MessageProblem::FileTooLarge => {
+            Some(td_string!(locale, reply.answer_file_too_large).to_owned())
+        }
+        _ => None,
+    });
+    let entries = thread
+        .into_iter()
+        .map(|entry| match entry {
+            ThreadEntry::Letter { id, title, at, current } => view! {
+                <li>
+                    <time datetime=at.to_rfc3339()>{local_time(locale, at)}</time>
+                    " "
+                    {t!(i18n, reply.thread_letter)}
+                    " "
+                    <a href=format!("/brev/{id}")>{title}</a>
+                    {current.then(|| view! { " " {t!(i18n, reply.this_letter)} })}
+                </li>
+            }
+            .into_any(),
+            ThreadEntry::Reply { at } => view! {
+                <li>
+                    <time datetime=at.to_rfc3339()>{local_time(locale, at)}</time>
+                    " "
+                    {t!(i18n, reply.thread_reply)}
+                </li>
+            }
+            .into_any(),
+            ThreadEntry::Message { text, file_name, at } => view! {
+                <li>
+                    <time datetime=at.to_rfc3339()>{local_time(locale, at)}</time>
+                    " "
+                    {t!(i18n, reply.thread_message)}
+                    <p class="message-text">{text}</p>
+                    {file_name.map(|name| view! { <p class="file-facts">{tu_string!(i18n, reply.thread_file, name)}</p> })}
+                </li>
+            }
+            .into_any(),
+        })
+        .collect_view();
+    let text_described = if text_problem.is_some() {
+        "melding-hint melding-feil"
+    } else {
+        "melding-hint"
+    };
+    view! {
+        <section id="samtale" class="reply conversation" aria-labelledby="samtale-tittel">
+            <h2 id="samtale-tittel">{t!(i18n, reply.conversation_heading)}</h2>
+            <ol class="thread">{entries}</ol>
+            {sent.then(|| view! { <p class="saved-note" role="status">{t!(i18n, reply.message_sent)}</p> })}
+            <form
+                method="post"
+                action=format!("/brev/{letter}/melding")
+                enctype="multipart/form-data"
+                class="reply-form"
+                novalidate
+            >
+                <input type="hidden" name="nokkel" value=message_key.to_string() />
+                <div class="field">
+                    <label for="melding-tekst">{tu_string!(i18n, reply.write_label, sender)}</label>
+                    <p id="melding-hint" class="hint">{t!(i18n, reply.write_hint)}</p>
+                    {text_problem.clone().map(|problem| view! { <p id="melding-feil" class="field-error">{problem}</p> })}
+                    <textarea
+                        id="melding-tekst"
+                        name="tekst"
+                        rows="5"
+                        aria-describedby=text_described
+                        aria-invalid=text_problem.is_some().then_some("true")
+                    ></textarea>
+                </div>
+                <div class="field">
+                    <label for="melding-vedlegg">{t!(i18n, reply.file_label)}</label>
+                    {file_problem.clone().map(|problem| view! { <p id="vedlegg-feil" class="field-error">{problem}</p> })}
+                    <input
+                        id="melding-vedlegg"
+                        name="vedlegg"
+                        type="file"
+                        accept="application/pdf,image/png,image/jpeg"
+                        aria-describedby=file_problem.is_some().then_some("vedlegg-feil")
+                        aria-invalid=file_problem.is_some().then_some("true")
+                    />
+                </div>
+                <button type="submit">{t!(i18n, reply.send_message)}</button>
+            </form>
         </section>
     }
 }

@@ -52,3 +52,9 @@ CREATE TABLE citizen_message (
 );
 
 CREATE INDEX citizen_message_by_letter ON citizen_message (owner_fnr, letter_id);
+
+-- A notice is about the letter (skipped once it is opened) or, for the
+-- reminders before a reply form's deadline, about the form (skipped once it
+-- is answered).
+ALTER TABLE notice_job ADD COLUMN purpose TEXT NOT NULL DEFAULT 'brev'
+    CHECK (purpose IN ('brev', 'svar'));

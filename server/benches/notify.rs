@@ -248,6 +248,7 @@ async fn seed(database: &Database, letters: usize) -> anyhow::Result<usize> {
                         ordered_by: OrderedBy::Sender,
                         text: "Du har fått et brev.".to_owned(),
                         due_at: received + Duration::days(i64::from(day)),
+                        purpose: postkasse::notify::NoticePurpose::Letter,
                     })
                 })
                 .collect();

@@ -117,6 +117,10 @@ pub enum AccessKind {
     View,
     /// A document was downloaded.
     Download,
+    /// The citizen sent their answer to the letter's reply form.
+    Reply,
+    /// The citizen wrote to the letter's sender.
+    Message,
 }
 
 /// One line of a letter's access log. It names documents by position only,

@@ -903,6 +903,16 @@ impl Broker {
                             ),
                         ));
                     }
+                    // A moved letter was announced where it first arrived.
+                    if let (Some(form), None) = (&extensions.reply_form, moved) {
+                        let reminders = crate::notify::reply_reminders(
+                            &notices,
+                            form.deadline,
+                            letter.effective_at.unwrap_or(now),
+                            &self.settings.notice_window,
+                        );
+                        notices.extend(reminders);
+                    }
                     let terms = LetterTerms {
                         effective_at: letter.effective_at,
                         opening_receipt: letter.opening_receipt,

@@ -21,7 +21,9 @@ mod tests {
     use super::DOCUMENT;
     use crate::broker::{
         message::{STANDARD_DIGITAL, STANDARD_MOVED, STANDARD_PRINT},
-        receipts::{receipt, ErrorKind, ReceiptContext, ReceiptKind, PROVIDER_RECEIPTS},
+        receipts::{
+            receipt, ErrorKind, ReceiptContext, ReceiptKind, MESSAGE, PROVIDER_RECEIPTS, REPLY,
+        },
         routing::Process,
         TransportStatus,
     };
@@ -70,6 +72,17 @@ mod tests {
                 kind: ErrorKind::Client,
                 details: "ingen adresse".into(),
             },
+            ReceiptKind::FromCitizen {
+                key: REPLY,
+                body: serde_json::Map::new(),
+            },
+            ReceiptKind::FromCitizen {
+                key: MESSAGE,
+                body: serde_json::Map::new(),
+            },
+            ReceiptKind::Unanswered {
+                deadline: chrono::Utc::now(),
+            },
         ]
         .into_iter()
         .map(|kind| serde_json::from_str(&receipt(&context, kind, chrono::Utc::now()).document))
@@ -107,7 +120,7 @@ mod tests {
                 "the body {kind} is described"
             );
         }
-        assert_eq!(types.len(), 6, "no kind the server never writes");
+        assert_eq!(types.len(), 9, "no kind the server never writes");
         for kind in PROVIDER_RECEIPTS {
             assert!(types.iter().any(|t| t == kind));
         }

@@ -122,6 +122,25 @@ pub struct NewNotice {
     pub ordered_by: OrderedBy,
     pub text: String,
     pub due_at: DateTime<Utc>,
+    pub purpose: NoticePurpose,
+}
+
+/// What a notice is about, which says when it is no longer needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticePurpose {
+    /// The letter: skipped once the citizen has opened it.
+    Letter,
+    /// The letter's reply form: skipped once the citizen has answered it.
+    Reply,
+}
+
+impl NoticePurpose {
+    pub fn code(self) -> &'static str {
+        match self {
+            NoticePurpose::Letter => "brev",
+            NoticePurpose::Reply => "svar",
+        }
+    }
 }
 
 impl NewNotice {
@@ -285,6 +304,7 @@ pub fn notices_for_letter(
                 ordered_by: OrderedBy::Sender,
                 text: notice.text.clone(),
                 due_at: window.due(effective, day),
+                purpose: NoticePurpose::Letter,
             });
         }
     }
@@ -295,6 +315,7 @@ pub fn notices_for_letter(
             ordered_by: OrderedBy::Citizen,
             text: citizen_notice_text(nonsensitive_title, channel),
             due_at: window.due(effective, 0),
+            purpose: NoticePurpose::Letter,
         });
     }
     // An evening letter's day-0 notice moves to the next morning, where a
@@ -310,7 +331,7 @@ pub fn notices_for_letter(
 }
 
 /// The reminders before a print-if-unread deadline: an e-mail two days
-/// before and an SMS the day before, each in the daytime window, each only
+/// before and an SMS the day before, in the daytime window, sent only
 /// while the letter is unopened (as every notice) and only if it falls
 /// after the letter is available and before the deadline. They count as
 /// ordered by the sender, who asked for the letter to be printed; a
@@ -321,6 +342,60 @@ pub fn print_reminders(
     deadline: DateTime<Utc>,
     available: DateTime<Utc>,
     window: &schedule::DayWindow,
+) -> Vec<NewNotice> {
+    let text = format!(
+        "Påminnelse: Du har et ulest brev i Postkasse. Åpnes det ikke innen {}, sendes det til deg i posten.",
+        oslo_time(deadline)
+    );
+    reminders(
+        existing,
+        deadline,
+        available,
+        window,
+        &text,
+        NoticePurpose::Letter,
+    )
+}
+
+/// The reminders before a reply form's deadline, on the same days and
+/// channels as [`print_reminders`], sent only while the form is unanswered
+/// (opening the letter does not stop them).
+pub fn reply_reminders(
+    existing: &[NewNotice],
+    deadline: DateTime<Utc>,
+    available: DateTime<Utc>,
+    window: &schedule::DayWindow,
+) -> Vec<NewNotice> {
+    let text = format!(
+        "Påminnelse: Et brev i Postkasse venter på svar fra deg innen {}.",
+        oslo_time(deadline)
+    );
+    reminders(
+        existing,
+        deadline,
+        available,
+        window,
+        &text,
+        NoticePurpose::Reply,
+    )
+}
+
+fn oslo_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Oslo)
+        .format("%d.%m.%Y kl. %H:%M")
+        .to_string()
+}
+
+/// An e-mail two days and an SMS one day before `deadline`, in the daytime
+/// window, where it falls after `available` and on a day the channel has
+/// no notice yet.
+fn reminders(
+    existing: &[NewNotice],
+    deadline: DateTime<Utc>,
+    available: DateTime<Utc>,
+    window: &schedule::DayWindow,
+    text: &str,
+    purpose: NoticePurpose,
 ) -> Vec<NewNotice> {
     let first_day = window.local_date(available);
     [
@@ -342,13 +417,9 @@ pub fn print_reminders(
             channel,
             day,
             ordered_by: OrderedBy::Sender,
-            text: format!(
-                "Påminnelse: Du har et ulest brev i Postkasse. Åpnes det ikke innen {}, sendes det til deg i posten.",
-                deadline
-                    .with_timezone(&chrono_tz::Europe::Oslo)
-                    .format("%d.%m.%Y kl. %H:%M")
-            ),
+            text: text.to_owned(),
             due_at,
+            purpose,
         })
     })
     .collect()
@@ -398,6 +469,7 @@ mod tests {
             ordered_by: OrderedBy::Sender,
             text: String::new(),
             due_at: at("2026-12-08T09:00:00+01:00"),
+            purpose: NoticePurpose::Letter,
         }];
         assert!(print_reminders(
             &existing,
@@ -416,6 +488,7 @@ mod tests {
             ordered_by,
             text: String::new(),
             due_at: Utc::now(),
+            purpose: NoticePurpose::Letter,
         };
         let email_only = NoticePreference {
             email: true,

@@ -258,6 +258,7 @@ impl NoticeToSchedule<'_> {
             Value::from(self.notice.text.as_str()),
             Value::from(self.notice.due_at),
             Value::from(self.created_at),
+            Value::from(self.notice.purpose.code()),
         ]
     }
 }
@@ -609,7 +610,7 @@ impl broker::Store for Database {
         insert_rows(
             &mut transaction,
             "INSERT INTO notice_job (id, letter_id, message_row, recipient_fnr, channel,
-                 day, ordered_by, text, due_at, created_at)",
+                 day, ordered_by, text, due_at, created_at, purpose)",
             rows.notices
                 .iter()
                 .filter(|scheduled| {

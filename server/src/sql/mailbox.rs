@@ -191,6 +191,8 @@ impl AccessRow {
             kind: match self.kind.as_str() {
                 "view" => AccessKind::View,
                 "download" => AccessKind::Download,
+                "reply" => AccessKind::Reply,
+                "message" => AccessKind::Message,
                 _ => return Err(StorageError::corrupt("access kind")),
             },
             document: self
@@ -208,6 +210,12 @@ fn access_to_sql(entry: &AccessEntry) -> Result<(&'static str, Option<i32>), Sto
     let kind = match entry.kind {
         AccessKind::View => "view",
         AccessKind::Download => "download",
+        // The replies store keeps these; the log reads them from there.
+        AccessKind::Reply | AccessKind::Message => {
+            return Err(StorageError::Other(anyhow::anyhow!(
+                "replies and messages are recorded where they are kept, not as access"
+            )))
+        }
     };
     let document = entry
         .document
@@ -606,10 +614,20 @@ impl mailbox::Store for Database {
     ) -> Result<Vec<AccessEntry>, StorageError> {
         let rows: Vec<AccessRow> = self
             .fetch_all(
+                // Replies and messages sent about the letter are in the log
+                // too; they are kept in their own tables.
                 Query::new(
-                    "SELECT accessed_at, kind, document_index, level FROM letter_access
-                     WHERE letter_id = $1 AND owner_fnr = $2
-                     ORDER BY accessed_at DESC, id DESC",
+                    "SELECT accessed_at, kind, document_index, level FROM (
+                         SELECT accessed_at, kind, document_index, level, id AS sequence
+                         FROM letter_access WHERE letter_id = $1 AND owner_fnr = $2
+                         UNION ALL
+                         SELECT sent_at, 'reply', NULL, sent_level, 0 FROM reply
+                         WHERE letter_id = $1 AND owner_fnr = $2 AND sent_at IS NOT NULL
+                         UNION ALL
+                         SELECT sent_at, 'message', NULL, sent_level, 0 FROM citizen_message
+                         WHERE letter_id = $1 AND owner_fnr = $2
+                     ) AS log
+                     ORDER BY accessed_at DESC, sequence DESC",
                 )
                 .bind(letter.as_uuid())
                 .bind(owner.as_str()),

@@ -131,15 +131,22 @@ impl notify::Store for Database {
             )
             .await?;
         if !rows.is_empty() {
-            // Of the claimed jobs, those whose letter its owner has opened
-            // are closed as skipped here, in the claim's transaction; only
-            // the claimed rows are looked at.
+            // Of the claimed jobs, those no longer needed are closed as
+            // skipped here, in the claim's transaction (only the claimed rows
+            // are looked at): a letter's notices once its owner has opened
+            // it, a reply reminder once the form is answered.
             let sql = format!(
                 "UPDATE notice_job SET done_at = $1, outcome = 'skipped',
-                     last_error = 'brevet er åpnet', leased_until = NULL
-                 WHERE id IN ({}) AND EXISTS (SELECT 1 FROM letter_access a
-                     WHERE a.letter_id = notice_job.letter_id
-                       AND a.owner_fnr = notice_job.recipient_fnr)
+                     last_error = CASE purpose WHEN 'svar' THEN 'svaret er sendt'
+                                               ELSE 'brevet er åpnet' END,
+                     leased_until = NULL
+                 WHERE id IN ({}) AND CASE purpose
+                     WHEN 'svar' THEN EXISTS (SELECT 1 FROM reply r
+                         WHERE r.letter_id = notice_job.letter_id AND r.sent_at IS NOT NULL)
+                     ELSE EXISTS (SELECT 1 FROM letter_access a
+                         WHERE a.letter_id = notice_job.letter_id
+                           AND a.owner_fnr = notice_job.recipient_fnr)
+                 END
                  RETURNING id",
                 placeholders(2, rows.len())
             );

@@ -15,6 +15,7 @@ use postkasse::clock::{Clock as _, ManualClock};
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
 use std::{path::Path, sync::Arc};
+use uuid::Uuid;
 
 const FORM_TYPE: &str = "application/vnd.postkasse.svarskjema+json";
 const LINK_TYPE: &str = "application/vnd.difi.dpi.lenke+xml";
@@ -97,6 +98,30 @@ async fn post_answers(
         );
     }
     post_form(app, &format!("/brev/{letter}/svar"), session, form, accept).await
+}
+
+/// Answers the course form "no" with a reason, and sends it.
+async fn answer_no(app: &TestApp, letter: LetterId, session: &str, reason: &str) {
+    let draft = draft_in(
+        &post_answers(
+            app,
+            letter,
+            session,
+            None,
+            &[("deltar", "nei"), ("grunn", reason)],
+            &[],
+            PAGE,
+        )
+        .await,
+    );
+    let sent = app
+        .server_fn_as(
+            "send_reply",
+            &[("id", letter.to_string()), ("utkast", draft)],
+            session,
+        )
+        .await;
+    assert!(sent.status().is_success());
 }
 
 /// A multipart form posted in the session, asking for `accept`.
@@ -247,26 +272,7 @@ async fn a_reply_is_pushed_to_the_agencys_callback_with_a_valid_hmac(backend: Ba
         .send_letter(&form_letter(&kari, "Kurs med varsling", &form))
         .await;
     let session = app.login_as(&kari).await;
-    let draft = draft_in(
-        &post_answers(
-            &app,
-            letter,
-            &session,
-            None,
-            &[("deltar", "nei"), ("grunn", "Bortreist")],
-            &[],
-            PAGE,
-        )
-        .await,
-    );
-    let sent = app
-        .server_fn_as(
-            "send_reply",
-            &[("id", letter.to_string()), ("utkast", draft)],
-            &session,
-        )
-        .await;
-    assert!(sent.status().is_success());
+    answer_no(&app, letter, &session, "Bortreist").await;
 
     // The delivery receipt, then the reply, each pushed once.
     let pushes = crate::messages::pushes(&callback, 2).await;
@@ -415,6 +421,10 @@ async fn a_conversation_threads_messages_and_the_agencys_next_letter(backend: Ba
         .expect("the agency's next letter");
     assert!(asked < answered, "oldest first: {thread}");
     assert!(thread.contains("timeplan.pdf"));
+    assert!(
+        shown.contains("En melding til avsenderen ble sendt"),
+        "in the access log: {shown}"
+    );
 
     // Another citizen: 404, and nothing is sent.
     let ola_session = app.login_as(&ola).await;
@@ -452,6 +462,81 @@ async fn a_conversation_threads_messages_and_the_agencys_next_letter(backend: Ba
     assert!(!page(&app, &format!("/brev/{closed}"), &session)
         .await
         .contains("name=\"nokkel\""));
+}
+
+async fn reminders_go_out_while_a_form_is_unanswered_and_stop_when_it_is(backend: Backend) {
+    let clock = Arc::new(ManualClock::starting_at(Utc::now()));
+    let Some(app) = spawn_app_with_clock(backend, |_| {}, clock.clone()).await else {
+        return;
+    };
+    let kari = citizen(12);
+    let deadline = clock.now() + Duration::days(5);
+    let unanswered = app
+        .send_letter(&form_letter(&kari, "Kurs A", &course_form(deadline)))
+        .await;
+    let answered = app
+        .send_letter(&form_letter(&kari, "Kurs B", &course_form(deadline)))
+        .await;
+    let reminders: Vec<(String, String)> = app
+        .database
+        .fetch_all(postkasse::sql::Query::new(
+            "SELECT channel, text FROM notice_job WHERE purpose = 'svar' ORDER BY due_at",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        reminders.len(),
+        4,
+        "an e-mail and an SMS per letter: {reminders:?}"
+    );
+    assert!(reminders[0]
+        .1
+        .starts_with("Påminnelse: Et brev i Postkasse venter på svar fra deg innen"));
+
+    // Kari opens the one she does not answer (that does not stop its
+    // reminders) and answers the other.
+    let session = app.login_as(&kari).await;
+    page(&app, &format!("/brev/{unanswered}"), &session).await;
+    answer_no(&app, answered, &session, "Syk").await;
+
+    // Just before the deadline every reminder is due.
+    clock.advance(Duration::days(5) - Duration::minutes(1));
+    let mut outcomes = Vec::new();
+    for _ in 0..100 {
+        outcomes = app
+            .database
+            .fetch_all::<(Uuid, String, Option<String>)>(postkasse::sql::Query::new(
+                "SELECT letter_id, outcome, last_error FROM notice_job
+                 WHERE purpose = 'svar' AND outcome IS NOT NULL",
+            ))
+            .await
+            .unwrap();
+        if outcomes.len() == 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(outcomes.len(), 4, "{outcomes:?}");
+    for (letter, outcome, reason) in &outcomes {
+        if *letter == answered.as_uuid() {
+            assert_eq!(
+                (outcome.as_str(), reason.as_deref()),
+                ("skipped", Some("svaret er sendt"))
+            );
+        } else {
+            assert_ne!(
+                outcome, "skipped",
+                "the opened, unanswered letter is reminded"
+            );
+        }
+    }
+    let in_sink = postkasse::notify::Store::sink_notices(&app.database, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|notice| notice.text.contains("venter på svar"))
+        .count();
+    assert_eq!(in_sink, 1, "the e-mail reminder for the unanswered letter");
 }
 
 async fn a_bad_form_or_link_names_every_problem_and_stores_nothing(backend: Backend) {
@@ -678,6 +763,20 @@ async fn a_citizen_answers_and_the_agency_fetches_the_reply_once(backend: Backen
     check_sealed_receipt(&app, &session, &shown).await;
     let inbox = page(&app, "/innboks", &session).await;
     assert!(!inbox.contains("svar innen"), "answered: {inbox}");
+    assert!(
+        shown.contains("Svaret på skjemaet ble sendt"),
+        "in the access log: {shown}"
+    );
+    // The receipt's text is searchable, so the answers are found.
+    let mut found = String::new();
+    for _ in 0..60 {
+        found = page(&app, "/sok?q=N%C3%B8tter", &session).await;
+        if found.contains("Kvittering for svar") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(found.contains("Kvittering for svar"), "search: {found}");
 
     let waiting = svar_documents(&sender.receipts(&app, "").await);
     assert_eq!(waiting.len(), 1, "{waiting:?}");
@@ -903,6 +1002,7 @@ on_both_backends!(
     a_bad_form_or_link_names_every_problem_and_stores_nothing,
     a_reply_is_pushed_to_the_agencys_callback_with_a_valid_hmac,
     a_conversation_threads_messages_and_the_agencys_next_letter,
+    reminders_go_out_while_a_form_is_unanswered_and_stop_when_it_is,
     a_link_out_shows_until_its_deadline,
     a_citizen_answers_and_the_agency_fetches_the_reply_once,
     a_late_answer_is_refused_and_the_agency_hears_the_form_went_unanswered,

@@ -227,6 +227,8 @@ fn AccessLog(entries: Vec<AccessEntry>) -> impl IntoView {
                                 (AccessKind::Download, None) => {
                                     td_string!(locale, letter.document_downloaded).into()
                                 }
+                                (AccessKind::Reply, _) => td_string!(locale, letter.reply_sent).into(),
+                                (AccessKind::Message, _) => td_string!(locale, letter.message_sent).into(),
                             };
                             let level = match entry.level {
                                 SecurityLevel::Substantial => td_string!(locale, common.level_substantial),

@@ -728,7 +728,8 @@ impl Application {
                         trash_days: settings.mailbox.trash_days,
                     },
                 )
-                .with_index_feed(index_feed),
+                .with_index_feed(index_feed)
+                .with_replies(Arc::new(services.database.clone())),
             ),
             search,
             auth: Arc::new(auth),

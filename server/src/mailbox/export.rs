@@ -7,7 +7,8 @@
 //! dates are there. Letters waiting for the citizen's consent to an opening
 //! receipt are listed without documents too, as the letter page would show
 //! them. Every exported document is noted in its letter's access log as a
-//! download.
+//! download. Beside each letter the citizen may read are their answer to
+//! its reply form and their messages to its sender (with their files).
 //!
 //! An archive can be far larger than memory should hold, so the zip is
 //! written to an unnamed temporary file (removed by the system when it is
@@ -56,8 +57,38 @@ struct IndexLetter {
     plassering: &'static str,
     mappe: Option<String>,
     dokumenter: Vec<IndexFile>,
+    /// The citizen's answer to the letter's reply form, once sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    svar: Option<IndexReply>,
+    /// What the citizen wrote to the sender about the letter.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    meldinger: Vec<IndexMessage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     merknad: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct IndexReply {
+    skjema: String,
+    sendt: Option<DateTime<Utc>>,
+    /// The questions asked, in order, with what was answered (as the form
+    /// showed it: a choice by its value, a date as `YYYY-MM-DD`, a file by
+    /// its name; the files are in the sealed receipt among the uploads).
+    svar: Vec<IndexAnswer>,
+}
+
+#[derive(Serialize)]
+struct IndexAnswer {
+    sporsmal: String,
+    svar: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct IndexMessage {
+    sendt: DateTime<Utc>,
+    tekst: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vedlegg: Option<IndexFile>,
 }
 
 #[derive(Serialize)]
@@ -135,6 +166,88 @@ fn write_zip(
 }
 
 impl MailboxService {
+    /// The sent reply to the letter's form and the citizen's messages about
+    /// it; each message's file is added to `files`.
+    async fn conversation_for_export(
+        &self,
+        viewer: &SignedIn,
+        letter: app::domain::LetterId,
+        files: &mut Vec<(String, Sha256Digest)>,
+    ) -> Result<(Option<IndexReply>, Vec<IndexMessage>), AppError> {
+        let Some(replies) = &self.replies else {
+            return Ok((None, Vec::new()));
+        };
+        let now = self.clock.now();
+        let reply = match replies
+            .letter_form(&viewer.fnr, letter, now)
+            .await
+            .map_err(internal)?
+        {
+            crate::replies::FormLookup::Form(form) => replies
+                .sent_reply(&viewer.fnr, letter)
+                .await
+                .map_err(internal)?
+                .map(|sent| IndexReply {
+                    skjema: form.form.title.clone(),
+                    sendt: sent.sent_at,
+                    svar: form
+                        .form
+                        .path(&sent.answers)
+                        .into_iter()
+                        .map(|question| IndexAnswer {
+                            sporsmal: question.text.clone(),
+                            svar: sent
+                                .answers
+                                .get(&question.id)
+                                .map(app::api::replies::field_values)
+                                .unwrap_or_default(),
+                        })
+                        .collect(),
+                }),
+            _ => None,
+        };
+        let mut messages = Vec::new();
+        for (number, (text, attachment, sent_at)) in replies
+            .letter_messages(&viewer.fnr, letter)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .enumerate()
+        {
+            let file = match attachment {
+                Some(file) => {
+                    let digest = Sha256Digest::from_hex(&file.sha256)
+                        .ok_or_else(|| internal(anyhow::anyhow!("a message file's digest")))?;
+                    let path = format!(
+                        "brev/{letter}/melding-{}-{}",
+                        number + 1,
+                        entry_name(&file.file_name)
+                    );
+                    files.push((path.clone(), digest));
+                    Some(IndexFile {
+                        fil: path,
+                        navn: file.file_name,
+                        tittel: None,
+                        mediatype: app::domain::MediaType::from_mime(&file.media_type)
+                            .map_or("application/octet-stream", |media_type| {
+                                media_type.as_mime()
+                            }),
+                        sha256: file.sha256,
+                        storrelse: file.size_bytes,
+                        lastet_opp: None,
+                    })
+                }
+                None => None,
+            };
+            messages.push(IndexMessage {
+                sendt: sent_at,
+                tekst: text,
+                vedlegg: file,
+            });
+        }
+        Ok((reply, messages))
+    }
+
     /// The citizen's whole archive as a zip (see the module docs for what a
     /// low login leaves out).
     pub async fn export(&self, viewer: &SignedIn) -> Result<ExportFile, AppError> {
@@ -190,6 +303,12 @@ impl MailboxService {
                     .map(|folder| folder.name.clone()),
                 _ => None,
             };
+            let (svar, meldinger) = if note.is_none() {
+                self.conversation_for_export(viewer, letter.id, &mut files)
+                    .await?
+            } else {
+                (None, Vec::new())
+            };
             index.brev.push(IndexLetter {
                 id: letter.id.to_string(),
                 avsender: letter.sender.name,
@@ -209,6 +328,8 @@ impl MailboxService {
                 plassering: place_name(archived.place),
                 mappe: folder,
                 dokumenter: documents,
+                svar,
+                meldinger,
                 merknad: note,
             });
         }

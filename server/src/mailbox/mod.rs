@@ -45,6 +45,8 @@ pub struct MailboxService {
     limits: ArchiveLimits,
     /// Tells the search index what moves, deletes and uploads changed.
     index_feed: Option<crate::search::IndexFeed>,
+    /// The replies and messages the export writes beside each letter.
+    replies: Option<Arc<dyn crate::replies::Store>>,
 }
 
 /// The archive's limits, from the `[mailbox]` settings.
@@ -111,12 +113,19 @@ impl MailboxService {
             clock,
             limits,
             index_feed: None,
+            replies: None,
         }
     }
 
     /// Keeps the search index in step with the citizen's changes.
     pub fn with_index_feed(mut self, feed: crate::search::IndexFeed) -> Self {
         self.index_feed = Some(feed);
+        self
+    }
+
+    /// Exports the citizen's replies and messages with their letters.
+    pub fn with_replies(mut self, replies: Arc<dyn crate::replies::Store>) -> Self {
+        self.replies = Some(replies);
         self
     }
 

@@ -174,6 +174,14 @@ pub trait Store: Send + Sync + 'static {
         message: &NewCitizenMessage<'_>,
     ) -> Result<bool, StorageError>;
 
+    /// The owner's messages about the letter, oldest first: (text,
+    /// attachment, sent at).
+    async fn letter_messages(
+        &self,
+        owner: &Fnr,
+        letter: LetterId,
+    ) -> Result<Vec<(String, Option<AnswerFile>, DateTime<Utc>)>, StorageError>;
+
     /// The conversation of the owner's letter, oldest first: the letters of
     /// the same sender with the same ConversationId that are in effect at
     /// `now`, the replies to their forms, and the owner's messages.

@@ -14,7 +14,7 @@ use crate::{
     },
     store::StorageError,
 };
-use app::domain::{Fnr, Letter, LetterId, ReplyForm, UploadId};
+use app::domain::{AnswerFile, Fnr, Letter, LetterId, ReplyForm, UploadId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_query::Value;
@@ -310,6 +310,31 @@ impl replies::Store for Database {
         .await?;
         transaction.commit().await?;
         Ok(true)
+    }
+
+    async fn letter_messages(
+        &self,
+        owner: &Fnr,
+        letter: LetterId,
+    ) -> Result<Vec<(String, Option<AnswerFile>, DateTime<Utc>)>, StorageError> {
+        let rows: Vec<(String, Option<String>, DateTime<Utc>)> = self
+            .fetch_all(
+                Query::new(
+                    "SELECT text, attachment, sent_at FROM citizen_message
+                     WHERE letter_id = $1 AND owner_fnr = $2 ORDER BY sent_at",
+                )
+                .bind(letter.as_uuid())
+                .bind(owner.as_str()),
+            )
+            .await?;
+        rows.into_iter()
+            .map(|(text, attachment, at)| {
+                let attachment = attachment
+                    .map(|attachment| from_json(&attachment, "message attachment"))
+                    .transpose()?;
+                Ok((text, attachment, at))
+            })
+            .collect()
     }
 
     async fn thread(

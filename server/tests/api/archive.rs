@@ -91,7 +91,7 @@ fn sender_org() -> app::domain::OrgNr {
 }
 
 /// The zip's entries by name, with their bytes.
-fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
     (0..archive.len())
         .map(|index| {

@@ -425,6 +425,33 @@ async fn a_conversation_threads_messages_and_the_agencys_next_letter(backend: Ba
         shown.contains("En melding til avsenderen ble sendt"),
         "in the access log: {shown}"
     );
+    // The export has the message beside its letter, and its file.
+    let export = app.get_as("/eksport/postkasse.zip", &session).await;
+    assert_eq!(export.status(), StatusCode::OK);
+    let entries = crate::archive::unzip(&export.bytes().await.unwrap());
+    let index: Value = serde_json::from_slice(
+        &entries
+            .iter()
+            .find(|(name, _)| name == "index.json")
+            .expect("an index")
+            .1,
+    )
+    .unwrap();
+    let exported = index["brev"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["id"] == letter.to_string())
+        .expect("the letter in the export");
+    let message = &exported["meldinger"][0];
+    assert_eq!(message["tekst"], "Kan jeg ta med en ledsager?");
+    let file = message["vedlegg"]["fil"].as_str().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|(name, bytes)| name == file && bytes.starts_with(b"%PDF")),
+        "{file} is in the zip"
+    );
 
     // Another citizen: 404, and nothing is sent.
     let ola_session = app.login_as(&ola).await;
@@ -767,6 +794,28 @@ async fn a_citizen_answers_and_the_agency_fetches_the_reply_once(backend: Backen
         shown.contains("Svaret på skjemaet ble sendt"),
         "in the access log: {shown}"
     );
+    let export = app.get_as("/eksport/postkasse.zip", &session).await;
+    let entries = crate::archive::unzip(&export.bytes().await.unwrap());
+    let index: Value = serde_json::from_slice(
+        &entries
+            .iter()
+            .find(|(name, _)| name == "index.json")
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    let exported = index["brev"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["id"] == letter.to_string())
+        .expect("the letter in the export");
+    assert_eq!(exported["svar"]["skjema"], "Påmelding til kurs");
+    assert_eq!(
+        exported["svar"]["svar"][1]["sporsmal"],
+        "Hvilken dag passer?"
+    );
+    assert_eq!(exported["svar"]["svar"][1]["svar"], json!(["tir"]));
     // The receipt's text is searchable, so the answers are found.
     let mut found = String::new();
     for _ in 0..60 {

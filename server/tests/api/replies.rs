@@ -100,6 +100,33 @@ async fn post_answers(
     post_form(app, &format!("/brev/{letter}/svar"), session, form, accept).await
 }
 
+/// The letter's entry in the citizen's export, and the zip's entries.
+async fn exported_letter(
+    app: &TestApp,
+    session: &str,
+    letter: LetterId,
+) -> (Value, Vec<(String, Vec<u8>)>) {
+    let export = app.get_as("/eksport/postkasse.zip", session).await;
+    assert_eq!(export.status(), StatusCode::OK);
+    let entries = crate::archive::unzip(&export.bytes().await.unwrap());
+    let index: Value = serde_json::from_slice(
+        &entries
+            .iter()
+            .find(|(name, _)| name == "index.json")
+            .expect("an index")
+            .1,
+    )
+    .unwrap();
+    let exported = index["brev"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["id"] == letter.to_string())
+        .expect("the letter in the export")
+        .clone();
+    (exported, entries)
+}
+
 /// Answers the course form "no" with a reason, and sends it.
 async fn answer_no(app: &TestApp, letter: LetterId, session: &str, reason: &str) {
     let draft = draft_in(
@@ -426,23 +453,7 @@ async fn a_conversation_threads_messages_and_the_agencys_next_letter(backend: Ba
         "in the access log: {shown}"
     );
     // The export has the message beside its letter, and its file.
-    let export = app.get_as("/eksport/postkasse.zip", &session).await;
-    assert_eq!(export.status(), StatusCode::OK);
-    let entries = crate::archive::unzip(&export.bytes().await.unwrap());
-    let index: Value = serde_json::from_slice(
-        &entries
-            .iter()
-            .find(|(name, _)| name == "index.json")
-            .expect("an index")
-            .1,
-    )
-    .unwrap();
-    let exported = index["brev"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|entry| entry["id"] == letter.to_string())
-        .expect("the letter in the export");
+    let (exported, entries) = exported_letter(&app, &session, letter).await;
     let message = &exported["meldinger"][0];
     assert_eq!(message["tekst"], "Kan jeg ta med en ledsager?");
     let file = message["vedlegg"]["fil"].as_str().unwrap();
@@ -794,22 +805,7 @@ async fn a_citizen_answers_and_the_agency_fetches_the_reply_once(backend: Backen
         shown.contains("Svaret på skjemaet ble sendt"),
         "in the access log: {shown}"
     );
-    let export = app.get_as("/eksport/postkasse.zip", &session).await;
-    let entries = crate::archive::unzip(&export.bytes().await.unwrap());
-    let index: Value = serde_json::from_slice(
-        &entries
-            .iter()
-            .find(|(name, _)| name == "index.json")
-            .unwrap()
-            .1,
-    )
-    .unwrap();
-    let exported = index["brev"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|entry| entry["id"] == letter.to_string())
-        .expect("the letter in the export");
+    let (exported, _) = exported_letter(&app, &session, letter).await;
     assert_eq!(exported["svar"]["skjema"], "Påmelding til kurs");
     assert_eq!(
         exported["svar"]["svar"][1]["sporsmal"],

@@ -88,20 +88,6 @@ pub enum QuestionKind {
 }
 
 impl QuestionKind {
-    /// The type's name in the form's JSON.
-    pub fn code(&self) -> &'static str {
-        match self {
-            QuestionKind::YesNo => "JA_NEI",
-            QuestionKind::OneChoice(_) => "ETT_VALG",
-            QuestionKind::SeveralChoices(_) => "FLERE_VALG",
-            QuestionKind::ShortText => "KORT_TEKST",
-            QuestionKind::LongText => "LANG_TEKST",
-            QuestionKind::Number { .. } => "TALL",
-            QuestionKind::Date => "DATO",
-            QuestionKind::Attachment => "VEDLEGG",
-        }
-    }
-
     /// The values a yes/no or one-choice answer can have, which branches name.
     pub fn branch_values(&self) -> Vec<&str> {
         match self {

@@ -127,9 +127,9 @@ async fn exported_letter(
     (exported, entries)
 }
 
-/// Answers the course form "no" with a reason, and sends it.
-async fn answer_no(app: &TestApp, letter: LetterId, session: &str, reason: &str) {
-    let draft = draft_in(
+/// A draft answering the course form "no" with a reason; its id.
+async fn draft_no(app: &TestApp, letter: LetterId, session: &str, reason: &str) -> String {
+    draft_in(
         &post_answers(
             app,
             letter,
@@ -140,7 +140,12 @@ async fn answer_no(app: &TestApp, letter: LetterId, session: &str, reason: &str)
             PAGE,
         )
         .await,
-    );
+    )
+}
+
+/// Answers the course form "no" with a reason, and sends it.
+async fn answer_no(app: &TestApp, letter: LetterId, session: &str, reason: &str) {
+    let draft = draft_no(app, letter, session, reason).await;
     let sent = app
         .server_fn_as(
             "send_reply",
@@ -881,18 +886,7 @@ async fn a_late_answer_is_refused_and_the_agency_hears_the_form_went_unanswered(
         .await;
     let mut sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
     let session = app.login_as(&kari).await;
-    let draft = draft_in(
-        &post_answers(
-            &app,
-            letter,
-            &session,
-            None,
-            &[("deltar", "nei"), ("grunn", "Syk")],
-            &[],
-            PAGE,
-        )
-        .await,
-    );
+    let draft = draft_no(&app, letter, &session, "Syk").await;
 
     // Sessions and access tokens end on the same clock: log in again.
     clock.advance(Duration::days(3));
@@ -988,18 +982,7 @@ async fn another_citizen_and_a_lower_level_are_kept_out(backend: Backend) {
     assert!(!shown.contains("name=\"q.deltar\""));
 
     let kari_high = app.login_at_high(&kari).await;
-    let draft = draft_in(
-        &post_answers(
-            &app,
-            letter,
-            &kari_high,
-            None,
-            &[("deltar", "nei"), ("grunn", "Syk")],
-            &[],
-            PAGE,
-        )
-        .await,
-    );
+    let draft = draft_no(&app, letter, &kari_high, "Syk").await;
 
     // Ola gets 404 from every route and server function, and Kari's draft is untouched.
     let ola_session = app.login_at_high(&ola).await;

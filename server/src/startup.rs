@@ -687,18 +687,21 @@ impl Application {
             services.blobs.clone(),
             clock.clone(),
         ));
-        let replies = Arc::new(ReplyService::new(
-            Arc::new(services.database.clone()),
-            services.blobs.clone(),
-            Arc::new(services.receipt_issuer()),
-            clock.clone(),
-            broker.outbox_work(),
-            settings.mailbox.max_upload_bytes,
-            Arc::new(crate::seal::Sealer::new(
-                services.own_provider.private_key.clone(),
-                &services.own_provider.provider.certificate_der,
-            )?),
-        ));
+        let replies = Arc::new(
+            ReplyService::new(
+                Arc::new(services.database.clone()),
+                services.blobs.clone(),
+                Arc::new(services.receipt_issuer()),
+                clock.clone(),
+                broker.outbox_work(),
+                settings.mailbox.max_upload_bytes,
+                Arc::new(crate::seal::Sealer::new(
+                    services.own_provider.private_key.clone(),
+                    &services.own_provider.provider.certificate_der,
+                )?),
+            )
+            .with_index_feed(index_feed.clone()),
+        );
         let unanswered_worker = UnansweredWorker::new(
             replies.clone(),
             std::time::Duration::from_secs(settings.mailbox.unanswered_interval_seconds),

@@ -222,9 +222,17 @@ impl search::Store for Database {
              FROM letter l JOIN sender s ON s.org_nr = l.sender_org_nr
              WHERE l.id IN ({list}) AND l.purged_at IS NULL"
         ));
+        // The citizen's messages about a letter are searched as its text
+        // too, after its documents.
         let mut texts = Query::new(format!(
-            "SELECT letter_id, text_state, extracted_text FROM document
-             WHERE letter_id IN ({list}) ORDER BY letter_id, position"
+            "SELECT letter_id, text_state, extracted_text FROM (
+                 SELECT letter_id, text_state, extracted_text, 0 AS part, position AS ordinal
+                 FROM document WHERE letter_id IN ({list})
+                 UNION ALL
+                 SELECT letter_id, 'done', text, 1, 0
+                 FROM citizen_message WHERE letter_id IN ({list})
+             ) AS texts
+             ORDER BY letter_id, part, ordinal"
         ));
         for id in ids {
             letters = letters.bind(id.as_uuid());

@@ -457,6 +457,19 @@ async fn a_conversation_threads_messages_and_the_agencys_next_letter(backend: Ba
         shown.contains("En melding til avsenderen ble sendt"),
         "in the access log: {shown}"
     );
+    // The message is searched as the letter's text.
+    let mut found = String::new();
+    for _ in 0..60 {
+        found = page(&app, "/sok?q=ledsager", &session).await;
+        if found.contains(&format!("href=\"/brev/{letter}\"")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        found.contains(&format!("href=\"/brev/{letter}\"")),
+        "search: {found}"
+    );
     // The export has the message beside its letter, and its file.
     let (exported, entries) = exported_letter(&app, &session, letter).await;
     let message = &exported["meldinger"][0];

@@ -1,6 +1,7 @@
 //! Demo data: synthetic citizens with letters from well-known agencies, so a
 //! newcomer sees a lived-in mailbox. Letters go in through the broker, the way
-//! agency letters do, and seeding twice changes nothing.
+//! agency letters do, and seeding twice changes nothing. Oslo kommune's offer
+//! of a kindergarten place asks for an answer with a reply form.
 
 use crate::{
     agency::registry::Agency,
@@ -52,6 +53,8 @@ struct DemoLetter {
     title: &'static str,
     level: SecurityLevel,
     body: &'static [&'static str],
+    /// The letter asks for an answer with a reply form ([`barnehage_form`]).
+    asks_for_reply: bool,
 }
 
 const LETTERS: [DemoLetter; 4] = [
@@ -66,6 +69,7 @@ const LETTERS: [DemoLetter; 4] = [
             "Du får 4 312 kroner igjen på skatten.",
             "Beløpet blir utbetalt til kontonummeret ditt innen tre uker.",
         ],
+        asks_for_reply: false,
     },
     DemoLetter {
         org_nr: "889640782",
@@ -78,6 +82,7 @@ const LETTERS: [DemoLetter; 4] = [
             "Vedtaket gjelder fra 1. desember 2026.",
             "Du kan klage på vedtaket innen seks uker.",
         ],
+        asks_for_reply: false,
     },
     DemoLetter {
         org_nr: "958935420",
@@ -89,6 +94,7 @@ const LETTERS: [DemoLetter; 4] = [
             "Barnet ditt har fått tilbud om plass i Bjørnebo barnehage.",
             "Svar på tilbudet innen 14 dager.",
         ],
+        asks_for_reply: true,
     },
     DemoLetter {
         org_nr: "974760673",
@@ -100,8 +106,36 @@ const LETTERS: [DemoLetter; 4] = [
             "Enkeltpersonforetaket ditt er registrert i Enhetsregisteret.",
             "Organisasjonsnummeret finner du i Brønnøysundregistrenes søketjeneste.",
         ],
+        asks_for_reply: false,
     },
 ];
+
+/// The reply form of the demo's offer of a kindergarten place
+/// (docs/replies.md): accept or not, from when, and a word to the
+/// kindergarten; answered within 14 days of `now`.
+pub fn barnehage_form(now: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
+    serde_json::json!({
+        "versjon": 1,
+        "tittel": "Svar på tilbudet om barnehageplass",
+        "ingress": "Svar innen fristen, ellers går plassen til neste på ventelisten.",
+        "svarfrist": (now + chrono::Duration::days(14)).to_rfc3339(),
+        "fritekst": true,
+        "spoersmaal": [
+            {"id": "takker-ja", "type": "JA_NEI", "tekst": "Tar du imot plassen?", "paakrevd": true,
+             "forgrening": {"nei": "grunn"}},
+            {"id": "oppstart", "type": "DATO", "tekst": "Når ønsker dere å begynne?", "paakrevd": true},
+            {"id": "hilsen", "type": "LANG_TEKST", "tekst": "Noe barnehagen bør vite?",
+             "hjelpetekst": "For eksempel allergier eller behov for tilrettelegging.",
+             "nesteSpoersmaal": "SLUTT"},
+            {"id": "grunn", "type": "ETT_VALG", "tekst": "Hvorfor takker du nei?", "paakrevd": true,
+             "alternativer": [
+                {"verdi": "annen-plass", "tekst": "Vi har fått plass et annet sted"},
+                {"verdi": "flytter", "tekst": "Vi flytter"},
+                {"verdi": "annet", "tekst": "Annet"}
+             ]}
+        ]
+    })
+}
 
 /// The synthetic national id of a demo citizen: the first individual number
 /// that gives valid control digits.
@@ -202,7 +236,7 @@ pub async fn seed(
                 report.letters_already_present += 1;
                 continue;
             }
-            let outgoing = OutgoingLetter {
+            let mut outgoing = OutgoingLetter {
                 message_id,
                 conversation_id: ConversationId::from_uuid(Uuid::from_u128(
                     0x0d3e_0000_0000_4000_9000_0000_0000_0000 + sequence,
@@ -224,6 +258,13 @@ pub async fn seed(
                     },
                 )
             };
+            if letter.asks_for_reply {
+                outgoing.main_data = Some(crate::broker::client::OutgoingData {
+                    file_name: "svarskjema.json".to_owned(),
+                    mime: crate::replies::form::MEDIA_TYPE.to_owned(),
+                    bytes: barnehage_form(chrono::Utc::now()).to_string().into_bytes(),
+                });
+            }
             let package = outgoing.package()?;
             let business_message = outgoing.business_message(&package);
             broker
@@ -430,6 +471,19 @@ pub fn population_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_reply_form_is_a_valid_form() {
+        let now = chrono::Utc::now();
+        let form = crate::replies::form::parse(
+            barnehage_form(now).to_string().as_bytes(),
+            "svarskjema",
+            now,
+        )
+        .unwrap();
+        assert_eq!(form.questions.len(), 4);
+        assert!(form.free_text);
+    }
     use app::domain::SyntheticIds;
 
     #[test]

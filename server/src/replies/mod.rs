@@ -323,13 +323,17 @@ impl ReplyService {
 
     /// Sends the citizen's message about the letter to its sender, once per
     /// `key` (the form's hidden key): a second post with it changes nothing.
+    /// `file` is an attached file as [`Self::store_file`] checked and kept
+    /// it, with its bytes.
     pub async fn send_message(
         &self,
         viewer: &SignedIn,
         letter: LetterId,
         key: Uuid,
         text: &str,
-        file: Option<Result<app::domain::AnswerFile, app::api::replies::AnswerProblem>>,
+        file: Option<
+            Result<(app::domain::AnswerFile, bytes::Bytes), app::api::replies::AnswerProblem>,
+        >,
     ) -> Result<(), MessageError> {
         use app::api::replies::{AnswerProblem, MessageProblem, MESSAGE_MAX_CHARS};
         let now = self.clock.now();
@@ -346,16 +350,7 @@ impl ReplyService {
         }
         let attachment = match file {
             None => None,
-            Some(Ok(file)) => {
-                let digest = app::domain::Sha256Digest::from_hex(&file.sha256)
-                    .ok_or_else(|| anyhow::anyhow!("a stored file's digest"))?;
-                let bytes = self
-                    .blobs
-                    .get(&digest)
-                    .await
-                    .map_err(|error| anyhow::anyhow!("reading an attachment: {error}"))?;
-                Some((file, bytes))
-            }
+            Some(Ok(file)) => Some(file),
             Some(Err(AnswerProblem::FileTooLarge)) => {
                 return Err(MessageError::Invalid(MessageProblem::FileTooLarge))
             }

@@ -157,12 +157,10 @@ pub async fn message(
                     .map_err(|_| ApiError::invalid("tekst", "is not text"))?;
             }
             "vedlegg" => {
-                let file_name = field.file_name().unwrap_or_default().to_owned();
-                let bytes = crate::http::extract::read_capped(field, replies.max_file_bytes())
-                    .await
-                    .map_err(|_| ApiError::invalid("vedlegg", "is too large"))?;
-                if !(file_name.is_empty() && bytes.is_empty()) {
-                    file = Some(replies.store_file(&file_name, bytes).await?);
+                if let Some((file_name, bytes)) = read_file(&replies, field, "vedlegg").await? {
+                    // The bytes go along: the message is sent with them now.
+                    let stored = replies.store_file(&file_name, bytes.clone()).await?;
+                    file = Some(stored.map(|stored| (stored, bytes)));
                 }
             }
             _ => {}
@@ -210,6 +208,21 @@ pub async fn message(
         )),
         Err(MessageError::Internal(cause)) => Err(ApiError::from(cause)),
     }
+}
+
+/// A file part's name and bytes, at most the largest file an answer or
+/// message may attach; `None` for an empty file input (a browser posts it
+/// as a nameless, empty part).
+async fn read_file(
+    replies: &ReplyService,
+    field: axum::extract::multipart::Field<'_>,
+    name: &str,
+) -> Result<Option<(String, bytes::Bytes)>, ApiError> {
+    let file_name = field.file_name().unwrap_or_default().to_owned();
+    let bytes = crate::http::extract::read_capped(field, replies.max_file_bytes())
+        .await
+        .map_err(|_| ApiError::invalid(name, "is too large"))?;
+    Ok((!(file_name.is_empty() && bytes.is_empty())).then_some((file_name, bytes)))
 }
 
 /// What is wrong with an answer, in English, for API clients.
@@ -263,14 +276,10 @@ async fn read_form(
             continue;
         };
         match field.file_name().map(str::to_owned) {
-            Some(file_name) => {
-                let bytes = crate::http::extract::read_capped(field, replies.max_file_bytes())
-                    .await
-                    .map_err(|_| ApiError::invalid(name.clone(), "is too large"))?;
-                // An empty file input is posted as a nameless, empty part.
-                if file_name.is_empty() && bytes.is_empty() {
+            Some(_) => {
+                let Some((file_name, bytes)) = read_file(replies, field, &name).await? else {
                     continue;
-                }
+                };
                 files += 1;
                 if files > MAX_FILES_PER_POST {
                     return Err(ApiError::invalid(name, "is one file too many"));

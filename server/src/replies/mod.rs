@@ -143,8 +143,9 @@ pub enum PostError {
     Closed,
     #[error("the letter needs a login at security level 4")]
     NeedsHigherLevel,
+    /// The reply with this id was sent before.
     #[error("the letter has been answered already")]
-    AlreadyAnswered,
+    AlreadyAnswered(Uuid),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -223,14 +224,13 @@ impl ReplyService {
         if !form.form.is_open(now) {
             return Err(PostError::Closed);
         }
-        if self
+        if let Some(sent) = self
             .store
             .sent_reply(&viewer.fnr, letter)
             .await
             .map_err(anyhow::Error::from)?
-            .is_some()
         {
-            return Err(PostError::AlreadyAnswered);
+            return Err(PostError::AlreadyAnswered(sent.id));
         }
         Ok(form)
     }
@@ -552,7 +552,7 @@ fn refusal(error: PostError) -> AppError {
         PostError::NotFound => AppError::NotFound,
         PostError::Closed => AppError::invalid("svar", Problem::ReplyDeadlinePassed),
         PostError::NeedsHigherLevel => AppError::invalid("svar", Problem::NeedsHigherLevel),
-        PostError::AlreadyAnswered => AppError::invalid("svar", Problem::AlreadyAnswered),
+        PostError::AlreadyAnswered(_) => AppError::invalid("svar", Problem::AlreadyAnswered),
         PostError::Internal(cause) => internal(cause),
     }
 }
@@ -614,17 +614,7 @@ impl Replies for ReplyService {
         let form = match self.answerable(viewer, letter).await {
             Ok(form) => form,
             // Sending the same draft twice is harmless.
-            Err(PostError::AlreadyAnswered) => {
-                let sent = self
-                    .store
-                    .sent_reply(&viewer.fnr, letter)
-                    .await
-                    .map_err(internal)?;
-                return match sent {
-                    Some(sent) if sent.id == draft => Ok(()),
-                    _ => Err(refusal(PostError::AlreadyAnswered)),
-                };
-            }
+            Err(PostError::AlreadyAnswered(sent)) if sent == draft => return Ok(()),
             Err(error) => return Err(refusal(error)),
         };
         let reply = self
@@ -691,7 +681,9 @@ impl Replies for ReplyService {
                 tracing::info!(reply = %draft, "reply sent");
                 Ok(())
             }
-            SendOutcome::AlreadyAnswered => Err(refusal(PostError::AlreadyAnswered)),
+            SendOutcome::AlreadyAnswered => {
+                Err(AppError::invalid("svar", Problem::AlreadyAnswered))
+            }
             SendOutcome::NotFound => Err(AppError::NotFound),
         }
     }

@@ -100,7 +100,7 @@ pub async fn answer(
                 .collect(),
         )),
         // The letter's page says why (closed, answered, locked) by itself.
-        Err(PostError::Closed | PostError::AlreadyAnswered | PostError::NeedsHigherLevel)
+        Err(PostError::Closed | PostError::AlreadyAnswered(_) | PostError::NeedsHigherLevel)
             if page =>
         {
             Ok(Redirect::to(&format!("{letter_page}#svar")).into_response())
@@ -109,7 +109,7 @@ pub async fn answer(
         Err(PostError::Closed) => Err(ApiError::Conflict(
             "the reply deadline (svarfrist) has passed".into(),
         )),
-        Err(PostError::AlreadyAnswered) => Err(ApiError::Conflict(
+        Err(PostError::AlreadyAnswered(_)) => Err(ApiError::Conflict(
             "this letter has been answered already".into(),
         )),
         Err(PostError::NeedsHigherLevel) => Err(ApiError::Forbidden(

@@ -886,7 +886,8 @@ impl Broker {
                         status(TransportStatus::Sent, "levert til postkassen"),
                     ];
                     if let Some(order) = &letter.print_if_unread {
-                        let reminders = crate::notify::print_reminders(
+                        let reminders = crate::notify::reminders(
+                            crate::notify::Reminder::PrintIfUnread,
                             &notices,
                             order.deadline,
                             letter.effective_at.unwrap_or(now),
@@ -905,7 +906,8 @@ impl Broker {
                     }
                     // A moved letter was announced where it first arrived.
                     if let (Some(form), None) = (&extensions.reply_form, moved) {
-                        let reminders = crate::notify::reply_reminders(
+                        let reminders = crate::notify::reminders(
+                            crate::notify::Reminder::Reply,
                             &notices,
                             form.deadline,
                             letter.effective_at.unwrap_or(now),

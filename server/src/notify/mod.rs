@@ -330,73 +330,54 @@ pub fn notices_for_letter(
     notices
 }
 
-/// The reminders before a print-if-unread deadline: an e-mail two days
-/// before and an SMS the day before, in the daytime window, sent only
-/// while the letter is unopened (as every notice) and only if it falls
-/// after the letter is available and before the deadline. They count as
-/// ordered by the sender, who asked for the letter to be printed; a
-/// reminder on a day the letter already has a notice on that channel is
-/// left out.
-pub fn print_reminders(
+/// What a deadline's reminders are for, which gives their words and when
+/// they stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reminder {
+    /// A print-if-unread deadline: sent only while the letter is unopened
+    /// (as every notice about a letter).
+    PrintIfUnread,
+    /// A reply form's deadline: sent only while the form is unanswered
+    /// (opening the letter does not stop them).
+    Reply,
+}
+
+impl Reminder {
+    fn purpose(self) -> NoticePurpose {
+        match self {
+            Reminder::PrintIfUnread => NoticePurpose::Letter,
+            Reminder::Reply => NoticePurpose::Reply,
+        }
+    }
+
+    fn text(self, deadline: DateTime<Utc>) -> String {
+        let deadline = deadline
+            .with_timezone(&chrono_tz::Europe::Oslo)
+            .format("%d.%m.%Y kl. %H:%M");
+        match self {
+            Reminder::PrintIfUnread => format!(
+                "Påminnelse: Du har et ulest brev i Postkasse. Åpnes det ikke innen {deadline}, sendes det til deg i posten."
+            ),
+            Reminder::Reply => {
+                format!("Påminnelse: Et brev i Postkasse venter på svar fra deg innen {deadline}.")
+            }
+        }
+    }
+}
+
+/// The reminders before a deadline: an e-mail two days before and an SMS
+/// the day before, in the daytime window, only where one falls after the
+/// letter is available and before the deadline. They count as ordered by
+/// the sender, who set the deadline; a reminder on a day the letter already
+/// has a notice on that channel is left out.
+pub fn reminders(
+    reminder: Reminder,
     existing: &[NewNotice],
     deadline: DateTime<Utc>,
     available: DateTime<Utc>,
     window: &schedule::DayWindow,
 ) -> Vec<NewNotice> {
-    let text = format!(
-        "Påminnelse: Du har et ulest brev i Postkasse. Åpnes det ikke innen {}, sendes det til deg i posten.",
-        oslo_time(deadline)
-    );
-    reminders(
-        existing,
-        deadline,
-        available,
-        window,
-        &text,
-        NoticePurpose::Letter,
-    )
-}
-
-/// The reminders before a reply form's deadline, on the same days and
-/// channels as [`print_reminders`], sent only while the form is unanswered
-/// (opening the letter does not stop them).
-pub fn reply_reminders(
-    existing: &[NewNotice],
-    deadline: DateTime<Utc>,
-    available: DateTime<Utc>,
-    window: &schedule::DayWindow,
-) -> Vec<NewNotice> {
-    let text = format!(
-        "Påminnelse: Et brev i Postkasse venter på svar fra deg innen {}.",
-        oslo_time(deadline)
-    );
-    reminders(
-        existing,
-        deadline,
-        available,
-        window,
-        &text,
-        NoticePurpose::Reply,
-    )
-}
-
-fn oslo_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&chrono_tz::Europe::Oslo)
-        .format("%d.%m.%Y kl. %H:%M")
-        .to_string()
-}
-
-/// An e-mail two days and an SMS one day before `deadline`, in the daytime
-/// window, where it falls after `available` and on a day the channel has
-/// no notice yet.
-fn reminders(
-    existing: &[NewNotice],
-    deadline: DateTime<Utc>,
-    available: DateTime<Utc>,
-    window: &schedule::DayWindow,
-    text: &str,
-    purpose: NoticePurpose,
-) -> Vec<NewNotice> {
+    let (text, purpose) = (reminder.text(deadline), reminder.purpose());
     let first_day = window.local_date(available);
     [
         (NoticeChannel::Email, chrono::Duration::days(2)),
@@ -417,7 +398,7 @@ fn reminders(
             channel,
             day,
             ordered_by: OrderedBy::Sender,
-            text: text.to_owned(),
+            text: text.clone(),
             due_at,
             purpose,
         })
@@ -443,13 +424,14 @@ mod tests {
                 .with_timezone(&Utc)
         };
         // Available Monday 7 December 10:00, printed Friday 11 December 12:00 if unread.
-        let reminders = print_reminders(
+        let made = reminders(
+            Reminder::PrintIfUnread,
             &[],
             at("2026-12-11T12:00:00+01:00"),
             at("2026-12-07T10:00:00+01:00"),
             &window,
         );
-        let when: Vec<(NoticeChannel, u8, DateTime<Utc>)> = reminders
+        let when: Vec<(NoticeChannel, u8, DateTime<Utc>)> = made
             .iter()
             .map(|notice| (notice.channel, notice.day, notice.due_at))
             .collect();
@@ -460,7 +442,7 @@ mod tests {
                 (NoticeChannel::Sms, 3, at("2026-12-10T12:00:00+01:00")),
             ]
         );
-        assert!(reminders[0].text.contains("11.12.2026 kl. 12:00"));
+        assert!(made[0].text.contains("11.12.2026 kl. 12:00"));
         // A deadline the next morning leaves no room for the e-mail, and an
         // SMS already ordered for that day is not doubled.
         let existing = [NewNotice {
@@ -471,7 +453,8 @@ mod tests {
             due_at: at("2026-12-08T09:00:00+01:00"),
             purpose: NoticePurpose::Letter,
         }];
-        assert!(print_reminders(
+        assert!(reminders(
+            Reminder::PrintIfUnread,
             &existing,
             at("2026-12-08T20:00:00+01:00"),
             at("2026-12-07T10:00:00+01:00"),

@@ -124,6 +124,8 @@ export async function sendLetter(
     emailNotice?: { address: string; text: string };
     /** A reply form (docs/replies.md), put in the package as the main document's extension. */
     replyForm?: object;
+    /** An order to sign the letter's PDF (docs/signing.md), as the main document's extension. */
+    signingOrder?: object;
   },
 ): Promise<string> {
   const out = path.join(runDataDir(), `letter-${options.to}-${Date.now()}`);
@@ -133,6 +135,11 @@ export async function sendLetter(
     const form = `${out}-svarskjema.json`;
     await writeFile(form, JSON.stringify(options.replyForm));
     args.push('--reply-form', form);
+  }
+  if (options.signingOrder) {
+    const order = `${out}-signeringsoppdrag.json`;
+    await writeFile(order, JSON.stringify(options.signingOrder));
+    args.push('--signing-order', order);
   }
   if (options.emailNotice) args.push('--email-notice', options.emailNotice.address, '--notice-text', options.emailNotice.text);
   const messageId = (await postkasse(args)).trim();
@@ -190,5 +197,18 @@ export async function messagesWaiting(request: APIRequestContext, token: string,
   return waiting.flatMap((entry) => {
     const message = entry.forretningsmelding.standardBusinessDocument.melding;
     return message ? [message.tekst] : [];
+  });
+}
+
+/** The statuses of the unacknowledged `signeringsstatus` receipts on `kanal` (`COMPLETED_SUCCESSFULLY`, ...). */
+export async function signingStatuses(request: APIRequestContext, token: string, kanal: string): Promise<string[]> {
+  const response = await request.get(`/messages/in?kanal=${kanal}`, { headers: { Authorization: `Bearer ${token}` } });
+  if (response.status() === 204) return [];
+  const waiting = (await response.json()) as {
+    forretningsmelding: { standardBusinessDocument: { signeringsstatus?: { signeringsoppdrag: { status: string } } } };
+  }[];
+  return waiting.flatMap((entry) => {
+    const status = entry.forretningsmelding.standardBusinessDocument.signeringsstatus;
+    return status ? [status.signeringsoppdrag.status] : [];
   });
 }

@@ -51,7 +51,8 @@ fn main() {
         "Postkasse",
     )
     .expect("a certificate");
-    let sealer = Sealer::new(key.clone(), &certificate.to_der().expect("DER")).expect("a sealer");
+    let sealer =
+        Sealer::from_key(key.clone(), &certificate.to_der().expect("DER")).expect("a sealer");
     let form = ReplyForm {
         version: 1,
         title: "Påmelding til kurs".to_owned(),

@@ -53,8 +53,16 @@ struct DemoLetter {
     title: &'static str,
     level: SecurityLevel,
     body: &'static [&'static str],
-    /// The letter asks for an answer with a reply form ([`barnehage_form`]).
-    asks_for_reply: bool,
+    /// What the letter asks of the citizen besides reading it.
+    asks: Asks,
+}
+
+enum Asks {
+    Nothing,
+    /// An answer with a reply form ([`barnehage_form`]).
+    Reply,
+    /// A signature on the letter's PDF ([`brreg_signing_order`]).
+    Signature,
 }
 
 const LETTERS: [DemoLetter; 4] = [
@@ -69,7 +77,7 @@ const LETTERS: [DemoLetter; 4] = [
             "Du får 4 312 kroner igjen på skatten.",
             "Beløpet blir utbetalt til kontonummeret ditt innen tre uker.",
         ],
-        asks_for_reply: false,
+        asks: Asks::Nothing,
     },
     DemoLetter {
         org_nr: "889640782",
@@ -82,7 +90,7 @@ const LETTERS: [DemoLetter; 4] = [
             "Vedtaket gjelder fra 1. desember 2026.",
             "Du kan klage på vedtaket innen seks uker.",
         ],
-        asks_for_reply: false,
+        asks: Asks::Nothing,
     },
     DemoLetter {
         org_nr: "958935420",
@@ -94,7 +102,7 @@ const LETTERS: [DemoLetter; 4] = [
             "Barnet ditt har fått tilbud om plass i Bjørnebo barnehage.",
             "Svar på tilbudet innen 14 dager.",
         ],
-        asks_for_reply: true,
+        asks: Asks::Reply,
     },
     DemoLetter {
         org_nr: "974760673",
@@ -105,8 +113,9 @@ const LETTERS: [DemoLetter; 4] = [
         body: &[
             "Enkeltpersonforetaket ditt er registrert i Enhetsregisteret.",
             "Organisasjonsnummeret finner du i Brønnøysundregistrenes søketjeneste.",
+            "Signer brevet for å bekrefte at de registrerte opplysningene stemmer.",
         ],
-        asks_for_reply: false,
+        asks: Asks::Signature,
     },
 ];
 
@@ -134,6 +143,19 @@ pub fn barnehage_form(now: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
                 {"verdi": "annet", "tekst": "Annet"}
              ]}
         ]
+    })
+}
+
+/// The demo's order to sign the confirmation from Brønnøysundregistrene
+/// (docs/signing.md): at level 4, within 30 days of `now`, the signer shown
+/// by date of birth and name.
+pub fn brreg_signing_order(fnr: &Fnr, name: &str, now: DateTime<Utc>) -> serde_json::Value {
+    serde_json::json!({
+        "versjon": 1,
+        "tittel": "Erklæring om registrerte opplysninger",
+        "frist": (now + Duration::days(30)).to_rfc3339(),
+        "identifisering": "FOEDSELSDATO_OG_NAVN",
+        "signatarer": [{"personidentifikator": fnr.as_str(), "navn": name}],
     })
 }
 
@@ -258,13 +280,21 @@ pub async fn seed(
                     },
                 )
             };
-            if letter.asks_for_reply {
-                outgoing.main_data = Some(crate::broker::client::OutgoingData {
+            outgoing.main_data = match letter.asks {
+                Asks::Nothing => None,
+                Asks::Reply => Some(crate::broker::client::OutgoingData {
                     file_name: "svarskjema.json".to_owned(),
                     mime: crate::replies::form::MEDIA_TYPE.to_owned(),
-                    bytes: barnehage_form(chrono::Utc::now()).to_string().into_bytes(),
-                });
-            }
+                    bytes: barnehage_form(Utc::now()).to_string().into_bytes(),
+                }),
+                Asks::Signature => Some(crate::broker::client::OutgoingData {
+                    file_name: "signeringsoppdrag.json".to_owned(),
+                    mime: crate::signing::order::MEDIA_TYPE.to_owned(),
+                    bytes: brreg_signing_order(&fnr, citizen.name, Utc::now())
+                        .to_string()
+                        .into_bytes(),
+                }),
+            };
             let package = outgoing.package()?;
             let business_message = outgoing.business_message(&package);
             broker
@@ -485,6 +515,21 @@ mod tests {
         assert!(form.free_text);
     }
     use app::domain::SyntheticIds;
+
+    #[test]
+    fn the_demo_signing_order_is_a_valid_order() {
+        let now = Utc::now();
+        let fnr = demo_fnr(&CITIZENS[0]);
+        let order = crate::signing::order::parse(
+            brreg_signing_order(&fnr, "Kari Nordmann", now)
+                .to_string()
+                .as_bytes(),
+            "signeringsoppdrag",
+            now,
+        )
+        .unwrap();
+        assert!(crate::signing::order::check_signer(&order, &fnr, "data").is_none());
+    }
 
     #[test]
     fn demo_citizens_have_valid_synthetic_ids() {

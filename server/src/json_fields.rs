@@ -8,6 +8,7 @@
 //! business messages are walked by hand with this instead.
 
 use crate::validation::FieldError;
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
@@ -23,6 +24,13 @@ pub struct Fields<'a> {
 /// Where problems are collected.
 #[derive(Default, Debug)]
 pub struct Problems(pub Vec<FieldError>);
+
+/// The JSON document in `bytes` (an extension's file), or the problem
+/// named `path` when it is not JSON.
+pub fn parse_json(bytes: &[u8], path: &str) -> Result<Value, Vec<FieldError>> {
+    serde_json::from_slice(bytes)
+        .map_err(|error| vec![FieldError::new(path, format!("is not JSON: {error}"))])
+}
 
 impl Problems {
     pub fn add(&mut self, name: impl Into<String>, reason: impl ToString) {
@@ -142,6 +150,67 @@ impl<'a> Fields<'a> {
                 problems.add(self.path_of(name), "must be an array");
                 None
             }
+        }
+    }
+
+    /// `versjon`, which is required and must be `expected`.
+    pub fn version(&mut self, expected: i64, problems: &mut Problems) {
+        match self.integer("versjon", problems) {
+            Some(version) if version == expected => {}
+            Some(_) => problems.add(self.path_of("versjon"), format!("must be {expected}")),
+            None if self.value("versjon").is_none() => {
+                problems.add(self.path_of("versjon"), REQUIRED)
+            }
+            None => {}
+        }
+    }
+
+    /// A text field checked as letter texts are (bounded, no control
+    /// characters); `required` reports its absence.
+    pub fn text(
+        &mut self,
+        name: &'static str,
+        max_chars: usize,
+        required: bool,
+        problems: &mut Problems,
+    ) -> Option<String> {
+        let raw = if required {
+            self.required_string(name, problems)
+        } else {
+            self.string(name, problems)
+        }?;
+        app::domain::letter::checked_text(raw, max_chars)
+            .map_err(|error| problems.add(self.path_of(name), error))
+            .ok()
+    }
+
+    /// A required deadline: an RFC 3339 time after `now` and at most
+    /// `max_days` ahead of it.
+    pub fn deadline(
+        &mut self,
+        name: &'static str,
+        now: DateTime<Utc>,
+        max_days: i64,
+        problems: &mut Problems,
+    ) -> Option<DateTime<Utc>> {
+        let text = self.required_string(name, problems)?;
+        let field = self.path_of(name);
+        let Ok(at) = DateTime::parse_from_rfc3339(text) else {
+            problems.add(
+                field,
+                "must be a time with its offset (RFC 3339), e.g. 2026-12-12T23:59:59+01:00",
+            );
+            return None;
+        };
+        let at = at.with_timezone(&Utc);
+        if at <= now {
+            problems.add(field, "must be in the future");
+            None
+        } else if at > now + Duration::days(max_days) {
+            problems.add(field, format!("must be at most {max_days} days ahead"));
+            None
+        } else {
+            Some(at)
         }
     }
 

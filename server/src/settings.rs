@@ -41,6 +41,30 @@ pub struct Settings {
     pub notify: NotifySettings,
     pub search: SearchSettings,
     pub print: PrintSettings,
+    pub signing: SigningSettings,
+}
+
+/// Signing documents for citizens (docs/signing.md).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SigningSettings {
+    /// The signing service's key (PKCS#8 PEM), and its certificate chain
+    /// (PEM, its certificate first). Both empty: a key and certificate from
+    /// the local CA.
+    pub key_file: PathBuf,
+    pub certificate_file: PathBuf,
+    /// A local certificate authority for development and demos: it issues
+    /// the signing certificate when none is configured, and the certificate
+    /// of Postkasse's own timestamp authority.
+    pub ca_directory: PathBuf,
+    /// The RFC 3161 timestamp authority. Empty: Postkasse's own.
+    pub tsa_url: String,
+    /// Serve Postkasse's own timestamp authority at `POST /tsa`.
+    pub serve_tsa: bool,
+    /// PEM files of certificate authorities whose signatures in letters are
+    /// called valid, beside the local CA.
+    pub trust_anchors: Vec<PathBuf>,
+    /// How often waiting orders are checked against their deadline.
+    pub expiry_interval_seconds: u64,
 }
 
 /// The print chain: preflight, cut-off times, the print house's drop.

@@ -44,8 +44,10 @@ use crate::{
     replies::{self, ReplyService, UnansweredWorker},
     search::{self, index::SearchIndex, Indexer, SearchService},
     settings::Settings,
+    signing,
     sql::Database,
     testid::{self, RegisteredClient, TestIdProvider},
+    timestamp::responder::TimestampResponder,
     trust::TrustAnchors,
 };
 use anyhow::Context;
@@ -55,7 +57,7 @@ use app::{
         contact::ssr::SharedContactRegister, mailbox::ssr::SharedMailbox,
         moving::ssr::SharedLetterMoves, operator::ssr::SharedOperatorConsole,
         print_console::ssr::SharedPrintConsole, replies::ssr::SharedReplies,
-        search::ssr::SharedSearch,
+        search::ssr::SharedSearch, signing::ssr::SharedSigning,
     },
     csp::FormTargets,
     shell, App,
@@ -108,6 +110,9 @@ pub struct AppState {
     pub print_console: Arc<print::console::PrintConsoleService>,
     /// Citizens' answers to letters' reply forms.
     pub replies: Arc<ReplyService>,
+    pub signing: Arc<signing::SigningService>,
+    /// Postkasse's own timestamp authority, when it is served.
+    pub tsa: Option<Arc<TimestampResponder>>,
 }
 
 /// The services Postkasse runs on, opened from settings.
@@ -566,6 +571,7 @@ pub struct Application {
     notify_workers: Vec<NotifyWorker>,
     indexer: Indexer,
     unanswered_worker: UnansweredWorker,
+    expiry_worker: signing::ExpiryWorker,
 }
 
 impl Application {
@@ -695,12 +701,17 @@ impl Application {
                 clock.clone(),
                 broker.outbox_work(),
                 settings.mailbox.max_upload_bytes,
-                Arc::new(crate::seal::Sealer::new(
+                Arc::new(crate::seal::Sealer::from_key(
                     services.own_provider.private_key.clone(),
                     &services.own_provider.provider.certificate_der,
                 )?),
             )
             .with_index_feed(index_feed.clone()),
+        );
+        let (signing, tsa) = signing_parts(&settings, &services, broker.outbox_work()).await?;
+        let expiry_worker = signing::ExpiryWorker::new(
+            signing.clone(),
+            std::time::Duration::from_secs(settings.signing.expiry_interval_seconds),
         );
         let unanswered_worker = UnansweredWorker::new(
             replies.clone(),
@@ -708,6 +719,8 @@ impl Application {
         );
         let state = AppState {
             replies,
+            signing,
+            tsa,
             paper_checks,
             print_console,
             operators: Arc::new(Operators::new(services.operator_store(), clock.clone())),
@@ -757,6 +770,7 @@ impl Application {
             notify_workers,
             indexer,
             unanswered_worker,
+            expiry_worker,
         })
     }
 
@@ -790,6 +804,7 @@ impl Application {
         workers.push(tokio::spawn(self.trash_purge.run()));
         workers.push(tokio::spawn(self.indexer.run()));
         workers.push(tokio::spawn(self.unanswered_worker.run()));
+        workers.push(tokio::spawn(self.expiry_worker.run()));
         let served = axum::serve(
             self.listener,
             self.router
@@ -828,10 +843,14 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         .merge(print::routes::router())
         .merge(mailbox::routes::routes(&state.mailbox))
         .merge(replies::routes::routes(&state.replies))
+        .merge(signing::routes::routes())
         .route(
             app::locale::SWITCH_PATH,
             post(language::switch_language).layer(DefaultBodyLimit::max(language::MAX_FORM_BYTES)),
         );
+    if let Some(tsa) = &state.tsa {
+        router = router.merge(crate::timestamp::responder::routes().with_state(tsa.clone()));
+    }
     if let Some(provider) = testid {
         router = router.nest("/testid", testid::routes::router(provider));
     }
@@ -851,7 +870,9 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
                 let paper_checks = state.paper_checks.clone();
                 let print_console: SharedPrintConsole = state.print_console.clone();
                 let replies: SharedReplies = state.replies.clone();
+                let signing: SharedSigning = state.signing.clone();
                 move || {
+                    provide_context(signing.clone());
                     provide_context(replies.clone());
                     provide_context(console.clone());
                     provide_context(paper_checks.clone());
@@ -920,4 +941,90 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// The signing service with its key and timestamp authority, and
+/// Postkasse's own TSA when it is served. Keys and certificates missing
+/// from their files are made by the local CA (CPU work: off the runtime).
+async fn signing_parts(
+    settings: &Settings,
+    services: &Services,
+    outbox_work: Arc<tokio::sync::Notify>,
+) -> anyhow::Result<(
+    Arc<signing::SigningService>,
+    Option<Arc<TimestampResponder>>,
+)> {
+    use crate::keys::{CertificatePurpose, LocalCa};
+    let config = settings.signing.clone();
+    let own = services.own_provider.provider.org_nr.clone();
+    let clock = services.clock.clone();
+    let (sealer, responder, ca_pem) = tokio::task::spawn_blocking(move || {
+        let ca = LocalCa::load_or_generate(&config.ca_directory, "Postkasse lokal CA")?;
+        let key = if config.key_file.as_os_str().is_empty() {
+            let (key, certificate) = ca.load_or_issue(
+                "signing",
+                "Postkasse signeringstjeneste",
+                Some(&own),
+                CertificatePurpose::DocumentSigning,
+            )?;
+            crate::seal::KeyFile::new(key, &[&der::Encode::to_der(&certificate)?])?
+        } else {
+            crate::seal::KeyFile::load(&config.key_file, &config.certificate_file)?
+        };
+        let sealer = crate::seal::Sealer::new(Arc::new(key));
+        let responder = if config.serve_tsa {
+            let (key, certificate) = ca.load_or_issue(
+                "tsa",
+                "Postkasse tidsstempeltjeneste",
+                Some(&own),
+                CertificatePurpose::Timestamping,
+            )?;
+            Some(Arc::new(TimestampResponder::new(
+                key,
+                certificate,
+                Vec::new(),
+                clock,
+            )?))
+        } else {
+            None
+        };
+        anyhow::Ok((sealer, responder, ca.pem()))
+    })
+    .await??;
+    let timestamps: Arc<dyn crate::timestamp::TimestampAuthority> =
+        match (settings.signing.tsa_url.trim(), &responder) {
+            ("", Some(responder)) => Arc::new(crate::timestamp::LocalTimestampAuthority::new(
+                responder.clone(),
+            )),
+            ("", None) => anyhow::bail!(
+                "signing.tsa_url is empty and signing.serve_tsa is false: signatures need a timestamp authority"
+            ),
+            (url, _) => Arc::new(crate::timestamp::HttpTimestampAuthority::new(
+                url.parse().context("signing.tsa_url is not a URL")?,
+                reqwest::Client::new(),
+            )),
+        };
+    let mut anchors_pem = ca_pem.into_bytes();
+    for path in settings
+        .signing
+        .trust_anchors
+        .iter()
+        .chain(&settings.trust.anchors)
+    {
+        anchors_pem.extend(
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+        );
+    }
+    let anchors = crate::trust::TrustAnchors::from_pem(&anchors_pem)?;
+    let service = signing::SigningService::new(
+        Arc::new(services.database.clone()),
+        services.blobs.clone(),
+        Arc::new(services.receipt_issuer()),
+        services.clock.clone(),
+        outbox_work,
+        Arc::new(sealer),
+        timestamps,
+        Arc::new(anchors),
+    );
+    Ok((Arc::new(service), responder))
 }

@@ -131,7 +131,48 @@ impl TrustAnchors {
     ) -> Result<VerifiedCertificate, TrustError> {
         let (end_entity_der, intermediates_der) =
             chain_der.split_first().ok_or(TrustError::EmptyChain)?;
-        let end_entity_certificate = CertificateDer::from(end_entity_der.as_slice());
+        let certificate = self.verify_chain(
+            end_entity_der,
+            intermediates_der,
+            now,
+            EnterpriseCertificateUsage,
+        )?;
+        let subject = &certificate.tbs_certificate.subject;
+        let org_nr = organisation_number(subject).ok_or(TrustError::NoOrganisationNumber)?;
+        Ok(VerifiedCertificate {
+            org_nr,
+            subject: readable_subject(subject),
+            der: end_entity_der.clone(),
+        })
+    }
+
+    /// Validates the certificate of whoever signed a document (a person, an
+    /// organisation, a timestamp authority) at `at`, with `intermediates_der` as
+    /// candidates for the path. Unlike [`TrustAnchors::verify`] it accepts
+    /// any extended key usage, or none, and needs no organisation number:
+    /// document signers' certificates are not enterprise certificates.
+    /// Returns the subject for people. CPU work: call it off the async runtime.
+    pub fn verify_signer(
+        &self,
+        end_entity_der: &[u8],
+        intermediates_der: &[Vec<u8>],
+        at: DateTime<Utc>,
+    ) -> Result<String, TrustError> {
+        let certificate = self.verify_chain(end_entity_der, intermediates_der, at, AnyUsage)?;
+        Ok(readable_subject(&certificate.tbs_certificate.subject))
+    }
+
+    /// The path from `end_entity_der` through `intermediates_der` to an
+    /// anchor, checked at `now` with `usage` as the extended key usage
+    /// policy; the end-entity certificate, parsed.
+    fn verify_chain(
+        &self,
+        end_entity_der: &[u8],
+        intermediates_der: &[Vec<u8>],
+        now: DateTime<Utc>,
+        usage: impl ExtendedKeyUsageValidator,
+    ) -> Result<Certificate, TrustError> {
+        let end_entity_certificate = CertificateDer::from(end_entity_der);
         let end_entity = EndEntityCert::try_from(&end_entity_certificate)
             .map_err(|error| TrustError::from_webpki(error, now))?;
         let intermediates: Vec<CertificateDer<'_>> = intermediates_der
@@ -145,21 +186,12 @@ impl TrustAnchors {
                 &self.anchors,
                 &intermediates,
                 UnixTime::since_unix_epoch(Duration::from_secs(seconds)),
-                EnterpriseCertificateUsage,
+                usage,
                 None,
                 None,
             )
             .map_err(|error| TrustError::from_webpki(error, now))?;
-
-        let certificate =
-            Certificate::from_der(end_entity_der).map_err(|_| TrustError::Malformed)?;
-        let subject = &certificate.tbs_certificate.subject;
-        let org_nr = organisation_number(subject).ok_or(TrustError::NoOrganisationNumber)?;
-        Ok(VerifiedCertificate {
-            org_nr,
-            subject: readable_subject(subject),
-            der: end_entity_der.clone(),
-        })
+        Certificate::from_der(end_entity_der).map_err(|_| TrustError::Malformed)
     }
 }
 
@@ -246,6 +278,21 @@ impl ExtendedKeyUsageValidator for EnterpriseCertificateUsage {
     }
 }
 
+/// Document signers' certificates carry whatever extended key usages their
+/// authority gave them (document signing, e-mail protection, timestamping),
+/// or none: the usage is not what makes a signature on a PDF trustworthy.
+struct AnyUsage;
+
+impl ExtendedKeyUsageValidator for AnyUsage {
+    fn validate(&self, purposes: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
+        // Still refuse an extension that does not parse.
+        for purpose in purposes {
+            purpose?;
+        }
+        Ok(())
+    }
+}
+
 const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 const SERIAL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
 const ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
@@ -268,7 +315,7 @@ fn organisation_number(subject: &Name) -> Option<OrgNr> {
 }
 
 /// "Organisation (common name)", or whichever of the two there is.
-fn readable_subject(subject: &Name) -> String {
+pub(crate) fn readable_subject(subject: &Name) -> String {
     let first = |wanted: ObjectIdentifier| {
         attributes(subject)
             .find(|(oid, _)| *oid == wanted)

@@ -20,3 +20,4 @@ pub mod replies;
 pub mod search;
 #[cfg(feature = "ssr")]
 pub mod session;
+pub mod signing;

@@ -14,6 +14,7 @@ pub mod org_nr;
 pub mod page;
 pub mod reply_form;
 pub mod security_level;
+pub mod signing_order;
 
 pub use archive::{FolderName, Place, UploadName, UPLOAD_MEDIA_TYPES};
 pub use ids::{ConversationId, FolderId, IdError, LetterId, MessageId, UploadId};
@@ -28,3 +29,4 @@ pub use org_nr::{OrgNr, OrgNrError};
 pub use page::{PageError, PageNumber};
 pub use reply_form::{Answer, AnswerFile, LetterLink, Question, QuestionKind, ReplyForm};
 pub use security_level::{SecurityLevel, SecurityLevelError};
+pub use signing_order::{SignerIdentifier, SignerStatus, SigningOrder};

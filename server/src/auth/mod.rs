@@ -18,7 +18,7 @@ pub use store::{LoginAttempt, Store, StoredSession};
 
 use crate::{clock::Clock, store::StorageError, tokens::random_token};
 use app::{api::session::SignedIn, domain::SecurityLevel};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use oidc::{LoginRefused, RelyingParty};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -27,6 +27,17 @@ pub const SESSION_COOKIE: &str = "__Host-postkasse-session";
 pub const LOGIN_COOKIE: &str = "__Host-postkasse-login";
 /// How long a citizen may spend at the provider.
 pub const LOGIN_LIFETIME: Duration = Duration::minutes(10);
+
+/// The facts of a citizen's login that a signature records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginEvidence {
+    pub level: SecurityLevel,
+    pub authenticated_at: DateTime<Utc>,
+    pub provider_sid: Option<String>,
+    /// SHA-256 (hex) of the ID token, so the evidence can be matched to the
+    /// provider's records without the token leaving Postkasse.
+    pub id_token_sha256: String,
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
@@ -201,6 +212,28 @@ impl Auth {
             fnr: session.fnr,
             level: session.level,
             display_name: session.display_name,
+        }))
+    }
+
+    /// What the login behind a live session proves, for a signature made
+    /// on the citizen's behalf: the level, when they authenticated (the ID
+    /// token's `auth_time`, else when the session began), the provider's
+    /// session id and a hash of the ID token (the token itself stays here).
+    pub async fn login_evidence(
+        &self,
+        session_cookie: &str,
+    ) -> Result<Option<LoginEvidence>, StorageError> {
+        if self.current(session_cookie).await?.is_none() {
+            return Ok(None);
+        }
+        let Some(session) = self.store.session(&sha256_hex(session_cookie)).await? else {
+            return Ok(None);
+        };
+        Ok(Some(LoginEvidence {
+            level: session.level,
+            authenticated_at: oidc::auth_time(&session.id_token).unwrap_or(session.created_at),
+            provider_sid: session.provider_sid,
+            id_token_sha256: hex::encode(Sha256::digest(session.id_token.as_bytes())),
         }))
     }
 

@@ -341,6 +341,16 @@ pub fn level_of_acr(acr: &str) -> Option<SecurityLevel> {
     }
 }
 
+/// The `auth_time` claim of an ID token this relying party verified at
+/// login: when the citizen authenticated. Read without checking again.
+pub fn auth_time(id_token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+    let payload = id_token.split('.').nth(1)?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    chrono::DateTime::from_timestamp(claims.get("auth_time")?.as_i64()?, 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,8 @@
 //!   service: read into a [`LetterLink`]. Only `https` addresses are taken.
 //! - `application/vnd.postkasse.svarskjema+json`, a reply form the citizen
 //!   answers here: read by [`crate::replies::form`].
+//! - `application/vnd.postkasse.signeringsoppdrag+json`, an order to sign
+//!   the main document (a PDF): read by [`crate::signing::order`].
 //!
 //! A letter has at most one of each. DPI drops extensions a mailbox does not
 //! support without a word (`bevis`, `arrangement` here); a link or form that
@@ -13,6 +15,7 @@
 
 use super::package::{Package, PackageDocument};
 use crate::replies::form as reply_form;
+use crate::signing::order as signing_order;
 use crate::validation::FieldError;
 use app::domain::{letter::checked_text, LetterLink, ReplyForm};
 use chrono::{DateTime, Utc};
@@ -27,12 +30,15 @@ const MAX_URL_CHARS: usize = 2000;
 const MAX_DESCRIPTION_CHARS: usize = 500;
 const MAX_BUTTON_CHARS: usize = 60;
 const MAX_EXTENSION_BYTES: usize = 256 * 1024;
+/// Where the main document's extension is, as problems name it.
+pub const MAIN_DATA: &str = "dokumentpakke.hoveddokument.data";
 
 /// What the package's extensions add to the letter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extensions {
     pub link: Option<LetterLink>,
     pub reply_form: Option<ReplyForm>,
+    pub signing_order: Option<app::domain::SigningOrder>,
 }
 
 /// Reads every document's extension; `now` is when the letter arrives.
@@ -69,6 +75,20 @@ pub fn read(package: &Package, now: DateTime<Utc>) -> Result<Extensions, Vec<Fie
             )),
             LINK_MEDIA_TYPE => match link(&data.bytes, &field) {
                 Ok(link) => extensions.link = Some(link),
+                Err(found) => problems.extend(found),
+            },
+            signing_order::MEDIA_TYPE if field != MAIN_DATA => problems.push(FieldError::new(
+                &field,
+                "is a signeringsoppdrag on an attachment: an order rides on the main document, which is what is signed",
+            )),
+            signing_order::MEDIA_TYPE if document.mime != "application/pdf" => {
+                problems.push(FieldError::new(
+                    &field,
+                    "is a signeringsoppdrag on a document that is not a PDF: only PDFs are signed",
+                ))
+            }
+            signing_order::MEDIA_TYPE => match signing_order::parse(&data.bytes, &field, now) {
+                Ok(order) => extensions.signing_order = Some(order),
                 Err(found) => problems.extend(found),
             },
             reply_form::MEDIA_TYPE if extensions.reply_form.is_some() => problems.push(

@@ -353,6 +353,13 @@ impl Broker {
             Some(letter) => Some(self.recipient(letter, &package).await?),
             None => None,
         };
+        if let (Some(order), Some(recipient)) = (&extensions.signing_order, &recipient) {
+            if let Some(problem) =
+                crate::signing::order::check_signer(order, recipient, extensions::MAIN_DATA)
+            {
+                return Err(BrokerError::Invalid(vec![problem]));
+            }
+        }
         let (mut destination, mut reason) = self.route(&message, recipient.as_ref(), now).await?;
         if let Destination::Mailbox = destination {
             let unshowable = unshowable_documents(&package);
@@ -921,6 +928,7 @@ impl Broker {
                         language: Some(letter.language.clone()),
                         print_if_unread: letter.print_if_unread,
                         reply_form: extensions.reply_form,
+                        signing_order: extensions.signing_order,
                     };
                     (
                         StoredChannel::Mailbox(Box::new((delivered, terms))),

@@ -23,6 +23,7 @@ mod tests {
         message::{STANDARD_DIGITAL, STANDARD_MOVED, STANDARD_PRINT},
         receipts::{
             receipt, ErrorKind, ReceiptContext, ReceiptKind, MESSAGE, PROVIDER_RECEIPTS, REPLY,
+            SIGNING_STATUS,
         },
         routing::Process,
         TransportStatus,
@@ -72,16 +73,20 @@ mod tests {
                 kind: ErrorKind::Client,
                 details: "ingen adresse".into(),
             },
-            ReceiptKind::FromCitizen {
+            ReceiptKind::OwnDocument {
                 key: REPLY,
                 body: serde_json::Map::new(),
             },
-            ReceiptKind::FromCitizen {
+            ReceiptKind::OwnDocument {
                 key: MESSAGE,
                 body: serde_json::Map::new(),
             },
             ReceiptKind::Unanswered {
                 deadline: chrono::Utc::now(),
+            },
+            ReceiptKind::OwnDocument {
+                key: SIGNING_STATUS,
+                body: serde_json::Map::new(),
             },
         ]
         .into_iter()
@@ -120,7 +125,11 @@ mod tests {
                 "the body {kind} is described"
             );
         }
-        assert_eq!(types.len(), 9, "no kind the server never writes");
+        assert_eq!(
+            types.len(),
+            every_receipt().len(),
+            "no kind the server never writes"
+        );
         for kind in PROVIDER_RECEIPTS {
             assert!(types.iter().any(|t| t == kind));
         }

@@ -90,8 +90,11 @@ pub const DPI_MIME_TYPES: &[&str] = &[
 ];
 
 /// The types a document's `data` file may have besides DPI's: Postkasse's
-/// reply form (docs/replies.md).
-pub const POSTKASSE_DATA_TYPES: &[&str] = &[crate::replies::form::MEDIA_TYPE];
+/// reply form (docs/replies.md) and signing order (docs/signing.md).
+pub const POSTKASSE_DATA_TYPES: &[&str] = &[
+    crate::replies::form::MEDIA_TYPE,
+    crate::signing::order::MEDIA_TYPE,
+];
 
 /// File name endings of programs and scripts, which DPI forbids. The list is
 /// not exhaustive; the content check in [`executable_reason`] catches

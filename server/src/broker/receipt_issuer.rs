@@ -178,7 +178,7 @@ impl ReplyMessages for ReceiptIssuer {
         message_row: Uuid,
         reply: &OutgoingReply,
     ) -> anyhow::Result<SenderReceipt> {
-        let kind = ReceiptKind::FromCitizen {
+        let kind = ReceiptKind::OwnDocument {
             key: super::receipts::REPLY,
             body: reply_body(reply)?,
         };
@@ -190,7 +190,7 @@ impl ReplyMessages for ReceiptIssuer {
         message_row: Uuid,
         message: &OutgoingMessage,
     ) -> anyhow::Result<SenderReceipt> {
-        let kind = ReceiptKind::FromCitizen {
+        let kind = ReceiptKind::OwnDocument {
             key: super::receipts::MESSAGE,
             body: message_body(message)?,
         };
@@ -204,6 +204,21 @@ impl ReplyMessages for ReceiptIssuer {
     ) -> anyhow::Result<SenderReceipt> {
         self.issue_for_row(message_row, ReceiptKind::Unanswered { deadline })
             .await
+    }
+}
+
+#[async_trait]
+impl crate::signing::SigningMessages for ReceiptIssuer {
+    async fn status_message(
+        &self,
+        message_row: Uuid,
+        body: serde_json::Map<String, Value>,
+    ) -> anyhow::Result<SenderReceipt> {
+        let kind = ReceiptKind::OwnDocument {
+            key: super::receipts::SIGNING_STATUS,
+            body,
+        };
+        self.issue_for_row(message_row, kind).await
     }
 }
 

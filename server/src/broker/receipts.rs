@@ -46,8 +46,10 @@ pub enum ReceiptKind {
     },
     /// Postkasse's own: what a citizen sends the agency about a letter
     /// (docs/replies.md): `svar`, the answer to its reply form, or
-    /// `melding`, a message. `body` holds what it says beyond the common fields.
-    FromCitizen {
+    /// `melding`, a message; and `signeringsstatus`, how a signing order
+    /// stands (docs/signing.md). `body` holds what it says beyond the
+    /// common fields.
+    OwnDocument {
         key: &'static str,
         body: serde_json::Map<String, Value>,
     },
@@ -66,7 +68,7 @@ impl ReceiptKind {
             ReceiptKind::Received => "mottakskvittering",
             ReceiptKind::ReturnedMail => "returpostkvittering",
             ReceiptKind::Error { .. } => "feil",
-            ReceiptKind::FromCitizen { key, .. } => key,
+            ReceiptKind::OwnDocument { key, .. } => key,
             ReceiptKind::Unanswered { .. } => UNANSWERED,
         }
     }
@@ -76,7 +78,7 @@ impl ReceiptKind {
     fn standard(&self) -> String {
         let key = self.body_key();
         match self {
-            ReceiptKind::FromCitizen { .. } | ReceiptKind::Unanswered { .. } => {
+            ReceiptKind::OwnDocument { .. } | ReceiptKind::Unanswered { .. } => {
                 format!("{POSTKASSE_STANDARD}{key}::1.0")
             }
             _ => format!(
@@ -91,6 +93,7 @@ impl ReceiptKind {
 pub const REPLY: &str = "svar";
 pub const MESSAGE: &str = "melding";
 pub const UNANSWERED: &str = "ubesvartkvittering";
+pub const SIGNING_STATUS: &str = "signeringsstatus";
 /// The namespace of Postkasse's own documents' standards.
 const POSTKASSE_STANDARD: &str = "urn:postkasse:innbyggerpost:schema:";
 
@@ -177,7 +180,7 @@ pub fn receipt_with_id(
             body["feiltype"] = json!(code(&ERROR_CODES, kind));
             body["detaljer"] = json!(details);
         }
-        ReceiptKind::FromCitizen { body: citizen, .. } => {
+        ReceiptKind::OwnDocument { body: citizen, .. } => {
             for (name, value) in citizen {
                 body[name.as_str()] = value.clone();
             }

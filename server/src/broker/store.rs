@@ -61,7 +61,8 @@ pub struct NewReceipt {
 
 /// What the mailbox keeps from the business message beside the letter
 /// itself: when the letter may be shown, whether its sender asked for an
-/// opening receipt, its language, and the reply form it carries.
+/// opening receipt, its language, and the reply form and signing order it
+/// carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LetterTerms {
     pub effective_at: Option<DateTime<Utc>>,
@@ -71,6 +72,8 @@ pub struct LetterTerms {
     pub print_if_unread: Option<crate::print::PrintIfUnread>,
     /// The questions the sender asks the citizen to answer here.
     pub reply_form: Option<app::domain::ReplyForm>,
+    /// The sender's order to sign the main document.
+    pub signing_order: Option<app::domain::SigningOrder>,
 }
 
 /// Where the message went, as stored.

@@ -113,11 +113,15 @@ pub enum AgencyCommand {
         notice_days: Vec<u8>,
         /// A reply form (JSON, docs/replies.md) for the citizen to answer,
         /// as the main document's extension.
-        #[arg(long, value_name = "FILE", conflicts_with = "link")]
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["link", "signing_order"])]
         reply_form: Option<PathBuf>,
         /// A link out (DPI's lenke XML) as the main document's extension.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "signing_order")]
         link: Option<PathBuf>,
+        /// An order to sign the letter's PDF (JSON, docs/signing.md), as the
+        /// main document's extension.
+        #[arg(long, value_name = "FILE")]
+        signing_order: Option<PathBuf>,
         #[arg(long, value_name = "DIRECTORY")]
         out: PathBuf,
     },
@@ -156,6 +160,7 @@ pub async fn run(settings: &Settings, command: AgencyCommand) -> anyhow::Result<
             notice_days,
             reply_form,
             link,
+            signing_order,
             out,
         } => {
             let recipient = app::domain::Fnr::parse(&to, settings.synthetic_ids())
@@ -181,16 +186,21 @@ pub async fn run(settings: &Settings, command: AgencyCommand) -> anyhow::Result<
                 text: notice_text,
                 repetitions: notice_days,
             });
-            let extension = match (reply_form, link) {
-                (Some(file), _) => {
+            let extension = match (reply_form, link, signing_order) {
+                (Some(file), _, _) => {
                     Some((file, crate::replies::form::MEDIA_TYPE, "svarskjema.json"))
                 }
-                (None, Some(file)) => Some((
+                (None, Some(file), _) => Some((
                     file,
                     crate::broker::extensions::LINK_MEDIA_TYPE,
                     "lenke.xml",
                 )),
-                (None, None) => None,
+                (None, None, Some(file)) => Some((
+                    file,
+                    crate::signing::order::MEDIA_TYPE,
+                    "signeringsoppdrag.json",
+                )),
+                (None, None, None) => None,
             };
             if let Some((file, mime, file_name)) = extension {
                 letter.main_data = Some(crate::broker::client::OutgoingData {

@@ -8,11 +8,10 @@
 //! ahead.
 
 use crate::json_fields::{Fields, Problems};
-use app::domain::{
-    letter::checked_text,
-    reply_form::{Choice, Next, Question, QuestionKind, ReplyForm, END_OF_FORM, QUESTION_ID_MAX},
+use app::domain::reply_form::{
+    Choice, Next, Question, QuestionKind, ReplyForm, END_OF_FORM, QUESTION_ID_MAX,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 
@@ -50,53 +49,15 @@ pub fn parse(
     path: &str,
     now: DateTime<Utc>,
 ) -> Result<ReplyForm, Vec<crate::validation::FieldError>> {
+    let value = crate::json_fields::parse_json(bytes, path)?;
     let mut problems = Problems::default();
-    let value: Value = match serde_json::from_slice(bytes) {
-        Ok(value) => value,
-        Err(error) => {
-            problems.add(path, format!("is not JSON: {error}"));
-            return Err(problems.0);
-        }
-    };
     let Some(mut root) = problems.object(&value, path) else {
         return Err(problems.0);
     };
-    let version = root.integer("versjon", &mut problems);
-    match version {
-        Some(VERSION) => {}
-        Some(_) => problems.add(root.path_of("versjon"), "must be 1"),
-        None if root.value("versjon").is_none() => {
-            problems.add(root.path_of("versjon"), "is required")
-        }
-        None => {}
-    }
-    let title = text(&mut root, "tittel", MAX_TITLE_CHARS, true, &mut problems);
-    let intro = text(&mut root, "ingress", MAX_INTRO_CHARS, false, &mut problems);
-    let deadline = root
-        .required_string("svarfrist", &mut problems)
-        .and_then(|text| {
-            let field = root.path_of("svarfrist");
-            let Ok(at) = DateTime::parse_from_rfc3339(text) else {
-                problems.add(
-                    field,
-                    "must be a time with its offset (RFC 3339), e.g. 2026-12-12T23:59:59+01:00",
-                );
-                return None;
-            };
-            let at = at.with_timezone(&Utc);
-            if at <= now {
-                problems.add(field, "must be in the future");
-                None
-            } else if at > now + Duration::days(MAX_DEADLINE_DAYS) {
-                problems.add(
-                    field,
-                    format!("must be at most {MAX_DEADLINE_DAYS} days ahead"),
-                );
-                None
-            } else {
-                Some(at)
-            }
-        });
+    root.version(VERSION, &mut problems);
+    let title = root.text("tittel", MAX_TITLE_CHARS, true, &mut problems);
+    let intro = root.text("ingress", MAX_INTRO_CHARS, false, &mut problems);
+    let deadline = root.deadline("svarfrist", now, MAX_DEADLINE_DAYS, &mut problems);
     let free_text = root.boolean("fritekst", &mut problems).unwrap_or(false);
     let questions = match root.array("spoersmaal", &mut problems) {
         None => {
@@ -136,23 +97,6 @@ pub fn parse(
 }
 
 /// A text field: trimmed, bounded, without control characters.
-fn text(
-    fields: &mut Fields<'_>,
-    name: &'static str,
-    max_chars: usize,
-    required: bool,
-    problems: &mut Problems,
-) -> Option<String> {
-    let raw = if required {
-        fields.required_string(name, problems)
-    } else {
-        fields.string(name, problems)
-    }?;
-    checked_text(raw, max_chars)
-        .map_err(|error| problems.add(fields.path_of(name), error))
-        .ok()
-}
-
 /// A branch's target as written: a question's id or `SLUTT`.
 fn target(text: &str) -> Next {
     if text == END_OF_FORM {
@@ -194,8 +138,8 @@ fn questions(items: &[Value], path: &str, problems: &mut Problems) -> Vec<Questi
                 Some(id.to_owned())
             }
         });
-        let question_text = text(&mut fields, "tekst", MAX_QUESTION_CHARS, true, problems);
-        let help = text(&mut fields, "hjelpetekst", MAX_HELP_CHARS, false, problems);
+        let question_text = fields.text("tekst", MAX_QUESTION_CHARS, true, problems);
+        let help = fields.text("hjelpetekst", MAX_HELP_CHARS, false, problems);
         let required = fields.boolean("paakrevd", problems).unwrap_or(false);
         let kind = kind(&mut fields, problems);
         let next = fields.string("nesteSpoersmaal", problems).map(|next| {
@@ -346,13 +290,13 @@ fn choices(items: &[Value], path: &str, problems: &mut Problems) -> Option<Vec<C
         let Some(mut fields) = problems.object(item, &format!("{path}[{position}]")) else {
             continue;
         };
-        let value = text(&mut fields, "verdi", MAX_CHOICE_VALUE_CHARS, true, problems);
+        let value = fields.text("verdi", MAX_CHOICE_VALUE_CHARS, true, problems);
         if let Some(value) = &value {
             if !values.insert(value.clone()) {
                 problems.add(fields.path_of("verdi"), "is used by an earlier choice");
             }
         }
-        let choice_text = text(&mut fields, "tekst", MAX_CHOICE_TEXT_CHARS, true, problems);
+        let choice_text = fields.text("tekst", MAX_CHOICE_TEXT_CHARS, true, problems);
         fields.finish(problems);
         if let (Some(value), Some(text)) = (value, choice_text) {
             read.push(Choice { value, text });

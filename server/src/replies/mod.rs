@@ -702,16 +702,12 @@ impl UnansweredWorker {
     }
 
     pub async fn run(self) {
-        loop {
-            match self.service.settle_unanswered(100).await {
-                Ok(told) if told > 0 => {
-                    tracing::info!(told, "unanswered reply forms reported to their senders");
-                    continue;
-                }
-                Ok(_) => {}
-                Err(error) => tracing::error!(error = %error, "reporting unanswered forms failed"),
-            }
-            tokio::time::sleep(self.interval).await;
-        }
+        crate::rounds::repeat(
+            self.interval,
+            "unanswered reply forms reported to their senders",
+            "reporting unanswered forms failed",
+            || self.service.settle_unanswered(100),
+        )
+        .await;
     }
 }

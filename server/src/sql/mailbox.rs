@@ -433,6 +433,7 @@ pub(super) async fn insert_letters(
     )
     .await?;
     super::replies::insert_forms(transaction, letters).await?;
+    super::signing::insert_orders(transaction, letters).await?;
     Ok(())
 }
 

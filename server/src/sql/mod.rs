@@ -35,6 +35,7 @@ mod operator;
 mod print;
 mod replies;
 mod search;
+mod signing;
 
 use crate::store::StorageError;
 use anyhow::Context;

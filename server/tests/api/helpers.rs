@@ -75,6 +75,91 @@ pub fn provider_files() -> (PathBuf, PathBuf) {
     )
 }
 
+/// The signing service's local CA with its signing and timestamping keys and
+/// certificates, made once for the whole test binary (RSA keys are slow).
+pub fn signing_directory() -> PathBuf {
+    use postkasse::keys::{CertificatePurpose, LocalCa};
+    static DIRECTORY: std::sync::OnceLock<TempDir> = std::sync::OnceLock::new();
+    let directory = DIRECTORY.get_or_init(|| {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let ca = LocalCa::load_or_generate(directory.path(), "Postkasse test-CA").expect("a CA");
+        for (stem, purpose) in [
+            ("signing", CertificatePurpose::DocumentSigning),
+            ("tsa", CertificatePurpose::Timestamping),
+            ("documents", CertificatePurpose::DocumentSigning),
+        ] {
+            ca.load_or_issue(stem, stem, None, purpose)
+                .expect("a key and certificate");
+        }
+        directory
+    });
+    directory.path().to_path_buf()
+}
+
+/// The signing CA's certificate: what a verifier trusts.
+pub fn signing_ca_file() -> PathBuf {
+    signing_directory().join("ca.pem")
+}
+
+/// A timestamp authority of the test's own (Postkasse's responder, with the
+/// test CA's timestamping certificate), served on a port of its own; its URL.
+pub fn spawn_tsa() -> String {
+    use postkasse::keys::{CertificatePurpose, LocalCa};
+    let ca = LocalCa::load_or_generate(&signing_directory(), "Postkasse test-CA").unwrap();
+    let (key, certificate) = ca
+        .load_or_issue("tsa", "tsa", None, CertificatePurpose::Timestamping)
+        .unwrap();
+    let responder = Arc::new(
+        postkasse::timestamp::responder::TimestampResponder::new(
+            key,
+            certificate,
+            Vec::new(),
+            Arc::new(SystemClock),
+        )
+        .unwrap(),
+    );
+    // Bound here, served on the runtime that outlives the test.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router = postkasse::timestamp::responder::routes().with_state(responder);
+    server_runtime().spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("a listener");
+        axum::serve(listener, router).await
+    });
+    format!("http://127.0.0.1:{port}/tsa")
+}
+
+/// Two sealers for signed PDFs that arrive in letters: one with a
+/// certificate from the test CA (which the server trusts), one with a
+/// self-signed certificate nobody trusts.
+pub fn document_sealers() -> (postkasse::seal::Sealer, postkasse::seal::Sealer) {
+    use postkasse::keys::{CertificatePurpose, LocalCa};
+    let ca = LocalCa::load_or_generate(&signing_directory(), "Postkasse test-CA").unwrap();
+    let (key, certificate) = ca
+        .load_or_issue(
+            "documents",
+            "documents",
+            None,
+            CertificatePurpose::DocumentSigning,
+        )
+        .unwrap();
+    let der = x509_cert::der::Encode::to_der(&certificate).unwrap();
+    let trusted = postkasse::seal::Sealer::from_key(key.clone(), &der).unwrap();
+    let self_signed = postkasse::keys::self_signed(
+        &key,
+        &app::domain::OrgNr::parse("974760673").unwrap(),
+        "Ukjent utsteder",
+    )
+    .unwrap();
+    let unknown = postkasse::seal::Sealer::from_key(
+        key,
+        &x509_cert::der::Encode::to_der(&self_signed).unwrap(),
+    )
+    .unwrap();
+    (trusted, unknown)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -336,6 +421,7 @@ async fn spawn_app_on(
     settings.broker.poll_milliseconds = 50;
     settings.broker.request_timeout_seconds = 5;
     settings.testid.key_file = testid_key_file();
+    settings.signing.ca_directory = signing_directory();
     // The print house's drop; no cut-offs unless a test sets them, so letters
     // for paper wait until the test batches them.
     let print_drop = tempfile::tempdir().expect("temporary directory");
@@ -485,6 +571,7 @@ impl TestApp {
                 provider_certificate,
             )
             .env("POSTKASSE__TESTID__KEY_FILE", testid_key_file())
+            .env("POSTKASSE__SIGNING__CA_DIRECTORY", signing_directory())
             .env("POSTKASSE__PRINT__DROP_DIRECTORY", &self.print_drop)
             .env("RUST_LOG", "warn")
             .kill_on_drop(true);

@@ -22,6 +22,7 @@ mod provider_network;
 mod replies;
 mod schema;
 mod search;
+mod signing;
 mod storage;
 mod token;
 

@@ -1,9 +1,10 @@
 //! A letter's page (`/brev/<id>`): its facts, its documents (or why they
 //! are closed: a higher login level needed, an opening receipt to agree to),
-//! what the sender asks of the citizen ([`reply`]), what can be done with
+//! what the sender asks of the citizen ([`reply`], [`signing`]), what can be done with
 //! it ([`tools`]) and who has seen it.
 
 mod reply;
+mod signing;
 mod tools;
 
 use crate::{
@@ -24,6 +25,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use reply::{LinkOut, ReplySection};
+use signing::SigningSection;
 use tools::{LetterActions, LetterTools};
 
 #[component]
@@ -83,6 +85,7 @@ fn LetterDetails(
         .clone()
         .map(|link| view! { <LinkOut link open=letter.link_open /> });
     let reply = view! { <ReplySection letter=letter.id sender=letter.sender_name.clone() /> };
+    let signing = view! { <SigningSection letter=letter.id /> };
     let tools = view! { <LetterTools id=letter.id unread=letter.unread place=letter.place folders actions /> };
     let body = letter.body.clone().map(|body| match body {
         // Sanitised on the server: no scripts, handlers or outside references.
@@ -184,6 +187,7 @@ fn LetterDetails(
                         </ul>
                     </section>
                     {link}
+                    {signing}
                     {reply}
                 }
                 .into_any()

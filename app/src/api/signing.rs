@@ -1,0 +1,143 @@
+//! Signing in the letter view: what the agency asks the citizen to sign and
+//! how far it has got, and the checked signatures of the letter's signed
+//! PDFs.
+//!
+//! Signing and declining are plain forms posted to `/brev/{id}/signering`
+//! (one deliberate action, the same with and without JavaScript); the server
+//! signs, stores and sends the browser back to the letter.
+
+use crate::{
+    domain::{LetterId, SecurityLevel, SignerStatus},
+    error::AppError,
+};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The most characters a reason for declining may have.
+pub const REASON_MAX_CHARS: usize = 500;
+
+/// A signing order as the letter page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningView {
+    /// What is signed.
+    pub title: String,
+    /// For whom: the letter's sender.
+    pub sender_name: String,
+    /// The document to sign, and its SHA-256 (hex) so the citizen can tell
+    /// it is the one they read.
+    pub document_href: String,
+    pub document_name: String,
+    pub document_sha256: String,
+    pub deadline: DateTime<Utc>,
+    pub level: SecurityLevel,
+    /// What the signed document says about the signer ("Kari Nordmann,
+    /// født 01.01.1970").
+    pub shown_as: String,
+    pub state: SigningState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SigningState {
+    /// The citizen may sign or decline now.
+    Open,
+    /// Open, but the login's level is below the order's.
+    NeedsStepUp,
+    Signed {
+        at: DateTime<Utc>,
+        /// The signed PDF, kept in the letter.
+        signed_href: String,
+    },
+    Declined {
+        at: DateTime<Utc>,
+    },
+    Expired,
+    /// The sender withdrew the order.
+    Cancelled {
+        at: DateTime<Utc>,
+    },
+}
+
+impl SigningState {
+    pub fn from_status(
+        status: SignerStatus,
+        at: Option<DateTime<Utc>>,
+        signed_href: Option<String>,
+    ) -> Self {
+        let at = at.unwrap_or_default();
+        match (status, signed_href) {
+            (SignerStatus::Waiting, _) => SigningState::Open,
+            (SignerStatus::Signed, Some(signed_href)) => SigningState::Signed { at, signed_href },
+            (SignerStatus::Signed, None) => SigningState::Open,
+            (SignerStatus::Rejected, _) => SigningState::Declined { at },
+            (SignerStatus::Expired, _) => SigningState::Expired,
+            (SignerStatus::Cancelled, _) => SigningState::Cancelled { at },
+        }
+    }
+}
+
+/// A signature in one of the letter's PDFs, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureSummary {
+    /// The document it is in.
+    pub document_name: String,
+    /// The certificate's subject.
+    pub signer: String,
+    /// The person the signature was made for, when the signature names one.
+    pub name: Option<String>,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub timestamped: bool,
+    pub verdict: SignatureVerdict,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignatureVerdict {
+    Valid,
+    /// Intact, but the signer's certificate leads to no certificate
+    /// authority Postkasse trusts.
+    UnknownSigner,
+    /// Broken: the document changed after signing, or the signature does
+    /// not verify.
+    Invalid,
+}
+
+/// What the letter page shows about signing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningArea {
+    pub order: Option<SigningView>,
+    pub signatures: Vec<SignatureSummary>,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Server-only: the signing service.
+
+    use super::*;
+    use crate::api::session::{fail, SignedIn};
+    use std::sync::Arc;
+
+    #[async_trait::async_trait]
+    pub trait Signing: Send + Sync + 'static {
+        /// The letter's signing order and its signatures; another citizen's
+        /// letter is not found. Below the letter's own level nothing is shown.
+        async fn area(&self, viewer: &SignedIn, letter: LetterId) -> Result<SigningArea, AppError>;
+    }
+
+    pub type SharedSigning = Arc<dyn Signing>;
+
+    pub fn signing() -> Result<SharedSigning, AppError> {
+        use_context::<SharedSigning>().ok_or_else(|| fail(AppError::Internal))
+    }
+}
+
+/// `id` is the letter's id.
+#[server(endpoint = "load_signing_area")]
+pub async fn load_signing_area(id: String) -> Result<SigningArea, AppError> {
+    use crate::api::{input, session};
+    let citizen = session::require_signed_in()?;
+    let letter: LetterId = input::id("id", &id)?;
+    ssr::signing()?
+        .area(&citizen, letter)
+        .await
+        .map_err(session::fail)
+}

@@ -46,6 +46,23 @@ pub(super) async fn insert_orders(
     Ok(())
 }
 
+/// Commits a signer's change of status with the agency's receipt when
+/// exactly one job changed (`updated`); otherwise writes nothing.
+async fn settled(
+    mut transaction: Transaction,
+    updated: u64,
+    message_row: Uuid,
+    receipt: &SenderReceipt,
+    at: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    if updated != 1 {
+        return Ok(false);
+    }
+    queue_sender_receipt(&mut transaction, message_row, receipt, at).await?;
+    transaction.commit().await?;
+    Ok(true)
+}
+
 #[derive(sqlx::FromRow)]
 struct JobRow {
     order_json: String,
@@ -252,12 +269,7 @@ impl signing::Store for Database {
                     .await?
             }
         };
-        if updated != 1 {
-            return Ok(false);
-        }
-        queue_sender_receipt(&mut transaction, message_row, receipt, at).await?;
-        transaction.commit().await?;
-        Ok(true)
+        settled(transaction, updated, message_row, receipt, at).await
     }
 
     async fn agency_job(
@@ -319,12 +331,7 @@ impl signing::Store for Database {
                 .bind(at),
             )
             .await?;
-        if updated != 1 {
-            return Ok(false);
-        }
-        queue_sender_receipt(&mut transaction, message_row, receipt, at).await?;
-        transaction.commit().await?;
-        Ok(true)
+        settled(transaction, updated, message_row, receipt, at).await
     }
 
     async fn overdue(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Overdue>, StorageError> {
@@ -386,11 +393,6 @@ impl signing::Store for Database {
                 .bind(at),
             )
             .await?;
-        if updated != 1 {
-            return Ok(false);
-        }
-        queue_sender_receipt(&mut transaction, message_row, receipt, at).await?;
-        transaction.commit().await?;
-        Ok(true)
+        settled(transaction, updated, message_row, receipt, at).await
     }
 }

@@ -60,6 +60,11 @@ impl Environment {
                 provider_certificate,
             )
             .env("POSTKASSE__TESTID__KEY_FILE", testid_key_file())
+            // The signing keys are made once per test binary: RSA keys are slow.
+            .env(
+                "POSTKASSE__SIGNING__CA_DIRECTORY",
+                crate::helpers::signing_directory(),
+            )
             .env("POSTKASSE__APPLICATION__PORT", self.port.to_string())
             .env("RUST_LOG", "error")
             .kill_on_drop(true);

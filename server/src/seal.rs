@@ -290,30 +290,32 @@ impl Prepared {
 /// ESS `signing-certificate-v2` (RFC 5035): the SHA-256 of the signing
 /// certificate (SHA-256 being the default algorithm, it is not named).
 pub(crate) fn signing_certificate_v2(certificate: &Certificate) -> anyhow::Result<Attribute> {
-    let certificate_hash = Sha256::digest(certificate.to_der()?);
-    // SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2 }
-    // ESSCertIDv2 ::= SEQUENCE { certHash OCTET STRING }
-    let ess_cert_id = der_sequence(&[&[&[0x04, 0x20][..], &certificate_hash[..]].concat()]);
-    let value = der_sequence(&[&der_sequence(&[&ess_cert_id])]);
+    let value = SigningCertificateV2 {
+        certs: vec![EssCertIdV2 {
+            cert_hash: der::asn1::OctetString::new(Sha256::digest(certificate.to_der()?).to_vec())?,
+        }],
+    };
     let mut values = SetOfVec::new();
-    values.insert(Any::from_der(&value)?)?;
+    values.insert(Any::encode_from(&value)?)?;
     Ok(Attribute {
         oid: const_oid::db::rfc5911::ID_AA_SIGNING_CERTIFICATE_V_2,
         values,
     })
 }
 
-/// A DER SEQUENCE of already encoded elements (each under 64 KiB together).
-fn der_sequence(elements: &[&[u8]]) -> Vec<u8> {
-    let body: Vec<u8> = elements.concat();
-    let mut encoded = vec![0x30];
-    match body.len() {
-        length @ 0..=0x7f => encoded.push(length as u8),
-        length @ 0x80..=0xff => encoded.extend([0x81, length as u8]),
-        length => encoded.extend([0x82, (length >> 8) as u8, length as u8]),
-    }
-    encoded.extend(body);
-    encoded
+/// `SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2,
+/// policies … OPTIONAL }` (RFC 5035), without policies.
+#[derive(der::Sequence)]
+struct SigningCertificateV2 {
+    certs: Vec<EssCertIdV2>,
+}
+
+/// `ESSCertIDv2 ::= SEQUENCE { hashAlgorithm DEFAULT id-sha256, certHash
+/// OCTET STRING, issuerSerial OPTIONAL }`, with the default algorithm and
+/// no issuer and serial.
+#[derive(der::Sequence)]
+struct EssCertIdV2 {
+    cert_hash: der::asn1::OctetString,
 }
 
 /// The cms builder's view of a [`SignatureKey`]: a signer whose verifying

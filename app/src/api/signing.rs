@@ -7,7 +7,7 @@
 //! signs, stores and sends the browser back to the letter.
 
 use crate::{
-    domain::{LetterId, SecurityLevel, SignerStatus},
+    domain::{SecurityLevel, SignerStatus},
     error::AppError,
 };
 use chrono::{DateTime, Utc};
@@ -114,6 +114,7 @@ pub mod ssr {
 
     use super::*;
     use crate::api::session::{fail, SignedIn};
+    use crate::domain::LetterId;
     use std::sync::Arc;
 
     #[async_trait::async_trait]
@@ -135,7 +136,7 @@ pub mod ssr {
 pub async fn load_signing_area(id: String) -> Result<SigningArea, AppError> {
     use crate::api::{input, session};
     let citizen = session::require_signed_in()?;
-    let letter: LetterId = input::id("id", &id)?;
+    let letter: crate::domain::LetterId = input::id("id", &id)?;
     ssr::signing()?
         .area(&citizen, letter)
         .await

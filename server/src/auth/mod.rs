@@ -193,6 +193,22 @@ impl Auth {
     /// The citizen behind a session cookie, if the session is alive. An
     /// expired session is deleted on sight.
     pub async fn current(&self, session_cookie: &str) -> Result<Option<SignedIn>, StorageError> {
+        Ok(self
+            .live_session(session_cookie)
+            .await?
+            .map(|session| SignedIn {
+                fnr: session.fnr,
+                level: session.level,
+                display_name: session.display_name,
+            }))
+    }
+
+    /// The session behind a cookie, if it is alive. An expired session is
+    /// deleted on sight.
+    async fn live_session(
+        &self,
+        session_cookie: &str,
+    ) -> Result<Option<StoredSession>, StorageError> {
         let id_hash = sha256_hex(session_cookie);
         let Some(session) = self.store.session(&id_hash).await? else {
             return Ok(None);
@@ -208,11 +224,7 @@ impl Auth {
         if now - session.last_seen_at > Duration::minutes(1) {
             self.store.touch_session(&id_hash, now).await?;
         }
-        Ok(Some(SignedIn {
-            fnr: session.fnr,
-            level: session.level,
-            display_name: session.display_name,
-        }))
+        Ok(Some(session))
     }
 
     /// What the login behind a live session proves, for a signature made
@@ -223,18 +235,15 @@ impl Auth {
         &self,
         session_cookie: &str,
     ) -> Result<Option<LoginEvidence>, StorageError> {
-        if self.current(session_cookie).await?.is_none() {
-            return Ok(None);
-        }
-        let Some(session) = self.store.session(&sha256_hex(session_cookie)).await? else {
-            return Ok(None);
-        };
-        Ok(Some(LoginEvidence {
-            level: session.level,
-            authenticated_at: oidc::auth_time(&session.id_token).unwrap_or(session.created_at),
-            provider_sid: session.provider_sid,
-            id_token_sha256: hex::encode(Sha256::digest(session.id_token.as_bytes())),
-        }))
+        Ok(self
+            .live_session(session_cookie)
+            .await?
+            .map(|session| LoginEvidence {
+                level: session.level,
+                authenticated_at: oidc::auth_time(&session.id_token).unwrap_or(session.created_at),
+                provider_sid: session.provider_sid,
+                id_token_sha256: hex::encode(Sha256::digest(session.id_token.as_bytes())),
+            }))
     }
 
     /// Ends the local session and returns where to send the browser: the

@@ -46,6 +46,7 @@ use pages::{
     print_console::{PrintBatchPage, PrintConsolePage, PrintLetterPage},
     search::SearchPage,
     settings::SettingsPage,
+    signing::{SigningTaskPage, SigningTasksPage},
     uploads::UploadsPage,
 };
 
@@ -148,6 +149,16 @@ fn Frame() -> impl IntoView {
                     <Route
                         path=(StaticSegment("brev"), ParamSegment("id"))
                         view=LetterPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("signering")
+                        view=SigningTasksPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("signering"), ParamSegment("id"))
+                        view=SigningTaskPage
                         ssr=SsrMode::Async
                     />
                 </Routes>

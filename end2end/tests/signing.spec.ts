@@ -11,6 +11,12 @@ const CITIZENS: Record<string, Citizen> = {
   hydrate: syntheticCitizen(1983, 2, 9),
 };
 
+/** A recipient and the citizen who signs after them, per project. */
+const PAIRS: Record<string, [Citizen, Citizen]> = {
+  ssr: [syntheticCitizen(1961, 4, 3), syntheticCitizen(1962, 5, 4)],
+  hydrate: [syntheticCitizen(1971, 8, 5), syntheticCitizen(1972, 9, 6)],
+};
+
 /** The name the agency gives the signer (from the population register, in real life). */
 const SIGNER_NAME = 'Signe Signatar';
 
@@ -72,6 +78,76 @@ test.describe('a letter with a signing order', () => {
       await expect(signatures).toContainText('(med tidsstempel)');
       await expect(page.getByRole('link', { name: 'Last ned det signerte dokumentet (PDF)' })).toHaveAttribute('href', /^\/opplastinger\//);
       await checkA11y(page);
+    });
+  });
+
+  test('a second citizen signs after the recipient, on a page of their own', async ({ page, request }) => {
+    const project = test.info().project.name;
+    const [recipient, cosigner] = PAIRS[project];
+    const kanal = `e2e-medsignering-${project}`;
+    const title = `Kjøpekontrakt til signering (${project})`;
+    const token = await issueAgencyToken([SEND_SCOPE]);
+
+    await test.step('the agency asks both to sign, the recipient first', async () => {
+      await registerWithMailboxHere(recipient.fnr, `mottaker.${project}@eksempel.no`);
+      await registerWithMailboxHere(cosigner.fnr, `medsignatar.${project}@eksempel.no`);
+      const order = {
+        versjon: 1,
+        tittel: 'Kjøpekontrakt',
+        frist: new Date(Date.now() + 14 * 24 * 3600 * 1000).toISOString(),
+        signatarer: [
+          { personidentifikator: recipient.fnr, navn: 'Mona Mottaker' },
+          { personidentifikator: cosigner.fnr, navn: 'Mads Medsignatar' },
+        ],
+      };
+      await sendLetter(request, token, kanal, { to: recipient.fnr, title, signingOrder: order });
+    });
+
+    await test.step('the recipient signs in the letter, which lists who signs next', async () => {
+      await page.goto('/auth/login?level=high');
+      await logInAtTestId(page, recipient, 'high');
+      await arrived(page);
+      const href = await letterLinks(page).filter({ hasText: title }).first().getAttribute('href');
+      await visit(page, href!);
+      const order = page.getByRole('region', { name: 'Til signering' });
+      await expect(order.getByRole('list').filter({ hasText: 'Mads Medsignatar' })).toContainText('venter');
+      await order.getByRole('button', { name: 'Signer dokumentet' }).click();
+      await arrived(page);
+      await expect(page.getByRole('region', { name: 'Til signering' })).toContainText('Du signerte dokumentet');
+      await expect.poll(() => signingStatuses(request, token, kanal)).toEqual(['IN_PROGRESS']);
+    });
+
+    await test.step('the second signer finds it under Til signering, and sees only the document', async () => {
+      await page.context().clearCookies();
+      await page.goto('/auth/login?level=high');
+      await logInAtTestId(page, cosigner, 'high');
+      await arrived(page);
+      await page.getByRole('link', { name: 'Til signering' }).click();
+      await arrived(page);
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText('Til signering');
+      await checkA11y(page);
+      await page.getByRole('link', { name: 'Kjøpekontrakt' }).click();
+      await arrived(page);
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText('Kjøpekontrakt');
+      const order = page.getByRole('region', { name: 'Til signering' });
+      await expect(order).toContainText('Mads Medsignatar');
+      await expect(order.getByRole('link', { name: /\.pdf$/ })).toHaveAttribute('href', /\/signering\/[0-9a-f-]{36}\/dokument$/);
+      const signatures = page.getByRole('region', { name: 'Signaturer i dokumentene' });
+      await expect(signatures).toContainText('Mona Mottaker');
+      await expect(signatures).toContainText('Gyldig');
+      await checkA11y(page);
+    });
+
+    await test.step('the second signer signs, which completes the job', async () => {
+      const order = page.getByRole('region', { name: 'Til signering' });
+      await order.getByRole('button', { name: 'Signer dokumentet' }).click();
+      await arrived(page);
+      const done = page.getByRole('region', { name: 'Til signering' });
+      await expect(done).toContainText('Du signerte dokumentet');
+      await expect(done).toContainText('Alle har signert dokumentet.');
+      await expect(page.getByRole('region', { name: 'Signaturer i dokumentene' })).toContainText('Mads Medsignatar');
+      await checkA11y(page);
+      await expect.poll(() => signingStatuses(request, token, kanal)).toEqual(['IN_PROGRESS', 'COMPLETED_SUCCESSFULLY']);
     });
   });
 });

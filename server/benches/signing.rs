@@ -25,7 +25,7 @@
 use chrono::Utc;
 use postkasse::{
     keys::{CertificatePurpose, LocalCa},
-    seal::{self, Appearance, EmbeddedFile, KeyFile, Sealer, VisibleSignature},
+    seal::{self, Appearance, EmbeddedFile, KeyFile, Sealer, SignaturePlace, VisibleSignature},
     signing::verify,
     timestamp::{responder::TimestampResponder, LocalTimestampAuthority, TimestampAuthority},
     trust::TrustAnchors,
@@ -95,6 +95,7 @@ fn main() {
                         "Signert av / Signed by: Kari Nordmann, født 14.03.1985".to_owned(),
                         "Innlogging / Login: ID-porten, sikkerhetsnivå 4".to_owned(),
                     ],
+                    place: SignaturePlace::NewPages { pages: 1 },
                 }),
                 embedded: vec![EmbeddedFile {
                     name: "signeringsbevis.json",
@@ -102,6 +103,7 @@ fn main() {
                     description: "Innloggingsbevis",
                     bytes: evidence,
                 }],
+                in_dictionary: None,
             },
         )
         .expect("prepared");

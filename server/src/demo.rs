@@ -147,16 +147,31 @@ pub fn barnehage_form(now: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
 }
 
 /// The demo's order to sign the confirmation from Brønnøysundregistrene
-/// (docs/signing.md): at level 4, within 30 days of `now`, the signer shown
-/// by date of birth and name.
-pub fn brreg_signing_order(fnr: &Fnr, name: &str, now: DateTime<Utc>) -> serde_json::Value {
+/// (docs/signing.md): at level 4, within 30 days of `now`, the `signers`
+/// (national id and name, the recipient first) shown by date of birth and
+/// name.
+pub fn brreg_signing_order(signers: &[(&Fnr, &str)], now: DateTime<Utc>) -> serde_json::Value {
+    let signers: Vec<serde_json::Value> = signers
+        .iter()
+        .map(|(fnr, name)| serde_json::json!({"personidentifikator": fnr.as_str(), "navn": name}))
+        .collect();
     serde_json::json!({
         "versjon": 1,
         "tittel": "Erklæring om registrerte opplysninger",
         "frist": (now + Duration::days(30)).to_rfc3339(),
         "identifisering": "FOEDSELSDATO_OG_NAVN",
-        "signatarer": [{"personidentifikator": fnr.as_str(), "navn": name}],
+        "signatarer": signers,
     })
+}
+
+/// Who signs a demo citizen's order: they do, and Kari's is co-signed by Ola
+/// after her, so the demo shows a second signer's "Til signering" too.
+fn demo_signers(citizen: &DemoCitizen) -> Vec<(Fnr, &'static str)> {
+    let mut signers = vec![(demo_fnr(citizen), citizen.name)];
+    if citizen.name == CITIZENS[0].name {
+        signers.push((demo_fnr(&CITIZENS[1]), CITIZENS[1].name));
+    }
+    signers
 }
 
 /// The synthetic national id of a demo citizen: the first individual number
@@ -290,9 +305,15 @@ pub async fn seed(
                 Asks::Signature => Some(crate::broker::client::OutgoingData {
                     file_name: "signeringsoppdrag.json".to_owned(),
                     mime: crate::signing::order::MEDIA_TYPE.to_owned(),
-                    bytes: brreg_signing_order(&fnr, citizen.name, Utc::now())
-                        .to_string()
-                        .into_bytes(),
+                    bytes: brreg_signing_order(
+                        &demo_signers(citizen)
+                            .iter()
+                            .map(|(fnr, name)| (fnr, *name))
+                            .collect::<Vec<_>>(),
+                        Utc::now(),
+                    )
+                    .to_string()
+                    .into_bytes(),
                 }),
             };
             let package = outgoing.package()?;
@@ -520,15 +541,16 @@ mod tests {
     fn the_demo_signing_order_is_a_valid_order() {
         let now = Utc::now();
         let fnr = demo_fnr(&CITIZENS[0]);
+        let signers = demo_signers(&CITIZENS[0]);
+        let signers: Vec<(&Fnr, &str)> = signers.iter().map(|(fnr, name)| (fnr, *name)).collect();
         let order = crate::signing::order::parse(
-            brreg_signing_order(&fnr, "Kari Nordmann", now)
-                .to_string()
-                .as_bytes(),
+            brreg_signing_order(&signers, now).to_string().as_bytes(),
             "signeringsoppdrag",
             now,
         )
         .unwrap();
-        assert!(crate::signing::order::check_signer(&order, &fnr, "data").is_none());
+        assert_eq!(order.signers.len(), 2, "Kari's is co-signed by Ola");
+        assert!(crate::signing::order::check_signers(&order, &fnr, "data").is_none());
     }
 
     #[test]

@@ -114,14 +114,44 @@ pub struct Appearance<'a> {
     /// Drawn on a new last page when given; otherwise the field is invisible.
     pub visible: Option<VisibleSignature<'a>>,
     /// Files embedded in the document before it is signed, so the
-    /// signature covers them.
+    /// signature covers them. Only a document's first signature may embed
+    /// files (see [`SignaturePlace`]); a later one puts what it must carry
+    /// in `in_dictionary`.
     pub embedded: Vec<EmbeddedFile<'a>>,
+    /// Text kept in the signature dictionary under `/Postkasse.Bevis`,
+    /// which the signature covers too.
+    pub in_dictionary: Option<&'a str>,
 }
 
-/// A box on a new last page: a heading above it and lines inside it.
+/// A box on a signature page: a heading above it and lines inside it.
 pub struct VisibleSignature<'a> {
     pub heading: &'a str,
     pub lines: Vec<String>,
+    pub place: SignaturePlace,
+}
+
+/// Where a visible signature goes. A document's first signature adds the
+/// signature pages at its end with room for every signature to come, so a
+/// later signature only adds its field to a page already there: a
+/// signature made before may see form fields signed after it, but not
+/// pages added (what validators such as pyHanko call a permitted change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignaturePlace {
+    /// `pages` new pages at the end, this signature in the first box.
+    NewPages { pages: usize },
+    /// Box `slot` (from 0) of the `pages` signature pages a first
+    /// signature added, the last pages of the document.
+    Slot { pages: usize, slot: usize },
+}
+
+/// How many signature boxes a signature page holds.
+pub const SIGNATURES_PER_PAGE: usize = 5;
+
+impl SignaturePlace {
+    /// The signature pages `signatures` need.
+    pub fn pages_for(signatures: usize) -> usize {
+        signatures.div_ceil(SIGNATURES_PER_PAGE).max(1)
+    }
 }
 
 pub struct EmbeddedFile<'a> {
@@ -172,6 +202,7 @@ impl Sealer {
                 at,
                 visible: None,
                 embedded: Vec::new(),
+                in_dictionary: None,
             },
         )?;
         let signed = self.sign(&prepared)?;
@@ -407,15 +438,46 @@ pub fn prepare(pdf: &[u8], appearance: &Appearance<'_>) -> anyhow::Result<Prepar
         "Reason" => text_string(appearance.reason),
         "Name" => text_string(appearance.name),
     });
+    if let (Some(text), Ok(Object::Dictionary(dictionary))) = (
+        appearance.in_dictionary,
+        document.new_document.get_object_mut(signature),
+    ) {
+        dictionary.set("Postkasse.Bevis", Object::string_literal(text));
+    }
+    let later = matches!(
+        appearance.visible,
+        Some(VisibleSignature {
+            place: SignaturePlace::Slot { .. },
+            ..
+        })
+    );
     let (page, rect, look) = match &appearance.visible {
         Some(visible) => {
-            let page = add_signature_page(&mut document, pages_root, visible)?;
-            let rect = [
-                50.0,
-                PAGE_HEIGHT - 250.0,
-                PAGE_WIDTH - 50.0,
-                PAGE_HEIGHT - 130.0,
-            ];
+            let (page, slot) = match visible.place {
+                SignaturePlace::NewPages { pages } => {
+                    let mut added = Vec::new();
+                    for _ in 0..pages.max(1) {
+                        added.push(add_signature_page(&mut document, pages_root, visible)?);
+                    }
+                    (added[0], 0)
+                }
+                SignaturePlace::Slot {
+                    pages: signature_pages,
+                    slot,
+                } => {
+                    let all: Vec<ObjectId> = pages.values().copied().collect();
+                    let first = all
+                        .len()
+                        .checked_sub(signature_pages)
+                        .context("fewer pages than signature pages")?;
+                    let page = *all
+                        .get(first + slot / SIGNATURES_PER_PAGE)
+                        .context("no signature page for this signature")?;
+                    (page, slot % SIGNATURES_PER_PAGE)
+                }
+            };
+            let top = PAGE_HEIGHT - 130.0 - 140.0 * slot as f32;
+            let rect = [50.0, top - 120.0, PAGE_WIDTH - 50.0, top];
             let look = document.new_document.add_object(signature_box(
                 visible,
                 rect[2] - rect[0],
@@ -440,9 +502,13 @@ pub fn prepare(pdf: &[u8], appearance: &Appearance<'_>) -> anyhow::Result<Prepar
     if let Some(look) = look {
         field.set("AP", dictionary! { "N" => look });
     }
+    let embedded = embed_files(&mut document, &appearance.embedded);
+    anyhow::ensure!(
+        !later || embedded.is_empty(),
+        "a later signature cannot embed files: the signatures before would see the document changed"
+    );
     let field = document.new_document.add_object(field);
     add_annotation(&mut document, page, field)?;
-    let embedded = embed_files(&mut document, &appearance.embedded);
     add_to_form(&mut document, catalog_id, field, &embedded)?;
 
     let mut bytes = Vec::new();
@@ -643,15 +709,25 @@ fn add_to_form(
         _ => Vec::new(),
     };
     if !embedded.is_empty() {
-        // A document that embeds files already keeps its name tree; the
-        // new ones are then reachable as associated files (/AF) alone.
-        if !names.has(b"EmbeddedFiles") {
-            let mut listed = Vec::new();
-            for (index, id) in embedded.iter().enumerate() {
-                listed.push(Object::string_literal(format!("{index:04}")));
-                listed.push((*id).into());
+        let existing = names.get(b"EmbeddedFiles").ok().and_then(resolve);
+        let flat = match &existing {
+            None => Some(Vec::new()),
+            Some(Object::Dictionary(tree)) if !tree.has(b"Kids") => {
+                match tree.get(b"Names").ok().and_then(resolve) {
+                    Some(Object::Array(listed)) => Some(listed),
+                    _ => None,
+                }
             }
-            names.set("EmbeddedFiles", dictionary! { "Names" => listed });
+            Some(_) => None,
+        };
+        // A flat name tree (one the seal wrote before, say) gets the new
+        // files too; a tree with kids is kept as it is, and the new files
+        // are then reachable as associated files (/AF) alone.
+        if let Some(listed) = flat {
+            names.set(
+                "EmbeddedFiles",
+                dictionary! { "Names" => with_named_files(listed, embedded) },
+            );
         }
         associated.extend(embedded.iter().map(|id| Object::Reference(*id)));
     }
@@ -669,6 +745,31 @@ fn add_to_form(
         catalog.set("AF", associated);
     }
     Ok(())
+}
+
+/// A flat name tree's `[key value ...]` with `files` added under keys not
+/// taken yet, sorted by key as name trees must be.
+fn with_named_files(listed: Vec<Object>, files: &[ObjectId]) -> Vec<Object> {
+    let mut pairs: Vec<(Vec<u8>, Object)> = listed
+        .chunks_exact(2)
+        .filter_map(|pair| Some((pair[0].as_str().ok()?.to_vec(), pair[1].clone())))
+        .collect();
+    let mut number = pairs.len();
+    for id in files {
+        let key = loop {
+            let key = format!("{number:04}").into_bytes();
+            number += 1;
+            if pairs.iter().all(|(taken, _)| *taken != key) {
+                break key;
+            }
+        };
+        pairs.push((key, (*id).into()));
+    }
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    pairs
+        .into_iter()
+        .flat_map(|(key, value)| [Object::String(key, StringFormat::Literal), value])
+        .collect()
 }
 
 /// A PDF text string in UTF-16BE with its byte order mark, for any language.
@@ -767,6 +868,7 @@ mod tests {
                 visible: Some(VisibleSignature {
                     heading: "Signaturer",
                     lines: vec!["Signert av Kari Nordmann".into()],
+                    place: SignaturePlace::NewPages { pages: 1 },
                 }),
                 embedded: vec![EmbeddedFile {
                     name: "bevis.json",
@@ -774,6 +876,7 @@ mod tests {
                     description: "Innloggingsbevis",
                     bytes: b"{}",
                 }],
+                in_dictionary: None,
             },
         )
         .unwrap();
@@ -790,5 +893,52 @@ mod tests {
             .as_dict()
             .unwrap();
         assert_eq!(form.get(b"Fields").unwrap().as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn each_signature_s_embedded_file_is_listed_by_name() {
+        let mut pdf = crate::pdf::letter_pdf("Avtale", "Kari", &["Tekst."]).unwrap();
+        let sealer = sealer();
+        for (field_name, file) in [("Signatur", "bevis.json"), ("Signatur 2", "bevis-2.json")] {
+            let prepared = prepare(
+                &pdf,
+                &Appearance {
+                    field_name,
+                    name: "Kari Nordmann",
+                    reason: "Signert",
+                    at: Utc::now(),
+                    visible: None,
+                    embedded: vec![EmbeddedFile {
+                        name: file,
+                        media_type: "application/json",
+                        description: "Innloggingsbevis",
+                        bytes: b"{}",
+                    }],
+                    in_dictionary: None,
+                },
+            )
+            .unwrap();
+            let signed = sealer.sign(&prepared).unwrap();
+            pdf = prepared.finish(&signed).unwrap();
+        }
+        let document = lopdf::Document::load_mem(&pdf).unwrap();
+        let names = document
+            .catalog()
+            .unwrap()
+            .get(b"Names")
+            .and_then(Object::as_dict)
+            .unwrap()
+            .get(b"EmbeddedFiles")
+            .and_then(Object::as_dict)
+            .unwrap()
+            .get(b"Names")
+            .and_then(Object::as_array)
+            .unwrap();
+        let keys: Vec<&[u8]> = names
+            .iter()
+            .step_by(2)
+            .map(|key| key.as_str().unwrap())
+            .collect();
+        assert_eq!(keys, [b"0000", b"0001"]);
     }
 }

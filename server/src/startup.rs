@@ -1025,6 +1025,7 @@ async fn signing_parts(
         Arc::new(sealer),
         timestamps,
         Arc::new(anchors),
+        settings.notify.window()?,
     );
     Ok((Arc::new(service), responder))
 }

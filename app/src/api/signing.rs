@@ -1,13 +1,15 @@
-//! Signing in the letter view: what the agency asks the citizen to sign and
-//! how far it has got, and the checked signatures of the letter's signed
-//! PDFs.
+//! Signing: what an agency asks citizens to sign and how far it has got, and
+//! the checked signatures of signed PDFs. The letter's recipient signs in the
+//! letter view; the citizens who sign after them (in order) have their own
+//! page, `/signering/{id}`, and every signer a list, `/signering`.
 //!
 //! Signing and declining are plain forms posted to `/brev/{id}/signering`
-//! (one deliberate action, the same with and without JavaScript); the server
-//! signs, stores and sends the browser back to the letter.
+//! (the recipient) or `/signering/{id}` (a later signer): one deliberate
+//! action, the same with and without JavaScript. The server signs, stores and
+//! sends the browser back to the page.
 
 use crate::{
-    domain::{SecurityLevel, SignerStatus},
+    domain::{JobStatus, SecurityLevel, SignerStatus},
     error::AppError,
 };
 use chrono::{DateTime, Utc};
@@ -34,7 +36,48 @@ pub struct SigningView {
     /// What the signed document says about the signer ("Kari Nordmann,
     /// født 01.01.1970").
     pub shown_as: String,
+    /// The viewer's own part.
     pub state: SigningState,
+    /// Where the sign and decline forms post, and where a step-up login
+    /// returns to.
+    pub form_action: String,
+    pub page_href: String,
+    /// Everyone who is to sign, in order (one line when the viewer signs
+    /// alone).
+    pub signers: Vec<SignerLine>,
+    pub job: JobStatus,
+    /// The completed document, signed by everyone, once it is.
+    pub completed_href: Option<String>,
+}
+
+impl SigningView {
+    /// Whether the viewer has signed their part.
+    pub fn state_is_signed(&self) -> bool {
+        matches!(self.state, SigningState::Signed { .. })
+    }
+}
+
+/// One of an order's signers, as its page lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerLine {
+    pub name: String,
+    pub status: SignerStatus,
+    pub at: Option<DateTime<Utc>>,
+    pub is_viewer: bool,
+}
+
+/// An order in the viewer's list of things to sign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningTask {
+    pub title: String,
+    pub sender_name: String,
+    pub deadline: DateTime<Utc>,
+    /// The letter (for its recipient) or the signing page (for the others).
+    pub href: String,
+    pub state: SigningState,
+    /// Where the viewer is in the order, from 1, of how many.
+    pub turn: usize,
+    pub signers: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +165,13 @@ pub mod ssr {
         /// The letter's signing order and its signatures; another citizen's
         /// letter is not found. Below the letter's own level nothing is shown.
         async fn area(&self, viewer: &SignedIn, letter: LetterId) -> Result<SigningArea, AppError>;
+
+        /// The order of `letter` for a signer after its recipient, whose
+        /// turn has come; anyone else's is not found.
+        async fn task(&self, viewer: &SignedIn, letter: LetterId) -> Result<SigningArea, AppError>;
+
+        /// Every order whose turn has come for the viewer, newest first.
+        async fn tasks(&self, viewer: &SignedIn) -> Result<Vec<SigningTask>, AppError>;
     }
 
     pub type SharedSigning = Arc<dyn Signing>;
@@ -141,4 +191,24 @@ pub async fn load_signing_area(id: String) -> Result<SigningArea, AppError> {
         .area(&citizen, letter)
         .await
         .map_err(session::fail)
+}
+
+/// The order of letter `id` for a signer after its recipient.
+#[server(endpoint = "load_signing_task")]
+pub async fn load_signing_task(id: String) -> Result<SigningArea, AppError> {
+    use crate::api::{input, session};
+    let citizen = session::require_signed_in()?;
+    let letter: crate::domain::LetterId = input::id("id", &id)?;
+    ssr::signing()?
+        .task(&citizen, letter)
+        .await
+        .map_err(session::fail)
+}
+
+/// The viewer's orders to sign, theirs or as a later signer.
+#[server(endpoint = "load_signing_tasks")]
+pub async fn load_signing_tasks() -> Result<Vec<SigningTask>, AppError> {
+    use crate::api::session;
+    let citizen = session::require_signed_in()?;
+    ssr::signing()?.tasks(&citizen).await.map_err(session::fail)
 }

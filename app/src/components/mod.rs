@@ -12,3 +12,4 @@ pub mod language_switch;
 pub mod listed;
 pub mod operator_sign_in;
 pub mod pager;
+pub mod signing;

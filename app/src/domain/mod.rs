@@ -29,4 +29,4 @@ pub use org_nr::{OrgNr, OrgNrError};
 pub use page::{PageError, PageNumber};
 pub use reply_form::{Answer, AnswerFile, LetterLink, Question, QuestionKind, ReplyForm};
 pub use security_level::{SecurityLevel, SecurityLevelError};
-pub use signing_order::{SignerIdentifier, SignerStatus, SigningOrder};
+pub use signing_order::{JobStatus, SignerIdentifier, SignerStatus, SigningOrder};

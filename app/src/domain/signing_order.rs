@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 /// `availability` allows.
 pub const MAX_OPEN_DAYS: i64 = 90;
 
+/// The most signers an order may name: the recipient and nine more.
+pub const MAX_SIGNERS: usize = 10;
+
 /// What identifies the signer in the signed document (Posten signering's
 /// `identifier-in-signed-documents`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,8 +63,9 @@ fn stored_fnr<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Fnr, 
 pub struct SigningOrder {
     /// What is signed, as the citizen and the signed document see it.
     pub title: String,
-    /// Who signs: the letter's recipient.
-    pub signer: Signer,
+    /// Who signs, in order: the letter's recipient first, then any other
+    /// citizens, each in turn once everyone before them has signed.
+    pub signers: Vec<Signer>,
     pub level: SecurityLevel,
     pub deadline: DateTime<Utc>,
     pub identifier: SignerIdentifier,
@@ -100,14 +104,51 @@ impl SignerStatus {
         .into_iter()
         .find(|status| status.code() == code)
     }
+}
 
-    /// The job's status when its (only) signer has this one: Posten
-    /// signering's job statuses.
-    pub fn job_status(self) -> &'static str {
+/// How a whole job stands (Posten signering's job statuses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JobStatus {
+    /// Someone is still to sign.
+    InProgress,
+    /// Everyone signed.
+    CompletedSuccessfully,
+    /// A signer declined, the deadline passed, or the sender cancelled.
+    Failed,
+}
+
+impl JobStatus {
+    /// The spelling in the database and in the agency's documents.
+    pub fn code(self) -> &'static str {
         match self {
-            SignerStatus::Waiting => "IN_PROGRESS",
-            SignerStatus::Signed => "COMPLETED_SUCCESSFULLY",
-            SignerStatus::Rejected | SignerStatus::Expired | SignerStatus::Cancelled => "FAILED",
+            JobStatus::InProgress => "IN_PROGRESS",
+            JobStatus::CompletedSuccessfully => "COMPLETED_SUCCESSFULLY",
+            JobStatus::Failed => "FAILED",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::InProgress, Self::CompletedSuccessfully, Self::Failed]
+            .into_iter()
+            .find(|status| status.code() == code)
+    }
+
+    /// The job's status when its signers have these, in order.
+    pub fn of(signers: impl IntoIterator<Item = SignerStatus>) -> Self {
+        let mut all_signed = true;
+        for status in signers {
+            match status {
+                SignerStatus::Signed => {}
+                SignerStatus::Waiting => all_signed = false,
+                SignerStatus::Rejected | SignerStatus::Expired | SignerStatus::Cancelled => {
+                    return JobStatus::Failed
+                }
+            }
+        }
+        if all_signed {
+            JobStatus::CompletedSuccessfully
+        } else {
+            JobStatus::InProgress
         }
     }
 }
@@ -133,6 +174,24 @@ mod tests {
             Some(SignerStatus::Signed)
         );
         assert_eq!(SignerStatus::from_code("signed"), None);
-        assert_eq!(SignerStatus::Rejected.job_status(), "FAILED");
+        assert_eq!(
+            JobStatus::from_code("IN_PROGRESS"),
+            Some(JobStatus::InProgress)
+        );
+    }
+
+    #[test]
+    fn a_job_completes_when_everyone_signed_and_fails_when_anyone_did_not() {
+        use SignerStatus::*;
+        assert_eq!(
+            JobStatus::of([Signed, Signed]),
+            JobStatus::CompletedSuccessfully
+        );
+        assert_eq!(JobStatus::of([Signed, Waiting]), JobStatus::InProgress);
+        assert_eq!(
+            JobStatus::of([Signed, Rejected, Cancelled]),
+            JobStatus::Failed
+        );
+        assert_eq!(JobStatus::of([Expired]), JobStatus::Failed);
     }
 }

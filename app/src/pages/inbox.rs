@@ -95,6 +95,8 @@ fn PlaceNav(current: Place, folders: Vec<FolderView>) -> impl IntoView {
                 " · "
                 <a href="/mine-dokumenter">{t!(i18n, inbox.my_documents)}</a>
                 " · "
+                <a href="/signering">{t!(i18n, inbox.to_sign)}</a>
+                " · "
                 <a href="/eksport/postkasse.zip" rel="external" download="postkasse.zip">
                     {t!(i18n, inbox.download_archive)}
                 </a>

@@ -12,4 +12,5 @@ pub mod operator;
 pub mod print_console;
 pub mod search;
 pub mod settings;
+pub mod signing;
 pub mod uploads;

@@ -355,7 +355,7 @@ impl Broker {
         };
         if let (Some(order), Some(recipient)) = (&extensions.signing_order, &recipient) {
             if let Some(problem) =
-                crate::signing::order::check_signer(order, recipient, extensions::MAIN_DATA)
+                crate::signing::order::check_signers(order, recipient, extensions::MAIN_DATA)
             {
                 return Err(BrokerError::Invalid(vec![problem]));
             }

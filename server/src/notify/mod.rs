@@ -132,6 +132,9 @@ pub enum NoticePurpose {
     Letter,
     /// The letter's reply form: skipped once the citizen has answered it.
     Reply,
+    /// A signer's turn in the letter's signing order: skipped once it is no
+    /// longer theirs (signed, declined, or the job ended).
+    Signing,
 }
 
 impl NoticePurpose {
@@ -139,6 +142,7 @@ impl NoticePurpose {
         match self {
             NoticePurpose::Letter => "brev",
             NoticePurpose::Reply => "svar",
+            NoticePurpose::Signing => "signering",
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Signing: an agency asks the citizen to sign a letter's PDF (Postkasse's
-//! `signeringsoppdrag` extension, docs/signing.md); the citizen signs it in
-//! the letter view after a login at the order's level, or declines; the
-//! agency follows the order through receipts and its status, and fetches
-//! the signed PDF. Every signature in a letter's PDFs is checked for the
-//! page.
+//! `signeringsoppdrag` extension, docs/signing.md), and optionally more
+//! citizens after them, in order. The recipient signs in the letter view
+//! after a login at the order's level, or declines; each later signer is
+//! told by notice when their turn comes and signs on their own page, seeing
+//! only the document. The agency follows the order through receipts and its
+//! status, and fetches the signed PDF. Every signature in a letter's PDFs is
+//! checked for the page.
 //!
 //! - [`order`] reads the order from the package.
 //! - [`SigningService`] signs (a PAdES B-T signature made by Postkasse's
@@ -20,15 +22,20 @@ pub mod routes;
 mod store;
 pub mod verify;
 
-pub use store::{AgencyJob, Job, LetterSigning, Outcome, Overdue, Store, StoredDocument};
+pub use store::{
+    AfterSigning, AgencyJob, Job, LetterSigning, Outcome, Overdue, Signature, SignerProgress,
+    SignerTask, Store, StoredDocument,
+};
 
 use crate::{
     auth::LoginEvidence,
     blobs::BlobStore,
     clock::Clock,
     errors::internal,
-    notify::SenderReceipt,
-    seal::{Appearance, EmbeddedFile, Sealer, VisibleSignature},
+    notify::{
+        schedule::DayWindow, NewNotice, NoticeChannel, NoticePurpose, OrderedBy, SenderReceipt,
+    },
+    seal::{Appearance, EmbeddedFile, Sealer, SignaturePlace, VisibleSignature},
     timestamp::TimestampAuthority,
     trust::TrustAnchors,
 };
@@ -36,13 +43,13 @@ use app::{
     api::{
         session::SignedIn,
         signing::{
-            ssr::Signing, SignatureSummary, SignatureVerdict, SigningArea, SigningState,
-            SigningView, REASON_MAX_CHARS,
+            ssr::Signing, SignatureSummary, SignatureVerdict, SignerLine, SigningArea,
+            SigningState, SigningTask, SigningView, REASON_MAX_CHARS,
         },
     },
     domain::{
-        LetterId, MessageId, OrgNr, Sha256Digest, SignerIdentifier, SignerStatus, SigningOrder,
-        UploadId,
+        JobStatus, LetterId, MessageId, OrgNr, SecurityLevel, Sha256Digest, SignerIdentifier,
+        SignerStatus, SigningOrder, UploadId,
     },
     error::AppError,
 };
@@ -64,6 +71,23 @@ pub trait SigningMessages: Send + Sync + 'static {
         message_row: Uuid,
         body: Map<String, Value>,
     ) -> anyhow::Result<SenderReceipt>;
+}
+
+/// Where a signer acts: the recipient in the letter, the signers after them
+/// on their own signing page. Each place serves only its own signers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Letter,
+    SigningPage,
+}
+
+impl Via {
+    fn serves(self, position: usize) -> bool {
+        match self {
+            Via::Letter => position == 0,
+            Via::SigningPage => position > 0,
+        }
+    }
 }
 
 /// Why the citizen could not sign or decline.
@@ -111,6 +135,8 @@ pub struct SigningService {
     timestamps: Arc<dyn TimestampAuthority>,
     /// Whose signatures the page calls valid.
     anchors: Arc<TrustAnchors>,
+    /// When the notice that a signer's turn has come may go out.
+    notice_window: DayWindow,
 }
 
 impl SigningService {
@@ -124,6 +150,7 @@ impl SigningService {
         signer: Arc<Sealer>,
         timestamps: Arc<dyn TimestampAuthority>,
         anchors: Arc<TrustAnchors>,
+        notice_window: DayWindow,
     ) -> Self {
         Self {
             store,
@@ -134,45 +161,53 @@ impl SigningService {
             signer,
             timestamps,
             anchors,
+            notice_window,
         }
     }
 
-    /// The viewer's letter and its waiting order, when they may act on it now.
+    /// The order the viewer is to sign now: the letter (with the document
+    /// to sign), its job and the viewer's place among the signers.
     async fn waiting(
         &self,
         viewer: &SignedIn,
+        via: Via,
         letter: LetterId,
         now: DateTime<Utc>,
-    ) -> Result<(LetterSigning, Job), SignError> {
+    ) -> Result<(LetterSigning, Job, usize), SignError> {
         let found = self
             .store
-            .letter_signing(&viewer.fnr, letter, now)
+            .signer_signing(&viewer.fnr, letter, now)
             .await
             .map_err(anyhow::Error::from)?
             .ok_or(SignError::NotFound)?;
         let job = found.job.clone().ok_or(SignError::NotFound)?;
+        let position = job
+            .position_of(&viewer.fnr)
+            .filter(|position| via.serves(*position))
+            .ok_or(SignError::NotFound)?;
         if viewer.level < found.security_level || viewer.level < job.order.level {
             return Err(SignError::NeedsHigherLevel);
         }
-        match job.status {
+        match job.progress[position].status {
             SignerStatus::Waiting if now >= job.order.deadline => Err(SignError::Expired),
-            SignerStatus::Waiting => Ok((found, job)),
+            SignerStatus::Waiting => Ok((found, job, position)),
             SignerStatus::Expired => Err(SignError::Expired),
             SignerStatus::Cancelled => Err(SignError::Cancelled),
             SignerStatus::Signed | SignerStatus::Rejected => Err(SignError::Answered),
         }
     }
 
-    /// Signs the letter's document for the viewer, whose login `evidence`
-    /// shows; a second submit after the first signed changes nothing.
+    /// Signs the document for the viewer, whose login `evidence` shows; a
+    /// second submit after the first signed changes nothing.
     pub async fn sign(
         &self,
         viewer: &SignedIn,
+        via: Via,
         letter: LetterId,
         evidence: &LoginEvidence,
     ) -> Result<(), SignError> {
         let now = self.clock.now();
-        let (found, job) = self.waiting(viewer, letter, now).await?;
+        let (found, job, position) = self.waiting(viewer, via, letter, now).await?;
         if evidence.level < job.order.level {
             return Err(SignError::NeedsHigherLevel);
         }
@@ -181,7 +216,8 @@ impl SigningService {
             .iter()
             .find(|document| document.position == 0)
             .ok_or_else(|| anyhow::anyhow!("a signing order without its document"))?;
-        let digest = Sha256Digest::from_hex(&main.sha256)
+        let to_sign = job.document_for(position, &main.sha256).to_owned();
+        let digest = Sha256Digest::from_hex(&to_sign)
             .ok_or_else(|| anyhow::anyhow!("a stored document's digest"))?;
         let original = self
             .blobs
@@ -189,47 +225,100 @@ impl SigningService {
             .await
             .map_err(|error| anyhow::anyhow!("reading the document to sign: {error}"))?;
         let signed = self
-            .signed_pdf(&found, &job.order, &main.sha256, original, evidence, now)
+            .signed_pdf(
+                &found, &job.order, position, &to_sign, original, evidence, now,
+            )
             .await?;
         let size_bytes = signed.len() as u64;
         let signed_digest = self
             .blobs
             .put(bytes::Bytes::from(signed))
             .await
-            .map_err(|error| anyhow::anyhow!("storing a signed document: {error}"))?;
-        let name = signed_file_name(&job.order.title);
-        let signed_job = Job {
-            status: SignerStatus::Signed,
-            status_at: Some(now),
-            signed_level: Some(evidence.level),
-            signed_sha256: Some(signed_digest.to_hex()),
-            ..job
+            .map_err(|error| anyhow::anyhow!("storing a signed document: {error}"))?
+            .to_hex();
+        let name = signed_file_name(&job.order.title, "signert");
+        let completed_name = signed_file_name(&job.order.title, "signert av alle");
+        let upload = UploadId::generate();
+        let signers = &job.order.signers;
+        let then = match signers.get(position + 1) {
+            Some(next) => AfterSigning::NextTurn {
+                signer: &next.fnr,
+                notices: self.turn_notices(&job.order, found.available_at, now),
+            },
+            None => AfterSigning::Completed {
+                recipient: &signers[0].fnr,
+                recipient_copy: (position > 0)
+                    .then(|| (UploadId::generate(), completed_name.as_str())),
+            },
         };
-        let recorded = self
-            .record(
-                viewer,
-                &found,
-                &signed_job,
-                &Outcome::Signed {
-                    level: evidence.level,
-                    upload: UploadId::generate(),
-                    name: &name,
-                    sha256: &signed_digest.to_hex(),
-                    size_bytes,
-                },
-                now,
-            )
-            .await?;
-        if recorded {
-            tracing::info!(letter = %letter, "document signed");
+        let settled = job.clone().settled_by(
+            position,
+            SignerProgress {
+                status: SignerStatus::Signed,
+                status_at: Some(now),
+                signed_level: Some(evidence.level),
+                signed_upload: Some(upload),
+                signed_sha256: Some(signed_digest.clone()),
+                reason: None,
+            },
+        );
+        let outcome = Outcome::Signed {
+            signature: Signature {
+                level: evidence.level,
+                upload,
+                name: &name,
+                sha256: &signed_digest,
+                size_bytes,
+            },
+            then,
+        };
+        if self
+            .record(viewer, &found, position, &settled, &outcome, now)
+            .await?
+        {
+            tracing::info!(letter = %letter, signer = position + 1, "document signed");
         }
         Ok(())
+    }
+
+    /// The notices that tell the next signer their turn has come: by e-mail
+    /// and SMS, in the daytime, as ordered by the sender (who asked for the
+    /// signature). They name neither the document nor the sender.
+    fn turn_notices(
+        &self,
+        order: &SigningOrder,
+        available: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<NewNotice> {
+        let window = &self.notice_window;
+        let due_at = window.due(now, 0);
+        let deadline = order
+            .deadline
+            .with_timezone(&window.zone)
+            .format("%d.%m.%Y kl. %H:%M");
+        let text = format!(
+            "Et dokument venter p\u{e5} din signatur i Postkasse. Logg inn og signer innen {deadline}."
+        );
+        let day = (window.local_date(due_at) - window.local_date(available)).num_days();
+        let day = u8::try_from(day.max(0)).unwrap_or(u8::MAX);
+        [NoticeChannel::Email, NoticeChannel::Sms]
+            .into_iter()
+            .map(|channel| NewNotice {
+                channel,
+                day,
+                ordered_by: OrderedBy::Sender,
+                text: text.clone(),
+                due_at,
+                purpose: NoticePurpose::Signing,
+            })
+            .collect()
     }
 
     /// Records that the viewer declines to sign, with their reason.
     pub async fn decline(
         &self,
         viewer: &SignedIn,
+        via: Via,
         letter: LetterId,
         reason: Option<&str>,
     ) -> Result<(), SignError> {
@@ -238,16 +327,20 @@ impl SigningService {
             return Err(SignError::ReasonTooLong);
         }
         let now = self.clock.now();
-        let (found, job) = self.waiting(viewer, letter, now).await?;
-        let declined = Job {
-            status: SignerStatus::Rejected,
-            status_at: Some(now),
-            reason: reason.map(str::to_owned),
-            ..job
-        };
+        let (found, job, position) = self.waiting(viewer, via, letter, now).await?;
+        let declined = job.settled_by(
+            position,
+            SignerProgress {
+                status: SignerStatus::Rejected,
+                status_at: Some(now),
+                reason: reason.map(str::to_owned),
+                ..SignerProgress::waiting()
+            },
+        );
         self.record(
             viewer,
             &found,
+            position,
             &declined,
             &Outcome::Rejected { reason },
             now,
@@ -256,13 +349,14 @@ impl SigningService {
         Ok(())
     }
 
-    /// Stores how the signer's part ended with the agency's receipt; false
-    /// when another request got there first.
+    /// Stores how the signer's part ended with the agency's receipt (about
+    /// the job as `settled`); false when another request got there first.
     async fn record(
         &self,
         viewer: &SignedIn,
         found: &LetterSigning,
-        job: &Job,
+        position: usize,
+        settled: &Job,
         outcome: &Outcome<'_>,
         now: DateTime<Utc>,
     ) -> Result<bool, SignError> {
@@ -271,11 +365,11 @@ impl SigningService {
         };
         let receipt = self
             .messages
-            .status_message(message_row, status_document(message_id, job))
+            .status_message(message_row, status_document(message_id, settled))
             .await?;
         let recorded = self
             .store
-            .record(&viewer.fnr, found.letter, outcome, &receipt, now)
+            .record(&viewer.fnr, found.letter, position, outcome, &receipt, now)
             .await
             .map_err(anyhow::Error::from)?;
         if recorded && receipt.push {
@@ -286,18 +380,20 @@ impl SigningService {
 
     /// The document signed: a signature page and the login evidence added
     /// in an incremental update, signed, and timestamped by the TSA.
+    #[allow(clippy::too_many_arguments)]
     async fn signed_pdf(
         &self,
         found: &LetterSigning,
         order: &SigningOrder,
+        position: usize,
         document_sha256: &str,
         original: bytes::Bytes,
         evidence: &LoginEvidence,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<u8>> {
-        let shown_as = shown_as(order);
-        let evidence_file = serde_json::to_vec_pretty(&json!({
-            "signatar": signer_identity(order),
+        let shown_as = shown_as(order, position);
+        let evidence_file = serde_json::to_vec(&json!({
+            "signatar": signer_identity(order, position),
             "innlogging": {
                 "tilbyder": "ID-porten",
                 "sikkerhetsnivaa": evidence.level.as_number(),
@@ -327,26 +423,48 @@ impl SigningService {
                 .to_owned(),
         ];
         let signer = self.signer.clone();
-        let name = order.signer.name.clone();
-        let reason = format!("Signert av {} i Postkasse", order.signer.name);
+        let name = order.signers[position].name.clone();
+        let reason = format!("Signert av {name} i Postkasse");
+        // The first signature adds the signature pages, with room for
+        // everyone's; each later one only adds its field there.
+        let pages = SignaturePlace::pages_for(order.signers.len());
+        let place = match position {
+            0 => SignaturePlace::NewPages { pages },
+            slot => SignaturePlace::Slot { pages, slot },
+        };
+        // The first signer's evidence is an embedded file; a later one's
+        // goes in their signature dictionary, since a file embedded after
+        // the first signature would change the document outside the form.
+        let field_name = match position {
+            0 => "Signatur".to_owned(),
+            _ => format!("Signatur {}", position + 1),
+        };
+        let in_dictionary = (position > 0)
+            .then(|| String::from_utf8(evidence_file.clone()))
+            .transpose()?;
         let (prepared, mut signed) = tokio::task::spawn_blocking(move || {
             let prepared = crate::seal::prepare(
                 &original,
                 &Appearance {
-                    field_name: "Signatur",
+                    field_name: &field_name,
                     name: &name,
                     reason: &reason,
                     at: now,
                     visible: Some(VisibleSignature {
                         heading: "Elektronisk signatur / Electronic signature",
                         lines,
+                        place,
                     }),
-                    embedded: vec![EmbeddedFile {
-                        name: "signeringsbevis.json",
-                        media_type: "application/json",
-                        description: "Innloggingsbevis for signaturen / Login evidence",
-                        bytes: &evidence_file,
-                    }],
+                    embedded: match position {
+                        0 => vec![EmbeddedFile {
+                            name: "signeringsbevis.json",
+                            media_type: "application/json",
+                            description: "Innloggingsbevis for signaturen / Login evidence",
+                            bytes: &evidence_file,
+                        }],
+                        _ => Vec::new(),
+                    },
+                    in_dictionary: in_dictionary.as_deref(),
                 },
             )?;
             let signed = signer.sign(&prepared)?;
@@ -386,22 +504,18 @@ impl SigningService {
         Ok(status_document(message_id, &found.job))
     }
 
-    /// Withdraws a waiting job; the citizen's page then says so.
+    /// Withdraws a job in progress; the signers' pages then say so.
     pub async fn cancel(
         &self,
         agency: &OrgNr,
         message_id: MessageId,
     ) -> Result<Map<String, Value>, JobError> {
         let found = self.agency_job(agency, message_id).await?;
-        if found.job.status != SignerStatus::Waiting {
-            return Err(JobError::WrongStatus(found.job.status.job_status()));
+        if found.job.status() != JobStatus::InProgress {
+            return Err(JobError::WrongStatus(found.job.status().code()));
         }
         let now = self.clock.now();
-        let cancelled = Job {
-            status: SignerStatus::Cancelled,
-            status_at: Some(now),
-            ..found.job
-        };
+        let cancelled = found.job.ended(SignerStatus::Cancelled, Some(now));
         let document = status_document(message_id, &cancelled);
         let receipt = self
             .messages
@@ -413,9 +527,9 @@ impl SigningService {
             .await
             .map_err(anyhow::Error::from)?
         {
-            // Signed, declined or expired meanwhile.
+            // Completed, declined or expired meanwhile.
             let now_found = self.agency_job(agency, message_id).await?;
-            return Err(JobError::WrongStatus(now_found.job.status.job_status()));
+            return Err(JobError::WrongStatus(now_found.job.status().code()));
         }
         if receipt.push {
             self.outbox_work.notify_waiters();
@@ -424,36 +538,65 @@ impl SigningService {
         Ok(document)
     }
 
-    /// The signed PDF of a completed job.
+    /// The signed PDF of a completed job, with every signer's signature.
     pub async fn signed_document(
         &self,
         agency: &OrgNr,
         message_id: MessageId,
     ) -> Result<bytes::Bytes, JobError> {
         let found = self.agency_job(agency, message_id).await?;
-        let digest = match (found.job.status, &found.job.signed_sha256) {
-            (SignerStatus::Signed, Some(digest)) => Sha256Digest::from_hex(digest)
+        let digest = match (found.job.status(), &found.job.signed_sha256) {
+            (JobStatus::CompletedSuccessfully, Some(digest)) => Sha256Digest::from_hex(digest)
                 .ok_or_else(|| anyhow::anyhow!("a stored signed document's digest"))?,
-            (status, _) => return Err(JobError::WrongStatus(status.job_status())),
+            (status, _) => return Err(JobError::WrongStatus(status.code())),
         };
-        Ok(self
-            .blobs
-            .get(&digest)
-            .await
-            .map_err(|error| anyhow::anyhow!("reading a signed document: {error}"))?)
+        self.read_blob(&digest).await.map_err(JobError::Internal)
     }
 
-    /// Expires waiting orders whose deadline has passed, telling their
+    /// The document a later signer is to sign (or signed), with the
+    /// signatures before theirs; anyone else gets `NotFound`.
+    pub async fn document_to_sign(
+        &self,
+        viewer: &SignedIn,
+        letter: LetterId,
+    ) -> Result<bytes::Bytes, SignError> {
+        let found = self
+            .store
+            .signer_signing(&viewer.fnr, letter, self.clock.now())
+            .await
+            .map_err(anyhow::Error::from)?
+            .ok_or(SignError::NotFound)?;
+        let (job, main) = match (&found.job, found.documents.first()) {
+            (Some(job), Some(main)) => (job, main),
+            _ => return Err(SignError::NotFound),
+        };
+        // The recipient reads the document in the letter.
+        let position = job
+            .position_of(&viewer.fnr)
+            .filter(|position| Via::SigningPage.serves(*position))
+            .ok_or(SignError::NotFound)?;
+        if viewer.level < found.security_level || viewer.level < job.order.level {
+            return Err(SignError::NeedsHigherLevel);
+        }
+        let digest = Sha256Digest::from_hex(job.document_for(position, &main.sha256))
+            .ok_or_else(|| anyhow::anyhow!("a stored document's digest"))?;
+        Ok(self.read_blob(&digest).await?)
+    }
+
+    async fn read_blob(&self, digest: &Sha256Digest) -> anyhow::Result<bytes::Bytes> {
+        self.blobs
+            .get(digest)
+            .await
+            .map_err(|error| anyhow::anyhow!("reading a signing document: {error}"))
+    }
+
+    /// Expires jobs in progress whose deadline has passed, telling their
     /// agencies; returns how many.
     pub async fn settle_expired(&self, limit: u32) -> anyhow::Result<usize> {
         let now = self.clock.now();
         let mut expired = 0;
         for overdue in self.store.overdue(now, limit).await? {
-            let job = Job {
-                status: SignerStatus::Expired,
-                status_at: Some(now),
-                ..overdue.job
-            };
+            let job = overdue.job.ended(SignerStatus::Expired, Some(now));
             let receipt = self
                 .messages
                 .status_message(
@@ -475,20 +618,12 @@ impl SigningService {
         Ok(expired)
     }
 
-    /// Every signature in the letter's PDFs (and the signed document),
+    /// Every signature in `files` (name, SHA-256) that are signed PDFs,
     /// checked against the trust anchors now.
-    async fn signatures(&self, found: &LetterSigning) -> Result<Vec<SignatureSummary>, AppError> {
-        let mut files: Vec<(String, String)> = found
-            .documents
-            .iter()
-            .filter(|document| document.media_type == "application/pdf")
-            .map(|document| (document.file_name.clone(), document.sha256.clone()))
-            .collect();
-        if let Some(job) = &found.job {
-            if let Some(signed) = &job.signed_sha256 {
-                files.push((signed_file_name(&job.order.title), signed.clone()));
-            }
-        }
+    async fn signatures(
+        &self,
+        files: Vec<(String, String)>,
+    ) -> Result<Vec<SignatureSummary>, AppError> {
         let mut summaries = Vec::new();
         for (document_name, sha256) in files {
             let Some(digest) = Sha256Digest::from_hex(&sha256) else {
@@ -520,6 +655,103 @@ impl SigningService {
     }
 }
 
+/// Where a signer's page and form are: the letter for its recipient, the
+/// signing page for the others.
+fn page_of(letter: LetterId, position: usize) -> (String, String) {
+    match position {
+        0 => (
+            format!("/brev/{letter}"),
+            format!("/brev/{letter}/signering"),
+        ),
+        _ => (
+            format!("/signering/{letter}"),
+            format!("/signering/{letter}"),
+        ),
+    }
+}
+
+/// The viewer's part of a job, as their page shows it; signing needs a login
+/// at `required`.
+fn signing_state(
+    job: &Job,
+    position: usize,
+    viewer_level: SecurityLevel,
+    required: SecurityLevel,
+    now: DateTime<Utc>,
+) -> SigningState {
+    let own = &job.progress[position];
+    match SigningState::from_status(
+        own.status,
+        own.status_at,
+        own.signed_upload
+            .map(|upload| format!("/opplastinger/{upload}")),
+    ) {
+        SigningState::Open if now >= job.order.deadline => SigningState::Expired,
+        SigningState::Open if viewer_level < required => SigningState::NeedsStepUp,
+        state => state,
+    }
+}
+
+/// The order as the signer at `position` sees it; `document` is the one
+/// they sign (name, link, SHA-256).
+fn signing_view(
+    found: &LetterSigning,
+    job: &Job,
+    position: usize,
+    document: (String, String, String),
+    viewer: &SignedIn,
+    now: DateTime<Utc>,
+) -> SigningView {
+    let (page_href, form_action) = page_of(found.letter, position);
+    let (document_name, document_href, document_sha256) = document;
+    SigningView {
+        title: job.order.title.clone(),
+        sender_name: found.sender_name.clone(),
+        document_href,
+        document_name,
+        document_sha256,
+        deadline: job.order.deadline,
+        level: job.order.level,
+        shown_as: shown_as(&job.order, position),
+        // The document is the letter's, so the letter's level counts too.
+        state: signing_state(
+            job,
+            position,
+            viewer.level,
+            job.order.level.max(found.security_level),
+            now,
+        ),
+        form_action,
+        page_href,
+        signers: job
+            .order
+            .signers
+            .iter()
+            .zip(&job.progress)
+            .enumerate()
+            .map(|(index, (signer, progress))| SignerLine {
+                name: signer.name.clone(),
+                status: progress.status,
+                at: progress.status_at,
+                is_viewer: index == position,
+            })
+            .collect(),
+        job: job.status(),
+        // The recipient keeps the completed document among their own; a
+        // later signer's own copy is it when they signed last. A signer who
+        // signs alone has it as their signed copy already.
+        completed_href: match (job.status(), position) {
+            _ if job.progress.len() == 1 => None,
+            (JobStatus::CompletedSuccessfully, 0) => job.signed_upload,
+            (JobStatus::CompletedSuccessfully, _) if position + 1 == job.progress.len() => {
+                job.progress[position].signed_upload
+            }
+            _ => None,
+        }
+        .map(|upload| format!("/opplastinger/{upload}")),
+    }
+}
+
 #[async_trait]
 impl Signing for SigningService {
     async fn area(&self, viewer: &SignedIn, letter: LetterId) -> Result<SigningArea, AppError> {
@@ -534,49 +766,133 @@ impl Signing for SigningService {
         if viewer.level < found.security_level {
             return Ok(SigningArea::default());
         }
-        let signatures = self.signatures(&found).await?;
+        let mut files: Vec<(String, String)> = found
+            .documents
+            .iter()
+            .filter(|document| document.media_type == "application/pdf")
+            .map(|document| (document.file_name.clone(), document.sha256.clone()))
+            .collect();
+        if let Some(signed) = found.job.as_ref().and_then(Job::latest_signed) {
+            let title = &found
+                .job
+                .as_ref()
+                .map(|job| job.order.title.clone())
+                .unwrap_or_default();
+            files.push((signed_file_name(title, "signert"), signed.to_owned()));
+        }
+        let signatures = self.signatures(files).await?;
         let order = found.job.as_ref().and_then(|job| {
             let main = found
                 .documents
                 .iter()
                 .find(|document| document.position == 0)?;
-            let state = match SigningState::from_status(
-                job.status,
-                job.status_at,
-                job.signed_upload
-                    .map(|upload| format!("/opplastinger/{upload}")),
-            ) {
-                SigningState::Open if now >= job.order.deadline => SigningState::Expired,
-                SigningState::Open if viewer.level < job.order.level => SigningState::NeedsStepUp,
-                state => state,
-            };
-            Some(SigningView {
-                title: job.order.title.clone(),
-                sender_name: found.sender_name.clone(),
-                document_href: format!("/dokumenter/{letter}/0"),
-                document_name: main.file_name.clone(),
-                document_sha256: main.sha256.clone(),
-                deadline: job.order.deadline,
-                level: job.order.level,
-                shown_as: shown_as(&job.order),
-                state,
-            })
+            Some(signing_view(
+                &found,
+                job,
+                0,
+                (
+                    main.file_name.clone(),
+                    format!("/dokumenter/{letter}/0"),
+                    main.sha256.clone(),
+                ),
+                viewer,
+                now,
+            ))
         });
         Ok(SigningArea { order, signatures })
     }
+
+    async fn task(&self, viewer: &SignedIn, letter: LetterId) -> Result<SigningArea, AppError> {
+        let now = self.clock.now();
+        let found = self
+            .store
+            .signer_signing(&viewer.fnr, letter, now)
+            .await
+            .map_err(internal)?
+            .ok_or(AppError::NotFound)?;
+        let (Some(job), Some(main)) = (&found.job, found.documents.first()) else {
+            return Err(AppError::NotFound);
+        };
+        // The recipient signs in the letter itself.
+        let position = job
+            .position_of(&viewer.fnr)
+            .filter(|position| Via::SigningPage.serves(*position))
+            .ok_or(AppError::NotFound)?;
+        let to_sign = job.document_for(position, &main.sha256).to_owned();
+        let signatures = match job.latest_signed() {
+            Some(signed) => {
+                self.signatures(vec![(
+                    signed_file_name(&job.order.title, "signert"),
+                    signed.to_owned(),
+                )])
+                .await?
+            }
+            None => Vec::new(),
+        };
+        let view = signing_view(
+            &found,
+            job,
+            position,
+            (
+                main.file_name.clone(),
+                format!("/signering/{letter}/dokument"),
+                to_sign,
+            ),
+            viewer,
+            now,
+        );
+        Ok(SigningArea {
+            order: Some(view),
+            signatures,
+        })
+    }
+
+    async fn tasks(&self, viewer: &SignedIn) -> Result<Vec<SigningTask>, AppError> {
+        let now = self.clock.now();
+        let tasks = self
+            .store
+            .signer_tasks(&viewer.fnr, now)
+            .await
+            .map_err(internal)?;
+        Ok(tasks
+            .into_iter()
+            .map(|task| {
+                let (page_href, _) = page_of(task.letter, task.position);
+                SigningTask {
+                    title: task.job.order.title.clone(),
+                    sender_name: task.sender_name,
+                    deadline: task.job.order.deadline,
+                    href: match task.position {
+                        0 => format!("{page_href}#signering"),
+                        _ => page_href,
+                    },
+                    state: signing_state(
+                        &task.job,
+                        task.position,
+                        viewer.level,
+                        task.job.order.level,
+                        now,
+                    ),
+                    turn: task.position + 1,
+                    signers: task.job.progress.len(),
+                }
+            })
+            .collect())
+    }
 }
 
-/// The signed PDF's file name.
-fn signed_file_name(title: &str) -> String {
-    let name = format!("{} (signert).pdf", title.replace(['/', '\\'], "-"));
+/// The signed PDF's file name: the title and `note` ("signert").
+fn signed_file_name(title: &str, note: &str) -> String {
+    let name = format!("{} ({note}).pdf", title.replace(['/', '\\'], "-"));
     app::domain::UploadName::parse(&name)
         .map(|name| name.to_string())
         .unwrap_or_else(|_| "Signert dokument.pdf".to_owned())
 }
 
-/// The signer as the signed document shows them, by the order's choice.
-fn shown_as(order: &SigningOrder) -> String {
-    let signer = &order.signer;
+/// The signer at `position` as the signed document shows them, by the
+/// order's choice.
+fn shown_as(order: &SigningOrder, position: usize) -> String {
+    let signer = &order.signers[position];
     match order.identifier {
         SignerIdentifier::PersonalIdAndName => {
             format!(
@@ -594,9 +910,9 @@ fn shown_as(order: &SigningOrder) -> String {
     }
 }
 
-/// The signer in the login evidence, by the order's choice.
-fn signer_identity(order: &SigningOrder) -> Value {
-    let signer = &order.signer;
+/// The signer at `position` in the login evidence, by the order's choice.
+fn signer_identity(order: &SigningOrder, position: usize) -> Value {
+    let signer = &order.signers[position];
     match order.identifier {
         SignerIdentifier::PersonalIdAndName => {
             json!({"navn": signer.name, "personidentifikator": signer.fnr.as_str()})
@@ -613,28 +929,34 @@ fn signer_identity(order: &SigningOrder) -> Value {
 /// agency's status and receipts give it (docs/signing.md).
 pub fn status_document(message_id: MessageId, job: &Job) -> Map<String, Value> {
     let time = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut signer = Map::new();
-    signer.insert(
-        "personidentifikator".into(),
-        json!(job.order.signer.fnr.as_str()),
-    );
-    signer.insert("status".into(), json!(job.status.code()));
-    if let Some(at) = job.status_at {
-        signer.insert("tidspunkt".into(), json!(time(at)));
-    }
-    if let Some(level) = job.signed_level {
-        signer.insert("sikkerhetsnivaa".into(), json!(level.as_number()));
-    }
-    if let Some(reason) = &job.reason {
-        signer.insert("begrunnelse".into(), json!(reason));
-    }
+    let signers: Vec<Value> = job
+        .order
+        .signers
+        .iter()
+        .zip(&job.progress)
+        .map(|(signer, progress)| {
+            let mut line = Map::new();
+            line.insert("personidentifikator".into(), json!(signer.fnr.as_str()));
+            line.insert("status".into(), json!(progress.status.code()));
+            if let Some(at) = progress.status_at {
+                line.insert("tidspunkt".into(), json!(time(at)));
+            }
+            if let Some(level) = progress.signed_level {
+                line.insert("sikkerhetsnivaa".into(), json!(level.as_number()));
+            }
+            if let Some(reason) = &progress.reason {
+                line.insert("begrunnelse".into(), json!(reason));
+            }
+            Value::Object(line)
+        })
+        .collect();
     let mut order = Map::new();
     order.insert("meldingId".into(), json!(message_id.to_string()));
     order.insert("tittel".into(), json!(job.order.title));
-    order.insert("status".into(), json!(job.status.job_status()));
+    order.insert("status".into(), json!(job.status().code()));
     order.insert("frist".into(), json!(time(job.order.deadline)));
     order.insert("sikkerhetsnivaa".into(), json!(job.order.level.as_number()));
-    order.insert("signatarer".into(), json!([signer]));
+    order.insert("signatarer".into(), Value::Array(signers));
     if let Some(sha256) = &job.signed_sha256 {
         order.insert(
             "signertDokument".into(),

@@ -3,12 +3,13 @@
 //! into a [`SigningOrder`], naming every problem at once by its path.
 //!
 //! The order rides on the letter's main document, which must be a PDF: that
-//! is what is signed. The signer is the letter's recipient; the deadline is
-//! ahead and at most [`MAX_OPEN_DAYS`] away, as Posten signering allows.
+//! is what is signed. The first signer is the letter's recipient, and up to
+//! [`MAX_SIGNERS`] in all sign in turn; the deadline is ahead and at most
+//! [`MAX_OPEN_DAYS`] away, as Posten signering allows.
 
 use crate::json_fields::Problems;
 use app::domain::{
-    signing_order::{Signer, SignerIdentifier, MAX_OPEN_DAYS},
+    signing_order::{Signer, SignerIdentifier, MAX_OPEN_DAYS, MAX_SIGNERS},
     Fnr, SecurityLevel, SigningOrder, SyntheticIds,
 };
 use chrono::{DateTime, Utc};
@@ -20,8 +21,8 @@ const MAX_TITLE_CHARS: usize = 200;
 const MAX_NAME_CHARS: usize = 200;
 
 /// Reads the order's bytes; `path` prefixes every problem's name. `now` is
-/// when the letter arrives. That the signer is the letter's recipient is
-/// checked once the recipient is known ([`check_signer`]).
+/// when the letter arrives. That the first signer is the letter's recipient
+/// is checked once the recipient is known ([`check_signers`]).
 pub fn parse(
     bytes: &[u8],
     path: &str,
@@ -60,20 +61,20 @@ pub fn parse(
             None
         }),
     };
-    let signer = signers(&mut root, &mut problems);
+    let signers = signers(&mut root, &mut problems);
     root.finish(&mut problems);
     match (
         title,
         deadline,
         level,
         identifier,
-        signer,
+        signers,
         problems.is_empty(),
     ) {
-        (Some(title), Some(deadline), Some(level), Some(identifier), Some(signer), true) => {
+        (Some(title), Some(deadline), Some(level), Some(identifier), Some(signers), true) => {
             Ok(SigningOrder {
                 title,
-                signer,
+                signers,
                 level,
                 deadline,
                 identifier,
@@ -83,8 +84,12 @@ pub fn parse(
     }
 }
 
-/// `signatarer`: the recipient, named.
-fn signers(root: &mut crate::json_fields::Fields<'_>, problems: &mut Problems) -> Option<Signer> {
+/// `signatarer`: the recipient and up to nine more citizens, named, each
+/// once.
+fn signers(
+    root: &mut crate::json_fields::Fields<'_>,
+    problems: &mut Problems,
+) -> Option<Vec<Signer>> {
     let field = root.path_of("signatarer");
     let items = match root.array("signatarer", problems) {
         None => {
@@ -95,44 +100,56 @@ fn signers(root: &mut crate::json_fields::Fields<'_>, problems: &mut Problems) -
         }
         Some(items) => items,
     };
-    let [item] = items else {
-        // A second signer would need the document in their own mailbox;
-        // Postkasse signs with the recipient alone so far (docs/signing.md).
+    if items.is_empty() || items.len() > MAX_SIGNERS {
         problems.add(
             &field,
-            "must name exactly one signer: the letter's recipient",
+            format!("must name from 1 to {MAX_SIGNERS} signers, the letter's recipient first"),
         );
         return None;
-    };
-    let path = format!("{field}[0]");
-    let mut fields = problems.object(item, &path)?;
-    let fnr = fields
-        .required_string("personidentifikator", problems)
-        // Whatever the synthetic-id policy, the signer must be the
-        // recipient, who was checked against it.
-        .and_then(|text| match Fnr::parse(text, SyntheticIds::Accepted) {
-            Ok(fnr) => Some(fnr),
-            Err(error) => {
-                problems.add(fields.path_of("personidentifikator"), error);
-                None
+    }
+    let mut signers = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let path = format!("{field}[{index}]");
+        let Some(mut fields) = problems.object(item, &path) else {
+            continue;
+        };
+        let fnr = fields
+            .required_string("personidentifikator", problems)
+            // Whatever the synthetic-id policy: the first signer is the
+            // recipient, who was checked against it, and the others are
+            // citizens who log in with their own id.
+            .and_then(|text| match Fnr::parse(text, SyntheticIds::Accepted) {
+                Ok(fnr) => Some(fnr),
+                Err(error) => {
+                    problems.add(fields.path_of("personidentifikator"), error);
+                    None
+                }
+            });
+        if let Some(fnr) = &fnr {
+            if signers.iter().any(|earlier: &Signer| &earlier.fnr == fnr) {
+                problems.add(
+                    fields.path_of("personidentifikator"),
+                    "names a signer who is already in the list",
+                );
             }
-        });
-    let name = fields.text("navn", MAX_NAME_CHARS, true, problems);
-    fields.finish(problems);
-    Some(Signer {
-        fnr: fnr?,
-        name: name?,
-    })
+        }
+        let name = fields.text("navn", MAX_NAME_CHARS, true, problems);
+        fields.finish(problems);
+        if let (Some(fnr), Some(name)) = (fnr, name) {
+            signers.push(Signer { fnr, name });
+        }
+    }
+    (signers.len() == items.len()).then_some(signers)
 }
 
-/// The problem, if any, with an order whose letter goes to `recipient`;
-/// `path` is where the order is in the package.
-pub fn check_signer(
+/// The problem, if any, with an order whose letter goes to `recipient`: the
+/// recipient signs first. `path` is where the order is in the package.
+pub fn check_signers(
     order: &SigningOrder,
     recipient: &Fnr,
     path: &str,
 ) -> Option<crate::validation::FieldError> {
-    (&order.signer.fnr != recipient).then(|| {
+    (order.signers.first().map(|signer| &signer.fnr) != Some(recipient)).then(|| {
         crate::validation::FieldError::new(
             format!("{path}.signatarer[0].personidentifikator"),
             "must be the letter's recipient",
@@ -168,7 +185,8 @@ mod tests {
         .unwrap();
         assert_eq!(order.level, SecurityLevel::High);
         assert_eq!(order.identifier, SignerIdentifier::PersonalIdAndName);
-        assert_eq!(order.signer.name, "Kari Nordmann");
+        assert_eq!(order.signers.len(), 1);
+        assert_eq!(order.signers[0].name, "Kari Nordmann");
     }
 
     #[test]
@@ -201,19 +219,57 @@ mod tests {
     }
 
     #[test]
-    fn two_signers_are_refused() {
+    fn signers_sign_in_the_order_given_each_once_and_at_most_ten() {
         let now = Utc::now();
-        let signer = json!({"personidentifikator": KARI, "navn": "Kari"});
-        let problems = read(
-            json!({
-                "versjon": 1,
-                "tittel": "Avtale",
-                "frist": (now + Duration::days(1)).to_rfc3339(),
-                "signatarer": [signer.clone(), signer],
-            }),
-            now,
-        )
-        .unwrap_err();
-        assert_eq!(problems, ["data.signatarer"]);
+        let order = |signers: Vec<Value>| {
+            read(
+                json!({
+                    "versjon": 1,
+                    "tittel": "Avtale",
+                    "frist": (now + Duration::days(1)).to_rfc3339(),
+                    "signatarer": signers,
+                }),
+                now,
+            )
+        };
+        let kari = json!({"personidentifikator": KARI, "navn": "Kari"});
+        let ola = json!({"personidentifikator": "02917910181", "navn": "Ola"});
+        let read_two = order(vec![kari.clone(), ola.clone()]).unwrap();
+        let names: Vec<_> = read_two.signers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Kari", "Ola"]);
+        assert_eq!(
+            order(vec![kari.clone(), ola, kari.clone()]).unwrap_err(),
+            ["data.signatarer[2].personidentifikator"]
+        );
+        assert_eq!(order(vec![]).unwrap_err(), ["data.signatarer"]);
+        assert_eq!(order(vec![kari; 11]).unwrap_err(), ["data.signatarer"]);
+    }
+
+    #[test]
+    fn the_recipient_signs_first() {
+        let now = Utc::now();
+        let kari = Fnr::parse(KARI, SyntheticIds::Accepted).unwrap();
+        let ola = Fnr::parse("02917910181", SyntheticIds::Accepted).unwrap();
+        let order = SigningOrder {
+            title: "Avtale".into(),
+            signers: vec![
+                Signer {
+                    fnr: ola.clone(),
+                    name: "Ola".into(),
+                },
+                Signer {
+                    fnr: kari.clone(),
+                    name: "Kari".into(),
+                },
+            ],
+            level: SecurityLevel::High,
+            deadline: now,
+            identifier: SignerIdentifier::Name,
+        };
+        assert!(check_signers(&order, &ola, "data").is_none());
+        assert_eq!(
+            check_signers(&order, &kari, "data").unwrap().name,
+            "data.signatarer[0].personidentifikator"
+        );
     }
 }

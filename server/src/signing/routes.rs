@@ -4,12 +4,16 @@
 //!   letter's document, `handling=avvis` declines (with `begrunnelse`). A
 //!   browser's form post is sent back to the letter (`#signering`), where
 //!   the outcome shows; other clients get 204 or problem+json.
+//! - `POST /signering/{id}` (a letter's id): the same for a signer after
+//!   the recipient, whose page is `/signering/{id}`.
+//! - `GET /signering/{id}/dokument`: the document such a signer is to sign,
+//!   with the signatures before theirs.
 //! - `GET /messages/out/{id}/signing`: how the job of the agency's message
 //!   stands (`signeringsoppdrag`).
 //! - `POST /messages/out/{id}/signing/cancel`: withdraws a waiting job.
 //! - `GET /messages/out/{id}/signing/document`: the signed PDF.
 
-use super::{JobError, SignError, SigningService};
+use super::{JobError, SignError, SigningService, Via};
 use crate::{
     agency::{AgencyAccess, SEND_SCOPE},
     auth::{Auth, SESSION_COOKIE},
@@ -39,6 +43,9 @@ where
 {
     Router::new()
         .route("/brev/{letter_id}/signering", post(sign_or_decline))
+        // `{id}`, as the page's own route at the same address names it.
+        .route("/signering/{id}", post(sign_or_decline_in_turn))
+        .route("/signering/{id}/dokument", get(document_to_sign))
         .route("/messages/out/{id}/signing", get(job_status))
         .route("/messages/out/{id}/signing/cancel", post(cancel))
         .route("/messages/out/{id}/signing/document", get(signed_document))
@@ -56,6 +63,7 @@ pub struct Decision {
     begrunnelse: Option<String>,
 }
 
+/// The recipient's decision, from the letter page.
 pub async fn sign_or_decline(
     State(signing): State<Arc<SigningService>>,
     State(auth): State<Arc<Auth>>,
@@ -65,10 +73,79 @@ pub async fn sign_or_decline(
     Path(LetterPath { letter_id }): Path<LetterPath>,
     Form(decision): Form<Decision>,
 ) -> Result<Response, ApiError> {
+    let letter = letter_id_of(&letter_id)?;
+    let back = format!("/brev/{letter}#signering");
+    let place = (Via::Letter, back.as_str());
+    decide(
+        &signing, &auth, viewer, &jar, &headers, letter, decision, place,
+    )
+    .await
+}
+
+/// A later signer's decision, from their signing page.
+pub async fn sign_or_decline_in_turn(
+    State(signing): State<Arc<SigningService>>,
+    State(auth): State<Arc<Auth>>,
+    viewer: Option<Extension<SignedIn>>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(letter_id): Path<String>,
+    Form(decision): Form<Decision>,
+) -> Result<Response, ApiError> {
+    let letter = letter_id_of(&letter_id)?;
+    let back = format!("/signering/{letter}");
+    let place = (Via::SigningPage, back.as_str());
+    decide(
+        &signing, &auth, viewer, &jar, &headers, letter, decision, place,
+    )
+    .await
+}
+
+/// The document a later signer signs, shown in the browser.
+pub async fn document_to_sign(
+    State(signing): State<Arc<SigningService>>,
+    viewer: Option<Extension<SignedIn>>,
+    Path(letter_id): Path<String>,
+) -> Result<Response, ApiError> {
     let Extension(viewer) = viewer.ok_or(ApiError::Unauthorized)?;
-    let letter: LetterId = letter_id
-        .parse()
-        .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;
+    let letter = letter_id_of(&letter_id)?;
+    let pdf = signing
+        .document_to_sign(&viewer, letter)
+        .await
+        .map_err(sign_error)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                "inline; filename=\"til-signering.pdf\"".to_owned(),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+fn letter_id_of(text: &str) -> Result<LetterId, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))
+}
+
+/// Signs or declines for the viewer where they act (`place`: how, and the
+/// page a browser is sent back to).
+#[allow(clippy::too_many_arguments)]
+async fn decide(
+    signing: &SigningService,
+    auth: &Auth,
+    viewer: Option<Extension<SignedIn>>,
+    jar: &CookieJar,
+    headers: &HeaderMap,
+    letter: LetterId,
+    decision: Decision,
+    (via, back): (Via, &str),
+) -> Result<Response, ApiError> {
+    let Extension(viewer) = viewer.ok_or(ApiError::Unauthorized)?;
     let outcome = match decision.handling.as_str() {
         "signer" => {
             let session = jar
@@ -80,11 +157,11 @@ pub async fn sign_or_decline(
                 .await
                 .map_err(anyhow::Error::from)?
                 .ok_or(ApiError::Unauthorized)?;
-            signing.sign(&viewer, letter, &evidence).await
+            signing.sign(&viewer, via, letter, &evidence).await
         }
         "avvis" => {
             signing
-                .decline(&viewer, letter, decision.begrunnelse.as_deref())
+                .decline(&viewer, via, letter, decision.begrunnelse.as_deref())
                 .await
         }
         _ => {
@@ -94,40 +171,45 @@ pub async fn sign_or_decline(
             ))
         }
     };
-    let page = crate::http::wants_page(&headers);
-    let back = Redirect::to(&format!("/brev/{letter}#signering"));
+    let page = crate::http::wants_page(headers);
     match outcome {
-        Ok(()) if page => Ok(back.into_response()),
+        Ok(()) if page => Ok(Redirect::to(back).into_response()),
         Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(SignError::NotFound) => Err(ApiError::NotFound),
-        // The letter's page says why by itself (answered, expired,
-        // cancelled, a higher level needed).
+        // The page says why by itself (answered, expired, cancelled, a
+        // higher level needed).
         Err(
             SignError::Answered
             | SignError::Expired
             | SignError::Cancelled
             | SignError::NeedsHigherLevel,
-        ) if page => Ok(back.into_response()),
-        Err(SignError::NeedsHigherLevel) => Err(ApiError::Forbidden(
-            "a login at the signing order's security level is required",
-        )),
-        Err(SignError::Answered) => Err(ApiError::Conflict(
-            "the signing order has been signed or declined already".into(),
-        )),
-        Err(SignError::Expired) => Err(ApiError::Conflict(
-            "the signing order's deadline (frist) has passed".into(),
-        )),
-        Err(SignError::Cancelled) => Err(ApiError::Conflict(
-            "the signing order was cancelled by its sender".into(),
-        )),
-        Err(SignError::ReasonTooLong) => Err(ApiError::invalid(
+        ) if page => Ok(Redirect::to(back).into_response()),
+        Err(error) => Err(sign_error(error)),
+    }
+}
+
+fn sign_error(error: SignError) -> ApiError {
+    match error {
+        SignError::NotFound => ApiError::NotFound,
+        SignError::NeedsHigherLevel => {
+            ApiError::Forbidden("a login at the signing order's security level is required")
+        }
+        SignError::Answered => {
+            ApiError::Conflict("the signing order has been signed or declined already".into())
+        }
+        SignError::Expired => {
+            ApiError::Conflict("the signing order's deadline (frist) has passed".into())
+        }
+        SignError::Cancelled => ApiError::Conflict(
+            "the signing order was cancelled by its sender, or another signer declined".into(),
+        ),
+        SignError::ReasonTooLong => ApiError::invalid(
             "begrunnelse",
             format!(
                 "must be at most {} characters",
                 app::api::signing::REASON_MAX_CHARS
             ),
-        )),
-        Err(SignError::Internal(cause)) => Err(ApiError::from(cause)),
+        ),
+        SignError::Internal(cause) => ApiError::from(cause),
     }
 }
 

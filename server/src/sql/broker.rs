@@ -236,17 +236,27 @@ impl MessageToStore<'_> {
     }
 }
 
-/// A mailbox letter's notice, to be scheduled if its recipient wants it.
-struct NoticeToSchedule<'a> {
-    letter: Uuid,
-    message_row: Uuid,
-    recipient: &'a Fnr,
-    notice: &'a NewNotice,
-    created_at: DateTime<Utc>,
+/// A notice about a letter, to be scheduled (if its recipient wants it).
+pub(super) struct NoticeToSchedule<'a> {
+    pub letter: Uuid,
+    pub message_row: Uuid,
+    pub recipient: &'a Fnr,
+    pub notice: &'a NewNotice,
+    pub created_at: DateTime<Utc>,
 }
 
+/// Where a second notice for the same letter, recipient, channel and day is
+/// left out.
+pub(super) const ONE_NOTICE_PER_DAY: &str =
+    " ON CONFLICT (letter_id, recipient_fnr, channel, day) DO NOTHING";
+
+/// The head of an insert of [`NoticeToSchedule::values`].
+pub(super) const INSERT_NOTICES: &str =
+    "INSERT INTO notice_job (id, letter_id, message_row, recipient_fnr, channel,
+         day, ordered_by, text, due_at, created_at, purpose)";
+
 impl NoticeToSchedule<'_> {
-    fn values(&self) -> Vec<Value> {
+    pub(super) fn values(&self) -> Vec<Value> {
         vec![
             Value::from(Uuid::new_v4()),
             Value::from(self.letter),
@@ -609,8 +619,7 @@ impl broker::Store for Database {
         let preferences = notice_preferences(&mut transaction, &rows.notices).await?;
         insert_rows(
             &mut transaction,
-            "INSERT INTO notice_job (id, letter_id, message_row, recipient_fnr, channel,
-                 day, ordered_by, text, due_at, created_at, purpose)",
+            INSERT_NOTICES,
             rows.notices
                 .iter()
                 .filter(|scheduled| {
@@ -620,7 +629,7 @@ impl broker::Store for Database {
                 })
                 .map(NoticeToSchedule::values)
                 .collect(),
-            " ON CONFLICT (letter_id, channel, day) DO NOTHING",
+            ONE_NOTICE_PER_DAY,
         )
         .await?;
         transaction.commit().await?;

@@ -134,15 +134,21 @@ impl notify::Store for Database {
             // Of the claimed jobs, those no longer needed are closed as
             // skipped here, in the claim's transaction (only the claimed rows
             // are looked at): a letter's notices once its owner has opened
-            // it, a reply reminder once the form is answered.
+            // it, a reply reminder once the form is answered, a signer's
+            // turn once it is no longer theirs.
             let sql = format!(
                 "UPDATE notice_job SET done_at = $1, outcome = 'skipped',
                      last_error = CASE purpose WHEN 'svar' THEN 'svaret er sendt'
+                                               WHEN 'signering' THEN 'signeringen er besvart'
                                                ELSE 'brevet er åpnet' END,
                      leased_until = NULL
                  WHERE id IN ({}) AND CASE purpose
                      WHEN 'svar' THEN EXISTS (SELECT 1 FROM reply r
                          WHERE r.letter_id = notice_job.letter_id AND r.sent_at IS NOT NULL)
+                     WHEN 'signering' THEN NOT EXISTS (SELECT 1 FROM signing_signer g
+                         WHERE g.letter_id = notice_job.letter_id
+                           AND g.signer_fnr = notice_job.recipient_fnr
+                           AND g.status = 'WAITING')
                      ELSE EXISTS (SELECT 1 FROM letter_access a
                          WHERE a.letter_id = notice_job.letter_id
                            AND a.owner_fnr = notice_job.recipient_fnr)

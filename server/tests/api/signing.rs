@@ -3,8 +3,9 @@
 //! declines); the agency follows the order by receipts and its status, and
 //! fetches the signed PDF, whose PAdES B-T signature (timestamped by a TSA
 //! the test runs) poppler's pdfsig and pyHanko check independently;
-//! cancelled and expired orders; another citizen kept out; signed PDFs that
-//! arrive in letters checked for the page.
+//! cancelled and expired orders; another citizen kept out; more signers
+//! after the recipient, each in turn, told by notice and kept to the
+//! document alone; signed PDFs that arrive in letters checked for the page.
 
 use crate::helpers::{
     citizen, on_both_backends, spawn_app_with, spawn_app_with_clock, test_letter, Backend, TestApp,
@@ -44,6 +45,17 @@ fn order_letter(recipient: &Fnr, title: &str, order: &Value) -> OutgoingLetter {
     letter
 }
 
+/// An order titled `title` for these signers, in turn.
+fn order_for(title: &str, signers: &[(&Fnr, &str)], deadline: chrono::DateTime<Utc>) -> Value {
+    let mut order = order(signers[0].0, deadline);
+    order["tittel"] = json!(title);
+    order["signatarer"] = signers
+        .iter()
+        .map(|(fnr, name)| json!({"personidentifikator": fnr.as_str(), "navn": name}))
+        .collect();
+    order
+}
+
 /// Posts the sign or decline form as a browser (`accept` text/html) or a
 /// client does.
 async fn decide(
@@ -53,8 +65,26 @@ async fn decide(
     fields: &[(&str, &str)],
     accept: &str,
 ) -> reqwest::Response {
+    decide_at(
+        app,
+        &format!("/brev/{letter}/signering"),
+        session,
+        fields,
+        accept,
+    )
+    .await
+}
+
+/// The same form posted to `path` (a later signer's is `/signering/{id}`).
+async fn decide_at(
+    app: &TestApp,
+    path: &str,
+    session: &str,
+    fields: &[(&str, &str)],
+    accept: &str,
+) -> reqwest::Response {
     app.client
-        .post(app.url(&format!("/brev/{letter}/signering")))
+        .post(app.url(path))
         .header(
             header::COOKIE,
             format!("__Host-postkasse-session={session}"),
@@ -322,6 +352,54 @@ async fn a_citizen_steps_up_signs_once_and_the_agency_gets_a_pades_signature(bac
     );
 }
 
+/// The login evidence (JSON) in the signature dictionary of the
+/// `signature`th signature (from 2: the first's is an embedded file), read
+/// from its `/Postkasse.Bevis` literal string.
+fn signature_evidence(pdf: &[u8], signature: usize) -> Value {
+    let key = b"/Postkasse.Bevis";
+    let at = (0..pdf.len())
+        .filter(|&index| pdf[index..].starts_with(key))
+        .nth(signature - 2)
+        .expect("the signature's evidence");
+    let mut index = at + key.len();
+    while pdf[index] != b'(' {
+        index += 1;
+    }
+    index += 1;
+    let (mut text, mut depth) = (Vec::new(), 1);
+    loop {
+        match pdf[index] {
+            b'\\' if pdf[index + 1].is_ascii_digit() => {
+                let digits = pdf[index + 1..]
+                    .iter()
+                    .take(3)
+                    .take_while(|byte| byte.is_ascii_digit())
+                    .count();
+                let octal = std::str::from_utf8(&pdf[index + 1..index + 1 + digits]).unwrap();
+                text.push(u8::from_str_radix(octal, 8).unwrap());
+                index += 1 + digits;
+                continue;
+            }
+            b'\\' => {
+                text.push(pdf[index + 1]);
+                index += 2;
+                continue;
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        text.push(pdf[index]);
+        index += 1;
+    }
+    serde_json::from_slice(&text).expect("the evidence is JSON")
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack
         .windows(needle.len())
@@ -559,9 +637,331 @@ async fn signed_pdfs_in_letters_are_checked(backend: Backend) {
     }
 }
 
+/// Three citizens sign one document in turn: each later signer sees
+/// nothing until their turn, is told by notice, sees only the document
+/// (with the signatures before theirs) and signs on their own page; the
+/// agency gets one PDF whose three signatures pdfsig and pyHanko accept.
+async fn signers_after_the_recipient_sign_in_turn(backend: Backend) {
+    let tsa = crate::helpers::spawn_tsa();
+    let clock = Arc::new(ManualClock::starting_at(Utc::now()));
+    let Some(app) = spawn_app_with_clock(
+        backend,
+        |settings| settings.signing.tsa_url = tsa.clone(),
+        clock.clone(),
+    )
+    .await
+    else {
+        return;
+    };
+    let (kari, ola, sofie, stranger) = (citizen(17), citizen(18), citizen(19), citizen(20));
+    for fnr in [&ola, &sofie] {
+        app.make_reachable(fnr, crate::helpers::OWN_PROVIDER).await;
+    }
+    let signers = [
+        (&kari, "Kari Nordmann"),
+        (&ola, "Ola Nordmann"),
+        (&sofie, "Sofie Hansen"),
+    ];
+    let letter_out = order_letter(
+        &kari,
+        "Kjøpekontrakt",
+        &order_for("Kjøpekontrakt", &signers, clock.now() + Duration::days(30)),
+    );
+    let letter = app.send_letter(&letter_out).await;
+    let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+    let task = format!("/signering/{letter}");
+    let document = format!("{task}/dokument");
+
+    // Before Kari has signed, Ola and Sofie see nothing of it.
+    let ola_high = app.login_at_high(&ola).await;
+    let tasks = page(&app, "/signering", &ola_high).await;
+    assert!(!tasks.contains("Kjøpekontrakt"), "{tasks}");
+    for path in [&task, &document] {
+        let hidden = app.get_as(path, &ola_high).await;
+        assert_eq!(hidden.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let early = decide_at(&app, &task, &ola_high, &[("handling", "signer")], API).await;
+    assert_eq!(early.status(), StatusCode::NOT_FOUND);
+
+    // Kari signs in the letter; the page lists who signs after her.
+    let kari_high = app.login_at_high(&kari).await;
+    let shown = page(&app, &format!("/brev/{letter}"), &kari_high).await;
+    for expected in [
+        "Hvem som signerer, i rekkefølge",
+        "Ola Nordmann",
+        "Sofie Hansen",
+    ] {
+        assert!(shown.contains(expected), "{expected} in {shown}");
+    }
+    let signed = decide(&app, letter, &kari_high, &[("handling", "signer")], API).await;
+    assert_eq!(signed.status(), StatusCode::NO_CONTENT);
+    let receipts = statuses(&sender.receipts(&app, "").await);
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    assert_eq!(receipts[0]["status"], "IN_PROGRESS");
+    let signer_statuses: Vec<&str> = receipts[0]["signatarer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|signer| signer["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(signer_statuses, ["SIGNED", "WAITING", "WAITING"]);
+
+    // Ola's turn: a notice by e-mail and SMS, ordered on the sender's
+    // behalf, naming neither the document nor the sender; none for Sofie.
+    use postkasse::notify::Store as _;
+    let notices = app.database.notice_states(&ola, letter).await.unwrap();
+    assert_eq!(notices.len(), 2, "{notices:?}");
+    assert!(
+        notices
+            .iter()
+            .all(|notice| notice.ordered_by == postkasse::notify::OrderedBy::Sender),
+        "{notices:?}"
+    );
+    assert!(app
+        .database
+        .notice_states(&sofie, letter)
+        .await
+        .unwrap()
+        .is_empty());
+    let due = notices.iter().map(|notice| notice.due_at).max().unwrap();
+    if due > clock.now() {
+        clock.advance(due - clock.now() + Duration::seconds(1));
+    }
+    let mut sent = Vec::new();
+    for _ in 0..100 {
+        sent = app
+            .database
+            .sink_notices(100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|notice| notice.text.contains("venter på din signatur"))
+            .collect();
+        if !sent.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(sent.len(), 1, "the e-mail (Ola has no mobile): {sent:?}");
+    assert!(!sent[0].text.contains("Kjøpekontrakt"), "{}", sent[0].text);
+
+    // Ola's list and page: at level 3 a step-up; at level 4 the document
+    // with Kari's signature, checked; never the letter itself.
+    let ola_substantial = app.login_as(&ola).await;
+    let tasks = page(&app, "/signering", &ola_substantial).await;
+    assert!(
+        tasks.contains("Kjøpekontrakt") && tasks.contains(&task),
+        "{tasks}"
+    );
+    let shown = page(&app, &task, &ola_substantial).await;
+    assert!(shown.contains("level=high"), "{shown}");
+    assert!(!shown.contains("value=\"signer\""), "{shown}");
+    let ola_high = app.login_at_high(&ola).await;
+    let shown = page(&app, &task, &ola_high).await;
+    for expected in [
+        "Signer dokumentet",
+        "Ola Nordmann, født",
+        "Gyldig",
+        "Kari Nordmann",
+        "(deg)",
+    ] {
+        assert!(shown.contains(expected), "{expected} in {shown}");
+    }
+    let to_sign = app.get_as(&document, &ola_high).await;
+    assert_eq!(to_sign.status(), StatusCode::OK);
+    let to_sign = to_sign.bytes().await.unwrap();
+    assert!(to_sign.starts_with(&letter_out.main.bytes));
+    assert!(
+        shown.contains(&hex::encode(Sha256::digest(&to_sign))),
+        "the fingerprint of what Ola signs"
+    );
+    let letter_page = app.get_as(&format!("/brev/{letter}"), &ola_high).await;
+    assert_eq!(letter_page.status(), StatusCode::NOT_FOUND);
+    let attachment = app
+        .get_as(&format!("/dokumenter/{letter}/0"), &ola_high)
+        .await;
+    assert_eq!(attachment.status(), StatusCode::NOT_FOUND);
+
+    // Nobody else gets in: not a stranger, not Sofie before her turn, not
+    // Kari on Ola's page (she signs in the letter).
+    let kari_high = app.login_at_high(&kari).await;
+    let stranger_high = app.login_at_high(&stranger).await;
+    let sofie_high = app.login_at_high(&sofie).await;
+    for session in [&stranger_high, &sofie_high, &kari_high] {
+        for path in [&task, &document] {
+            let hidden = app.get_as(path, session).await;
+            assert_eq!(hidden.status(), StatusCode::NOT_FOUND, "{path}");
+        }
+        let refused = decide_at(&app, &task, session, &[("handling", "signer")], API).await;
+        assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    }
+
+    // Ola signs on his page and is sent back to it.
+    let signed = decide_at(&app, &task, &ola_high, &[("handling", "signer")], PAGE).await;
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(signed.headers()[header::LOCATION], task.as_str());
+    let shown = page(&app, &task, &ola_high).await;
+    assert!(shown.contains("Du signerte dokumentet"), "{shown}");
+
+    // Sofie signs last, which completes the job.
+    let shown = page(&app, &task, &sofie_high).await;
+    assert!(shown.contains("Signer dokumentet"), "{shown}");
+    let signed = decide_at(&app, &task, &sofie_high, &[("handling", "signer")], API).await;
+    assert_eq!(signed.status(), StatusCode::NO_CONTENT);
+    let token = sender
+        .agency
+        .access_token_at(&app, &["digitalpostinnbygger:send"], clock.now())
+        .await;
+    let job = format!("/messages/out/{}/signing", letter_out.message_id);
+    let status: Value = agency_get(&app, &token, &job).await.json().await.unwrap();
+    assert_eq!(
+        status["signeringsoppdrag"]["status"], "COMPLETED_SUCCESSFULLY",
+        "{status}"
+    );
+    let completed = agency_get(&app, &token, &format!("{job}/document"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    assert!(
+        completed.starts_with(&to_sign),
+        "Ola's signature on Kari's document"
+    );
+
+    // Three signatures, each intact and trusted, each with its evidence.
+    let scratch = tempfile::tempdir().unwrap();
+    let file = scratch.path().join("signert.pdf");
+    std::fs::write(&file, &completed).unwrap();
+    let report = pdfsig(&file);
+    assert_eq!(report.matches("Signature is Valid.").count(), 3, "{report}");
+    assert_eq!(report.matches("ETSI.CAdES.detached").count(), 3, "{report}");
+    let (valid, verdict) = pyhanko(&crate::helpers::signing_ca_file(), &file);
+    assert!(valid, "pyHanko: {verdict}");
+    // Each signature intact and trusted, with its timestamp; the first two
+    // see only the later signatures' form filling after them.
+    assert_eq!(
+        verdict
+            .matches(":INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>")
+            .count(),
+        3,
+        "{verdict}"
+    );
+    assert_eq!(
+        verdict
+            .matches("EXTENDED_WITH_FORM_FILLING,ACCEPTABLE_MODIFICATIONS")
+            .count(),
+        2,
+        "{verdict}"
+    );
+    assert!(!verdict.contains("ILLEGAL"), "{verdict}");
+    // Kari's login evidence is an embedded file; Ola's and Sofie's, in
+    // their signature dictionaries (a later revision may only add fields).
+    let attached = tool("pdfdetach", &["-list", file.to_str().unwrap()]);
+    assert!(attached.contains("signeringsbevis.json"), "{attached}");
+    for (signature, name) in [(2, "Ola Nordmann"), (3, "Sofie Hansen")] {
+        let evidence = signature_evidence(&completed, signature);
+        assert_eq!(evidence["signatar"]["navn"], name, "{evidence}");
+        assert_eq!(evidence["innlogging"]["sikkerhetsnivaa"], 4, "{evidence}");
+        assert_eq!(
+            evidence["innlogging"]["idTokenSha256"]
+                .as_str()
+                .unwrap()
+                .len(),
+            64
+        );
+    }
+    let text = tool("pdftotext", &[file.to_str().unwrap(), "-"]);
+    for name in [
+        "Kari Nordmann, født",
+        "Ola Nordmann, født",
+        "Sofie Hansen, født",
+    ] {
+        assert!(text.contains(name), "{name} in {text}");
+    }
+
+    // Kari keeps the completed document; each of the others their copy.
+    let kari_high = app.login_at_high(&kari).await;
+    let shown = page(&app, &format!("/brev/{letter}"), &kari_high).await;
+    assert!(shown.contains("Alle har signert dokumentet."), "{shown}");
+    let documents = page(&app, "/mine-dokumenter", &kari_high).await;
+    assert!(
+        documents.contains("Kjøpekontrakt (signert av alle).pdf"),
+        "{documents}"
+    );
+    let sofie_high = app.login_at_high(&sofie).await;
+    let documents = page(&app, "/mine-dokumenter", &sofie_high).await;
+    assert!(
+        documents.contains("Kjøpekontrakt (signert).pdf"),
+        "{documents}"
+    );
+}
+
+/// A later signer who declines fails the job: those after them are never
+/// asked, and the agency hears it once.
+async fn a_later_signer_declines_and_those_after_are_not_asked(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app(backend).await else {
+        return;
+    };
+    let (kari, ola, sofie) = (citizen(21), citizen(22), citizen(23));
+    let letter_out = order_letter(
+        &kari,
+        "Leiekontrakt",
+        &order_for(
+            "Leiekontrakt",
+            &[(&kari, "Kari"), (&ola, "Ola"), (&sofie, "Sofie")],
+            Utc::now() + Duration::days(10),
+        ),
+    );
+    let letter = app.send_letter(&letter_out).await;
+    let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+    let kari_high = app.login_at_high(&kari).await;
+    let signed = decide(&app, letter, &kari_high, &[("handling", "signer")], API).await;
+    assert_eq!(signed.status(), StatusCode::NO_CONTENT);
+    let task = format!("/signering/{letter}");
+    let ola_high = app.login_at_high(&ola).await;
+    let declined = decide_at(
+        &app,
+        &task,
+        &ola_high,
+        &[("handling", "avvis"), ("begrunnelse", "Feil leie")],
+        API,
+    )
+    .await;
+    assert_eq!(declined.status(), StatusCode::NO_CONTENT);
+    let again = decide_at(&app, &task, &ola_high, &[("handling", "signer")], API).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    let receipts = statuses(&sender.receipts(&app, "").await);
+    let last = receipts.last().unwrap();
+    assert_eq!(last["status"], "FAILED", "{receipts:?}");
+    let signer_statuses: Vec<&str> = last["signatarer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|signer| signer["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(signer_statuses, ["SIGNED", "REJECTED", "CANCELLED"]);
+    assert_eq!(last["signatarer"][1]["begrunnelse"], "Feil leie");
+
+    // Sofie's turn never came.
+    let sofie_high = app.login_at_high(&sofie).await;
+    let hidden = app.get_as(&task, &sofie_high).await;
+    assert_eq!(hidden.status(), StatusCode::NOT_FOUND);
+    let tasks = page(&app, "/signering", &sofie_high).await;
+    assert!(!tasks.contains("Leiekontrakt"), "{tasks}");
+    // Kari signed, but the job did not complete.
+    let shown = page(&app, &format!("/brev/{letter}"), &kari_high).await;
+    assert!(shown.contains("Signeringen ble ikke fullført"), "{shown}");
+    let tasks = page(&app, "/signering", &kari_high).await;
+    assert!(tasks.contains("Leiekontrakt"), "{tasks}");
+}
+
 on_both_backends!(
     a_citizen_steps_up_signs_once_and_the_agency_gets_a_pades_signature,
     an_order_is_declined_cancelled_or_expires,
     a_bad_order_names_every_problem_and_stores_nothing,
     signed_pdfs_in_letters_are_checked,
+    signers_after_the_recipient_sign_in_turn,
+    a_later_signer_declines_and_those_after_are_not_asked,
 );

@@ -11,6 +11,12 @@ pub fn retry_delay(base: Duration, max: Duration, attempts: u32) -> Duration {
     (base * factor).min(max)
 }
 
+/// The date in Norway at `at`: the day national ids' birth dates are
+/// compared with.
+pub fn norwegian_date(at: DateTime<Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&chrono_tz::Europe::Oslo).date_naive()
+}
+
 pub trait Clock: Send + Sync + 'static {
     /// Now, to the microsecond (what PostgreSQL keeps).
     fn now(&self) -> DateTime<Utc>;

@@ -427,8 +427,10 @@ pub fn population_csv(
     let expired = krr_time(now - Duration::days(600));
     let own = own_provider.as_str();
     // Kari: all current, mailbox here. Ola: e-mail expired (he is notified by
-    // SMS until he confirms it). Sofie: mailbox at the other provider, so her
-    // letters are forwarded there.
+    // SMS until he confirms it). Sofie: mailbox here too, in English. The
+    // other provider does not answer (it stands for one that is down), so
+    // no demo letter is forwarded to it: a first run logs no retries. A
+    // citizen who chooses it in Settings sees forwarding and its retries.
     let citizens = [
         (
             &CITIZENS[0],
@@ -451,7 +453,7 @@ pub fn population_csv(
             "sofie.hansen@example.no",
             &recent,
             "+4741234567",
-            DEMO_PROVIDER_ORG_NR,
+            own,
             "en",
         ),
     ];
@@ -551,6 +553,19 @@ mod tests {
         .unwrap();
         assert_eq!(order.signers.len(), 2, "Kari's is co-signed by Ola");
         assert!(crate::signing::order::check_signers(&order, &fnr, "data").is_none());
+    }
+
+    #[test]
+    fn every_demo_citizen_has_a_mailbox_here_so_seeding_forwards_nothing() {
+        let own = OrgNr::parse("999900003").unwrap();
+        let csv = population_csv(&own, 0, &[], Utc::now());
+        let lines: Vec<&str> = csv.lines().skip(1).collect();
+        assert_eq!(lines.len(), CITIZENS.len());
+        for (line, citizen) in lines.iter().zip(&CITIZENS) {
+            let columns: Vec<&str> = line.split(',').collect();
+            assert_eq!(columns[0], demo_fnr(citizen).as_str());
+            assert_eq!(columns[8], own.as_str(), "{}", citizen.name);
+        }
     }
 
     #[test]

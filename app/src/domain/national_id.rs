@@ -86,6 +86,9 @@ pub enum FnrError {
     /// A well-formed synthetic test number where they are not allowed.
     #[error("synthetic test numbers are not accepted here")]
     SyntheticNotAllowed,
+    /// A birth date after today: nobody with this number is born yet.
+    #[error("has a birth date in the future")]
+    BornInTheFuture,
 }
 
 /// What the first nine digits say about the number.
@@ -121,6 +124,22 @@ impl Fnr {
             return Err(FnrError::SyntheticNotAllowed);
         }
         Ok(Fnr(s.to_owned()))
+    }
+
+    /// [`Fnr::parse`], and a birth date after `today` (the Norwegian date
+    /// where the number comes in) refused: no such person is born yet. The
+    /// caller gives the date, so the check runs on its clock; numbers read
+    /// back from storage were checked on their way in and take `parse`.
+    pub fn parse_on(
+        input: &str,
+        synthetic: SyntheticIds,
+        today: NaiveDate,
+    ) -> Result<Fnr, FnrError> {
+        let fnr = Fnr::parse(input, synthetic)?;
+        if fnr.birth_date() > today {
+            return Err(FnrError::BornInTheFuture);
+        }
+        Ok(fnr)
     }
 
     /// The 11 digits. Handle with care: this is personal data and must not
@@ -644,5 +663,20 @@ mod tests {
             FnrError::SyntheticNotAllowed.to_string(),
             "synthetic test numbers are not accepted here"
         );
+    }
+
+    #[test]
+    fn a_birth_date_after_today_is_refused_and_today_is_not() {
+        let born = NaiveDate::from_ymd_opt(2035, 1, 1).unwrap();
+        let future = (500..1000)
+            .find_map(|individual| Fnr::synthetic(born, individual))
+            .expect("a synthetic number born 1 Jan 2035");
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        assert_eq!(
+            Fnr::parse_on(future.as_str(), SyntheticIds::Accepted, today),
+            Err(FnrError::BornInTheFuture)
+        );
+        assert!(Fnr::parse(future.as_str(), SyntheticIds::Accepted).is_ok());
+        assert!(Fnr::parse_on(future.as_str(), SyntheticIds::Accepted, born).is_ok());
     }
 }

@@ -6,7 +6,7 @@
 //! `exp` and `nonce`; its defaults accept any `acr` and `iat`, so both are
 //! checked here, and only RS256 is allowed (`none` and HMAC are refused).
 
-use crate::clock::Clock;
+use crate::clock::{norwegian_date, Clock};
 use anyhow::Context;
 use app::domain::{Fnr, SecurityLevel, SyntheticIds};
 use chrono::Duration;
@@ -302,8 +302,8 @@ impl RelyingParty {
             .pid
             .as_deref()
             .ok_or(LoginRefused::MissingPid)?;
-        let fnr =
-            Fnr::parse(pid, self.settings.synthetic_ids).map_err(|_| LoginRefused::InvalidPid)?;
+        let fnr = Fnr::parse_on(pid, self.settings.synthetic_ids, norwegian_date(now))
+            .map_err(|_| LoginRefused::InvalidPid)?;
         Ok(VerifiedLogin {
             fnr,
             level,

@@ -431,7 +431,11 @@ fn read_receiver(
             }
         };
     }
-    match Fnr::parse(value, expect.synthetic_ids) {
+    match Fnr::parse_on(
+        value,
+        expect.synthetic_ids,
+        crate::clock::norwegian_date(expect.now),
+    ) {
         Ok(fnr) => Some(Receiver::Person(fnr)),
         Err(error) => {
             problems.add(

@@ -163,8 +163,12 @@ pub async fn run(settings: &Settings, command: AgencyCommand) -> anyhow::Result<
             signing_order,
             out,
         } => {
-            let recipient = app::domain::Fnr::parse(&to, settings.synthetic_ids())
-                .map_err(|error| anyhow::anyhow!("--to {error}"))?;
+            let recipient = app::domain::Fnr::parse_on(
+                &to,
+                settings.synthetic_ids(),
+                crate::clock::norwegian_date(chrono::Utc::now()),
+            )
+            .map_err(|error| anyhow::anyhow!("--to {error}"))?;
             let level = app::domain::SecurityLevel::try_from(level)
                 .map_err(|_| anyhow::anyhow!("--level must be 3 or 4"))?;
             let pdf = crate::pdf::letter_pdf(&title, "Mottaker", &["Dette er et testbrev."])?;

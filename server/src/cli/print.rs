@@ -123,8 +123,12 @@ pub async fn run_address(settings: &Settings, command: AddressCommand) -> anyhow
             postnummer,
             poststed,
         } => {
-            let fnr = Fnr::parse(&fnr, settings.synthetic_ids())
-                .map_err(|error| anyhow::anyhow!("--fnr {error}"))?;
+            let fnr = Fnr::parse_on(
+                &fnr,
+                settings.synthetic_ids(),
+                crate::clock::norwegian_date(chrono::Utc::now()),
+            )
+            .map_err(|error| anyhow::anyhow!("--fnr {error}"))?;
             let address = PostalAddress::norwegian(&navn, &adresselinje1, &postnummer, &poststed)
                 .map_err(|error| anyhow::anyhow!(error))?;
             let services = Services::open_from(settings).await?;
@@ -141,6 +145,7 @@ pub async fn run_address(settings: &Settings, command: AddressCommand) -> anyhow
                 size,
                 crate::print::import::AddressRows {
                     synthetic_ids: settings.synthetic_ids(),
+                    today: crate::clock::norwegian_date(chrono::Utc::now()),
                 },
                 &crate::csv_import::progress_bar(size)?,
                 services.clock.now(),

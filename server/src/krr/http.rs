@@ -61,8 +61,12 @@ pub async fn lookup_persons(
             ),
         ),
     })?;
-    let ids = parse_ids(&request.personidentifikatorer, register.synthetic_ids())
-        .map_err(ApiError::Validation)?;
+    let ids = parse_ids(
+        &request.personidentifikatorer,
+        register.synthetic_ids(),
+        register.today(),
+    )
+    .map_err(ApiError::Validation)?;
     let personer = register.lookup(&ids, scopes).await?;
     tracing::info!(
         client = access.client_name,
@@ -76,6 +80,7 @@ pub async fn lookup_persons(
 fn parse_ids(
     raw: &[String],
     synthetic: app::domain::SyntheticIds,
+    today: chrono::NaiveDate,
 ) -> Result<Vec<Fnr>, Vec<FieldError>> {
     if raw.is_empty() || raw.len() > MAX_LOOKUP_IDS {
         return Err(vec![FieldError::new(
@@ -89,7 +94,7 @@ fn parse_ids(
     let mut problems = Vec::new();
     let mut ids = Vec::with_capacity(raw.len());
     for (index, id) in raw.iter().enumerate() {
-        match Fnr::parse(id, synthetic) {
+        match Fnr::parse_on(id, synthetic, today) {
             Ok(fnr) => ids.push(fnr),
             Err(error) => problems.push(FieldError::new(
                 format!("personidentifikatorer[{index}]"),

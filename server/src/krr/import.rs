@@ -101,9 +101,13 @@ impl RowReader for RegisterRows {
         let mobile_verified = time("mobiltelefonnummer_sist_verifisert");
         let language_updated_at = time("spraak_oppdatert");
 
-        let fnr = Fnr::parse(get("personidentifikator"), rules.synthetic_ids)
-            .map_err(|error| reasons.push(format!("personidentifikator {error}")))
-            .ok();
+        let fnr = Fnr::parse_on(
+            get("personidentifikator"),
+            rules.synthetic_ids,
+            crate::clock::norwegian_date(rules.now),
+        )
+        .map_err(|error| reasons.push(format!("personidentifikator {error}")))
+        .ok();
         let status = match get("status") {
             "" => Some(PersonStatus::Active),
             text => PersonStatus::parse(text).or_else(|| {

@@ -106,6 +106,12 @@ impl Register {
         self.synthetic_ids
     }
 
+    /// Today's date in Norway, by the register's clock: no id's birth date
+    /// may be after it.
+    pub fn today(&self) -> chrono::NaiveDate {
+        crate::clock::norwegian_date(self.clock.now())
+    }
+
     /// Answers a lookup: one person per requested id, in the order asked,
     /// unknown ids as `IKKE_REGISTRERT`, fields as the scopes allow.
     pub async fn lookup(

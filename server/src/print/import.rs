@@ -42,6 +42,8 @@ pub const IMPORT_BATCH_ROWS: usize = 1000;
 /// A file of postal addresses, read by FREG's field names.
 pub struct AddressRows {
     pub synthetic_ids: SyntheticIds,
+    /// Today in Norway: no id's birth date may be after it.
+    pub today: chrono::NaiveDate,
 }
 
 impl RowReader for AddressRows {
@@ -51,9 +53,13 @@ impl RowReader for AddressRows {
 
     fn read(&self, row: &Row<'_>) -> Result<(Fnr, PostalAddress), Vec<String>> {
         let mut reasons = Vec::new();
-        let fnr = Fnr::parse(row.get("foedselsEllerDNummer"), self.synthetic_ids)
-            .map_err(|error| reasons.push(format!("foedselsEllerDNummer {error}")))
-            .ok();
+        let fnr = Fnr::parse_on(
+            row.get("foedselsEllerDNummer"),
+            self.synthetic_ids,
+            self.today,
+        )
+        .map_err(|error| reasons.push(format!("foedselsEllerDNummer {error}")))
+        .ok();
         let joined = |columns: &[&str], separator: &str| {
             columns
                 .iter()
@@ -165,6 +171,7 @@ mod tests {
             csv_text,
             &AddressRows {
                 synthetic_ids: SyntheticIds::Accepted,
+                today: chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
             },
         )
         .unwrap();
@@ -181,6 +188,25 @@ mod tests {
             .unwrap()
             .as_str()
             .to_owned()
+    }
+
+    #[test]
+    fn an_id_born_after_today_is_a_bad_row() {
+        let born = chrono::NaiveDate::from_ymd_opt(2035, 1, 1).unwrap();
+        let future = (500..1000)
+            .find_map(|individual| Fnr::synthetic(born, individual))
+            .unwrap();
+        let (rows, lines, reasons) = read(&format!(
+            "foedselsEllerDNummer,fornavn,mellomnavn,etternavn,coAdressenavn,adressenavn,husnummer,husbokstav,postboks,postnummer,poststed,adresselinje1,adresselinje2,landkode\n\
+             {},Ufødt,,Nordmann,,Storgata,12,,,0155,OSLO,,,\n",
+            future.as_str()
+        ));
+        assert!(rows.is_empty());
+        assert_eq!(lines, [2]);
+        assert!(
+            reasons[0].contains("birth date in the future"),
+            "{reasons:?}"
+        );
     }
 
     #[test]
@@ -237,6 +263,7 @@ mod tests {
             "foedselsEllerDNummer,adressenavn\n14838510036,Storgata\n",
             &AddressRows {
                 synthetic_ids: SyntheticIds::Accepted,
+                today: chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
             },
         )
         .unwrap_err();

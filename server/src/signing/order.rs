@@ -61,7 +61,7 @@ pub fn parse(
             None
         }),
     };
-    let signers = signers(&mut root, &mut problems);
+    let signers = signers(&mut root, crate::clock::norwegian_date(now), &mut problems);
     root.finish(&mut problems);
     match (
         title,
@@ -85,9 +85,10 @@ pub fn parse(
 }
 
 /// `signatarer`: the recipient and up to nine more citizens, named, each
-/// once.
+/// once, none born after `today`.
 fn signers(
     root: &mut crate::json_fields::Fields<'_>,
+    today: chrono::NaiveDate,
     problems: &mut Problems,
 ) -> Option<Vec<Signer>> {
     let field = root.path_of("signatarer");
@@ -118,13 +119,15 @@ fn signers(
             // Whatever the synthetic-id policy: the first signer is the
             // recipient, who was checked against it, and the others are
             // citizens who log in with their own id.
-            .and_then(|text| match Fnr::parse(text, SyntheticIds::Accepted) {
-                Ok(fnr) => Some(fnr),
-                Err(error) => {
-                    problems.add(fields.path_of("personidentifikator"), error);
-                    None
-                }
-            });
+            .and_then(
+                |text| match Fnr::parse_on(text, SyntheticIds::Accepted, today) {
+                    Ok(fnr) => Some(fnr),
+                    Err(error) => {
+                        problems.add(fields.path_of("personidentifikator"), error);
+                        None
+                    }
+                },
+            );
         if let Some(fnr) = &fnr {
             if signers.iter().any(|earlier: &Signer| &earlier.fnr == fnr) {
                 problems.add(

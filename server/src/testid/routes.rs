@@ -269,7 +269,8 @@ async fn authorize_submit(
         Err(error) => return provider.authorization_error(error),
     };
     let pid_text = form.pid.as_deref().unwrap_or_default();
-    let pid = match Fnr::parse(pid_text, SyntheticIds::Accepted) {
+    let today = crate::clock::norwegian_date(provider.clock.now());
+    let pid = match Fnr::parse_on(pid_text, SyntheticIds::Accepted, today) {
         Ok(pid) => pid,
         Err(error) => {
             let pending = pages::PendingAuthorization {
@@ -493,6 +494,7 @@ fn norwegian_reason(error: &app::domain::FnrError) -> &'static str {
         FnrError::InvalidDate => "inneholder ikke en gyldig fødselsdato",
         FnrError::InvalidControlDigits => "har feil kontrollsiffer",
         FnrError::SyntheticNotAllowed => "er et syntetisk testnummer, og de godtas ikke her",
+        FnrError::BornInTheFuture => "har en fødselsdato som ikke er kommet ennå",
     }
 }
 

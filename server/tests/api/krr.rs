@@ -496,7 +496,58 @@ async fn confirming_renews_the_18_months(backend: Backend) {
     assert_eq!(status(&app, token).await, "KAN_VARSLES");
 }
 
+/// A synthetic id born on 1 January 2035: well formed, but nobody yet.
+pub(crate) fn born_in_2035() -> Fnr {
+    let born = chrono::NaiveDate::from_ymd_opt(2035, 1, 1).unwrap();
+    (500..1000)
+        .find_map(|individual| Fnr::synthetic(born, individual))
+        .unwrap()
+}
+
+/// An id whose birth date has not come is refused with that reason: by the
+/// register's lookup and in a letter's recipient.
+async fn ids_born_in_the_future_are_refused_with_the_reason(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let token = app.issue_token(&[CONTACT]).await;
+    let future = born_in_2035();
+    let response = app
+        .lookup(
+            &token,
+            &json!({ "personidentifikatorer": [citizen(1).as_str(), future.as_str()] }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(
+        problem["invalid-params"][0]["name"], "personidentifikatorer[1]",
+        "{problem}"
+    );
+    assert_eq!(
+        problem["invalid-params"][0]["reason"], "has a birth date in the future",
+        "{problem}"
+    );
+
+    let sender = app
+        .sender(crate::helpers::TEST_SENDER, "Brønnøysundregistrene")
+        .await;
+    let letter = crate::helpers::test_letter(
+        &OrgNr::parse(crate::helpers::TEST_SENDER).unwrap(),
+        &future,
+        "Til en som ikke er født",
+    );
+    let problem = crate::helpers::refused(sender.send(&app, &letter).await).await;
+    assert!(
+        problem
+            .to_string()
+            .contains("has a birth date in the future"),
+        "{problem}"
+    );
+}
+
 on_both_backends!(
+    ids_born_in_the_future_are_refused_with_the_reason,
     a_lookup_of_1000_ids_answers_1000_persons_in_request_order,
     bad_lookups_get_a_problem_naming_the_field,
     scopes_decide_the_fields_and_tokens_must_be_valid,

@@ -600,7 +600,38 @@ async fn sessions_end_after_120_minutes_however_busy(backend: Backend) {
     );
 }
 
+/// TestID refuses a number whose birth date has not come, saying why, and
+/// keeps the tester on its form.
+async fn testid_refuses_an_id_born_in_the_future(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let start = app.client.get(app.url("/auth/login")).send().await.unwrap();
+    let authorize = start.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let page = app.client.get(&authorize).send().await.unwrap();
+    let mut form = hidden_fields(&page.text().await.unwrap());
+    form.push(("pid".into(), crate::krr::born_in_2035().as_str().into()));
+    form.push(("acr".into(), SUBSTANTIAL.into()));
+    let refused = app
+        .client
+        .post(app.url("/testid/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text().await.unwrap();
+    assert!(
+        text.contains("har en fødselsdato som ikke er kommet ennå"),
+        "{text}"
+    );
+}
+
 on_both_backends!(
+    testid_refuses_an_id_born_in_the_future,
     a_citizen_logs_in_and_sees_their_own_inbox,
     another_citizens_letter_is_not_found_anywhere,
     nothing_is_served_without_a_session,

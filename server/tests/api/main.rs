@@ -7,6 +7,7 @@ mod addresses;
 mod archive;
 mod bad_input;
 mod crash;
+mod demo;
 mod dpi_network;
 mod health;
 mod krr;

@@ -1,0 +1,47 @@
+//! The demo, seeded by the real binary (`postkasse demo --seed-only`) on a
+//! fresh database: its letters arrive, and none is queued for another
+//! provider, so a first run's workers have nothing to retry (the demo's
+//! other provider does not answer: it stands for one that is down).
+
+use crate::crash::Environment;
+use crate::helpers::{on_both_backends, Backend, TestDatabase};
+use sqlx::Row;
+
+async fn the_demo_seeds_its_letters_and_forwards_none(backend: Backend) {
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let environment = Environment {
+        database_url: database.url.clone(),
+        blobs: scratch.path().join("blobs"),
+        scratch: scratch.path().to_path_buf(),
+        port: 0,
+        config: None,
+    };
+    environment.cli(&["migrate"]).await;
+    environment.cli(&["demo", "--seed-only"]).await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&database.url).await.unwrap();
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .get::<i64, _>(0)
+        }
+    };
+    assert!(
+        count("SELECT COUNT(*) FROM letter").await >= 12,
+        "the demo letters"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM outbox").await,
+        0,
+        "nothing to forward or push"
+    );
+}
+
+on_both_backends!(the_demo_seeds_its_letters_and_forwards_none);

@@ -54,11 +54,34 @@ struct IssuedCode {
     expires_at: DateTime<Utc>,
 }
 
+/// The codes waiting to be exchanged. Each new one sweeps out those whose
+/// minute has passed, so codes never redeemed do not pile up in memory.
+#[derive(Default)]
+struct IssuedCodes(Mutex<HashMap<String, IssuedCode>>);
+
+impl IssuedCodes {
+    fn keep(&self, code: String, issued: IssuedCode, now: DateTime<Utc>) {
+        let mut codes = self.0.lock().expect("codes lock");
+        codes.retain(|_, waiting| waiting.expires_at > now);
+        codes.insert(code, issued);
+    }
+
+    /// The code, once: a second exchange finds nothing.
+    fn take(&self, code: &str) -> Option<IssuedCode> {
+        self.0.lock().expect("codes lock").remove(code)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.lock().expect("codes lock").len()
+    }
+}
+
 pub struct TestIdProvider {
     issuer: String,
     key: SigningKey,
     clients: Vec<RegisteredClient>,
-    codes: Mutex<HashMap<String, IssuedCode>>,
+    codes: IssuedCodes,
     clock: Arc<dyn Clock>,
 }
 
@@ -74,7 +97,7 @@ impl TestIdProvider {
             issuer,
             key: SigningKey::load_or_generate(key_file)?,
             clients,
-            codes: Mutex::new(HashMap::new()),
+            codes: IssuedCodes::default(),
             clock,
         })
     }
@@ -87,5 +110,38 @@ impl TestIdProvider {
         self.clients
             .iter()
             .find(|client| client.client_id == client_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: chrono::Duration = chrono::Duration::seconds(60);
+
+    #[test]
+    fn codes_never_exchanged_are_swept_once_their_minute_has_passed() {
+        let start = Utc::now();
+        let issued = |at: DateTime<Utc>| IssuedCode {
+            client_id: "postkasse".into(),
+            redirect_uri: "http://127.0.0.1/auth/callback".into(),
+            code_challenge: String::new(),
+            nonce: String::new(),
+            acr: String::new(),
+            pid: Fnr::parse("14838510036", app::domain::SyntheticIds::Accepted).unwrap(),
+            sid: String::new(),
+            auth_time: at,
+            expires_at: at + MINUTE,
+        };
+        let codes = IssuedCodes::default();
+        for number in 0..1000 {
+            codes.keep(format!("old-{number}"), issued(start), start);
+        }
+        assert_eq!(codes.len(), 1000, "all still waiting");
+        let later = start + MINUTE + chrono::Duration::seconds(1);
+        codes.keep("new".into(), issued(later), later);
+        assert_eq!(codes.len(), 1, "the expired ones are gone");
+        assert!(codes.take("new").is_some());
+        assert!(codes.take("new").is_none(), "a code works once");
     }
 }

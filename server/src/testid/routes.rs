@@ -293,7 +293,7 @@ async fn authorize_submit(
     };
     let now = provider.clock.now();
     let code = random_token();
-    provider.codes.lock().expect("codes lock").insert(
+    provider.codes.keep(
         code.clone(),
         IssuedCode {
             client_id: valid.client.client_id.clone(),
@@ -306,6 +306,7 @@ async fn authorize_submit(
             auth_time: now,
             expires_at: now + CODE_LIFETIME,
         },
+        now,
     );
     let mut url = Url::parse(valid.redirect_uri).expect("registered redirect URIs are URLs");
     url.query_pairs_mut()
@@ -414,7 +415,7 @@ async fn token(
     let issued = request
         .code
         .as_deref()
-        .and_then(|code| provider.codes.lock().expect("codes lock").remove(code));
+        .and_then(|code| provider.codes.take(code));
     let Some(issued) = issued else {
         return token_error(
             StatusCode::BAD_REQUEST,

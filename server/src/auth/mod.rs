@@ -118,16 +118,20 @@ impl Auth {
     ) -> anyhow::Result<LoginRedirect> {
         let start = self.relying_party.begin(level).await?;
         let browser_binding = random_token();
+        let now = self.clock.now();
         self.store
-            .insert_login_attempt(&LoginAttempt {
-                state: start.state,
-                browser_binding: sha256_hex(&browser_binding),
-                nonce: start.nonce,
-                pkce_verifier: start.pkce_verifier,
-                requested_level: level,
-                return_to: safe_return_path(return_to),
-                created_at: self.clock.now(),
-            })
+            .insert_login_attempt(
+                &LoginAttempt {
+                    state: start.state,
+                    browser_binding: sha256_hex(&browser_binding),
+                    nonce: start.nonce,
+                    pkce_verifier: start.pkce_verifier,
+                    requested_level: level,
+                    return_to: safe_return_path(return_to),
+                    created_at: now,
+                },
+                now - LOGIN_LIFETIME,
+            )
             .await?;
         Ok(LoginRedirect {
             provider_url: start.url,

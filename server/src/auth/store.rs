@@ -37,7 +37,13 @@ pub struct StoredSession {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    async fn insert_login_attempt(&self, attempt: &LoginAttempt) -> Result<(), StorageError>;
+    /// Stores a new attempt, and removes those created before
+    /// `stale_before`, so logins never finished do not pile up.
+    async fn insert_login_attempt(
+        &self,
+        attempt: &LoginAttempt,
+        stale_before: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
 
     /// Removes and returns the attempt with this state, if it was created after
     /// `not_before`; an attempt can be taken only once. Stale attempts go too.

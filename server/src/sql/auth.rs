@@ -64,7 +64,15 @@ impl SessionRow {
 
 #[async_trait]
 impl auth::Store for Database {
-    async fn insert_login_attempt(&self, attempt: &LoginAttempt) -> Result<(), StorageError> {
+    async fn insert_login_attempt(
+        &self,
+        attempt: &LoginAttempt,
+        stale_before: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.execute(
+            Query::new("DELETE FROM login_attempt WHERE created_at < $1").bind(stale_before),
+        )
+        .await?;
         self.execute(
             Query::new(
                 "INSERT INTO login_attempt (state, browser_binding, nonce, pkce_verifier,

@@ -630,7 +630,39 @@ async fn testid_refuses_an_id_born_in_the_future(backend: Backend) {
     );
 }
 
+/// Logins started and never finished are swept once they are stale, when
+/// the next login starts: they do not pile up in the database.
+async fn logins_never_finished_are_swept(backend: Backend) {
+    let clock = Arc::new(ManualClock::starting_at(Utc::now()));
+    let Some(app) = spawn_app_with_clock(backend, |_| {}, clock.clone()).await else {
+        return;
+    };
+    let start = || async {
+        let response = app.client.get(app.url("/auth/login")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let attempts = || async {
+        sqlx::Row::get::<i64, _>(
+            &sqlx::query("SELECT COUNT(*) FROM login_attempt")
+                .fetch_one(&pool)
+                .await
+                .unwrap(),
+            0,
+        )
+    };
+    for _ in 0..3 {
+        start().await;
+    }
+    assert_eq!(attempts().await, 3);
+    clock.advance(postkasse::auth::LOGIN_LIFETIME + Duration::seconds(1));
+    start().await;
+    assert_eq!(attempts().await, 1, "only the new one is left");
+}
+
 on_both_backends!(
+    logins_never_finished_are_swept,
     testid_refuses_an_id_born_in_the_future,
     a_citizen_logs_in_and_sees_their_own_inbox,
     another_citizens_letter_is_not_found_anywhere,

@@ -73,8 +73,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    #[cfg(feature = "ssr")]
-    set_page_security_policy();
 
     view! {
         <I18nContextProvider
@@ -169,8 +167,12 @@ fn Frame() -> impl IntoView {
 }
 
 /// Sends this page's CSP with the nonce Leptos put on its inline scripts.
+/// The server calls it where it provides each page request's contexts,
+/// before anything renders: there the request's own nonce and response
+/// are certain. (Called while rendering instead, a page now and then went
+/// out with the site's default policy and could not hydrate.)
 #[cfg(feature = "ssr")]
-fn set_page_security_policy() {
+pub fn set_page_security_policy() {
     use http::{header::CONTENT_SECURITY_POLICY, HeaderValue};
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
         return;

@@ -854,43 +854,45 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
     if let Some(provider) = testid {
         router = router.nest("/testid", testid::routes::router(provider));
     }
+    // Server functions and pages reach the services through context; each
+    // page response gets its content security policy here too, the 404 page
+    // included.
+    let page_context = {
+        let mailbox: SharedMailbox = state.mailbox.clone();
+        let archive: SharedArchive = state.mailbox.clone();
+        let search: SharedSearch = state.search.clone();
+        let register: SharedContactRegister = state.register.clone();
+        let moves: SharedLetterMoves = state.moves.clone();
+        let form_targets = state.form_targets.clone();
+        let console: SharedOperatorConsole = state.console.clone();
+        let paper_checks = state.paper_checks.clone();
+        let print_console: SharedPrintConsole = state.print_console.clone();
+        let replies: SharedReplies = state.replies.clone();
+        let signing: SharedSigning = state.signing.clone();
+        move || {
+            provide_context(signing.clone());
+            provide_context(replies.clone());
+            provide_context(console.clone());
+            provide_context(paper_checks.clone());
+            provide_context(print_console.clone());
+            provide_context(mailbox.clone());
+            provide_context(archive.clone());
+            provide_context(search.clone());
+            provide_context(register.clone());
+            provide_context(moves.clone());
+            provide_context(form_targets.clone());
+            app::set_page_security_policy();
+        }
+    };
     let mut router = router
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            {
-                // Server functions and pages reach the mailbox through context.
-                let mailbox: SharedMailbox = state.mailbox.clone();
-                let archive: SharedArchive = state.mailbox.clone();
-                let search: SharedSearch = state.search.clone();
-                let register: SharedContactRegister = state.register.clone();
-                let moves: SharedLetterMoves = state.moves.clone();
-                let form_targets = state.form_targets.clone();
-                let console: SharedOperatorConsole = state.console.clone();
-                let paper_checks = state.paper_checks.clone();
-                let print_console: SharedPrintConsole = state.print_console.clone();
-                let replies: SharedReplies = state.replies.clone();
-                let signing: SharedSigning = state.signing.clone();
-                move || {
-                    provide_context(signing.clone());
-                    provide_context(replies.clone());
-                    provide_context(console.clone());
-                    provide_context(paper_checks.clone());
-                    provide_context(print_console.clone());
-                    provide_context(mailbox.clone());
-                    provide_context(archive.clone());
-                    provide_context(search.clone());
-                    provide_context(register.clone());
-                    provide_context(moves.clone());
-                    provide_context(form_targets.clone());
-                }
-            },
-            {
-                let leptos_options = state.leptos_options.clone();
-                move || shell(leptos_options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, page_context.clone(), {
+            let leptos_options = state.leptos_options.clone();
+            move || shell(leptos_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(page_context, shell))
         .layer(axum::middleware::from_fn(
             extract::limit_server_function_bodies,
         ))

@@ -78,7 +78,40 @@ async fn unknown_pages_are_404(backend: Backend) {
     assert!(response.text().await.unwrap().contains("Fant ikke siden"));
 }
 
+/// Every page response, the 404 page's too, carries a policy whose nonce is
+/// on the page's inline scripts, also when many are served at once: without
+/// it the page would not hydrate.
+async fn every_page_carries_its_own_nonce_under_concurrency(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let mut loads = Vec::new();
+    for index in 0..64 {
+        let path = ["/", "/finnes-ikke", "/innboks", "/sok"][index % 4];
+        let (client, url) = (app.client.clone(), app.url(path));
+        loads.push(tokio::spawn(async move {
+            let response = client.get(url).send().await.unwrap();
+            let policy = response.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let html = response.text().await.unwrap();
+            (path, policy, html)
+        }));
+    }
+    for load in loads {
+        let (path, policy, html) = load.await.unwrap();
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("{path}: no nonce in {policy}"));
+        assert!(html.contains(&format!(r#"nonce="{nonce}""#)), "{path}");
+    }
+}
+
 on_both_backends!(
+    every_page_carries_its_own_nonce_under_concurrency,
     health_and_readiness_answer,
     the_landing_page_is_server_rendered_in_norwegian,
     pages_and_answers_are_never_cached,

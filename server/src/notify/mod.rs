@@ -334,6 +334,14 @@ pub fn notices_for_letter(
     notices
 }
 
+/// A deadline as notices write it: Norwegian time, "07.12.2026 kl. 14:00".
+pub fn deadline_in_words(deadline: DateTime<Utc>) -> String {
+    deadline
+        .with_timezone(&chrono_tz::Europe::Oslo)
+        .format("%d.%m.%Y kl. %H:%M")
+        .to_string()
+}
+
 /// What a deadline's reminders are for, which gives their words and when
 /// they stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,9 +363,7 @@ impl Reminder {
     }
 
     fn text(self, deadline: DateTime<Utc>) -> String {
-        let deadline = deadline
-            .with_timezone(&chrono_tz::Europe::Oslo)
-            .format("%d.%m.%Y kl. %H:%M");
+        let deadline = deadline_in_words(deadline);
         match self {
             Reminder::PrintIfUnread => format!(
                 "Påminnelse: Du har et ulest brev i Postkasse. Åpnes det ikke innen {deadline}, sendes det til deg i posten."

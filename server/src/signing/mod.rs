@@ -165,9 +165,10 @@ impl SigningService {
         }
     }
 
-    /// The order the viewer is to sign now: the letter (with the document
-    /// to sign), its job and the viewer's place among the signers.
-    async fn waiting(
+    /// The viewer's seat in the letter's order, where `via` serves them:
+    /// the letter (with the document to sign), its job and their position.
+    /// Anyone else, or before their turn, gets `NotFound`.
+    async fn seat(
         &self,
         viewer: &SignedIn,
         via: Via,
@@ -185,7 +186,20 @@ impl SigningService {
             .position_of(&viewer.fnr)
             .filter(|position| via.serves(*position))
             .ok_or(SignError::NotFound)?;
-        if viewer.level < found.security_level || viewer.level < job.order.level {
+        Ok((found, job, position))
+    }
+
+    /// The order the viewer is to sign now, with their position; refused
+    /// below the level it needs or once their part is over.
+    async fn waiting(
+        &self,
+        viewer: &SignedIn,
+        via: Via,
+        letter: LetterId,
+        now: DateTime<Utc>,
+    ) -> Result<(LetterSigning, Job, usize), SignError> {
+        let (found, job, position) = self.seat(viewer, via, letter, now).await?;
+        if viewer.level < found.required_level(&job) {
             return Err(SignError::NeedsHigherLevel);
         }
         match job.progress[position].status {
@@ -212,18 +226,10 @@ impl SigningService {
             return Err(SignError::NeedsHigherLevel);
         }
         let main = found
-            .documents
-            .iter()
-            .find(|document| document.position == 0)
+            .main_document()
             .ok_or_else(|| anyhow::anyhow!("a signing order without its document"))?;
         let to_sign = job.document_for(position, &main.sha256).to_owned();
-        let digest = Sha256Digest::from_hex(&to_sign)
-            .ok_or_else(|| anyhow::anyhow!("a stored document's digest"))?;
-        let original = self
-            .blobs
-            .get(&digest)
-            .await
-            .map_err(|error| anyhow::anyhow!("reading the document to sign: {error}"))?;
+        let original = self.read_blob(&to_sign).await?;
         let signed = self
             .signed_pdf(
                 &found, &job.order, position, &to_sign, original, evidence, now,
@@ -292,10 +298,7 @@ impl SigningService {
     ) -> Vec<NewNotice> {
         let window = &self.notice_window;
         let due_at = window.due(now, 0);
-        let deadline = order
-            .deadline
-            .with_timezone(&window.zone)
-            .format("%d.%m.%Y kl. %H:%M");
+        let deadline = crate::notify::deadline_in_words(order.deadline);
         let text = format!(
             "Et dokument venter p\u{e5} din signatur i Postkasse. Logg inn og signer innen {deadline}."
         );
@@ -426,22 +429,23 @@ impl SigningService {
         let name = order.signers[position].name.clone();
         let reason = format!("Signert av {name} i Postkasse");
         // The first signature adds the signature pages, with room for
-        // everyone's; each later one only adds its field there.
+        // everyone's, and embeds the login evidence; each later one only
+        // adds its field there and keeps its evidence in its signature
+        // dictionary, since a file embedded after the first signature would
+        // change the document outside the form.
         let pages = SignaturePlace::pages_for(order.signers.len());
-        let place = match position {
-            0 => SignaturePlace::NewPages { pages },
-            slot => SignaturePlace::Slot { pages, slot },
+        let (place, field_name, in_dictionary) = match position {
+            0 => (
+                SignaturePlace::NewPages { pages },
+                "Signatur".to_owned(),
+                None,
+            ),
+            slot => (
+                SignaturePlace::Slot { pages, slot },
+                format!("Signatur {}", slot + 1),
+                Some(String::from_utf8(evidence_file.clone())?),
+            ),
         };
-        // The first signer's evidence is an embedded file; a later one's
-        // goes in their signature dictionary, since a file embedded after
-        // the first signature would change the document outside the form.
-        let field_name = match position {
-            0 => "Signatur".to_owned(),
-            _ => format!("Signatur {}", position + 1),
-        };
-        let in_dictionary = (position > 0)
-            .then(|| String::from_utf8(evidence_file.clone()))
-            .transpose()?;
         let (prepared, mut signed) = tokio::task::spawn_blocking(move || {
             let prepared = crate::seal::prepare(
                 &original,
@@ -455,14 +459,14 @@ impl SigningService {
                         lines,
                         place,
                     }),
-                    embedded: match position {
-                        0 => vec![EmbeddedFile {
+                    embedded: match in_dictionary {
+                        None => vec![EmbeddedFile {
                             name: "signeringsbevis.json",
                             media_type: "application/json",
                             description: "Innloggingsbevis for signaturen / Login evidence",
                             bytes: &evidence_file,
                         }],
-                        _ => Vec::new(),
+                        Some(_) => Vec::new(),
                     },
                     in_dictionary: in_dictionary.as_deref(),
                 },
@@ -545,12 +549,10 @@ impl SigningService {
         message_id: MessageId,
     ) -> Result<bytes::Bytes, JobError> {
         let found = self.agency_job(agency, message_id).await?;
-        let digest = match (found.job.status(), &found.job.signed_sha256) {
-            (JobStatus::CompletedSuccessfully, Some(digest)) => Sha256Digest::from_hex(digest)
-                .ok_or_else(|| anyhow::anyhow!("a stored signed document's digest"))?,
-            (status, _) => return Err(JobError::WrongStatus(status.code())),
-        };
-        self.read_blob(&digest).await.map_err(JobError::Internal)
+        match (found.job.status(), &found.job.signed_sha256) {
+            (JobStatus::CompletedSuccessfully, Some(sha256)) => Ok(self.read_blob(sha256).await?),
+            (status, _) => Err(JobError::WrongStatus(status.code())),
+        }
     }
 
     /// The document a later signer is to sign (or signed), with the
@@ -560,32 +562,25 @@ impl SigningService {
         viewer: &SignedIn,
         letter: LetterId,
     ) -> Result<bytes::Bytes, SignError> {
-        let found = self
-            .store
-            .signer_signing(&viewer.fnr, letter, self.clock.now())
-            .await
-            .map_err(anyhow::Error::from)?
-            .ok_or(SignError::NotFound)?;
-        let (job, main) = match (&found.job, found.documents.first()) {
-            (Some(job), Some(main)) => (job, main),
-            _ => return Err(SignError::NotFound),
-        };
         // The recipient reads the document in the letter.
-        let position = job
-            .position_of(&viewer.fnr)
-            .filter(|position| Via::SigningPage.serves(*position))
-            .ok_or(SignError::NotFound)?;
-        if viewer.level < found.security_level || viewer.level < job.order.level {
+        let (found, job, position) = self
+            .seat(viewer, Via::SigningPage, letter, self.clock.now())
+            .await?;
+        if viewer.level < found.required_level(&job) {
             return Err(SignError::NeedsHigherLevel);
         }
-        let digest = Sha256Digest::from_hex(job.document_for(position, &main.sha256))
-            .ok_or_else(|| anyhow::anyhow!("a stored document's digest"))?;
-        Ok(self.read_blob(&digest).await?)
+        let main = found.main_document().ok_or(SignError::NotFound)?;
+        Ok(self
+            .read_blob(job.document_for(position, &main.sha256))
+            .await?)
     }
 
-    async fn read_blob(&self, digest: &Sha256Digest) -> anyhow::Result<bytes::Bytes> {
+    /// A document of the job from the blob store, by its SHA-256 (hex).
+    async fn read_blob(&self, sha256: &str) -> anyhow::Result<bytes::Bytes> {
+        let digest = Sha256Digest::from_hex(sha256)
+            .ok_or_else(|| anyhow::anyhow!("a stored document's digest"))?;
         self.blobs
-            .get(digest)
+            .get(&digest)
             .await
             .map_err(|error| anyhow::anyhow!("reading a signing document: {error}"))
     }
@@ -714,13 +709,7 @@ fn signing_view(
         level: job.order.level,
         shown_as: shown_as(&job.order, position),
         // The document is the letter's, so the letter's level counts too.
-        state: signing_state(
-            job,
-            position,
-            viewer.level,
-            job.order.level.max(found.security_level),
-            now,
-        ),
+        state: signing_state(job, position, viewer.level, found.required_level(job), now),
         form_action,
         page_href,
         signers: job
@@ -782,10 +771,7 @@ impl Signing for SigningService {
         }
         let signatures = self.signatures(files).await?;
         let order = found.job.as_ref().and_then(|job| {
-            let main = found
-                .documents
-                .iter()
-                .find(|document| document.position == 0)?;
+            let main = found.main_document()?;
             Some(signing_view(
                 &found,
                 job,
@@ -804,20 +790,15 @@ impl Signing for SigningService {
 
     async fn task(&self, viewer: &SignedIn, letter: LetterId) -> Result<SigningArea, AppError> {
         let now = self.clock.now();
-        let found = self
-            .store
-            .signer_signing(&viewer.fnr, letter, now)
-            .await
-            .map_err(internal)?
-            .ok_or(AppError::NotFound)?;
-        let (Some(job), Some(main)) = (&found.job, found.documents.first()) else {
-            return Err(AppError::NotFound);
-        };
         // The recipient signs in the letter itself.
-        let position = job
-            .position_of(&viewer.fnr)
-            .filter(|position| Via::SigningPage.serves(*position))
-            .ok_or(AppError::NotFound)?;
+        let (found, job, position) = self
+            .seat(viewer, Via::SigningPage, letter, now)
+            .await
+            .map_err(|error| match error {
+                SignError::NotFound => AppError::NotFound,
+                other => internal(anyhow::Error::from(other)),
+            })?;
+        let main = found.main_document().ok_or(AppError::NotFound)?;
         let to_sign = job.document_for(position, &main.sha256).to_owned();
         let signatures = match job.latest_signed() {
             Some(signed) => {
@@ -831,7 +812,7 @@ impl Signing for SigningService {
         };
         let view = signing_view(
             &found,
-            job,
+            &job,
             position,
             (
                 main.file_name.clone(),

@@ -151,6 +151,21 @@ pub struct LetterSigning {
     pub job: Option<Job>,
 }
 
+impl LetterSigning {
+    /// The letter's main document: the one an order asks to be signed.
+    pub fn main_document(&self) -> Option<&StoredDocument> {
+        self.documents
+            .iter()
+            .find(|document| document.position == 0)
+    }
+
+    /// The login level signing needs: the order's, and the letter's own,
+    /// since the document is the letter's.
+    pub fn required_level(&self, job: &Job) -> SecurityLevel {
+        job.order.level.max(self.security_level)
+    }
+}
+
 /// A job as its agency sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgencyJob {

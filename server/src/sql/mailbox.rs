@@ -263,6 +263,29 @@ impl FolderRow {
 
 const UPLOAD_COLUMNS: &str = "id, owner_fnr, name, media_type, sha256, size_bytes, uploaded_at";
 
+/// A document joining its owner's "Mine dokumenter": an upload of theirs, a
+/// reply's receipt, a signed document.
+pub(super) fn insert_upload_row(
+    id: UploadId,
+    owner: &Fnr,
+    name: &str,
+    media_type: &str,
+    sha256: &str,
+    size_bytes: i64,
+    at: DateTime<Utc>,
+) -> Query<'static> {
+    Query::new(format!(
+        "INSERT INTO upload ({UPLOAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    ))
+    .bind(id.as_uuid())
+    .bind(owner.as_str().to_owned())
+    .bind(name.to_owned())
+    .bind(media_type.to_owned())
+    .bind(sha256.to_owned())
+    .bind(size_bytes)
+    .bind(at)
+}
+
 #[derive(sqlx::FromRow)]
 struct UploadRow {
     id: Uuid,
@@ -913,18 +936,15 @@ impl mailbox::Store for Database {
             )
             .await?;
         transaction
-            .execute(
-                Query::new(format!(
-                    "INSERT INTO upload ({UPLOAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                ))
-                .bind(upload.id.as_uuid())
-                .bind(upload.owner.as_str())
-                .bind(upload.name.as_str())
-                .bind(upload.media_type.as_mime())
-                .bind(upload.digest.to_hex())
-                .bind(size_bytes)
-                .bind(upload.uploaded_at),
-            )
+            .execute(insert_upload_row(
+                upload.id,
+                &upload.owner,
+                upload.name.as_str(),
+                upload.media_type.as_mime(),
+                &upload.digest.to_hex(),
+                size_bytes,
+                upload.uploaded_at,
+            ))
             .await?;
         transaction.commit().await
     }

@@ -231,19 +231,15 @@ impl replies::Store for Database {
         let size_bytes =
             i64::try_from(receipt.size_bytes).map_err(|_| anyhow::anyhow!("receipt size"))?;
         transaction
-            .execute(
-                Query::new(
-                    "INSERT INTO upload (id, owner_fnr, name, media_type, sha256, size_bytes,
-                         uploaded_at)
-                     VALUES ($1, $2, $3, 'application/pdf', $4, $5, $6)",
-                )
-                .bind(receipt.upload.as_uuid())
-                .bind(owner.as_str())
-                .bind(receipt.name.as_str())
-                .bind(receipt.digest.to_hex())
-                .bind(size_bytes)
-                .bind(at),
-            )
+            .execute(super::mailbox::insert_upload_row(
+                receipt.upload,
+                owner,
+                receipt.name.as_str(),
+                "application/pdf",
+                &receipt.digest.to_hex(),
+                size_bytes,
+                at,
+            ))
             .await?;
         let updated = transaction
             .execute(

@@ -403,17 +403,15 @@ impl signing::Store for Database {
                 let size_bytes = i64::try_from(signature.size_bytes)
                     .map_err(|_| anyhow::anyhow!("document size"))?;
                 let keep = |owner: &Fnr, upload: UploadId, name: &str| {
-                    Query::new(
-                        "INSERT INTO upload (id, owner_fnr, name, media_type, sha256,
-                             size_bytes, uploaded_at)
-                         VALUES ($1, $2, $3, 'application/pdf', $4, $5, $6)",
+                    super::mailbox::insert_upload_row(
+                        upload,
+                        owner,
+                        name,
+                        "application/pdf",
+                        signature.sha256,
+                        size_bytes,
+                        at,
                     )
-                    .bind(upload.as_uuid())
-                    .bind(owner.as_str().to_owned())
-                    .bind(name.to_owned())
-                    .bind(signature.sha256.to_owned())
-                    .bind(size_bytes)
-                    .bind(at)
                 };
                 // The signed document joins the signer's own documents for
                 // good; a later signer may never have had a mailbox here.
@@ -515,15 +513,7 @@ impl signing::Store for Database {
         message_id: MessageId,
     ) -> Result<Option<AgencyJob>, StorageError> {
         let row: Option<(Uuid, Uuid)> = self
-            .fetch_optional(
-                Query::new(
-                    "SELECT j.letter_id, m.id
-                     FROM signing_job j JOIN dpi_message m ON m.letter_id = j.letter_id
-                     WHERE m.agency_org_nr = $1 AND m.message_id = $2",
-                )
-                .bind(agency.as_str())
-                .bind(message_id.as_uuid()),
-            )
+            .fetch_optional(job_of_message(agency, message_id))
             .await?;
         let Some((letter, message_row)) = row else {
             return Ok(None);
@@ -548,15 +538,7 @@ impl signing::Store for Database {
     ) -> Result<bool, StorageError> {
         let mut transaction = self.begin_write().await?;
         let found: Option<(Uuid, Uuid)> = transaction
-            .fetch_optional(
-                Query::new(
-                    "SELECT j.letter_id, m.id
-                     FROM signing_job j JOIN dpi_message m ON m.letter_id = j.letter_id
-                     WHERE m.agency_org_nr = $1 AND m.message_id = $2",
-                )
-                .bind(agency.as_str())
-                .bind(message_id.as_uuid()),
-            )
+            .fetch_optional(job_of_message(agency, message_id))
             .await?;
         let Some((letter, message_row)) = found else {
             return Ok(false);
@@ -625,6 +607,18 @@ impl signing::Store for Database {
         let updated = end_waiting(&mut transaction, letter.as_uuid(), "EXPIRED", at).await?;
         settled(transaction, updated, message_row, receipt, at).await
     }
+}
+
+/// The letter and message row of the job of the agency's message
+/// `message_id`: `(letter_id, message_row)`.
+fn job_of_message(agency: &OrgNr, message_id: MessageId) -> Query<'static> {
+    Query::new(
+        "SELECT j.letter_id, m.id
+         FROM signing_job j JOIN dpi_message m ON m.letter_id = j.letter_id
+         WHERE m.agency_org_nr = $1 AND m.message_id = $2",
+    )
+    .bind(agency.as_str().to_owned())
+    .bind(message_id.as_uuid())
 }
 
 /// Fails the letter's job in progress, giving its waiting signers `status`;

@@ -10,7 +10,6 @@ use crate::helpers::{
 use postkasse::{broker::client::OutgoingLetter, broker::Store as _, krr::lookup::krr_time};
 use rand::Rng;
 use reqwest::StatusCode;
-use sqlx::Row;
 use std::{
     collections::HashSet,
     path::{Path, PathBuf},
@@ -300,18 +299,7 @@ async fn every_acknowledged_letter_survives_sigkill_exactly_once(backend: Backen
             "acknowledged message {message_id} is stored"
         );
     }
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&database.url).await.unwrap();
-    let count = |sql: &'static str| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query(sql)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-                .get::<i64, _>(0)
-        }
-    };
+    let count = |sql: &'static str| crate::helpers::count_in(&database.url, sql);
     let distinct: HashSet<_> = acknowledged.iter().collect();
     assert_eq!(distinct.len(), LETTERS);
     assert_eq!(
@@ -370,7 +358,6 @@ async fn every_acknowledged_letter_survives_sigkill_exactly_once(backend: Backen
         count("SELECT COUNT(*) FROM receipt").await,
         LETTERS as i64 - printed
     );
-    pool.close().await;
 }
 
 on_both_backends!(every_acknowledged_letter_survives_sigkill_exactly_once);

@@ -5,7 +5,6 @@
 
 use crate::crash::Environment;
 use crate::helpers::{on_both_backends, Backend, TestDatabase};
-use sqlx::Row;
 
 async fn the_demo_seeds_its_letters_and_forwards_none(backend: Backend) {
     let Some(database) = TestDatabase::create(backend).await else {
@@ -21,18 +20,7 @@ async fn the_demo_seeds_its_letters_and_forwards_none(backend: Backend) {
     };
     environment.cli(&["migrate"]).await;
     environment.cli(&["demo", "--seed-only"]).await;
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&database.url).await.unwrap();
-    let count = |sql: &'static str| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query(sql)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-                .get::<i64, _>(0)
-        }
-    };
+    let count = |sql: &'static str| crate::helpers::count_in(&database.url, sql);
     assert!(
         count("SELECT COUNT(*) FROM letter").await >= 12,
         "the demo letters"

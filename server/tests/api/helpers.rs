@@ -1092,3 +1092,18 @@ pub async fn refused(response: reqwest::Response) -> serde_json::Value {
     );
     response.json().await.unwrap()
 }
+
+/// The one number a query such as `SELECT COUNT(*) …` answers, read straight
+/// from the test's database (SQLite or PostgreSQL alike).
+pub async fn count_in(database_url: &str, sql: &str) -> i64 {
+    use sqlx::Row as _;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
+    let count = sqlx::query(sql)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .get::<i64, _>(0);
+    pool.close().await;
+    count
+}

@@ -641,17 +641,8 @@ async fn logins_never_finished_are_swept(backend: Backend) {
         let response = app.client.get(app.url("/auth/login")).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
     };
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
-    let attempts = || async {
-        sqlx::Row::get::<i64, _>(
-            &sqlx::query("SELECT COUNT(*) FROM login_attempt")
-                .fetch_one(&pool)
-                .await
-                .unwrap(),
-            0,
-        )
-    };
+    let attempts =
+        || crate::helpers::count_in(&app.database_url, "SELECT COUNT(*) FROM login_attempt");
     for _ in 0..3 {
         start().await;
     }

@@ -84,6 +84,25 @@ pub enum Problem {
     /// A letter at level 4 is answered after a login at level 4.
     #[error("needs a login at security level 4 (high)")]
     NeedsHigherLevel,
+    /// A one-time code must be the six digits the message carried.
+    #[error("must be the six digits in the message")]
+    NotACode,
+    /// A code typed where none was sent, or the last one was used.
+    #[error("has not been sent: save the address to get one")]
+    NoCodeSent,
+    #[error("is wrong; {tries_left} tries left")]
+    WrongCode { tries_left: u32 },
+    /// Too many wrong codes: the code is void, even the right one.
+    #[error("was typed wrong too many times: save the address again for a new code")]
+    NoTriesLeft,
+    #[error("has expired: save the address again for a new code")]
+    CodeExpired,
+    /// The hour's codes for this person are spent.
+    #[error("cannot get another code now: try again in an hour")]
+    TooManyCodes,
+    /// The channel refused the address.
+    #[error("could not be reached")]
+    Unreachable,
 }
 
 impl AppError {

@@ -137,6 +137,15 @@ pub fn problem_text(locale: Locale, problem: Problem) -> String {
         Problem::AlreadyAnswered => td_string!(locale, problems.already_answered).into(),
         Problem::ReplyHasProblems => td_string!(locale, problems.reply_has_problems).into(),
         Problem::NeedsHigherLevel => td_string!(locale, problems.needs_higher_level).into(),
+        Problem::NotACode => td_string!(locale, problems.not_a_code).into(),
+        Problem::NoCodeSent => td_string!(locale, problems.no_code_sent).into(),
+        Problem::WrongCode { tries_left } => {
+            td_string!(locale, problems.wrong_code, tries_left).to_string()
+        }
+        Problem::NoTriesLeft => td_string!(locale, problems.no_tries_left).into(),
+        Problem::CodeExpired => td_string!(locale, problems.code_expired).into(),
+        Problem::TooManyCodes => td_string!(locale, problems.too_many_codes).into(),
+        Problem::Unreachable => td_string!(locale, problems.unreachable).into(),
     }
 }
 

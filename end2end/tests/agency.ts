@@ -212,3 +212,15 @@ export async function signingStatuses(request: APIRequestContext, token: string,
     return status ? [status.signeringsoppdrag.status] : [];
   });
 }
+
+/**
+ * The six-digit code in the newest message to `address` that the notice
+ * sink holds, as `postkasse notices` prints it (newest first).
+ */
+export async function codeSentTo(address: string): Promise<string> {
+  const printed = await postkasse(['notices', '--limit', '500']);
+  const line = printed.split('\n').find((line) => line.includes(`  ${address}: `));
+  const match = line === undefined ? null : /: .*?\b(\d{6})\b/.exec(line);
+  if (!match) throw new Error(`no code to ${address} in:\n${printed}`);
+  return match[1];
+}

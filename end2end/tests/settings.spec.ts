@@ -1,5 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
-import { KRR_SCOPES, issueAgencyToken } from './agency';
+import { KRR_SCOPES, codeSentTo, issueAgencyToken } from './agency';
 import { arrived, checkA11y, expect, javaScriptEnabled, test, visit } from './a11y';
 import { type Citizen, logInAtTestId, syntheticCitizen } from './citizens';
 import { APP_URL } from './servers';
@@ -97,7 +97,8 @@ test.describe('the settings page', () => {
       page.on('console', (message) => {
         if (message.type() !== 'error') return;
         const expected422 =
-          message.text().includes('status of 422') && message.location().url.endsWith('/api/change_email');
+          message.text().includes('status of 422') &&
+          ['/api/change_email', '/api/prove_email'].some((path) => message.location().url.endsWith(path));
         if (!expected422) complaints.push(`[console] ${message.text()} (${message.location().url})`);
       });
       // The header's link navigated in the browser; the server must render the page too.
@@ -141,18 +142,48 @@ test.describe('the settings page', () => {
       await arrived(page);
     });
 
-    await test.step('a valid address is saved and shown', async () => {
+    await test.step('a valid address gets a code, and only the code saves it', async () => {
       await emailField.fill(email);
       await submit(page, saveEmail, 'change_email');
+      const proof = contact.getByRole('group', { name: 'Bekreft den nye e-postadressen' });
+      const codeField = proof.getByLabel('Kode fra e-posten');
+      await expect(codeField).toHaveAccessibleDescription(new RegExp(`^Vi sendte en kode til ${email.replace(/\./g, '\\.')}\\. `));
+      await expect(codeField).toHaveAttribute('autocomplete', 'one-time-code');
+      await expect(codeField).toHaveAttribute('inputmode', 'numeric');
+      // Not in the register until the code comes back.
+      await expect(contact.locator('dd').first()).toHaveText('Ikke registrert');
+      if (javaScriptEnabled()) {
+        await expect(page.getByRole('status')).toHaveText(
+          'Vi har sendt en kode til den nye e-postadressen. Skriv den inn nedenfor.',
+        );
+      }
+      await expectNoReload(page);
+      await arrived(page);
+
+      const code = await codeSentTo(email);
+      const prove = proof.getByRole('button', { name: 'Bekreft e-postadressen' });
+      await codeField.fill(code === '000000' ? '000001' : '000000');
+      await submit(page, prove, 'prove_email', true);
+      await expect(proof.locator('#email-kode-feil')).toHaveText('Kode fra e-posten er feil; du har 4 forsøk igjen.');
+      await expect(codeField).toHaveAttribute('aria-invalid', 'true');
+      await expect(codeField).toHaveAttribute('aria-describedby', 'email-kode-hint email-kode-feil');
+      await expect(contact.locator('dd').first()).toHaveText('Ikke registrert');
+      await expectNoReload(page);
+      await arrived(page);
+
+      await codeField.fill(code);
+      await submit(page, prove, 'prove_email');
+      await expect(proof).toHaveCount(0);
       await expect(contact.locator('dd').first()).toContainText(email);
-      await expect(contact.locator('dd').first().locator('time')).toHaveText(LOCAL_TIME);
+      await expect(contact.locator('dd').first().locator('time')).toHaveText([LOCAL_TIME, LOCAL_TIME]);
+      await expect(contact.locator('dd').first()).toContainText('sist bekreftet');
       await expect(contact.locator('#email-feil')).toHaveCount(0);
       await expect(emailField).not.toHaveAttribute('aria-invalid');
       await expect(emailField).toHaveValue(email);
       await expect(main.locator('.notify-status')).toContainText('kan varsle deg på e-post eller SMS');
       await expect(contact.getByRole('button', { name: 'Bekreft at opplysningene stemmer' })).toBeVisible();
       if (javaScriptEnabled()) {
-        await expect(page.getByRole('status')).toHaveText('Endringen av e-postadressen er lagret.');
+        await expect(page.getByRole('status')).toHaveText('E-postadressen er bekreftet og lagret.');
       } else {
         // Success sends the browser back without the earlier refusal.
         expect(new URL(page.url()).search).toBe('');

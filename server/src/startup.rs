@@ -459,11 +459,10 @@ impl Services {
     }
 
     /// The notice workers the settings ask for, sharing one set of routes.
-    pub fn notify_workers(&self, settings: &Settings) -> anyhow::Result<Vec<NotifyWorker>> {
-        let routes = Arc::new(self.notify_routes(settings)?);
-        Ok((0..settings.notify.workers)
+    pub fn notify_workers(&self, settings: &Settings, routes: Arc<Routes>) -> Vec<NotifyWorker> {
+        (0..settings.notify.workers)
             .map(|_| self.notify_worker(settings, routes.clone()))
-            .collect())
+            .collect()
     }
 
     /// One notice worker on the given routes.
@@ -498,12 +497,19 @@ impl Services {
         )
     }
 
-    pub fn register(&self, synthetic_ids: app::domain::SyntheticIds) -> Register {
+    /// The register; the codes that prove new addresses go out on `routes`,
+    /// the notices' own.
+    pub fn register(
+        &self,
+        synthetic_ids: app::domain::SyntheticIds,
+        routes: Arc<Routes>,
+    ) -> Register {
         Register::new(
             self.krr_store(),
             Arc::new(notify::Preferences {
                 store: self.notify_store(),
             }),
+            routes,
             self.clock.clone(),
             synthetic_ids,
         )
@@ -683,7 +689,8 @@ impl Application {
             interval: std::time::Duration::from_secs(settings.mailbox.purge_interval_seconds),
             index_feed: Some(index_feed.clone()),
         };
-        let notify_workers = services.notify_workers(&settings)?;
+        let notice_routes = Arc::new(services.notify_routes(&settings)?);
+        let notify_workers = services.notify_workers(&settings, notice_routes.clone());
         let paper_checks: SharedPaperLetterCheck = Arc::new(print::check::PaperLetterChecks::new(
             services.print(),
             settings.print.checks_per_minute,
@@ -749,7 +756,7 @@ impl Application {
             ),
             search,
             auth: Arc::new(auth),
-            register: Arc::new(services.register(settings.synthetic_ids())),
+            register: Arc::new(services.register(settings.synthetic_ids(), notice_routes)),
             moves,
             clock: services.clock.clone(),
             leptos_options,

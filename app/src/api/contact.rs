@@ -7,7 +7,10 @@
 //! checked by the service; a refusal names the field it belongs to, so the
 //! page can show it beside that field.
 
-use crate::{domain::Language, error::AppError};
+use crate::{
+    domain::{Language, NoticeChannel},
+    error::AppError,
+};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,6 +23,26 @@ pub struct ChannelView {
     pub verified_at: Option<DateTime<Utc>>,
     /// Updated or confirmed less than 18 months ago, so usable for notices.
     pub current: bool,
+}
+
+/// A new address waiting for the code that was sent to it: it enters the
+/// register only when the code comes back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingProof {
+    pub address: String,
+    pub sent_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub tries_left: u32,
+}
+
+/// What saving an address did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AddressChange {
+    /// A code went to the new address; the register is unchanged until it
+    /// comes back.
+    CodeSent,
+    /// The address was removed from the register.
+    Removed,
 }
 
 /// A mailbox provider the citizen may choose.
@@ -74,6 +97,9 @@ pub struct NoticeChoice {
 pub struct ContactSettings {
     pub email: Option<ChannelView>,
     pub mobile: Option<ChannelView>,
+    /// A new e-mail address waiting for its code, while the code works.
+    pub pending_email: Option<PendingProof>,
+    pub pending_mobile: Option<PendingProof>,
     pub reserved: bool,
     pub reserved_at: Option<DateTime<Utc>>,
     /// Organisation number of the chosen provider, if any.
@@ -90,13 +116,10 @@ pub struct ContactSettings {
     pub notices: NoticeChoice,
 }
 
-/// A change the citizen asks for, with their input as typed.
+/// A change the citizen asks for, with their input as typed. (New
+/// addresses take another path: [`ssr::ContactRegister::change_address`].)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChangeRequest {
-    /// An empty string removes the address.
-    Email(String),
-    /// An empty string removes the number.
-    Mobile(String),
     Confirm,
     Reserve,
     WithdrawReservation,
@@ -119,6 +142,21 @@ pub mod ssr {
         async fn settings(&self, viewer: &SignedIn) -> Result<ContactSettings, AppError>;
         /// Applies the change, or refuses it with [`AppError::Invalid`].
         async fn change(&self, viewer: &SignedIn, request: ChangeRequest) -> Result<(), AppError>;
+        /// A new address as typed on `channel`: sends a code to prove it,
+        /// or removes the channel's address when `typed` is empty.
+        async fn change_address(
+            &self,
+            viewer: &SignedIn,
+            channel: NoticeChannel,
+            typed: String,
+        ) -> Result<AddressChange, AppError>;
+        /// The code the citizen typed for the new address on `channel`.
+        async fn prove_address(
+            &self,
+            viewer: &SignedIn,
+            channel: NoticeChannel,
+            code: String,
+        ) -> Result<(), AppError>;
         /// Stores the citizen's own notice choice.
         async fn choose_notices(
             &self,
@@ -138,6 +176,25 @@ pub mod ssr {
         let citizen = require_signed_in()?;
         register()?.change(&citizen, request).await.map_err(fail)
     }
+
+    pub async fn change_address(
+        channel: NoticeChannel,
+        typed: String,
+    ) -> Result<AddressChange, AppError> {
+        let citizen = require_signed_in()?;
+        register()?
+            .change_address(&citizen, channel, typed)
+            .await
+            .map_err(fail)
+    }
+
+    pub async fn prove_address(channel: NoticeChannel, code: String) -> Result<(), AppError> {
+        let citizen = require_signed_in()?;
+        register()?
+            .prove_address(&citizen, channel, code)
+            .await
+            .map_err(fail)
+    }
 }
 
 #[server(endpoint = "load_contact_settings")]
@@ -147,14 +204,26 @@ pub async fn load_contact_settings() -> Result<ContactSettings, AppError> {
     ssr::register()?.settings(&citizen).await.map_err(fail)
 }
 
+/// A new e-mail address gets a code; an empty one removes the address.
 #[server(endpoint = "change_email")]
-pub async fn change_email(email: String) -> Result<(), AppError> {
-    ssr::change(ChangeRequest::Email(email)).await
+pub async fn change_email(email: String) -> Result<AddressChange, AppError> {
+    ssr::change_address(NoticeChannel::Email, email).await
 }
 
 #[server(endpoint = "change_mobile")]
-pub async fn change_mobile(mobile: String) -> Result<(), AppError> {
-    ssr::change(ChangeRequest::Mobile(mobile)).await
+pub async fn change_mobile(mobile: String) -> Result<AddressChange, AppError> {
+    ssr::change_address(NoticeChannel::Sms, mobile).await
+}
+
+/// The code sent to the new e-mail address.
+#[server(endpoint = "prove_email")]
+pub async fn prove_email(code: String) -> Result<(), AppError> {
+    ssr::prove_address(NoticeChannel::Email, code).await
+}
+
+#[server(endpoint = "prove_mobile")]
+pub async fn prove_mobile(code: String) -> Result<(), AppError> {
+    ssr::prove_address(NoticeChannel::Sms, code).await
 }
 
 #[server(endpoint = "confirm_contact")]

@@ -7,6 +7,7 @@
 //! - [`lookup`]: the agencies' lookup (`POST /rest/v1/personer`), its JSON and scopes.
 //! - [`import`]: bulk import from CSV for operators and the demo.
 //! - [`providers`]: mailbox providers, this Postkasse's own certificate.
+//! - [`proof`]: the code that proves a new e-mail address or mobile number.
 //! - [`Register`]: the service the lookup API and the citizen's settings page call.
 
 pub mod contact;
@@ -14,6 +15,7 @@ pub mod http;
 pub mod import;
 pub mod lookup;
 pub mod person;
+pub mod proof;
 pub mod providers;
 pub mod rules;
 mod store;
@@ -24,17 +26,18 @@ use crate::{clock::Clock, errors::internal, store::StorageError};
 use app::{
     api::{
         contact::{
-            ChangeRequest, ChangeView, ChangeWhat, ChannelView, ContactSettings, NoticeChoice,
-            ProviderChoice,
+            AddressChange, ChangeRequest, ChangeView, ChangeWhat, ChannelView, ContactSettings,
+            NoticeChoice, PendingProof, ProviderChoice,
         },
         session::SignedIn,
     },
-    domain::{Fnr, Language, OrgNr, SyntheticIds},
+    domain::{Fnr, Language, NoticeChannel, OrgNr, SyntheticIds},
     error::{AppError, Problem},
 };
 use contact::{ContactError, EmailAddress, MobileNumber};
 use lookup::{LookupScopes, PersonResource};
 use person::{Channel, DigitalMailbox, MailboxProvider, Person, SelfServiceChange};
+use proof::{CodeCourier, ContactProof, NewAddress, NotSent, OneTimeCode};
 use rules::NotificationStatus;
 use std::{collections::HashMap, sync::Arc};
 
@@ -59,6 +62,8 @@ pub trait NoticeChoices: Send + Sync + 'static {
 pub struct Register {
     store: Arc<dyn Store>,
     notices: Arc<dyn NoticeChoices>,
+    /// Carries the codes that prove new addresses.
+    courier: Arc<dyn CodeCourier>,
     clock: Arc<dyn Clock>,
     /// Whether test ids (Tenor's and Postkasse's synthetic ones) are people here.
     synthetic_ids: SyntheticIds,
@@ -90,12 +95,14 @@ impl Register {
     pub fn new(
         store: Arc<dyn Store>,
         notices: Arc<dyn NoticeChoices>,
+        courier: Arc<dyn CodeCourier>,
         clock: Arc<dyn Clock>,
         synthetic_ids: SyntheticIds,
     ) -> Self {
         Self {
             store,
             notices,
+            courier,
             clock,
             synthetic_ids,
         }
@@ -151,12 +158,6 @@ impl Register {
         request: ChangeRequest,
     ) -> Result<SelfServiceChange, AppError> {
         Ok(match request {
-            ChangeRequest::Email(text) => {
-                SelfServiceChange::Email(optional_field(&text, "email", EmailAddress::parse)?)
-            }
-            ChangeRequest::Mobile(text) => {
-                SelfServiceChange::Mobile(optional_field(&text, "mobile", MobileNumber::parse)?)
-            }
             ChangeRequest::Confirm => SelfServiceChange::Confirm,
             ChangeRequest::Reserve => SelfServiceChange::Reserve,
             ChangeRequest::WithdrawReservation => SelfServiceChange::WithdrawReservation,
@@ -185,6 +186,107 @@ impl Register {
                 })
             }
         })
+    }
+
+    /// Sends a code to prove `address`, unless the person had the hour's
+    /// codes already. The proof is stored before the code goes out, so a
+    /// code that arrives always has its proof.
+    async fn send_proof(
+        &self,
+        fnr: &Fnr,
+        address: NewAddress,
+        field: &str,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let sent = self
+            .store
+            .contact_proofs_sent_since(fnr, now - chrono::Duration::hours(1))
+            .await
+            .map_err(internal)?;
+        if sent >= proof::CODES_PER_HOUR {
+            return Err(AppError::invalid(field, Problem::TooManyCodes));
+        }
+        let channel = address.channel();
+        let (proof, code) = ContactProof::new(fnr.clone(), address, now);
+        self.store
+            .insert_contact_proof(&proof, now - proof::KEPT_FOR)
+            .await
+            .map_err(internal)?;
+        let text = proof::code_message(&code, channel);
+        match self
+            .courier
+            .send_code(proof.id, channel, proof.address.as_str(), &text)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(NotSent::Refused) => Err(AppError::invalid(field, Problem::Unreachable)),
+            Err(NotSent::Unavailable) => Err(AppError::Internal),
+        }
+    }
+
+    /// Takes a typed code for the code sent on `channel`: a try is
+    /// counted before the code is compared, and only the right code, in
+    /// time and within the tries, stores the address.
+    async fn check_proof(
+        &self,
+        fnr: &Fnr,
+        channel: NoticeChannel,
+        typed: &str,
+    ) -> Result<(), AppError> {
+        const FIELD: &str = "code";
+        let refuse = |problem| Err(AppError::invalid(FIELD, problem));
+        let Some(code) = OneTimeCode::parse(typed) else {
+            return refuse(Problem::NotACode);
+        };
+        let Some(proof) = self.open_proof(fnr, channel).await? else {
+            return refuse(Problem::NoCodeSent);
+        };
+        let now = self.clock.now();
+        if proof.is_expired(now) {
+            return refuse(Problem::CodeExpired);
+        }
+        let Some(tries) = self.store.take_try(&proof, now).await.map_err(internal)? else {
+            // Other tries took the last ones since the proof was read, or a
+            // submit that won proved it, or a new code replaced it.
+            return refuse(match self.open_proof(fnr, channel).await? {
+                Some(open) if open.id == proof.id => Problem::NoTriesLeft,
+                _ => Problem::NoCodeSent,
+            });
+        };
+        if !code.matches(&proof) {
+            let tries_left = proof::TRIES.saturating_sub(tries);
+            return refuse(if tries_left == 0 {
+                Problem::NoTriesLeft
+            } else {
+                Problem::WrongCode { tries_left }
+            });
+        }
+        if self
+            .store
+            .prove_contact(&proof, now)
+            .await
+            .map_err(internal)?
+        {
+            Ok(())
+        } else {
+            refuse(Problem::NoCodeSent)
+        }
+    }
+
+    /// The code that works on `channel`, if one was sent and is not yet
+    /// proven or replaced.
+    async fn open_proof(
+        &self,
+        fnr: &Fnr,
+        channel: NoticeChannel,
+    ) -> Result<Option<ContactProof>, AppError> {
+        Ok(self
+            .store
+            .open_contact_proofs(fnr)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .find(|proof| proof.address.channel() == channel))
     }
 
     fn change_view(change: person::RecordedChange, providers: &[MailboxProvider]) -> ChangeView {
@@ -260,6 +362,25 @@ impl app::api::contact::ssr::ContactRegister for Register {
             .register_changes(&viewer.fnr)
             .await
             .map_err(internal)?;
+        let proofs = self
+            .store
+            .open_contact_proofs(&viewer.fnr)
+            .await
+            .map_err(internal)?;
+        // Shown while the code still works; after that, saving the address
+        // again sends a new one.
+        let pending = |channel: NoticeChannel| {
+            proofs
+                .iter()
+                .find(|proof| proof.address.channel() == channel)
+                .filter(|proof| !proof.is_expired(now) && proof.tries_left() > 0)
+                .map(|proof| PendingProof {
+                    address: proof.address.as_str().to_owned(),
+                    sent_at: proof.sent_at,
+                    expires_at: proof.expires_at,
+                    tries_left: proof.tries_left(),
+                })
+        };
         Ok(ContactSettings {
             email: person
                 .email
@@ -269,6 +390,8 @@ impl app::api::contact::ssr::ContactRegister for Register {
                 .mobile
                 .as_ref()
                 .map(|channel| channel_view(channel, channel.value.as_str(), now)),
+            pending_email: pending(NoticeChannel::Email),
+            pending_mobile: pending(NoticeChannel::Sms),
             reserved: person.reserved,
             reserved_at: person.reserved_at,
             provider: person
@@ -307,6 +430,53 @@ impl app::api::contact::ssr::ContactRegister for Register {
             .apply_self_service(&viewer.fnr, &change, self.clock.now())
             .await
             .map_err(internal)
+    }
+
+    async fn change_address(
+        &self,
+        viewer: &SignedIn,
+        channel: NoticeChannel,
+        typed: String,
+    ) -> Result<AddressChange, AppError> {
+        // The form field each channel's address is typed in.
+        let field = match channel {
+            NoticeChannel::Email => "email",
+            NoticeChannel::Sms => "mobile",
+        };
+        let address = match channel {
+            NoticeChannel::Email => {
+                optional_field(&typed, field, EmailAddress::parse)?.map(NewAddress::Email)
+            }
+            NoticeChannel::Sms => {
+                optional_field(&typed, field, MobileNumber::parse)?.map(NewAddress::Mobile)
+            }
+        };
+        match address {
+            Some(address) => {
+                self.send_proof(&viewer.fnr, address, field).await?;
+                Ok(AddressChange::CodeSent)
+            }
+            None => {
+                let removal = match channel {
+                    NoticeChannel::Email => SelfServiceChange::Email(None),
+                    NoticeChannel::Sms => SelfServiceChange::Mobile(None),
+                };
+                self.store
+                    .apply_self_service(&viewer.fnr, &removal, self.clock.now())
+                    .await
+                    .map_err(internal)?;
+                Ok(AddressChange::Removed)
+            }
+        }
+    }
+
+    async fn prove_address(
+        &self,
+        viewer: &SignedIn,
+        channel: NoticeChannel,
+        code: String,
+    ) -> Result<(), AppError> {
+        self.check_proof(&viewer.fnr, channel, &code).await
     }
 
     async fn choose_notices(

@@ -1,7 +1,10 @@
 //! What the contact and reservation register remembers: each person's entry,
 //! the audit trail of changes to it, and the mailbox providers.
 
-use super::person::{MailboxProvider, Person, RecordedChange, SelfServiceChange};
+use super::{
+    person::{MailboxProvider, Person, RecordedChange, SelfServiceChange},
+    proof::ContactProof,
+};
 use crate::store::StorageError;
 use app::domain::{Fnr, OrgNr};
 use async_trait::async_trait;
@@ -66,4 +69,43 @@ pub trait Store: Send + Sync + 'static {
     /// Registers a provider, or updates its name, endpoint and certificate.
     async fn upsert_mailbox_provider(&self, provider: &MailboxProvider)
         -> Result<(), StorageError>;
+
+    /// Keeps a code that was sent, in place of any the person still had on
+    /// its channel, and removes those sent before `stale_before`.
+    async fn insert_contact_proof(
+        &self,
+        proof: &ContactProof,
+        stale_before: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+
+    /// How many codes the person was sent since `since`.
+    async fn contact_proofs_sent_since(
+        &self,
+        fnr: &Fnr,
+        since: DateTime<Utc>,
+    ) -> Result<u32, StorageError>;
+
+    /// The person's code on each channel that is neither proven nor
+    /// replaced (expired or void ones too: the service says why they no
+    /// longer work). At most one per channel.
+    async fn open_contact_proofs(&self, fnr: &Fnr) -> Result<Vec<ContactProof>, StorageError>;
+
+    /// Counts one typed code against the proof, before it is compared, and
+    /// returns the tries used with it; `None`, and nothing counted, when the
+    /// proof is proven, replaced, expired at `now`, or out of tries.
+    async fn take_try(
+        &self,
+        proof: &ContactProof,
+        now: DateTime<Utc>,
+    ) -> Result<Option<u32>, StorageError>;
+
+    /// Marks the proof proven at `at` and stores its address as confirmed
+    /// then, with a line in the trail, in one transaction. False, and
+    /// nothing stored, when the proof was proven or replaced, or had expired
+    /// by then (a second submit of the same code).
+    async fn prove_contact(
+        &self,
+        proof: &ContactProof,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
 }

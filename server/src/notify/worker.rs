@@ -86,6 +86,36 @@ impl Routes {
     }
 }
 
+/// The codes that prove new addresses go out at once on the notices'
+/// routes, within each channel's rate.
+#[async_trait::async_trait]
+impl crate::krr::proof::CodeCourier for Routes {
+    async fn send_code(
+        &self,
+        key: uuid::Uuid,
+        channel: NoticeChannel,
+        address: &str,
+        text: &str,
+    ) -> Result<(), crate::krr::proof::NotSent> {
+        use crate::krr::proof::NotSent;
+        let route = self.route(channel);
+        route.limit.acquire().await;
+        let notice = OutgoingNotice {
+            key,
+            channel,
+            address: address.to_owned(),
+            text: text.to_owned(),
+        };
+        route.sender.send(&notice).await.map_err(|error| {
+            tracing::warn!(key = %key, ?channel, error = %error, "a proof code was not sent");
+            match error {
+                SendError::Permanent(_) => NotSent::Refused,
+                SendError::Transient(_) => NotSent::Unavailable,
+            }
+        })
+    }
+}
+
 pub struct NotifyWorker {
     /// The notice jobs.
     pub notices: Arc<dyn Store>,

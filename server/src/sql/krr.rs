@@ -1,6 +1,6 @@
 //! The contact and reservation register's store in SQL.
 
-use super::{placeholders, Database, Query};
+use super::{placeholders, Database, Query, Transaction};
 use crate::{
     krr::{
         self,
@@ -10,8 +10,10 @@ use crate::{
             Channel, DigitalMailbox, MailboxProvider, Person, PersonStatus, RecordedChange,
             SelfServiceChange,
         },
+        proof::{ContactProof, NewAddress, TRIES},
         RegisterEntry, IMPORT_BATCH_ROWS,
     },
+    notify,
     store::StorageError,
 };
 use app::domain::{Fnr, Language, OrgNr, SyntheticIds};
@@ -160,21 +162,29 @@ enum ChangeValues<'a> {
 fn self_service_statement(change: &SelfServiceChange) -> (&'static str, ChangeValues<'_>) {
     match change {
         SelfServiceChange::Email(email) => (
-            "UPDATE krr_person SET email = $3, email_updated_at = $2, email_verified_at = NULL,
+            // An address is stored only once proven (krr::proof), so it is
+            // confirmed when it is stored; removing one removes both times' use.
+            "UPDATE krr_person SET email = $3, email_updated_at = $2,
+                 email_verified_at = CASE WHEN $3 IS NULL THEN NULL ELSE $2 END,
                  updated_at = $2
              WHERE fnr = $1",
             ChangeValues::Text(email.as_ref().map(EmailAddress::as_str)),
         ),
         SelfServiceChange::Mobile(mobile) => (
-            "UPDATE krr_person SET mobile = $3, mobile_updated_at = $2, mobile_verified_at = NULL,
+            "UPDATE krr_person SET mobile = $3, mobile_updated_at = $2,
+                 mobile_verified_at = CASE WHEN $3 IS NULL THEN NULL ELSE $2 END,
                  updated_at = $2
              WHERE fnr = $1",
             ChangeValues::Text(mobile.as_ref().map(MobileNumber::as_str)),
         ),
         SelfServiceChange::Confirm => (
+            // Renews only what was proven once: an address never proven
+            // needs its code, not a click.
             "UPDATE krr_person SET
-                 email_verified_at = CASE WHEN email IS NULL THEN email_verified_at ELSE $2 END,
-                 mobile_verified_at = CASE WHEN mobile IS NULL THEN mobile_verified_at ELSE $2 END,
+                 email_verified_at = CASE WHEN email IS NULL OR email_verified_at IS NULL
+                     THEN email_verified_at ELSE $2 END,
+                 mobile_verified_at = CASE WHEN mobile IS NULL OR mobile_verified_at IS NULL
+                     THEN mobile_verified_at ELSE $2 END,
                  updated_at = $2
              WHERE fnr = $1",
             ChangeValues::None,
@@ -251,6 +261,90 @@ const IMPORT_UPSERT_TAIL: &str = " ON CONFLICT (fnr) DO UPDATE SET
     OR krr_person.language_updated_at IS DISTINCT FROM excluded.language_updated_at
   RETURNING fnr";
 
+/// One change the citizen made, and its line in their trail, in the
+/// caller's transaction; creates a blank active entry first if there is none.
+async fn apply_self_service_in(
+    transaction: &mut Transaction,
+    fnr: &Fnr,
+    change: &SelfServiceChange,
+    at: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    transaction
+        .execute(
+            Query::new(
+                "INSERT INTO krr_person (fnr, status, reserved, updated_at)
+                 VALUES ($1, 'AKTIV', FALSE, $2)
+                 ON CONFLICT (fnr) DO NOTHING",
+            )
+            .bind(fnr.as_str())
+            .bind(at),
+        )
+        .await?;
+    let (sql, values) = self_service_statement(change);
+    let query = Query::new(sql).bind(fnr.as_str()).bind(at);
+    let query = match values {
+        ChangeValues::None => query,
+        ChangeValues::Text(text) => query.bind(text),
+        ChangeValues::Pair(first, second) => query.bind(first).bind(second),
+    };
+    transaction.execute(query).await?;
+    let (kind, value) = change.describe();
+    transaction
+        .execute(
+            Query::new(
+                "INSERT INTO krr_change (fnr, changed_at, field, value, source)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(fnr.as_str())
+            .bind(at)
+            .bind(change_code(kind))
+            .bind(value)
+            .bind(source_code(ChangeBy::Citizen)),
+        )
+        .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct ProofRow {
+    id: uuid::Uuid,
+    fnr: String,
+    channel: String,
+    address: String,
+    code_sha256: Vec<u8>,
+    sent_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    tries: i32,
+}
+
+impl ProofRow {
+    fn into_proof(self) -> Result<ContactProof, StorageError> {
+        let channel =
+            notify::parse_channel(&self.channel).ok_or(StorageError::corrupt("proof channel"))?;
+        Ok(ContactProof {
+            id: self.id,
+            fnr: Fnr::parse(&self.fnr, SyntheticIds::Accepted)
+                .map_err(|_| StorageError::corrupt("national id"))?,
+            address: NewAddress::stored(channel, &self.address)
+                .ok_or(StorageError::corrupt("proof address"))?,
+            code_sha256: self.code_sha256,
+            sent_at: self.sent_at,
+            expires_at: self.expires_at,
+            tries: u32::try_from(self.tries).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CountRow {
+    count: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct TriesRow {
+    tries: i32,
+}
+
 #[async_trait]
 impl krr::Store for Database {
     async fn register_entries(&self, ids: &[Fnr]) -> Result<Vec<RegisterEntry>, StorageError> {
@@ -305,40 +399,130 @@ impl krr::Store for Database {
         at: DateTime<Utc>,
     ) -> Result<(), StorageError> {
         let mut transaction = self.begin().await?;
+        apply_self_service_in(&mut transaction, fnr, change, at).await?;
+        transaction.commit().await
+    }
+
+    async fn insert_contact_proof(
+        &self,
+        proof: &ContactProof,
+        stale_before: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let mut transaction = self.begin().await?;
+        transaction
+            .execute(Query::new("DELETE FROM contact_proof WHERE sent_at < $1").bind(stale_before))
+            .await?;
+        // A new code replaces the one before on the channel.
         transaction
             .execute(
                 Query::new(
-                    "INSERT INTO krr_person (fnr, status, reserved, updated_at)
-                     VALUES ($1, 'AKTIV', FALSE, $2)
-                     ON CONFLICT (fnr) DO NOTHING",
+                    "UPDATE contact_proof SET replaced = TRUE
+                     WHERE fnr = $1 AND channel = $2 AND proven_at IS NULL AND NOT replaced",
                 )
-                .bind(fnr.as_str())
-                .bind(at),
+                .bind(proof.fnr.as_str())
+                .bind(notify::channel_code(proof.address.channel())),
             )
             .await?;
-        let (sql, values) = self_service_statement(change);
-        let query = Query::new(sql).bind(fnr.as_str()).bind(at);
-        let query = match values {
-            ChangeValues::None => query,
-            ChangeValues::Text(text) => query.bind(text),
-            ChangeValues::Pair(first, second) => query.bind(first).bind(second),
-        };
-        transaction.execute(query).await?;
-        let (kind, value) = change.describe();
         transaction
             .execute(
                 Query::new(
-                    "INSERT INTO krr_change (fnr, changed_at, field, value, source)
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO contact_proof (id, fnr, channel, address, code_sha256, sent_at,
+                         expires_at, tries)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
-                .bind(fnr.as_str())
-                .bind(at)
-                .bind(change_code(kind))
-                .bind(value)
-                .bind(source_code(ChangeBy::Citizen)),
+                .bind(proof.id)
+                .bind(proof.fnr.as_str())
+                .bind(notify::channel_code(proof.address.channel()))
+                .bind(proof.address.as_str())
+                .bind(proof.code_sha256.clone())
+                .bind(proof.sent_at)
+                .bind(proof.expires_at)
+                .bind(i32::try_from(proof.tries).unwrap_or(i32::MAX)),
             )
             .await?;
         transaction.commit().await
+    }
+
+    async fn contact_proofs_sent_since(
+        &self,
+        fnr: &Fnr,
+        since: DateTime<Utc>,
+    ) -> Result<u32, StorageError> {
+        let row: CountRow = self
+            .fetch_one(
+                Query::new(
+                    "SELECT COUNT(*) AS count FROM contact_proof WHERE fnr = $1 AND sent_at >= $2",
+                )
+                .bind(fnr.as_str())
+                .bind(since),
+            )
+            .await?;
+        Ok(u32::try_from(row.count).unwrap_or(u32::MAX))
+    }
+
+    async fn open_contact_proofs(&self, fnr: &Fnr) -> Result<Vec<ContactProof>, StorageError> {
+        let rows: Vec<ProofRow> = self
+            .fetch_all(
+                Query::new(
+                    "SELECT id, fnr, channel, address, code_sha256, sent_at, expires_at, tries
+                     FROM contact_proof
+                     WHERE fnr = $1 AND proven_at IS NULL AND NOT replaced
+                     ORDER BY sent_at DESC",
+                )
+                .bind(fnr.as_str()),
+            )
+            .await?;
+        rows.into_iter().map(ProofRow::into_proof).collect()
+    }
+
+    async fn take_try(
+        &self,
+        proof: &ContactProof,
+        now: DateTime<Utc>,
+    ) -> Result<Option<u32>, StorageError> {
+        let row: Option<TriesRow> = self
+            .fetch_optional(
+                Query::new(
+                    "UPDATE contact_proof SET tries = tries + 1
+                     WHERE id = $1 AND fnr = $2 AND proven_at IS NULL AND NOT replaced
+                       AND tries < $3 AND expires_at > $4
+                     RETURNING tries",
+                )
+                .bind(proof.id)
+                .bind(proof.fnr.as_str())
+                .bind(i32::try_from(TRIES).unwrap_or(i32::MAX))
+                .bind(now),
+            )
+            .await?;
+        Ok(row.map(|row| u32::try_from(row.tries).unwrap_or(u32::MAX)))
+    }
+
+    async fn prove_contact(
+        &self,
+        proof: &ContactProof,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        let mut transaction = self.begin().await?;
+        // Of two submits of one code, one wins; a code that expired since
+        // its try was taken proves nothing.
+        let claimed = transaction
+            .execute(
+                Query::new(
+                    "UPDATE contact_proof SET proven_at = $3
+                     WHERE id = $1 AND fnr = $2 AND proven_at IS NULL AND NOT replaced
+                       AND expires_at > $3",
+                )
+                .bind(proof.id)
+                .bind(proof.fnr.as_str())
+                .bind(at),
+            )
+            .await?;
+        if claimed != 1 {
+            return Ok(false);
+        }
+        apply_self_service_in(&mut transaction, &proof.fnr, &proof.address.change(), at).await?;
+        transaction.commit().await?;
+        Ok(true)
     }
 
     async fn register_changes(&self, fnr: &Fnr) -> Result<Vec<RecordedChange>, StorageError> {

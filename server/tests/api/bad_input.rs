@@ -454,6 +454,8 @@ async fn bad_input_is_a_4xx_and_never_an_error(backend: Backend) {
     for (function, field) in [
         ("change_email", "email"),
         ("change_mobile", "mobile"),
+        ("prove_email", "code"),
+        ("prove_mobile", "code"),
         ("choose_mailbox", "provider"),
         ("choose_language", "language"),
     ] {
@@ -478,6 +480,8 @@ async fn bad_input_is_a_4xx_and_never_an_error(backend: Backend) {
         "delete_upload",
         "change_email",
         "change_mobile",
+        "prove_email",
+        "prove_mobile",
         "choose_mailbox",
         "choose_language",
         "choose_notices",

@@ -6,6 +6,7 @@ mod helpers;
 mod addresses;
 mod archive;
 mod bad_input;
+mod contact_proof;
 mod crash;
 mod demo;
 mod dpi_network;

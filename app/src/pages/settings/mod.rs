@@ -19,9 +19,10 @@ mod change_log;
 
 use crate::{
     api::contact::{
-        load_contact_settings, ChangeEmail, ChangeMobile, ChannelView, ChooseLanguage,
-        ChooseMailbox, ChooseNotices, ConfirmContact, ContactSettings, NoticeChoice,
-        ProviderChoice, Reserve, WithdrawReservation,
+        load_contact_settings, AddressChange, ChangeEmail, ChangeMobile, ChannelView,
+        ChooseLanguage, ChooseMailbox, ChooseNotices, ConfirmContact, ContactSettings,
+        NoticeChoice, PendingProof, ProveEmail, ProveMobile, ProviderChoice, Reserve,
+        WithdrawReservation,
     },
     api::moving::{load_move_status, MoveStatus, StartMove},
     components::{
@@ -46,8 +47,13 @@ use leptos_router::hooks::use_query_map;
 /// What the citizen last saved through JavaScript, so the page can say so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Saved {
+    /// An address removed.
     Email,
     Mobile,
+    EmailCodeSent,
+    MobileCodeSent,
+    EmailProven,
+    MobileProven,
     Confirmed,
     Reserved,
     Withdrawn,
@@ -62,6 +68,10 @@ impl Saved {
         match self {
             Saved::Email => td_string!(locale, settings.saved_email),
             Saved::Mobile => td_string!(locale, settings.saved_mobile),
+            Saved::EmailCodeSent => td_string!(locale, settings.saved_email_code),
+            Saved::MobileCodeSent => td_string!(locale, settings.saved_mobile_code),
+            Saved::EmailProven => td_string!(locale, settings.saved_email_proven),
+            Saved::MobileProven => td_string!(locale, settings.saved_mobile_proven),
             Saved::Confirmed => td_string!(locale, settings.saved_confirmed),
             Saved::Reserved => td_string!(locale, settings.saved_reserved),
             Saved::Withdrawn => td_string!(locale, settings.saved_withdrawn),
@@ -78,6 +88,8 @@ impl Saved {
 struct Forms {
     email: ServerAction<ChangeEmail>,
     mobile: ServerAction<ChangeMobile>,
+    prove_email: ServerAction<ProveEmail>,
+    prove_mobile: ServerAction<ProveMobile>,
     confirm: ServerAction<ConfirmContact>,
     reserve: ServerAction<Reserve>,
     withdraw: ServerAction<WithdrawReservation>,
@@ -100,6 +112,8 @@ impl Forms {
     fn new() -> Forms {
         let email = ServerAction::<ChangeEmail>::new();
         let mobile = ServerAction::<ChangeMobile>::new();
+        let prove_email = ServerAction::<ProveEmail>::new();
+        let prove_mobile = ServerAction::<ProveMobile>::new();
         let confirm = ServerAction::<ConfirmContact>::new();
         let reserve = ServerAction::<Reserve>::new();
         let withdraw = ServerAction::<WithdrawReservation>::new();
@@ -124,6 +138,8 @@ impl Forms {
             [
                 email.version().get(),
                 mobile.version().get(),
+                prove_email.version().get(),
+                prove_mobile.version().get(),
                 confirm.version().get(),
                 reserve.version().get(),
                 withdraw.version().get(),
@@ -138,19 +154,39 @@ impl Forms {
 
         let saves = RwSignal::new(0);
         let note = RwSignal::new(None);
-        follow(email, Saved::Email, saves, note);
-        follow(mobile, Saved::Mobile, saves, note);
-        follow(confirm, Saved::Confirmed, saves, note);
-        follow(reserve, Saved::Reserved, saves, note);
-        follow(withdraw, Saved::Withdrawn, saves, note);
-        follow(mailbox, Saved::Mailbox, saves, note);
-        follow(language, Saved::Language, saves, note);
-        follow(notices, Saved::Notices, saves, note);
-        follow(moving, Saved::Moving, saves, note);
+        let address_saved = |code_sent: Saved, removed: Saved| {
+            move |change: &AddressChange| match change {
+                AddressChange::CodeSent => code_sent,
+                AddressChange::Removed => removed,
+            }
+        };
+        follow(
+            email,
+            address_saved(Saved::EmailCodeSent, Saved::Email),
+            saves,
+            note,
+        );
+        follow(
+            mobile,
+            address_saved(Saved::MobileCodeSent, Saved::Mobile),
+            saves,
+            note,
+        );
+        follow(prove_email, |_| Saved::EmailProven, saves, note);
+        follow(prove_mobile, |_| Saved::MobileProven, saves, note);
+        follow(confirm, |_| Saved::Confirmed, saves, note);
+        follow(reserve, |_| Saved::Reserved, saves, note);
+        follow(withdraw, |_| Saved::Withdrawn, saves, note);
+        follow(mailbox, |_| Saved::Mailbox, saves, note);
+        follow(language, |_| Saved::Language, saves, note);
+        follow(notices, |_| Saved::Notices, saves, note);
+        follow(moving, |_| Saved::Moving, saves, note);
 
         Forms {
             email,
             mobile,
+            prove_email,
+            prove_mobile,
             confirm,
             reserve,
             withdraw,
@@ -171,7 +207,8 @@ impl Forms {
     /// the address moot, since the page now shows fresh settings.
     fn error<S>(&self, action: ServerAction<S>) -> Signal<Option<AppError>>
     where
-        S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+        S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+        S::Output: Clone + Send + Sync + 'static,
     {
         let Forms {
             posted_error,
@@ -204,20 +241,22 @@ impl Forms {
 }
 
 /// Follows `action`'s answers (an effect, so in the browser only): a success
-/// counts as a save and is confirmed; a refusal withdraws any confirmation,
-/// which would otherwise sit beside the error as if the change had gone through.
+/// counts as a save and is confirmed as `what` says of its answer; a refusal
+/// withdraws any confirmation, which would otherwise sit beside the error as
+/// if the change had gone through.
 fn follow<S>(
     action: ServerAction<S>,
-    what: Saved,
+    what: impl Fn(&S::Output) -> Saved + Send + Sync + 'static,
     saves: RwSignal<usize>,
     note: RwSignal<Option<Saved>>,
 ) where
-    S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
 {
     Effect::new(move |_| match action.value().get() {
-        Some(Ok(())) => {
+        Some(Ok(answer)) => {
             saves.update(|saves| *saves += 1);
-            note.set(Some(what));
+            note.set(Some(what(&answer)));
         }
         Some(Err(_)) => note.set(None),
         None => {}
@@ -260,6 +299,8 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
     let ContactSettings {
         email,
         mobile,
+        pending_email,
+        pending_mobile,
         reserved,
         reserved_at,
         provider,
@@ -270,7 +311,11 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
         changes,
         notices,
     } = settings;
-    let has_contact = email.is_some() || mobile.is_some();
+    // Only what was proven once is renewed with a click (see ConfirmForm).
+    let has_proven = [&email, &mobile]
+        .into_iter()
+        .flatten()
+        .any(|channel| channel.verified_at.is_some());
     let i18n = use_i18n();
     let notify_status = if can_be_notified {
         tu_string!(i18n, settings.can_notify)
@@ -297,8 +342,16 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
             </dl>
             <StaleWarning channel=email.clone() what=tu_string!(i18n, settings.the_email) />
             <StaleWarning channel=mobile.clone() what=tu_string!(i18n, settings.the_mobile) />
-            <SavedNote note=forms.note_in(&[Saved::Email, Saved::Mobile, Saved::Confirmed]) />
-            {has_contact.then(|| view! { <ConfirmForm forms /> })}
+            <SavedNote note=forms.note_in(&[
+                Saved::Email,
+                Saved::Mobile,
+                Saved::EmailCodeSent,
+                Saved::MobileCodeSent,
+                Saved::EmailProven,
+                Saved::MobileProven,
+                Saved::Confirmed,
+            ]) />
+            {has_proven.then(|| view! { <ConfirmForm forms /> })}
             <ActionForm action=forms.email attr:class="settings-form" attr:novalidate=true>
                 <TextField
                     name="email"
@@ -313,6 +366,22 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
                 />
                 <button type="submit">{t!(i18n, settings.save_email)}</button>
             </ActionForm>
+            {pending_email.map(|pending| view! {
+                <div class="proof" role="group" aria-labelledby="email-kode-tittel">
+                    <h3 id="email-kode-tittel">{t!(i18n, settings.proof_heading_email)}</h3>
+                    <ActionForm action=forms.prove_email attr:class="settings-form" attr:novalidate=true>
+                        <CodeField
+                            pending
+                            id="email-kode"
+                            hint_id="email-kode-hint"
+                            error_id="email-kode-feil"
+                            label=tu_string!(i18n, settings.email_code)
+                            error=forms.error(forms.prove_email)
+                        />
+                        <button type="submit">{t!(i18n, settings.prove_email)}</button>
+                    </ActionForm>
+                </div>
+            })}
             <ActionForm action=forms.mobile attr:class="settings-form" attr:novalidate=true>
                 <TextField
                     name="mobile"
@@ -327,6 +396,22 @@ fn SettingsView(settings: ContactSettings, forms: Forms) -> impl IntoView {
                 />
                 <button type="submit">{t!(i18n, settings.save_mobile)}</button>
             </ActionForm>
+            {pending_mobile.map(|pending| view! {
+                <div class="proof" role="group" aria-labelledby="mobil-kode-tittel">
+                    <h3 id="mobil-kode-tittel">{t!(i18n, settings.proof_heading_mobile)}</h3>
+                    <ActionForm action=forms.prove_mobile attr:class="settings-form" attr:novalidate=true>
+                        <CodeField
+                            pending
+                            id="mobil-kode"
+                            hint_id="mobil-kode-hint"
+                            error_id="mobil-kode-feil"
+                            label=tu_string!(i18n, settings.mobile_code)
+                            error=forms.error(forms.prove_mobile)
+                        />
+                        <button type="submit">{t!(i18n, settings.prove_mobile)}</button>
+                    </ActionForm>
+                </div>
+            })}
         </section>
 
         <section aria-labelledby="varsler-tittel" class="settings-section">
@@ -415,6 +500,47 @@ fn StaleWarning(channel: Option<ChannelView>, what: &'static str) -> impl IntoVi
             </p>
         }
     })
+}
+
+/// The field where the code sent to a new address is typed back, with the
+/// address and until when the code works. Its name is the server function's
+/// argument (`code`); its ids are the channel's.
+#[component]
+fn CodeField(
+    pending: PendingProof,
+    id: &'static str,
+    hint_id: &'static str,
+    error_id: &'static str,
+    label: &'static str,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let until = local_time(locale, pending.expires_at);
+    let sent_to = tu_string!(
+        i18n,
+        settings.code_sent_to,
+        address = pending.address,
+        until = until
+    )
+    .to_string();
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <p id=hint_id class="hint">{sent_to}</p>
+            <input
+                id=id
+                name="code"
+                type="text"
+                inputmode="numeric"
+                autocomplete="one-time-code"
+                class="code"
+                aria-describedby=described_by(Some(hint_id), error_id, error)
+                aria-invalid=move || error.get().is_some().then_some("true")
+            />
+            <FieldError id=error_id label error />
+        </div>
+    }
 }
 
 #[component]

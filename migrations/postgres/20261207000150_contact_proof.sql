@@ -1,0 +1,24 @@
+-- Keep in step with migrations/sqlite.
+-- A code sent to prove a new e-mail address or mobile number
+-- (docs/contact-proof.md). The address enters the register only when the
+-- citizen types the code back within its time; the code itself is never
+-- stored, only SHA-256 of the row's id and the code. One row per code sent:
+-- the rows of the last hour are what limits how many codes a person gets.
+-- replaced: a newer code was sent on the channel, and this one no longer works.
+-- tries: codes typed for this one, each counted before it is compared, so
+-- concurrent guesses cannot pass the limit; at the limit the code is void.
+CREATE TABLE contact_proof (
+    id          UUID PRIMARY KEY NOT NULL,
+    fnr         TEXT NOT NULL,
+    channel     TEXT NOT NULL CHECK (channel IN ('epost', 'sms')),
+    address     TEXT NOT NULL,
+    code_sha256 BYTEA NOT NULL,
+    sent_at     TIMESTAMPTZ NOT NULL,
+    expires_at  TIMESTAMPTZ NOT NULL,
+    tries       INTEGER NOT NULL DEFAULT 0,
+    replaced    BOOLEAN NOT NULL DEFAULT FALSE,
+    proven_at   TIMESTAMPTZ
+);
+
+CREATE INDEX contact_proof_by_person ON contact_proof (fnr, sent_at);
+CREATE INDEX contact_proof_by_age ON contact_proof (sent_at);

@@ -1,7 +1,8 @@
 //! The language the pages are shown in: bokmål unless the citizen has chosen
-//! English with the switch in the header. The words themselves live in the
-//! catalogues `app/locales/{nb,en}.json`, which leptos_i18n turns into the
-//! checked keys of [`crate::i18n`].
+//! nynorsk or English with the switch in the header. The words themselves
+//! live in the catalogues `app/locales/{nb,nn,en}.json`, which leptos_i18n
+//! turns into the checked keys of [`crate::i18n`] (the build fails when one
+//! catalogue lacks a key another has).
 //!
 //! The choice is a cookie the server sets (`POST /sprak`, see the server's
 //! `http::language`), so the switch is a plain form that works without
@@ -17,7 +18,7 @@ use crate::{
 use chrono::{DateTime, Utc};
 use leptos_i18n::context::{CookieOptions, UseLocalesOptions};
 
-/// The cookie holding the chosen language (`nb` or `en`). `__Host-`: only
+/// The cookie holding the chosen language (`nb`, `nn` or `en`). `__Host-`: only
 /// this origin, over HTTPS, for every path.
 pub const LANGUAGE_COOKIE: &str = "__Host-postkasse-sprak";
 
@@ -39,6 +40,7 @@ pub fn without_accept_language() -> UseLocalesOptions {
 pub fn parse_locale(code: &str) -> Option<Locale> {
     match code {
         "nb" => Some(Locale::nb),
+        "nn" => Some(Locale::nn),
         "en" => Some(Locale::en),
         _ => None,
     }
@@ -92,7 +94,7 @@ pub fn size_text(locale: Locale, bytes: u64) -> String {
     } else {
         let megabytes = format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0));
         match locale {
-            Locale::nb => megabytes.replace('.', ","),
+            Locale::nb | Locale::nn => megabytes.replace('.', ","),
             Locale::en => megabytes,
         }
     }
@@ -202,6 +204,7 @@ mod tests {
         assert_eq!(local_time(Locale::nb, time), "01.07.2026 kl. 12:05");
         assert_eq!(local_time(Locale::en, time), "01.07.2026 at 12:05");
         assert_eq!(size_text(Locale::nb, 3 * 1024 * 1024 / 2), "1,5 MB");
+        assert_eq!(size_text(Locale::nn, 3 * 1024 * 1024 / 2), "1,5 MB");
         assert_eq!(size_text(Locale::en, 3 * 1024 * 1024 / 2), "1.5 MB");
         assert_eq!(size_text(Locale::en, 1), "1 kB");
     }
@@ -209,6 +212,7 @@ mod tests {
     #[test]
     fn only_catalogue_languages_parse() {
         assert_eq!(parse_locale("nb"), Some(Locale::nb));
+        assert_eq!(parse_locale("nn"), Some(Locale::nn));
         assert_eq!(parse_locale("en"), Some(Locale::en));
         assert_eq!(parse_locale("nn"), None);
         assert_eq!(parse_locale("EN"), None);

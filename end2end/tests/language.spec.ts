@@ -15,7 +15,7 @@ const CITIZENS: Record<string, Citizen> = {
 test.describe('the language switch', () => {
   test.slow();
 
-  test('shows every page in English once chosen, and in bokmål again', async ({ page, request }) => {
+  test('shows every page in English or nynorsk once chosen, and in bokmål again', async ({ page, request }) => {
     const project = test.info().project.name;
     const citizen = CITIZENS[project];
     expect(citizen, `a citizen for the project ${project}`).toBeDefined();
@@ -79,6 +79,22 @@ test.describe('the language switch', () => {
       await expect(page.getByRole('heading', { level: 2, name: 'Contact information' })).toBeVisible();
       await visit(page, '/sok?fra=tjue');
       await expect(page.getByRole('alert')).toHaveText('From year: must be a year');
+    });
+
+    await test.step('nynorsk from the switch, on the same page', async () => {
+      await visit(page, '/innstillinger');
+      const nynorsk = page.getByRole('banner').getByRole('button', { name: 'Norsk (nynorsk)' });
+      await expect(nynorsk, 'the choice is named in its own language').toHaveAttribute('lang', 'nn');
+      await nynorsk.click();
+      await expect(page).toHaveURL('/innstillinger');
+      await arrived(page);
+      await expect(page.locator('html')).toHaveAttribute('lang', 'nn');
+      await expect(page).toHaveTitle('Innstillingar – Postkasse');
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText('Innstillingar');
+      await expect(page.getByRole('banner')).toContainText('Logga inn som');
+      await visit(page, '/');
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText('Den digitale postkassa di');
+      await expect(page.getByRole('link', { name: 'Hopp til hovudinnhaldet' })).toHaveAttribute('href', '#hovedinnhold');
     });
 
     await test.step('back to bokmål, on the same page', async () => {

@@ -246,7 +246,9 @@ async fn seed(database: &Database, letters: usize) -> anyhow::Result<usize> {
                         channel,
                         day,
                         ordered_by: OrderedBy::Sender,
-                        text: "Du har fått et brev.".to_owned(),
+                        wording: postkasse::notify::Wording::Sender {
+                            text: "Du har fått et brev.".to_owned(),
+                        },
                         due_at: received + Duration::days(i64::from(day)),
                         purpose: postkasse::notify::NoticePurpose::Letter,
                     })

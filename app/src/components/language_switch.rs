@@ -9,7 +9,14 @@ use crate::{
 };
 use leptos::prelude::*;
 
-/// The switch in the header: one button for the other language, named in
+/// The page's languages, each named in itself, in the order the switch lists them.
+const LANGUAGES: [(Locale, &str, &str); 3] = [
+    (Locale::nb, "nb", "Norsk (bokmål)"),
+    (Locale::nn, "nn", "Norsk (nynorsk)"),
+    (Locale::en, "en", "English"),
+];
+
+/// The switch in the header: a button for each other language, named in
 /// that language (and marked up as such for screen readers).
 #[component]
 pub fn LanguageSwitch() -> impl IntoView {
@@ -24,16 +31,19 @@ pub fn LanguageSwitch() -> impl IntoView {
             format!("{path}?{query}")
         }
     };
-    let (code, name) = match i18n.get_locale_untracked() {
-        Locale::nb => ("en", "English"),
-        Locale::en => ("nb", "Norsk (bokmål)"),
-    };
+    let current = i18n.get_locale_untracked();
     view! {
         <form method="post" action=SWITCH_PATH class="language-switch">
             <input type="hidden" name="tilbake" value=here />
-            <button type="submit" name="sprak" value=code lang=code>
-                {name}
-            </button>
+            {LANGUAGES
+                .into_iter()
+                .filter(|(locale, _, _)| *locale != current)
+                .map(|(_, code, name)| view! {
+                    <button type="submit" name="sprak" value=code lang=code>
+                        {name}
+                    </button>
+                })
+                .collect_view()}
         </form>
     }
 }

@@ -21,7 +21,7 @@ mod store;
 pub mod worker;
 
 pub use app::domain::NoticeChannel;
-use app::domain::{Fnr, Title};
+use app::domain::{Fnr, Language, Title};
 use chrono::{DateTime, Utc};
 pub use preferences::Preferences;
 pub use store::Store;
@@ -120,7 +120,7 @@ pub struct NewNotice {
     pub channel: NoticeChannel,
     pub day: u8,
     pub ordered_by: OrderedBy,
-    pub text: String,
+    pub wording: Wording,
     pub due_at: DateTime<Utc>,
     pub purpose: NoticePurpose,
 }
@@ -173,7 +173,7 @@ pub struct NoticeJob {
     pub channel: NoticeChannel,
     pub day: u8,
     pub ordered_by: OrderedBy,
-    pub text: String,
+    pub wording: Wording,
     /// Including this one.
     pub attempts: u32,
 }
@@ -264,22 +264,136 @@ pub struct NoticeState {
 /// The longest SMS text, one segment (also checked at ingest).
 pub const MAX_SMS_CHARS: usize = 160;
 
-/// The text of the citizen's own notice: the letter's non-sensitive title
-/// only, and no link. A title that looks like a web address is left out.
-pub fn citizen_notice_text(nonsensitive_title: &Title, channel: NoticeChannel) -> String {
-    let title = nonsensitive_title.as_str();
-    let text = if contains_link(title) {
-        "Du har fått et nytt brev i Postkasse.".to_owned()
-    } else {
-        format!("Du har fått et nytt brev i Postkasse: «{title}».")
+/// What a notice says, kept by its meaning so that the worker words it in
+/// the citizen's language (KRR's `spraak`) when it sends: bokmål, nynorsk
+/// or English, and bokmål for Northern Sami (which Postkasse has no words
+/// in yet) or no language on record. The sender's own text goes as written.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Wording {
+    /// A notice the sender ordered, in its words.
+    Sender { text: String },
+    /// The citizen's own notice of a new letter, naming its non-sensitive
+    /// title (left out when it looks like a web address).
+    NewLetter { title: String },
+    /// A print-if-unread deadline is coming.
+    PrintReminder { deadline: DateTime<Utc> },
+    /// A reply form's deadline is coming.
+    ReplyReminder { deadline: DateTime<Utc> },
+    /// A signer's turn in a signing order.
+    SigningTurn { deadline: DateTime<Utc> },
+}
+
+/// The languages notices are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NoticeLanguage {
+    Bokmaal,
+    Nynorsk,
+    English,
+}
+
+impl NoticeLanguage {
+    fn of(language: Option<Language>) -> NoticeLanguage {
+        match language {
+            Some(Language::Nynorsk) => NoticeLanguage::Nynorsk,
+            Some(Language::English) => NoticeLanguage::English,
+            Some(Language::Bokmaal | Language::Sami) | None => NoticeLanguage::Bokmaal,
+        }
+    }
+}
+
+impl Wording {
+    /// The notice's text in `language`, fitted to `channel` (an SMS is one
+    /// segment).
+    pub fn text(&self, language: Option<Language>, channel: NoticeChannel) -> String {
+        use NoticeLanguage::{Bokmaal, English, Nynorsk};
+        let language = NoticeLanguage::of(language);
+        let deadline_words = |deadline: &DateTime<Utc>| deadline_in_words(*deadline, language);
+        match self {
+            Wording::Sender { text } => text.clone(),
+            Wording::NewLetter { title } => new_letter_text(title, language, channel),
+            Wording::PrintReminder { deadline } => {
+                let deadline = deadline_words(deadline);
+                match language {
+                    Bokmaal => format!("Påminnelse: Du har et ulest brev i Postkasse. Åpnes det ikke innen {deadline}, sendes det til deg i posten."),
+                    Nynorsk => format!("Påminning: Du har eit ulese brev i Postkasse. Blir det ikkje opna innan {deadline}, blir det sendt til deg i posten."),
+                    English => format!("Reminder: You have an unread letter in Postkasse. If it is not opened by {deadline}, it will be sent to you by post."),
+                }
+            }
+            Wording::ReplyReminder { deadline } => {
+                let deadline = deadline_words(deadline);
+                match language {
+                    Bokmaal => format!(
+                        "Påminnelse: Et brev i Postkasse venter på svar fra deg innen {deadline}."
+                    ),
+                    Nynorsk => format!(
+                        "Påminning: Eit brev i Postkasse ventar på svar frå deg innan {deadline}."
+                    ),
+                    English => format!(
+                        "Reminder: A letter in Postkasse is waiting for your reply by {deadline}."
+                    ),
+                }
+            }
+            Wording::SigningTurn { deadline } => {
+                let deadline = deadline_words(deadline);
+                match language {
+                    Bokmaal => format!("Et dokument venter på din signatur i Postkasse. Logg inn og signer innen {deadline}."),
+                    Nynorsk => format!("Eit dokument ventar på signaturen din i Postkasse. Logg inn og signer innan {deadline}."),
+                    English => format!("A document is waiting for your signature in Postkasse. Log in and sign by {deadline}."),
+                }
+            }
+        }
+    }
+
+    /// The text in bokmål, as stored beside the wording for diagnosis.
+    pub fn bokmaal(&self, channel: NoticeChannel) -> String {
+        self.text(None, channel)
+    }
+}
+
+/// The citizen's own notice: the letter's non-sensitive title only, and no
+/// link. A title that looks like a web address is left out; in an SMS a
+/// long title is cut so the text is one segment.
+fn new_letter_text(title: &str, language: NoticeLanguage, channel: NoticeChannel) -> String {
+    let (plain, lead, open, close) = match language {
+        NoticeLanguage::Bokmaal => (
+            "Du har fått et nytt brev i Postkasse.",
+            "Du har fått et nytt brev i Postkasse: ",
+            '«',
+            '»',
+        ),
+        NoticeLanguage::Nynorsk => (
+            "Du har fått eit nytt brev i Postkasse.",
+            "Du har fått eit nytt brev i Postkasse: ",
+            '«',
+            '»',
+        ),
+        NoticeLanguage::English => (
+            "You have a new letter in Postkasse.",
+            "You have a new letter in Postkasse: ",
+            '“',
+            '”',
+        ),
     };
+    if contains_link(title) {
+        return plain.to_owned();
+    }
+    let text = format!("{lead}{open}{title}{close}.");
     match channel {
         NoticeChannel::Sms if text.chars().count() > MAX_SMS_CHARS => {
             let mut short: String = text.chars().take(MAX_SMS_CHARS - 2).collect();
-            short.push_str("»…");
-            short.chars().take(MAX_SMS_CHARS).collect()
+            short.push(close);
+            short.push('…');
+            short
         }
         _ => text,
+    }
+}
+
+/// The citizen's own notice of a new letter.
+pub fn citizen_notice(nonsensitive_title: &Title) -> Wording {
+    Wording::NewLetter {
+        title: nonsensitive_title.as_str().to_owned(),
     }
 }
 
@@ -306,7 +420,9 @@ pub fn notices_for_letter(
                 channel,
                 day,
                 ordered_by: OrderedBy::Sender,
-                text: notice.text.clone(),
+                wording: Wording::Sender {
+                    text: notice.text.clone(),
+                },
                 due_at: window.due(effective, day),
                 purpose: NoticePurpose::Letter,
             });
@@ -317,7 +433,7 @@ pub fn notices_for_letter(
             channel,
             day: 0,
             ordered_by: OrderedBy::Citizen,
-            text: citizen_notice_text(nonsensitive_title, channel),
+            wording: citizen_notice(nonsensitive_title),
             due_at: window.due(effective, 0),
             purpose: NoticePurpose::Letter,
         });
@@ -334,11 +450,16 @@ pub fn notices_for_letter(
     notices
 }
 
-/// A deadline as notices write it: Norwegian time, "07.12.2026 kl. 14:00".
-pub fn deadline_in_words(deadline: DateTime<Utc>) -> String {
+/// A deadline as notices write it: Norwegian time, "07.12.2026 kl. 14:00"
+/// ("07.12.2026 at 14:00" in English).
+fn deadline_in_words(deadline: DateTime<Utc>, language: NoticeLanguage) -> String {
+    let format = match language {
+        NoticeLanguage::Bokmaal | NoticeLanguage::Nynorsk => "%d.%m.%Y kl. %H:%M",
+        NoticeLanguage::English => "%d.%m.%Y at %H:%M",
+    };
     deadline
         .with_timezone(&chrono_tz::Europe::Oslo)
-        .format("%d.%m.%Y kl. %H:%M")
+        .format(format)
         .to_string()
 }
 
@@ -362,15 +483,10 @@ impl Reminder {
         }
     }
 
-    fn text(self, deadline: DateTime<Utc>) -> String {
-        let deadline = deadline_in_words(deadline);
+    fn wording(self, deadline: DateTime<Utc>) -> Wording {
         match self {
-            Reminder::PrintIfUnread => format!(
-                "Påminnelse: Du har et ulest brev i Postkasse. Åpnes det ikke innen {deadline}, sendes det til deg i posten."
-            ),
-            Reminder::Reply => {
-                format!("Påminnelse: Et brev i Postkasse venter på svar fra deg innen {deadline}.")
-            }
+            Reminder::PrintIfUnread => Wording::PrintReminder { deadline },
+            Reminder::Reply => Wording::ReplyReminder { deadline },
         }
     }
 }
@@ -387,7 +503,7 @@ pub fn reminders(
     available: DateTime<Utc>,
     window: &schedule::DayWindow,
 ) -> Vec<NewNotice> {
-    let (text, purpose) = (reminder.text(deadline), reminder.purpose());
+    let (wording, purpose) = (reminder.wording(deadline), reminder.purpose());
     let first_day = window.local_date(available);
     [
         (NoticeChannel::Email, chrono::Duration::days(2)),
@@ -408,7 +524,7 @@ pub fn reminders(
             channel,
             day,
             ordered_by: OrderedBy::Sender,
-            text: text.clone(),
+            wording: wording.clone(),
             due_at,
             purpose,
         })
@@ -452,14 +568,19 @@ mod tests {
                 (NoticeChannel::Sms, 3, at("2026-12-10T12:00:00+01:00")),
             ]
         );
-        assert!(made[0].text.contains("11.12.2026 kl. 12:00"));
+        assert!(made[0]
+            .wording
+            .bokmaal(NoticeChannel::Email)
+            .contains("11.12.2026 kl. 12:00"));
         // A deadline the next morning leaves no room for the e-mail, and an
         // SMS already ordered for that day is not doubled.
         let existing = [NewNotice {
             channel: NoticeChannel::Sms,
             day: 1,
             ordered_by: OrderedBy::Sender,
-            text: String::new(),
+            wording: Wording::Sender {
+                text: String::new(),
+            },
             due_at: at("2026-12-08T09:00:00+01:00"),
             purpose: NoticePurpose::Letter,
         }];
@@ -479,7 +600,9 @@ mod tests {
             channel,
             day: 0,
             ordered_by,
-            text: String::new(),
+            wording: Wording::Sender {
+                text: String::new(),
+            },
             due_at: Utc::now(),
             purpose: NoticePurpose::Letter,
         };
@@ -497,18 +620,65 @@ mod tests {
 
     #[test]
     fn the_citizens_notice_names_only_the_nonsensitive_title_and_fits_an_sms() {
-        let title = Title::parse("Brev fra Skatteetaten").unwrap();
-        let text = citizen_notice_text(&title, NoticeChannel::Email);
-        assert!(text.contains("Brev fra Skatteetaten"), "{text}");
-        let long = Title::parse(&"Vedtak ".repeat(30)).unwrap();
-        assert!(
-            citizen_notice_text(&long, NoticeChannel::Sms)
-                .chars()
-                .count()
-                <= MAX_SMS_CHARS
+        let text = |title: &str, language, channel| {
+            citizen_notice(&Title::parse(title).unwrap()).text(language, channel)
+        };
+        assert_eq!(
+            text("Brev fra Skatteetaten", None, NoticeChannel::Email),
+            "Du har fått et nytt brev i Postkasse: «Brev fra Skatteetaten»."
         );
-        let link = Title::parse("Se nav.no/brev").unwrap();
-        assert!(!citizen_notice_text(&link, NoticeChannel::Sms).contains("nav.no"));
+        let long = "Vedtak ".repeat(30);
+        for language in [None, Some(Language::Nynorsk), Some(Language::English)] {
+            let sms = text(&long, language, NoticeChannel::Sms);
+            assert!(sms.chars().count() <= MAX_SMS_CHARS, "{sms}");
+            assert!(sms.ends_with('…'), "{sms}");
+            assert!(!text("Se nav.no/brev", language, NoticeChannel::Sms).contains("nav.no"));
+        }
+    }
+
+    #[test]
+    fn notices_are_worded_in_the_citizens_language_and_bokmaal_otherwise() {
+        let deadline = DateTime::parse_from_rfc3339("2026-12-11T12:00:00+01:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        let letter = Wording::NewLetter {
+            title: "Vedtak".into(),
+        };
+        let email = NoticeChannel::Email;
+        assert_eq!(
+            letter.text(Some(Language::Nynorsk), email),
+            "Du har fått eit nytt brev i Postkasse: «Vedtak»."
+        );
+        assert_eq!(
+            letter.text(Some(Language::English), email),
+            "You have a new letter in Postkasse: “Vedtak”."
+        );
+        assert_eq!(
+            letter.text(Some(Language::Sami), email),
+            letter.text(None, email)
+        );
+        let reply = Wording::ReplyReminder { deadline };
+        assert_eq!(
+            reply.text(Some(Language::Nynorsk), email),
+            "Påminning: Eit brev i Postkasse ventar på svar frå deg innan 11.12.2026 kl. 12:00."
+        );
+        assert!(Wording::SigningTurn { deadline }
+            .text(Some(Language::English), email)
+            .ends_with("sign by 11.12.2026 at 12:00."));
+        assert!(Wording::PrintReminder { deadline }
+            .text(Some(Language::Bokmaal), email)
+            .contains("Åpnes det ikke innen 11.12.2026 kl. 12:00"));
+        let sender = Wording::Sender {
+            text: "Du har fått et brev.".into(),
+        };
+        assert_eq!(
+            sender.text(Some(Language::English), email),
+            "Du har fått et brev.",
+            "the sender's words go as written"
+        );
+        // Kept as JSON beside the job.
+        let stored = serde_json::to_string(&reply).unwrap();
+        assert_eq!(serde_json::from_str::<Wording>(&stored).unwrap(), reply);
     }
 
     #[test]

@@ -179,9 +179,9 @@ impl NotifyWorker {
             .collect();
         let mut finished = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let address = entries
-                .get(job.recipient.as_str())
-                .and_then(|entry| current_address(entry, job.channel, self.clock.now()));
+            let entry = entries.get(job.recipient.as_str());
+            let address =
+                entry.and_then(|entry| current_address(entry, job.channel, self.clock.now()));
             let outcome = match address {
                 None => {
                     self.not_sent(&job, "Ingen gyldig kontaktinformasjon i Kontakt- og reservasjonsregisteret for denne kanalen".into())
@@ -194,7 +194,10 @@ impl NotifyWorker {
                         key: job.id,
                         channel: job.channel,
                         address,
-                        text: job.text.clone(),
+                        // In the citizen's language as the register has it now.
+                        text: job
+                            .wording
+                            .text(entry.and_then(|entry| entry.person.language), job.channel),
                     };
                     match route.sender.send(&notice).await {
                         Ok(()) => NoticeOutcome::Sent,

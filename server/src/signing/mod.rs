@@ -298,10 +298,9 @@ impl SigningService {
     ) -> Vec<NewNotice> {
         let window = &self.notice_window;
         let due_at = window.due(now, 0);
-        let deadline = crate::notify::deadline_in_words(order.deadline);
-        let text = format!(
-            "Et dokument venter p\u{e5} din signatur i Postkasse. Logg inn og signer innen {deadline}."
-        );
+        let wording = crate::notify::Wording::SigningTurn {
+            deadline: order.deadline,
+        };
         let day = (window.local_date(due_at) - window.local_date(available)).num_days();
         let day = u8::try_from(day.max(0)).unwrap_or(u8::MAX);
         [NoticeChannel::Email, NoticeChannel::Sms]
@@ -310,7 +309,7 @@ impl SigningService {
                 channel,
                 day,
                 ordered_by: OrderedBy::Sender,
-                text: text.clone(),
+                wording: wording.clone(),
                 due_at,
                 purpose: NoticePurpose::Signing,
             })

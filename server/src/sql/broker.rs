@@ -253,7 +253,7 @@ pub(super) const ONE_NOTICE_PER_DAY: &str =
 /// The head of an insert of [`NoticeToSchedule::values`].
 pub(super) const INSERT_NOTICES: &str =
     "INSERT INTO notice_job (id, letter_id, message_row, recipient_fnr, channel,
-         day, ordered_by, text, due_at, created_at, purpose)";
+         day, ordered_by, text, wording, due_at, created_at, purpose)";
 
 impl NoticeToSchedule<'_> {
     pub(super) fn values(&self) -> Vec<Value> {
@@ -265,7 +265,13 @@ impl NoticeToSchedule<'_> {
             Value::from(channel_code(self.notice.channel)),
             Value::from(i32::from(self.notice.day)),
             Value::from(self.notice.ordered_by.code()),
-            Value::from(self.notice.text.as_str()),
+            // The bokmål text for whoever reads the table; the worker words
+            // the notice afresh, in the citizen's language, from `wording`.
+            Value::from(self.notice.wording.bokmaal(self.notice.channel)),
+            Value::from(
+                serde_json::to_string(&self.notice.wording)
+                    .expect("a notice's wording is plain data"),
+            ),
             Value::from(self.notice.due_at),
             Value::from(self.created_at),
             Value::from(self.notice.purpose.code()),

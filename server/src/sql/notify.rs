@@ -7,7 +7,7 @@ use super::{broker::queue_sender_receipt, placeholders, Database, Query};
 use crate::{
     notify::{
         self, channel_code, parse_channel, NoticeJob, NoticeOutcome, NoticePreference, NoticeState,
-        OrderedBy, SinkNotice,
+        OrderedBy, SinkNotice, Wording,
     },
     store::StorageError,
 };
@@ -27,6 +27,8 @@ struct NoticeJobRow {
     day: i32,
     ordered_by: String,
     text: String,
+    /// `Wording` as JSON; none in jobs scheduled before notices had one.
+    wording: Option<String>,
     attempts: i32,
 }
 
@@ -43,7 +45,12 @@ impl NoticeJobRow {
             day: u8::try_from(self.day).map_err(|_| StorageError::corrupt("notice day"))?,
             ordered_by: OrderedBy::parse(&self.ordered_by)
                 .ok_or_else(|| StorageError::corrupt("notice orderer"))?,
-            text: self.text,
+            // A job from before wordings were kept goes out as it was written.
+            wording: match self.wording {
+                Some(json) => serde_json::from_str(&json)
+                    .map_err(|_| StorageError::corrupt("notice wording"))?,
+                None => Wording::Sender { text: self.text },
+            },
             attempts: u32::try_from(self.attempts)
                 .map_err(|_| StorageError::corrupt("notice attempts"))?,
         })
@@ -119,7 +126,7 @@ impl notify::Store for Database {
                  ORDER BY due_at LIMIT $3 {}
              ) AND done_at IS NULL AND (leased_until IS NULL OR leased_until <= $1)
              RETURNING id, letter_id, message_row, recipient_fnr, channel, day,
-                 ordered_by, text, attempts",
+                 ordered_by, text, wording, attempts",
             self.skip_locked()
         );
         let mut rows: Vec<NoticeJobRow> = transaction

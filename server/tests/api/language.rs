@@ -8,7 +8,7 @@ use crate::helpers::{
 use reqwest::{header, StatusCode};
 
 on_both_backends!(
-    pages_are_in_bokmaal_until_english_is_chosen,
+    pages_are_in_bokmaal_until_nynorsk_or_english_is_chosen,
     the_switch_refuses_bad_input_and_other_sites,
     a_citizens_pages_and_refusals_follow_the_choice,
 );
@@ -41,7 +41,7 @@ async fn page(app: &TestApp, path: &str, cookies: &str) -> (StatusCode, String) 
     (response.status(), response.text().await.unwrap())
 }
 
-async fn pages_are_in_bokmaal_until_english_is_chosen(backend: Backend) {
+async fn pages_are_in_bokmaal_until_nynorsk_or_english_is_chosen(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
@@ -72,6 +72,26 @@ async fn pages_are_in_bokmaal_until_english_is_chosen(backend: Backend) {
         english.contains(r#"name="sprak" value="nb" lang="nb""#),
         "the switch offers bokmål back: {english}"
     );
+
+    // Nynorsk, the third language: offered on every page, named in itself.
+    assert!(
+        front.contains(r#"name="sprak" value="nn" lang="nn""#),
+        "the switch offers nynorsk: {front}"
+    );
+    let chosen = switch(&app, &[("sprak", "nn"), ("tilbake", "/")]).await;
+    assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
+    assert_eq!(set_cookie_value(&chosen, LANGUAGE_COOKIE).unwrap(), "nn");
+    let (_, nynorsk) = page(&app, "/", &format!("{LANGUAGE_COOKIE}=nn")).await;
+    assert!(nynorsk.contains(r#"<html lang="nn""#), "{nynorsk}");
+    assert!(nynorsk.contains("Den digitale postkassa di"), "{nynorsk}");
+    for other in ["nb", "en"] {
+        assert!(
+            nynorsk.contains(&format!(r#"name="sprak" value="{other}" lang="{other}""#)),
+            "the switch offers {other}: {nynorsk}"
+        );
+    }
+    let (_, missing) = page(&app, "/finnes-ikke", &format!("{LANGUAGE_COOKIE}=nn")).await;
+    assert!(missing.contains(r#"<html lang="nn""#), "{missing}");
 
     let (status, missing) = page(&app, "/finnes-ikke", &format!("{LANGUAGE_COOKIE}=en")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -7,7 +7,7 @@ use crate::helpers::{
     OWN_PROVIDER, TEST_SENDER,
 };
 use app::api::mailbox::{AccessEntry, AccessKind};
-use app::domain::{Fnr, LetterId, OrgNr, SecurityLevel};
+use app::domain::{Fnr, Language, LetterId, OrgNr, SecurityLevel};
 use axum::{extract::State, http::HeaderMap, http::StatusCode, routing::post, Router};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use postkasse::krr::Store as _;
@@ -92,13 +92,43 @@ impl Setup {
             updated_at: now - age,
             verified_at: None,
         });
+        self.import_with_mailbox_here(person).await;
+    }
+
+    /// Registers the citizen with a mailbox here, a current e-mail address
+    /// and `language` as KRR's `spraak`, and turns on their own e-mail notices.
+    async fn register_speaking(&self, fnr: &Fnr, language: Option<Language>, email: &str) {
+        let now = self.clock.now();
+        let mut person = Person::blank(fnr.clone());
+        person.email = Some(Channel {
+            value: EmailAddress::parse(email).unwrap(),
+            updated_at: now - Duration::days(30),
+            verified_at: None,
+        });
+        person.language = language;
+        self.import_with_mailbox_here(person).await;
+        self.app
+            .database
+            .set_notice_preference(
+                fnr,
+                NoticePreference {
+                    email: true,
+                    sms: false,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn import_with_mailbox_here(&self, mut person: Person) {
         person.mailbox = Some(DigitalMailbox {
-            address: format!("kari{}#TEST", &fnr.as_str()[..6]),
+            address: format!("kari{}#TEST", &person.fnr.as_str()[..6]),
             provider: OrgNr::parse(OWN_PROVIDER).unwrap(),
         });
         self.app
             .database
-            .import_entries(&[person], now)
+            .import_entries(&[person], self.clock.now())
             .await
             .unwrap();
     }
@@ -761,7 +791,57 @@ async fn a_refused_email_address_gives_one_failure_receipt(backend: Backend) {
     assert_eq!(failures[0]["varslingskanal"], "EPOST");
 }
 
+/// Postkasse's own notices are worded in the citizen's language as the
+/// register has it (KRR's `spraak`) when they are sent: nynorsk, English,
+/// and bokmål for Northern Sami or no language on record.
+async fn notices_come_in_the_citizens_language(backend: Backend) {
+    let Some(setup) = start(backend, oslo(2026, 12, 7, 10, 0)).await else {
+        return;
+    };
+    let expected = [
+        (
+            citizen(21),
+            Some(Language::Nynorsk),
+            "nn@example.no",
+            "Du har fått eit nytt brev i Postkasse: «Brev fra Brønnøysundregistrene».",
+        ),
+        (
+            citizen(22),
+            Some(Language::English),
+            "en@example.no",
+            "You have a new letter in Postkasse: “Brev fra Brønnøysundregistrene”.",
+        ),
+        (
+            citizen(23),
+            Some(Language::Sami),
+            "se@example.no",
+            "Du har fått et nytt brev i Postkasse: «Brev fra Brønnøysundregistrene».",
+        ),
+        (
+            citizen(24),
+            None,
+            "nb@example.no",
+            "Du har fått et nytt brev i Postkasse: «Brev fra Brønnøysundregistrene».",
+        ),
+    ];
+    for (fnr, language, email, _) in &expected {
+        setup.register_speaking(fnr, *language, email).await;
+        setup.send(fnr, &format!("Vedtak til {email}"), None).await;
+    }
+    let worker = setup.worker(setup.sink(), setup.sink());
+    assert_eq!(setup.drain(&worker).await, expected.len());
+    let sent = setup.app.database.sink_notices(10).await.unwrap();
+    for (_, _, email, text) in &expected {
+        let notice = sent
+            .iter()
+            .find(|notice| notice.address == *email)
+            .unwrap_or_else(|| panic!("no notice to {email}"));
+        assert_eq!(notice.text, *text, "to {email}");
+    }
+}
+
 on_both_backends!(
+    notices_come_in_the_citizens_language,
     a_refused_email_address_gives_one_failure_receipt,
     a_citizen_chooses_their_own_notices_in_settings,
     the_seed_example_notifies_on_the_25th_and_the_1st,

@@ -237,7 +237,15 @@ fn main() -> anyhow::Result<()> {
 
     // Postkasse's index.
     let ours_directory = tempfile::tempdir()?;
-    let ours = SearchIndex::open(ours_directory.path(), Duration::from_secs(1))?;
+    // With the word list the server loads, so compounds are split as in production.
+    let compounds = postkasse::search::compounds::Compounds::load(std::path::Path::new(
+        postkasse::search::compounds::DEBIAN_BOKMAAL,
+    ))?;
+    let ours = SearchIndex::open(
+        ours_directory.path(),
+        Duration::from_secs(1),
+        std::sync::Arc::new(compounds),
+    )?;
     let started = Instant::now();
     for page in letters.chunks(500) {
         ours.put(page.to_vec());

@@ -107,6 +107,8 @@ pub struct MailboxSettings {
 pub struct SearchSettings {
     /// Where the full-text index lives; rebuilt from the database when missing.
     pub index_directory: PathBuf,
+    /// The hunspell word list compounds are split with; empty for none.
+    pub compound_words: PathBuf,
     /// Changes are committed to the index at most this often (and at least this soon).
     pub commit_interval_milliseconds: u64,
     /// How often the indexer looks for documents whose text is due.
@@ -126,6 +128,32 @@ pub struct SearchSettings {
 impl SearchSettings {
     pub fn commit_interval(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.commit_interval_milliseconds)
+    }
+
+    /// Loads the word list and opens the index, off the async threads. A
+    /// word list that cannot be read is warned about, and compounds then go
+    /// unsplit: search still works, only less well.
+    pub async fn open_index(
+        &self,
+    ) -> anyhow::Result<std::sync::Arc<crate::search::index::SearchIndex>> {
+        use crate::search::compounds::Compounds;
+        let (directory, interval, words) = (
+            self.index_directory.clone(),
+            self.commit_interval(),
+            self.compound_words.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let compounds = if words.as_os_str().is_empty() {
+                std::sync::Arc::new(Compounds::none())
+            } else {
+                Compounds::shared(&words).unwrap_or_else(|error| {
+                    tracing::warn!(error = %error, "compounds will not be split in searches");
+                    std::sync::Arc::new(Compounds::none())
+                })
+            };
+            crate::search::index::SearchIndex::open(&directory, interval, compounds)
+        })
+        .await?
     }
 
     pub fn indexer(&self) -> crate::search::IndexerSettings {

@@ -42,7 +42,7 @@ use crate::{
     operator::{self, Console, Operators},
     print,
     replies::{self, ReplyService, UnansweredWorker},
-    search::{self, index::SearchIndex, Indexer, SearchService},
+    search::{self, Indexer, SearchService},
     settings::Settings,
     signing,
     sql::Database,
@@ -664,12 +664,7 @@ impl Application {
         let outbox_workers = services.outbox_workers(&settings, &broker, network_tokens.clone());
         let (moves, move_worker) = services.letter_moves(&settings, network_tokens);
         let print_chain = services.print_chain(&settings, &public_url)?;
-        let index_directory = settings.search.index_directory.clone();
-        let commit_interval = settings.search.commit_interval();
-        let search_index = tokio::task::spawn_blocking(move || {
-            SearchIndex::open(&index_directory, commit_interval)
-        })
-        .await??;
+        let search_index = settings.search.open_index().await?;
         let (indexer, index_feed) = Indexer::new(
             services.search_store(),
             services.blobs.clone(),

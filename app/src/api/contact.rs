@@ -7,10 +7,7 @@
 //! checked by the service; a refusal names the field it belongs to, so the
 //! page can show it beside that field.
 
-use crate::{
-    domain::{Language, NoticeChannel},
-    error::AppError,
-};
+use crate::{domain::Language, error::AppError};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -135,6 +132,7 @@ pub mod ssr {
 
     use super::*;
     use crate::api::session::{fail, require_signed_in, SignedIn};
+    use crate::domain::NoticeChannel;
     use std::sync::Arc;
 
     #[async_trait::async_trait]
@@ -207,23 +205,23 @@ pub async fn load_contact_settings() -> Result<ContactSettings, AppError> {
 /// A new e-mail address gets a code; an empty one removes the address.
 #[server(endpoint = "change_email")]
 pub async fn change_email(email: String) -> Result<AddressChange, AppError> {
-    ssr::change_address(NoticeChannel::Email, email).await
+    ssr::change_address(crate::domain::NoticeChannel::Email, email).await
 }
 
 #[server(endpoint = "change_mobile")]
 pub async fn change_mobile(mobile: String) -> Result<AddressChange, AppError> {
-    ssr::change_address(NoticeChannel::Sms, mobile).await
+    ssr::change_address(crate::domain::NoticeChannel::Sms, mobile).await
 }
 
 /// The code sent to the new e-mail address.
 #[server(endpoint = "prove_email")]
 pub async fn prove_email(code: String) -> Result<(), AppError> {
-    ssr::prove_address(NoticeChannel::Email, code).await
+    ssr::prove_address(crate::domain::NoticeChannel::Email, code).await
 }
 
 #[server(endpoint = "prove_mobile")]
 pub async fn prove_mobile(code: String) -> Result<(), AppError> {
-    ssr::prove_address(NoticeChannel::Sms, code).await
+    ssr::prove_address(crate::domain::NoticeChannel::Sms, code).await
 }
 
 #[server(endpoint = "confirm_contact")]

@@ -1,18 +1,11 @@
 //! `reindex`: rebuilding the search index from the database.
 
-use crate::{
-    search::{index::SearchIndex, rebuild},
-    settings::Settings,
-    startup::Services,
-};
+use crate::{search::rebuild, settings::Settings, startup::Services};
 
 /// Empties the search index and fills it from the database, with a progress bar.
 pub async fn reindex(settings: &Settings) -> anyhow::Result<()> {
     let services = Services::open_from(settings).await?;
-    let directory = settings.search.index_directory.clone();
-    let interval = settings.search.commit_interval();
-    let index =
-        tokio::task::spawn_blocking(move || SearchIndex::open(&directory, interval)).await??;
+    let index = settings.search.open_index().await?;
     let store = services.search_store();
     let total = store.index_entry_count().await?;
     let bar =

@@ -11,7 +11,7 @@
 //! written with another [`SCHEMA_VERSION`] is emptied and rebuilt from the
 //! database.
 
-use super::{analyzer, EntryKind, IndexEntry};
+use super::{analyzer, compounds::Compounds, EntryKind, IndexEntry};
 use anyhow::Context;
 use app::domain::{Place, SecurityLevel};
 use std::{
@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 /// Bump when the schema or the analyzer changes: an index written with
 /// another version is rebuilt at start.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 const VERSION_FILE: &str = "postkasse-index-version";
 /// The writer's memory budget, shared by its indexing threads.
 const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
@@ -57,6 +57,11 @@ pub struct Fields {
     pub body: Field,
     /// A level-4 letter's text.
     pub secret_body: Field,
+    /// The parts of the compounds in the title, sender and text
+    /// ([`Compounds`]): searched with a lower weight than the words.
+    pub parts: Field,
+    /// The same for a level-4 letter.
+    pub secret_parts: Field,
     pub received: Field,
     /// Seconds since the epoch from which the letter may be shown.
     pub effective: Field,
@@ -79,6 +84,14 @@ impl Fields {
             fields.extend([self.secret_title, self.secret_sender, self.secret_body]);
         }
         fields
+    }
+
+    /// The compound parts' fields a word may match at the login's level.
+    pub fn parts_fields(&self, level: SecurityLevel) -> Vec<Field> {
+        match level {
+            SecurityLevel::High => vec![self.parts, self.secret_parts],
+            _ => vec![self.parts],
+        }
     }
 }
 
@@ -107,6 +120,8 @@ pub fn schema() -> (Schema, Fields) {
         secret_title: builder.add_text_field("secret_title", text(false)),
         body: builder.add_text_field("body", text(true)),
         secret_body: builder.add_text_field("secret_body", text(true)),
+        parts: builder.add_text_field("parts", text(false)),
+        secret_parts: builder.add_text_field("secret_parts", text(false)),
         received: builder.add_date_field(
             "received",
             DateOptions::default()
@@ -154,22 +169,35 @@ fn date(at: chrono::DateTime<chrono::Utc>) -> DateTime {
 }
 
 /// The index document of an entry: what each field holds is decided here.
-pub fn document(fields: &Fields, entry: &IndexEntry) -> TantivyDocument {
+pub fn document(fields: &Fields, compounds: &Compounds, entry: &IndexEntry) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     let secret = entry.level == SecurityLevel::High;
     doc.add_text(fields.id, entry.id.to_string());
     doc.add_text(fields.kind, kind_key(entry.kind));
     doc.add_text(fields.owner, entry.owner.as_str());
     doc.add_text(fields.title, &entry.nonsensitive_title);
+    doc.add_text(
+        fields.parts,
+        compounds.parts_of_text(&entry.nonsensitive_title),
+    );
     let text = entry.texts.join("\n\n");
+    // Compound parts of what only a login at level high may match on stay
+    // in the secret field.
+    let hidden = format!(
+        "{}\n{}\n{text}",
+        entry.title,
+        entry.sender.as_deref().unwrap_or_default()
+    );
     if secret {
         doc.add_text(fields.secret_title, &entry.title);
         doc.add_text(fields.secret_body, &text);
+        doc.add_text(fields.secret_parts, compounds.parts_of_text(&hidden));
     } else {
         if entry.title != entry.nonsensitive_title {
             doc.add_text(fields.title, &entry.title);
         }
         doc.add_text(fields.body, &text);
+        doc.add_text(fields.parts, compounds.parts_of_text(&hidden));
     }
     if let Some(sender) = &entry.sender {
         doc.add_text(
@@ -226,8 +254,13 @@ pub struct SearchIndex {
 impl SearchIndex {
     /// Opens the index in `directory`, creating it, or emptying it when it
     /// cannot be read or was written with another schema version, and starts
-    /// the writer thread. Blocking: call it off the async threads.
-    pub fn open(directory: &Path, commit_interval: Duration) -> anyhow::Result<Arc<SearchIndex>> {
+    /// the writer thread, which splits compounds with `compounds`. Blocking:
+    /// call it off the async threads.
+    pub fn open(
+        directory: &Path,
+        commit_interval: Duration,
+        compounds: Arc<Compounds>,
+    ) -> anyhow::Result<Arc<SearchIndex>> {
         let (schema, fields) = schema();
         std::fs::create_dir_all(directory)
             .with_context(|| format!("cannot create {}", directory.display()))?;
@@ -268,7 +301,16 @@ impl SearchIndex {
         let thread_reader = reader.clone();
         std::thread::Builder::new()
             .name("search-index-writer".to_owned())
-            .spawn(move || write_loop(writer, fields, thread_reader, receive, commit_interval))?;
+            .spawn(move || {
+                write_loop(
+                    writer,
+                    fields,
+                    &compounds,
+                    thread_reader,
+                    receive,
+                    commit_interval,
+                )
+            })?;
         Ok(Arc::new(SearchIndex {
             index,
             reader,
@@ -351,6 +393,7 @@ fn empty_directory(directory: &Path) -> anyhow::Result<()> {
 fn write_loop(
     mut writer: IndexWriter,
     fields: Fields,
+    compounds: &Compounds,
     reader: IndexReader,
     changes: mpsc::Receiver<Change>,
     commit_interval: Duration,
@@ -380,7 +423,7 @@ fn write_loop(
             Some(Change::Put(entries)) => {
                 for entry in &entries {
                     writer.delete_term(Term::from_field_text(fields.id, &entry.id.to_string()));
-                    if let Err(error) = writer.add_document(document(&fields, entry)) {
+                    if let Err(error) = writer.add_document(document(&fields, compounds, entry)) {
                         tracing::error!(error = %error, "cannot add a document to the search index");
                     }
                 }
@@ -437,14 +480,14 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("index");
         let interval = Duration::from_millis(10);
-        let first = SearchIndex::open(&path, interval).unwrap();
+        let first = SearchIndex::open(&path, interval, Arc::new(Compounds::none())).unwrap();
         assert!(first.needs_rebuild(), "a missing index is built");
         drop(first);
         // The writer thread lets go of the lock when the index is dropped.
         let again = (0..100)
             .find_map(|_| {
                 std::thread::sleep(Duration::from_millis(20));
-                SearchIndex::open(&path, interval).ok()
+                SearchIndex::open(&path, interval, Arc::new(Compounds::none())).ok()
             })
             .unwrap();
         assert!(!again.needs_rebuild(), "a current index is kept");
@@ -453,7 +496,7 @@ mod tests {
         let other = (0..100)
             .find_map(|_| {
                 std::thread::sleep(Duration::from_millis(20));
-                SearchIndex::open(&path, interval).ok()
+                SearchIndex::open(&path, interval, Arc::new(Compounds::none())).ok()
             })
             .unwrap();
         assert!(other.needs_rebuild(), "another version is rebuilt");

@@ -3,6 +3,7 @@
 //!
 //! - [`Store`]: what it remembers (extracted texts, the entries it is fed from).
 //! - [`analyzer`]: Norwegian words to terms (stemmed, lower-cased, no ASCII folding).
+//! - [`compounds`]: the parts of Norwegian compounds, from the hunspell word list.
 //! - [`index`]: the schema, the one writer thread (batched commits) and the reader.
 //! - [`extract`]: text from PDF, HTML and plain text, with time and size caps.
 //! - [`Indexer`]: the task that extracts what is due (after the letter was
@@ -14,6 +15,7 @@
 //! that finds its index missing or of another schema version rebuild it from there.
 
 pub mod analyzer;
+pub mod compounds;
 pub mod extract;
 pub mod index;
 pub mod query;
@@ -126,7 +128,16 @@ impl Indexer {
     /// missing or of another schema version.
     pub async fn run(mut self) {
         if self.index.needs_rebuild() {
-            match rebuild(self.store.as_ref(), &self.index, |_| {}).await {
+            // Progress in the log, every tenth of the way.
+            let total = self.store.index_entry_count().await.unwrap_or_default();
+            let mut reported = 0;
+            let progress = |done: u64| {
+                if total > 0 && done * 10 / total > reported {
+                    reported = done * 10 / total;
+                    tracing::info!(done, total, "rebuilding the search index");
+                }
+            };
+            match rebuild(self.store.as_ref(), &self.index, progress).await {
                 Ok(count) => tracing::info!(count, "rebuilt the search index"),
                 Err(error) => {
                     tracing::error!(error = format!("{error:#}"), "search index rebuild failed")

@@ -20,7 +20,8 @@ use std::ops::Bound;
 use tantivy::{
     collector::{Count, FacetCollector, TopDocs},
     query::{
-        AllQuery, BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, TermQuery,
+        AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhrasePrefixQuery, PhraseQuery,
+        Query, RangeQuery, TermQuery,
     },
     schema::{IndexRecordOption, Value},
     snippet::SnippetGenerator,
@@ -90,8 +91,21 @@ fn year_start(year: i32) -> tantivy::DateTime {
     tantivy::DateTime::from_timestamp_secs(start.timestamp())
 }
 
+/// A word inside a compound counts for less than the word itself.
+const PART_WEIGHT: f32 = 0.2;
+/// A word one letter off counts for less still.
+const TYPO_WEIGHT: f32 = 0.1;
+/// Words this long or longer also match with one letter wrong, missing,
+/// extra or two swapped; shorter ones only as typed (`får` is not `far`).
+const SHORTEST_FORGIVEN_WORD: usize = 5;
+
 /// The clauses matching the typed text: every part must match in some field
 /// the login's level may match on. `None` when the text has no words.
+///
+/// A word matches itself (its stem) at full weight, a compound it is part
+/// of at [`PART_WEIGHT`], and, from [`SHORTEST_FORGIVEN_WORD`] letters, a
+/// word one edit away at [`TYPO_WEIGHT`]. These add up, so a letter with the
+/// word itself ranks above one that has it only in a compound or misspelt.
 pub fn text_query(
     fields: &Fields,
     request: &SearchRequest,
@@ -114,6 +128,11 @@ pub fn text_query(
         }
         let typing = request.prefix && position == last && !phrase;
         let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
+        if let [stem] = stems.as_slice() {
+            if !phrase {
+                alternatives.extend(inexact_alternatives(fields, level, text, stem));
+            }
+        }
         for &field in &text_fields {
             let terms: Vec<Term> = stems
                 .iter()
@@ -151,6 +170,39 @@ pub fn text_query(
     } else {
         Some(Box::new(BooleanQuery::new(clauses)))
     }
+}
+
+/// The weaker ways one word may match: as a part of a compound, and (for
+/// longer words) with one typo.
+fn inexact_alternatives(
+    fields: &Fields,
+    level: SecurityLevel,
+    typed: &str,
+    stem: &str,
+) -> Vec<Box<dyn Query>> {
+    let mut alternatives: Vec<Box<dyn Query>> = fields
+        .parts_fields(level)
+        .into_iter()
+        .map(|field| {
+            Box::new(BoostQuery::new(
+                term_query(Term::from_field_text(field, stem)),
+                PART_WEIGHT,
+            )) as Box<dyn Query>
+        })
+        .collect();
+    if typed.chars().count() >= SHORTEST_FORGIVEN_WORD {
+        for field in fields.text_fields(level) {
+            alternatives.push(Box::new(BoostQuery::new(
+                Box::new(FuzzyTermQuery::new(
+                    Term::from_field_text(field, stem),
+                    1,
+                    true,
+                )),
+                TYPO_WEIGHT,
+            )));
+        }
+    }
+    alternatives
 }
 
 /// The whole query: text, the viewer's scope and the filters; with or

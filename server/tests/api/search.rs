@@ -234,6 +234,79 @@ async fn norwegian_words_phrases_and_inflections_match_exactly(backend: Backend)
     app.hits_become(&session, &[("q", "telefon")], &[far]).await;
 }
 
+/// Norwegian as people search it. A part of a compound finds the compound,
+/// ranked below a letter with the word itself; a one-letter typo in a word
+/// of five letters or more still finds it, below exact matches; short words
+/// are matched only as typed, so `far` still does not find `får`.
+async fn compound_parts_and_typos_find_letters_below_exact_words(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let kari = citizen(9);
+    let session = app.login_as(&kari).await;
+    let sender = "Digitaliseringsdirektoratet";
+    let compound = app
+        .send_as(
+            sender,
+            &text_letter(
+                TEST_SENDER,
+                &kari,
+                "Om registeret",
+                "Reservasjonsregisteret viser at du har brukt reservasjonsretten din.",
+            ),
+        )
+        .await;
+    let exact = app
+        .send_as(
+            sender,
+            &text_letter(
+                TEST_SENDER,
+                &kari,
+                "Kvittering",
+                "Vi har mottatt din reservasjon mot digital post. Svar kommer innen tirsdag.",
+            ),
+        )
+        .await;
+    let faar = app
+        .send_as(
+            sender,
+            &text_letter(TEST_SENDER, &kari, "Svarbrev", "Du får svar på torsdag."),
+        )
+        .await;
+
+    // The part finds the compound; the letter with the word itself comes first.
+    let results = app
+        .hits_become(&session, &[("q", "reservasjon")], &[compound, exact])
+        .await;
+    assert_eq!(
+        results["hits"][0]["href"],
+        format!("/brev/{exact}"),
+        "{results}"
+    );
+    // Also the compound's other part, inflected as typed.
+    app.hits_become(&session, &[("q", "registeret")], &[compound])
+        .await;
+    // One letter wrong, missing, extra or two swapped, in a longer word.
+    for typo in ["reservasjom", "resevasjon", "reservasjonn", "reservajson"] {
+        app.hits_become(&session, &[("q", typo)], &[exact]).await;
+    }
+    app.hits_become(&session, &[("q", "kvitering")], &[exact])
+        .await;
+    // A word one letter from another finds both, the exact one first.
+    let results = app
+        .hits_become(&session, &[("q", "tirsdag")], &[exact, faar])
+        .await;
+    assert_eq!(
+        results["hits"][0]["href"],
+        format!("/brev/{exact}"),
+        "{results}"
+    );
+    // Short words only as typed: no ø/o or å/a folding, no typos.
+    app.hits_become(&session, &[("q", "får")], &[faar]).await;
+    app.hits_become(&session, &[("q", "far")], &[]).await;
+    app.hits_become(&session, &[("q", "svat")], &[]).await;
+}
+
 async fn citizens_never_see_each_others_hits(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -599,6 +672,7 @@ async fn reindex_rebuilds_the_index_from_the_database(backend: Backend) {
     let rebuilt = postkasse::search::index::SearchIndex::open(
         &directory,
         std::time::Duration::from_millis(10),
+        std::sync::Arc::new(postkasse::search::compounds::Compounds::none()),
     )
     .unwrap();
     assert!(!rebuilt.needs_rebuild());
@@ -825,6 +899,7 @@ async fn uploads_are_searchable_until_deleted(backend: Backend) {
 }
 
 on_both_backends!(
+    compound_parts_and_typos_find_letters_below_exact_words,
     uploads_are_searchable_until_deleted,
     purged_letters_and_deleted_folders_leave_the_index,
     the_search_page_works_as_a_plain_form,

@@ -36,6 +36,7 @@ use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
 };
 use pages::{
+    activity::ActivityPage,
     check::CheckPage,
     folders::FoldersPage,
     inbox::InboxPage,
@@ -108,6 +109,11 @@ fn Frame() -> impl IntoView {
                     <Route path=StaticSegment("innboks") view=InboxPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sok") view=SearchPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("kontroll") view=CheckPage ssr=SsrMode::Async />
+                    <Route
+                        path=StaticSegment("aktivitet")
+                        view=ActivityPage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=StaticSegment("innstillinger")
                         view=SettingsPage

@@ -214,7 +214,7 @@ mod tests {
         assert_eq!(parse_locale("nb"), Some(Locale::nb));
         assert_eq!(parse_locale("nn"), Some(Locale::nn));
         assert_eq!(parse_locale("en"), Some(Locale::en));
-        assert_eq!(parse_locale("nn"), None);
+        assert_eq!(parse_locale("se"), None, "no Sami catalogue yet");
         assert_eq!(parse_locale("EN"), None);
     }
 }

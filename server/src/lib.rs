@@ -20,6 +20,7 @@
 //!   failures become answers, and where internal causes are logged.
 //! - [`operator`]: operators' sign-in and the development sink's page.
 
+pub mod activity;
 pub mod agency;
 pub mod auth;
 pub mod blobs;

@@ -5,6 +5,7 @@
 //! serves until the shutdown future resolves, finishing requests in flight.
 
 use crate::{
+    activity,
     agency::{
         self,
         maskinporten::Maskinporten,
@@ -53,11 +54,11 @@ use crate::{
 use anyhow::Context;
 use app::{
     api::{
-        archive::ssr::SharedArchive, check::ssr::SharedPaperLetterCheck,
-        contact::ssr::SharedContactRegister, mailbox::ssr::SharedMailbox,
-        moving::ssr::SharedLetterMoves, operator::ssr::SharedOperatorConsole,
-        print_console::ssr::SharedPrintConsole, replies::ssr::SharedReplies,
-        search::ssr::SharedSearch, signing::ssr::SharedSigning,
+        activity::ssr::SharedActivityLog, archive::ssr::SharedArchive,
+        check::ssr::SharedPaperLetterCheck, contact::ssr::SharedContactRegister,
+        mailbox::ssr::SharedMailbox, moving::ssr::SharedLetterMoves,
+        operator::ssr::SharedOperatorConsole, print_console::ssr::SharedPrintConsole,
+        replies::ssr::SharedReplies, search::ssr::SharedSearch, signing::ssr::SharedSigning,
     },
     csp::FormTargets,
     shell, App,
@@ -111,6 +112,8 @@ pub struct AppState {
     /// Citizens' answers to letters' reply forms.
     pub replies: Arc<ReplyService>,
     pub signing: Arc<signing::SigningService>,
+    /// What the citizen's "Min aktivitet" lists.
+    pub activity: Arc<activity::ActivityService>,
     /// Postkasse's own timestamp authority, when it is served.
     pub tsa: Option<Arc<TimestampResponder>>,
 }
@@ -510,6 +513,7 @@ impl Services {
                 store: self.notify_store(),
             }),
             routes,
+            self.activity_store(),
             self.clock.clone(),
             synthetic_ids,
         )
@@ -527,6 +531,11 @@ impl Services {
 
     /// Login attempts and citizens' sessions.
     pub fn auth_store(&self) -> Arc<dyn auth::Store> {
+        Arc::new(self.database.clone())
+    }
+
+    /// The log behind each citizen's "Min aktivitet".
+    pub fn activity_store(&self) -> Arc<dyn activity::Store> {
         Arc::new(self.database.clone())
     }
 
@@ -637,6 +646,7 @@ impl Application {
         let auth = Auth::new(
             relying_party,
             services.auth_store(),
+            services.activity_store(),
             clock.clone(),
             SessionPolicy {
                 idle_timeout: chrono::Duration::minutes(settings.session.idle_timeout_minutes),
@@ -722,6 +732,7 @@ impl Application {
         let state = AppState {
             replies,
             signing,
+            activity: Arc::new(activity::ActivityService::new(services.activity_store())),
             tsa,
             paper_checks,
             print_console,
@@ -745,6 +756,7 @@ impl Application {
                         max_upload_bytes: settings.mailbox.max_upload_bytes,
                         trash_days: settings.mailbox.trash_days,
                     },
+                    services.activity_store(),
                 )
                 .with_index_feed(index_feed)
                 .with_replies(Arc::new(services.database.clone())),
@@ -871,7 +883,9 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         let print_console: SharedPrintConsole = state.print_console.clone();
         let replies: SharedReplies = state.replies.clone();
         let signing: SharedSigning = state.signing.clone();
+        let activity: SharedActivityLog = state.activity.clone();
         move || {
+            provide_context(activity.clone());
             provide_context(signing.clone());
             provide_context(replies.clone());
             provide_context(console.clone());

@@ -7,6 +7,7 @@
 //! Nothing here renders anything: pages and components use this module,
 //! never the other way round.
 
+pub mod activity;
 pub mod archive;
 pub mod check;
 pub mod contact;

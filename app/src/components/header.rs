@@ -43,6 +43,7 @@ pub fn SiteHeader() -> impl IntoView {
                                 view! {
                                     <a href="/innboks">{t!(i18n, common.inbox)}</a>
                                     <a href="/innstillinger">{t!(i18n, common.settings)}</a>
+                                    <a href="/aktivitet">{t!(i18n, common.activity)}</a>
                                     <span class="who">
                                         {t!(i18n, common.logged_in_as)} <strong>{name}</strong>
                                         {(viewer.level == SecurityLevel::High)

@@ -2,6 +2,7 @@
 //! [`crate::App`] lead to them. Pages are built from [`crate::components`]
 //! and call [`crate::api`]; no page uses another.
 
+pub mod activity;
 pub mod check;
 pub mod folders;
 pub mod inbox;

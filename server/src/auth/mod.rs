@@ -17,7 +17,10 @@ mod store;
 pub use store::{LoginAttempt, Store, StoredSession};
 
 use crate::{clock::Clock, store::StorageError, tokens::random_token};
-use app::{api::session::SignedIn, domain::SecurityLevel};
+use app::{
+    api::{activity::ActivityKind, session::SignedIn},
+    domain::SecurityLevel,
+};
 use chrono::{DateTime, Duration, Utc};
 use oidc::{LoginRefused, RelyingParty};
 use sha2::{Digest, Sha256};
@@ -72,6 +75,8 @@ pub enum LoginError {
 pub struct Auth {
     relying_party: RelyingParty,
     store: Arc<dyn Store>,
+    /// Every login is recorded for the citizen's "Min aktivitet".
+    activity: Arc<dyn crate::activity::Store>,
     clock: Arc<dyn Clock>,
     policy: SessionPolicy,
     public_url: String,
@@ -93,6 +98,7 @@ impl Auth {
     pub fn new(
         relying_party: RelyingParty,
         store: Arc<dyn Store>,
+        activity: Arc<dyn crate::activity::Store>,
         clock: Arc<dyn Clock>,
         policy: SessionPolicy,
         public_url: String,
@@ -100,6 +106,7 @@ impl Auth {
         Self {
             relying_party,
             store,
+            activity,
             clock,
             policy,
             public_url,
@@ -141,7 +148,8 @@ impl Auth {
 
     /// Finishes a login the provider sent back. The pre-login record is used
     /// up whatever the outcome; any session the browser had is ended, so the
-    /// session id always changes at login.
+    /// session id always changes at login. The login is recorded for the
+    /// citizen with its level and the browser `user_agent` names.
     pub async fn complete_login(
         &self,
         state: &str,
@@ -149,6 +157,7 @@ impl Auth {
         issuer_in_response: Option<&str>,
         browser_binding: Option<&str>,
         previous_session: Option<&str>,
+        user_agent: Option<&str>,
     ) -> Result<LoginCompleted, LoginError> {
         let now = self.clock.now();
         let attempt = self
@@ -174,6 +183,16 @@ impl Auth {
         if let Some(previous) = previous_session {
             self.store.delete_session(&sha256_hex(previous)).await?;
         }
+        self.activity
+            .record_activity(&[crate::activity::Activity {
+                fnr: login.fnr.clone(),
+                at: now,
+                kind: ActivityKind::Login {
+                    level: login.level,
+                    browser: user_agent.and_then(crate::activity::browser_name),
+                },
+            }])
+            .await?;
         let session_cookie = random_token();
         self.store
             .insert_session(&StoredSession {

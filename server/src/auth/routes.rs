@@ -75,6 +75,7 @@ pub struct CallbackParams {
 async fn callback(
     State(auth): State<Arc<Auth>>,
     jar: CookieJar,
+    headers: axum::http::HeaderMap,
     Query(params): Query<CallbackParams>,
 ) -> Response {
     let binding = jar
@@ -98,6 +99,9 @@ async fn callback(
             params.iss.as_deref(),
             binding.as_deref(),
             previous.as_deref(),
+            headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|agent| agent.to_str().ok()),
         )
         .await;
     match result {

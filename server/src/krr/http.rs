@@ -67,7 +67,8 @@ pub async fn lookup_persons(
         register.today(),
     )
     .map_err(ApiError::Validation)?;
-    let personer = register.lookup(&ids, scopes).await?;
+    let agency = format!("{} ({})", access.client_name, access.org_nr.as_str());
+    let personer = register.lookup(&ids, scopes, &agency).await?;
     tracing::info!(
         client = access.client_name,
         persons = personer.len(),

@@ -64,6 +64,8 @@ pub struct Register {
     notices: Arc<dyn NoticeChoices>,
     /// Carries the codes that prove new addresses.
     courier: Arc<dyn CodeCourier>,
+    /// Lookups of contact details are recorded for each person's "Min aktivitet".
+    activity: Arc<dyn crate::activity::Store>,
     clock: Arc<dyn Clock>,
     /// Whether test ids (Tenor's and Postkasse's synthetic ones) are people here.
     synthetic_ids: SyntheticIds,
@@ -96,6 +98,7 @@ impl Register {
         store: Arc<dyn Store>,
         notices: Arc<dyn NoticeChoices>,
         courier: Arc<dyn CodeCourier>,
+        activity: Arc<dyn crate::activity::Store>,
         clock: Arc<dyn Clock>,
         synthetic_ids: SyntheticIds,
     ) -> Self {
@@ -103,6 +106,7 @@ impl Register {
             store,
             notices,
             courier,
+            activity,
             clock,
             synthetic_ids,
         }
@@ -119,15 +123,31 @@ impl Register {
         crate::clock::norwegian_date(self.clock.now())
     }
 
-    /// Answers a lookup: one person per requested id, in the order asked,
-    /// unknown ids as `IKKE_REGISTRERT`, fields as the scopes allow.
+    /// Answers a lookup by `agency`: one person per requested id, in the
+    /// order asked, unknown ids as `IKKE_REGISTRERT`, fields as the scopes
+    /// allow. A lookup of contact details is recorded for each person
+    /// before it is answered.
     pub async fn lookup(
         &self,
         ids: &[Fnr],
         scopes: LookupScopes,
+        agency: &str,
     ) -> Result<Vec<PersonResource>, StorageError> {
         let entries = self.store.register_entries(ids).await?;
         let now = self.clock.now();
+        if scopes.contact {
+            let lookups: Vec<crate::activity::Activity> = ids
+                .iter()
+                .map(|fnr| crate::activity::Activity {
+                    fnr: fnr.clone(),
+                    at: now,
+                    kind: app::api::activity::ActivityKind::Lookup {
+                        agency: agency.to_owned(),
+                    },
+                })
+                .collect();
+            self.activity.record_activity(&lookups).await?;
+        }
         let by_id: HashMap<&str, _> = entries
             .iter()
             .map(|entry| (entry.person.fnr.as_str(), entry))

@@ -352,10 +352,20 @@ impl MailboxService {
         }
         let blobs = Arc::clone(&self.blobs);
         let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || write_zip(&index, files, blobs.as_ref(), &runtime))
+        let export =
+            tokio::task::spawn_blocking(move || write_zip(&index, files, blobs.as_ref(), &runtime))
+                .await
+                .map_err(internal)?
+                .map_err(internal)?;
+        self.activity
+            .record_activity(&[crate::activity::Activity {
+                fnr: viewer.fnr.clone(),
+                at: now,
+                kind: app::api::activity::ActivityKind::Export,
+            }])
             .await
-            .map_err(internal)?
-            .map_err(internal)
+            .map_err(internal)?;
+        Ok(export)
     }
 }
 

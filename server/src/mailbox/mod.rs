@@ -47,6 +47,8 @@ pub struct MailboxService {
     index_feed: Option<crate::search::IndexFeed>,
     /// The replies and messages the export writes beside each letter.
     replies: Option<Arc<dyn crate::replies::Store>>,
+    /// Exports are recorded for the citizen's "Min aktivitet".
+    activity: Arc<dyn crate::activity::Store>,
 }
 
 /// The archive's limits, from the `[mailbox]` settings.
@@ -104,6 +106,7 @@ impl MailboxService {
         clock: Arc<dyn Clock>,
         broker: Arc<Broker>,
         limits: ArchiveLimits,
+        activity: Arc<dyn crate::activity::Store>,
     ) -> Self {
         Self {
             store,
@@ -114,6 +117,7 @@ impl MailboxService {
             limits,
             index_feed: None,
             replies: None,
+            activity,
         }
     }
 

@@ -23,6 +23,7 @@
 //! domain's `Store`), never the reverse. Every query for a citizen's data
 //! filters on the citizen in the query itself.
 
+mod activity;
 mod agency;
 mod auth;
 mod blobs;

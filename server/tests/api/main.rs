@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod activity;
 mod addresses;
 mod archive;
 mod bad_input;

@@ -1,0 +1,101 @@
+//! The activity log's store in SQL.
+
+use super::{stored_level, Database, Query};
+use crate::{
+    activity::{self, Activity},
+    store::StorageError,
+};
+use app::{
+    api::activity::{ActivityEntry, ActivityKind},
+    domain::Fnr,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_query::Value;
+use uuid::Uuid;
+
+/// Rows per insert: 7 parameters a row stays well under both databases'
+/// limits on bound parameters (a lookup names at most 1000 persons).
+const ROWS_PER_INSERT: usize = 1000;
+
+fn kind_code(kind: &ActivityKind) -> &'static str {
+    match kind {
+        ActivityKind::Login { .. } => "innlogging",
+        ActivityKind::Export => "eksport",
+        ActivityKind::Lookup { .. } => "oppslag",
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ActivityRow {
+    at: DateTime<Utc>,
+    kind: String,
+    level: Option<i32>,
+    browser: Option<String>,
+    agency: Option<String>,
+}
+
+impl ActivityRow {
+    fn into_entry(self) -> Result<ActivityEntry, StorageError> {
+        let kind = match (self.kind.as_str(), self.level, self.agency) {
+            ("innlogging", Some(level), _) => ActivityKind::Login {
+                level: stored_level(level)?,
+                browser: self.browser,
+            },
+            ("eksport", _, _) => ActivityKind::Export,
+            ("oppslag", _, Some(agency)) => ActivityKind::Lookup { agency },
+            _ => return Err(StorageError::corrupt("activity")),
+        };
+        Ok(ActivityEntry { at: self.at, kind })
+    }
+}
+
+#[async_trait]
+impl activity::Store for Database {
+    async fn record_activity(&self, activities: &[Activity]) -> Result<(), StorageError> {
+        let mut transaction = self.begin().await?;
+        for chunk in activities.chunks(ROWS_PER_INSERT) {
+            let rows = chunk.iter().map(|activity| {
+                let (level, browser, agency) = match &activity.kind {
+                    ActivityKind::Login { level, browser } => {
+                        (Some(i32::from(level.as_number())), browser.clone(), None)
+                    }
+                    ActivityKind::Export => (None, None, None),
+                    ActivityKind::Lookup { agency } => (None, None, Some(agency.clone())),
+                };
+                vec![
+                    Value::from(Uuid::new_v4()),
+                    Value::from(activity.fnr.as_str()),
+                    Value::from(activity.at),
+                    Value::from(kind_code(&activity.kind)),
+                    Value::from(level),
+                    Value::from(browser),
+                    Value::from(agency),
+                ]
+            });
+            transaction
+                .execute(
+                    Query::new(
+                        "INSERT INTO citizen_activity (id, fnr, at, kind, level, browser, agency)",
+                    )
+                    .values(rows),
+                )
+                .await?;
+        }
+        transaction.commit().await
+    }
+
+    async fn activity(&self, fnr: &Fnr, limit: u32) -> Result<Vec<ActivityEntry>, StorageError> {
+        let rows: Vec<ActivityRow> = self
+            .fetch_all(
+                Query::new(
+                    "SELECT at, kind, level, browser, agency FROM citizen_activity
+                     WHERE fnr = $1 ORDER BY at DESC, id LIMIT $2",
+                )
+                .bind(fnr.as_str())
+                .bind(i64::from(limit)),
+            )
+            .await?;
+        rows.into_iter().map(ActivityRow::into_entry).collect()
+    }
+}

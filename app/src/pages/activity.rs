@@ -44,7 +44,7 @@ fn ActivityTable(entries: Vec<ActivityEntry>) -> impl IntoView {
             <caption>{t!(i18n, activity.caption)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, activity.when)}</th>
+                    <th scope="col">{t!(i18n, common.time)}</th>
                     <th scope="col">{t!(i18n, activity.what)}</th>
                     <th scope="col">{t!(i18n, activity.details)}</th>
                 </tr>

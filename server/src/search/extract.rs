@@ -1,6 +1,9 @@
 //! Text from documents, for the index: PDF (with lopdf, already used to make
 //! and read letters), HTML (tags, scripts and styles removed by ammonia) and
-//! plain text. Images have no text here (there is no OCR).
+//! plain text. Images, and PDFs whose pages are only images (a scan), are
+//! read by Tesseract with its Norwegian model (Debian's `tesseract-ocr` and
+//! `tesseract-ocr-nor`), run as a subprocess that is killed at the time cap;
+//! a scanned PDF's pages are rendered for it with hayro.
 //!
 //! Extraction runs after the letter was acknowledged, in the indexer, on a
 //! blocking thread with a time cap ([`ExtractionLimits::timeout`]). The memory
@@ -12,7 +15,22 @@
 //! subprocess with rlimits would give a hard cap and is not done yet.
 
 use app::domain::MediaType;
-use std::time::Duration;
+use std::{
+    io::{Read, Write},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// The OCR program, found on `PATH`.
+const TESSERACT: &str = "tesseract";
+/// Its Norwegian model (bokmål and nynorsk).
+const OCR_LANGUAGE: &str = "nor";
+/// A scanned page is rendered at this many dots per inch for OCR: enough for
+/// body text, and an A4 page stays near 1650 × 2340 pixels.
+const OCR_DPI: f32 = 200.0;
+/// A page larger than this many pixels on a side is not rendered (a huge
+/// page box would cost gigabytes).
+const OCR_MAX_SIDE: f32 = 5000.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExtractionLimits {
@@ -26,8 +44,6 @@ pub struct ExtractionLimits {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExtractError {
-    #[error("{0} has no text to extract")]
-    NoText(&'static str),
     #[error("the document is larger than {0} bytes")]
     TooLarge(u64),
     #[error("the document has more than {0} pages")]
@@ -57,11 +73,19 @@ pub fn extract(
     if bytes.len() as u64 > limits.max_bytes {
         return Err(ExtractError::TooLarge(limits.max_bytes));
     }
+    let deadline = Instant::now() + limits.timeout;
     let mut text = match media_type {
-        MediaType::Pdf => pdf_text(bytes, limits)?,
+        MediaType::Pdf => {
+            let text = pdf_text(bytes, limits)?;
+            if text.trim().is_empty() {
+                scanned_pdf_text(bytes, limits, deadline)?
+            } else {
+                text
+            }
+        }
         MediaType::Html => html_text(&String::from_utf8_lossy(bytes)),
         MediaType::PlainText => String::from_utf8_lossy(bytes).into_owned(),
-        MediaType::Png | MediaType::Jpeg => return Err(ExtractError::NoText("an image")),
+        MediaType::Png | MediaType::Jpeg => ocr(bytes, deadline, limits.timeout)?,
     };
     if let Some((cut, _)) = text.char_indices().nth(limits.max_chars) {
         text.truncate(cut);
@@ -116,6 +140,100 @@ fn pdf_text(bytes: &[u8], limits: &ExtractionLimits) -> Result<String, ExtractEr
     Ok(text)
 }
 
+/// The text of a PDF whose pages are images: each page rendered and read by
+/// OCR, within the page limit and the time cap.
+fn scanned_pdf_text(
+    bytes: &[u8],
+    limits: &ExtractionLimits,
+    deadline: Instant,
+) -> Result<String, ExtractError> {
+    use hayro::{
+        hayro_interpret::InterpreterSettings, hayro_syntax::Pdf, render, RenderCache,
+        RenderSettings,
+    };
+    let pdf = Pdf::new(std::sync::Arc::new(bytes.to_vec()))
+        .map_err(|error| ExtractError::Unreadable(format!("{error:?}")))?;
+    if pdf.pages().len() > limits.max_pages {
+        return Err(ExtractError::TooManyPages(limits.max_pages));
+    }
+    let scale = OCR_DPI / 72.0;
+    let (settings, cache) = (InterpreterSettings::default(), RenderCache::new());
+    let mut text = String::new();
+    for page in pdf.pages().iter() {
+        let (width, height) = page.render_dimensions();
+        if width * scale > OCR_MAX_SIDE || height * scale > OCR_MAX_SIDE {
+            continue;
+        }
+        let pixmap = render(
+            page,
+            &cache,
+            &settings,
+            &RenderSettings {
+                x_scale: scale,
+                y_scale: scale,
+                width: None,
+                height: None,
+                bg_color: hayro::vello_cpu::color::palette::css::WHITE,
+            },
+        );
+        let mut image = format!("P6\n{} {}\n255\n", pixmap.width(), pixmap.height()).into_bytes();
+        for pixel in pixmap.data() {
+            // Premultiplied on white: what is not covered shows white.
+            let on_white = |channel: u8| channel.saturating_add(255 - pixel.a);
+            image.extend([on_white(pixel.r), on_white(pixel.g), on_white(pixel.b)]);
+        }
+        text.push_str(&ocr(&image, deadline, limits.timeout)?);
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// The text Tesseract reads in an image (PNG, JPEG or PPM), killed if it
+/// runs past `deadline`.
+fn ocr(image: &[u8], deadline: Instant, cap: Duration) -> Result<String, ExtractError> {
+    let mut child = Command::new(TESSERACT)
+        .args(["stdin", "stdout", "-l", OCR_LANGUAGE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|error| ExtractError::Unreadable(format!("cannot start {TESSERACT}: {error}")))?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let mut stdout = child.stdout.take().expect("piped");
+    let input = image.to_vec();
+    // Fed and read on their own threads, so neither pipe can fill and stall.
+    let feeder = std::thread::spawn(move || stdin.write_all(&input));
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).map(|_| text)
+    });
+    let status = loop {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|error| ExtractError::Unreadable(error.to_string()))?
+        {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(ExtractError::TimedOut(cap));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = feeder.join();
+    let text = reader
+        .join()
+        .map_err(|_| ExtractError::Unreadable("the OCR output was lost".to_owned()))?
+        .map_err(|error| ExtractError::Unreadable(error.to_string()))?;
+    if !status.success() {
+        return Err(ExtractError::Unreadable(format!(
+            "{TESSERACT} failed: {status}"
+        )));
+    }
+    Ok(text)
+}
+
 /// The visible text of an HTML document.
 pub fn html_text(html: &str) -> String {
     let no_tags = ammonia::Builder::empty().clean(html).to_string();
@@ -156,8 +274,115 @@ mod tests {
         assert_eq!(text, "Hei Kari & Ola");
     }
 
+    /// A page of Norwegian text as an image, as a scanner would make it:
+    /// one of our letters, rendered.
+    fn scanned(text: &str) -> Vec<u8> {
+        let pdf = crate::pdf::letter_pdf("Vedtak om bostøtte", "Kari", &[text]).unwrap();
+        let directory = tempfile::tempdir().unwrap();
+        let input = directory.path().join("brev.pdf");
+        std::fs::write(&input, pdf).unwrap();
+        let output = directory.path().join("side");
+        // poppler's renderer: no code shared with the OCR path.
+        let rendered = Command::new("pdftoppm")
+            .args(["-png", "-r", "150", "-singlefile"])
+            .arg(&input)
+            .arg(&output)
+            .status()
+            .expect("pdftoppm (poppler-utils) is installed");
+        assert!(rendered.success());
+        std::fs::read(directory.path().join("side.png")).unwrap()
+    }
+
+    /// Needs Debian's tesseract-ocr and tesseract-ocr-nor (`.ci/setup`).
     #[test]
-    fn limits_are_refusals_and_images_have_no_text() {
+    fn images_are_read_with_the_norwegian_model() {
+        let png = scanned("Søknaden om bostøtte er innvilget fra første januar.");
+        let text = extract(MediaType::Png, &png, &limits()).unwrap();
+        assert!(text.contains("bostøtte"), "{text}");
+        assert!(text.contains("innvilget"), "{text}");
+    }
+
+    /// A scan saved as PDF: the page is one image and has no text.
+    #[test]
+    fn pdfs_of_scanned_pages_are_read_with_ocr() {
+        use hayro::{
+            hayro_interpret::InterpreterSettings, hayro_syntax::Pdf, render, RenderCache,
+            RenderSettings,
+        };
+        use lopdf::{dictionary, Document, Object, Stream};
+        let letter = crate::pdf::letter_pdf(
+            "Vedtak",
+            "Kari",
+            &["Klagen på eiendomsskatten er tatt til følge."],
+        )
+        .unwrap();
+        let pdf = Pdf::new(std::sync::Arc::new(letter)).unwrap();
+        let scale = 150.0 / 72.0;
+        let pixmap = render(
+            &pdf.pages()[0],
+            &RenderCache::new(),
+            &InterpreterSettings::default(),
+            &RenderSettings {
+                x_scale: scale,
+                y_scale: scale,
+                width: None,
+                height: None,
+                bg_color: hayro::vello_cpu::color::palette::css::WHITE,
+            },
+        );
+        let (width, height) = (u32::from(pixmap.width()), u32::from(pixmap.height()));
+        let pixels: Vec<u8> = pixmap
+            .data()
+            .iter()
+            .flat_map(|pixel| [pixel.r, pixel.g, pixel.b])
+            .collect();
+        let mut scan = Document::with_version("1.7");
+        let pages_id = scan.new_object_id();
+        let image = scan.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Image",
+                "Width" => width, "Height" => height,
+                "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8,
+            },
+            pixels,
+        ));
+        let content = scan.add_object(Stream::new(
+            dictionary! {},
+            b"q 595 0 0 842 0 0 cm /Skann Do Q".to_vec(),
+        ));
+        let page = scan.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id,
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Resources" => dictionary! { "XObject" => dictionary! { "Skann" => image } },
+            "Contents" => content,
+        });
+        scan.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
+            }),
+        );
+        let catalog = scan.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        scan.trailer.set("Root", catalog);
+        let mut bytes = Vec::new();
+        scan.save_to(&mut bytes).unwrap();
+
+        let limits = ExtractionLimits {
+            max_bytes: 64 * 1024 * 1024,
+            timeout: Duration::from_secs(30),
+            ..limits()
+        };
+        assert_eq!(
+            pdf_text(&bytes, &limits).unwrap().trim(),
+            "",
+            "no text layer"
+        );
+        let text = extract(MediaType::Pdf, &bytes, &limits).unwrap();
+        assert!(text.contains("eiendomsskatten"), "{text}");
+    }
+
+    #[test]
+    fn limits_are_refusals() {
         let small = ExtractionLimits {
             max_bytes: 3,
             ..limits()
@@ -166,10 +391,9 @@ mod tests {
             extract(MediaType::PlainText, b"abcd", &small),
             Err(ExtractError::TooLarge(3))
         );
-        assert!(matches!(
-            extract(MediaType::Png, b"\x89PNG", &limits()),
-            Err(ExtractError::NoText(_))
-        ));
+        assert!(extract(MediaType::Png, b"\x89PNG", &limits())
+            .unwrap_err()
+            .is_retryable());
         assert!(extract(MediaType::Pdf, b"%PDF-1.7 broken", &limits())
             .unwrap_err()
             .is_retryable());

@@ -620,6 +620,71 @@ async fn unreadable_documents_are_delivered_marked_and_retried(backend: Backend)
     assert_eq!(results["unsearchable_documents"], 1);
 }
 
+/// A letter as a scanner or a phone camera makes it: one of our letters,
+/// rendered to PNG by poppler's `pdftoppm` (which shares no code with
+/// Postkasse).
+fn photographed_letter(text: &str) -> Vec<u8> {
+    let pdf = postkasse::pdf::letter_pdf("Vedtak", "Kari", &[text]).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::write(directory.path().join("brev.pdf"), pdf).unwrap();
+    let rendered = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "150", "-singlefile", "brev.pdf", "side"])
+        .current_dir(directory.path())
+        .status()
+        .expect("pdftoppm (poppler-utils) is installed");
+    assert!(rendered.success());
+    std::fs::read(directory.path().join("side.png")).unwrap()
+}
+
+/// An uploaded photo of a letter is read by OCR, off the request path, and
+/// becomes searchable by a word in it.
+async fn an_uploaded_image_becomes_searchable_by_its_words(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let kari = citizen(16);
+    let session = app.login_as(&kari).await;
+    let png = photographed_letter("Søknaden om parkeringstillatelse er innvilget.");
+    let form = reqwest::multipart::Form::new().part(
+        "fil",
+        reqwest::multipart::Part::bytes(png)
+            .file_name("skann.png")
+            .mime_str("image/png")
+            .unwrap(),
+    );
+    let uploaded = app
+        .client
+        .post(app.url("/mine-dokumenter/last-opp"))
+        .header(
+            header::COOKIE,
+            format!("__Host-postkasse-session={session}"),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        uploaded.status().is_success() || uploaded.status().is_redirection(),
+        "{}",
+        uploaded.status()
+    );
+    let upload = app.database.uploads(&kari).await.unwrap().remove(0);
+    let href = format!("/opplastinger/{}", upload.id);
+    let results = app
+        .hrefs_become(
+            &session,
+            &[("q", "parkeringstillatelse")],
+            vec![href.clone()],
+        )
+        .await;
+    assert_eq!(results["unsearchable_documents"], 0, "{results}");
+    app.hrefs_become(&session, &[("q", "innvilget")], vec![href])
+        .await;
+    // Another citizen never finds it.
+    let ola = app.login_as(&citizen(17)).await;
+    app.hrefs_become(&ola, &[("q", "innvilget")], vec![]).await;
+}
+
 async fn reindex_rebuilds_the_index_from_the_database(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -899,6 +964,7 @@ async fn uploads_are_searchable_until_deleted(backend: Backend) {
 }
 
 on_both_backends!(
+    an_uploaded_image_becomes_searchable_by_its_words,
     compound_parts_and_typos_find_letters_below_exact_words,
     uploads_are_searchable_until_deleted,
     purged_letters_and_deleted_folders_leave_the_index,

@@ -147,35 +147,21 @@ fn scanned_pdf_text(
     limits: &ExtractionLimits,
     deadline: Instant,
 ) -> Result<String, ExtractError> {
-    use hayro::{
-        hayro_interpret::InterpreterSettings, hayro_syntax::Pdf, render, RenderCache,
-        RenderSettings,
-    };
+    use hayro::{hayro_syntax::Pdf, RenderCache};
     let pdf = Pdf::new(std::sync::Arc::new(bytes.to_vec()))
         .map_err(|error| ExtractError::Unreadable(format!("{error:?}")))?;
     if pdf.pages().len() > limits.max_pages {
         return Err(ExtractError::TooManyPages(limits.max_pages));
     }
     let scale = OCR_DPI / 72.0;
-    let (settings, cache) = (InterpreterSettings::default(), RenderCache::new());
+    let cache = RenderCache::new();
     let mut text = String::new();
     for page in pdf.pages().iter() {
         let (width, height) = page.render_dimensions();
         if width * scale > OCR_MAX_SIDE || height * scale > OCR_MAX_SIDE {
             continue;
         }
-        let pixmap = render(
-            page,
-            &cache,
-            &settings,
-            &RenderSettings {
-                x_scale: scale,
-                y_scale: scale,
-                width: None,
-                height: None,
-                bg_color: hayro::vello_cpu::color::palette::css::WHITE,
-            },
-        );
+        let pixmap = render_on_white(page, &cache, scale);
         let mut image = format!("P6\n{} {}\n255\n", pixmap.width(), pixmap.height()).into_bytes();
         for pixel in pixmap.data() {
             // Premultiplied on white: what is not covered shows white.
@@ -186,6 +172,26 @@ fn scanned_pdf_text(
         text.push('\n');
     }
     Ok(text)
+}
+
+/// A page rendered at `scale` pixels per point on a white ground.
+fn render_on_white<'a>(
+    page: &'a hayro::hayro_syntax::page::Page<'a>,
+    cache: &hayro::RenderCache<'a>,
+    scale: f32,
+) -> hayro::vello_cpu::Pixmap {
+    hayro::render(
+        page,
+        cache,
+        &hayro::hayro_interpret::InterpreterSettings::default(),
+        &hayro::RenderSettings {
+            x_scale: scale,
+            y_scale: scale,
+            width: None,
+            height: None,
+            bg_color: hayro::vello_cpu::color::palette::css::WHITE,
+        },
+    )
 }
 
 /// The text Tesseract reads in an image (PNG, JPEG or PPM), killed if it
@@ -305,10 +311,6 @@ mod tests {
     /// A scan saved as PDF: the page is one image and has no text.
     #[test]
     fn pdfs_of_scanned_pages_are_read_with_ocr() {
-        use hayro::{
-            hayro_interpret::InterpreterSettings, hayro_syntax::Pdf, render, RenderCache,
-            RenderSettings,
-        };
         use lopdf::{dictionary, Document, Object, Stream};
         let letter = crate::pdf::letter_pdf(
             "Vedtak",
@@ -316,20 +318,8 @@ mod tests {
             &["Klagen på eiendomsskatten er tatt til følge."],
         )
         .unwrap();
-        let pdf = Pdf::new(std::sync::Arc::new(letter)).unwrap();
-        let scale = 150.0 / 72.0;
-        let pixmap = render(
-            &pdf.pages()[0],
-            &RenderCache::new(),
-            &InterpreterSettings::default(),
-            &RenderSettings {
-                x_scale: scale,
-                y_scale: scale,
-                width: None,
-                height: None,
-                bg_color: hayro::vello_cpu::color::palette::css::WHITE,
-            },
-        );
+        let pdf = hayro::hayro_syntax::Pdf::new(std::sync::Arc::new(letter)).unwrap();
+        let pixmap = render_on_white(&pdf.pages()[0], &hayro::RenderCache::new(), 150.0 / 72.0);
         let (width, height) = (u32::from(pixmap.width()), u32::from(pixmap.height()));
         let pixels: Vec<u8> = pixmap
             .data()

@@ -47,7 +47,13 @@ impl TestApp {
         .await
     }
 
-    async fn upload_as(&self, session: &str, file_name: &str, bytes: &[u8]) -> reqwest::Response {
+    /// Uploads a file to "Mine dokumenter" (its type is read from its bytes).
+    pub(crate) async fn upload_as(
+        &self,
+        session: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> reqwest::Response {
         let form = reqwest::multipart::Form::new().part(
             "fil",
             reqwest::multipart::Part::bytes(bytes.to_vec())

@@ -59,6 +59,25 @@ impl TestApp {
             .id
     }
 
+    /// Uploads a file for `owner` and returns the upload's id and where a
+    /// hit on it links.
+    async fn upload_found_at(
+        &self,
+        session: &str,
+        owner: &Fnr,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> (app::domain::UploadId, String) {
+        let uploaded = self.upload_as(session, file_name, bytes).await;
+        assert!(
+            uploaded.status().is_success() || uploaded.status().is_redirection(),
+            "{}",
+            uploaded.status()
+        );
+        let upload = self.database.uploads(owner).await.unwrap().remove(0);
+        (upload.id, format!("/opplastinger/{}", upload.id))
+    }
+
     async fn search_response(&self, session: &str, query: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .get(self.url("/api/search_archive"))
@@ -645,31 +664,9 @@ async fn an_uploaded_image_becomes_searchable_by_its_words(backend: Backend) {
     let kari = citizen(16);
     let session = app.login_as(&kari).await;
     let png = photographed_letter("Søknaden om parkeringstillatelse er innvilget.");
-    let form = reqwest::multipart::Form::new().part(
-        "fil",
-        reqwest::multipart::Part::bytes(png)
-            .file_name("skann.png")
-            .mime_str("image/png")
-            .unwrap(),
-    );
-    let uploaded = app
-        .client
-        .post(app.url("/mine-dokumenter/last-opp"))
-        .header(
-            header::COOKIE,
-            format!("__Host-postkasse-session={session}"),
-        )
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        uploaded.status().is_success() || uploaded.status().is_redirection(),
-        "{}",
-        uploaded.status()
-    );
-    let upload = app.database.uploads(&kari).await.unwrap().remove(0);
-    let href = format!("/opplastinger/{}", upload.id);
+    let (_, href) = app
+        .upload_found_at(&session, &kari, "skann.png", &png)
+        .await;
     let results = app
         .hrefs_become(
             &session,
@@ -919,31 +916,9 @@ async fn uploads_are_searchable_until_deleted(backend: Backend) {
     let session = app.login_as(&kari).await;
     let pdf =
         postkasse::pdf::letter_pdf("Kvittering for sykkel", "Kari", &["Kjøpt i Bergen."]).unwrap();
-    let form = reqwest::multipart::Form::new().part(
-        "fil",
-        reqwest::multipart::Part::bytes(pdf)
-            .file_name("kvittering.pdf")
-            .mime_str("application/pdf")
-            .unwrap(),
-    );
-    let uploaded = app
-        .client
-        .post(app.url("/mine-dokumenter/last-opp"))
-        .header(
-            header::COOKIE,
-            format!("__Host-postkasse-session={session}"),
-        )
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        uploaded.status().is_success() || uploaded.status().is_redirection(),
-        "{}",
-        uploaded.status()
-    );
-    let upload = app.database.uploads(&kari).await.unwrap().remove(0);
-    let href = format!("/opplastinger/{}", upload.id);
+    let (upload, href) = app
+        .upload_found_at(&session, &kari, "kvittering.pdf", &pdf)
+        .await;
     let results = app
         .hrefs_become(&session, &[("q", "sykkel bergen")], vec![href.clone()])
         .await;
@@ -954,7 +929,7 @@ async fn uploads_are_searchable_until_deleted(backend: Backend) {
         .await;
 
     let deleted = app
-        .server_fn_as("delete_upload", &[("id", upload.id.to_string())], &session)
+        .server_fn_as("delete_upload", &[("id", upload.to_string())], &session)
         .await;
     assert!(deleted.status().is_success(), "{}", deleted.status());
     app.hrefs_become(&session, &[("q", "sykkel")], vec![]).await;

@@ -232,7 +232,8 @@ impl Register {
             .insert_contact_proof(&proof, now - proof::KEPT_FOR)
             .await
             .map_err(internal)?;
-        let text = proof::code_message(&code, channel);
+        let language = self.person(fnr).await.map_err(internal)?.language;
+        let text = proof::code_message(&code, channel, language);
         match self
             .courier
             .send_code(proof.id, channel, proof.address.as_str(), &text)

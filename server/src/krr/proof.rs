@@ -16,7 +16,7 @@ use super::{
     contact::{EmailAddress, MobileNumber},
     person::SelfServiceChange,
 };
-use app::domain::{Fnr, NoticeChannel};
+use app::domain::{Fnr, Language, NoticeChannel};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
@@ -177,22 +177,48 @@ impl ContactProof {
     }
 }
 
-/// The message that carries a code, in bokmål and English: it goes to an
-/// address whose owner's language is not known yet.
-pub fn code_message(code: &OneTimeCode, channel: NoticeChannel) -> String {
-    let what = match channel {
-        NoticeChannel::Email => ("e-postadressen", "e-mail address"),
-        NoticeChannel::Sms => ("mobilnummeret", "mobile number"),
-    };
+/// The message that carries a code, in the citizen's language as the
+/// register has it, as notices are: bokmål, nynorsk or English, and bokmål
+/// for Northern Sami or no language on record.
+pub fn code_message(
+    code: &OneTimeCode,
+    channel: NoticeChannel,
+    language: Option<Language>,
+) -> String {
     let minutes = CODE_VALID_FOR.num_minutes();
-    format!(
-        "Koden for å bekrefte {no} i Postkasse er {code}. Den gjelder i {minutes} minutter. \
-         Har du ikke bedt om den, kan du se bort fra meldingen.\n\
-         Your code to confirm your {en} in Postkasse is {code}. It is valid for {minutes} minutes.",
-        no = what.0,
-        en = what.1,
-        code = code.as_str(),
-    )
+    let code = code.as_str();
+    match language {
+        Some(Language::Nynorsk) => {
+            let what = match channel {
+                NoticeChannel::Email => "e-postadressa",
+                NoticeChannel::Sms => "mobilnummeret",
+            };
+            format!(
+                "Koden for å stadfeste {what} i Postkasse er {code}. Han gjeld i {minutes} minutt. \
+                 Har du ikkje bede om han, kan du sjå bort frå meldinga."
+            )
+        }
+        Some(Language::English) => {
+            let what = match channel {
+                NoticeChannel::Email => "e-mail address",
+                NoticeChannel::Sms => "mobile number",
+            };
+            format!(
+                "Your code to confirm your {what} in Postkasse is {code}. It is valid for {minutes} \
+                 minutes. If you did not ask for it, you can ignore this message."
+            )
+        }
+        Some(Language::Bokmaal | Language::Sami) | None => {
+            let what = match channel {
+                NoticeChannel::Email => "e-postadressen",
+                NoticeChannel::Sms => "mobilnummeret",
+            };
+            format!(
+                "Koden for å bekrefte {what} i Postkasse er {code}. Den gjelder i {minutes} minutter. \
+                 Har du ikke bedt om den, kan du se bort fra meldingen."
+            )
+        }
+    }
 }
 
 /// Why a code did not go out.
@@ -285,14 +311,22 @@ mod tests {
     }
 
     #[test]
-    fn the_message_carries_the_code_and_no_link() {
+    fn the_message_carries_the_code_and_no_link_in_the_citizens_language() {
         let code = OneTimeCode::parse("482913").unwrap();
-        let text = code_message(&code, NoticeChannel::Sms);
-        assert!(text.contains("482913"));
-        assert!(text.contains("15 minutter"));
-        assert!(
-            !text.contains("http"),
-            "a code message never carries a link"
-        );
+        for (language, words) in [
+            (None, "15 minutter"),
+            (Some(Language::Sami), "15 minutter"),
+            (Some(Language::Nynorsk), "15 minutt."),
+            (Some(Language::English), "15 minutes"),
+        ] {
+            let text = code_message(&code, NoticeChannel::Sms, language);
+            assert!(text.contains("482913"), "{text}");
+            assert!(text.contains(words), "{language:?}: {text}");
+            assert!(
+                !text.contains("http"),
+                "a code message never carries a link"
+            );
+            assert!(text.chars().count() <= 160, "one SMS: {text}");
+        }
     }
 }

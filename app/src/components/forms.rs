@@ -83,27 +83,35 @@ pub fn SavedNote(note: Signal<Option<&'static str>>) -> impl IntoView {
 /// A labelled text input with its hint and, after a refusal, its error.
 #[component]
 pub fn TextField(
-    /// The server function's argument; also the input's id.
+    /// The server function's argument; also the input's id unless `id` is given.
     name: &'static str,
+    /// The input's id, where two forms on one page send the same argument.
+    #[prop(optional)]
+    id: Option<&'static str>,
     hint_id: &'static str,
     /// The id of the error paragraph, `<name>-feil`.
     error_id: &'static str,
     label: &'static str,
     kind: &'static str,
     autocomplete: &'static str,
-    hint: &'static str,
+    /// The keyboard a phone offers (`numeric` for codes); none by default.
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
+    #[prop(into)] hint: String,
     value: String,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
+    let id = id.unwrap_or(name);
     view! {
         <div class="field">
-            <label for=name>{label}</label>
+            <label for=id>{label}</label>
             <p id=hint_id class="hint">{hint}</p>
             <input
-                id=name
+                id=id
                 name=name
                 type=kind
                 autocomplete=autocomplete
+                inputmode=inputmode
                 value=value
                 aria-describedby=described_by(Some(hint_id), error_id, error)
                 aria-invalid=move || error.get().is_some().then_some("true")

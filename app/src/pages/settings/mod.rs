@@ -525,21 +525,19 @@ fn CodeField(
     )
     .to_string();
     view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <p id=hint_id class="hint">{sent_to}</p>
-            <input
-                id=id
-                name="code"
-                type="text"
-                inputmode="numeric"
-                autocomplete="one-time-code"
-                class="code"
-                aria-describedby=described_by(Some(hint_id), error_id, error)
-                aria-invalid=move || error.get().is_some().then_some("true")
-            />
-            <FieldError id=error_id label error />
-        </div>
+        <TextField
+            name="code"
+            id
+            hint_id
+            error_id
+            label
+            kind="text"
+            autocomplete="one-time-code"
+            inputmode="numeric"
+            hint=sent_to
+            value=String::new()
+            error
+        />
     }
 }
 

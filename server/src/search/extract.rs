@@ -206,32 +206,37 @@ fn ocr(image: &[u8], deadline: Instant, cap: Duration) -> Result<String, Extract
         .map_err(|error| ExtractError::Unreadable(format!("cannot start {TESSERACT}: {error}")))?;
     let mut stdin = child.stdin.take().expect("piped");
     let mut stdout = child.stdout.take().expect("piped");
-    let input = image.to_vec();
-    // Fed and read on their own threads, so neither pipe can fill and stall.
-    let feeder = std::thread::spawn(move || stdin.write_all(&input));
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        stdout.read_to_string(&mut text).map(|_| text)
-    });
-    let status = loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(|error| ExtractError::Unreadable(error.to_string()))?
-        {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(ExtractError::TimedOut(cap));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let _ = feeder.join();
-    let text = reader
-        .join()
-        .map_err(|_| ExtractError::Unreadable("the OCR output was lost".to_owned()))?
-        .map_err(|error| ExtractError::Unreadable(error.to_string()))?;
+    // Fed and read on their own threads, so neither pipe can fill and
+    // stall; scoped, so the image is lent to the feeder rather than copied.
+    let (status, text) = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            // A child killed at the cap closes the pipe: the write just fails.
+            let _ = stdin.write_all(image);
+        });
+        let reader = scope.spawn(move || {
+            let mut text = String::new();
+            stdout.read_to_string(&mut text).map(|_| text)
+        });
+        let status = loop {
+            if let Some(status) = child
+                .try_wait()
+                .map_err(|error| ExtractError::Unreadable(error.to_string()))?
+            {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(ExtractError::TimedOut(cap));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let text = reader
+            .join()
+            .map_err(|_| ExtractError::Unreadable("the OCR output was lost".to_owned()))?
+            .map_err(|error| ExtractError::Unreadable(error.to_string()))?;
+        Ok((status, text))
+    })?;
     if !status.success() {
         return Err(ExtractError::Unreadable(format!(
             "{TESSERACT} failed: {status}"

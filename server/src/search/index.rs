@@ -176,14 +176,8 @@ pub fn document(fields: &Fields, compounds: &Compounds, entry: &IndexEntry) -> T
     doc.add_text(fields.kind, kind_key(entry.kind));
     doc.add_text(fields.owner, entry.owner.as_str());
     doc.add_text(fields.title, &entry.nonsensitive_title);
-    doc.add_text(
-        fields.parts,
-        compounds.parts_of_text(&entry.nonsensitive_title),
-    );
     let text = entry.texts.join("\n\n");
-    // Compound parts of what only a login at level high may match on stay
-    // in the secret field.
-    let hidden = format!(
+    let rest = format!(
         "{}\n{}\n{text}",
         entry.title,
         entry.sender.as_deref().unwrap_or_default()
@@ -191,13 +185,22 @@ pub fn document(fields: &Fields, compounds: &Compounds, entry: &IndexEntry) -> T
     if secret {
         doc.add_text(fields.secret_title, &entry.title);
         doc.add_text(fields.secret_body, &text);
-        doc.add_text(fields.secret_parts, compounds.parts_of_text(&hidden));
+        // Compound parts of what only a login at level high may match on
+        // stay in the secret field.
+        doc.add_text(
+            fields.parts,
+            compounds.parts_of_text(&entry.nonsensitive_title),
+        );
+        doc.add_text(fields.secret_parts, compounds.parts_of_text(&rest));
     } else {
         if entry.title != entry.nonsensitive_title {
             doc.add_text(fields.title, &entry.title);
         }
         doc.add_text(fields.body, &text);
-        doc.add_text(fields.parts, compounds.parts_of_text(&hidden));
+        // One pass over everything, so a compound in the title that is
+        // also the non-sensitive title counts once.
+        let all = format!("{}\n{rest}", entry.nonsensitive_title);
+        doc.add_text(fields.parts, compounds.parts_of_text(&all));
     }
     if let Some(sender) = &entry.sender {
         doc.add_text(

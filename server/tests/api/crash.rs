@@ -45,6 +45,18 @@ pub(crate) struct Environment {
 }
 
 impl Environment {
+    /// A server on `database_url` with its blobs under `scratch`, on any
+    /// free port and the built-in settings.
+    pub(crate) fn in_scratch(database_url: &str, scratch: &Path) -> Environment {
+        Environment {
+            database_url: database_url.to_owned(),
+            blobs: scratch.join("blobs"),
+            scratch: scratch.to_path_buf(),
+            port: 0,
+            config: None,
+        }
+    }
+
     fn command(&self, args: &[&str]) -> Command {
         let (provider_key, provider_certificate) = provider_files();
         let mut command = Command::new(env!("CARGO_BIN_EXE_postkasse"));
@@ -131,13 +143,7 @@ async fn every_acknowledged_letter_survives_sigkill_exactly_once(backend: Backen
         return;
     };
     let scratch = tempfile::tempdir().unwrap();
-    let environment = Arc::new(Environment {
-        database_url: database.url.clone(),
-        blobs: scratch.path().join("blobs"),
-        scratch: scratch.path().to_path_buf(),
-        port: 0,
-        config: None,
-    });
+    let environment = Arc::new(Environment::in_scratch(&database.url, scratch.path()));
     environment.cli(&["migrate"]).await;
     environment
         .cli(&[

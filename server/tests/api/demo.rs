@@ -11,13 +11,7 @@ async fn the_demo_seeds_its_letters_and_forwards_none(backend: Backend) {
         return;
     };
     let scratch = tempfile::tempdir().unwrap();
-    let environment = Environment {
-        database_url: database.url.clone(),
-        blobs: scratch.path().join("blobs"),
-        scratch: scratch.path().to_path_buf(),
-        port: 0,
-        config: None,
-    };
+    let environment = Environment::in_scratch(&database.url, scratch.path());
     environment.cli(&["migrate"]).await;
     environment.cli(&["demo", "--seed-only"]).await;
     let count = |sql: &'static str| crate::helpers::count_in(&database.url, sql);

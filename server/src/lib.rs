@@ -39,6 +39,7 @@ pub mod mailbox;
 pub mod moving;
 pub mod notify;
 pub mod operator;
+pub mod pages;
 pub mod pdf;
 pub mod print;
 pub mod replies;

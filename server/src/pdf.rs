@@ -97,6 +97,20 @@ pub fn letter_pdf(title: &str, addressee: &str, paragraphs: &[&str]) -> anyhow::
     finish(document).context("writing a letter")
 }
 
+/// An A4 PDF with one page per entry of `pages`, each a line of text: for
+/// letters of several pages (the demo, tests of the page reader).
+pub fn pages_pdf(pages: &[&str]) -> anyhow::Result<Vec<u8>> {
+    let mut document = new_document();
+    for line in pages {
+        let mut page = document.start_page_with(a4());
+        let mut surface = page.surface();
+        text(&mut surface, 60.0, 72.0, 16.0, line);
+        surface.finish();
+        page.finish();
+    }
+    finish(document).context("writing pages")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,6 +80,54 @@ pub struct DocumentLink {
     pub file_name: String,
     pub media_type: String,
     pub size_bytes: u64,
+    /// A PDF's pages to read inside the letter page; none for other types
+    /// and for a PDF that cannot be drawn (then it is a download only).
+    pub pages: Option<DocumentPages>,
+}
+
+/// A PDF shown page by page: the first pages (up to the server's limit) of
+/// `total`, each drawn on the server as a picture with its text beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentPages {
+    pub pages: Vec<PageView>,
+    pub total: u32,
+}
+
+/// One page of a PDF shown in the letter page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageView {
+    pub number: u32,
+    /// The page's picture, to be asked for at one of [`PageView::WIDTHS`]
+    /// with `?bredde=`.
+    pub src: String,
+    /// The page's size in points: the picture's aspect, so the page keeps
+    /// its place before the picture arrives.
+    pub width: u32,
+    pub height: u32,
+    /// The page's text, for screen readers, copying and finding in the page.
+    pub text: String,
+}
+
+impl PageView {
+    /// The widths, in pixels, a page's picture is drawn at. A fixed set
+    /// bounds the server's work and is offered to the browser as a `srcset`.
+    pub const WIDTHS: [u32; 4] = [480, 800, 1200, 1600];
+    /// The query parameter naming the width.
+    pub const WIDTH_PARAMETER: &'static str = "bredde";
+
+    /// The picture at `width` pixels.
+    pub fn src_at(&self, width: u32) -> String {
+        format!("{}?{}={width}", self.src, Self::WIDTH_PARAMETER)
+    }
+
+    /// Every width, for `srcset`.
+    pub fn srcset(&self) -> String {
+        Self::WIDTHS
+            .iter()
+            .map(|width| format!("{} {width}w", self.src_at(*width)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// A letter as the viewer may see it. A locked letter has no documents.
@@ -117,6 +165,8 @@ pub enum AccessKind {
     View,
     /// A document was downloaded.
     Download,
+    /// A document's pages were read inside the letter page.
+    Read,
     /// The citizen sent their answer to the letter's reply form.
     Reply,
     /// The citizen wrote to the letter's sender.

@@ -19,11 +19,13 @@ use crate::blobs::{BlobError, BlobStore};
 use crate::broker::{Broker, OpeningReceiptState};
 use crate::clock::Clock;
 use crate::errors::internal;
+use crate::pages::{PageError, PageLimits, Renderer};
 use crate::store::StorageError;
 use app::{
     api::{
         mailbox::{
-            AccessEntry, AccessKind, DocumentLink, InboxEntry, LetterBody, LetterPage, LetterView,
+            AccessEntry, AccessKind, DocumentLink, DocumentPages, InboxEntry, LetterBody,
+            LetterPage, LetterView, PageView,
         },
         session::SignedIn,
     },
@@ -49,6 +51,8 @@ pub struct MailboxService {
     replies: Option<Arc<dyn crate::replies::Store>>,
     /// Exports are recorded for the citizen's "Min aktivitet".
     activity: Arc<dyn crate::activity::Store>,
+    /// Draws PDF pages to read inside the letter page.
+    pages: Renderer,
 }
 
 /// The archive's limits, from the `[mailbox]` settings.
@@ -76,6 +80,9 @@ pub enum DocumentError {
     NeedsHigherLevel(SecurityLevel),
     #[error("the sender asked for an opening receipt the citizen has not agreed to")]
     NeedsOpeningConsent,
+    /// The page could not be drawn in time; another try may succeed.
+    #[error("the page could not be drawn in time")]
+    Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -118,6 +125,7 @@ impl MailboxService {
             index_feed: None,
             replies: None,
             activity,
+            pages: Renderer::new(PageLimits::default()),
         }
     }
 
@@ -197,6 +205,7 @@ impl MailboxService {
                     file_name: document.file_name.clone(),
                     media_type: document.media_type.as_mime().to_owned(),
                     size_bytes: document.size_bytes,
+                    pages: None,
                 })
                 .collect()
         } else {
@@ -277,6 +286,7 @@ impl MailboxService {
                     document,
                     level: viewer.level,
                 },
+                None,
             )
             .await
     }
@@ -294,12 +304,15 @@ impl MailboxService {
     }
 
     /// One document's bytes, if the citizen owns the letter and is logged in at its level.
-    pub async fn document(
+    /// The viewer's document `index` of letter `id`, if they may read it now:
+    /// their own letter, in effect, at their level, its opening receipt
+    /// agreed to.
+    async fn readable_document(
         &self,
         viewer: &SignedIn,
         id: LetterId,
         index: usize,
-    ) -> Result<OpenedDocument, DocumentError> {
+    ) -> Result<Document, DocumentError> {
         let letter = match self
             .store
             .letter_for(&viewer.fnr, id, self.clock.now())
@@ -315,25 +328,119 @@ impl MailboxService {
         if self.opening_state(viewer, id).await? == OpeningReceiptState::Pending {
             return Err(DocumentError::NeedsOpeningConsent);
         }
-        let document = letter
+        letter
             .documents
             .into_iter()
             .nth(index)
-            .ok_or(DocumentError::NotFound)?;
-        self.note_access(viewer, id, AccessKind::Download, u32::try_from(index).ok())
-            .await
-            .map_err(anyhow::Error::new)?;
-        let bytes = self
-            .blobs
+            .ok_or(DocumentError::NotFound)
+    }
+
+    async fn blob(&self, document: &Document) -> Result<Bytes, anyhow::Error> {
+        self.blobs
             .get(&document.digest)
             .await
             .map_err(|error| match error {
                 BlobError::NotFound => anyhow::anyhow!("document blob missing"),
                 other => anyhow::Error::new(other),
-            })?;
+            })
+    }
+
+    pub async fn document(
+        &self,
+        viewer: &SignedIn,
+        id: LetterId,
+        index: usize,
+    ) -> Result<OpenedDocument, DocumentError> {
+        let document = self.readable_document(viewer, id, index).await?;
+        self.note_access(viewer, id, AccessKind::Download, u32::try_from(index).ok())
+            .await
+            .map_err(anyhow::Error::new)?;
+        let bytes = self.blob(&document).await?;
         Ok(OpenedDocument { document, bytes })
     }
+
+    /// Page `page` (from 1) of a PDF document, drawn `width` pixels wide as
+    /// PNG, under the same rule as the document itself. Reading it in the
+    /// page is logged once per document and [`READ_LOGGED_ONCE_PER`], not
+    /// once per page picture.
+    pub async fn document_page(
+        &self,
+        viewer: &SignedIn,
+        id: LetterId,
+        index: usize,
+        page: usize,
+        width: u32,
+    ) -> Result<Vec<u8>, DocumentError> {
+        let document = self.readable_document(viewer, id, index).await?;
+        if document.media_type != MediaType::Pdf {
+            return Err(DocumentError::NotFound);
+        }
+        let now = self.clock.now();
+        let entry = AccessEntry {
+            at: now,
+            kind: AccessKind::Read,
+            document: u32::try_from(index).ok(),
+            level: viewer.level,
+        };
+        self.store
+            .record_access(&viewer.fnr, id, &entry, Some(now - READ_LOGGED_ONCE_PER))
+            .await
+            .map_err(anyhow::Error::new)?;
+        let bytes = self.blob(&document).await?;
+        self.pages
+            .render_png(bytes, page, width)
+            .await
+            .map_err(|error| match error {
+                PageError::NoSuchPage(_) => DocumentError::NotFound,
+                PageError::TimedOut(_) => DocumentError::Busy,
+                other => DocumentError::Internal(other.into()),
+            })
+    }
+
+    /// The pages of each PDF document in `documents`, for the letter page.
+    /// A PDF that cannot be drawn is left a download only.
+    async fn with_pages(&self, letter: &Letter, documents: &mut [DocumentLink]) {
+        for (document, link) in letter.documents.iter().zip(documents.iter_mut()) {
+            if document.media_type != MediaType::Pdf
+                || document.size_bytes > self.pages.limits().max_bytes
+            {
+                continue;
+            }
+            let outline = match self.blob(document).await {
+                Ok(bytes) => self.pages.outline(bytes).await.map_err(anyhow::Error::new),
+                Err(error) => Err(error),
+            };
+            match outline {
+                Ok(outline) => {
+                    link.pages = Some(DocumentPages {
+                        total: u32::try_from(outline.total).unwrap_or(u32::MAX),
+                        pages: outline
+                            .pages
+                            .into_iter()
+                            .zip(1..)
+                            .map(|(page, number)| PageView {
+                                number,
+                                src: format!("{}/sider/{number}", link.href),
+                                width: page.width_pt.round() as u32,
+                                height: page.height_pt.round() as u32,
+                                text: page.text,
+                            })
+                            .collect(),
+                    })
+                }
+                Err(error) => tracing::warn!(
+                    letter = %letter.id,
+                    error = %error,
+                    "a PDF could not be shown in the page; it stays a download"
+                ),
+            }
+        }
+    }
 }
+
+/// A document read in the page is noted in its access log once in this
+/// long, however many page pictures the browser fetches.
+pub const READ_LOGGED_ONCE_PER: chrono::Duration = chrono::Duration::minutes(10);
 
 #[async_trait::async_trait]
 impl app::api::mailbox::ssr::Mailbox for MailboxService {
@@ -409,7 +516,10 @@ impl app::api::mailbox::ssr::Mailbox for MailboxService {
             .await
             .map_err(internal)?
             .is_some();
-        let mut view = Self::view(viewer, letter, opening, self.clock.now());
+        let mut view = Self::view(viewer, letter.clone(), opening, self.clock.now());
+        if open {
+            self.with_pages(&letter, &mut view.documents).await;
+        }
         view.unread = view.unread && !open;
         view.body = body;
         view.public_sender = public_sender;

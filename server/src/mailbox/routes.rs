@@ -4,6 +4,9 @@
 //! - `GET /dokumenter/{letter_id}/{index}`: a letter's document, at the
 //!   letter's level. HTML is sanitised and served under a policy that lets
 //!   nothing load or run.
+//! - `GET /dokumenter/{letter_id}/{index}/sider/{page}?bredde=800`: one page
+//!   of a PDF document drawn as PNG at one of the widths the page offers,
+//!   under the same rule as the document.
 //! - `GET /opplastinger/{id}`: a document the citizen uploaded.
 //! - `POST /mine-dokumenter/last-opp`: upload (multipart, field `fil`). A
 //!   browser's form post is redirected back to the page, with the refusal as
@@ -11,8 +14,13 @@
 //! - `GET /eksport/postkasse.zip`: the whole archive as a zip.
 
 use super::{archive::UploadError, html, DocumentError, MailboxService};
-use crate::http::{extract::Path, problem::FieldError, ApiError};
+use crate::http::{
+    extract::{Path, Query},
+    problem::FieldError,
+    ApiError,
+};
 use app::api::archive::UploadProblem;
+use app::api::mailbox::PageView;
 use app::api::session::SignedIn;
 use app::domain::{LetterId, MediaType, UploadId};
 use axum::{
@@ -39,6 +47,10 @@ where
 {
     Router::new()
         .route("/dokumenter/{letter_id}/{index}", get(document))
+        .route(
+            "/dokumenter/{letter_id}/{index}/sider/{page}",
+            get(document_page),
+        )
         .route("/opplastinger/{id}", get(upload_document))
         .route("/eksport/postkasse.zip", get(export))
         .route(
@@ -93,20 +105,10 @@ pub async fn document(
     let letter_id: LetterId = letter_id
         .parse()
         .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;
-    let opened =
-        mailbox
-            .document(&viewer, letter_id, index)
-            .await
-            .map_err(|error| match error {
-                DocumentError::NotFound => ApiError::NotFound,
-                DocumentError::NeedsHigherLevel(_) => {
-                    ApiError::Forbidden("a login at a higher security level is required")
-                }
-                DocumentError::NeedsOpeningConsent => ApiError::Forbidden(
-                    "the sender asked for an opening receipt: open the letter on its page first",
-                ),
-                DocumentError::Internal(cause) => ApiError::from(cause),
-            })?;
+    let opened = mailbox
+        .document(&viewer, letter_id, index)
+        .await
+        .map_err(document_refusal)?;
     let file_name = &opened.document.file_name;
     Ok(match opened.document.media_type {
         MediaType::Html => {
@@ -123,6 +125,64 @@ pub async fn document(
         MediaType::PlainText => file_response(opened.bytes, "text/plain; charset=utf-8", file_name),
         other => file_response(opened.bytes, other.as_mime(), file_name),
     })
+}
+
+/// Why a document (or one of its pages) is not given, as an answer.
+fn document_refusal(error: DocumentError) -> ApiError {
+    match error {
+        DocumentError::NotFound => ApiError::NotFound,
+        DocumentError::NeedsHigherLevel(_) => {
+            ApiError::Forbidden("a login at a higher security level is required")
+        }
+        DocumentError::NeedsOpeningConsent => ApiError::Forbidden(
+            "the sender asked for an opening receipt: open the letter on its page first",
+        ),
+        DocumentError::Busy => {
+            ApiError::Unavailable(anyhow::anyhow!("a page took too long to draw"))
+        }
+        DocumentError::Internal(cause) => ApiError::from(cause),
+    }
+}
+
+/// `/dokumenter/{letter_id}/{index}/sider/{page}`.
+#[derive(Debug, serde::Deserialize)]
+pub struct PagePath {
+    letter_id: String,
+    index: usize,
+    page: usize,
+}
+
+/// `?bredde=`: one of [`PageView::WIDTHS`].
+#[derive(Debug, serde::Deserialize)]
+pub struct PageWidth {
+    bredde: u32,
+}
+
+pub async fn document_page(
+    State(mailbox): State<Arc<MailboxService>>,
+    viewer: Option<Extension<SignedIn>>,
+    Path(PagePath {
+        letter_id,
+        index,
+        page,
+    }): Path<PagePath>,
+    Query(PageWidth { bredde }): Query<PageWidth>,
+) -> Result<Response, ApiError> {
+    let viewer = signed_in(viewer)?;
+    let letter_id: LetterId = letter_id
+        .parse()
+        .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;
+    if !PageView::WIDTHS.contains(&bredde) {
+        return Err(ApiError::invalid(
+            PageView::WIDTH_PARAMETER,
+            format!("must be one of {:?} pixels", PageView::WIDTHS),
+        ));
+    }
+    let png = mailbox
+        .document_page(&viewer, letter_id, index, page, bredde)
+        .await
+        .map_err(document_refusal)?;
+    Ok(file_response(png, "image/png", &format!("side-{page}.png")))
 }
 
 pub async fn upload_document(

@@ -94,11 +94,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Notes a view of the owner's letter or a download of one of its
     /// documents; nothing is noted for a letter the owner does not have.
+    /// With `unless_since`, nothing is noted either when the same kind of
+    /// access to the same document was noted at or after it: page pictures
+    /// come one by one, and the log should say "read" once, not per page.
     async fn record_access(
         &self,
         owner: &Fnr,
         letter: LetterId,
         entry: &AccessEntry,
+        unless_since: Option<DateTime<Utc>>,
     ) -> Result<(), StorageError>;
 
     /// The access log of the owner's letter, newest first.

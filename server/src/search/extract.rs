@@ -161,7 +161,7 @@ fn scanned_pdf_text(
         if width * scale > OCR_MAX_SIDE || height * scale > OCR_MAX_SIDE {
             continue;
         }
-        let pixmap = render_on_white(page, &cache, scale);
+        let pixmap = crate::pages::render_on_white(page, &cache, scale);
         let mut image = format!("P6\n{} {}\n255\n", pixmap.width(), pixmap.height()).into_bytes();
         for pixel in pixmap.data() {
             // Premultiplied on white: what is not covered shows white.
@@ -172,26 +172,6 @@ fn scanned_pdf_text(
         text.push('\n');
     }
     Ok(text)
-}
-
-/// A page rendered at `scale` pixels per point on a white ground.
-fn render_on_white<'a>(
-    page: &'a hayro::hayro_syntax::page::Page<'a>,
-    cache: &hayro::RenderCache<'a>,
-    scale: f32,
-) -> hayro::vello_cpu::Pixmap {
-    hayro::render(
-        page,
-        cache,
-        &hayro::hayro_interpret::InterpreterSettings::default(),
-        &hayro::RenderSettings {
-            x_scale: scale,
-            y_scale: scale,
-            width: None,
-            height: None,
-            bg_color: hayro::vello_cpu::color::palette::css::WHITE,
-        },
-    )
 }
 
 /// The text Tesseract reads in an image (PNG, JPEG or PPM), killed if it
@@ -324,7 +304,11 @@ mod tests {
         )
         .unwrap();
         let pdf = hayro::hayro_syntax::Pdf::new(std::sync::Arc::new(letter)).unwrap();
-        let pixmap = render_on_white(&pdf.pages()[0], &hayro::RenderCache::new(), 150.0 / 72.0);
+        let pixmap = crate::pages::render_on_white(
+            &pdf.pages()[0],
+            &hayro::RenderCache::new(),
+            150.0 / 72.0,
+        );
         let (width, height) = (u32::from(pixmap.width()), u32::from(pixmap.height()));
         let pixels: Vec<u8> = pixmap
             .data()

@@ -191,6 +191,7 @@ impl AccessRow {
             kind: match self.kind.as_str() {
                 "view" => AccessKind::View,
                 "download" => AccessKind::Download,
+                "read" => AccessKind::Read,
                 "reply" => AccessKind::Reply,
                 "message" => AccessKind::Message,
                 _ => return Err(StorageError::corrupt("access kind")),
@@ -210,6 +211,7 @@ fn access_to_sql(entry: &AccessEntry) -> Result<(&'static str, Option<i32>), Sto
     let kind = match entry.kind {
         AccessKind::View => "view",
         AccessKind::Download => "download",
+        AccessKind::Read => "read",
         // The replies store keeps these; the log reads them from there.
         AccessKind::Reply | AccessKind::Message => {
             return Err(StorageError::Other(anyhow::anyhow!(
@@ -611,6 +613,7 @@ impl mailbox::Store for Database {
         owner: &Fnr,
         letter: LetterId,
         entry: &AccessEntry,
+        unless_since: Option<DateTime<Utc>>,
     ) -> Result<(), StorageError> {
         let (kind, document) = access_to_sql(entry)?;
         self.execute(
@@ -618,14 +621,19 @@ impl mailbox::Store for Database {
                 "INSERT INTO letter_access (letter_id, owner_fnr, accessed_at, kind,
                      document_index, level)
                  SELECT l.id, l.recipient_fnr, $3, $4, $5, $6 FROM letter l
-                 WHERE l.id = $1 AND l.recipient_fnr = $2",
+                 WHERE l.id = $1 AND l.recipient_fnr = $2
+                   AND ($7 IS NULL OR NOT EXISTS (
+                       SELECT 1 FROM letter_access a
+                       WHERE a.letter_id = $1 AND a.owner_fnr = $2 AND a.kind = $4
+                         AND a.document_index = $5 AND a.accessed_at >= $7))",
             )
             .bind(letter.as_uuid())
             .bind(owner.as_str())
             .bind(entry.at)
             .bind(kind)
             .bind(document)
-            .bind(i32::from(entry.level.as_number())),
+            .bind(i32::from(entry.level.as_number()))
+            .bind(unless_since),
         )
         .await?;
         Ok(())

@@ -22,6 +22,7 @@ mod openapi;
 mod operator;
 mod print_chain;
 mod provider_network;
+mod reader;
 mod replies;
 mod schema;
 mod search;

@@ -353,13 +353,13 @@ async fn a_letter_opened_before_the_reminder_gets_only_the_first_notice(backend:
     setup
         .app
         .database
-        .record_access(&citizen(6), letter, &viewed)
+        .record_access(&citizen(6), letter, &viewed, None)
         .await
         .unwrap();
     setup
         .app
         .database
-        .record_access(&kari, letter, &viewed)
+        .record_access(&kari, letter, &viewed, None)
         .await
         .unwrap();
 

@@ -3,6 +3,7 @@
 //! what the sender asks of the citizen ([`reply`], [`signing`]), what can be done with
 //! it ([`tools`]) and who has seen it.
 
+mod reader;
 mod reply;
 mod signing;
 mod tools;
@@ -24,6 +25,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use reader::PdfReader;
 use reply::{LinkOut, ReplySection};
 use signing::SigningSection;
 use tools::{LetterActions, LetterTools};
@@ -96,6 +98,32 @@ fn LetterDetails(
             view! { <pre class="letter-body letter-text">{text}</pre> }.into_any()
         }
     });
+    // PDFs are read in the page: the main document at once, each
+    // attachment when the citizen opens it.
+    let readers = letter
+        .documents
+        .iter()
+        .enumerate()
+        .filter_map(|(index, document)| {
+            let pages = document.pages.clone()?;
+            let reader = view! {
+                <PdfReader index title=document.title.clone() download=document.href.clone() pages />
+            };
+            Some(if index == 0 {
+                reader.into_any()
+            } else {
+                let open = tu_string!(i18n, reader.read_attachment, title = document.title.clone())
+                    .to_string();
+                view! {
+                    <details class="reader-attachment">
+                        <summary>{open}</summary>
+                        {reader}
+                    </details>
+                }
+                .into_any()
+            })
+        })
+        .collect_view();
     let opening_notice = tu_string!(
         i18n,
         letter.receipt_notice,
@@ -168,6 +196,7 @@ fn LetterDetails(
                     <section aria-labelledby="dokumenter-tittel">
                         <h2 id="dokumenter-tittel">{t!(i18n, letter.documents)}</h2>
                         {body}
+                        {readers}
                         <ul class="documents">
                             {letter
                                 .documents
@@ -230,6 +259,12 @@ fn AccessLog(entries: Vec<AccessEntry>) -> impl IntoView {
                                 }
                                 (AccessKind::Download, None) => {
                                     td_string!(locale, letter.document_downloaded).into()
+                                }
+                                (AccessKind::Read, Some(0) | None) => {
+                                    td_string!(locale, letter.main_read).into()
+                                }
+                                (AccessKind::Read, Some(index)) => {
+                                    td_string!(locale, letter.attachment_read, index).to_string()
                                 }
                                 (AccessKind::Reply, _) => td_string!(locale, letter.reply_sent).into(),
                                 (AccessKind::Message, _) => td_string!(locale, letter.message_sent).into(),

@@ -99,20 +99,34 @@ fn deliver_to(outgoing: &Path, batch: &BatchFiles) -> Result<(), TransportError>
     if target.is_dir() {
         return Ok(());
     }
-    // A dot-name the print house ignores, left over if a write was cut off.
-    let partial = outgoing.join(format!(".{id}.partial"));
-    if partial.exists() {
-        fs::remove_dir_all(&partial)?;
-    }
+    // A dot-name the print house ignores, and this writer's own: two
+    // processes delivering the same batch (the worker and `print batch`, or
+    // two nodes) must not write into, or remove, each other's folder. One
+    // cut off is left behind under its dot-name.
+    let partial = outgoing.join(format!(".{id}.{}.partial", uuid::Uuid::new_v4()));
     fs::create_dir(&partial)?;
-    for (name, bytes) in &batch.files {
-        write_synced(&partial.join(name), bytes)?;
+    let written = (|| -> Result<(), TransportError> {
+        for (name, bytes) in &batch.files {
+            write_synced(&partial.join(name), bytes)?;
+        }
+        let manifest = serde_json::to_vec_pretty(&batch.manifest)
+            .map_err(|error| TransportError(error.to_string()))?;
+        write_synced(&partial.join("manifest.json"), &manifest)?;
+        Ok(sync_directory(&partial)?)
+    })();
+    if let Err(error) = written {
+        let _ = fs::remove_dir_all(&partial);
+        return Err(error);
     }
-    let manifest = serde_json::to_vec_pretty(&batch.manifest)
-        .map_err(|error| TransportError(error.to_string()))?;
-    write_synced(&partial.join("manifest.json"), &manifest)?;
-    sync_directory(&partial)?;
-    fs::rename(&partial, &target)?;
+    match fs::rename(&partial, &target) {
+        Ok(()) => {}
+        // Another writer put the whole batch there first.
+        Err(_) if target.join("manifest.json").is_file() => {
+            fs::remove_dir_all(&partial)?;
+            return Ok(());
+        }
+        Err(error) => return Err(error.into()),
+    }
     sync_directory(outgoing)?;
     Ok(())
 }
@@ -230,6 +244,28 @@ mod tests {
             .map(|entry| entry.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "no partial folder is left: {names:?}");
+    }
+
+    #[test]
+    fn two_writers_of_one_batch_leave_it_whole_and_nothing_else() {
+        for _ in 0..20 {
+            let root = tempfile::tempdir().unwrap();
+            let outgoing = root.path().join("outgoing");
+            let batch = batch();
+            std::thread::scope(|scope| {
+                for _ in 0..2 {
+                    scope.spawn(|| deliver_to(&outgoing, &batch).unwrap());
+                }
+            });
+            let names: Vec<_> = fs::read_dir(&outgoing)
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name())
+                .collect();
+            assert_eq!(names, [batch.manifest.batch.to_string().as_str()]);
+            let folder = outgoing.join(batch.manifest.batch.to_string());
+            assert!(folder.join("manifest.json").is_file());
+            assert_eq!(fs::read(folder.join("a.pdf")).unwrap(), b"%PDF-1.7");
+        }
     }
 
     #[tokio::test]

@@ -15,6 +15,10 @@ pub enum AppError {
     Unauthorized,
     #[error("not found")]
     NotFound,
+    /// A delegate in another's mailbox asked for what the power of attorney
+    /// does not give (their own settings, moving letters, signing, ...).
+    #[error("not while acting for another person; switch back to your own mailbox first")]
+    ActingForAnother,
     /// Input the citizen can correct: `field` names the form field (its
     /// `name`), `problem` says what is wrong. The page puts it in words in
     /// the citizen's language; the `Display` here is English, for APIs.
@@ -103,6 +107,24 @@ pub enum Problem {
     /// The channel refused the address.
     #[error("could not be reached")]
     Unreachable,
+    #[error("must be a valid national identity number or D number (11 digits)")]
+    NotANationalId,
+    #[error("has a birth date that has not come yet")]
+    BornInTheFuture,
+    /// A power of attorney to oneself.
+    #[error("cannot be your own")]
+    OwnNationalId,
+    #[error("must be a date (YYYY-MM-DD)")]
+    NotADate,
+    #[error("must be after today")]
+    NotAfterToday,
+    #[error("can be at most {max_days} days ahead")]
+    TooFarAhead { max_days: u32 },
+    #[error("must have at least one sender chosen")]
+    NoSenderChosen,
+    /// A sender the citizen has no letters from.
+    #[error("must be senders you have letters from")]
+    UnknownSender,
 }
 
 impl AppError {
@@ -193,6 +215,7 @@ impl AppError {
         let status = match self {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::ActingForAnother => StatusCode::FORBIDDEN,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };

@@ -39,6 +39,7 @@ use pages::{
     activity::ActivityPage,
     check::CheckPage,
     folders::FoldersPage,
+    fullmakt::FullmaktPage,
     inbox::InboxPage,
     landing::Landing,
     letter::LetterPage,
@@ -120,6 +121,11 @@ fn Frame() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=StaticSegment("mapper") view=FoldersPage ssr=SsrMode::Async />
+                    <Route
+                        path=StaticSegment("fullmakter")
+                        view=FullmaktPage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=StaticSegment("mine-dokumenter")
                         view=UploadsPage

@@ -148,6 +148,16 @@ pub fn problem_text(locale: Locale, problem: Problem) -> String {
         Problem::CodeExpired => td_string!(locale, problems.code_expired).into(),
         Problem::TooManyCodes => td_string!(locale, problems.too_many_codes).into(),
         Problem::Unreachable => td_string!(locale, problems.unreachable).into(),
+        Problem::NotANationalId => td_string!(locale, problems.not_a_national_id).into(),
+        Problem::BornInTheFuture => td_string!(locale, problems.born_in_the_future).into(),
+        Problem::OwnNationalId => td_string!(locale, problems.own_national_id).into(),
+        Problem::NotADate => td_string!(locale, problems.not_a_date).into(),
+        Problem::NotAfterToday => td_string!(locale, problems.not_after_today).into(),
+        Problem::TooFarAhead { max_days } => {
+            td_string!(locale, problems.too_far_ahead, max_days).to_string()
+        }
+        Problem::NoSenderChosen => td_string!(locale, problems.no_sender_chosen).into(),
+        Problem::UnknownSender => td_string!(locale, problems.unknown_sender).into(),
     }
 }
 
@@ -165,6 +175,7 @@ pub fn refusal_text(locale: Locale, error: &AppError, label: &str) -> String {
         }
         AppError::NotFound => td_string!(locale, errors.not_found_reload).into(),
         AppError::Unauthorized => td_string!(locale, errors.logged_out_not_saved).into(),
+        AppError::ActingForAnother => td_string!(locale, errors.acting_for_another).into(),
         AppError::Internal | AppError::Transport(_) => td_string!(locale, errors.not_saved).into(),
     }
 }

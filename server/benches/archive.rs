@@ -127,7 +127,13 @@ async fn run(label: &str, url: &str, letters: usize) -> anyhow::Result<()> {
         for _ in 0..RUNS {
             let started = Instant::now();
             let slice = mailboxes
-                .letter_slice(&owner, Utc::now(), Place::Inbox, offset, PAGE)
+                .letter_slice(
+                    postkasse::mailbox::Reader::owner(&owner),
+                    Utc::now(),
+                    Place::Inbox,
+                    offset,
+                    PAGE,
+                )
                 .await?;
             slice_times.push(started.elapsed());
             assert!(!slice.letters.is_empty(), "the page has letters");

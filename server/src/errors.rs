@@ -60,6 +60,9 @@ impl From<AppError> for ApiError {
         match error {
             AppError::NotFound => ApiError::NotFound,
             AppError::Unauthorized => ApiError::Unauthorized,
+            AppError::ActingForAnother => {
+                ApiError::Forbidden("not while acting for another person under a power of attorney")
+            }
             AppError::Invalid { field, problem } => {
                 ApiError::Validation(vec![FieldError::new(field, problem)])
             }

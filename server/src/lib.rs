@@ -30,6 +30,7 @@ pub mod clock;
 pub mod csv_import;
 pub mod demo;
 pub mod errors;
+pub mod fullmakt;
 pub mod health;
 pub mod http;
 pub mod json_fields;

@@ -24,7 +24,7 @@ use crate::{
         Broker,
     },
     clock::{Clock, SystemClock},
-    health,
+    fullmakt, health,
     http::{csrf, extract, language, security_headers},
     krr::{self, providers::OwnProvider, Register},
     mailbox::{self, archive::TrashPurge, ArchiveLimits, MailboxService},
@@ -56,7 +56,7 @@ use app::{
     api::{
         activity::ssr::SharedActivityLog, archive::ssr::SharedArchive,
         check::ssr::SharedPaperLetterCheck, contact::ssr::SharedContactRegister,
-        mailbox::ssr::SharedMailbox, moving::ssr::SharedLetterMoves,
+        fullmakt::ssr::SharedPowers, mailbox::ssr::SharedMailbox, moving::ssr::SharedLetterMoves,
         operator::ssr::SharedOperatorConsole, print_console::ssr::SharedPrintConsole,
         replies::ssr::SharedReplies, search::ssr::SharedSearch, signing::ssr::SharedSigning,
     },
@@ -114,6 +114,8 @@ pub struct AppState {
     pub signing: Arc<signing::SigningService>,
     /// What the citizen's "Min aktivitet" lists.
     pub activity: Arc<activity::ActivityService>,
+    /// Powers of attorney citizens give each other.
+    pub fullmakt: Arc<fullmakt::FullmaktService>,
     /// Postkasse's own timestamp authority, when it is served.
     pub tsa: Option<Arc<TimestampResponder>>,
 }
@@ -643,6 +645,15 @@ impl Application {
             },
             clock.clone(),
         )?;
+        let notice_routes = Arc::new(services.notify_routes(&settings)?);
+        let fullmakt = Arc::new(fullmakt::FullmaktService::new(
+            Arc::new(services.database.clone()),
+            services.krr_store(),
+            notice_routes.clone(),
+            services.activity_store(),
+            clock.clone(),
+            settings.synthetic_ids(),
+        ));
         let auth = Auth::new(
             relying_party,
             services.auth_store(),
@@ -655,7 +666,8 @@ impl Application {
                 ),
             },
             public_url.clone(),
-        );
+        )
+        .with_powers(fullmakt.clone());
         let public_origin = url::Url::parse(&public_url)
             .context("application.public_url is not a URL")?
             .origin()
@@ -694,7 +706,6 @@ impl Application {
             interval: std::time::Duration::from_secs(settings.mailbox.purge_interval_seconds),
             index_feed: Some(index_feed.clone()),
         };
-        let notice_routes = Arc::new(services.notify_routes(&settings)?);
         let notify_workers = services.notify_workers(&settings, notice_routes.clone());
         let paper_checks: SharedPaperLetterCheck = Arc::new(print::check::PaperLetterChecks::new(
             services.print(),
@@ -733,6 +744,7 @@ impl Application {
             replies,
             signing,
             activity: Arc::new(activity::ActivityService::new(services.activity_store())),
+            fullmakt,
             tsa,
             paper_checks,
             print_console,
@@ -858,6 +870,7 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         .merge(mailbox::routes::routes(&state.mailbox))
         .merge(replies::routes::routes(&state.replies))
         .merge(signing::routes::routes())
+        .merge(fullmakt::routes::routes())
         .route(
             app::locale::SWITCH_PATH,
             post(language::switch_language).layer(DefaultBodyLimit::max(language::MAX_FORM_BYTES)),
@@ -884,8 +897,10 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
         let replies: SharedReplies = state.replies.clone();
         let signing: SharedSigning = state.signing.clone();
         let activity: SharedActivityLog = state.activity.clone();
+        let powers: SharedPowers = state.fullmakt.clone();
         move || {
             provide_context(activity.clone());
+            provide_context(powers.clone());
             provide_context(signing.clone());
             provide_context(replies.clone());
             provide_context(console.clone());

@@ -26,6 +26,12 @@ pub enum ActivityKind {
     Export,
     /// An agency looked up the citizen's contact details in the register.
     Lookup { agency: String },
+    /// The citizen gave `delegate` a power of attorney.
+    FullmaktGiven { delegate: String },
+    /// `delegate` opened the citizen's mailbox under their power.
+    FullmaktUsed { delegate: String },
+    /// The power `delegate` held was ended, by them or by the citizen.
+    FullmaktEnded { delegate: String, by_delegate: bool },
 }
 
 /// One line of the list.

@@ -22,6 +22,10 @@ pub struct Viewer {
     /// Shown instead of a name the login did not give.
     pub birth_date: chrono::NaiveDate,
     pub level: SecurityLevel,
+    /// Set while the viewer reads another's mailbox under a power of
+    /// attorney: whose, and how far the power goes. (`name` and
+    /// `birth_date` are then the principal's.)
+    pub acting_for: Option<crate::api::fullmakt::ActingBanner>,
 }
 
 /// One line of the inbox, with the title the viewer may see.
@@ -57,6 +61,8 @@ pub struct LetterPage {
     pub page_count: u32,
     /// Days a letter lies in the trash before it is purged.
     pub trash_days: u32,
+    /// Read by a delegate under a power of attorney: only reading is offered.
+    pub delegated: bool,
 }
 
 impl LetterPage {
@@ -156,6 +162,10 @@ pub struct LetterView {
     pub place: Place,
     /// Every view of this letter and download of its documents, newest first.
     pub access_log: Vec<AccessEntry>,
+    /// Read by a delegate under a power of attorney: only reading, and
+    /// replying when `may_reply`, is offered.
+    pub delegated: bool,
+    pub may_reply: bool,
 }
 
 /// What was done with a letter.
@@ -182,6 +192,9 @@ pub struct AccessEntry {
     /// For downloads: the document's position, 0 being the main document.
     pub document: Option<u32>,
     pub level: SecurityLevel,
+    /// The delegate who did it under a power of attorney, by the name the
+    /// owner gave them; none when the owner did it.
+    pub delegate: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -219,12 +232,27 @@ pub mod ssr {
 
 #[server(endpoint = "current_viewer")]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
-    use crate::api::session;
-    Ok(session::signed_in().map(|citizen| Viewer {
-        name: citizen.display_name.clone(),
-        birth_date: citizen.fnr.birth_date(),
-        level: citizen.level,
-    }))
+    use crate::api::{
+        fullmakt::{ActingBanner, Reach},
+        session,
+    };
+    Ok(session::signed_in()
+        .or_else(session::acting_for)
+        .map(|citizen| Viewer {
+            name: citizen.display_name.clone(),
+            birth_date: citizen.fnr.birth_date(),
+            level: citizen.level,
+            acting_for: citizen.on_behalf.as_ref().map(|power| ActingBanner {
+                principal_name: citizen.display_name.clone(),
+                principal_birth_date: citizen.fnr.birth_date(),
+                reach: if power.may_reply {
+                    Reach::ReadAndReply
+                } else {
+                    Reach::Read
+                },
+                all_senders: power.all_senders,
+            }),
+        }))
 }
 
 /// `mappe` is a place as in the address (`innboks` when absent), `side` the
@@ -235,7 +263,7 @@ pub async fn list_inbox(
     side: Option<String>,
 ) -> Result<LetterPage, AppError> {
     use crate::api::{input, session};
-    let citizen = session::require_signed_in()?;
+    let citizen = session::require_reader()?;
     let page = input::page("side", side.as_deref())?;
     let place = Place::from_param(mappe.as_deref().unwrap_or_default())
         .ok_or_else(|| session::fail(AppError::NotFound))?;
@@ -249,7 +277,7 @@ pub async fn list_inbox(
 #[server(endpoint = "open_letter")]
 pub async fn open_letter(id: String) -> Result<LetterView, AppError> {
     use crate::api::{input, session};
-    let citizen = session::require_signed_in()?;
+    let citizen = session::require_reader()?;
     let id: LetterId = input::id("id", &id)?;
     ssr::mailbox()?
         .letter(&citizen, id)

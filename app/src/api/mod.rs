@@ -11,6 +11,7 @@ pub mod activity;
 pub mod archive;
 pub mod check;
 pub mod contact;
+pub mod fullmakt;
 #[cfg(feature = "ssr")]
 pub mod input;
 pub mod mailbox;

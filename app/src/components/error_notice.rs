@@ -24,6 +24,12 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         }
         .into_any(),
         AppError::NotFound => view! { <NotFoundNotice /> }.into_any(),
+        AppError::ActingForAnother => view! {
+            <Title text=tu_string!(i18n, errors.acting_title) />
+            <h1>{t!(i18n, errors.acting_title)}</h1>
+            <p>{t!(i18n, errors.acting_for_another)}</p>
+        }
+        .into_any(),
         other => {
             let explanation = match other {
                 AppError::Transport(_) => tu_string!(i18n, errors.unreachable),

@@ -121,6 +121,8 @@ pub enum LetterKind {}
 pub enum FolderKind {}
 /// Marks an [`UploadId`].
 pub enum UploadKind {}
+/// Marks a [`FullmaktId`].
+pub enum FullmaktKind {}
 
 impl IdKind for MessageKind {
     const NAME: &'static str = "MessageId";
@@ -137,6 +139,9 @@ impl IdKind for FolderKind {
 impl IdKind for UploadKind {
     const NAME: &'static str = "UploadId";
 }
+impl IdKind for FullmaktKind {
+    const NAME: &'static str = "FullmaktId";
+}
 
 /// The sender's id for one message (the SBDH `instanceIdentifier`).
 pub type MessageId = Id<MessageKind>;
@@ -148,6 +153,8 @@ pub type LetterId = Id<LetterKind>;
 pub type FolderId = Id<FolderKind>;
 /// A document the citizen uploaded to their own archive.
 pub type UploadId = Id<UploadKind>;
+/// A power of attorney one citizen gave another.
+pub type FullmaktId = Id<FullmaktKind>;
 
 #[cfg(test)]
 mod tests {
@@ -184,6 +191,7 @@ mod tests {
             TypeId::of::<LetterId>(),
             TypeId::of::<FolderId>(),
             TypeId::of::<UploadId>(),
+            TypeId::of::<FullmaktId>(),
         ];
         for (i, a) in kinds.iter().enumerate() {
             for b in &kinds[i + 1..] {

@@ -17,7 +17,7 @@ pub mod security_level;
 pub mod signing_order;
 
 pub use archive::{FolderName, Place, UploadName, UPLOAD_MEDIA_TYPES};
-pub use ids::{ConversationId, FolderId, IdError, LetterId, MessageId, UploadId};
+pub use ids::{ConversationId, FolderId, FullmaktId, IdError, LetterId, MessageId, UploadId};
 pub use language::{Language, LanguageError};
 pub use letter::{
     Document, DocumentRole, Letter, LetterSummary, MediaType, PackageSigner, Sender, Sha256Digest,

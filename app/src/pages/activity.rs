@@ -73,6 +73,24 @@ fn ActivityTable(entries: Vec<ActivityEntry>) -> impl IntoView {
                             ActivityKind::Lookup { agency } => {
                                 (tu_string!(i18n, activity.lookup).to_owned(), agency)
                             }
+                            ActivityKind::FullmaktGiven { delegate } => {
+                                (tu_string!(i18n, activity.fullmakt_given).to_owned(), delegate)
+                            }
+                            ActivityKind::FullmaktUsed { delegate } => (
+                                tu_string!(i18n, activity.fullmakt_used).to_owned(),
+                                tu_string!(i18n, activity.fullmakt_used_details, name = delegate.clone())
+                                    .to_string(),
+                            ),
+                            ActivityKind::FullmaktEnded { delegate, by_delegate } => (
+                                tu_string!(i18n, activity.fullmakt_ended).to_owned(),
+                                if by_delegate {
+                                    tu_string!(i18n, activity.fullmakt_ended_by_delegate, name = delegate.clone())
+                                        .to_string()
+                                } else {
+                                    tu_string!(i18n, activity.fullmakt_ended_by_you, name = delegate.clone())
+                                        .to_string()
+                                },
+                            ),
                         };
                         view! {
                             <tr>

@@ -41,13 +41,19 @@ pub fn InboxPage() -> impl IntoView {
         <Title text=tu_string!(i18n, inbox.inbox) />
         <Suspense fallback=move || view! { <p>{t!(i18n, inbox.loading)}</p> }>
             {move || Suspend::new(async move {
-                match (letters.await, folders.await) {
-                    (Ok(page), Ok(folders)) => view! {
+                let shown = match (letters.await, folders.await) {
+                    (Ok(page), Ok(folders)) => Ok((page, folders)),
+                    // A delegate reads the places, not the owner's folders.
+                    (Ok(page), Err(_)) if page.delegated => Ok((page, Vec::new())),
+                    (Err(error), _) | (_, Err(error)) => Err(error),
+                };
+                match shown {
+                    Ok((page, folders)) => view! {
                         <Title text=place_name(i18n.get_locale_untracked(), page.place, page.folder_name.as_deref()) />
                         <InboxList page folders />
                     }
                     .into_any(),
-                    (Err(error), _) | (_, Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -117,6 +123,7 @@ fn InboxList(page: LetterPage, folders: Vec<FolderView>) -> impl IntoView {
         page,
         page_count,
         trash_days,
+        delegated,
     } = page;
     let empty_text = match place {
         Place::Inbox => tu_string!(i18n, inbox.no_letters_in_inbox),
@@ -133,12 +140,15 @@ fn InboxList(page: LetterPage, folders: Vec<FolderView>) -> impl IntoView {
     view! {
         <h1>{place_name(i18n.get_locale_untracked(), place, folder_name.as_deref())}</h1>
         <p class="lead">{tu_string!(i18n, inbox.counts, total, unread).to_string()}</p>
-        <form method="get" action="/sok" role="search" class="search-form inbox-search">
-            <label for="innboks-sok">{t!(i18n, inbox.search_label)}</label>
-            <input type="search" id="innboks-sok" name="q" maxlength="200" />
-            <button type="submit">{t!(i18n, inbox.search_button)}</button>
-        </form>
-        <PlaceNav current=place folders />
+        // Search, folders and the owner's own tools are not the delegate's.
+        {(!delegated).then(|| view! {
+            <form method="get" action="/sok" role="search" class="search-form inbox-search">
+                <label for="innboks-sok">{t!(i18n, inbox.search_label)}</label>
+                <input type="search" id="innboks-sok" name="q" maxlength="200" />
+                <button type="submit">{t!(i18n, inbox.search_button)}</button>
+            </form>
+            <PlaceNav current=place folders />
+        })}
         {trash_note}
         {if entries.is_empty() {
             view! { <p>{empty_text}</p> }.into_any()

@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod check;
 pub mod folders;
+pub mod fullmakt;
 pub mod inbox;
 pub mod landing;
 pub mod letter;

@@ -8,6 +8,11 @@
 //! Cookies carry only random values; the database stores their SHA-256. The
 //! session cookie is `__Host-` prefixed, Secure, HttpOnly and SameSite=Lax, and
 //! its id is new at every login.
+//!
+//! A session may name a power of attorney its citizen holds ([`Powers`]);
+//! while the power is in force the session reads the principal's mailbox as
+//! [`Visitor::Delegate`], and the moment it is not, the session is the
+//! citizen's own again.
 
 pub mod oidc;
 pub mod routes;
@@ -18,8 +23,11 @@ pub use store::{LoginAttempt, Store, StoredSession};
 
 use crate::{clock::Clock, store::StorageError, tokens::random_token};
 use app::{
-    api::{activity::ActivityKind, session::SignedIn},
-    domain::SecurityLevel,
+    api::{
+        activity::ActivityKind,
+        session::{ActingFor, OnBehalf, SignedIn},
+    },
+    domain::{Fnr, FullmaktId, SecurityLevel},
 };
 use chrono::{DateTime, Duration, Utc};
 use oidc::{LoginRefused, RelyingParty};
@@ -40,6 +48,34 @@ pub struct LoginEvidence {
     /// SHA-256 (hex) of the ID token, so the evidence can be matched to the
     /// provider's records without the token leaving Postkasse.
     pub id_token_sha256: String,
+}
+
+/// Who a live session lets in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visitor {
+    /// The citizen, in their own mailbox.
+    Citizen(SignedIn),
+    /// The citizen as a delegate, in a principal's mailbox.
+    Delegate(ActingFor),
+}
+
+/// A power of attorney in force, as a delegate's session uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PowerInForce {
+    pub principal: Fnr,
+    pub principal_name: Option<String>,
+    pub on_behalf: OnBehalf,
+}
+
+/// Powers of attorney as sessions need them (provided by `crate::fullmakt`).
+#[async_trait::async_trait]
+pub trait Powers: Send + Sync + 'static {
+    /// Power `id`, if `delegate` holds it and it is in force now.
+    async fn power_in_force(
+        &self,
+        id: FullmaktId,
+        delegate: &Fnr,
+    ) -> Result<Option<PowerInForce>, StorageError>;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +116,8 @@ pub struct Auth {
     clock: Arc<dyn Clock>,
     policy: SessionPolicy,
     public_url: String,
+    /// Powers of attorney, for sessions that switched to a principal.
+    powers: Option<Arc<dyn Powers>>,
 }
 
 pub(crate) fn sha256_hex(value: &str) -> String {
@@ -110,7 +148,14 @@ impl Auth {
             clock,
             policy,
             public_url,
+            powers: None,
         }
+    }
+
+    /// Lets sessions switch into a principal's mailbox under a power.
+    pub fn with_powers(mut self, powers: Arc<dyn Powers>) -> Self {
+        self.powers = Some(powers);
+        self
     }
 
     pub fn relying_party(&self) -> &RelyingParty {
@@ -204,6 +249,7 @@ impl Auth {
                 created_at: now,
                 last_seen_at: now,
                 display_name: None,
+                acting_for: None,
             })
             .await?;
         tracing::info!(level = login.level.as_number(), "citizen logged in");
@@ -213,17 +259,46 @@ impl Auth {
         })
     }
 
-    /// The citizen behind a session cookie, if the session is alive. An
+    /// Who a session cookie lets in, if the session is alive: the citizen,
+    /// or the citizen as a delegate while the power their session names is
+    /// in force (once it is not, the session is their own again). An
     /// expired session is deleted on sight.
-    pub async fn current(&self, session_cookie: &str) -> Result<Option<SignedIn>, StorageError> {
-        Ok(self
-            .live_session(session_cookie)
-            .await?
-            .map(|session| SignedIn {
-                fnr: session.fnr,
-                level: session.level,
-                display_name: session.display_name,
-            }))
+    pub async fn current(&self, session_cookie: &str) -> Result<Option<Visitor>, StorageError> {
+        let Some(session) = self.live_session(session_cookie).await? else {
+            return Ok(None);
+        };
+        if let (Some(power), Some(powers)) = (session.acting_for, &self.powers) {
+            match powers.power_in_force(power, &session.fnr).await? {
+                Some(power) => {
+                    return Ok(Some(Visitor::Delegate(ActingFor(SignedIn {
+                        fnr: power.principal,
+                        level: session.level,
+                        display_name: power.principal_name,
+                        on_behalf: Some(power.on_behalf),
+                    }))))
+                }
+                None => self.store.set_acting_for(&session.id_hash, None).await?,
+            }
+        }
+        Ok(Some(Visitor::Citizen(SignedIn {
+            fnr: session.fnr,
+            level: session.level,
+            display_name: session.display_name,
+            on_behalf: None,
+        })))
+    }
+
+    /// Switches the session into the mailbox power `id` reaches, or with
+    /// None back to the citizen's own. The caller has checked the power.
+    pub async fn act_for(
+        &self,
+        session_cookie: &str,
+        power: Option<FullmaktId>,
+    ) -> Result<(), StorageError> {
+        let Some(session) = self.live_session(session_cookie).await? else {
+            return Err(StorageError::NotFound);
+        };
+        self.store.set_acting_for(&session.id_hash, power).await
     }
 
     /// The session behind a cookie, if it is alive. An expired session is

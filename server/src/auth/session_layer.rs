@@ -5,8 +5,11 @@
 //!
 //! A missing, unknown or expired session just means "not logged in"; the
 //! routes that need a citizen answer 401 or show a login prompt themselves.
+//! A delegate in a principal's mailbox is put there as
+//! [`ActingFor`](app::api::session::ActingFor), never as a signed-in citizen,
+//! so only what asks for a reader lets them in.
 
-use super::{Auth, SESSION_COOKIE};
+use super::{Auth, Visitor, SESSION_COOKIE};
 use crate::http::cookies;
 use axum::{
     extract::{Request, State},
@@ -30,5 +33,15 @@ pub async fn resolve_session(
         |value| async move { auth.current(&value).await },
     )
     .await;
+    // One of the two kinds, never both.
+    match request.extensions_mut().remove::<Visitor>() {
+        Some(Visitor::Citizen(citizen)) => {
+            request.extensions_mut().insert(citizen);
+        }
+        Some(Visitor::Delegate(delegate)) => {
+            request.extensions_mut().insert(delegate);
+        }
+        None => {}
+    }
     next.run(request).await
 }

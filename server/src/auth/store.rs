@@ -3,7 +3,7 @@
 //! session cookie, never the cookie itself).
 
 use crate::store::StorageError;
-use app::domain::{Fnr, SecurityLevel};
+use app::domain::{Fnr, FullmaktId, SecurityLevel};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -33,6 +33,9 @@ pub struct StoredSession {
     pub last_seen_at: DateTime<Utc>,
     /// Read from the citizen's mailbox; not written with the session.
     pub display_name: Option<String>,
+    /// The power of attorney whose principal's mailbox the session reads;
+    /// set by switching, never at login.
+    pub acting_for: Option<FullmaktId>,
 }
 
 #[async_trait]
@@ -59,6 +62,13 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, id_hash: &str) -> Result<Option<StoredSession>, StorageError>;
 
     async fn touch_session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError>;
+
+    /// Names the power the session reads under, or none.
+    async fn set_acting_for(
+        &self,
+        id_hash: &str,
+        power: Option<FullmaktId>,
+    ) -> Result<(), StorageError>;
 
     async fn delete_session(&self, id_hash: &str) -> Result<(), StorageError>;
 

@@ -37,7 +37,7 @@ use app::{
 use contact::{ContactError, EmailAddress, MobileNumber};
 use lookup::{LookupScopes, PersonResource};
 use person::{Channel, DigitalMailbox, MailboxProvider, Person, SelfServiceChange};
-use proof::{CodeCourier, ContactProof, NewAddress, NotSent, OneTimeCode};
+use proof::{ContactProof, Courier, NewAddress, NotSent, OneTimeCode};
 use rules::NotificationStatus;
 use std::{collections::HashMap, sync::Arc};
 
@@ -63,7 +63,7 @@ pub struct Register {
     store: Arc<dyn Store>,
     notices: Arc<dyn NoticeChoices>,
     /// Carries the codes that prove new addresses.
-    courier: Arc<dyn CodeCourier>,
+    courier: Arc<dyn Courier>,
     /// Lookups of contact details are recorded for each person's "Min aktivitet".
     activity: Arc<dyn crate::activity::Store>,
     clock: Arc<dyn Clock>,
@@ -97,7 +97,7 @@ impl Register {
     pub fn new(
         store: Arc<dyn Store>,
         notices: Arc<dyn NoticeChoices>,
-        courier: Arc<dyn CodeCourier>,
+        courier: Arc<dyn Courier>,
         activity: Arc<dyn crate::activity::Store>,
         clock: Arc<dyn Clock>,
         synthetic_ids: SyntheticIds,
@@ -236,7 +236,7 @@ impl Register {
         let text = proof::code_message(&code, channel, language);
         match self
             .courier
-            .send_code(proof.id, channel, proof.address.as_str(), &text)
+            .send_now(proof.id, channel, proof.address.as_str(), &text)
             .await
         {
             Ok(()) => Ok(()),

@@ -230,12 +230,14 @@ pub enum NotSent {
     Unavailable,
 }
 
-/// Carries a code to the address it proves: the notice channels.
+/// Carries a short message to an address now, through the notice channels:
+/// the code that proves a new address, the notice that a power of attorney
+/// was given.
 #[async_trait]
-pub trait CodeCourier: Send + Sync + 'static {
+pub trait Courier: Send + Sync + 'static {
     /// Sends `text` to `address` now; `key` identifies this message to the
     /// channel, as a notice's idempotency key does.
-    async fn send_code(
+    async fn send_now(
         &self,
         key: Uuid,
         channel: NoticeChannel,

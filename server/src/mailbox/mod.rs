@@ -13,7 +13,7 @@ pub mod html;
 pub mod routes;
 mod store;
 
-pub use store::{ArchivedLetter, Citizen, LetterCounts, LetterSlice, Store, StoredUpload};
+pub use store::{ArchivedLetter, Citizen, LetterCounts, LetterSlice, Reader, Store, StoredUpload};
 
 use crate::blobs::{BlobError, BlobStore};
 use crate::broker::{Broker, OpeningReceiptState};
@@ -85,6 +85,14 @@ pub enum DocumentError {
     Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// The delegate's name for the access log, when a delegate reads.
+fn delegate_of(viewer: &SignedIn) -> Option<String> {
+    viewer
+        .on_behalf
+        .as_ref()
+        .map(|power| power.delegate_name.clone())
 }
 
 fn readable_by(level: SecurityLevel, viewer: &SignedIn) -> bool {
@@ -233,6 +241,8 @@ impl MailboxService {
             unread: letter.read_at.is_none(),
             place: Place::Inbox,
             access_log: Vec::new(),
+            delegated: false,
+            may_reply: true,
         }
     }
 
@@ -259,7 +269,7 @@ impl MailboxService {
     async fn letter_in_effect(&self, viewer: &SignedIn, id: LetterId) -> Result<Letter, AppError> {
         match self
             .store
-            .letter_for(&viewer.fnr, id, self.clock.now())
+            .letter_for(Reader::of(viewer), id, self.clock.now())
             .await
         {
             Ok(letter) => Ok(letter),
@@ -285,6 +295,7 @@ impl MailboxService {
                     kind,
                     document,
                     level: viewer.level,
+                    delegate: delegate_of(viewer),
                 },
                 None,
             )
@@ -315,7 +326,7 @@ impl MailboxService {
     ) -> Result<Document, DocumentError> {
         let letter = match self
             .store
-            .letter_for(&viewer.fnr, id, self.clock.now())
+            .letter_for(Reader::of(viewer), id, self.clock.now())
             .await
         {
             Ok(letter) => letter,
@@ -381,6 +392,7 @@ impl MailboxService {
             kind: AccessKind::Read,
             document: u32::try_from(index).ok(),
             level: viewer.level,
+            delegate: delegate_of(viewer),
         };
         self.store
             .record_access(&viewer.fnr, id, &entry, Some(now - READ_LOGGED_ONCE_PER))
@@ -456,7 +468,7 @@ impl app::api::mailbox::ssr::Mailbox for MailboxService {
         let slice = self
             .store
             .letter_slice(
-                &viewer.fnr,
+                Reader::of(viewer),
                 self.clock.now(),
                 place,
                 offset,
@@ -480,6 +492,7 @@ impl app::api::mailbox::ssr::Mailbox for MailboxService {
             page: page.min(page_count),
             page_count,
             trash_days: self.limits.trash_days,
+            delegated: viewer.on_behalf.is_some(),
         })
     }
 
@@ -491,11 +504,14 @@ impl app::api::mailbox::ssr::Mailbox for MailboxService {
             .map_err(internal)?;
         let open = Self::may_open(viewer, &letter, opening);
         let body = if open {
-            // Reading it is what makes it read; the citizen can mark it unread again.
-            self.store
-                .set_unread(&viewer.fnr, id, false, self.clock.now())
-                .await
-                .map_err(internal)?;
+            // Reading it is what makes it read; the citizen can mark it
+            // unread again. A delegate's reading leaves it new for the owner.
+            if viewer.on_behalf.is_none() {
+                self.store
+                    .set_unread(&viewer.fnr, id, false, self.clock.now())
+                    .await
+                    .map_err(internal)?;
+            }
             self.body(&letter).await.map_err(internal)?
         } else {
             None
@@ -520,7 +536,12 @@ impl app::api::mailbox::ssr::Mailbox for MailboxService {
         if open {
             self.with_pages(&letter, &mut view.documents).await;
         }
-        view.unread = view.unread && !open;
+        view.unread = view.unread && !(open && viewer.on_behalf.is_none());
+        view.delegated = viewer.on_behalf.is_some();
+        view.may_reply = viewer
+            .on_behalf
+            .as_ref()
+            .is_none_or(|power| power.may_reply);
         view.body = body;
         view.public_sender = public_sender;
         view.place = place;

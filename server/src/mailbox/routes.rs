@@ -21,7 +21,7 @@ use crate::http::{
 };
 use app::api::archive::UploadProblem;
 use app::api::mailbox::PageView;
-use app::api::session::SignedIn;
+use app::api::session::{ActingFor, SignedIn};
 use app::domain::{LetterId, MediaType, UploadId};
 use axum::{
     body::Body,
@@ -71,6 +71,18 @@ fn signed_in(viewer: Option<Extension<SignedIn>>) -> Result<SignedIn, ApiError> 
         .ok_or(ApiError::Unauthorized)
 }
 
+/// The owner, or a delegate in their mailbox: who may read documents.
+fn reader(
+    viewer: Option<Extension<SignedIn>>,
+    acting: Option<Extension<ActingFor>>,
+) -> Result<SignedIn, ApiError> {
+    match (viewer, acting) {
+        (Some(Extension(viewer)), _) => Ok(viewer),
+        (None, Some(Extension(ActingFor(delegate)))) => Ok(delegate),
+        (None, None) => Err(ApiError::Unauthorized),
+    }
+}
+
 /// Bytes to download, with their type and name, never cached.
 fn file_response(body: impl Into<Body>, content_type: &str, file_name: &str) -> Response {
     let mut response = body.into().into_response();
@@ -99,9 +111,10 @@ pub struct DocumentPath {
 pub async fn document(
     State(mailbox): State<Arc<MailboxService>>,
     viewer: Option<Extension<SignedIn>>,
+    acting: Option<Extension<ActingFor>>,
     Path(DocumentPath { letter_id, index }): Path<DocumentPath>,
 ) -> Result<Response, ApiError> {
-    let viewer = signed_in(viewer)?;
+    let viewer = reader(viewer, acting)?;
     let letter_id: LetterId = letter_id
         .parse()
         .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;
@@ -161,6 +174,7 @@ pub struct PageWidth {
 pub async fn document_page(
     State(mailbox): State<Arc<MailboxService>>,
     viewer: Option<Extension<SignedIn>>,
+    acting: Option<Extension<ActingFor>>,
     Path(PagePath {
         letter_id,
         index,
@@ -168,7 +182,7 @@ pub async fn document_page(
     }): Path<PagePath>,
     Query(PageWidth { bredde }): Query<PageWidth>,
 ) -> Result<Response, ApiError> {
-    let viewer = signed_in(viewer)?;
+    let viewer = reader(viewer, acting)?;
     let letter_id: LetterId = letter_id
         .parse()
         .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;

@@ -6,18 +6,46 @@
 //! Every method about a citizen's data takes the citizen (the owner), and an
 //! implementation filters on them in the query itself: another citizen's
 //! letter, folder or upload is [`StorageError::NotFound`], never handed out.
+//! The reads a delegate makes under a power of attorney take a [`Reader`],
+//! and the query also checks the power: in force now, and reaching the
+//! letter's sender.
 
 use crate::store::StorageError;
 use app::{
     api::archive::FolderView,
     api::mailbox::AccessEntry,
+    api::session::SignedIn,
     domain::{
-        Fnr, FolderId, FolderName, Letter, LetterId, LetterSummary, MediaType, Place, Sha256Digest,
-        UploadId, UploadName,
+        Fnr, FolderId, FolderName, FullmaktId, Letter, LetterId, LetterSummary, MediaType, Place,
+        Sha256Digest, UploadId, UploadName,
     },
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+
+/// Whose letters a read reaches: the owner's, all of them; or, through the
+/// power of attorney `power`, those of the senders it names, while it is in
+/// force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reader<'a> {
+    pub owner: &'a Fnr,
+    pub power: Option<FullmaktId>,
+}
+
+impl<'a> Reader<'a> {
+    /// The owner reading their own letters.
+    pub fn owner(owner: &'a Fnr) -> Reader<'a> {
+        Reader { owner, power: None }
+    }
+
+    /// Whoever makes the request: the owner, or a delegate in their mailbox.
+    pub fn of(viewer: &'a SignedIn) -> Reader<'a> {
+        Reader {
+            owner: &viewer.fnr,
+            power: viewer.on_behalf.as_ref().map(|power| power.fullmakt),
+        }
+    }
+}
 
 /// A citizen who has a mailbox here.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,11 +111,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<LetterSummary>, StorageError>;
 
     /// One of the owner's letters; [`StorageError::NotFound`] when it does not
-    /// exist, belongs to someone else, its effective time is after `now`, or
-    /// it was purged from the trash.
+    /// exist, belongs to someone else, its effective time is after `now`, it
+    /// was purged from the trash, or the reader's power does not reach it.
     async fn letter_for(
         &self,
-        owner: &Fnr,
+        reader: Reader<'_>,
         id: LetterId,
         now: DateTime<Utc>,
     ) -> Result<Letter, StorageError>;
@@ -114,11 +142,12 @@ pub trait Store: Send + Sync + 'static {
 
     // Where letters lie, and read marks.
 
-    /// The owner's letters in `place` that are in effect by `now`, newest
-    /// first, `limit` of them after skipping `offset`; with the place's counts.
+    /// The owner's letters in `place` that are in effect by `now` (and that
+    /// the reader's power reaches), newest first, `limit` of them after
+    /// skipping `offset`; with the place's counts.
     async fn letter_slice(
         &self,
-        owner: &Fnr,
+        reader: Reader<'_>,
         now: DateTime<Utc>,
         place: Place,
         offset: u64,

@@ -89,8 +89,8 @@ impl Routes {
 /// The codes that prove new addresses go out at once on the notices'
 /// routes, within each channel's rate.
 #[async_trait::async_trait]
-impl crate::krr::proof::CodeCourier for Routes {
-    async fn send_code(
+impl crate::krr::proof::Courier for Routes {
+    async fn send_now(
         &self,
         key: uuid::Uuid,
         channel: NoticeChannel,

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sea_query::Value;
 use uuid::Uuid;
 
-/// Rows per insert: 7 parameters a row stays well under both databases'
+/// Rows per insert: 8 parameters a row stays well under both databases'
 /// limits on bound parameters (a lookup names at most 1000 persons).
 const ROWS_PER_INSERT: usize = 1000;
 
@@ -23,6 +23,14 @@ fn kind_code(kind: &ActivityKind) -> &'static str {
         ActivityKind::Login { .. } => "innlogging",
         ActivityKind::Export => "eksport",
         ActivityKind::Lookup { .. } => "oppslag",
+        ActivityKind::FullmaktGiven { .. } => "fullmakt_gitt",
+        ActivityKind::FullmaktUsed { .. } => "fullmakt_brukt",
+        ActivityKind::FullmaktEnded {
+            by_delegate: false, ..
+        } => "fullmakt_avsluttet",
+        ActivityKind::FullmaktEnded {
+            by_delegate: true, ..
+        } => "fullmakt_avsluttet_av_fullmektig",
     }
 }
 
@@ -33,17 +41,31 @@ struct ActivityRow {
     level: Option<i32>,
     browser: Option<String>,
     agency: Option<String>,
+    /// The other person of a power of attorney.
+    person: Option<String>,
 }
 
 impl ActivityRow {
     fn into_entry(self) -> Result<ActivityEntry, StorageError> {
-        let kind = match (self.kind.as_str(), self.level, self.agency) {
-            ("innlogging", Some(level), _) => ActivityKind::Login {
+        let kind = match (self.kind.as_str(), self.level, self.agency, self.person) {
+            ("innlogging", Some(level), _, _) => ActivityKind::Login {
                 level: stored_level(level)?,
                 browser: self.browser,
             },
-            ("eksport", _, _) => ActivityKind::Export,
-            ("oppslag", _, Some(agency)) => ActivityKind::Lookup { agency },
+            ("eksport", _, _, _) => ActivityKind::Export,
+            ("oppslag", _, Some(agency), _) => ActivityKind::Lookup { agency },
+            ("fullmakt_gitt", _, _, Some(delegate)) => ActivityKind::FullmaktGiven { delegate },
+            ("fullmakt_brukt", _, _, Some(delegate)) => ActivityKind::FullmaktUsed { delegate },
+            ("fullmakt_avsluttet", _, _, Some(delegate)) => ActivityKind::FullmaktEnded {
+                delegate,
+                by_delegate: false,
+            },
+            ("fullmakt_avsluttet_av_fullmektig", _, _, Some(delegate)) => {
+                ActivityKind::FullmaktEnded {
+                    delegate,
+                    by_delegate: true,
+                }
+            }
             _ => return Err(StorageError::corrupt("activity")),
         };
         Ok(ActivityEntry { at: self.at, kind })
@@ -56,12 +78,20 @@ impl activity::Store for Database {
         let mut transaction = self.begin().await?;
         for chunk in activities.chunks(ROWS_PER_INSERT) {
             let rows = chunk.iter().map(|activity| {
-                let (level, browser, agency) = match &activity.kind {
-                    ActivityKind::Login { level, browser } => {
-                        (Some(i32::from(level.as_number())), browser.clone(), None)
+                let (level, browser, agency, person) = match &activity.kind {
+                    ActivityKind::Login { level, browser } => (
+                        Some(i32::from(level.as_number())),
+                        browser.clone(),
+                        None,
+                        None,
+                    ),
+                    ActivityKind::Export => (None, None, None, None),
+                    ActivityKind::Lookup { agency } => (None, None, Some(agency.clone()), None),
+                    ActivityKind::FullmaktGiven { delegate }
+                    | ActivityKind::FullmaktUsed { delegate }
+                    | ActivityKind::FullmaktEnded { delegate, .. } => {
+                        (None, None, None, Some(delegate.clone()))
                     }
-                    ActivityKind::Export => (None, None, None),
-                    ActivityKind::Lookup { agency } => (None, None, Some(agency.clone())),
                 };
                 vec![
                     Value::from(Uuid::new_v4()),
@@ -71,12 +101,13 @@ impl activity::Store for Database {
                     Value::from(level),
                     Value::from(browser),
                     Value::from(agency),
+                    Value::from(person),
                 ]
             });
             transaction
                 .execute(
                     Query::new(
-                        "INSERT INTO citizen_activity (id, fnr, at, kind, level, browser, agency)",
+                        "INSERT INTO citizen_activity (id, fnr, at, kind, level, browser, agency, person)",
                     )
                     .values(rows),
                 )
@@ -89,7 +120,7 @@ impl activity::Store for Database {
         let rows: Vec<ActivityRow> = self
             .fetch_all(
                 Query::new(
-                    "SELECT at, kind, level, browser, agency FROM citizen_activity
+                    "SELECT at, kind, level, browser, agency, person FROM citizen_activity
                      WHERE fnr = $1 ORDER BY at DESC, id LIMIT $2",
                 )
                 .bind(fnr.as_str())

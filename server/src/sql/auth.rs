@@ -5,9 +5,10 @@ use crate::{
     auth::{self, LoginAttempt, StoredSession},
     store::StorageError,
 };
-use app::domain::{Fnr, SyntheticIds};
+use app::domain::{Fnr, FullmaktId, SyntheticIds};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
 struct LoginAttemptRow {
@@ -44,6 +45,7 @@ struct SessionRow {
     created_at: DateTime<Utc>,
     last_seen_at: DateTime<Utc>,
     display_name: Option<String>,
+    acting_for: Option<Uuid>,
 }
 
 impl SessionRow {
@@ -58,6 +60,7 @@ impl SessionRow {
             created_at: self.created_at,
             last_seen_at: self.last_seen_at,
             display_name: self.display_name,
+            acting_for: self.acting_for.map(FullmaktId::from_uuid),
         })
     }
 }
@@ -148,7 +151,7 @@ impl auth::Store for Database {
             .fetch_optional(
                 Query::new(
                     "SELECT s.id_hash, s.fnr, s.level, s.provider_sid, s.id_token, s.created_at,
-                         s.last_seen_at, c.display_name
+                         s.last_seen_at, c.display_name, s.acting_for
                      FROM citizen_session s JOIN citizen c ON c.fnr = s.fnr
                      WHERE s.id_hash = $1",
                 )
@@ -163,6 +166,20 @@ impl auth::Store for Database {
             Query::new("UPDATE citizen_session SET last_seen_at = $2 WHERE id_hash = $1")
                 .bind(id_hash)
                 .bind(now),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_acting_for(
+        &self,
+        id_hash: &str,
+        power: Option<FullmaktId>,
+    ) -> Result<(), StorageError> {
+        self.execute(
+            Query::new("UPDATE citizen_session SET acting_for = $2 WHERE id_hash = $1")
+                .bind(id_hash)
+                .bind(power.map(|power| power.as_uuid())),
         )
         .await?;
         Ok(())

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     broker::LetterTerms,
-    mailbox::{self, ArchivedLetter, Citizen, LetterCounts, LetterSlice, StoredUpload},
+    mailbox::{self, ArchivedLetter, Citizen, LetterCounts, LetterSlice, Reader, StoredUpload},
     store::StorageError,
 };
 use app::{
@@ -182,6 +182,7 @@ struct AccessRow {
     kind: String,
     document_index: Option<i32>,
     level: i32,
+    delegate_name: Option<String>,
 }
 
 impl AccessRow {
@@ -203,6 +204,7 @@ impl AccessRow {
                 })
                 .transpose()?,
             level: stored_level(self.level)?,
+            delegate: self.delegate_name,
         })
     }
 }
@@ -238,6 +240,21 @@ fn place_to_sql(place: Place) -> (&'static str, Option<Uuid>) {
 
 /// The owner's letters ($1) in effect at $2 that lie in the place bound as
 /// $3 (its kind) and $4 (a folder id or NULL).
+/// The condition a power of attorney puts on letter `l`: none when
+/// parameter `$power` is NULL (the owner reads); otherwise the power is the
+/// owner's, in force at parameter `$now`, and reaches the letter's sender.
+fn within_power(power: u8, now: u8) -> String {
+    format!(
+        "(${power} IS NULL OR EXISTS (
+             SELECT 1 FROM fullmakt f
+             WHERE f.id = ${power} AND f.principal_fnr = l.recipient_fnr
+               AND f.ended_at IS NULL AND f.ends_at > ${now}
+               AND (f.all_senders OR EXISTS (
+                   SELECT 1 FROM fullmakt_sender fs
+                   WHERE fs.fullmakt_id = f.id AND fs.org_nr = l.sender_org_nr))))"
+    )
+}
+
 const IN_PLACE: &str = "l.recipient_fnr = $1
     AND (l.effective_at IS NULL OR l.effective_at <= $2) AND l.purged_at IS NULL
     AND (CASE WHEN $3 = 'trash' THEN l.deleted_at IS NOT NULL
@@ -570,10 +587,11 @@ impl mailbox::Store for Database {
 
     async fn letter_for(
         &self,
-        owner: &Fnr,
+        reader: Reader<'_>,
         id: LetterId,
         now: DateTime<Utc>,
     ) -> Result<Letter, StorageError> {
+        let owner = reader.owner;
         let row: LetterRow = self
             .fetch_one(
                 Query::new(format!(
@@ -581,11 +599,13 @@ impl mailbox::Store for Database {
                      FROM letter l JOIN sender s ON s.org_nr = l.sender_org_nr
                      WHERE l.id = $1 AND l.recipient_fnr = $2
                        AND (l.effective_at IS NULL OR l.effective_at <= $3)
-                       AND l.purged_at IS NULL",
+                       AND l.purged_at IS NULL AND {}",
+                    within_power(4, 3)
                 ))
                 .bind(id.as_uuid())
                 .bind(owner.as_str())
-                .bind(now),
+                .bind(now)
+                .bind(reader.power.map(|power| power.as_uuid())),
             )
             .await?;
         // The owner condition is repeated so this query stands on its own.
@@ -619,8 +639,8 @@ impl mailbox::Store for Database {
         self.execute(
             Query::new(
                 "INSERT INTO letter_access (letter_id, owner_fnr, accessed_at, kind,
-                     document_index, level)
-                 SELECT l.id, l.recipient_fnr, $3, $4, $5, $6 FROM letter l
+                     document_index, level, delegate_name)
+                 SELECT l.id, l.recipient_fnr, $3, $4, $5, $6, $8 FROM letter l
                  WHERE l.id = $1 AND l.recipient_fnr = $2
                    AND ($7 IS NULL OR NOT EXISTS (
                        SELECT 1 FROM letter_access a
@@ -633,7 +653,8 @@ impl mailbox::Store for Database {
             .bind(kind)
             .bind(document)
             .bind(i32::from(entry.level.as_number()))
-            .bind(unless_since),
+            .bind(unless_since)
+            .bind(entry.delegate.as_deref()),
         )
         .await?;
         Ok(())
@@ -649,14 +670,15 @@ impl mailbox::Store for Database {
                 // Replies and messages sent about the letter are in the log
                 // too; they are kept in their own tables.
                 Query::new(
-                    "SELECT accessed_at, kind, document_index, level FROM (
-                         SELECT accessed_at, kind, document_index, level, id AS sequence
+                    "SELECT accessed_at, kind, document_index, level, delegate_name FROM (
+                         SELECT accessed_at, kind, document_index, level, delegate_name,
+                             id AS sequence
                          FROM letter_access WHERE letter_id = $1 AND owner_fnr = $2
                          UNION ALL
-                         SELECT sent_at, 'reply', NULL, sent_level, 0 FROM reply
+                         SELECT sent_at, 'reply', NULL, sent_level, NULL, 0 FROM reply
                          WHERE letter_id = $1 AND owner_fnr = $2 AND sent_at IS NOT NULL
                          UNION ALL
-                         SELECT sent_at, 'message', NULL, sent_level, 0 FROM citizen_message
+                         SELECT sent_at, 'message', NULL, sent_level, NULL, 0 FROM citizen_message
                          WHERE letter_id = $1 AND owner_fnr = $2
                      ) AS log
                      ORDER BY accessed_at DESC, sequence DESC",
@@ -670,41 +692,46 @@ impl mailbox::Store for Database {
 
     async fn letter_slice(
         &self,
-        owner: &Fnr,
+        reader: Reader<'_>,
         now: DateTime<Utc>,
         place: Place,
         offset: u64,
         limit: u32,
     ) -> Result<LetterSlice, StorageError> {
         let (kind, folder) = place_to_sql(place);
+        let power = reader.power.map(|power| power.as_uuid());
         let offset = i64::try_from(offset).map_err(|_| anyhow::anyhow!("offset"))?;
         let rows: Vec<LetterSummaryRow> = self
             .fetch_all(
                 Query::new(format!(
                     "SELECT {SUMMARY_COLUMNS}
                      FROM letter l JOIN sender s ON s.org_nr = l.sender_org_nr
-                     WHERE {IN_PLACE}
+                     WHERE {IN_PLACE} AND {}
                      ORDER BY l.received_at DESC, l.id
-                     LIMIT $5 OFFSET $6"
+                     LIMIT $5 OFFSET $6",
+                    within_power(7, 2)
                 ))
-                .bind(owner.as_str())
+                .bind(reader.owner.as_str())
                 .bind(now)
                 .bind(kind)
                 .bind(folder)
                 .bind(i64::from(limit))
-                .bind(offset),
+                .bind(offset)
+                .bind(power),
             )
             .await?;
         let (total, unread): (i64, Option<i64>) = self
             .fetch_one(
                 Query::new(format!(
                     "SELECT COUNT(*), SUM(CASE WHEN l.read_at IS NULL THEN 1 ELSE 0 END)
-                     FROM letter l WHERE {IN_PLACE}"
+                     FROM letter l WHERE {IN_PLACE} AND {}",
+                    within_power(5, 2)
                 ))
-                .bind(owner.as_str())
+                .bind(reader.owner.as_str())
                 .bind(now)
                 .bind(kind)
-                .bind(folder),
+                .bind(folder)
+                .bind(power),
             )
             .await?;
         Ok(LetterSlice {

@@ -28,6 +28,7 @@ mod agency;
 mod auth;
 mod blobs;
 mod broker;
+mod fullmakt;
 mod krr;
 mod mailbox;
 mod moving;

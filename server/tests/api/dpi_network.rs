@@ -371,7 +371,11 @@ async fn messages_built_by_independent_tools_are_verified_end_to_end(backend: Ba
     // The letter keeps who signed its package, and its page says so.
     let letter = app
         .database
-        .letter_for(&kari, letters[0].id, chrono::Utc::now())
+        .letter_for(
+            postkasse::mailbox::Reader::owner(&kari),
+            letters[0].id,
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     let signer = letter.signer.expect("the package's signer is stored");

@@ -11,6 +11,7 @@ mod contact_proof;
 mod crash;
 mod demo;
 mod dpi_network;
+mod fullmakt;
 mod health;
 mod krr;
 mod language;

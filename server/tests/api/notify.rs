@@ -348,6 +348,7 @@ async fn a_letter_opened_before_the_reminder_gets_only_the_first_notice(backend:
         kind: AccessKind::View,
         document: None,
         level: SecurityLevel::Substantial,
+        delegate: None,
     };
     // Another citizen's view of the id is not Kari opening it.
     setup

@@ -57,7 +57,11 @@ async fn a_stored_letter_reads_back_whole(backend: Backend) {
     mailboxes.insert_letter(&letter).await.unwrap();
 
     let stored = mailboxes
-        .letter_for(&owner, letter.id, chrono::Utc::now())
+        .letter_for(
+            postkasse::mailbox::Reader::owner(&owner),
+            letter.id,
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     assert_eq!(stored, letter);
@@ -98,11 +102,19 @@ async fn another_citizens_letter_is_not_found(backend: Backend) {
     mailboxes.insert_letter(&letter).await.unwrap();
 
     let result = mailboxes
-        .letter_for(&stranger, letter.id, chrono::Utc::now())
+        .letter_for(
+            postkasse::mailbox::Reader::owner(&stranger),
+            letter.id,
+            chrono::Utc::now(),
+        )
         .await;
     assert!(matches!(result, Err(StorageError::NotFound)), "{result:?}");
     let result = mailboxes
-        .letter_for(&owner, LetterId::generate(), chrono::Utc::now())
+        .letter_for(
+            postkasse::mailbox::Reader::owner(&owner),
+            LetterId::generate(),
+            chrono::Utc::now(),
+        )
         .await;
     assert!(matches!(result, Err(StorageError::NotFound)), "{result:?}");
 }

@@ -59,11 +59,17 @@ pub fn LetterPage() -> impl IntoView {
         <Title text=tu_string!(i18n, letter.title) />
         <Suspense fallback=move || view! { <p>{t!(i18n, letter.loading)}</p> }>
             {move || Suspend::new(async move {
-                match (opened.await, folders.await) {
-                    (Ok(letter), Ok(folders)) => {
+                let shown = match (opened.await, folders.await) {
+                    (Ok(letter), Ok(folders)) => Ok((letter, folders)),
+                    // A delegate reads the letter; the owner's folders are not theirs.
+                    (Ok(letter), Err(_)) if letter.delegated => Ok((letter, Vec::new())),
+                    (Err(error), _) | (_, Err(error)) => Err(error),
+                };
+                match shown {
+                    Ok((letter, folders)) => {
                         view! { <LetterDetails letter folders accept actions /> }.into_any()
                     }
-                    (Err(error), _) | (_, Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -86,9 +92,13 @@ fn LetterDetails(
         .link
         .clone()
         .map(|link| view! { <LinkOut link open=letter.link_open /> });
-    let reply = view! { <ReplySection letter=letter.id sender=letter.sender_name.clone() /> };
-    let signing = view! { <SigningSection letter=letter.id /> };
-    let tools = view! { <LetterTools id=letter.id unread=letter.unread place=letter.place folders actions /> };
+    // A delegate reads, and answers when the power allows; signing, moving
+    // and marking stay the owner's.
+    let delegated = letter.delegated;
+    let reply = (!delegated)
+        .then(|| view! { <ReplySection letter=letter.id sender=letter.sender_name.clone() /> });
+    let signing = (!delegated).then(|| view! { <SigningSection letter=letter.id /> });
+    let tools = (!delegated).then(|| view! { <LetterTools id=letter.id unread=letter.unread place=letter.place folders actions /> });
     let body = letter.body.clone().map(|body| match body {
         // Sanitised on the server: no scripts, handlers or outside references.
         LetterBody::Html(html) => {
@@ -268,6 +278,11 @@ fn AccessLog(entries: Vec<AccessEntry>) -> impl IntoView {
                                 }
                                 (AccessKind::Reply, _) => td_string!(locale, letter.reply_sent).into(),
                                 (AccessKind::Message, _) => td_string!(locale, letter.message_sent).into(),
+                            };
+                            // Under a power of attorney: by whom.
+                            let what = match entry.delegate {
+                                Some(name) => td_string!(locale, letter.by_delegate, what = what, name = name).to_string(),
+                                None => what,
                             };
                             let level = match entry.level {
                                 SecurityLevel::Substantial => td_string!(locale, common.level_substantial),

@@ -1,0 +1,47 @@
+-- Keep in step with migrations/sqlite.
+-- Powers of attorney (fullmakt, server/src/fullmakt): a citizen (the
+-- principal) lets another person (the delegate) read their letters, and
+-- perhaps reply, from all senders or from those named in fullmakt_sender,
+-- until ends_at. Either side can end it (ended_at, ended_by).
+CREATE TABLE fullmakt (
+    id             UUID PRIMARY KEY NOT NULL,
+    principal_fnr  TEXT NOT NULL,
+    -- The principal's name as the delegate is shown it; none when the
+    -- login gave none (then the birth date is shown).
+    principal_name TEXT,
+    delegate_fnr   TEXT NOT NULL,
+    -- As the principal wrote it: the name the principal's logs show.
+    delegate_name  TEXT NOT NULL,
+    may_reply      BOOLEAN NOT NULL,
+    all_senders    BOOLEAN NOT NULL,
+    created_at     TIMESTAMPTZ NOT NULL,
+    ends_at        TIMESTAMPTZ NOT NULL,
+    ended_at       TIMESTAMPTZ,
+    ended_by       TEXT CHECK (ended_by IN ('fullmaktsgiver', 'fullmektig')),
+    CHECK (principal_fnr <> delegate_fnr)
+);
+
+CREATE INDEX fullmakt_by_principal ON fullmakt (principal_fnr, created_at);
+CREATE INDEX fullmakt_by_delegate ON fullmakt (delegate_fnr, created_at);
+
+CREATE TABLE fullmakt_sender (
+    fullmakt_id UUID NOT NULL REFERENCES fullmakt (id) ON DELETE CASCADE,
+    org_nr      TEXT NOT NULL,
+    PRIMARY KEY (fullmakt_id, org_nr)
+);
+
+-- A delegate's session reads the principal's mailbox while it names the
+-- power; the power is checked again on every request.
+ALTER TABLE citizen_session ADD COLUMN acting_for UUID REFERENCES fullmakt (id) ON DELETE SET NULL;
+
+-- A letter's access log names the delegate who read it.
+ALTER TABLE letter_access ADD COLUMN delegate_name TEXT;
+
+-- "Min aktivitet" lists powers given, used and ended (by the principal or
+-- by the delegate), naming the delegate in `person`.
+ALTER TABLE citizen_activity DROP CONSTRAINT citizen_activity_kind_check;
+ALTER TABLE citizen_activity ADD CONSTRAINT citizen_activity_kind_check
+    CHECK (kind IN ('innlogging', 'eksport', 'oppslag',
+                    'fullmakt_gitt', 'fullmakt_brukt', 'fullmakt_avsluttet',
+                'fullmakt_avsluttet_av_fullmektig'));
+ALTER TABLE citizen_activity ADD COLUMN person TEXT;

@@ -34,8 +34,11 @@ CREATE TABLE fullmakt_sender (
 -- power; the power is checked again on every request.
 ALTER TABLE citizen_session ADD COLUMN acting_for UUID REFERENCES fullmakt (id) ON DELETE SET NULL;
 
--- A letter's access log names the delegate who read it.
+-- A letter's access log names the delegate who read it, and who answered
+-- or wrote to the sender under a power that lets them reply.
 ALTER TABLE letter_access ADD COLUMN delegate_name TEXT;
+ALTER TABLE reply ADD COLUMN sent_by_delegate TEXT;
+ALTER TABLE citizen_message ADD COLUMN sent_by_delegate TEXT;
 
 -- "Min aktivitet" lists powers given, used and ended (by the principal or
 -- by the delegate), naming the delegate in `person`.

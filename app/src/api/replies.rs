@@ -197,7 +197,7 @@ pub async fn load_reply_area(
     utkast: Option<String>,
 ) -> Result<Option<ReplyArea>, AppError> {
     use crate::api::{input, session};
-    let citizen = session::require_signed_in()?;
+    let citizen = session::require_replier()?;
     let letter: LetterId = input::id("id", &id)?;
     let draft = match utkast.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -213,7 +213,7 @@ pub async fn load_reply_area(
 #[server(endpoint = "send_reply")]
 pub async fn send_reply(id: String, utkast: String) -> Result<(), AppError> {
     use crate::api::{input, session};
-    let citizen = session::require_signed_in()?;
+    let citizen = session::require_replier()?;
     let letter: LetterId = input::id("id", &id)?;
     let draft: Uuid = input::id("utkast", &utkast)?;
     ssr::replies()?

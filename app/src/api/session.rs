@@ -34,6 +34,16 @@ pub struct SignedIn {
     pub on_behalf: Option<OnBehalf>,
 }
 
+impl SignedIn {
+    /// The delegate's name, when a delegate makes the request: what the
+    /// owner's logs say of it.
+    pub fn delegate_name(&self) -> Option<&str> {
+        self.on_behalf
+            .as_ref()
+            .map(|power| power.delegate_name.as_str())
+    }
+}
+
 /// Who reads a mailbox for its owner, under which power of attorney.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OnBehalf {

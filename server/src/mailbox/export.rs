@@ -179,7 +179,7 @@ impl MailboxService {
         };
         let now = self.clock.now();
         let reply = match replies
-            .letter_form(&viewer.fnr, letter, now)
+            .letter_form(crate::store::Reader::of(viewer), letter, now)
             .await
             .map_err(internal)?
         {

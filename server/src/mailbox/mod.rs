@@ -13,7 +13,8 @@ pub mod html;
 pub mod routes;
 mod store;
 
-pub use store::{ArchivedLetter, Citizen, LetterCounts, LetterSlice, Reader, Store, StoredUpload};
+pub use crate::store::Reader;
+pub use store::{ArchivedLetter, Citizen, LetterCounts, LetterSlice, Store, StoredUpload};
 
 use crate::blobs::{BlobError, BlobStore};
 use crate::broker::{Broker, OpeningReceiptState};
@@ -85,14 +86,6 @@ pub enum DocumentError {
     Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
-}
-
-/// The delegate's name for the access log, when a delegate reads.
-fn delegate_of(viewer: &SignedIn) -> Option<String> {
-    viewer
-        .on_behalf
-        .as_ref()
-        .map(|power| power.delegate_name.clone())
 }
 
 fn readable_by(level: SecurityLevel, viewer: &SignedIn) -> bool {
@@ -295,7 +288,7 @@ impl MailboxService {
                     kind,
                     document,
                     level: viewer.level,
-                    delegate: delegate_of(viewer),
+                    delegate: viewer.delegate_name().map(str::to_owned),
                 },
                 None,
             )
@@ -392,7 +385,7 @@ impl MailboxService {
             kind: AccessKind::Read,
             document: u32::try_from(index).ok(),
             level: viewer.level,
-            delegate: delegate_of(viewer),
+            delegate: viewer.delegate_name().map(str::to_owned),
         };
         self.store
             .record_access(&viewer.fnr, id, &entry, Some(now - READ_LOGGED_ONCE_PER))

@@ -10,42 +10,17 @@
 //! and the query also checks the power: in force now, and reaching the
 //! letter's sender.
 
-use crate::store::StorageError;
+use crate::store::{Reader, StorageError};
 use app::{
     api::archive::FolderView,
     api::mailbox::AccessEntry,
-    api::session::SignedIn,
     domain::{
-        Fnr, FolderId, FolderName, FullmaktId, Letter, LetterId, LetterSummary, MediaType, Place,
-        Sha256Digest, UploadId, UploadName,
+        Fnr, FolderId, FolderName, Letter, LetterId, LetterSummary, MediaType, Place, Sha256Digest,
+        UploadId, UploadName,
     },
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-
-/// Whose letters a read reaches: the owner's, all of them; or, through the
-/// power of attorney `power`, those of the senders it names, while it is in
-/// force.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reader<'a> {
-    pub owner: &'a Fnr,
-    pub power: Option<FullmaktId>,
-}
-
-impl<'a> Reader<'a> {
-    /// The owner reading their own letters.
-    pub fn owner(owner: &'a Fnr) -> Reader<'a> {
-        Reader { owner, power: None }
-    }
-
-    /// Whoever makes the request: the owner, or a delegate in their mailbox.
-    pub fn of(viewer: &'a SignedIn) -> Reader<'a> {
-        Reader {
-            owner: &viewer.fnr,
-            power: viewer.on_behalf.as_ref().map(|power| power.fullmakt),
-        }
-    }
-}
 
 /// A citizen who has a mailbox here.
 #[derive(Debug, Clone, PartialEq, Eq)]

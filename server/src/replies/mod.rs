@@ -28,6 +28,7 @@ use crate::blobs::BlobStore;
 use crate::clock::Clock;
 use crate::errors::internal;
 use crate::notify::SenderReceipt;
+use crate::store::Reader;
 use app::{
     api::{
         replies::{field_values, ssr::Replies, ReplyArea, ReplyView, ThreadEntry},
@@ -204,7 +205,11 @@ impl ReplyService {
         letter: LetterId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Result<Box<LetterForm>, Shut>> {
-        let FormLookup::Form(form) = self.store.letter_form(&viewer.fnr, letter, now).await? else {
+        let FormLookup::Form(form) = self
+            .store
+            .letter_form(Reader::of(viewer), letter, now)
+            .await?
+        else {
             return Ok(Err(Shut::NotFound));
         };
         if viewer.level < form.security_level {
@@ -378,6 +383,7 @@ impl ReplyService {
                     text: &outgoing.text,
                     attachment: outgoing.attachment.as_ref().map(|(file, _)| file),
                     level: viewer.level,
+                    delegate: viewer.delegate_name(),
                     message_row: form.message_row,
                     message: &message,
                     at: now,
@@ -568,7 +574,7 @@ impl Replies for ReplyService {
         let now = self.clock.now();
         let form = match self
             .store
-            .letter_form(&viewer.fnr, letter, now)
+            .letter_form(Reader::of(viewer), letter, now)
             .await
             .map_err(internal)?
         {
@@ -665,6 +671,7 @@ impl Replies for ReplyService {
                     letter,
                     draft,
                     level: viewer.level,
+                    delegate: viewer.delegate_name(),
                     message_row: form.message_row,
                     message: &message,
                     receipt: &receipt,

@@ -11,8 +11,12 @@
 
 use super::{answers::Posted, answers::FIELD_PREFIX, PostError, ReplyService};
 use crate::http::{extract::Path, problem::FieldError, ApiError};
-use app::api::{replies::AnswerProblem, session::SignedIn};
+use app::api::{
+    replies::AnswerProblem,
+    session::{ActingFor, SignedIn},
+};
 use app::domain::LetterId;
+use app::error::AppError;
 use axum::{
     extract::{
         multipart::{Multipart, MultipartRejection},
@@ -56,12 +60,27 @@ pub struct AnswerPath {
     letter_id: String,
 }
 
-/// The signed-in citizen and the letter the address names.
+/// Who answers (the citizen, or a delegate whose power lets them reply)
+/// and the letter the address names.
 fn citizen_and_letter(
     viewer: Option<Extension<SignedIn>>,
+    acting: Option<Extension<ActingFor>>,
     letter_id: &str,
 ) -> Result<(SignedIn, LetterId), ApiError> {
-    let Extension(viewer) = viewer.ok_or(ApiError::Unauthorized)?;
+    let viewer = match (viewer, acting) {
+        (Some(Extension(viewer)), _) => viewer,
+        (None, Some(Extension(ActingFor(delegate)))) => {
+            if !delegate
+                .on_behalf
+                .as_ref()
+                .is_some_and(|power| power.may_reply)
+            {
+                return Err(ApiError::from(AppError::ActingForAnother));
+            }
+            delegate
+        }
+        (None, None) => return Err(ApiError::Unauthorized),
+    };
     let letter = letter_id
         .parse()
         .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;
@@ -71,11 +90,12 @@ fn citizen_and_letter(
 pub async fn answer(
     State(replies): State<Arc<ReplyService>>,
     viewer: Option<Extension<SignedIn>>,
+    acting: Option<Extension<ActingFor>>,
     headers: HeaderMap,
     Path(AnswerPath { letter_id }): Path<AnswerPath>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    let (viewer, letter) = citizen_and_letter(viewer, &letter_id)?;
+    let (viewer, letter) = citizen_and_letter(viewer, acting, &letter_id)?;
     let multipart =
         multipart.map_err(|_| ApiError::invalid("svar", "must be multipart/form-data"))?;
     let (earlier, posted) = read_form(&replies, multipart).await?;
@@ -127,13 +147,14 @@ pub async fn answer(
 pub async fn message(
     State(replies): State<Arc<ReplyService>>,
     viewer: Option<Extension<SignedIn>>,
+    acting: Option<Extension<ActingFor>>,
     headers: HeaderMap,
     Path(AnswerPath { letter_id }): Path<AnswerPath>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     use super::MessageError;
     use app::api::replies::MessageProblem;
-    let (viewer, letter) = citizen_and_letter(viewer, &letter_id)?;
+    let (viewer, letter) = citizen_and_letter(viewer, acting, &letter_id)?;
     let mut multipart =
         multipart.map_err(|_| ApiError::invalid("melding", "must be multipart/form-data"))?;
     let (mut key, mut text, mut file) = (None, String::new(), None);

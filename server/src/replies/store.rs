@@ -6,7 +6,7 @@
 //! implementation filters on them in the query itself.
 
 use crate::notify::SenderReceipt;
-use crate::store::StorageError;
+use crate::store::{Reader, StorageError};
 use app::api::replies::AnswerProblem;
 use app::domain::{
     reply_form::{Answer, AnswerFile},
@@ -69,6 +69,8 @@ pub struct Sending<'a> {
     pub letter: LetterId,
     pub draft: Uuid,
     pub level: SecurityLevel,
+    /// The delegate who sent it under a power of attorney, by name.
+    pub delegate: Option<&'a str>,
     pub message_row: Uuid,
     pub message: &'a SenderReceipt,
     pub receipt: &'a ReceiptFile,
@@ -86,6 +88,8 @@ pub struct NewCitizenMessage<'a> {
     pub text: &'a str,
     pub attachment: Option<&'a AnswerFile>,
     pub level: SecurityLevel,
+    /// The delegate who wrote it under a power of attorney, by name.
+    pub delegate: Option<&'a str>,
     pub message_row: Uuid,
     pub message: &'a SenderReceipt,
     pub at: DateTime<Utc>,
@@ -133,10 +137,10 @@ pub struct Unanswered {
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The form of the owner's letter; the letter must be theirs, in effect
-    /// at `now` and not purged.
+    /// at `now`, not purged, and within the reader's power of attorney.
     async fn letter_form(
         &self,
-        owner: &Fnr,
+        reader: Reader<'_>,
         letter: LetterId,
         now: DateTime<Utc>,
     ) -> Result<FormLookup, StorageError>;

@@ -10,7 +10,8 @@ use super::{
 };
 use crate::{
     broker::LetterTerms,
-    mailbox::{self, ArchivedLetter, Citizen, LetterCounts, LetterSlice, Reader, StoredUpload},
+    mailbox::{self, ArchivedLetter, Citizen, LetterCounts, LetterSlice, StoredUpload},
+    store::Reader,
     store::StorageError,
 };
 use app::{
@@ -240,21 +241,6 @@ fn place_to_sql(place: Place) -> (&'static str, Option<Uuid>) {
 
 /// The owner's letters ($1) in effect at $2 that lie in the place bound as
 /// $3 (its kind) and $4 (a folder id or NULL).
-/// The condition a power of attorney puts on letter `l`: none when
-/// parameter `$power` is NULL (the owner reads); otherwise the power is the
-/// owner's, in force at parameter `$now`, and reaches the letter's sender.
-fn within_power(power: u8, now: u8) -> String {
-    format!(
-        "(${power} IS NULL OR EXISTS (
-             SELECT 1 FROM fullmakt f
-             WHERE f.id = ${power} AND f.principal_fnr = l.recipient_fnr
-               AND f.ended_at IS NULL AND f.ends_at > ${now}
-               AND (f.all_senders OR EXISTS (
-                   SELECT 1 FROM fullmakt_sender fs
-                   WHERE fs.fullmakt_id = f.id AND fs.org_nr = l.sender_org_nr))))"
-    )
-}
-
 const IN_PLACE: &str = "l.recipient_fnr = $1
     AND (l.effective_at IS NULL OR l.effective_at <= $2) AND l.purged_at IS NULL
     AND (CASE WHEN $3 = 'trash' THEN l.deleted_at IS NOT NULL
@@ -600,7 +586,7 @@ impl mailbox::Store for Database {
                      WHERE l.id = $1 AND l.recipient_fnr = $2
                        AND (l.effective_at IS NULL OR l.effective_at <= $3)
                        AND l.purged_at IS NULL AND {}",
-                    within_power(4, 3)
+                    super::within_power(4, 3)
                 ))
                 .bind(id.as_uuid())
                 .bind(owner.as_str())
@@ -675,10 +661,11 @@ impl mailbox::Store for Database {
                              id AS sequence
                          FROM letter_access WHERE letter_id = $1 AND owner_fnr = $2
                          UNION ALL
-                         SELECT sent_at, 'reply', NULL, sent_level, NULL, 0 FROM reply
+                         SELECT sent_at, 'reply', NULL, sent_level, sent_by_delegate, 0 FROM reply
                          WHERE letter_id = $1 AND owner_fnr = $2 AND sent_at IS NOT NULL
                          UNION ALL
-                         SELECT sent_at, 'message', NULL, sent_level, NULL, 0 FROM citizen_message
+                         SELECT sent_at, 'message', NULL, sent_level, sent_by_delegate, 0
+                         FROM citizen_message
                          WHERE letter_id = $1 AND owner_fnr = $2
                      ) AS log
                      ORDER BY accessed_at DESC, sequence DESC",
@@ -709,7 +696,7 @@ impl mailbox::Store for Database {
                      WHERE {IN_PLACE} AND {}
                      ORDER BY l.received_at DESC, l.id
                      LIMIT $5 OFFSET $6",
-                    within_power(7, 2)
+                    super::within_power(7, 2)
                 ))
                 .bind(reader.owner.as_str())
                 .bind(now)
@@ -725,7 +712,7 @@ impl mailbox::Store for Database {
                 Query::new(format!(
                     "SELECT COUNT(*), SUM(CASE WHEN l.read_at IS NULL THEN 1 ELSE 0 END)
                      FROM letter l WHERE {IN_PLACE} AND {}",
-                    within_power(5, 2)
+                    super::within_power(5, 2)
                 ))
                 .bind(reader.owner.as_str())
                 .bind(now)

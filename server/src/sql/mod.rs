@@ -536,6 +536,21 @@ impl Connection<'_> {
     }
 }
 
+/// The condition a power of attorney puts on letter `l`: none when
+/// parameter `$power` is NULL (the owner reads); otherwise the power is the
+/// owner's, in force at parameter `$now`, and reaches the letter's sender.
+pub(super) fn within_power(power: u8, now: u8) -> String {
+    format!(
+        "(${power} IS NULL OR EXISTS (
+             SELECT 1 FROM fullmakt f
+             WHERE f.id = ${power} AND f.principal_fnr = l.recipient_fnr
+               AND f.ended_at IS NULL AND f.ends_at > ${now}
+               AND (f.all_senders OR EXISTS (
+                   SELECT 1 FROM fullmakt_sender fs
+                   WHERE fs.fullmakt_id = f.id AND fs.org_nr = l.sender_org_nr))))"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

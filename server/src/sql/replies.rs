@@ -12,6 +12,7 @@ use crate::{
         self, FormLookup, LetterForm, NewCitizenMessage, SendOutcome, Sending, StoredReply,
         StoredThreadEntry, Unanswered,
     },
+    store::Reader,
     store::StorageError,
 };
 use app::domain::{AnswerFile, Fnr, Letter, LetterId, ReplyForm, UploadId};
@@ -99,13 +100,13 @@ const REPLY_COLUMNS: &str = "r.id, r.letter_id, r.answers, r.problems, r.created
 impl replies::Store for Database {
     async fn letter_form(
         &self,
-        owner: &Fnr,
+        reader: Reader<'_>,
         letter: LetterId,
         now: DateTime<Utc>,
     ) -> Result<FormLookup, StorageError> {
         let row: Option<LetterFormRow> = self
             .fetch_optional(
-                Query::new(
+                Query::new(format!(
                     "SELECT f.form, l.security_level, l.title, s.name AS sender_name,
                             m.id AS message_row
                      FROM letter l
@@ -114,11 +115,13 @@ impl replies::Store for Database {
                      LEFT JOIN dpi_message m ON m.letter_id = l.id
                      WHERE l.id = $1 AND l.recipient_fnr = $2
                        AND (l.effective_at IS NULL OR l.effective_at <= $3)
-                       AND l.purged_at IS NULL",
-                )
+                       AND l.purged_at IS NULL AND {}",
+                    super::within_power(4, 3)
+                ))
                 .bind(letter.as_uuid())
-                .bind(owner.as_str())
-                .bind(now),
+                .bind(reader.owner.as_str())
+                .bind(now)
+                .bind(reader.power.map(|power| power.as_uuid())),
             )
             .await?;
         let Some(row) = row else {
@@ -206,6 +209,7 @@ impl replies::Store for Database {
             letter,
             draft: id,
             level,
+            delegate,
             message_row,
             message,
             receipt,
@@ -244,7 +248,8 @@ impl replies::Store for Database {
         let updated = transaction
             .execute(
                 Query::new(
-                    "UPDATE reply SET sent_at = $4, sent_level = $5, receipt_upload_id = $6
+                    "UPDATE reply SET sent_at = $4, sent_level = $5, receipt_upload_id = $6,
+                         sent_by_delegate = $7
                      WHERE id = $1 AND letter_id = $2 AND owner_fnr = $3 AND sent_at IS NULL",
                 )
                 .bind(id)
@@ -252,7 +257,8 @@ impl replies::Store for Database {
                 .bind(owner.as_str())
                 .bind(at)
                 .bind(i32::from(level.as_number()))
-                .bind(receipt.upload.as_uuid()),
+                .bind(receipt.upload.as_uuid())
+                .bind(delegate),
             )
             .await;
         match updated {
@@ -280,8 +286,8 @@ impl replies::Store for Database {
             .execute(
                 Query::new(
                     "INSERT INTO citizen_message (id, letter_id, owner_fnr, text, attachment,
-                         sent_at, sent_level)
-                     SELECT $1, l.id, l.recipient_fnr, $4, $5, $6, $7
+                         sent_at, sent_level, sent_by_delegate)
+                     SELECT $1, l.id, l.recipient_fnr, $4, $5, $6, $7, $8
                      FROM letter l WHERE l.id = $2 AND l.recipient_fnr = $3
                      ON CONFLICT (id) DO NOTHING",
                 )
@@ -291,7 +297,8 @@ impl replies::Store for Database {
                 .bind(message.text)
                 .bind(attachment)
                 .bind(message.at)
-                .bind(i32::from(message.level.as_number())),
+                .bind(i32::from(message.level.as_number()))
+                .bind(message.delegate),
             )
             .await?;
         if inserted == 0 {

@@ -114,19 +114,25 @@ fn days_ahead(clock: &dyn Clock, days: i64) -> String {
 
 /// Kari's power to Ola over NAV's letters, read only, until `until`; its id.
 async fn power_over_nav(app: &TestApp, kari_session: &str, until: &str) -> String {
-    let response = app
-        .give(
-            kari_session,
-            &[
-                ("fnr", citizen(12).as_str()),
-                ("navn", "Ola Nordmann"),
-                ("tilgang", "lese"),
-                ("avsendere", "valgte"),
-                ("avsender[1]", NAV.0),
-                ("til", until),
-            ],
-        )
-        .await;
+    give_ola(
+        app,
+        kari_session,
+        &[
+            ("tilgang", "lese"),
+            ("avsendere", "valgte"),
+            ("avsender[1]", NAV.0),
+            ("til", until),
+        ],
+    )
+    .await
+}
+
+/// A power to Ola on `terms`; its id.
+async fn give_ola(app: &TestApp, kari_session: &str, terms: &[(&str, &str)]) -> String {
+    let ola = citizen(12);
+    let mut form = vec![("fnr", ola.as_str()), ("navn", "Ola Nordmann")];
+    form.extend_from_slice(terms);
+    let response = app.give(kari_session, &form).await;
     assert_eq!(
         response.status(),
         StatusCode::OK,
@@ -518,7 +524,93 @@ async fn a_bad_power_is_refused_by_field_and_stores_nothing(backend: Backend) {
     );
 }
 
+async fn a_delegate_answers_only_under_a_power_to_reply(backend: Backend) {
+    use crate::replies::{course_form, draft_in, form_letter, post_answers, PAGE};
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (kari, ola) = (citizen(17), citizen(12));
+    let deadline = chrono::Utc::now() + Duration::days(7);
+    let letter = app
+        .send_letter(&form_letter(&kari, "Påmelding", &course_form(deadline)))
+        .await;
+    let kari_session = app.login_as(&kari).await;
+    let ola_session = app.login_as(&ola).await;
+    let until = days_ahead(&postkasse::clock::SystemClock, 5);
+    let answer = || async {
+        post_answers(
+            &app,
+            letter,
+            &ola_session,
+            None,
+            &[("deltar", "nei"), ("grunn", "Syk")],
+            &[],
+            PAGE,
+        )
+        .await
+    };
+
+    // Read only: he sees the letter, not the form.
+    let read_only = give_ola(
+        &app,
+        &kari_session,
+        &[("tilgang", "lese"), ("avsendere", "alle"), ("til", &until)],
+    )
+    .await;
+    app.use_power(&ola_session, &read_only).await;
+    let view: Value = app.open(&ola_session, letter).await.json().await.unwrap();
+    assert_eq!(view["may_reply"], false);
+    assert_eq!(answer().await.status(), StatusCode::FORBIDDEN);
+    let area = app
+        .server_fn_as(
+            "load_reply_area",
+            &[("id", letter.to_string())],
+            &ola_session,
+        )
+        .await;
+    assert_eq!(area.status(), StatusCode::FORBIDDEN);
+    app.server_fn_as("end_fullmakt", &[("id", read_only)], &kari_session)
+        .await;
+
+    // Read and reply: he answers for her, and her log says so.
+    let may_reply = give_ola(
+        &app,
+        &kari_session,
+        &[
+            ("tilgang", "lese-og-svare"),
+            ("avsendere", "alle"),
+            ("til", &until),
+        ],
+    )
+    .await;
+    app.use_power(&ola_session, &may_reply).await;
+    let draft = draft_in(&answer().await);
+    let sent = app
+        .server_fn_as(
+            "send_reply",
+            &[("id", letter.to_string()), ("utkast", draft)],
+            &ola_session,
+        )
+        .await;
+    assert_eq!(
+        sent.status(),
+        StatusCode::OK,
+        "{}",
+        sent.text().await.unwrap()
+    );
+    let view: Value = app.open(&kari_session, letter).await.json().await.unwrap();
+    let replies: Vec<&Value> = view["access_log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["kind"] == "Reply")
+        .collect();
+    assert_eq!(replies.len(), 1, "{}", view["access_log"]);
+    assert_eq!(replies[0]["delegate"], "Ola Nordmann");
+}
+
 on_both_backends!(
+    a_delegate_answers_only_under_a_power_to_reply,
     a_delegate_reads_what_the_power_reaches_and_the_principal_sees_it,
     a_power_ends_at_its_date_and_when_either_side_ends_it,
     a_level_four_letter_needs_the_delegate_at_level_four,

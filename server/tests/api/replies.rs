@@ -22,7 +22,7 @@ const LINK_TYPE: &str = "application/vnd.difi.dpi.lenke+xml";
 
 /// A course sign-up: yes/no branching to a reason, a choice, a short text,
 /// an attachment, and a number.
-fn course_form(deadline: chrono::DateTime<Utc>) -> Value {
+pub(crate) fn course_form(deadline: chrono::DateTime<Utc>) -> Value {
     json!({
         "versjon": 1,
         "tittel": "Påmelding til kurs",
@@ -59,7 +59,7 @@ fn letter_with(
     letter
 }
 
-fn form_letter(recipient: &Fnr, title: &str, form: &Value) -> OutgoingLetter {
+pub(crate) fn form_letter(recipient: &Fnr, title: &str, form: &Value) -> OutgoingLetter {
     letter_with(
         recipient,
         title,
@@ -75,7 +75,7 @@ fn pdf() -> Vec<u8> {
 
 /// Posts answers to `/brev/{letter}/svar` as a browser does (asking for
 /// HTML): text fields, and files by question id.
-async fn post_answers(
+pub(crate) async fn post_answers(
     app: &TestApp,
     letter: LetterId,
     session: &str,
@@ -177,11 +177,11 @@ async fn post_form(
         .unwrap()
 }
 
-const PAGE: &str = "text/html";
+pub(crate) const PAGE: &str = "text/html";
 const API: &str = "application/json";
 
 /// The draft id from the address a page post is sent back to.
-fn draft_in(response: &reqwest::Response) -> String {
+pub(crate) fn draft_in(response: &reqwest::Response) -> String {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()[header::LOCATION].to_str().unwrap();
     location

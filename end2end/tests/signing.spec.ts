@@ -51,7 +51,7 @@ test.describe('a letter with a signing order', () => {
       await arrived(page);
       const href = await letterLinks(page).filter({ hasText: title }).first().getAttribute('href');
       await visit(page, href!);
-      const order = page.getByRole('region', { name: 'Til signering' });
+      const order = page.getByRole('region', { name: 'Til signering', exact: true });
       await expect(order).toContainText('Arbeidsavtale');
       await expect(order).toContainText('Dokumentets SHA-256');
       await expect(order.getByRole('button', { name: 'Signer dokumentet' })).toHaveCount(0);
@@ -62,12 +62,12 @@ test.describe('a letter with a signing order', () => {
     });
 
     await test.step('at level 4 she signs, once', async () => {
-      const order = page.getByRole('region', { name: 'Til signering' });
+      const order = page.getByRole('region', { name: 'Til signering', exact: true });
       await expect(order.getByRole('button', { name: 'Signer dokumentet' })).toBeVisible();
       await checkA11y(page);
       await order.getByRole('button', { name: 'Signer dokumentet' }).click();
       await arrived(page);
-      await expect(page.getByRole('region', { name: 'Til signering' })).toContainText('Du signerte dokumentet');
+      await expect(page.getByRole('region', { name: 'Til signering', exact: true })).toContainText('Du signerte dokumentet');
       await expect.poll(() => signingStatuses(request, token, kanal)).toEqual(['COMPLETED_SUCCESSFULLY']);
     });
 
@@ -109,11 +109,11 @@ test.describe('a letter with a signing order', () => {
       await arrived(page);
       const href = await letterLinks(page).filter({ hasText: title }).first().getAttribute('href');
       await visit(page, href!);
-      const order = page.getByRole('region', { name: 'Til signering' });
+      const order = page.getByRole('region', { name: 'Til signering', exact: true });
       await expect(order.getByRole('list').filter({ hasText: 'Mads Medsignatar' })).toContainText('venter');
       await order.getByRole('button', { name: 'Signer dokumentet' }).click();
       await arrived(page);
-      await expect(page.getByRole('region', { name: 'Til signering' })).toContainText('Du signerte dokumentet');
+      await expect(page.getByRole('region', { name: 'Til signering', exact: true })).toContainText('Du signerte dokumentet');
       await expect.poll(() => signingStatuses(request, token, kanal)).toEqual(['IN_PROGRESS']);
     });
 
@@ -129,7 +129,7 @@ test.describe('a letter with a signing order', () => {
       await page.getByRole('link', { name: 'Kjøpekontrakt' }).click();
       await arrived(page);
       await expect(page.getByRole('heading', { level: 1 })).toHaveText('Kjøpekontrakt');
-      const order = page.getByRole('region', { name: 'Til signering' });
+      const order = page.getByRole('region', { name: 'Til signering', exact: true });
       await expect(order).toContainText('Mads Medsignatar');
       await expect(order.getByRole('link', { name: /\.pdf$/ })).toHaveAttribute('href', /\/signering\/[0-9a-f-]{36}\/dokument$/);
       const signatures = page.getByRole('region', { name: 'Signaturer i dokumentene' });
@@ -139,10 +139,10 @@ test.describe('a letter with a signing order', () => {
     });
 
     await test.step('the second signer signs, which completes the job', async () => {
-      const order = page.getByRole('region', { name: 'Til signering' });
+      const order = page.getByRole('region', { name: 'Til signering', exact: true });
       await order.getByRole('button', { name: 'Signer dokumentet' }).click();
       await arrived(page);
-      const done = page.getByRole('region', { name: 'Til signering' });
+      const done = page.getByRole('region', { name: 'Til signering', exact: true });
       await expect(done).toContainText('Du signerte dokumentet');
       await expect(done).toContainText('Alle har signert dokumentet.');
       await expect(page.getByRole('region', { name: 'Signaturer i dokumentene' })).toContainText('Mads Medsignatar');

@@ -40,11 +40,19 @@ ALTER TABLE letter_access ADD COLUMN delegate_name TEXT;
 ALTER TABLE reply ADD COLUMN sent_by_delegate TEXT;
 ALTER TABLE citizen_message ADD COLUMN sent_by_delegate TEXT;
 
--- "Min aktivitet" lists powers given, used and ended (by the principal or
+-- "Min aktivitet" lists operators' downloads of a citizen's letter for
+-- paper, and powers given, used and ended (by the principal or
 -- by the delegate), naming the delegate in `person`.
 ALTER TABLE citizen_activity DROP CONSTRAINT citizen_activity_kind_check;
 ALTER TABLE citizen_activity ADD CONSTRAINT citizen_activity_kind_check
     CHECK (kind IN ('innlogging', 'eksport', 'oppslag',
                     'fullmakt_gitt', 'fullmakt_brukt', 'fullmakt_avsluttet',
-                'fullmakt_avsluttet_av_fullmektig'));
+                'fullmakt_avsluttet_av_fullmektig',
+                'utskrift_lastet_ned', 'utskriftsbunke_lastet_ned'));
 ALTER TABLE citizen_activity ADD COLUMN person TEXT;
+
+-- The citizen a print job is for, when the sender named one (a letter routed
+-- to paper, or unread at its deadline): operators' downloads of it are
+-- listed in their "Min aktivitet" (kinds utskrift_lastet_ned and
+-- utskriftsbunke_lastet_ned above).
+ALTER TABLE print_job ADD COLUMN recipient_fnr TEXT;

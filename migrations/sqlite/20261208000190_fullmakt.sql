@@ -40,7 +40,8 @@ ALTER TABLE letter_access ADD COLUMN delegate_name TEXT;
 ALTER TABLE reply ADD COLUMN sent_by_delegate TEXT;
 ALTER TABLE citizen_message ADD COLUMN sent_by_delegate TEXT;
 
--- "Min aktivitet" lists powers given, used and ended (by the principal
+-- "Min aktivitet" lists operators' downloads of a citizen's letter for
+-- paper, and powers given, used and ended (by the principal
 -- or by the delegate), naming the delegate in `person`. SQLite cannot change a CHECK in place: the table is made again.
 CREATE TABLE citizen_activity_new (
     id      BLOB PRIMARY KEY NOT NULL,
@@ -48,7 +49,8 @@ CREATE TABLE citizen_activity_new (
     at      TEXT NOT NULL,
     kind    TEXT NOT NULL CHECK (kind IN ('innlogging', 'eksport', 'oppslag',
                 'fullmakt_gitt', 'fullmakt_brukt', 'fullmakt_avsluttet',
-                'fullmakt_avsluttet_av_fullmektig')),
+                'fullmakt_avsluttet_av_fullmektig',
+                'utskrift_lastet_ned', 'utskriftsbunke_lastet_ned')),
     level   INTEGER CHECK (level IN (3, 4)),
     browser TEXT,
     agency  TEXT,
@@ -62,3 +64,9 @@ DROP TABLE citizen_activity;
 ALTER TABLE citizen_activity_new RENAME TO citizen_activity;
 
 CREATE INDEX citizen_activity_by_person ON citizen_activity (fnr, at);
+
+-- The citizen a print job is for, when the sender named one (a letter routed
+-- to paper, or unread at its deadline): operators' downloads of it are
+-- listed in their "Min aktivitet" (kinds utskrift_lastet_ned and
+-- utskriftsbunke_lastet_ned above).
+ALTER TABLE print_job ADD COLUMN recipient_fnr TEXT;

@@ -715,6 +715,7 @@ impl Application {
             services.print_store(),
             services.blobs.clone(),
             clock.clone(),
+            services.activity_store(),
         ));
         let replies = Arc::new(
             ReplyService::new(

@@ -32,6 +32,9 @@ pub enum ActivityKind {
     FullmaktUsed { delegate: String },
     /// The power `delegate` held was ended, by them or by the citizen.
     FullmaktEnded { delegate: String, by_delegate: bool },
+    /// An operator of the print service downloaded a letter for the citizen
+    /// going to paper: alone, or in its batch.
+    PrintDownload { batch: bool },
 }
 
 /// One line of the list.

@@ -73,6 +73,14 @@ fn ActivityTable(entries: Vec<ActivityEntry>) -> impl IntoView {
                             ActivityKind::Lookup { agency } => {
                                 (tu_string!(i18n, activity.lookup).to_owned(), agency)
                             }
+                            ActivityKind::PrintDownload { batch } => (
+                                tu_string!(i18n, activity.print_download).to_owned(),
+                                if batch {
+                                    tu_string!(i18n, activity.print_download_batch).to_owned()
+                                } else {
+                                    tu_string!(i18n, activity.print_download_letter).to_owned()
+                                },
+                            ),
                             ActivityKind::FullmaktGiven { delegate } => {
                                 (tu_string!(i18n, activity.fullmakt_given).to_owned(), delegate)
                             }

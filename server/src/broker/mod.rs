@@ -955,6 +955,7 @@ impl Broker {
                             title: package.main.title.to_string(),
                             documents: documents.iter().map(|document| document.digest).collect(),
                             check_code: VerificationCode::generate(),
+                            recipient,
                         })),
                         vec![
                             created,

@@ -9,9 +9,10 @@ use super::{
     store::{BatchSummary, ConsoleLetter, Download},
     Store,
 };
-use crate::{blobs::BlobStore, clock::Clock, errors::internal};
+use crate::{activity::Activity, blobs::BlobStore, clock::Clock, errors::internal};
 use app::{
     api::{
+        activity::ActivityKind,
         print_console::{
             ssr::PrintConsole, BatchDetail, BatchLetter, BatchView, ChartWords, DayCount,
             LetterTimeline, PrintOverview, QueuedLetter, StateCount, TimelineEntry,
@@ -29,15 +30,42 @@ pub struct PrintConsoleService {
     store: Arc<dyn Store>,
     blobs: Arc<dyn BlobStore>,
     clock: Arc<dyn Clock>,
+    /// Downloads are listed in each citizen's "Min aktivitet".
+    activity: Arc<dyn crate::activity::Store>,
 }
 
 impl PrintConsoleService {
-    pub fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
+        clock: Arc<dyn Clock>,
+        activity: Arc<dyn crate::activity::Store>,
+    ) -> Self {
         Self {
             store,
             blobs,
             clock,
+            activity,
         }
+    }
+
+    /// Records the download of the letters (`rows`), and for each citizen
+    /// they were for, a line in their "Min aktivitet".
+    async fn record_download(&self, rows: &[Uuid], what: Download) -> anyhow::Result<()> {
+        let at = self.clock.now();
+        let recipients = self.store.record_download(rows, what, at).await?;
+        let activities: Vec<Activity> = recipients
+            .into_iter()
+            .map(|fnr| Activity {
+                fnr,
+                at,
+                kind: ActivityKind::PrintDownload {
+                    batch: what == Download::Batch,
+                },
+            })
+            .collect();
+        self.activity.record_activity(&activities).await?;
+        Ok(())
     }
 
     /// A letter's print-ready PDF, recorded as downloaded; `None` for no
@@ -52,9 +80,7 @@ impl PrintConsoleService {
             return Ok(None);
         };
         let bytes = self.blobs.get(&pdf).await?;
-        self.store
-            .record_download(&[id], Download::Letter, self.clock.now())
-            .await?;
+        self.record_download(&[id], Download::Letter).await?;
         Ok(Some(bytes))
     }
 
@@ -108,9 +134,7 @@ impl PrintConsoleService {
             .iter()
             .map(|letter| letter.job.message_row)
             .collect();
-        self.store
-            .record_download(&rows, Download::Batch, self.clock.now())
-            .await?;
+        self.record_download(&rows, Download::Batch).await?;
         Ok(Some(zip))
     }
 }

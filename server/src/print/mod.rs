@@ -275,6 +275,11 @@ pub struct NewPrintJob {
     /// The documents in the blob store, main document first.
     pub documents: Vec<app::domain::Sha256Digest>,
     pub check_code: verification::VerificationCode,
+    /// The citizen it is for, when the sender named one (a letter routed to
+    /// paper, or unread at its deadline); none for a letter the agency
+    /// addressed by postal address alone. Their "Min aktivitet" lists
+    /// operators' downloads of it.
+    pub recipient: Option<app::domain::Fnr>,
 }
 
 #[cfg(test)]

@@ -283,13 +283,14 @@ pub trait Store: Send + Sync + 'static {
         message_row: Uuid,
     ) -> Result<Vec<(DateTime<Utc>, Download)>, StorageError>;
 
-    /// Records a download for each of the letters.
+    /// Records a download for each of the letters; the citizens they were
+    /// for, where the sender named them, each once.
     async fn record_download(
         &self,
         message_rows: &[Uuid],
         what: Download,
         at: DateTime<Utc>,
-    ) -> Result<(), StorageError>;
+    ) -> Result<Vec<Fnr>, StorageError>;
 
     /// Offers the batch to the print house again now; false for no such batch.
     async fn resend_batch(&self, batch: Uuid, at: DateTime<Utc>) -> Result<bool, StorageError>;

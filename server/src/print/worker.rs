@@ -219,6 +219,7 @@ impl PrintChain {
                 title: letter.title.clone(),
                 documents: letter.documents.clone(),
                 check_code: VerificationCode::generate(),
+                recipient: Some(letter.owner.clone()),
             }))),
             Err(reason) => {
                 let receipt = self

@@ -31,6 +31,8 @@ fn kind_code(kind: &ActivityKind) -> &'static str {
         ActivityKind::FullmaktEnded {
             by_delegate: true, ..
         } => "fullmakt_avsluttet_av_fullmektig",
+        ActivityKind::PrintDownload { batch: false } => "utskrift_lastet_ned",
+        ActivityKind::PrintDownload { batch: true } => "utskriftsbunke_lastet_ned",
     }
 }
 
@@ -60,6 +62,8 @@ impl ActivityRow {
                 delegate,
                 by_delegate: false,
             },
+            ("utskrift_lastet_ned", _, _, _) => ActivityKind::PrintDownload { batch: false },
+            ("utskriftsbunke_lastet_ned", _, _, _) => ActivityKind::PrintDownload { batch: true },
             ("fullmakt_avsluttet_av_fullmektig", _, _, Some(delegate)) => {
                 ActivityKind::FullmaktEnded {
                     delegate,
@@ -85,7 +89,9 @@ impl activity::Store for Database {
                         None,
                         None,
                     ),
-                    ActivityKind::Export => (None, None, None, None),
+                    ActivityKind::Export | ActivityKind::PrintDownload { .. } => {
+                        (None, None, None, None)
+                    }
                     ActivityKind::Lookup { agency } => (None, None, Some(agency.clone()), None),
                     ActivityKind::FullmaktGiven { delegate }
                     | ActivityKind::FullmaktUsed { delegate }

@@ -63,7 +63,7 @@ fn order_from_json(text: &str) -> Result<PrintOrder, StorageError> {
 
 /// Inserting print jobs, with [`print_job_values`]' rows.
 pub(super) const INSERT_PRINT_JOB: &str = "INSERT INTO print_job (message_row, print_order,
-    sender_name, title, documents, check_code, created_at)";
+    sender_name, title, documents, check_code, created_at, recipient_fnr)";
 
 /// A new print job's row for [`INSERT_PRINT_JOB`]: the broker's commit
 /// writes letters routed to paper, and a letter unread at its deadline is
@@ -81,6 +81,7 @@ pub(super) fn print_job_values(
         Value::from(documents_to_json(&job.documents)?),
         Value::from(job.check_code.as_str()),
         Value::from(created_at),
+        Value::from(job.recipient.as_ref().map(|fnr| fnr.as_str().to_owned())),
     ])
 }
 
@@ -788,7 +789,7 @@ impl print::Store for Database {
         message_rows: &[Uuid],
         what: Download,
         at: DateTime<Utc>,
-    ) -> Result<(), StorageError> {
+    ) -> Result<Vec<Fnr>, StorageError> {
         let mut transaction = self.begin_write().await?;
         insert_rows(
             &mut transaction,
@@ -806,8 +807,24 @@ impl print::Store for Database {
             "",
         )
         .await?;
+        let mut recipients = Vec::new();
+        for row in message_rows {
+            let recipient: Option<(Option<String>,)> = transaction
+                .fetch_optional(
+                    Query::new("SELECT recipient_fnr FROM print_job WHERE message_row = $1")
+                        .bind(*row),
+                )
+                .await?;
+            if let Some((Some(fnr),)) = recipient {
+                let fnr = Fnr::parse(&fnr, app::domain::SyntheticIds::Accepted)
+                    .map_err(|_| StorageError::corrupt("national id"))?;
+                if !recipients.contains(&fnr) {
+                    recipients.push(fnr);
+                }
+            }
+        }
         transaction.commit().await?;
-        Ok(())
+        Ok(recipients)
     }
 
     async fn resend_batch(&self, batch: Uuid, at: DateTime<Utc>) -> Result<bool, StorageError> {

@@ -2,7 +2,9 @@
 //! archive, and the agencies that looked up their contact details, newest
 //! first, each citizen's own and nobody else's.
 
-use crate::helpers::{citizen, on_both_backends, spawn_app, Backend, TestApp};
+use crate::helpers::{
+    citizen, on_both_backends, spawn_app, test_letter, Backend, TestApp, TEST_SENDER,
+};
 use app::domain::Fnr;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -89,4 +91,59 @@ async fn a_citizen_sees_their_logins_exports_and_lookups_and_nobody_elses(backen
     assert!(html.contains("test agency (974760673)"), "{html}");
 }
 
-on_both_backends!(a_citizen_sees_their_logins_exports_and_lookups_and_nobody_elses);
+async fn operators_downloads_of_a_letter_for_paper_are_in_its_citizens_activity(backend: Backend) {
+    use postkasse::print::Store as _;
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (kari, ola) = (citizen(20), citizen(21));
+    // Reserved against digital post: her letter goes to paper.
+    app.reserve_with_address(&kari, "Kari Nordmann", chrono::Utc::now())
+        .await;
+    let sender = app.sender(TEST_SENDER, "Brønnøysundregistrene").await;
+    let letter = test_letter(&sender.org_nr(), &kari, "Vedtak på papir");
+    assert_eq!(
+        sender.send(&app, &letter).await.status(),
+        StatusCode::CREATED
+    );
+    let row = app.database.print_jobs(false).await.unwrap()[0].message_row;
+    assert!(app.run_cli(&["print", "batch"]).await.status.success());
+    let (_, manifest) = crate::print_chain::batches_in(&app.print_drop).remove(0);
+
+    let operator = crate::operator::operator_cookie(&app).await;
+    for path in [
+        format!("/drift/utskrift/brev/{row}/last-ned"),
+        format!("/drift/utskrift/bunke/{}/last-ned", manifest.batch),
+    ] {
+        let response = app
+            .client
+            .get(app.url(&path))
+            .header(reqwest::header::COOKIE, &operator)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+
+    let kari_session = app.login_as(&kari).await;
+    let kinds = app.activity_of(&kari_session).await;
+    assert!(
+        kinds.contains(&json!({"PrintDownload": {"batch": false}})),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&json!({"PrintDownload": {"batch": true}})),
+        "{kinds:?}"
+    );
+    let ola_session = app.login_as(&ola).await;
+    assert!(!app
+        .activity_of(&ola_session)
+        .await
+        .iter()
+        .any(|kind| kind.get("PrintDownload").is_some()));
+}
+
+on_both_backends!(
+    operators_downloads_of_a_letter_for_paper_are_in_its_citizens_activity,
+    a_citizen_sees_their_logins_exports_and_lookups_and_nobody_elses
+);

@@ -11,8 +11,9 @@
 //! `max_bytes` or `max_pages` are refused before parsing, lopdf is given a
 //! limit on how much a page's content streams may decompress to, and the text
 //! kept is capped at `max_chars`. A PDF that hits the time cap leaves its
-//! thread running until the parser returns (a thread cannot be killed); a
-//! subprocess with rlimits would give a hard cap and is not done yet.
+//! thread running until the parser returns (a thread cannot be killed).
+//! Tesseract, a subprocess, has hard caps: the kernel limits its address
+//! space and CPU time (`prlimit`), and it is killed at the time cap.
 
 use app::domain::MediaType;
 use std::{
@@ -23,6 +24,13 @@ use std::{
 
 /// The OCR program, found on `PATH`.
 const TESSERACT: &str = "tesseract";
+/// Tesseract runs under util-linux's `prlimit`, so the kernel caps what one
+/// image may cost: its address space and its CPU time, whatever the time
+/// cap (a wall clock) does.
+const PRLIMIT: &str = "prlimit";
+/// Tesseract's address space: a 200 dpi page needs under 100 MB; a large
+/// scan some hundreds.
+const OCR_MEMORY_BYTES: u64 = 1024 * 1024 * 1024;
 /// Its Norwegian model (bokmål and nynorsk).
 const OCR_LANGUAGE: &str = "nor";
 /// A scanned page is rendered at this many dots per inch for OCR: enough for
@@ -177,13 +185,28 @@ fn scanned_pdf_text(
 /// The text Tesseract reads in an image (PNG, JPEG or PPM), killed if it
 /// runs past `deadline`.
 fn ocr(image: &[u8], deadline: Instant, cap: Duration) -> Result<String, ExtractError> {
-    let mut child = Command::new(TESSERACT)
-        .args(["stdin", "stdout", "-l", OCR_LANGUAGE])
+    ocr_within(image, deadline, cap, OCR_MEMORY_BYTES)
+}
+
+/// [`ocr`] with Tesseract's address space capped at `memory_bytes`, and
+/// its CPU time at the time cap.
+fn ocr_within(
+    image: &[u8],
+    deadline: Instant,
+    cap: Duration,
+    memory_bytes: u64,
+) -> Result<String, ExtractError> {
+    let mut child = Command::new(PRLIMIT)
+        .arg(format!("--as={memory_bytes}"))
+        .arg(format!("--cpu={}", cap.as_secs().max(1)))
+        .args(["--", TESSERACT, "stdin", "stdout", "-l", OCR_LANGUAGE])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|error| ExtractError::Unreadable(format!("cannot start {TESSERACT}: {error}")))?;
+        .map_err(|error| {
+            ExtractError::Unreadable(format!("cannot start {TESSERACT} under {PRLIMIT}: {error}"))
+        })?;
     let mut stdin = child.stdin.take().expect("piped");
     let mut stdout = child.stdout.take().expect("piped");
     // Fed and read on their own threads, so neither pipe can fill and
@@ -291,6 +314,21 @@ mod tests {
         let text = extract(MediaType::Png, &png, &limits()).unwrap();
         assert!(text.contains("bostøtte"), "{text}");
         assert!(text.contains("innvilget"), "{text}");
+    }
+
+    /// The kernel's cap holds: in 16 MB Tesseract cannot even load, and the
+    /// image is unreadable rather than read at any cost.
+    #[test]
+    fn tesseract_runs_within_its_memory_cap() {
+        let png = scanned("Vedtak om bostøtte.");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let refused = ocr_within(&png, deadline, Duration::from_secs(30), 16 * 1024 * 1024);
+        assert!(
+            matches!(refused, Err(ExtractError::Unreadable(_))),
+            "{refused:?}"
+        );
+        let read = ocr(&png, deadline, Duration::from_secs(30)).unwrap();
+        assert!(read.contains("bostøtte"), "{read}");
     }
 
     /// A scan saved as PDF: the page is one image and has no text.

@@ -218,20 +218,20 @@ impl Register {
         field: &str,
     ) -> Result<(), AppError> {
         let now = self.clock.now();
-        let sent = self
-            .store
-            .contact_proofs_sent_since(fnr, now - chrono::Duration::hours(1))
-            .await
-            .map_err(internal)?;
-        if sent >= proof::CODES_PER_HOUR {
-            return Err(AppError::invalid(field, Problem::TooManyCodes));
-        }
         let channel = address.channel();
         let (proof, code) = ContactProof::new(fnr.clone(), address, now);
-        self.store
-            .insert_contact_proof(&proof, now - proof::KEPT_FOR)
+        let within_limit = self
+            .store
+            .insert_contact_proof(
+                &proof,
+                now - proof::KEPT_FOR,
+                (now - chrono::Duration::hours(1), proof::CODES_PER_HOUR),
+            )
             .await
             .map_err(internal)?;
+        if !within_limit {
+            return Err(AppError::invalid(field, Problem::TooManyCodes));
+        }
         let language = self.person(fnr).await.map_err(internal)?.language;
         let text = proof::code_message(&code, channel, language);
         match self

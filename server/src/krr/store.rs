@@ -70,20 +70,18 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_mailbox_provider(&self, provider: &MailboxProvider)
         -> Result<(), StorageError>;
 
-    /// Keeps a code that was sent, in place of any the person still had on
-    /// its channel, and removes those sent before `stale_before`.
+    /// Keeps a code about to be sent, in place of any the person still had
+    /// on its channel, and removes those sent before `stale_before`; unless
+    /// the person was sent `limit.1` codes since `limit.0`: then nothing is
+    /// written and the answer is false. Counted and written in one
+    /// transaction that holds the person, so requests at once cannot
+    /// together pass the limit.
     async fn insert_contact_proof(
         &self,
         proof: &ContactProof,
         stale_before: DateTime<Utc>,
-    ) -> Result<(), StorageError>;
-
-    /// How many codes the person was sent since `since`.
-    async fn contact_proofs_sent_since(
-        &self,
-        fnr: &Fnr,
-        since: DateTime<Utc>,
-    ) -> Result<u32, StorageError>;
+        limit: (DateTime<Utc>, u32),
+    ) -> Result<bool, StorageError>;
 
     /// The person's code on each channel that is neither proven nor
     /// replaced (expired or void ones too: the service says why they no

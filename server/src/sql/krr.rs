@@ -407,8 +407,33 @@ impl krr::Store for Database {
         &self,
         proof: &ContactProof,
         stale_before: DateTime<Utc>,
-    ) -> Result<(), StorageError> {
-        let mut transaction = self.begin().await?;
+        (since, max): (DateTime<Utc>, u32),
+    ) -> Result<bool, StorageError> {
+        let mut transaction = self.begin_write().await?;
+        // Holds the person for the count and the insert: SQLite's write
+        // transaction is the only writer; PostgreSQL locks their row.
+        transaction
+            .execute(
+                Query::new(format!(
+                    "SELECT fnr FROM citizen WHERE fnr = $1 {}",
+                    self.for_update()
+                ))
+                .bind(proof.fnr.as_str()),
+            )
+            .await?;
+        let sent: Option<CountRow> = transaction
+            .fetch_optional(
+                Query::new(
+                    "SELECT COUNT(*) AS count FROM contact_proof WHERE fnr = $1 AND sent_at >= $2",
+                )
+                .bind(proof.fnr.as_str())
+                .bind(since),
+            )
+            .await?;
+        let sent = sent.map_or(0, |row| row.count);
+        if u32::try_from(sent).unwrap_or(u32::MAX) >= max {
+            return Ok(false);
+        }
         transaction
             .execute(Query::new("DELETE FROM contact_proof WHERE sent_at < $1").bind(stale_before))
             .await?;
@@ -440,24 +465,8 @@ impl krr::Store for Database {
                 .bind(i32::try_from(proof.tries).unwrap_or(i32::MAX)),
             )
             .await?;
-        transaction.commit().await
-    }
-
-    async fn contact_proofs_sent_since(
-        &self,
-        fnr: &Fnr,
-        since: DateTime<Utc>,
-    ) -> Result<u32, StorageError> {
-        let row: CountRow = self
-            .fetch_one(
-                Query::new(
-                    "SELECT COUNT(*) AS count FROM contact_proof WHERE fnr = $1 AND sent_at >= $2",
-                )
-                .bind(fnr.as_str())
-                .bind(since),
-            )
-            .await?;
-        Ok(u32::try_from(row.count).unwrap_or(u32::MAX))
+        transaction.commit().await?;
+        Ok(true)
     }
 
     async fn open_contact_proofs(&self, fnr: &Fnr) -> Result<Vec<ContactProof>, StorageError> {

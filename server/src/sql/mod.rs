@@ -147,6 +147,16 @@ impl Database {
     /// `FOR UPDATE SKIP LOCKED` where the backend has row locks (PostgreSQL),
     /// so workers claiming jobs pass over each other's; SQLite has one writer
     /// at a time, so a claim there needs no lock clause.
+    /// `FOR UPDATE` where the backend has row locks (PostgreSQL): a row
+    /// read in a transaction is held until it ends. SQLite's write
+    /// transaction already holds everything.
+    pub fn for_update(&self) -> &'static str {
+        match self {
+            Database::Sqlite(_) => "",
+            Database::Postgres(_) => "FOR UPDATE",
+        }
+    }
+
     pub fn skip_locked(&self) -> &'static str {
         match self {
             Database::Sqlite(_) => "",

@@ -376,7 +376,41 @@ async fn confirming_renews_only_proven_addresses(backend: Backend) {
     assert_eq!(app.agency_view(&ola).await.1, "KAN_IKKE_VARSLES");
 }
 
+async fn codes_asked_for_at_once_stay_within_the_hours_five(backend: Backend) {
+    let Some((app, _clock)) = spawn(backend).await else {
+        return;
+    };
+    let kari = citizen(18);
+    let session = app.login_as(&kari).await;
+    // Twelve requests at once: the count and the insert are one step, so
+    // no two can both see room for a sixth.
+    let forms: Vec<[(&str, String); 1]> = (0..12)
+        .map(|n| [("mobile", format!("912345{n:02}"))])
+        .collect();
+    let asked = futures::future::join_all(
+        forms
+            .iter()
+            .map(|form| app.server_fn_as("change_mobile", form, &session)),
+    )
+    .await;
+    let sent = asked
+        .iter()
+        .filter(|response| response.status() == StatusCode::OK)
+        .count();
+    assert_eq!(
+        sent,
+        5,
+        "{:?}",
+        asked
+            .iter()
+            .map(reqwest::Response::status)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(app.database.sink_notices(100).await.unwrap().len(), 5);
+}
+
 on_both_backends!(
+    codes_asked_for_at_once_stay_within_the_hours_five,
     a_new_address_enters_the_register_only_with_its_code,
     five_wrong_codes_and_even_the_right_one_is_refused,
     guesses_at_once_cannot_pass_the_limit,

@@ -6,6 +6,13 @@
 #[derive(Debug, Clone, Default)]
 pub struct FormTargets(pub Vec<String>);
 
+/// Where a page's render leaves its policy for the server to put on the
+/// response. The server puts an empty one in each request's extensions and
+/// reads it when the response comes back, so the policy does not depend on
+/// the framework carrying a header from the render to the response.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySlot(pub std::sync::Arc<std::sync::OnceLock<String>>);
+
 /// Pages get a per-response nonce that Leptos also puts on its inline
 /// hydration scripts, so no other inline script runs. `'wasm-unsafe-eval'`
 /// lets the browser compile the wasm bundle. Nothing may frame the pages, load

@@ -180,22 +180,20 @@ fn Frame() -> impl IntoView {
 
 /// Sends this page's CSP with the nonce Leptos put on its inline scripts.
 /// The server calls it where it provides each page request's contexts,
-/// before anything renders: there the request's own nonce and response
-/// are certain. (Called while rendering instead, a page now and then went
-/// out with the site's default policy and could not hydrate.)
+/// before anything renders: there the request's own nonce is certain. The
+/// policy goes into the request's [`csp::PolicySlot`], which the server's
+/// middleware puts on the response; going through Leptos' response options
+/// alone, a page now and then reached the browser with the site's default
+/// policy and could not hydrate.
 #[cfg(feature = "ssr")]
 pub fn set_page_security_policy() {
-    use http::{header::CONTENT_SECURITY_POLICY, HeaderValue};
-    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
-        return;
-    };
     let nonce = leptos::nonce::use_nonce().map(|nonce| nonce.to_string());
     let form_targets = use_context::<csp::FormTargets>().unwrap_or_default();
-    if let Ok(value) = HeaderValue::from_str(&csp::content_security_policy(
-        nonce.as_deref(),
-        &form_targets,
-    )) {
-        response.insert_header(CONTENT_SECURITY_POLICY, value);
+    let policy = csp::content_security_policy(nonce.as_deref(), &form_targets);
+    if let Some(slot) = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<csp::PolicySlot>().cloned())
+    {
+        let _ = slot.0.set(policy);
     }
 }
 

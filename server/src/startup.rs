@@ -943,6 +943,7 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
             csrf::OwnOrigin(state.public_origin.clone()),
             csrf::refuse_cross_site,
         ))
+        .layer(axum::middleware::from_fn(security_headers::page_policy))
         .with_state(state);
     for layer in security_headers::layers() {
         router = router.layer(layer);

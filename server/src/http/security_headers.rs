@@ -29,6 +29,26 @@ pub async fn no_store(request: Request, next: Next) -> Response {
     response
 }
 
+/// Puts a page's own policy on its response: the render leaves it in the
+/// request's [`app::csp::PolicySlot`] (see `app::set_page_security_policy`).
+/// Responses that are not pages leave the slot empty and get the default
+/// from [`layers`].
+pub async fn page_policy(mut request: Request, next: Next) -> Response {
+    let slot = app::csp::PolicySlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let mut response = next.run(request).await;
+    if let Some(value) = slot
+        .0
+        .get()
+        .and_then(|policy| HeaderValue::from_str(policy).ok())
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
 pub fn layers() -> [SetResponseHeaderLayer<HeaderValue>; 5] {
     [
         // Pages set their own policy with a script nonce; this covers the rest.

@@ -192,14 +192,8 @@ pub async fn end_fullmakt(id: String) -> Result<(), AppError> {
     let reader = session::require_reader()?;
     let id: FullmaktId = input::id("id", &id)?;
     // A delegate ends the power they hold, as themselves.
-    let person = match &reader.on_behalf {
-        Some(power) => session::SignedIn {
-            fnr: power.delegate.clone(),
-            level: reader.level,
-            display_name: None,
-            on_behalf: None,
-        },
-        None => reader,
-    };
-    ssr::powers()?.end(&person, id).await.map_err(session::fail)
+    ssr::powers()?
+        .end(&reader.as_themselves(), id)
+        .await
+        .map_err(session::fail)
 }

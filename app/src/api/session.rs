@@ -35,6 +35,20 @@ pub struct SignedIn {
 }
 
 impl SignedIn {
+    /// The person at the keyboard as themselves: for a delegate's request,
+    /// the delegate (at their login's level), not the mailbox's owner.
+    pub fn as_themselves(&self) -> SignedIn {
+        match &self.on_behalf {
+            Some(power) => SignedIn {
+                fnr: power.delegate.clone(),
+                level: self.level,
+                display_name: None,
+                on_behalf: None,
+            },
+            None => self.clone(),
+        }
+    }
+
     /// The delegate's name, when a delegate makes the request: what the
     /// owner's logs say of it.
     pub fn delegate_name(&self) -> Option<&str> {

@@ -53,26 +53,6 @@ fn session_cookie(jar: &CookieJar) -> Result<String, ApiError> {
         .ok_or(ApiError::Unauthorized)
 }
 
-/// The person at the keyboard, in their own mailbox or a principal's.
-fn person(
-    own: Option<Extension<SignedIn>>,
-    acting: Option<Extension<ActingFor>>,
-) -> Result<SignedIn, ApiError> {
-    match (own, acting) {
-        (Some(Extension(own)), _) => Ok(own),
-        (None, Some(Extension(ActingFor(reader)))) => {
-            let power = reader.on_behalf.ok_or(ApiError::Unauthorized)?;
-            Ok(SignedIn {
-                fnr: power.delegate,
-                level: reader.level,
-                display_name: None,
-                on_behalf: None,
-            })
-        }
-        (None, None) => Err(ApiError::Unauthorized),
-    }
-}
-
 pub async fn take_into_use(
     State(powers): State<Arc<FullmaktService>>,
     State(auth): State<Arc<Auth>>,
@@ -81,7 +61,7 @@ pub async fn take_into_use(
     jar: CookieJar,
     Form(PowerForm { id }): Form<PowerForm>,
 ) -> Result<Response, ApiError> {
-    let delegate = person(own, acting)?;
+    let delegate = crate::http::reader(own, acting)?.as_themselves();
     let id: FullmaktId = id
         .parse()
         .map_err(|_| ApiError::invalid("id", "must be a power of attorney's id (a UUID)"))?;
@@ -105,7 +85,7 @@ pub async fn back_to_own(
     acting: Option<Extension<ActingFor>>,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
-    person(own, acting)?;
+    crate::http::reader(own, acting)?;
     let cookie = session_cookie(&jar)?;
     auth.act_for(&cookie, None)
         .await

@@ -14,6 +14,20 @@ pub use problem::{ApiError, FieldError};
 
 /// Whether a browser posted a form by itself (it asks for HTML): such a post
 /// is answered by sending the browser back to a page, not with JSON.
+/// Who may read the mailbox a request is about: its owner, or a delegate in
+/// it under a power of attorney (the session layer puts one or the other).
+pub fn reader(
+    own: Option<axum::Extension<app::api::session::SignedIn>>,
+    acting: Option<axum::Extension<app::api::session::ActingFor>>,
+) -> Result<app::api::session::SignedIn, ApiError> {
+    use app::api::session::ActingFor;
+    match (own, acting) {
+        (Some(axum::Extension(own)), _) => Ok(own),
+        (None, Some(axum::Extension(ActingFor(delegate)))) => Ok(delegate),
+        (None, None) => Err(ApiError::Unauthorized),
+    }
+}
+
 pub fn wants_page(headers: &axum::http::HeaderMap) -> bool {
     headers
         .get(axum::http::header::ACCEPT)

@@ -71,18 +71,6 @@ fn signed_in(viewer: Option<Extension<SignedIn>>) -> Result<SignedIn, ApiError> 
         .ok_or(ApiError::Unauthorized)
 }
 
-/// The owner, or a delegate in their mailbox: who may read documents.
-fn reader(
-    viewer: Option<Extension<SignedIn>>,
-    acting: Option<Extension<ActingFor>>,
-) -> Result<SignedIn, ApiError> {
-    match (viewer, acting) {
-        (Some(Extension(viewer)), _) => Ok(viewer),
-        (None, Some(Extension(ActingFor(delegate)))) => Ok(delegate),
-        (None, None) => Err(ApiError::Unauthorized),
-    }
-}
-
 /// Bytes to download, with their type and name, never cached.
 fn file_response(body: impl Into<Body>, content_type: &str, file_name: &str) -> Response {
     let mut response = body.into().into_response();
@@ -114,7 +102,7 @@ pub async fn document(
     acting: Option<Extension<ActingFor>>,
     Path(DocumentPath { letter_id, index }): Path<DocumentPath>,
 ) -> Result<Response, ApiError> {
-    let viewer = reader(viewer, acting)?;
+    let viewer = crate::http::reader(viewer, acting)?;
     let letter_id: LetterId = letter_id
         .parse()
         .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;
@@ -182,7 +170,7 @@ pub async fn document_page(
     }): Path<PagePath>,
     Query(PageWidth { bredde }): Query<PageWidth>,
 ) -> Result<Response, ApiError> {
-    let viewer = reader(viewer, acting)?;
+    let viewer = crate::http::reader(viewer, acting)?;
     let letter_id: LetterId = letter_id
         .parse()
         .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;

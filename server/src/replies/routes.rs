@@ -67,20 +67,14 @@ fn citizen_and_letter(
     acting: Option<Extension<ActingFor>>,
     letter_id: &str,
 ) -> Result<(SignedIn, LetterId), ApiError> {
-    let viewer = match (viewer, acting) {
-        (Some(Extension(viewer)), _) => viewer,
-        (None, Some(Extension(ActingFor(delegate)))) => {
-            if !delegate
-                .on_behalf
-                .as_ref()
-                .is_some_and(|power| power.may_reply)
-            {
-                return Err(ApiError::from(AppError::ActingForAnother));
-            }
-            delegate
-        }
-        (None, None) => return Err(ApiError::Unauthorized),
-    };
+    let viewer = crate::http::reader(viewer, acting)?;
+    if viewer
+        .on_behalf
+        .as_ref()
+        .is_some_and(|power| !power.may_reply)
+    {
+        return Err(ApiError::from(AppError::ActingForAnother));
+    }
     let letter = letter_id
         .parse()
         .map_err(|_| ApiError::invalid("letter_id", "must be a letter's id (a UUID)"))?;

@@ -119,7 +119,10 @@ export default defineConfig({
         POSTKASSE__NOTIFY__WINDOW_OPENS: '00:00',
         POSTKASSE__NOTIFY__WINDOW_CLOSES: '23:59',
         // Every spec checks paper letters from 127.0.0.1: room for all of them.
-        POSTKASSE__PRINT__CHECKS_PER_MINUTE: '120',
+        POSTKASSE__LIMITS__PAPER_CHECK__BURST: '120',
+        // Every spec logs in from 127.0.0.1 too.
+        POSTKASSE__LIMITS__LOGIN__BURST: '5000',
+        POSTKASSE__LIMITS__TESTID__BURST: '5000',
         LEPTOS_SITE_ROOT: siteRoot,
       },
       url: `${APP_URL}/readyz`,

@@ -8,6 +8,7 @@
 //!   [`print`]: letters on paper; [`moving`]: letters out to a citizen's new
 //!   provider.
 //! - [`krr`]: the contact and reservation register; [`agency`]: agencies' API access.
+//! - [`limits`]: rate limits at the edge, shared by every node.
 //! - [`testid`]: the built-in test identity provider.
 //! - [`seal`]: Postkasse's PAdES seal on the PDFs it makes.
 //! - [`replies`]: the citizen answers a letter's reply form.
@@ -36,6 +37,7 @@ pub mod http;
 pub mod json_fields;
 pub mod keys;
 pub mod krr;
+pub mod limits;
 pub mod mailbox;
 pub mod moving;
 pub mod notify;

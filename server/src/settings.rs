@@ -42,6 +42,7 @@ pub struct Settings {
     pub search: SearchSettings,
     pub print: PrintSettings,
     pub signing: SigningSettings,
+    pub limits: crate::limits::LimitSettings,
 }
 
 /// Signing documents for citizens (docs/signing.md).
@@ -85,8 +86,6 @@ pub struct PrintSettings {
     pub retry_max_seconds: u64,
     /// Letters made print-ready per round of a cut-off.
     pub letters_per_round: usize,
-    /// Codes one client may try at the public check page per minute.
-    pub checks_per_minute: u32,
 }
 
 /// The citizen's archive: the trash, uploads.
@@ -169,6 +168,8 @@ impl SearchSettings {
             max_attempts: self.max_extraction_attempts,
             retry_base: chrono::Duration::seconds(self.retry_base_seconds as i64),
             retry_max: chrono::Duration::seconds(self.retry_max_seconds as i64),
+            // Room for the extraction's own time cap, and then some.
+            claim: chrono::Duration::seconds(2 * self.extraction_timeout_seconds as i64 + 60),
         }
     }
 }
@@ -179,6 +180,9 @@ pub struct ApplicationSettings {
     pub port: u16,
     pub allow_synthetic_ids: bool,
     pub public_url: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -190,10 +194,24 @@ pub struct DatabaseSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct BlobSettings {
+    /// Where blobs too large to go inline are kept.
+    pub store: BlobStoreKind,
+    /// The directory, when `store = "directory"`.
     pub directory: PathBuf,
+    /// The bucket, when `store = "s3"`.
+    pub s3: crate::blobs::S3Bucket,
     /// Blobs up to this size are stored in the database by the commit that
     /// refers to them, instead of in a file of their own.
     pub inline_max_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobStoreKind {
+    /// A local directory (one node, or a shared file system).
+    Directory,
+    /// An S3-compatible object store, which every node can share.
+    S3,
 }
 
 /// The agency API and the work it leaves for later.
@@ -365,6 +383,7 @@ impl Settings {
         }
         app::domain::OrgNr::parse(&self.provider.org_nr)
             .map_err(|error| anyhow::anyhow!("provider.org_nr {error}"))?;
+        self.limits.check()?;
         anyhow::ensure!(
             !self.provider.name.trim().is_empty(),
             "provider.name must not be empty"

@@ -27,6 +27,7 @@ use crate::{
     fullmakt, health,
     http::{csrf, extract, language, security_headers},
     krr::{self, providers::OwnProvider, Register},
+    limits,
     mailbox::{self, archive::TrashPurge, ArchiveLimits, MailboxService},
     moving::{self, worker::MoveWorker, LetterMoves},
     notify::{
@@ -44,7 +45,7 @@ use crate::{
     print,
     replies::{self, ReplyService, UnansweredWorker},
     search::{self, Indexer, SearchService},
-    settings::Settings,
+    settings::{BlobStoreKind, Settings},
     signing,
     sql::Database,
     testid::{self, RegisteredClient, TestIdProvider},
@@ -118,6 +119,8 @@ pub struct AppState {
     pub fullmakt: Arc<fullmakt::FullmaktService>,
     /// Postkasse's own timestamp authority, when it is served.
     pub tsa: Option<Arc<TimestampResponder>>,
+    /// Rate limits at the edge, shared by every node.
+    pub limiter: Arc<limits::Limiter>,
 }
 
 /// The services Postkasse runs on, opened from settings.
@@ -196,12 +199,21 @@ impl Services {
         krr::Store::upsert_mailbox_provider(&database, &own_provider.provider)
             .await
             .context("cannot register this Postkasse as a mailbox provider")?;
-        let blobs = ObjectStoreBlobs::local(&settings.blobs.directory).with_context(|| {
-            format!(
-                "cannot open the blob store at {}",
-                settings.blobs.directory.display()
-            )
-        })?;
+        let blobs = match settings.blobs.store {
+            BlobStoreKind::Directory => ObjectStoreBlobs::local(&settings.blobs.directory)
+                .with_context(|| {
+                    format!(
+                        "cannot open the blob store at {}",
+                        settings.blobs.directory.display()
+                    )
+                })?,
+            BlobStoreKind::S3 => ObjectStoreBlobs::s3(&settings.blobs.s3).with_context(|| {
+                format!(
+                    "cannot open the blob store in bucket {:?} at {:?}",
+                    settings.blobs.s3.bucket, settings.blobs.s3.endpoint
+                )
+            })?,
+        };
         let blobs = TieredBlobs::new(
             Arc::new(blobs),
             Arc::new(database.clone()) as Arc<dyn blobs::Store>,
@@ -589,6 +601,7 @@ pub struct Application {
     indexer: Indexer,
     unanswered_worker: UnansweredWorker,
     expiry_worker: signing::ExpiryWorker,
+    limit_sweeper: limits::Sweeper,
 }
 
 impl Application {
@@ -707,9 +720,14 @@ impl Application {
             index_feed: Some(index_feed.clone()),
         };
         let notify_workers = services.notify_workers(&settings, notice_routes.clone());
+        let limiter = Arc::new(limits::Limiter::new(
+            Arc::new(services.database.clone()),
+            clock.clone(),
+            settings.limits.clone(),
+        ));
         let paper_checks: SharedPaperLetterCheck = Arc::new(print::check::PaperLetterChecks::new(
             services.print(),
-            settings.print.checks_per_minute,
+            limiter.clone(),
         ));
         let print_console = Arc::new(print::console::PrintConsoleService::new(
             services.print_store(),
@@ -741,7 +759,11 @@ impl Application {
             replies.clone(),
             std::time::Duration::from_secs(settings.mailbox.unanswered_interval_seconds),
         );
+        let limit_sweeper = limits::Sweeper {
+            limiter: limiter.clone(),
+        };
         let state = AppState {
+            limiter,
             replies,
             signing,
             activity: Arc::new(activity::ActivityService::new(services.activity_store())),
@@ -798,6 +820,7 @@ impl Application {
             indexer,
             unanswered_worker,
             expiry_worker,
+            limit_sweeper,
         })
     }
 
@@ -832,6 +855,7 @@ impl Application {
         workers.push(tokio::spawn(self.indexer.run()));
         workers.push(tokio::spawn(self.unanswered_worker.run()));
         workers.push(tokio::spawn(self.expiry_worker.run()));
+        workers.push(tokio::spawn(self.limit_sweeper.run()));
         let served = axum::serve(
             self.listener,
             self.router
@@ -925,10 +949,17 @@ pub fn router(state: AppState, testid: Option<Arc<TestIdProvider>>) -> Router {
             AppState,
             _,
         >(page_context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::edge::guard::<AppState>,
+        ))
         .layer(axum::middleware::from_fn(
             extract::limit_server_function_bodies,
         ))
-        .layer(axum::middleware::from_fn(
+        .layer(axum::middleware::from_fn_with_state(
+            crate::http::client_address::TrustedProxies(Arc::new(
+                state.settings.application.trusted_proxies.clone(),
+            )),
             crate::http::client_address::note_client_address,
         ))
         .layer(axum::middleware::from_fn_with_state(

@@ -398,17 +398,12 @@ impl Maskinporten {
                 ),
             ));
         }
-        // The header's kid names the client; without one, the (not yet
-        // verified) iss does, and the signature check below settles it.
-        let client_id = match header.kid {
-            Some(kid) => kid,
-            None => unverified_issuer(&assertion).ok_or_else(|| {
-                refused(
-                    InvalidGrant,
-                    "the grant names no client: give kid in the header or iss",
-                )
-            })?,
-        };
+        let client_id = named_client(&assertion).ok_or_else(|| {
+            refused(
+                InvalidGrant,
+                "the grant names no client: give kid in the header or iss",
+            )
+        })?;
         let agency = self
             .store
             .agency_by_client_id(&client_id)
@@ -592,6 +587,16 @@ fn verify_grant(
             format!("the grant's claims do not parse: {error}"),
         )),
         Err(_) => Err(refused(OAuthError::InvalidGrant, NOT_SIGNED_BY_A_CLIENT)),
+    }
+}
+
+/// The client a grant names, before its signature is checked: the header's
+/// `kid`, or without one the `iss`. Only to find the key (the signature check
+/// settles it) and to count the client's requests at the edge.
+pub fn named_client(assertion: &str) -> Option<String> {
+    match jsonwebtoken::decode_header(assertion).ok()?.kid {
+        Some(kid) => Some(kid),
+        None => unverified_issuer(assertion),
     }
 }
 

@@ -2,8 +2,10 @@
 //! its bytes. The same document sent twice is stored once, a blob can never be
 //! overwritten with other content, and corruption is caught on read.
 //!
-//! [`ObjectStoreBlobs`] puts them in any `object_store` backend; Postkasse uses
-//! a local directory, written with fsync so a put is durable when it returns.
+//! [`ObjectStoreBlobs`] puts them in any `object_store` backend: a local
+//! directory, written with fsync so a put is durable when it returns, or an
+//! S3-compatible bucket that several nodes share. Either way a blob is
+//! written once (`PutMode::Create`), and before the row that names it.
 //! [`TieredBlobs`] adds the database in front of it for small blobs, which
 //! ride along in the commit of the message that refers to them (see
 //! [`BlobStore::stage`]): a file and two fsyncs per blob would otherwise bound
@@ -17,9 +19,36 @@ pub use store::Store;
 use app::domain::Sha256Digest;
 use async_trait::async_trait;
 use bytes::Bytes;
-use object_store::{local::LocalFileSystem, path::Path as ObjectPath, ObjectStore, ObjectStoreExt};
+use object_store::{
+    aws::AmazonS3Builder, local::LocalFileSystem, path::Path as ObjectPath, ObjectStore,
+    ObjectStoreExt, PutMode, PutOptions,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::{path::Path, sync::Arc};
+
+/// An S3-compatible bucket (AWS, SeaweedFS, Ceph, ...): the `[blobs.s3]` settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Bucket {
+    /// The service's URL, such as `http://127.0.0.1:8333`; empty for AWS itself.
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    /// Whether a plain `http://` endpoint is allowed (a store on this machine).
+    pub allow_http: bool,
+    /// Keys go under this prefix (`PREFIX/sha256/…`), so installations can
+    /// share a bucket; empty for none.
+    #[serde(default)]
+    pub prefix: String,
+}
+
+/// How long one blob operation may take with its retries, on S3: a letter's
+/// sender waits for it, and a store that is down should give a quick 503
+/// rather than hold the request for object_store's default three minutes.
+const S3_RETRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
@@ -113,6 +142,32 @@ impl ObjectStoreBlobs {
         Ok(Self::new(Arc::new(store)))
     }
 
+    /// Blobs in an S3-compatible bucket, which must exist.
+    pub fn s3(bucket: &S3Bucket) -> anyhow::Result<Self> {
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(&bucket.bucket)
+            .with_region(&bucket.region)
+            .with_access_key_id(&bucket.access_key_id)
+            .with_secret_access_key(bucket.secret_access_key.expose_secret())
+            .with_allow_http(bucket.allow_http);
+        if !bucket.endpoint.is_empty() {
+            builder = builder.with_endpoint(&bucket.endpoint);
+        }
+        let store = builder
+            .with_retry(object_store::RetryConfig {
+                max_retries: 3,
+                retry_timeout: S3_RETRY_TIMEOUT,
+                ..object_store::RetryConfig::default()
+            })
+            .build()?;
+        Ok(match bucket.prefix.trim_matches('/') {
+            "" => Self::new(Arc::new(store)),
+            prefix => Self::new(Arc::new(object_store::prefix::PrefixStore::new(
+                store, prefix,
+            ))),
+        })
+    }
+
     /// `sha256/ab/ab12…`: a fan-out directory keeps any one directory small.
     fn path_of(digest: &Sha256Digest) -> ObjectPath {
         let hex = digest.to_hex();
@@ -130,15 +185,24 @@ fn other(error: object_store::Error) -> BlobError {
 #[async_trait]
 impl BlobStore for ObjectStoreBlobs {
     async fn put_hashed(&self, digest: Sha256Digest, bytes: Bytes) -> Result<(), BlobError> {
+        // Present already: the same bytes, by their name; no upload again.
         if self.contains(&digest).await? {
             return Ok(());
         }
-        // Overwriting is safe: any writer of this path writes the same bytes.
-        self.store
-            .put(&Self::path_of(&digest), bytes.into())
+        // Written once: a blob is never replaced, not even with itself.
+        // Another writer of the same bytes may come first, which is as good.
+        let create = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        match self
+            .store
+            .put_opts(&Self::path_of(&digest), bytes.into(), create)
             .await
-            .map_err(other)?;
-        Ok(())
+        {
+            Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => Ok(()),
+            Err(error) => Err(other(error)),
+        }
     }
 
     async fn get(&self, digest: &Sha256Digest) -> Result<Bytes, BlobError> {

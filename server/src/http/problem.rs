@@ -45,6 +45,13 @@ pub enum ApiError {
         title: &'static str,
         detail: String,
     },
+    /// A rate limit refused the request; `retry_after_seconds` says when
+    /// there is room again (at least 1).
+    #[error("too many requests")]
+    TooManyRequests {
+        limit: &'static str,
+        retry_after_seconds: u64,
+    },
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
     /// An internal failure whose cause is already logged: made only by
@@ -98,6 +105,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -174,6 +182,17 @@ impl ApiError {
                 error_description: Some(detail.clone()),
                 ..Problem::new(&error.replace('_', "-"), title, status, detail)
             },
+            ApiError::TooManyRequests {
+                limit,
+                retry_after_seconds,
+            } => Problem::new(
+                "too-many-requests",
+                "Too many requests",
+                status,
+                format!(
+                    "the {limit} limit is used up for now; try again in {retry_after_seconds} s"
+                ),
+            ),
             ApiError::Unavailable(_) => Problem::new(
                 "unavailable",
                 "Service unavailable",
@@ -198,6 +217,13 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let unauthorized = matches!(self, ApiError::Unauthorized);
         let oauth = matches!(self, ApiError::OAuth { .. });
+        let retry_after = match &self {
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+                ..
+            } => Some(HeaderValue::from(*retry_after_seconds)),
+            _ => None,
+        };
         let mut response = (status, Json(self.problem())).into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -210,6 +236,9 @@ impl IntoResponse for ApiError {
         if oauth {
             // Token responses, refusals too, must not be cached (RFC 6749 §5.1, §5.2).
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        if let Some(seconds) = retry_after {
+            headers.insert(header::RETRY_AFTER, seconds);
         }
         response
     }

@@ -1,35 +1,24 @@
 //! The public check page's service: a paper letter's code is looked up, and
 //! only what the holder of the letter already sees is told (sender, date,
-//! title). Guessing is rate-limited per client address, so the code space
-//! (2^50) cannot be searched.
+//! title). Guessing is rate-limited per client address (the `paper_check`
+//! limit, shared by every node), so the code space (2^50) cannot be searched.
 
 use super::{verification::VerificationCode, PrintService};
+use crate::limits::{Kind, Limiter, Subject};
 use app::{
     api::check::{ssr::PaperLetterCheck, CheckOutcome},
     error::AppError,
 };
-use governor::{DefaultKeyedRateLimiter, Quota};
-use std::{
-    net::{IpAddr, Ipv4Addr},
-    num::NonZeroU32,
-    sync::atomic::{AtomicU64, Ordering},
-};
+use std::{net::IpAddr, sync::Arc};
 
 pub struct PaperLetterChecks {
     print: PrintService,
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
-    checks: AtomicU64,
+    limiter: Arc<Limiter>,
 }
 
 impl PaperLetterChecks {
-    /// Each client may check `per_minute` codes a minute, all at once if it likes.
-    pub fn new(print: PrintService, per_minute: u32) -> Self {
-        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-        Self {
-            print,
-            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute)),
-            checks: AtomicU64::new(0),
-        }
+    pub fn new(print: PrintService, limiter: Arc<Limiter>) -> Self {
+        Self { print, limiter }
     }
 }
 
@@ -37,13 +26,12 @@ impl PaperLetterChecks {
 impl PaperLetterCheck for PaperLetterChecks {
     async fn check(&self, code: &str, client: Option<IpAddr>) -> Result<CheckOutcome, AppError> {
         // Clients the server cannot tell apart share one allowance.
-        let client = client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        if self.checks.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
-            // Forget clients whose allowance is full again.
-            self.limiter.retain_recent();
-        }
-        if self.limiter.check_key(&client).is_err() {
-            tracing::warn!(%client, "too many paper letter checks");
+        if self
+            .limiter
+            .admit(Kind::PaperCheck, &Subject::Address(client))
+            .await
+            .is_err()
+        {
             return Ok(CheckOutcome::TooManyAttempts);
         }
         let Ok(code) = VerificationCode::parse(code) else {

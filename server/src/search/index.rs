@@ -9,7 +9,9 @@
 //!
 //! The index is derived data: a directory that is missing, unreadable or
 //! written with another [`SCHEMA_VERSION`] is emptied and rebuilt from the
-//! database.
+//! database. Each commit carries, as its payload, the position in the
+//! database's change log that the index is up to ([`SearchIndex::follow`]),
+//! so a node that restarts goes on from there.
 
 use super::{analyzer, compounds::Compounds, EntryKind, IndexEntry};
 use anyhow::Context;
@@ -240,6 +242,9 @@ enum Change {
     Put(Vec<IndexEntry>),
     Delete(Vec<Uuid>),
     Clear,
+    /// What was sent so far brings the index up to this position of the
+    /// change log: the next commit records it.
+    Followed(i64),
     /// Commit now and answer once the reader sees it.
     Flush(tokio::sync::oneshot::Sender<()>),
 }
@@ -252,6 +257,8 @@ pub struct SearchIndex {
     changes: std::sync::Mutex<mpsc::Sender<Change>>,
     /// Whether the index was created or emptied on opening: the caller rebuilds it.
     needs_rebuild: bool,
+    /// The change log's position the last commit before opening was up to.
+    followed_at_open: i64,
 }
 
 impl SearchIndex {
@@ -290,6 +297,12 @@ impl SearchIndex {
                 (index, true)
             }
         };
+        let followed_at_open = index
+            .load_metas()
+            .ok()
+            .and_then(|metas| metas.payload)
+            .and_then(|payload| payload.parse().ok())
+            .unwrap_or(0);
         let tokenizers = index.tokenizers();
         tokenizers.register(analyzer::NORWEGIAN, analyzer::norwegian());
         tokenizers.register(analyzer::NORWEGIAN_PREFIX, analyzer::norwegian_prefix());
@@ -312,6 +325,7 @@ impl SearchIndex {
                     thread_reader,
                     receive,
                     commit_interval,
+                    followed_at_open,
                 )
             })?;
         Ok(Arc::new(SearchIndex {
@@ -320,11 +334,18 @@ impl SearchIndex {
             fields,
             changes: std::sync::Mutex::new(send),
             needs_rebuild,
+            followed_at_open,
         }))
     }
 
     pub fn needs_rebuild(&self) -> bool {
         self.needs_rebuild
+    }
+
+    /// How far in the change log the index was when it was opened (0 for a
+    /// new one).
+    pub fn followed_at_open(&self) -> i64 {
+        self.followed_at_open
     }
 
     pub fn fields(&self) -> &Fields {
@@ -370,6 +391,12 @@ impl SearchIndex {
         self.send(Change::Clear);
     }
 
+    /// What was put and deleted so far brings the index up to `position` of
+    /// the change log; the next commit records it.
+    pub fn follow(&self, position: i64) {
+        self.send(Change::Followed(position));
+    }
+
     /// Commits what was sent so far and waits until searches see it.
     pub async fn flush(&self) -> anyhow::Result<()> {
         let (done, committed) = tokio::sync::oneshot::channel();
@@ -400,6 +427,7 @@ fn write_loop(
     reader: IndexReader,
     changes: mpsc::Receiver<Change>,
     commit_interval: Duration,
+    mut followed: i64,
 ) {
     let mut first_uncommitted: Option<Instant> = None;
     let mut waiting: Vec<tokio::sync::oneshot::Sender<()>> = Vec::new();
@@ -411,7 +439,7 @@ fn write_loop(
                     Ok(change) => Some(change),
                     Err(mpsc::RecvTimeoutError::Timeout) => None,
                     Err(mpsc::RecvTimeoutError::Disconnected) => {
-                        commit(&mut writer, &reader, &mut waiting);
+                        commit(&mut writer, &reader, &mut waiting, followed);
                         return;
                     }
                 }
@@ -441,6 +469,7 @@ fn write_loop(
                     tracing::error!(error = %error, "cannot empty the search index");
                 }
             }
+            Some(Change::Followed(position)) => followed = position,
             Some(Change::Flush(done)) => {
                 waiting.push(done);
                 commit_now = true;
@@ -449,7 +478,7 @@ fn write_loop(
         }
         first_uncommitted.get_or_insert_with(Instant::now);
         if commit_now || first_uncommitted.is_some_and(|since| since.elapsed() >= commit_interval) {
-            commit(&mut writer, &reader, &mut waiting);
+            commit(&mut writer, &reader, &mut waiting, followed);
             first_uncommitted = None;
         }
     }
@@ -459,8 +488,13 @@ fn commit(
     writer: &mut IndexWriter,
     reader: &IndexReader,
     waiting: &mut Vec<tokio::sync::oneshot::Sender<()>>,
+    followed: i64,
 ) {
-    match writer.commit().and_then(|_| reader.reload()) {
+    let committed = writer.prepare_commit().and_then(|mut prepared| {
+        prepared.set_payload(&followed.to_string());
+        prepared.commit()
+    });
+    match committed.and_then(|_| reader.reload()) {
         Ok(()) => {
             for done in waiting.drain(..) {
                 let _ = done.send(());
@@ -503,5 +537,30 @@ mod tests {
             })
             .unwrap();
         assert!(other.needs_rebuild(), "another version is rebuilt");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_change_logs_position_rides_in_the_commit_and_is_read_back_on_opening() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("index");
+        let interval = Duration::from_millis(10);
+        let index = SearchIndex::open(&path, interval, Arc::new(Compounds::none())).unwrap();
+        assert_eq!(
+            index.followed_at_open(),
+            0,
+            "a new index has followed nothing"
+        );
+        index.follow(41);
+        index.follow(42);
+        index.flush().await.unwrap();
+        drop(index);
+        let again = (0..100)
+            .find_map(|_| {
+                std::thread::sleep(Duration::from_millis(20));
+                SearchIndex::open(&path, interval, Arc::new(Compounds::none())).ok()
+            })
+            .unwrap();
+        assert!(!again.needs_rebuild());
+        assert_eq!(again.followed_at_open(), 42);
     }
 }

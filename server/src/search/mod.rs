@@ -1,5 +1,13 @@
-//! The search: one tantivy index of every citizen's letters and uploads,
-//! kept in step with the database, and the search over it.
+//! The search: a tantivy index of every citizen's letters and uploads on
+//! each node, kept in step with the database, and the search over it.
+//!
+//! Several nodes share one database; each keeps its own index and follows
+//! the database's change log (`search_change`): whatever changes a letter or
+//! upload (its text extracted, a move, a delete, a purge) appends a
+//! [`Refresh`], and every node's [`Indexer`] reads the log in order, reads
+//! those entries afresh and puts them in its index. The position it is up
+//! to rides in the index's commit, so a restarted node goes on from there.
+//! Text extraction is done once, by whichever node claims the document.
 //!
 //! - [`Store`]: what it remembers (extracted texts, the entries it is fed from).
 //! - [`analyzer`]: Norwegian words to terms (stemmed, lower-cased, no ASCII folding).
@@ -7,8 +15,8 @@
 //! - [`index`]: the schema, the one writer thread (batched commits) and the reader.
 //! - [`extract`]: text from PDF, HTML and plain text, with time and size caps.
 //! - [`Indexer`]: the task that extracts what is due (after the letter was
-//!   acknowledged, never in the ingest request), retries failures, and feeds
-//!   the writer with entries changed by moves, deletes and purges ([`IndexFeed`]).
+//!   acknowledged, never in the ingest request), retries failures, logs the
+//!   changes the mailbox reports ([`IndexFeed`]) and follows the log ([`LogFollower`]).
 //! - [`query`] and [`SearchService`]: a citizen's search, scoped in the index query.
 //!
 //! The database is the truth: `postkasse reindex` ([`rebuild`]) and a server
@@ -21,7 +29,9 @@ pub mod index;
 pub mod query;
 mod store;
 
-pub use store::{EntryKind, IndexEntry, PendingText, Store, TextOutcome, TextSource};
+pub use store::{
+    EntryKind, IndexEntry, LoggedChange, PendingText, Refresh, Store, TextOutcome, TextSource,
+};
 
 use crate::blobs::BlobStore;
 use crate::clock::Clock;
@@ -47,6 +57,9 @@ pub struct IndexerSettings {
     pub max_attempts: u32,
     pub retry_base: chrono::Duration,
     pub retry_max: chrono::Duration,
+    /// How long a claimed document is this node's to extract before another
+    /// may take it (this one died).
+    pub claim: chrono::Duration,
 }
 
 /// What changed in the database, for the index.
@@ -96,6 +109,65 @@ pub struct Indexer {
 const EXTRACTION_BATCH: u32 = 32;
 /// How many entries one rebuild page reads.
 const REBUILD_PAGE: u32 = 500;
+/// How many changes one read of the log takes.
+const LOG_PAGE: u32 = 2000;
+/// How long a position missing from the log is waited for. PostgreSQL hands
+/// out positions when rows are written, not when they commit, so a later
+/// position can be seen before an earlier one; a position still missing
+/// after this long was a transaction that rolled back.
+const GAP_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Where a node is in the change log: `durable` and everything before it
+/// are in the index; after it, positions up to `seen` were applied except
+/// those `missing` (not yet committed, or never).
+#[derive(Debug)]
+pub struct LogFollower {
+    durable: i64,
+    seen: i64,
+    missing: std::collections::BTreeMap<i64, std::time::Instant>,
+}
+
+impl LogFollower {
+    pub fn starting_after(position: i64) -> Self {
+        Self {
+            durable: position,
+            seen: position,
+            missing: Default::default(),
+        }
+    }
+
+    /// Where the next read starts.
+    pub fn durable(&self) -> i64 {
+        self.durable
+    }
+
+    /// Takes a page read after [`durable`](Self::durable): returns the
+    /// refreshes not applied before, and moves on as far as no position is
+    /// missing.
+    pub fn take(&mut self, page: &[LoggedChange], now: std::time::Instant) -> Vec<Refresh> {
+        let mut fresh = Vec::new();
+        let mut expected = self.durable + 1;
+        for change in page {
+            for skipped in expected..change.position {
+                if skipped > self.seen {
+                    self.missing.entry(skipped).or_insert(now);
+                }
+            }
+            expected = change.position + 1;
+            if change.position > self.seen || self.missing.remove(&change.position).is_some() {
+                fresh.push(change.refresh);
+            }
+            self.seen = self.seen.max(change.position);
+        }
+        self.missing
+            .retain(|_, since| now.duration_since(*since) < GAP_PATIENCE);
+        self.durable = match self.missing.keys().next() {
+            Some(first_missing) => first_missing - 1,
+            None => self.seen,
+        };
+        fresh
+    }
+}
 
 impl Indexer {
     pub fn new(
@@ -144,20 +216,30 @@ impl Indexer {
                 }
             }
         }
+        let mut follower = LogFollower::starting_after(self.index.followed_at_open());
         loop {
             match self.extract_due().await {
-                // A full batch: there may be more at once.
-                Ok(count) if count >= EXTRACTION_BATCH as usize => continue,
                 Ok(_) => {}
                 Err(error) => {
                     tracing::error!(error = format!("{error:#}"), "text extraction round failed")
                 }
             }
+            loop {
+                match self.follow(&mut follower).await {
+                    // A full page: there may be more at once.
+                    Ok(read) if read >= LOG_PAGE as usize => continue,
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::error!(error = format!("{error:#}"), "search index update failed");
+                        break;
+                    }
+                }
+            }
             tokio::select! {
                 change = self.changes.recv() => match change {
                     Some(change) => {
-                        if let Err(error) = self.apply(change).await {
-                            tracing::error!(error = format!("{error:#}"), "search index update failed");
+                        if let Err(error) = self.log(change).await {
+                            tracing::error!(error = format!("{error:#}"), "logging a search change failed");
                         }
                     }
                     None => return,
@@ -168,31 +250,45 @@ impl Indexer {
         }
     }
 
-    async fn apply(&self, change: Change) -> anyhow::Result<()> {
-        match change {
-            Change::Letters(ids) => self.reindex_letters(&ids).await,
-            Change::Owner(owner) => {
-                let ids = self.store.letter_ids_of(&owner).await?;
-                self.reindex_letters(&ids).await
-            }
-            Change::Upload(id) => {
-                match self.store.upload_index_entry(id).await? {
-                    Some(entry) => self.index.put(vec![entry]),
-                    None => self.index.delete(vec![id.as_uuid()]),
-                }
-                Ok(())
-            }
-            Change::UploadDeleted(id) => {
-                self.index.delete(vec![id.as_uuid()]);
-                Ok(())
-            }
-            Change::Purged(since) => {
-                let ids = self.store.purged_since(since).await?;
-                self.index
-                    .delete(ids.into_iter().map(|id| id.as_uuid()).collect());
-                Ok(())
+    /// Appends what the mailbox changed to the log, for every node.
+    async fn log(&self, change: Change) -> anyhow::Result<()> {
+        let letters = |ids: Vec<LetterId>| ids.into_iter().map(Refresh::Letter).collect();
+        let refreshes: Vec<Refresh> = match change {
+            Change::Letters(ids) => letters(ids),
+            Change::Owner(owner) => letters(self.store.letter_ids_of(&owner).await?),
+            Change::Upload(id) | Change::UploadDeleted(id) => vec![Refresh::Upload(id)],
+            Change::Purged(since) => letters(self.store.purged_since(since).await?),
+        };
+        self.store.log_changes(&refreshes).await?;
+        Ok(())
+    }
+
+    /// Applies the log's next page to the index; returns how many changes it read.
+    async fn follow(&self, follower: &mut LogFollower) -> anyhow::Result<usize> {
+        let page = self
+            .store
+            .changes_after(follower.durable(), LOG_PAGE)
+            .await?;
+        let fresh = follower.take(&page, std::time::Instant::now());
+        let mut letters = BTreeSet::new();
+        let mut uploads = BTreeSet::new();
+        for refresh in fresh {
+            match refresh {
+                Refresh::Letter(id) => letters.insert(id.as_uuid()),
+                Refresh::Upload(id) => uploads.insert(id.as_uuid()),
+            };
+        }
+        let letters: Vec<LetterId> = letters.into_iter().map(LetterId::from_uuid).collect();
+        self.reindex_letters(&letters).await?;
+        for id in uploads {
+            let id = UploadId::from_uuid(id);
+            match self.store.upload_index_entry(id).await? {
+                Some(entry) => self.index.put(vec![entry]),
+                None => self.index.delete(vec![id.as_uuid()]),
             }
         }
+        self.index.follow(follower.durable());
+        Ok(page.len())
     }
 
     /// Puts the letters' current entries in the index; ones that are gone leave it.
@@ -211,28 +307,18 @@ impl Indexer {
         Ok(())
     }
 
-    /// Extracts one batch of due documents; returns how many were tried.
+    /// Extracts one batch of due documents this node claimed; each text and
+    /// the news of it go to the database, and the index learns of them from
+    /// the log like every other node's. Returns how many were tried.
     async fn extract_due(&self) -> anyhow::Result<usize> {
+        let now = self.clock.now();
         let due = self
             .store
-            .due_texts(self.clock.now(), EXTRACTION_BATCH)
+            .claim_due_texts(now, now + self.settings.claim, EXTRACTION_BATCH)
             .await?;
-        let mut letters = BTreeSet::new();
-        let mut uploads = Vec::new();
         for pending in &due {
             let outcome = self.extract_one(pending).await;
             self.store.record_text(pending.source, &outcome).await?;
-            match pending.source {
-                TextSource::Document { letter, .. } => {
-                    letters.insert(letter.as_uuid());
-                }
-                TextSource::Upload(id) => uploads.push(id),
-            }
-        }
-        let letters: Vec<LetterId> = letters.into_iter().map(LetterId::from_uuid).collect();
-        self.reindex_letters(&letters).await?;
-        for id in uploads {
-            self.apply(Change::Upload(id)).await?;
         }
         Ok(due.len())
     }
@@ -281,6 +367,9 @@ pub async fn rebuild(
     index: &SearchIndex,
     mut progress: impl FnMut(u64),
 ) -> anyhow::Result<u64> {
+    // Changes logged from here on are followed afterwards; those before are
+    // in what the rebuild reads.
+    let start = store.last_change().await?;
     index.clear();
     let mut total = 0;
     for kind in [EntryKind::Letter, EntryKind::Upload] {
@@ -294,6 +383,7 @@ pub async fn rebuild(
             progress(total);
         }
     }
+    index.follow(start);
     index.flush().await?;
     Ok(total)
 }
@@ -348,5 +438,70 @@ impl Search for SearchService {
             .await
             .map_err(crate::errors::internal)?;
         Ok(results)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn at(position: i64) -> LoggedChange {
+        LoggedChange {
+            position,
+            refresh: Refresh::Letter(LetterId::from_uuid(uuid::Uuid::from_u128(position as u128))),
+        }
+    }
+
+    fn positions(refreshes: &[Refresh]) -> Vec<u128> {
+        refreshes
+            .iter()
+            .map(|refresh| match refresh {
+                Refresh::Letter(id) => id.as_uuid().as_u128(),
+                Refresh::Upload(id) => id.as_uuid().as_u128(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_unbroken_log_is_followed_to_its_end() {
+        let mut follower = LogFollower::starting_after(3);
+        let fresh = follower.take(&[at(4), at(5), at(6)], Instant::now());
+        assert_eq!(positions(&fresh), [4, 5, 6]);
+        assert_eq!(follower.durable(), 6);
+        assert!(follower.take(&[], Instant::now()).is_empty());
+        assert_eq!(follower.durable(), 6);
+    }
+
+    #[test]
+    fn a_position_committed_late_is_applied_when_it_shows_and_nothing_twice() {
+        let start = Instant::now();
+        let mut follower = LogFollower::starting_after(0);
+        // 2 is written but not committed yet: 3 shows first.
+        let fresh = follower.take(&[at(1), at(3)], start);
+        assert_eq!(positions(&fresh), [1, 3]);
+        assert_eq!(follower.durable(), 1, "not past the gap");
+        // Read again from 1: 2 has come, 3 was applied already.
+        let fresh = follower.take(&[at(2), at(3), at(4)], start);
+        assert_eq!(positions(&fresh), [2, 4]);
+        assert_eq!(follower.durable(), 4);
+    }
+
+    #[test]
+    fn a_position_that_never_comes_is_given_up_after_a_while() {
+        let start = Instant::now();
+        let mut follower = LogFollower::starting_after(0);
+        follower.take(&[at(1), at(3)], start);
+        assert_eq!(follower.durable(), 1);
+        let fresh = follower.take(&[at(3)], start + Duration::from_secs(1));
+        assert!(fresh.is_empty());
+        assert_eq!(follower.durable(), 1, "still waiting for 2");
+        let fresh = follower.take(&[at(3), at(5)], start + GAP_PATIENCE);
+        assert_eq!(positions(&fresh), [5]);
+        assert_eq!(
+            follower.durable(),
+            3,
+            "2 rolled back; 4 is new and waited for"
+        );
     }
 }

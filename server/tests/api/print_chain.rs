@@ -244,7 +244,14 @@ async fn paper_letters_are_batched_at_the_cut_off_printed_and_answered(backend: 
         backend,
         {
             let cut_offs = cut_offs.clone();
-            move |settings| settings.print.cut_offs = cut_offs
+            move |settings| {
+                settings.print.cut_offs = cut_offs;
+                // The default: ten checks a minute per client.
+                settings.limits.paper_check = postkasse::limits::Quota {
+                    burst: 10,
+                    period_seconds: 60,
+                };
+            }
         },
         clock.clone(),
     )

@@ -938,7 +938,128 @@ async fn uploads_are_searchable_until_deleted(backend: Backend) {
     app.hrefs_become(&ola, &[("q", "sykkel")], vec![]).await;
 }
 
+fn urlencoding(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Searches at `address` until the hits are exactly `expected`; returns how
+/// long that took.
+async fn hits_at_become(
+    app: &TestApp,
+    address: &str,
+    session: &str,
+    query: &str,
+    expected: &[LetterId],
+) -> std::time::Duration {
+    let started = Instant::now();
+    let mut wanted: Vec<String> = expected.iter().map(|id| format!("/brev/{id}")).collect();
+    wanted.sort();
+    loop {
+        let path = format!("/api/search_archive?q={}", urlencoding(query));
+        let response = crate::login::get_at(&app.client, address, &path, session).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let results: Value = response.json().await.unwrap();
+        if hrefs(&results) == wanted {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{address} {query:?}: wanted {wanted:?}, got {results}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn every_node_finds_a_letter_another_took_in_and_a_restarted_one_catches_up(
+    backend: Backend,
+) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let second = app.another_node().await;
+    // The third node is a `postkasse serve` process of its own, on the same
+    // database and blobs, with its index in its own directory.
+    let scratch = tempfile::tempdir().unwrap();
+    let mut third = crate::crash::Environment::in_scratch(&app.database_url, scratch.path());
+    third.blobs = app.blob_directory.clone();
+    let (mut third_process, third_address) = third.start().await;
+    let kari = citizen(21);
+    // The session lives in the database: good on every node.
+    let session = app.login_as(&kari).await;
+    let first_letter = app
+        .send_as(
+            "Skatteetaten",
+            &text_letter(
+                SKATTEETATEN,
+                &kari,
+                "Skatteoppgjør",
+                "Ord i brevet: formuesverdi.",
+            ),
+        )
+        .await;
+    for (name, address) in [
+        ("first", &app.address),
+        ("second", &second.address),
+        ("third", &third_address),
+    ] {
+        let took = hits_at_become(&app, address, &session, "formuesverdi", &[first_letter]).await;
+        println!(
+            "the letter the first node took in was found on the {name} node after {} ms",
+            took.as_millis()
+        );
+    }
+
+    // The third node is killed; meanwhile a letter comes and the first one
+    // moves to the trash.
+    third_process.kill().await.unwrap();
+    let second_letter = app
+        .send_as(
+            "Skatteetaten",
+            &text_letter(
+                SKATTEETATEN,
+                &kari,
+                "Restskatt",
+                "Ord i brevet: formuesverdi og renter.",
+            ),
+        )
+        .await;
+    let moved = app
+        .server_fn_as(
+            "move_letter",
+            &[
+                ("id", first_letter.to_string()),
+                ("til", "papirkurv".to_owned()),
+            ],
+            &session,
+        )
+        .await;
+    assert!(moved.status().is_success(), "{}", moved.status());
+    hits_at_become(
+        &app,
+        &second.address,
+        &session,
+        "formuesverdi",
+        &[second_letter],
+    )
+    .await;
+    // Started again on its index, it goes on from where its last commit was.
+    let (_third_process, third_address) = third.start().await;
+    let took = hits_at_become(
+        &app,
+        &third_address,
+        &session,
+        "formuesverdi",
+        &[second_letter],
+    )
+    .await;
+    println!(
+        "the node killed and started again caught up after {} ms",
+        took.as_millis()
+    );
+}
+
 on_both_backends!(
+    every_node_finds_a_letter_another_took_in_and_a_restarted_one_catches_up,
     an_uploaded_image_becomes_searchable_by_its_words,
     compound_parts_and_typos_find_letters_below_exact_words,
     uploads_are_searchable_until_deleted,

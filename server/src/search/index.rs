@@ -259,6 +259,19 @@ pub struct SearchIndex {
     needs_rebuild: bool,
     /// The change log's position the last commit before opening was up to.
     followed_at_open: i64,
+    /// What the writer thread tells the rest: how far the last commit came,
+    /// and whether the writer had to start again from it.
+    state: Arc<WriterState>,
+}
+
+/// Shared between the writer thread and the [`Indexer`](super::Indexer).
+#[derive(Debug, Default)]
+struct WriterState {
+    committed: std::sync::atomic::AtomicI64,
+    /// Set when the writer failed (a disk that would not sync) and a new
+    /// one was opened on the last commit: what came after it is lost, and
+    /// the change log must be followed again from there.
+    restarted: std::sync::atomic::AtomicBool,
 }
 
 impl SearchIndex {
@@ -315,14 +328,24 @@ impl SearchIndex {
             .context("cannot open the index for writing (is another postkasse using it?)")?;
         let (send, receive) = mpsc::channel();
         let thread_reader = reader.clone();
+        let state = Arc::new(WriterState::default());
+        state
+            .committed
+            .store(followed_at_open, std::sync::atomic::Ordering::SeqCst);
+        let thread_state = state.clone();
+        let thread_index = index.clone();
         std::thread::Builder::new()
             .name("search-index-writer".to_owned())
             .spawn(move || {
                 write_loop(
-                    writer,
+                    Writer {
+                        index: thread_index,
+                        writer: Some(writer),
+                        reader: thread_reader,
+                        state: thread_state,
+                    },
                     fields,
                     &compounds,
-                    thread_reader,
                     receive,
                     commit_interval,
                     followed_at_open,
@@ -335,6 +358,7 @@ impl SearchIndex {
             changes: std::sync::Mutex::new(send),
             needs_rebuild,
             followed_at_open,
+            state,
         }))
     }
 
@@ -397,6 +421,16 @@ impl SearchIndex {
         self.send(Change::Followed(position));
     }
 
+    /// If the writer started again from its last commit since the last ask:
+    /// the change log's position that commit was up to. Once per restart.
+    pub fn restarted_at(&self) -> Option<i64> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.state
+            .restarted
+            .swap(false, SeqCst)
+            .then(|| self.state.committed.load(SeqCst))
+    }
+
     /// Commits what was sent so far and waits until searches see it.
     pub async fn flush(&self) -> anyhow::Result<()> {
         let (done, committed) = tokio::sync::oneshot::channel();
@@ -419,12 +453,72 @@ fn empty_directory(directory: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The writer thread's own: the writer, and what it needs to open another.
+struct Writer {
+    index: Index,
+    /// `None` between a failed writer and the new one.
+    writer: Option<IndexWriter>,
+    reader: IndexReader,
+    state: Arc<WriterState>,
+}
+
+impl Writer {
+    /// Commits with the change log's position as payload, and makes the
+    /// commit visible to searches; answers the waiting flushes.
+    fn commit(&mut self, waiting: &mut Vec<tokio::sync::oneshot::Sender<()>>, followed: i64) {
+        let Some(writer) = self.writer.as_mut() else {
+            waiting.clear();
+            self.start_again();
+            return;
+        };
+        let committed = writer.prepare_commit().and_then(|mut prepared| {
+            prepared.set_payload(&followed.to_string());
+            prepared.commit()
+        });
+        match committed.and_then(|_| self.reader.reload()) {
+            Ok(()) => {
+                self.state
+                    .committed
+                    .store(followed, std::sync::atomic::Ordering::SeqCst);
+                for done in waiting.drain(..) {
+                    let _ = done.send(());
+                }
+            }
+            // Waiters see their channel close: the flush failed.
+            Err(error) => {
+                tracing::error!(error = %error, "search index commit failed");
+                waiting.clear();
+                self.start_again();
+            }
+        }
+    }
+
+    /// A writer that failed (a disk that would not sync) stays failed, so it
+    /// is dropped, which lets go of the index's lock, and a new one is opened
+    /// on the last commit; the indexer is told to follow the change log
+    /// again from there. If opening fails too, the next commit tries again.
+    fn start_again(&mut self) {
+        drop(self.writer.take());
+        match self.index.writer(WRITER_HEAP_BYTES) {
+            Ok(writer) => {
+                self.writer = Some(writer);
+                self.state
+                    .restarted
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                tracing::warn!("the search index writer started again from its last commit");
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "the search index writer cannot start again yet");
+            }
+        }
+    }
+}
+
 /// The writer thread: applies changes, commits at most once per interval.
 fn write_loop(
-    mut writer: IndexWriter,
+    mut writer: Writer,
     fields: Fields,
     compounds: &Compounds,
-    reader: IndexReader,
     changes: mpsc::Receiver<Change>,
     commit_interval: Duration,
     mut followed: i64,
@@ -439,7 +533,7 @@ fn write_loop(
                     Ok(change) => Some(change),
                     Err(mpsc::RecvTimeoutError::Timeout) => None,
                     Err(mpsc::RecvTimeoutError::Disconnected) => {
-                        commit(&mut writer, &reader, &mut waiting, followed);
+                        writer.commit(&mut waiting, followed);
                         return;
                     }
                 }
@@ -452,20 +546,29 @@ fn write_loop(
         let mut commit_now = false;
         match change {
             Some(Change::Put(entries)) => {
-                for entry in &entries {
-                    writer.delete_term(Term::from_field_text(fields.id, &entry.id.to_string()));
-                    if let Err(error) = writer.add_document(document(&fields, compounds, entry)) {
-                        tracing::error!(error = %error, "cannot add a document to the search index");
+                if let Some(writer) = writer.writer.as_mut() {
+                    for entry in &entries {
+                        writer.delete_term(Term::from_field_text(fields.id, &entry.id.to_string()));
+                        if let Err(error) = writer.add_document(document(&fields, compounds, entry))
+                        {
+                            tracing::error!(error = %error, "cannot add a document to the search index");
+                        }
                     }
                 }
             }
             Some(Change::Delete(ids)) => {
-                for id in ids {
-                    writer.delete_term(Term::from_field_text(fields.id, &id.to_string()));
+                if let Some(writer) = writer.writer.as_mut() {
+                    for id in ids {
+                        writer.delete_term(Term::from_field_text(fields.id, &id.to_string()));
+                    }
                 }
             }
             Some(Change::Clear) => {
-                if let Err(error) = writer.delete_all_documents() {
+                if let Some(Err(error)) = writer
+                    .writer
+                    .as_mut()
+                    .map(|writer| writer.delete_all_documents())
+                {
                     tracing::error!(error = %error, "cannot empty the search index");
                 }
             }
@@ -478,32 +581,8 @@ fn write_loop(
         }
         first_uncommitted.get_or_insert_with(Instant::now);
         if commit_now || first_uncommitted.is_some_and(|since| since.elapsed() >= commit_interval) {
-            commit(&mut writer, &reader, &mut waiting, followed);
+            writer.commit(&mut waiting, followed);
             first_uncommitted = None;
-        }
-    }
-}
-
-fn commit(
-    writer: &mut IndexWriter,
-    reader: &IndexReader,
-    waiting: &mut Vec<tokio::sync::oneshot::Sender<()>>,
-    followed: i64,
-) {
-    let committed = writer.prepare_commit().and_then(|mut prepared| {
-        prepared.set_payload(&followed.to_string());
-        prepared.commit()
-    });
-    match committed.and_then(|_| reader.reload()) {
-        Ok(()) => {
-            for done in waiting.drain(..) {
-                let _ = done.send(());
-            }
-        }
-        // Waiters see their channel close: the flush failed.
-        Err(error) => {
-            tracing::error!(error = %error, "search index commit failed");
-            waiting.clear();
         }
     }
 }

@@ -265,6 +265,11 @@ impl Indexer {
 
     /// Applies the log's next page to the index; returns how many changes it read.
     async fn follow(&self, follower: &mut LogFollower) -> anyhow::Result<usize> {
+        if let Some(committed) = self.index.restarted_at() {
+            // What was applied after the index's last commit is gone with
+            // the failed writer: follow the log again from that commit.
+            *follower = LogFollower::starting_after(committed);
+        }
         let page = self
             .store
             .changes_after(follower.durable(), LOG_PAGE)

@@ -95,6 +95,26 @@ impl Environment {
         String::from_utf8(output.stdout).unwrap()
     }
 
+    /// A token for the agency `org_nr` to send letters with, a day long,
+    /// issued by `postkasse token issue`.
+    pub(crate) async fn send_token(&self, org_nr: &str) -> String {
+        self.cli(&[
+            "token",
+            "issue",
+            "--client",
+            "test client",
+            "--org-nr",
+            org_nr,
+            "--scope",
+            "digitalpostinnbygger:send",
+            "--days",
+            "1",
+        ])
+        .await
+        .trim()
+        .to_owned()
+    }
+
     /// Starts `postkasse serve` and waits until it says where it listens.
     pub(crate) async fn start(&self) -> (Child, String) {
         let mut child = self
@@ -119,7 +139,7 @@ impl Environment {
     }
 }
 
-fn register_csv(directory: &Path) -> PathBuf {
+pub(crate) fn register_csv(directory: &Path) -> PathBuf {
     let recent = krr_time(chrono::Utc::now() - chrono::Duration::days(30));
     let mut csv = String::from(
         "personidentifikator,reservasjon,reservasjonstidspunkt,epostadresse,epostadresse_oppdatert,postkasseadresse,postkasseleverandoeradresse\n",
@@ -170,22 +190,7 @@ async fn every_acknowledged_letter_survives_sigkill_exactly_once(backend: Backen
             ])
             .await;
     }
-    let token = environment
-        .cli(&[
-            "token",
-            "issue",
-            "--client",
-            "crash test",
-            "--org-nr",
-            AGENCY,
-            "--scope",
-            "digitalpostinnbygger:send",
-            "--days",
-            "1",
-        ])
-        .await
-        .trim()
-        .to_owned();
+    let token = environment.send_token(AGENCY).await;
 
     // The client's work, done before the clock starts.
     let pdf = postkasse::pdf::letter_pdf("Vedtak", "Test", &["Innhold."]).unwrap();

@@ -10,6 +10,7 @@ mod bad_input;
 mod contact_proof;
 mod crash;
 mod demo;
+mod disk_faults;
 mod dpi_network;
 mod fullmakt;
 mod health;

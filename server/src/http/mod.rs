@@ -12,8 +12,6 @@ pub mod security_headers;
 
 pub use problem::{ApiError, FieldError};
 
-/// Whether a browser posted a form by itself (it asks for HTML): such a post
-/// is answered by sending the browser back to a page, not with JSON.
 /// Who may read the mailbox a request is about: its owner, or a delegate in
 /// it under a power of attorney (the session layer puts one or the other).
 pub fn reader(
@@ -28,6 +26,8 @@ pub fn reader(
     }
 }
 
+/// Whether a browser posted a form by itself (it asks for HTML): such a post
+/// is answered by sending the browser back to a page, not with JSON.
 pub fn wants_page(headers: &axum::http::HeaderMap) -> bool {
     headers
         .get(axum::http::header::ACCEPT)

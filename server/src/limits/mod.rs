@@ -294,7 +294,8 @@ impl Limiter {
         match decision {
             Decision::Admitted => Ok(()),
             Decision::Refused { retry_after } => {
-                tracing::info!(limit = kind.name(), "rate limited");
+                // Debug, not info: a flood of refusals must not flood the log too.
+                tracing::debug!(limit = kind.name(), "rate limited");
                 Err(Limited { kind, retry_after })
             }
         }

@@ -218,22 +218,32 @@ impl Indexer {
         }
         let mut follower = LogFollower::starting_after(self.index.followed_at_open());
         loop {
-            match self.extract_due().await {
-                Ok(_) => {}
+            let extracted = match self.extract_due().await {
+                Ok(count) => count,
                 Err(error) => {
-                    tracing::error!(error = format!("{error:#}"), "text extraction round failed")
+                    tracing::error!(error = format!("{error:#}"), "text extraction round failed");
+                    0
                 }
-            }
+            };
             loop {
+                let before = follower.durable();
                 match self.follow(&mut follower).await {
-                    // A full page: there may be more at once.
-                    Ok(read) if read >= LOG_PAGE as usize => continue,
+                    // A full page that moved the position on: there may be
+                    // more at once. (One that did not waits for a missing
+                    // position, which a tight loop would not bring sooner.)
+                    Ok(read) if read >= LOG_PAGE as usize && follower.durable() > before => {
+                        continue
+                    }
                     Ok(_) => break,
                     Err(error) => {
                         tracing::error!(error = format!("{error:#}"), "search index update failed");
                         break;
                     }
                 }
+            }
+            // A full batch of extraction: there may be more at once.
+            if extracted >= EXTRACTION_BATCH as usize {
+                continue;
             }
             tokio::select! {
                 change = self.changes.recv() => match change {

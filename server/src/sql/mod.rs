@@ -284,6 +284,13 @@ async fn connect_sqlite(options: &DatabaseOptions) -> anyhow::Result<SqlitePool>
     let pool = SqlitePoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
+        // A COMMIT that fails (a disk that cannot sync) can leave sqlx
+        // believing the connection is still in its transaction, and every
+        // later BEGIN on it fails. Such a connection is closed rather than
+        // handed out again (tests/api/disk_faults.rs).
+        .before_acquire(|connection, _| {
+            Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(connection)) })
+        })
         .connect_with(connect_options)
         .await
         .context("cannot open the SQLite database")?;

@@ -32,6 +32,7 @@ pub mod csv_import;
 pub mod demo;
 pub mod errors;
 pub mod fullmakt;
+pub mod fuzz_seeds;
 pub mod health;
 pub mod http;
 pub mod json_fields;

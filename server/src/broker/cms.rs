@@ -542,6 +542,16 @@ mod tests {
     use app::domain::OrgNr;
     use std::sync::OnceLock;
 
+    /// [`super::decrypt`], keeping every envelope the tests try as a fuzz seed.
+    fn decrypt(
+        cms_der: &[u8],
+        key: &RsaPrivateKey,
+        certificate: &Certificate,
+    ) -> Result<Vec<u8>, PackageError> {
+        crate::fuzz_seeds::record(crate::fuzz_seeds::CMS_PACKAGE, cms_der);
+        super::decrypt(cms_der, key, certificate)
+    }
+
     /// Two providers' keys and certificates, made once: RSA key generation
     /// is slow.
     fn provider(which: usize) -> &'static (RsaPrivateKey, Certificate) {

@@ -1287,6 +1287,7 @@ mod tests {
     }
 
     fn open_default(bytes: &[u8]) -> Result<Package, Vec<FieldError>> {
+        crate::fuzz_seeds::record(crate::fuzz_seeds::DOCUMENT_PACKAGE, bytes);
         open(bytes, &PackageLimits::default())
     }
 

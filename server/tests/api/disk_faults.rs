@@ -8,7 +8,7 @@
 
 use crate::crash::Environment;
 use crate::helpers::{citizen, count_in, on_both_backends, Backend, TestDatabase};
-use postkasse::broker::{client::OutgoingLetter, Store as _};
+use postkasse::broker::client::OutgoingLetter;
 use reqwest::StatusCode;
 use std::{process::Stdio, time::Duration};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -170,23 +170,8 @@ async fn a_disk_that_cannot_sync_acknowledges_nothing_it_did_not_store(backend: 
 
     // What was acknowledged is stored, once; nothing else is.
     drop(server);
-    let storage = database.database().await;
     let sender = app::domain::OrgNr::parse(AGENCY).unwrap();
-    for message_id in &acknowledged {
-        assert!(
-            storage
-                .message(&sender, *message_id)
-                .await
-                .unwrap()
-                .is_some(),
-            "acknowledged message {message_id} is stored"
-        );
-    }
-    assert_eq!(
-        count_in(&database.url, "SELECT COUNT(*) FROM dpi_message").await,
-        acknowledged.len() as i64,
-        "nothing refused was stored"
-    );
+    crate::crash::assert_stored_exactly(&database, &sender, &acknowledged).await;
     assert_eq!(
         count_in(&database.url, "SELECT COUNT(*) FROM letter").await,
         acknowledged.len() as i64

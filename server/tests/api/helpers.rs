@@ -685,6 +685,21 @@ pub fn citizen(day: u32) -> app::domain::Fnr {
         .expect("some individual number gives valid control digits")
 }
 
+/// Keeps what a test sends to `/messages/out` as seeds for the fuzz targets,
+/// when scripts/fuzz collects them ([`postkasse::fuzz_seeds`]).
+pub fn record_fuzz_seeds(business_message: &str, package: Option<&[u8]>) {
+    use postkasse::fuzz_seeds::{record, BUSINESS_MESSAGE, CMS_PACKAGE, DOCUMENT_PACKAGE};
+    record(BUSINESS_MESSAGE, business_message.as_bytes());
+    if let Some(package) = package {
+        let reader = if postkasse::broker::package::is_cms(package) {
+            CMS_PACKAGE
+        } else {
+            DOCUMENT_PACKAGE
+        };
+        record(reader, package);
+    }
+}
+
 /// The organisation that sends the test letters [`TestApp::deliver_letter`] delivers.
 pub const TEST_SENDER: &str = "974760673";
 
@@ -881,6 +896,7 @@ impl TestSender {
         business_message: String,
         package: Vec<u8>,
     ) -> reqwest::Response {
+        record_fuzz_seeds(&business_message, Some(&package));
         let form = reqwest::multipart::Form::new()
             .part(
                 "forretningsmelding",

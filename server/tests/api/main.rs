@@ -7,6 +7,7 @@ mod activity;
 mod addresses;
 mod archive;
 mod bad_input;
+mod cluster;
 mod contact_proof;
 mod crash;
 mod demo;

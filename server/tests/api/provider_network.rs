@@ -288,6 +288,7 @@ pub(crate) async fn post_message(
     business_message: String,
     package: Option<Vec<u8>>,
 ) -> reqwest::Response {
+    crate::helpers::record_fuzz_seeds(&business_message, package.as_deref());
     let mut form = reqwest::multipart::Form::new().part(
         "forretningsmelding",
         reqwest::multipart::Part::text(business_message),

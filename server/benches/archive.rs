@@ -13,11 +13,8 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`); when it cannot be reached
 //! the bench says so and measures SQLite only.
 
-use app::domain::{
-    ConversationId, Document, DocumentRole, Fnr, Letter, LetterId, MediaType, MessageId, OrgNr,
-    Place, SecurityLevel, Sender, Sha256Digest, Title,
-};
-use chrono::{Duration as Days, Utc};
+use app::domain::{Fnr, Place};
+use chrono::Utc;
 use postkasse::{
     mailbox::Store as _,
     sql::{Database, DatabaseOptions},
@@ -44,47 +41,6 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A synthetic national id, different for each `day` of May 1990.
-fn citizen(day: u32) -> Fnr {
-    let birth_date = chrono::NaiveDate::from_ymd_opt(1990, 5, day).expect("a day in May");
-    (100..500)
-        .find_map(|individual| Fnr::synthetic(birth_date, individual))
-        .expect("some individual number gives valid control digits")
-}
-
-fn letter(recipient: &Fnr, number: usize) -> anyhow::Result<Letter> {
-    let now = Utc::now();
-    let title = Title::parse(&format!("Brev nummer {number}"))?;
-    let document = |role, position: usize| -> anyhow::Result<Document> {
-        Ok(Document {
-            role,
-            title: title.clone(),
-            file_name: format!("dokument-{position}.pdf"),
-            media_type: MediaType::Pdf,
-            digest: Sha256Digest::from_bytes([(number % 251) as u8; 32]),
-            size_bytes: 1000,
-        })
-    };
-    Ok(Letter {
-        id: LetterId::generate(),
-        message_id: MessageId::generate(),
-        conversation_id: ConversationId::generate(),
-        recipient: recipient.clone(),
-        sender: Sender::new(OrgNr::parse("974760673")?, "Brønnøysundregistrene")?,
-        nonsensitive_title: title.clone(),
-        title: title.clone(),
-        security_level: SecurityLevel::Substantial,
-        received_at: now - Days::minutes(number as i64),
-        read_at: number.is_multiple_of(3).then_some(now),
-        documents: vec![
-            document(DocumentRole::Main, 0)?,
-            document(DocumentRole::Attachment, 1)?,
-        ],
-        link: None,
-        signer: None,
-    })
-}
-
 fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
     samples.sort();
     let at = |fraction: f64| {
@@ -102,13 +58,18 @@ async fn run(label: &str, url: &str, letters: usize) -> anyhow::Result<()> {
         acquire_timeout: Duration::from_secs(10),
     })
     .await?;
-    let owner = citizen(1);
-    let others: Vec<Fnr> = (2..11).map(citizen).collect();
+    let owner = support::citizen(1);
+    let others: Vec<Fnr> = (2..11).map(support::citizen).collect();
     let started = Instant::now();
     for number in 0..letters {
-        mailboxes.insert_letter(&letter(&owner, number)?).await?;
         mailboxes
-            .insert_letter(&letter(&others[number % others.len()], number)?)
+            .insert_letter(&support::archive_letter(&owner, number)?)
+            .await?;
+        mailboxes
+            .insert_letter(&support::archive_letter(
+                &others[number % others.len()],
+                number,
+            )?)
             .await?;
     }
     println!(

@@ -48,6 +48,8 @@ struct Load {
     p99_ms: f64,
     answers: usize,
     not_ok: usize,
+    /// Requests that got no answer (refused or timed out connections).
+    errors: usize,
 }
 
 /// Runs oha against `url` for `seconds`, at `rate` requests a second with
@@ -74,28 +76,28 @@ fn oha(url: &str, cookie: Option<&str>, seconds: usize, rate: Option<u32>) -> an
     );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
     let seconds_to_ms = |value: &serde_json::Value| value.as_f64().unwrap_or(f64::NAN) * 1000.0;
-    let codes = report["statusCodeDistribution"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    let count = |code: &str| codes.get(code).and_then(|n| n.as_u64()).unwrap_or(0) as usize;
-    let answers: usize = codes
-        .values()
-        .map(|n| n.as_u64().unwrap_or(0) as usize)
-        .sum();
+    let count = |code: &str| report["statusCodeDistribution"][code].as_u64().unwrap_or(0) as usize;
+    let sum = |map: &serde_json::Value| -> usize {
+        map.as_object()
+            .map(|map| map.values().map(|n| n.as_u64().unwrap_or(0) as usize).sum())
+            .unwrap_or(0)
+    };
+    let answers = sum(&report["statusCodeDistribution"]);
     Ok(Load {
         requests_per_second: report["summary"]["requestsPerSec"].as_f64().unwrap_or(0.0),
         p50_ms: seconds_to_ms(&report["latencyPercentiles"]["p50"]),
         p99_ms: seconds_to_ms(&report["latencyPercentiles"]["p99"]),
         answers,
         not_ok: answers - count("200"),
+        errors: sum(&report["errorDistribution"]),
     })
 }
 
 fn print_load(name: &str, load: &Load) {
     println!(
-        "  {name:<28} {:>8.0} requests/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} answers, {} not 200)",
-        load.requests_per_second, load.p50_ms, load.p99_ms, load.answers, load.not_ok
+        "  {name:<28} {:>8.0} requests/s   p50 {:>7.2} ms   p99 {:>7.2} ms   \
+         ({} answers, {} not 200, {} errors)",
+        load.requests_per_second, load.p50_ms, load.p99_ms, load.answers, load.not_ok, load.errors
     );
 }
 

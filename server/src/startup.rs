@@ -717,7 +717,6 @@ impl Application {
             clock: clock.clone(),
             trash_days: settings.mailbox.trash_days,
             interval: std::time::Duration::from_secs(settings.mailbox.purge_interval_seconds),
-            index_feed: Some(index_feed.clone()),
         };
         let notify_workers = services.notify_workers(&settings, notice_routes.clone());
         let limiter = Arc::new(limits::Limiter::new(
@@ -735,21 +734,18 @@ impl Application {
             clock.clone(),
             services.activity_store(),
         ));
-        let replies = Arc::new(
-            ReplyService::new(
-                Arc::new(services.database.clone()),
-                services.blobs.clone(),
-                Arc::new(services.receipt_issuer()),
-                clock.clone(),
-                broker.outbox_work(),
-                settings.mailbox.max_upload_bytes,
-                Arc::new(crate::seal::Sealer::from_key(
-                    services.own_provider.private_key.clone(),
-                    &services.own_provider.provider.certificate_der,
-                )?),
-            )
-            .with_index_feed(index_feed.clone()),
-        );
+        let replies = Arc::new(ReplyService::new(
+            Arc::new(services.database.clone()),
+            services.blobs.clone(),
+            Arc::new(services.receipt_issuer()),
+            clock.clone(),
+            broker.outbox_work(),
+            settings.mailbox.max_upload_bytes,
+            Arc::new(crate::seal::Sealer::from_key(
+                services.own_provider.private_key.clone(),
+                &services.own_provider.provider.certificate_der,
+            )?),
+        ));
         let (signing, tsa) = signing_parts(&settings, &services, broker.outbox_work()).await?;
         let expiry_worker = signing::ExpiryWorker::new(
             signing.clone(),

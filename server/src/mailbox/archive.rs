@@ -199,7 +199,6 @@ impl Archive for MailboxService {
             .delete_folder(&viewer.fnr, id)
             .await
             .map_err(not_found_or_internal)?;
-        self.index_changed(crate::search::Change::Owner(viewer.fnr.clone()));
         Ok(())
     }
 
@@ -225,7 +224,6 @@ impl Archive for MailboxService {
             .move_letter(&viewer.fnr, id, to, self.clock.now())
             .await
             .map_err(not_found_or_internal)?;
-        self.index_changed(crate::search::Change::Letters(vec![id]));
         Ok(())
     }
 
@@ -245,7 +243,6 @@ impl Archive for MailboxService {
             .delete_upload(&viewer.fnr, id)
             .await
             .map_err(not_found_or_internal)?;
-        self.index_changed(crate::search::Change::UploadDeleted(id));
         Ok(())
     }
 }
@@ -260,8 +257,6 @@ pub struct TrashPurge {
     pub clock: Arc<dyn Clock>,
     pub trash_days: u32,
     pub interval: Duration,
-    /// Purged letters leave the search index.
-    pub index_feed: Option<crate::search::IndexFeed>,
 }
 
 impl TrashPurge {
@@ -269,11 +264,8 @@ impl TrashPurge {
     pub async fn purge_once(&self) -> Result<u64, StorageError> {
         let now = self.clock.now();
         let deleted_before = now - chrono::Duration::days(i64::from(self.trash_days));
-        let purged = self.store.purge_trash(deleted_before, now).await?;
-        if let (Some(feed), true) = (&self.index_feed, purged > 0) {
-            feed.changed(crate::search::Change::Purged(now));
-        }
-        Ok(purged)
+        // The purge logs the letters it removes for every node's index.
+        self.store.purge_trash(deleted_before, now).await
     }
 
     /// Purges at every interval for as long as the server runs.

@@ -142,12 +142,6 @@ impl MailboxService {
         self
     }
 
-    fn index_changed(&self, change: crate::search::Change) {
-        if let Some(feed) = &self.index_feed {
-            feed.changed(change);
-        }
-    }
-
     fn entry(viewer: &SignedIn, summary: LetterSummary) -> InboxEntry {
         InboxEntry {
             id: summary.id,

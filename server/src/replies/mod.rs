@@ -161,8 +161,6 @@ pub struct ReplyService {
     max_file_bytes: usize,
     /// Seals the citizen's receipt of each sent reply.
     sealer: Arc<crate::seal::Sealer>,
-    /// Tells the search index a letter has a new message to be found by.
-    index_feed: Option<crate::search::IndexFeed>,
 }
 
 impl ReplyService {
@@ -183,14 +181,7 @@ impl ReplyService {
             outbox_work,
             max_file_bytes,
             sealer,
-            index_feed: None,
         }
-    }
-
-    /// Keeps the search index in step with the citizen's messages.
-    pub fn with_index_feed(mut self, feed: crate::search::IndexFeed) -> Self {
-        self.index_feed = Some(feed);
-        self
     }
 
     pub fn max_file_bytes(&self) -> usize {
@@ -394,9 +385,6 @@ impl ReplyService {
         if kept {
             if message.push {
                 self.outbox_work.notify_waiters();
-            }
-            if let Some(feed) = &self.index_feed {
-                feed.changed(crate::search::Change::Letters(vec![letter]));
             }
             tracing::info!(message = %key, "citizen message sent");
         }

@@ -15,8 +15,11 @@
 //! - [`index`]: the schema, the one writer thread (batched commits) and the reader.
 //! - [`extract`]: text from PDF, HTML and plain text, with time and size caps.
 //! - [`Indexer`]: the task that extracts what is due (after the letter was
-//!   acknowledged, never in the ingest request), retries failures, logs the
-//!   changes the mailbox reports ([`IndexFeed`]) and follows the log ([`LogFollower`]).
+//!   acknowledged, never in the ingest request), retries failures and
+//!   follows the log ([`LogFollower`]). The mailbox's own changes (moves,
+//!   folder deletions, purges, deleted uploads, a citizen's message) are
+//!   logged by its stores in the transaction that makes them; [`IndexFeed`]
+//!   only wakes the indexer when new documents wait for extraction.
 //! - [`query`] and [`SearchService`]: a citizen's search, scoped in the index query.
 //!
 //! The database is the truth: `postkasse reindex` ([`rebuild`]) and a server
@@ -40,13 +43,13 @@ use app::{
         search::{ssr::Search, SearchRequest, SearchResults},
         session::SignedIn,
     },
-    domain::{Fnr, LetterId, UploadId},
+    domain::{LetterId, UploadId},
     error::AppError,
 };
 use extract::{ExtractError, ExtractionLimits};
 use index::SearchIndex;
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 
 /// How the indexer works, from the `[search]` settings.
 #[derive(Debug, Clone)]
@@ -62,32 +65,14 @@ pub struct IndexerSettings {
     pub claim: chrono::Duration,
 }
 
-/// What changed in the database, for the index.
-#[derive(Debug, Clone)]
-pub enum Change {
-    Letters(Vec<LetterId>),
-    /// Every letter of the citizen (a folder went).
-    Owner(Fnr),
-    Upload(UploadId),
-    UploadDeleted(UploadId),
-    /// Letters purged from the trash at or after this time.
-    Purged(chrono::DateTime<chrono::Utc>),
-}
-
-/// Where the mailbox and the trash purge tell the indexer what they changed.
-/// Cheap to clone.
+/// Where the mailbox tells the indexer that new documents wait. Cheap to
+/// clone.
 #[derive(Clone)]
 pub struct IndexFeed {
-    changes: mpsc::UnboundedSender<Change>,
     wake: Arc<Notify>,
 }
 
 impl IndexFeed {
-    pub fn changed(&self, change: Change) {
-        // The indexer stops only with the server.
-        let _ = self.changes.send(change);
-    }
-
     /// New documents are waiting for extraction: look now rather than at the next poll.
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -101,7 +86,6 @@ pub struct Indexer {
     clock: Arc<dyn Clock>,
     index: Arc<SearchIndex>,
     settings: IndexerSettings,
-    changes: mpsc::UnboundedReceiver<Change>,
     wake: Arc<Notify>,
 }
 
@@ -177,7 +161,6 @@ impl Indexer {
         index: Arc<SearchIndex>,
         settings: IndexerSettings,
     ) -> (Indexer, IndexFeed) {
-        let (send, changes) = mpsc::unbounded_channel();
         let wake = Arc::new(Notify::new());
         (
             Indexer {
@@ -186,19 +169,15 @@ impl Indexer {
                 clock,
                 index,
                 settings,
-                changes,
                 wake: wake.clone(),
             },
-            IndexFeed {
-                changes: send,
-                wake,
-            },
+            IndexFeed { wake },
         )
     }
 
     /// Runs for as long as the server does. Rebuilds first when the index was
     /// missing or of another schema version.
-    pub async fn run(mut self) {
+    pub async fn run(self) {
         if self.index.needs_rebuild() {
             // Progress in the log, every tenth of the way.
             let total = self.store.index_entry_count().await.unwrap_or_default();
@@ -246,31 +225,10 @@ impl Indexer {
                 continue;
             }
             tokio::select! {
-                change = self.changes.recv() => match change {
-                    Some(change) => {
-                        if let Err(error) = self.log(change).await {
-                            tracing::error!(error = format!("{error:#}"), "logging a search change failed");
-                        }
-                    }
-                    None => return,
-                },
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(self.settings.poll) => {}
             }
         }
-    }
-
-    /// Appends what the mailbox changed to the log, for every node.
-    async fn log(&self, change: Change) -> anyhow::Result<()> {
-        let letters = |ids: Vec<LetterId>| ids.into_iter().map(Refresh::Letter).collect();
-        let refreshes: Vec<Refresh> = match change {
-            Change::Letters(ids) => letters(ids),
-            Change::Owner(owner) => letters(self.store.letter_ids_of(&owner).await?),
-            Change::Upload(id) | Change::UploadDeleted(id) => vec![Refresh::Upload(id)],
-            Change::Purged(since) => letters(self.store.purged_since(since).await?),
-        };
-        self.store.log_changes(&refreshes).await?;
-        Ok(())
     }
 
     /// Applies the log's next page to the index; returns how many changes it read.

@@ -105,9 +105,6 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<PendingText>, StorageError>;
 
-    /// Appends to the change log.
-    async fn log_changes(&self, refreshes: &[Refresh]) -> Result<(), StorageError>;
-
     /// Up to `limit` changes after `position`, in order.
     async fn changes_after(
         &self,
@@ -143,12 +140,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many letters (not purged) and uploads there are: the rebuild's total.
     async fn index_entry_count(&self) -> Result<u64, StorageError>;
-
-    /// The owner's letters (not purged): what changes when one of their folders goes.
-    async fn letter_ids_of(&self, owner: &Fnr) -> Result<Vec<LetterId>, StorageError>;
-
-    /// Letters purged at or after `since`, which must leave the index.
-    async fn purged_since(&self, since: DateTime<Utc>) -> Result<Vec<LetterId>, StorageError>;
 
     /// How many of the owner's documents (in letters in effect by `now`, not
     /// purged, and uploads) are not searchable yet or at all.

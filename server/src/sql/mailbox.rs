@@ -6,11 +6,14 @@
 //! upload of another citizen is simply not there.
 
 use super::{
-    count, insert_rows, place_from_sql, stored_level, Database, Query, Transaction, OPEN_MAILBOX,
+    count, insert_rows, place_from_sql,
+    search::{log_change, log_letters_where},
+    stored_level, Database, Query, Transaction, OPEN_MAILBOX,
 };
 use crate::{
     broker::LetterTerms,
     mailbox::{self, ArchivedLetter, Citizen, LetterCounts, LetterSlice, StoredUpload},
+    search::Refresh,
     store::Reader,
     store::StorageError,
 };
@@ -807,7 +810,10 @@ impl mailbox::Store for Database {
             .bind(folder.as_uuid())
             .bind(false),
         };
-        touched(self.execute(query).await?)
+        let mut transaction = self.begin_write().await?;
+        touched(transaction.execute(query).await?)?;
+        transaction.execute(log_change(Refresh::Letter(id))).await?;
+        transaction.commit().await
     }
 
     async fn folders(&self, owner: &Fnr) -> Result<Vec<FolderView>, StorageError> {
@@ -865,7 +871,17 @@ impl mailbox::Store for Database {
     }
 
     async fn delete_folder(&self, owner: &Fnr, id: FolderId) -> Result<(), StorageError> {
-        let mut transaction = self.begin().await?;
+        let mut transaction = self.begin_write().await?;
+        // Its letters go back to the inbox, and every index learns of it.
+        transaction
+            .execute(
+                log_letters_where(
+                    "SELECT id FROM letter WHERE folder_id = $1 AND recipient_fnr = $2",
+                )
+                .bind(id.as_uuid())
+                .bind(owner.as_str()),
+            )
+            .await?;
         transaction
             .execute(
                 Query::new(
@@ -929,6 +945,10 @@ impl mailbox::Store for Database {
                 ))
                 .bind(deleted_before),
             )
+            .await?;
+        // Every index drops the purged letters.
+        transaction
+            .execute(log_letters_where(DUE).bind(deleted_before))
             .await?;
         // The row stays as a tombstone: the agency's message record
         // (dpi_message) refers to it. What was the citizen's goes.
@@ -998,14 +1018,17 @@ impl mailbox::Store for Database {
     }
 
     async fn delete_upload(&self, owner: &Fnr, id: UploadId) -> Result<(), StorageError> {
-        let deleted = self
+        let mut transaction = self.begin_write().await?;
+        let deleted = transaction
             .execute(
                 Query::new("DELETE FROM upload WHERE id = $1 AND owner_fnr = $2")
                     .bind(id.as_uuid())
                     .bind(owner.as_str()),
             )
             .await?;
-        touched(deleted)
+        touched(deleted)?;
+        transaction.execute(log_change(Refresh::Upload(id))).await?;
+        transaction.commit().await
     }
 
     async fn archived_letters(

@@ -311,6 +311,12 @@ impl replies::Store for Database {
             message.at,
         )
         .await?;
+        // The letter is found by the message's words on every node.
+        transaction
+            .execute(super::search::log_change(crate::search::Refresh::Letter(
+                message.letter,
+            )))
+            .await?;
         transaction.commit().await?;
         Ok(true)
     }

@@ -170,6 +170,21 @@ fn log_changes(refreshes: &[Refresh]) -> Query<'static> {
     ))
 }
 
+/// Logs a change of every letter whose id `select_ids` (a `SELECT id …`)
+/// finds, in the caller's transaction: the mailbox's moves, folder
+/// deletions, purges and messages reach every node's index with the commit
+/// that made them, or not at all.
+pub(super) fn log_letters_where(select_ids: &str) -> Query<'static> {
+    Query::new(format!(
+        "INSERT INTO search_change (letter_id) SELECT ids.id FROM ({select_ids}) ids"
+    ))
+}
+
+/// Logs a change of one letter or upload, in the caller's transaction.
+pub(super) fn log_change(refresh: Refresh) -> Query<'static> {
+    log_changes(&[refresh])
+}
+
 fn letter_ids(rows: Vec<(Uuid,)>) -> Vec<LetterId> {
     rows.into_iter()
         .map(|(id,)| LetterId::from_uuid(id))
@@ -224,16 +239,6 @@ impl search::Store for Database {
             }
         }
         Ok(claimed)
-    }
-
-    async fn log_changes(&self, refreshes: &[Refresh]) -> Result<(), StorageError> {
-        for chunk in refreshes.chunks(500) {
-            if chunk.is_empty() {
-                continue;
-            }
-            self.execute(log_changes(chunk)).await?;
-        }
-        Ok(())
     }
 
     async fn changes_after(
@@ -408,23 +413,6 @@ impl search::Store for Database {
             ))
             .await?;
         Ok(count(total))
-    }
-
-    async fn letter_ids_of(&self, owner: &Fnr) -> Result<Vec<LetterId>, StorageError> {
-        let ids: Vec<(Uuid,)> = self
-            .fetch_all(
-                Query::new("SELECT id FROM letter WHERE recipient_fnr = $1 AND purged_at IS NULL")
-                    .bind(owner.as_str()),
-            )
-            .await?;
-        Ok(letter_ids(ids))
-    }
-
-    async fn purged_since(&self, since: DateTime<Utc>) -> Result<Vec<LetterId>, StorageError> {
-        let ids: Vec<(Uuid,)> = self
-            .fetch_all(Query::new("SELECT id FROM letter WHERE purged_at >= $1").bind(since))
-            .await?;
-        Ok(letter_ids(ids))
     }
 
     async fn unsearchable_documents(

@@ -821,6 +821,55 @@ async fn the_search_page_works_as_a_plain_form(backend: Backend) {
     assert!(!anonymous.text().await.unwrap().contains("penger tilbake"));
 }
 
+/// Every node's index learns of the mailbox's changes from the change log,
+/// so each change must be in the log with the commit that made it, and a
+/// refused one not at all.
+async fn the_mailboxs_changes_are_logged_with_their_commit(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (kari, ola) = (citizen(14), citizen(15));
+    let letter = app
+        .send_as(
+            "Brønnøysundregistrene",
+            &text_letter(TEST_SENDER, &kari, "Faktura", "Faktura for strøm."),
+        )
+        .await;
+    let session = app.login_as(&kari).await;
+    let intruder = app.login_as(&ola).await;
+    // The letter's text is logged once it is extracted.
+    app.hits_become(&session, &[("q", "faktura")], &[letter])
+        .await;
+    // The only letter here, and its text is in: nothing else is logging.
+    let logged =
+        || crate::helpers::count_in(&app.database_url, "SELECT COUNT(*) FROM search_change");
+    let before = logged().await;
+
+    // Another citizen's move is refused and logs nothing.
+    let refused = app
+        .server_fn_as(
+            "move_letter",
+            &[("id", letter.to_string()), ("til", "arkiv".to_owned())],
+            &intruder,
+        )
+        .await;
+    assert!(refused.status().is_client_error(), "{}", refused.status());
+    assert_eq!(logged().await, before);
+
+    // The owner's move is logged, and every node finds the letter archived.
+    let moved = app
+        .server_fn_as(
+            "move_letter",
+            &[("id", letter.to_string()), ("til", "arkiv".to_owned())],
+            &session,
+        )
+        .await;
+    assert!(moved.status().is_success(), "{}", moved.status());
+    assert_eq!(logged().await, before + 1);
+    app.hits_become(&session, &[("q", "faktura"), ("mappe", "arkiv")], &[letter])
+        .await;
+}
+
 async fn purged_letters_and_deleted_folders_leave_the_index(backend: Backend) {
     let clock = Arc::new(ManualClock::starting_at(Utc::now()));
     let Some(app) = spawn_app_with_clock(
@@ -1059,6 +1108,7 @@ async fn every_node_finds_a_letter_another_took_in_and_a_restarted_one_catches_u
 }
 
 on_both_backends!(
+    the_mailboxs_changes_are_logged_with_their_commit,
     every_node_finds_a_letter_another_took_in_and_a_restarted_one_catches_up,
     an_uploaded_image_becomes_searchable_by_its_words,
     compound_parts_and_typos_find_letters_below_exact_words,

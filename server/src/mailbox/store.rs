@@ -144,6 +144,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Moves the owner's letter to `place`; into the trash at `now`. A folder
     /// must be the owner's own. NotFound when the letter or folder is not theirs.
+    /// The move is in the search change log with its commit.
     async fn move_letter(
         &self,
         owner: &Fnr,
@@ -173,15 +174,16 @@ pub trait Store: Send + Sync + 'static {
         name: &FolderName,
     ) -> Result<(), StorageError>;
 
-    /// Deletes the owner's folder; its letters go back to the inbox, in the
-    /// same transaction.
+    /// Deletes the owner's folder; its letters go back to the inbox, and into
+    /// the search change log, in the same transaction.
     async fn delete_folder(&self, owner: &Fnr, id: FolderId) -> Result<(), StorageError>;
 
     // The trash.
 
     /// Empties the trash of every citizen: letters deleted at or before
     /// `deleted_before` lose their documents, access log and sensitive title
-    /// and are never shown again. Returns how many letters went.
+    /// and are never shown again; the search change log names them in the
+    /// same commit. Returns how many letters went.
     async fn purge_trash(
         &self,
         deleted_before: DateTime<Utc>,
@@ -198,6 +200,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn upload(&self, owner: &Fnr, id: UploadId) -> Result<StoredUpload, StorageError>;
 
+    /// Deletes the owner's upload, and logs it for the search index in the
+    /// same commit. NotFound when it is not theirs.
     async fn delete_upload(&self, owner: &Fnr, id: UploadId) -> Result<(), StorageError>;
 
     // The export.

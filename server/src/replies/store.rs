@@ -169,9 +169,9 @@ pub trait Store: Send + Sync + 'static {
     /// in one transaction.
     async fn send(&self, owner: &Fnr, sending: &Sending<'_>) -> Result<SendOutcome, StorageError>;
 
-    /// Keeps the owner's message and queues its business message, in one
-    /// transaction; false when a message with this id was kept before
-    /// (then nothing is written).
+    /// Keeps the owner's message, queues its business message and logs the
+    /// letter for the search index, in one transaction; false when a message
+    /// with this id was kept before (then nothing is written).
     async fn send_message(
         &self,
         owner: &Fnr,

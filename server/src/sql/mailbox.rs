@@ -7,7 +7,7 @@
 
 use super::{
     count, insert_rows, place_from_sql,
-    search::{log_change, log_letters_where},
+    search::{log_changes, log_letters_where},
     stored_level, Database, Query, Transaction, OPEN_MAILBOX,
 };
 use crate::{
@@ -812,7 +812,9 @@ impl mailbox::Store for Database {
         };
         let mut transaction = self.begin_write().await?;
         touched(transaction.execute(query).await?)?;
-        transaction.execute(log_change(Refresh::Letter(id))).await?;
+        transaction
+            .execute(log_changes(&[Refresh::Letter(id)]))
+            .await?;
         transaction.commit().await
     }
 
@@ -1027,7 +1029,9 @@ impl mailbox::Store for Database {
             )
             .await?;
         touched(deleted)?;
-        transaction.execute(log_change(Refresh::Upload(id))).await?;
+        transaction
+            .execute(log_changes(&[Refresh::Upload(id)]))
+            .await?;
         transaction.commit().await
     }
 

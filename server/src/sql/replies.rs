@@ -313,9 +313,9 @@ impl replies::Store for Database {
         .await?;
         // The letter is found by the message's words on every node.
         transaction
-            .execute(super::search::log_change(crate::search::Refresh::Letter(
-                message.letter,
-            )))
+            .execute(super::search::log_changes(&[
+                crate::search::Refresh::Letter(message.letter),
+            ]))
             .await?;
         transaction.commit().await?;
         Ok(true)

@@ -160,8 +160,9 @@ fn assemble_entries(
         .collect()
 }
 
-/// One insert of the refreshes into the change log, in their order.
-fn log_changes(refreshes: &[Refresh]) -> Query<'static> {
+/// One insert of the refreshes into the change log, in their order, in the
+/// caller's transaction.
+pub(super) fn log_changes(refreshes: &[Refresh]) -> Query<'static> {
     Query::new("INSERT INTO search_change (letter_id, upload_id)").values(refreshes.iter().map(
         |refresh| match refresh {
             Refresh::Letter(letter) => vec![Some(letter.as_uuid()).into(), None::<Uuid>.into()],
@@ -178,11 +179,6 @@ pub(super) fn log_letters_where(select_ids: &str) -> Query<'static> {
     Query::new(format!(
         "INSERT INTO search_change (letter_id) SELECT ids.id FROM ({select_ids}) ids"
     ))
-}
-
-/// Logs a change of one letter or upload, in the caller's transaction.
-pub(super) fn log_change(refresh: Refresh) -> Query<'static> {
-    log_changes(&[refresh])
 }
 
 fn letter_ids(rows: Vec<(Uuid,)>) -> Vec<LetterId> {
